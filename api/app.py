@@ -1,0 +1,74 @@
+"""The HTTP API: ``create_app(settings)``; models and the index are opened once, in the lifespan."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from api import routes
+from kb.errors import KBError, NotFoundError
+from kb.settings import Settings
+
+
+def create_app(settings: Settings, index=None) -> FastAPI:
+    """Build the app. ``index`` may be given (tests); otherwise it is opened at start-up."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        from kb.runtime import open_index
+
+        app.state.index = index or open_index(settings)
+        try:
+            yield
+        finally:
+            if index is None:
+                app.state.index.close()
+
+    app = FastAPI(
+        title="Passerelles",
+        description="Recherche dans les méthodes et expériences partagées par les acteurs du "
+        "développement rural et de l'action sociale.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.include_router(routes.router)
+
+    @app.exception_handler(NotFoundError)
+    async def not_found(request: Request, exc: NotFoundError):
+        return JSONResponse(status_code=404, content={"detail": str(exc)})
+
+    @app.exception_handler(KBError)
+    async def kb_error(request: Request, exc: KBError):
+        return JSONResponse(status_code=400, content={"detail": str(exc)})
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError):
+        problems = [
+            f"{'.'.join(str(p) for p in error['loc'] if p != 'body')} : {_french(error)}"
+            for error in exc.errors()
+        ]
+        return JSONResponse(
+            status_code=422,
+            content={"detail": "Requête invalide.", "problems": problems},
+        )
+
+    return app
+
+
+def _french(error: dict) -> str:
+    kind = error.get("type", "")
+    context = error.get("ctx") or {}
+    messages = {
+        "missing": "paramètre obligatoire manquant",
+        "json_invalid": "JSON mal formé",
+        "int_parsing": "un nombre entier est attendu",
+        "greater_than_equal": f"doit être supérieur ou égal à {context.get('ge')}",
+        "less_than_equal": f"doit être inférieur ou égal à {context.get('le')}",
+        "string_too_long": f"trop long (au plus {context.get('max_length')} caractères)",
+        "string_too_short": "ne doit pas être vide",
+    }
+    return messages.get(kind, "valeur invalide")

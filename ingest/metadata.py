@@ -1,0 +1,182 @@
+"""Turn hand-written front matter (and sidecar files) into the one metadata schema.
+
+Contributors write front matter by hand: keys come accented or not, in French or English,
+themes as a list or a comma-separated string, dates as dates or as text. Unknown keys are
+kept in ``extra`` rather than refused.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from pathlib import Path
+from typing import Any
+
+from kb.models import DOC_TYPES, SECTORS, DocumentMetadata
+
+_KEY_ALIASES = {
+    "doc_id": ("id", "doc_id", "identifiant", "slug"),
+    "title": ("title", "titre"),
+    "doc_type": ("doc_type", "type", "type_document", "type_de_document", "kind", "genre"),
+    "sector": ("sector", "secteur"),
+    "themes": ("themes", "theme", "thematiques", "thematique", "tags", "mots_cles", "keywords"),
+    "territory": ("territory", "territoire", "territoires"),
+    "date": ("date", "updated", "date_maj", "mise_a_jour", "date_de_mise_a_jour", "modified"),
+    "porteur": ("porteur", "porteur_de_projet", "porteurs", "structure", "organisation"),
+    "source_url": ("source_url", "url", "lien", "link", "source"),
+}
+
+_DOC_TYPE_PATTERNS = (
+    ("fiche expérience", ("experience", "retour d'experience", "rex", "fiche experience")),
+    ("fiche méthode", ("methode", "outil", "fiche methode", "fiche outil", "guide")),
+    ("compte rendu", ("compte rendu", "compte-rendu", "cr", "actes", "retour de session")),
+    ("fiche financement", ("financement", "fiche financement", "appel a projets", "aide")),
+    ("questions-réponses", ("questions-reponses", "questions reponses", "q/r", "faq", "qr")),
+    ("veille", ("veille", "breve", "breve de veille", "actualite")),
+    ("annuaire", ("annuaire", "qui fait quoi", "structure", "fiche structure")),
+)
+
+_MONTHS = {
+    "janvier": 1, "fevrier": 2, "mars": 3, "avril": 4, "mai": 5, "juin": 6, "juillet": 7,
+    "aout": 8, "septembre": 9, "octobre": 10, "novembre": 11, "decembre": 12,
+}
+
+
+def fold(text: str) -> str:
+    """Lowercase, accents removed, separators unified: the form used to compare labels."""
+    text = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode()
+    return re.sub(r"[\s\-]+", " ", text.strip().lower())
+
+
+def _key(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", fold(name)).strip("_")
+
+
+def slugify(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", fold(text)).strip("-") or "document"
+
+
+def normalise_doc_type(value: Any) -> str:
+    if not value:
+        return "document"
+    folded = fold(value).replace("_", " ")
+    for canonical in DOC_TYPES:
+        if folded == fold(canonical):
+            return canonical
+    for canonical, patterns in _DOC_TYPE_PATTERNS:
+        if folded in patterns or any(len(p) > 3 and p in folded for p in patterns):
+            return canonical
+    return "document"
+
+
+def normalise_sector(value: Any) -> str | None:
+    if not value:
+        return None
+    folded = fold(value)
+    if "transvers" in folded or "les deux" in folded or "croise" in folded:
+        return SECTORS[2]
+    if "social" in folded and "develop" not in folded:
+        return SECTORS[0]
+    if "develop" in folded or "local" in folded:
+        return SECTORS[1]
+    return None
+
+
+def normalise_themes(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    items = value if isinstance(value, (list, tuple, set)) else re.split(r"[,;|]", str(value))
+    themes: list[str] = []
+    for item in items:
+        label = str(item).strip().strip("#").strip().lower()
+        if label and label not in themes:
+            themes.append(label)
+    return tuple(themes)
+
+
+def normalise_date(value: Any) -> str | None:
+    """ISO date (or year-month, or year) from a date, a datetime or common French writings."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    text = fold(value)
+    if m := re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[t ].*)?", text):
+        return _iso(int(m[1]), int(m[2]), int(m[3]))
+    if m := re.fullmatch(r"(\d{1,2})[/.](\d{1,2})[/.](\d{4})", text):
+        return _iso(int(m[3]), int(m[2]), int(m[1]))
+    if m := re.fullmatch(r"(?:(\d{1,2})(?:er)? )?([a-z]+) (\d{4})", text):
+        month = _MONTHS.get(m[2])
+        if month:
+            return _iso(int(m[3]), month, int(m[1])) if m[1] else f"{int(m[3]):04d}-{month:02d}"
+    if m := re.fullmatch(r"(\d{4})-(\d{1,2})", text):
+        return f"{int(m[1]):04d}-{int(m[2]):02d}"
+    if re.fullmatch(r"\d{4}", text):
+        return text
+    return str(value).strip()
+
+
+def _iso(year: int, month: int, day: int) -> str | None:
+    try:
+        return dt.date(year, month, day).isoformat()
+    except ValueError:
+        return None
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, (list, tuple)):
+        value = ", ".join(str(v) for v in value)
+    text = str(value).strip()
+    return text or None
+
+
+def build_metadata(
+    raw: dict[str, Any],
+    *,
+    path: Path,
+    detected_title: str | None,
+    content_hash: str,
+) -> DocumentMetadata:
+    """Map raw keys onto the schema; whatever is not recognised goes to ``extra``."""
+    by_key: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
+    alias_to_field = {alias: name for name, aliases in _KEY_ALIASES.items() for alias in aliases}
+    for key, value in raw.items():
+        field_name = alias_to_field.get(_key(str(key)))
+        if field_name and field_name not in by_key:
+            by_key[field_name] = value
+        else:
+            extra[str(key)] = _jsonable(value)
+    doc_id = _text(by_key.get("doc_id"))
+    title = _text(by_key.get("title")) or detected_title or path.stem.replace("_", " ")
+    return DocumentMetadata(
+        doc_id=slugify(doc_id) if doc_id else slugify(path.stem),
+        title=title.strip(),
+        doc_type=normalise_doc_type(by_key.get("doc_type")),
+        sector=normalise_sector(by_key.get("sector")),
+        themes=normalise_themes(by_key.get("themes")),
+        territory=_text(by_key.get("territory")),
+        date=normalise_date(by_key.get("date")),
+        porteur=_text(by_key.get("porteur")),
+        source_url=_text(by_key.get("source_url")),
+        source_path=str(path),
+        content_hash=content_hash,
+        extra=extra,
+    )
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [_jsonable(v) for v in value]
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)

@@ -1,0 +1,199 @@
+"""The ingestion pipeline, built in one place: load -> chunk -> embed -> store.
+
+Each step is a plain function or method that can be tested alone; ``Ingestor`` strings them
+together, skips unchanged files (same version hash: nothing embedded, nothing written) and
+reports what happened to every file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import yaml
+
+from ingest.chunking import ChunkingParams, chunk_document, embedding_text
+from ingest.discover import discover, sidecar_for
+from ingest.metadata import build_metadata
+from ingest.readers import parse_bytes
+from kb.errors import DocumentError, DuplicateDocIdError, KBError
+from kb.index import KnowledgeIndex
+from kb.models import Chunk, DocumentMetadata, ParsedDocument
+from kb.settings import Settings
+
+# Bump when a reader's output changes, so that re-ingesting picks up the new extraction.
+READER_VERSION = "1"
+
+
+@dataclass(frozen=True)
+class LoadedDocument:
+    metadata: DocumentMetadata
+    version: str
+    parsed: ParsedDocument
+
+
+@dataclass
+class IngestReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    chunks_written: int = 0
+    embed_seconds: float = 0.0
+    total_seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+def chunking_params(settings: Settings) -> ChunkingParams:
+    return ChunkingParams(
+        max_chars=settings.chunk_max_chars,
+        overlap_chars=settings.chunk_overlap_chars,
+        min_chars=settings.chunk_min_chars,
+    )
+
+
+def read_sidecar(path: Path) -> tuple[dict, bytes]:
+    sidecar = sidecar_for(path)
+    if sidecar is None:
+        return {}, b""
+    raw = sidecar.read_bytes()
+    try:
+        data = yaml.safe_load(raw.decode("utf-8", errors="replace")) or {}
+    except yaml.YAMLError as exc:
+        raise DocumentError(f"métadonnées invalides dans {sidecar.name}") from exc
+    if not isinstance(data, dict):
+        raise DocumentError(f"métadonnées invalides dans {sidecar.name}")
+    return data, raw
+
+
+def load_document(
+    path: Path, data: bytes, sidecar: dict | None = None, sidecar_bytes: bytes = b""
+) -> LoadedDocument:
+    """Step 1, load: bytes -> text, structure and normalised metadata."""
+    parsed = parse_bytes(path, data)
+    raw = {**parsed.raw_metadata, **(sidecar or {})}
+    digest = hashlib.sha256(data).hexdigest()
+    version = hashlib.sha256(
+        READER_VERSION.encode() + b"\0" + data + b"\0" + sidecar_bytes
+    ).hexdigest()[:16]
+    metadata = build_metadata(
+        raw, path=path, detected_title=parsed.detected_title, content_hash=digest
+    )
+    return LoadedDocument(metadata, version, parsed)
+
+
+class Ingestor:
+    def __init__(self, index: KnowledgeIndex, settings: Settings) -> None:
+        self.index = index
+        self.settings = settings
+        self.params = chunking_params(settings)
+
+    # -- steps ---------------------------------------------------------------------------
+
+    def read_file(self, path: Path) -> LoadedDocument:
+        size = path.stat().st_size
+        if size > self.settings.max_file_size_bytes:
+            raise DocumentError(
+                f"fichier trop volumineux ({size / 1_048_576:.1f} Mo ; limite "
+                f"{self.settings.max_file_size_mb:g} Mo, réglable par KB_MAX_FILE_SIZE_MB)"
+            )
+        sidecar, sidecar_bytes = read_sidecar(path)
+        loaded = load_document(path.resolve(), path.read_bytes(), sidecar, sidecar_bytes)
+        return loaded
+
+    def chunk(self, loaded: LoadedDocument) -> list[Chunk]:
+        chunks = chunk_document(loaded.metadata.doc_id, loaded.parsed, self.params)
+        if not chunks:
+            raise DocumentError("aucun passage indexable dans ce document")
+        return chunks
+
+    def embed(self, title: str, chunks: list[Chunk], report: IngestReport) -> np.ndarray:
+        texts = [embedding_text(title, chunk) for chunk in chunks]
+        started = time.perf_counter()
+        batch = self.settings.embedding_batch_size
+        parts = [
+            self.index.embedder.embed_passages(texts[i : i + batch])
+            for i in range(0, len(texts), batch)
+        ]
+        report.embed_seconds += time.perf_counter() - started
+        return np.vstack(parts)
+
+    def store(self, loaded: LoadedDocument, chunks: list[Chunk], vectors: np.ndarray) -> None:
+        self.index.upsert(loaded.metadata, loaded.version, loaded.parsed.text, chunks, vectors)
+
+    # -- orchestration -------------------------------------------------------------------
+
+    def ingest_loaded(self, loaded: LoadedDocument, report: IngestReport) -> str:
+        """Index one loaded document; returns 'added', 'updated' or 'unchanged'."""
+        existing = self.index.registry.get_document(loaded.metadata.doc_id)
+        if existing is not None:
+            other = existing.metadata.source_path
+            if other and other != loaded.metadata.source_path and Path(other).exists():
+                raise DuplicateDocIdError(
+                    f"identifiant « {loaded.metadata.doc_id} » déjà utilisé par {other}"
+                )
+            if existing.version == loaded.version:
+                return "unchanged"
+        chunks = self.chunk(loaded)
+        vectors = self.embed(loaded.metadata.title, chunks, report)
+        self.store(loaded, chunks, vectors)
+        report.chunks_written += len(chunks)
+        # The file's front matter may have changed its id: the old id must not linger.
+        for stale in self.index.registry.doc_ids_for_source(loaded.metadata.source_path or ""):
+            if stale != loaded.metadata.doc_id:
+                self.index.remove(stale)
+                report.removed.append(stale)
+        return "added" if existing is None else "updated"
+
+    def ingest_paths(
+        self,
+        paths: list[Path],
+        prune: bool = False,
+        on_file: Callable[[Path], None] | None = None,
+        on_start: Callable[[int], None] | None = None,
+    ) -> IngestReport:
+        started = time.perf_counter()
+        report = IngestReport()
+        self.index.sweep_orphans()
+        found = discover(paths)
+        for path, reason in found.problems:
+            report.failed.append((str(path), reason))
+        if on_start:
+            on_start(len(found.files))
+        for path in found.files:
+            try:
+                loaded = self.read_file(path)
+                outcome = self.ingest_loaded(loaded, report)
+                getattr(report, outcome).append(loaded.metadata.doc_id)
+            except KBError as exc:
+                report.failed.append((str(path), str(exc)))
+            except OSError as exc:
+                report.failed.append((str(path), f"lecture impossible ({exc.strerror or exc})"))
+            finally:
+                if on_file:
+                    on_file(path)
+        if prune:
+            report.removed.extend(self._prune(found.roots, {p.resolve() for p in found.files}))
+        report.total_seconds = time.perf_counter() - started
+        return report
+
+    def _prune(self, roots: list[Path], present: set[Path]) -> list[str]:
+        removed = []
+        for stored in list(self.index.registry.documents()):
+            source = stored.metadata.source_path
+            if not source:
+                continue
+            source_path = Path(source)
+            under_root = any(source_path.is_relative_to(root) for root in roots)
+            if under_root and source_path not in present:
+                self.index.remove(stored.metadata.doc_id)
+                removed.append(stored.metadata.doc_id)
+        return removed

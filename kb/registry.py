@@ -1,0 +1,179 @@
+"""The document registry (SQLite): which version of each document is current.
+
+The registry is the index's source of truth. A document switches version in one SQLite
+transaction, after its new chunks are already in the vector store; vectors of any other
+version are invisible to searches and swept away later. So a crash at any point leaves either
+the old version or the new one searchable, never a mix and never nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from kb.models import Chunk, DocumentMetadata, StoredDocument
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS index_info (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS documents (
+    doc_id TEXT PRIMARY KEY,
+    version TEXT NOT NULL,
+    source_path TEXT,
+    metadata TEXT NOT NULL,
+    text TEXT NOT NULL,
+    chunk_count INTEGER NOT NULL,
+    indexed_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS chunks (
+    chunk_id TEXT PRIMARY KEY,
+    doc_id TEXT NOT NULL REFERENCES documents(doc_id) ON DELETE CASCADE,
+    idx INTEGER NOT NULL,
+    start INTEGER NOT NULL,
+    "end" INTEGER NOT NULL,
+    section TEXT NOT NULL,
+    page INTEGER,
+    text TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
+CREATE INDEX IF NOT EXISTS documents_source ON documents(source_path);
+"""
+
+
+def chunk_id(doc_id: str, version: str, index: int) -> str:
+    return f"{doc_id}::{version}::{index:04d}"
+
+
+class Registry:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(path), timeout=30, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._db.executescript(_SCHEMA)
+        self._db.commit()
+
+    def close(self) -> None:
+        self._db.close()
+
+    # -- index description ---------------------------------------------------------------
+
+    def info(self) -> dict[str, Any]:
+        rows = self._db.execute("SELECT key, value FROM index_info").fetchall()
+        return {key: json.loads(value) for key, value in rows}
+
+    def set_info(self, values: dict[str, Any]) -> None:
+        with self._db:
+            self._db.executemany(
+                "INSERT OR REPLACE INTO index_info(key, value) VALUES (?, ?)",
+                [(key, json.dumps(value)) for key, value in values.items()],
+            )
+
+    # -- documents -----------------------------------------------------------------------
+
+    def replace_document(
+        self, metadata: DocumentMetadata, version: str, text: str, chunks: list[Chunk]
+    ) -> None:
+        now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        with self._db:
+            self._db.execute("DELETE FROM chunks WHERE doc_id = ?", (metadata.doc_id,))
+            self._db.execute(
+                "INSERT OR REPLACE INTO documents VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    metadata.doc_id,
+                    version,
+                    metadata.source_path,
+                    json.dumps(metadata.to_dict(), ensure_ascii=False),
+                    text,
+                    len(chunks),
+                    now,
+                ),
+            )
+            self._db.executemany(
+                "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        chunk_id(c.doc_id, version, c.index),
+                        c.doc_id,
+                        c.index,
+                        c.start,
+                        c.end,
+                        json.dumps(list(c.section), ensure_ascii=False),
+                        c.page,
+                        c.text,
+                    )
+                    for c in chunks
+                ],
+            )
+
+    def delete_document(self, doc_id: str) -> bool:
+        with self._db:
+            cursor = self._db.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
+        return cursor.rowcount > 0
+
+    def get_document(self, doc_id: str) -> StoredDocument | None:
+        row = self._db.execute(
+            "SELECT metadata, version, chunk_count, indexed_at FROM documents WHERE doc_id = ?",
+            (doc_id,),
+        ).fetchone()
+        return _stored(row) if row else None
+
+    def document_text(self, doc_id: str) -> str | None:
+        row = self._db.execute("SELECT text FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
+        return row[0] if row else None
+
+    def documents(self) -> Iterator[StoredDocument]:
+        rows = self._db.execute(
+            "SELECT metadata, version, chunk_count, indexed_at FROM documents ORDER BY doc_id"
+        )
+        for row in rows.fetchall():
+            yield _stored(row)
+
+    def versions(self) -> dict[str, str]:
+        return dict(self._db.execute("SELECT doc_id, version FROM documents").fetchall())
+
+    def doc_ids_for_source(self, source_path: str) -> list[str]:
+        rows = self._db.execute(
+            "SELECT doc_id FROM documents WHERE source_path = ?", (source_path,)
+        ).fetchall()
+        return [row[0] for row in rows]
+
+    def counts(self) -> tuple[int, int]:
+        documents = self._db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
+        chunks = self._db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+        return documents, chunks
+
+    def chunks(self, chunk_ids: Iterable[str]) -> dict[str, Chunk]:
+        ids = list(chunk_ids)
+        found: dict[str, Chunk] = {}
+        for start in range(0, len(ids), 500):
+            batch = ids[start : start + 500]
+            marks = ",".join("?" * len(batch))
+            rows = self._db.execute(
+                f'SELECT chunk_id, doc_id, idx, start, "end", section, page, text '
+                f"FROM chunks WHERE chunk_id IN ({marks})",
+                batch,
+            ).fetchall()
+            for row in rows:
+                found[row[0]] = Chunk(
+                    doc_id=row[1],
+                    index=row[2],
+                    start=row[3],
+                    end=row[4],
+                    section=tuple(json.loads(row[5])),
+                    page=row[6],
+                    text=row[7],
+                )
+        return found
+
+
+def _stored(row: tuple) -> StoredDocument:
+    metadata, version, chunk_count, indexed_at = row
+    return StoredDocument(
+        metadata=DocumentMetadata.from_dict(json.loads(metadata)),
+        version=version,
+        chunk_count=chunk_count,
+        indexed_at=indexed_at,
+    )

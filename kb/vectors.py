@@ -1,0 +1,125 @@
+"""The vector store: a Chroma collection, embedded (persistent) or behind a `chroma run` server.
+
+Chroma types stay in this module; callers see ids, scores and plain dicts.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Sequence
+from urllib.parse import urlparse
+
+import numpy as np
+
+from kb.errors import KBError
+
+
+def create_chroma_client(chroma_url: str | None, persist_dir: Path):
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    if chroma_url:
+        url = urlparse(chroma_url)
+        if not url.hostname:
+            raise KBError(f"URL du serveur Chroma invalide : « {chroma_url} »")
+        try:
+            return chromadb.HttpClient(
+                host=url.hostname,
+                port=url.port or (443 if url.scheme == "https" else 8000),
+                ssl=url.scheme == "https",
+                settings=chroma_settings,
+            )
+        except Exception as exc:  # the client checks the server at construction
+            raise KBError(
+                f"Serveur Chroma injoignable à l'adresse {chroma_url} : vérifiez qu'il est "
+                "démarré (`chroma run`) ou retirez KB_CHROMA_URL."
+            ) from exc
+    persist_dir.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(persist_dir), settings=chroma_settings)
+
+
+class ChromaVectorStore:
+    """Vectors and per-chunk metadata. Each vector carries its document's ``doc_id``/``version``."""
+
+    def __init__(self, client, name: str, description: dict[str, Any]) -> None:
+        self._client = client
+        self.name = name
+        self._collection = client.get_or_create_collection(
+            name,
+            metadata=description,
+            configuration={"hnsw": {"space": "cosine"}},
+            embedding_function=None,
+        )
+        self._max_batch = max(1, int(client.get_max_batch_size()))
+
+    @property
+    def description(self) -> dict[str, Any]:
+        return dict(self._collection.metadata or {})
+
+    def add(
+        self,
+        ids: Sequence[str],
+        embeddings: np.ndarray,
+        texts: Sequence[str],
+        metadatas: Sequence[dict[str, Any]],
+    ) -> None:
+        for start in range(0, len(ids), self._max_batch):
+            end = start + self._max_batch
+            self._collection.upsert(
+                ids=list(ids[start:end]),
+                embeddings=np.asarray(embeddings[start:end], dtype=np.float32),
+                documents=list(texts[start:end]),
+                metadatas=[_clean(m) for m in metadatas[start:end]],
+            )
+
+    def delete_document(self, doc_id: str, keep_version: str | None = None) -> None:
+        where: dict[str, Any] = {"doc_id": doc_id}
+        if keep_version is not None:
+            where = {"$and": [{"doc_id": doc_id}, {"version": {"$ne": keep_version}}]}
+        self._collection.delete(where=where)
+
+    def query(
+        self, embedding: np.ndarray, n_results: int, doc_ids: Sequence[str] | None = None
+    ) -> list[tuple[str, float]]:
+        """(chunk id, cosine similarity), best first; ``doc_ids`` restricts inside the search."""
+        count = self._collection.count()
+        if count == 0 or n_results <= 0 or (doc_ids is not None and not doc_ids):
+            return []
+        where = None
+        if doc_ids is not None:
+            where = {"doc_id": {"$in": list(doc_ids)}}
+        result = self._collection.query(
+            query_embeddings=[np.asarray(embedding, dtype=np.float32)],
+            n_results=min(n_results, count),
+            where=where,
+            include=["distances"],
+        )
+        ids = result["ids"][0]
+        distances = result["distances"][0]
+        return [(chunk, 1.0 - float(distance)) for chunk, distance in zip(ids, distances)]
+
+    def versions_by_chunk(self) -> dict[str, tuple[str, str]]:
+        """Every stored chunk id with its (doc_id, version): used to sweep orphans."""
+        found: dict[str, tuple[str, str]] = {}
+        total = self._collection.count()
+        for offset in range(0, total, 1000):
+            page = self._collection.get(include=["metadatas"], limit=1000, offset=offset)
+            for chunk, meta in zip(page["ids"], page["metadatas"]):
+                found[chunk] = (str(meta.get("doc_id")), str(meta.get("version")))
+        return found
+
+    def delete_ids(self, ids: Sequence[str]) -> None:
+        for start in range(0, len(ids), self._max_batch):
+            self._collection.delete(ids=list(ids[start : start + self._max_batch]))
+
+    def count(self) -> int:
+        return self._collection.count()
+
+    def drop(self) -> None:
+        self._client.delete_collection(self.name)
+
+
+def _clean(metadata: dict[str, Any]) -> dict[str, Any]:
+    """Chroma accepts str/int/float/bool values only; None is dropped."""
+    return {k: v for k, v in metadata.items() if isinstance(v, (str, int, float, bool))}
