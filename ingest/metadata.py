@@ -86,9 +86,9 @@ def normalise_sector(value: Any) -> str | None:
 def normalise_themes(value: Any) -> tuple[str, ...]:
     if value is None:
         return ()
-    items = value if isinstance(value, (list, tuple, set)) else re.split(r"[,;|]", str(value))
+    items = value if isinstance(value, (list, tuple, set)) else [value]
     themes: list[str] = []
-    for item in items:
+    for item in (part for entry in items for part in re.split(r"[,;|]", str(entry))):
         label = str(item).strip().strip("#").strip().lower()
         if label and label not in themes:
             themes.append(label)

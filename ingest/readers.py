@@ -246,8 +246,7 @@ def read_html(data: bytes) -> ParsedDocument:
             raw["themes"] = list(meta.tags)
         if meta.url:
             raw["source_url"] = meta.url
-        if meta.date:
-            raw["date"] = meta.date
+        # trafilatura's date is a guess (often a copyright year): front matter or sidecar only.
     return ParsedDocument(body, sections, raw, title)
 
 
