@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-all bench
+.PHONY: install run test test-slow bench
 
 install: $(STAMP)
 
@@ -22,8 +22,8 @@ run: install
 test: install
 	$(VENV)/bin/pytest -q -m "not slow"
 
-test-all: install
-	$(VENV)/bin/pytest -q
+test-slow: install
+	$(VENV)/bin/pytest -q -m slow
 
 bench: install
 	$(PY) -m evaluation.bench_ingest

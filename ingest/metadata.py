@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
 from pathlib import Path
 from typing import Any
 
 from kb.models import DOC_TYPES, SECTORS, DocumentMetadata
+from kb.text import fold
 
 _KEY_ALIASES = {
     "doc_id": ("id", "doc_id", "identifiant", "slug"),
@@ -41,12 +41,6 @@ _MONTHS = {
     "janvier": 1, "fevrier": 2, "mars": 3, "avril": 4, "mai": 5, "juin": 6, "juillet": 7,
     "aout": 8, "septembre": 9, "octobre": 10, "novembre": 11, "decembre": 12,
 }
-
-
-def fold(text: str) -> str:
-    """Lowercase, accents removed, separators unified: the form used to compare labels."""
-    text = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode()
-    return re.sub(r"[\s\-]+", " ", text.strip().lower())
 
 
 def _key(name: str) -> str:

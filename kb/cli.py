@@ -30,7 +30,7 @@ def _settings() -> Settings:
 
 
 def _fail(message: str, code: int = 1) -> None:
-    console.print(f"[red]Erreur :[/red] {message}", highlight=False)
+    console.print(f"[red]Erreur :[/red] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -57,7 +57,7 @@ def _print_report(report, title: str) -> None:
     table.add_row("durée", f"{report.total_seconds:.1f} s")
     out.print(table)
     for path, reason in report.failed:
-        console.print(f"[red]échec[/red] {path} : {reason}", highlight=False)
+        console.print(f"[red]échec[/red] {path} : {reason}", highlight=False, soft_wrap=True)
 
 
 def _run_with_progress(action, description: str):

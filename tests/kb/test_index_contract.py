@@ -1,0 +1,136 @@
+"""One storage contract, run against both Chroma modes: embedded persistent and HTTP server."""
+
+from __future__ import annotations
+
+import uuid
+
+import numpy as np
+import pytest
+
+from kb.errors import IndexMismatchError, NotFoundError
+from kb.index import KnowledgeIndex
+from kb.models import Chunk, DocumentMetadata
+from kb.settings import Settings
+from tests.fakes import ToyEmbedder, vowel_vector
+
+CHUNKING = {"chunker": "test", "max_chars": 1000}
+
+
+@pytest.fixture(params=["persistent", "http"])
+def make_index(request, tmp_path):
+    prefix = f"t{uuid.uuid4().hex[:10]}"
+    chroma_url = request.getfixturevalue("chroma_server") if request.param == "http" else None
+    opened = []
+
+    def factory(embedder=None, chunking=CHUNKING) -> KnowledgeIndex:
+        settings = Settings(data_dir=tmp_path / "data", chroma_url=chroma_url, collection_prefix=prefix)
+        index = KnowledgeIndex(settings, embedder or ToyEmbedder(), chunking)
+        opened.append(index)
+        return index
+
+    yield factory
+    for index in opened:
+        index.close()
+
+
+def _document(doc_id: str, texts: list[str], version: str):
+    metadata = DocumentMetadata(doc_id=doc_id, title=doc_id.title(), doc_type="fiche méthode")
+    chunks = [Chunk(doc_id, i, t, i * 100, i * 100 + len(t)) for i, t in enumerate(texts)]
+    vectors = np.stack([vowel_vector(t) for t in texts])
+    return metadata, version, " ".join(texts), chunks, vectors
+
+
+def _live_ids(index: KnowledgeIndex) -> set[str]:
+    return set(index.vectors.versions_by_chunk())
+
+
+def test_search_returns_the_closest_chunk_with_its_document(make_index):
+    index = make_index()
+    index.upsert(*_document("alpha", ["aaaa aaa", "ooo oo"], "v1"))
+    index.upsert(*_document("beta", ["iii ii"], "v1"))
+    passages = index.dense_search("aaa", 2)
+    assert passages[0].chunk.doc_id == "alpha"
+    assert passages[0].chunk.text == "aaaa aaa"
+    assert passages[0].metadata.title == "Alpha"
+    assert passages[0].score == pytest.approx(1.0, abs=1e-5)
+
+
+def test_filter_by_documents_is_applied_inside_the_search(make_index):
+    index = make_index()
+    for n in range(6):
+        index.upsert(*_document(f"a{n}", ["aaaa"], "v1"))
+    index.upsert(*_document("far", ["aaaa eeee"], "v1"))
+    passages = index.dense_search("aaaa", 1, doc_ids=["far"])
+    assert [p.chunk.doc_id for p in passages] == ["far"]
+
+
+def test_new_version_replaces_every_old_chunk(make_index):
+    index = make_index()
+    index.upsert(*_document("alpha", ["aaa", "eee", "iii"], "v1"))
+    index.upsert(*_document("alpha", ["ooo"], "v2"))
+    assert _live_ids(index) == {"alpha::v2::0000"}
+    assert index.registry.counts() == (1, 1)
+    assert [p.chunk.text for p in index.dense_search("aaa", 5)] == ["ooo"]
+
+
+def test_remove_deletes_vectors_and_registry_entry(make_index):
+    index = make_index()
+    index.upsert(*_document("alpha", ["aaa"], "v1"))
+    index.upsert(*_document("beta", ["eee"], "v1"))
+    index.remove("alpha")
+    assert index.registry.counts() == (1, 1)
+    assert _live_ids(index) == {"beta::v1::0000"}
+    with pytest.raises(NotFoundError):
+        index.remove("alpha")
+
+
+def test_crash_before_the_switch_keeps_the_old_version_searchable(make_index, monkeypatch):
+    index = make_index()
+    index.upsert(*_document("alpha", ["aaa"], "v1"))
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("killed")
+
+    monkeypatch.setattr(index.registry, "replace_document", crash)
+    with pytest.raises(RuntimeError):
+        index.upsert(*_document("alpha", ["eee", "iii"], "v2"))
+    monkeypatch.undo()
+    assert [p.chunk.text for p in index.dense_search("eee", 5)] == ["aaa"]
+    assert index.sweep_orphans() == 2
+    assert _live_ids(index) == {"alpha::v1::0000"}
+
+
+def test_crash_after_the_switch_shows_only_the_new_version(make_index, monkeypatch):
+    index = make_index()
+    index.upsert(*_document("alpha", ["aaa"], "v1"))
+    monkeypatch.setattr(index.vectors, "delete_document", lambda *a, **k: None)
+    index.upsert(*_document("alpha", ["eee"], "v2"))
+    monkeypatch.undo()
+    assert [p.chunk.text for p in index.dense_search("aaa", 5)] == ["eee"]
+    assert index.sweep_orphans() == 1
+    assert _live_ids(index) == {"alpha::v2::0000"}
+
+
+def test_reopening_with_another_model_is_refused(make_index):
+    index = make_index()
+    index.upsert(*_document("alpha", ["aaa"], "v1"))
+    index.close()
+    with pytest.raises(IndexMismatchError) as refused:
+        make_index(embedder=ToyEmbedder("toy/other-model"))
+    assert "kb reindex" in str(refused.value)
+    assert "toy/other-model" in str(refused.value)
+
+
+def test_reopening_with_other_chunking_is_refused(make_index):
+    make_index().close()
+    with pytest.raises(IndexMismatchError):
+        make_index(chunking={"chunker": "test", "max_chars": 500})
+
+
+def test_the_index_persists_across_reopening(make_index):
+    index = make_index()
+    index.upsert(*_document("alpha", ["aaa"], "v1"))
+    index.close()
+    reopened = make_index()
+    assert reopened.get("alpha").version == "v1"
+    assert reopened.dense_search("aaa", 1)[0].chunk.doc_id == "alpha"
