@@ -37,6 +37,14 @@ class LoadedDocument:
 
 
 @dataclass
+class _Pending:
+    loaded: LoadedDocument
+    chunks: list[Chunk]
+    is_new: bool
+    path_label: str = ""
+
+
+@dataclass
 class IngestReport:
     added: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
@@ -115,8 +123,7 @@ class Ingestor:
             raise DocumentError("aucun passage indexable dans ce document")
         return chunks
 
-    def embed(self, title: str, chunks: list[Chunk], report: IngestReport) -> np.ndarray:
-        texts = [embedding_text(title, chunk) for chunk in chunks]
+    def embed(self, texts: list[str], report: IngestReport) -> np.ndarray:
         started = time.perf_counter()
         batch = self.settings.embedding_batch_size
         parts = [
@@ -131,27 +138,59 @@ class Ingestor:
 
     # -- orchestration -------------------------------------------------------------------
 
-    def ingest_loaded(self, loaded: LoadedDocument, report: IngestReport) -> str:
-        """Index one loaded document; returns 'added', 'updated' or 'unchanged'."""
-        existing = self.index.registry.get_document(loaded.metadata.doc_id)
-        if existing is not None:
+    def plan(self, loaded: LoadedDocument, pending: dict[str, "_Pending"]) -> "_Pending | None":
+        """None when the document is unchanged; else what must be embedded and stored."""
+        doc_id = loaded.metadata.doc_id
+        claimed = pending.get(doc_id)
+        existing = self.index.registry.get_document(doc_id)
+        other = claimed.loaded.metadata.source_path if claimed else None
+        if other is None and existing is not None:
             other = existing.metadata.source_path
-            if other and other != loaded.metadata.source_path and Path(other).exists():
-                raise DuplicateDocIdError(
-                    f"identifiant « {loaded.metadata.doc_id} » déjà utilisé par {other}"
-                )
-            if existing.version == loaded.version:
-                return "unchanged"
-        chunks = self.chunk(loaded)
-        vectors = self.embed(loaded.metadata.title, chunks, report)
-        self.store(loaded, chunks, vectors)
-        report.chunks_written += len(chunks)
-        # The file's front matter may have changed its id: the old id must not linger.
-        for stale in self.index.registry.doc_ids_for_source(loaded.metadata.source_path or ""):
-            if stale != loaded.metadata.doc_id:
-                self.index.remove(stale)
-                report.removed.append(stale)
-        return "added" if existing is None else "updated"
+        if other and other != loaded.metadata.source_path and Path(other).exists():
+            raise DuplicateDocIdError(f"identifiant « {doc_id} » déjà utilisé par {other}")
+        if existing is not None and existing.version == loaded.version:
+            return None
+        return _Pending(loaded, self.chunk(loaded), is_new=existing is None)
+
+    def ingest_loaded(self, loaded: LoadedDocument, report: IngestReport) -> str:
+        """Index one loaded document now; returns 'added', 'updated' or 'unchanged'."""
+        planned = self.plan(loaded, {})
+        if planned is None:
+            return "unchanged"
+        self._flush([planned], report)
+        return "added" if planned.is_new else "updated"
+
+    def _flush(self, batch: list["_Pending"], report: IngestReport) -> None:
+        """Embed a batch of documents in one go, then store each one atomically."""
+        if not batch:
+            return
+        texts = [
+            embedding_text(item.loaded.metadata.title, chunk) for item in batch for chunk in item.chunks
+        ]
+        try:
+            vectors = self.embed(texts, report)
+        except Exception as exc:  # the model failing must not stop the run nor lose documents
+            for item in batch:
+                report.failed.append((item.path_label, f"échec du calcul des embeddings ({exc})"))
+            return
+        offset = 0
+        for item in batch:
+            count = len(item.chunks)
+            try:
+                self.store(item.loaded, item.chunks, vectors[offset : offset + count])
+            except Exception as exc:
+                report.failed.append((item.path_label, f"échec de l'écriture dans l'index ({exc})"))
+                continue
+            finally:
+                offset += count
+            report.chunks_written += count
+            (report.added if item.is_new else report.updated).append(item.loaded.metadata.doc_id)
+            # The file's front matter may have changed its id: the old id must not linger.
+            source = item.loaded.metadata.source_path or ""
+            for stale in self.index.registry.doc_ids_for_source(source):
+                if stale != item.loaded.metadata.doc_id:
+                    self.index.remove(stale)
+                    report.removed.append(stale)
 
     def ingest_paths(
         self,
@@ -168,18 +207,27 @@ class Ingestor:
             report.failed.append((str(path), reason))
         if on_start:
             on_start(len(found.files))
+        pending: dict[str, _Pending] = {}
+        flush_at = self.settings.embedding_batch_size * 4
         for path in found.files:
             try:
                 loaded = self.read_file(path)
-                outcome = self.ingest_loaded(loaded, report)
-                getattr(report, outcome).append(loaded.metadata.doc_id)
+                planned = self.plan(loaded, pending)
+                if planned is None:
+                    report.unchanged.append(loaded.metadata.doc_id)
+                else:
+                    planned.path_label = str(path)
+                    pending[loaded.metadata.doc_id] = planned
             except KBError as exc:
                 report.failed.append((str(path), str(exc)))
             except OSError as exc:
                 report.failed.append((str(path), f"lecture impossible ({exc.strerror or exc})"))
-            finally:
-                if on_file:
-                    on_file(path)
+            if sum(len(item.chunks) for item in pending.values()) >= flush_at:
+                self._flush(list(pending.values()), report)
+                pending.clear()
+            if on_file:
+                on_file(path)
+        self._flush(list(pending.values()), report)
         if prune:
             report.removed.extend(self._prune(found.roots, {p.resolve() for p in found.files}))
         report.total_seconds = time.perf_counter() - started

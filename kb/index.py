@@ -151,8 +151,10 @@ class KnowledgeIndex:
                 for c in chunks
             ],
         )
+        had_previous = self.registry.get_document(metadata.doc_id) is not None
         self.registry.replace_document(metadata, version, text, chunks)
-        self.vectors.delete_document(metadata.doc_id, keep_version=version)
+        if had_previous:
+            self.vectors.delete_document(metadata.doc_id, keep_version=version)
 
     def remove(self, doc_id: str) -> None:
         if not self.registry.delete_document(doc_id):

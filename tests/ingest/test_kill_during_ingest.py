@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -54,7 +55,15 @@ def test_sigkill_mid_ingest_leaves_every_document_whole(tmp_path, fixtures_dir):
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    time.sleep(4)
+    # Kill as soon as the first revised documents are committed: mid-run, mid-batch.
+    registry_path = tmp_path / "data" / "gen-0001" / "registry.sqlite3"
+    deadline = time.time() + 120
+    while time.time() < deadline and process.poll() is None:
+        with sqlite3.connect(registry_path, timeout=30) as db:
+            done = db.execute("SELECT COUNT(*) FROM documents WHERE text LIKE '%révisés%'").fetchone()[0]
+        if done:
+            break
+        time.sleep(0.02)
     process.send_signal(signal.SIGKILL)
     process.wait()
 

@@ -1,0 +1,56 @@
+"""Evaluation datasets: the project's questions.jsonl and SQuAD-like JSON (e.g. the CNIL FAQ)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+CNIL_PATH = PROJECT_ROOT.parent / "shared" / "datasets" / "cnil-faq-fr" / "cnil_faq_fr.squad.json"
+
+
+@dataclass(frozen=True)
+class DatasetDocument:
+    doc_id: str
+    text: str
+    title: str
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    question: str
+    relevant: tuple[str, ...]
+    kind: str = "natural"
+    key_facts: tuple[str, ...] = ()
+
+
+@dataclass
+class Dataset:
+    name: str
+    documents: list[DatasetDocument] = field(default_factory=list)
+    questions: list[Question] = field(default_factory=list)
+
+
+def load_squad(path: Path) -> Dataset:
+    """SQuAD-like JSON: each article's contexts are its document (titles are never indexed:
+    in FAQ sets the title is the question itself); each question's gold is its article."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    dataset = Dataset(name=path.stem)
+    for number, article in enumerate(data["data"]):
+        doc_id = f"art-{article.get('id', number)}"
+        contexts = [p["context"].strip() for p in article.get("paragraphs", []) if p.get("context")]
+        if not contexts:
+            continue
+        dataset.documents.append(DatasetDocument(doc_id, "\n\n".join(contexts), ""))
+        for paragraph in article.get("paragraphs", []):
+            for qa in paragraph.get("qas", []):
+                dataset.questions.append(
+                    Question(str(qa.get("id", len(dataset.questions))), qa["question"], (doc_id,))
+                )
+    return dataset
+
+
+def missing_dataset_message(path: Path) -> str:
+    return f"Jeu de données absent : {path} (ignoré)."
