@@ -19,6 +19,7 @@ import numpy as np
 
 from kb.embeddings import Embedder
 from kb.errors import IndexMismatchError, NotFoundError
+from kb.lexical import LexicalIndex
 from kb.models import Chunk, DocumentMetadata, Passage, StoredDocument
 from kb.registry import Registry, chunk_id
 from kb.settings import Settings
@@ -101,6 +102,7 @@ class KnowledgeIndex:
         self._check_description(self.vectors.description)
         if not self.registry.info():
             self.registry.set_info(self.description)
+        self.lexical = LexicalIndex(self.registry, self.location.directory / "lexical")
 
     def _check_description(self, recorded: dict[str, Any]) -> None:
         if not recorded:
@@ -186,7 +188,16 @@ class KnowledgeIndex:
     ) -> list[Passage]:
         """Passages by cosine similarity; vectors of non-current versions are skipped."""
         embedding = self.embedder.embed_query(query)
-        hits = self.vectors.query(embedding, limit * 2, doc_ids)
+        return self.passages(self.vectors.query(embedding, limit * 2, doc_ids), limit)
+
+    def lexical_search(
+        self, query: str, limit: int, doc_ids: Sequence[str] | None = None
+    ) -> list[Passage]:
+        """Passages by BM25 (French analyser) over the current chunks."""
+        return self.passages(self.lexical.search(query, limit, doc_ids), limit)
+
+    def passages(self, hits: list[tuple[str, float]], limit: int) -> list[Passage]:
+        """Turn (chunk id, score) hits into passages, keeping only current versions."""
         versions = self.registry.versions()
         live = [
             (chunk, score)

@@ -63,7 +63,7 @@ class Registry:
     # -- index description ---------------------------------------------------------------
 
     def info(self) -> dict[str, Any]:
-        rows = self._db.execute("SELECT key, value FROM index_info").fetchall()
+        rows = self._db.execute("SELECT key, value FROM index_info WHERE key != 'revision'").fetchall()
         return {key: json.loads(value) for key, value in rows}
 
     def set_info(self, values: dict[str, Any]) -> None:
@@ -109,11 +109,33 @@ class Registry:
                     for c in chunks
                 ],
             )
+            self._bump_revision()
 
     def delete_document(self, doc_id: str) -> bool:
         with self._db:
             cursor = self._db.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
+            self._bump_revision()
         return cursor.rowcount > 0
+
+    def _bump_revision(self) -> None:
+        """Called inside each write transaction: derived indexes compare it to their stamp."""
+        self._db.execute(
+            "INSERT INTO index_info(key, value) VALUES ('revision', '1') "
+            "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
+        )
+
+    def revision(self) -> int:
+        row = self._db.execute("SELECT value FROM index_info WHERE key = 'revision'").fetchone()
+        return int(row[0]) if row else 0
+
+    def lexical_rows(self) -> Iterator[tuple[str, str, str, str]]:
+        """(chunk id, document title, section path, text) of every current chunk."""
+        rows = self._db.execute(
+            "SELECT c.chunk_id, json_extract(d.metadata, '$.title'), c.section, c.text "
+            "FROM chunks c JOIN documents d ON d.doc_id = c.doc_id ORDER BY c.chunk_id"
+        )
+        for chunk, title, section, text in rows:
+            yield chunk, title or "", " > ".join(json.loads(section)), text
 
     def get_document(self, doc_id: str) -> StoredDocument | None:
         row = self._db.execute(

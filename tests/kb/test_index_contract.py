@@ -134,3 +134,23 @@ def test_the_index_persists_across_reopening(make_index):
     reopened = make_index()
     assert reopened.get("alpha").version == "v1"
     assert reopened.dense_search("aaa", 1)[0].chunk.doc_id == "alpha"
+
+
+def test_lexical_search_follows_every_write(make_index):
+    index = make_index()
+    index.upsert(*_document("alpha", ["épicerie solidaire itinérante"], "v1"))
+    index.upsert(*_document("beta", ["garage solidaire"], "v1"))
+    assert [p.chunk.doc_id for p in index.lexical_search("epiceries", 5)] == ["alpha"]
+    index.upsert(*_document("alpha", ["transport à la demande"], "v2"))
+    assert index.lexical_search("épicerie", 5) == []
+    assert [p.chunk.doc_id for p in index.lexical_search("solidaire", 5)] == ["beta"]
+    index.remove("beta")
+    assert index.lexical_search("solidaire", 5) == []
+
+
+def test_lexical_filter_is_applied_inside_the_search(make_index):
+    index = make_index()
+    for n in range(5):
+        index.upsert(*_document(f"a{n}", ["mobilité solidaire mobilité"], "v1"))
+    index.upsert(*_document("far", ["mobilité et culture"], "v1"))
+    assert [p.chunk.doc_id for p in index.lexical_search("mobilité", 1, doc_ids=["far"])] == ["far"]

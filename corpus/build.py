@@ -1,0 +1,205 @@
+"""Generate the corpus's PDF, DOCX, HTML and TXT documents from their Markdown sources.
+
+    python corpus/build.py
+
+Each `_sources/<folder>/<id>.md` has a `format:` key (pdf, docx, html, txt); the output goes to
+`<folder>/<id>.<format>` with its metadata in a sidecar `<id>.<format>.meta.yaml`. Outputs are
+committed, so this only runs when a source changes. Needs fpdf2, python-docx and the DejaVu
+fonts (Debian package fonts-dejavu-core).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+import sys
+from pathlib import Path
+
+import yaml
+
+HERE = Path(__file__).resolve().parent
+SOURCES = HERE / "_sources"
+FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
+
+
+def parse_source(path: Path) -> tuple[dict, str]:
+    text = path.read_text(encoding="utf-8")
+    match = re.match(r"^---\n(.*?\n)---\n", text, re.DOTALL)
+    if not match:
+        raise SystemExit(f"{path}: front matter missing")
+    return yaml.safe_load(match.group(1)), text[match.end() :].strip() + "\n"
+
+
+def blocks(body: str) -> list[tuple[str, str]]:
+    """(kind, text) with kind in h1..h6, li, p; inline Markdown emphasis removed."""
+    result: list[tuple[str, str]] = []
+    paragraph: list[str] = []
+
+    def flush() -> None:
+        if paragraph:
+            result.append(("p", " ".join(paragraph)))
+            paragraph.clear()
+
+    for raw in body.splitlines():
+        line = raw.strip()
+        clean = re.sub(r"\*\*(.+?)\*\*|\*(.+?)\*|`(.+?)`", lambda m: next(g for g in m.groups() if g), line)
+        if not line:
+            flush()
+        elif m := re.match(r"^(#{1,6})\s+(.*)", clean):
+            flush()
+            result.append((f"h{len(m.group(1))}", m.group(2).strip()))
+        elif m := re.match(r"^([-*]|\d+[.)])\s+(.*)", clean):
+            flush()
+            result.append(("li", m.group(2).strip()))
+        elif re.match(r"^\|?\s*:?-{3,}", clean):
+            continue  # table separator row
+        elif clean.startswith("|"):
+            flush()
+            cells = [c.strip() for c in clean.strip("|").split("|")]
+            result.append(("p", " | ".join(cells)))
+        else:
+            paragraph.append(clean)
+    flush()
+    return result
+
+
+def title_and_blocks(meta: dict, body: str) -> tuple[str, list[tuple[str, str]]]:
+    items = blocks(body)
+    if items and items[0][0] == "h1":
+        return items[0][1], items[1:]
+    return str(meta["title"]), items
+
+
+def write_pdf(meta: dict, body: str, target: Path) -> None:
+    from fpdf import FPDF
+
+    title, items = title_and_blocks(meta, body)
+    pdf = FPDF()
+    pdf.add_font("DejaVu", fname=str(FONT_DIR / "DejaVuSans.ttf"))
+    pdf.add_font("DejaVu", style="B", fname=str(FONT_DIR / "DejaVuSans-Bold.ttf"))
+    pdf.set_title(title)
+    pdf.set_author(str(meta.get("author", "")))
+    pdf.set_subject(str(meta.get("doc_type", "")))
+    pdf.set_keywords(", ".join(meta.get("themes", [])))
+    pdf.set_creation_date(dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc))  # deterministic output
+    pdf.add_page()
+    pdf.set_font("DejaVu", "B", 15)
+    pdf.multi_cell(0, 8, title)
+    pdf.ln(3)
+    for kind, text in items:
+        if kind.startswith("h"):
+            pdf.ln(2)
+            pdf.set_font("DejaVu", "B", 13 if kind == "h2" else 11)
+            pdf.multi_cell(0, 7, text)
+            pdf.ln(1)
+        else:
+            pdf.set_font("DejaVu", "", 10)
+            pdf.multi_cell(0, 5.5, ("• " if kind == "li" else "") + text)
+            pdf.ln(1.5)
+    pdf.output(str(target))
+
+
+def write_docx(meta: dict, body: str, target: Path) -> None:
+    import docx
+
+    title, items = title_and_blocks(meta, body)
+    document = docx.Document()
+    properties = document.core_properties
+    properties.title = title
+    properties.author = str(meta.get("author", ""))
+    properties.keywords = ", ".join(meta.get("themes", []))
+    properties.created = properties.modified = dt.datetime(2025, 1, 1)
+    document.add_heading(title, level=0)
+    for kind, text in items:
+        if kind.startswith("h"):
+            document.add_heading(text, level=max(1, int(kind[1]) - 1))
+        elif kind == "li":
+            document.add_paragraph(text, style="List Bullet")
+        else:
+            document.add_paragraph(text)
+    document.save(str(target))
+
+
+def write_html(meta: dict, body: str, target: Path) -> None:
+    title, items = title_and_blocks(meta, body)
+    parts: list[str] = []
+    in_list = False
+    for kind, text in items:
+        if kind == "li" and not in_list:
+            parts.append("<ul>")
+            in_list = True
+        if kind != "li" and in_list:
+            parts.append("</ul>")
+            in_list = False
+        tag = "li" if kind == "li" else ("p" if kind == "p" else kind)
+        parts.append(f"<{tag}>{html.escape(text)}</{tag}>")
+    if in_list:
+        parts.append("</ul>")
+    themes = html.escape(", ".join(meta.get("themes", [])))
+    page = f"""<!doctype html>
+<html lang="fr">
+<head>
+<meta charset="utf-8">
+<title>{html.escape(title)} | Ressources Rurales AURA</title>
+<meta name="keywords" content="{themes}">
+</head>
+<body>
+<header><a class="logo" href="/">Ressources Rurales AURA</a>
+<nav><ul><li><a href="/">Accueil</a></li><li><a href="/ressources">Ressources</a></li>
+<li><a href="/groupes">Groupes de travail</a></li><li><a href="/agenda">Agenda</a></li>
+<li><a href="/adherer">Adhérer</a></li></ul></nav></header>
+<main><article>
+<h1>{html.escape(title)}</h1>
+{chr(10).join(parts)}
+</article></main>
+<aside><h2>À lire aussi</h2><ul><li><a href="/veille">Toute la veille</a></li></ul></aside>
+<footer><p>Ressources Rurales AURA — centre de ressources du développement rural.</p>
+<p><a href="/mentions">Mentions légales</a> · <a href="/plan">Plan du site</a> · <a href="/contact">Contact</a></p></footer>
+</body>
+</html>
+"""
+    target.write_text(page, encoding="utf-8")
+
+
+def write_txt(meta: dict, body: str, target: Path) -> None:
+    title, items = title_and_blocks(meta, body)
+    lines = [title, "=" * len(title), ""]
+    for kind, text in items:
+        if kind.startswith("h"):
+            lines += ["", text.upper(), ""]
+        elif kind == "li":
+            lines.append(f"- {text}")
+        else:
+            lines += [text, ""]
+    target.write_text("\n".join(lines).strip() + "\n", encoding="utf-8")
+
+
+WRITERS = {"pdf": write_pdf, "docx": write_docx, "html": write_html, "txt": write_txt}
+
+
+def build() -> list[Path]:
+    written = []
+    for source in sorted(SOURCES.glob("*/*.md")):
+        meta, body = parse_source(source)
+        fmt = str(meta.pop("format", "")).lower()
+        if fmt not in WRITERS:
+            raise SystemExit(f"{source}: format must be one of {sorted(WRITERS)}")
+        folder = HERE / source.parent.name
+        folder.mkdir(exist_ok=True)
+        target = folder / f"{source.stem}.{fmt}"
+        WRITERS[fmt](meta, body, target)
+        sidecar = target.with_name(target.name + ".meta.yaml")
+        sidecar.write_text(
+            "# Generated by corpus/build.py from _sources: edit the source, not this file.\n"
+            + yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, default_flow_style=None),
+            encoding="utf-8",
+        )
+        written.append(target)
+    return written
+
+
+if __name__ == "__main__":
+    for path in build():
+        print(path.relative_to(HERE))
+    sys.exit(0)
