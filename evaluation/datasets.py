@@ -31,6 +31,32 @@ class Dataset:
     name: str
     documents: list[DatasetDocument] = field(default_factory=list)
     questions: list[Question] = field(default_factory=list)
+    corpus: Path | None = None  # a folder to ingest as is (the project's own corpus)
+
+
+def load_questions(path: Path, corpus: Path) -> Dataset:
+    """The project's format: one JSON object a line, answered by the documents of ``corpus``."""
+    dataset = Dataset(name=path.stem, corpus=corpus)
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        row = json.loads(line)
+        dataset.questions.append(
+            Question(
+                id=str(row.get("id", number)),
+                question=row["question"],
+                relevant=tuple(row.get("relevant", [])),
+                kind=row.get("kind", "natural"),
+                key_facts=tuple(row.get("key_facts", [])),
+            )
+        )
+    return dataset
+
+
+def load_dataset(path: Path, corpus: Path) -> Dataset:
+    if path.suffix == ".jsonl":
+        return load_questions(path, corpus)
+    return load_squad(path)
 
 
 def load_squad(path: Path) -> Dataset:
@@ -43,7 +69,9 @@ def load_squad(path: Path) -> Dataset:
         contexts = [p["context"].strip() for p in article.get("paragraphs", []) if p.get("context")]
         if not contexts:
             continue
-        dataset.documents.append(DatasetDocument(doc_id, "\n\n".join(contexts), ""))
+        # The title is the question itself in FAQ sets: never indexed. The theme is metadata.
+        label = " / ".join(str(article[key]) for key in ("theme", "sous_theme") if article.get(key))
+        dataset.documents.append(DatasetDocument(doc_id, "\n\n".join(contexts), label))
         for paragraph in article.get("paragraphs", []):
             for qa in paragraph.get("qas", []):
                 dataset.questions.append(

@@ -51,6 +51,10 @@ class Settings(BaseSettings):
     max_file_size_mb: float = Field(
         50.0, gt=0, description="Files larger than this are refused at ingestion."
     )
+    glossary_path: Path | None = Field(
+        Path("corpus/glossaire.yaml"),
+        description="YAML glossary of acronyms and their expansions, used to expand queries.",
+    )
     host: str = Field("127.0.0.1", description="Address `kb serve` listens on.")
     port: int = Field(8000, ge=1, le=65535, description="Port `kb serve` listens on.")
 

@@ -1,0 +1,141 @@
+"""Document retrieval: dense, lexical (BM25) or hybrid, with metadata filters and glossary.
+
+Results are documents (a document scores as its best passage), each with its best passages:
+practitioners open fiches, not fragments. Filters are turned into the set of allowed
+documents before searching, so a filter never empties a page that has matches further down.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Sequence
+
+from kb.glossary import Glossary
+from kb.index import KnowledgeIndex
+from kb.models import DocumentMetadata, Passage
+from kb.text import fold
+
+Mode = Literal["dense", "bm25", "hybrid"]
+MODES: tuple[Mode, ...] = ("bm25", "dense", "hybrid")
+
+
+@dataclass(frozen=True)
+class Filters:
+    doc_type: tuple[str, ...] = ()
+    sector: tuple[str, ...] = ()
+    theme: tuple[str, ...] = ()
+    territory: str | None = None
+    date_from: str | None = None
+    date_to: str | None = None
+
+    def is_empty(self) -> bool:
+        return not (
+            self.doc_type or self.sector or self.theme or self.territory or self.date_from or self.date_to
+        )
+
+    def accepts(self, meta: DocumentMetadata) -> bool:
+        if self.doc_type and meta.doc_type not in self.doc_type:
+            return False
+        if self.sector and meta.sector not in self.sector:
+            return False
+        if self.theme:
+            themes = {fold(t) for t in meta.themes}
+            if not any(fold(t) in themes for t in self.theme):
+                return False
+        if self.territory and fold(self.territory) not in fold(meta.territory or ""):
+            return False
+        if self.date_from and (not meta.date or meta.date < self.date_from):
+            return False
+        if self.date_to and (not meta.date or meta.date[: len(self.date_to)] > self.date_to):
+            return False
+        return True
+
+
+@dataclass
+class DocumentHit:
+    metadata: DocumentMetadata
+    score: float
+    passages: list[Passage] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class FusionParams:
+    """Hybrid scoring, chosen by measurement (see README): a weighted sum of the dense cosine
+    and the BM25 score normalised by the query's best BM25 score."""
+
+    lexical_weight: float = 0.02
+    candidates: int = 100
+
+
+class Retriever:
+    def __init__(
+        self,
+        index: KnowledgeIndex,
+        glossary: Glossary | None = None,
+        fusion: FusionParams | None = None,
+    ) -> None:
+        self.index = index
+        self.glossary = glossary or Glossary({})
+        self.fusion = fusion or FusionParams()
+
+    def allowed_documents(self, filters: Filters | None) -> list[str] | None:
+        if filters is None or filters.is_empty():
+            return None
+        return [
+            stored.metadata.doc_id
+            for stored in self.index.registry.documents()
+            if filters.accepts(stored.metadata)
+        ]
+
+    def search(
+        self,
+        query: str,
+        k: int = 10,
+        filters: Filters | None = None,
+        mode: Mode = "hybrid",
+        passages_per_document: int = 3,
+    ) -> list[DocumentHit]:
+        doc_ids = self.allowed_documents(filters)
+        if doc_ids is not None and not doc_ids:
+            return []
+        expanded = self.glossary.expand(query)
+        candidates = max(self.fusion.candidates, k * 8)
+        if mode == "dense":
+            scored = [(p, p.score) for p in self.index.dense_search(expanded, candidates, doc_ids)]
+        elif mode == "bm25":
+            scored = [(p, p.score) for p in self.index.lexical_search(expanded, candidates, doc_ids)]
+        else:
+            scored = self._hybrid(expanded, candidates, doc_ids)
+        return _group(scored, k, passages_per_document)
+
+    def _hybrid(
+        self, query: str, candidates: int, doc_ids: Sequence[str] | None
+    ) -> list[tuple[Passage, float]]:
+        dense = self.index.dense_search(query, candidates, doc_ids)
+        lexical = self.index.lexical_search(query, candidates, doc_ids)
+        best_lexical = max((p.score for p in lexical), default=0.0) or 1.0
+        by_chunk: dict[tuple[str, int], list] = {}
+        for passage in dense:
+            by_chunk[(passage.chunk.doc_id, passage.chunk.index)] = [passage, passage.score, 0.0]
+        floor = min((p.score for p in dense), default=0.0)
+        for passage in lexical:
+            key = (passage.chunk.doc_id, passage.chunk.index)
+            entry = by_chunk.setdefault(key, [passage, floor, 0.0])
+            entry[2] = passage.score / best_lexical
+        weight = self.fusion.lexical_weight
+        return [(p, dense_score + weight * lexical_score) for p, dense_score, lexical_score in by_chunk.values()]
+
+
+def _group(scored: list[tuple[Passage, float]], k: int, per_document: int) -> list[DocumentHit]:
+    scored = sorted(scored, key=lambda item: item[1], reverse=True)
+    hits: dict[str, DocumentHit] = {}
+    for passage, score in scored:
+        doc_id = passage.chunk.doc_id
+        hit = hits.get(doc_id)
+        if hit is None:
+            if len(hits) >= k:
+                continue
+            hit = hits[doc_id] = DocumentHit(passage.metadata, score)
+        if len(hit.passages) < per_document:
+            hit.passages.append(Passage(passage.chunk, score, passage.metadata))
+    return list(hits.values())
