@@ -4,13 +4,25 @@ from __future__ import annotations
 
 from contextlib import asynccontextmanager
 
+import logging
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api import routes
 from kb.errors import KBError, NotFoundError
 from kb.settings import Settings
+
+
+logger = logging.getLogger("passerelles.api")
+
+_HTTP_FRENCH = {
+    404: "Ressource introuvable.",
+    405: "Méthode non autorisée pour cette adresse.",
+    413: "Requête trop volumineuse.",
+}
 
 
 def create_app(settings: Settings, index=None) -> FastAPI:
@@ -19,13 +31,15 @@ def create_app(settings: Settings, index=None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         from kb.runtime import open_index
+        from kb.service import KnowledgeBase
 
-        app.state.index = index or open_index(settings)
+        opened = index or open_index(settings)
+        app.state.kb = KnowledgeBase.create(settings, opened)
         try:
             yield
         finally:
             if index is None:
-                app.state.index.close()
+                opened.close()
 
     app = FastAPI(
         title="Passerelles",
@@ -40,6 +54,21 @@ def create_app(settings: Settings, index=None) -> FastAPI:
     @app.exception_handler(NotFoundError)
     async def not_found(request: Request, exc: NotFoundError):
         return JSONResponse(status_code=404, content={"detail": str(exc)})
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        detail = exc.detail
+        if isinstance(detail, str):
+            detail = {"detail": _HTTP_FRENCH.get(exc.status_code, detail)}
+        return JSONResponse(status_code=exc.status_code, content=detail, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception):
+        logger.exception("unexpected error on %s", request.url.path)
+        return JSONResponse(
+            status_code=500,
+            content={"detail": "Erreur interne du service : réessayez plus tard."},
+        )
 
     @app.exception_handler(KBError)
     async def kb_error(request: Request, exc: KBError):
@@ -70,5 +99,9 @@ def _french(error: dict) -> str:
         "less_than_equal": f"doit être inférieur ou égal à {context.get('le')}",
         "string_too_long": f"trop long (au plus {context.get('max_length')} caractères)",
         "string_too_short": "ne doit pas être vide",
+        "extra_forbidden": "champ inconnu",
+        "model_attributes_type": "un objet JSON est attendu",
+        "dict_type": "un objet JSON est attendu",
+        "string_type": "du texte est attendu",
     }
     return messages.get(kind, "valeur invalide")

@@ -1,31 +1,107 @@
-"""Read routes. Each route calls one service function; its docstring is the OpenAPI text."""
+"""Read routes. Each route calls one service method; its docstring is the OpenAPI text."""
 
 from __future__ import annotations
 
+from typing import Optional
+
 from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.filters import parse_filters
 
 router = APIRouter()
+
+MAX_QUESTION = 1000
+
+
+class AskFilters(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    type: Optional[list[str] | str] = Field(None, description="Type(s) de document.")
+    sector: Optional[list[str] | str] = Field(None, description="Secteur(s).")
+    theme: Optional[list[str] | str] = Field(None, description="Thème(s).")
+    territory: Optional[str] = Field(None, max_length=200, description="Territoire (extrait du nom).")
+    date_from: Optional[str] = Field(None, description="Date minimale (AAAA, AAAA-MM, AAAA-MM-JJ).")
+    date_to: Optional[str] = Field(None, description="Date maximale.")
+
+
+class AskRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(..., min_length=1, max_length=MAX_QUESTION, description="La question posée.")
+    filters: Optional[AskFilters] = None
+
+
+def _kb(request: Request):
+    return request.app.state.kb
 
 
 @router.get("/health")
 def health(request: Request) -> dict:
-    """État du service : répond `ok` quand l'index est ouvert."""
-    return {"status": "ok", "documents": request.app.state.index.registry.counts()[0]}
+    """État du service : `ok` quand l'index est ouvert, avec le nombre de documents."""
+    return {"status": "ok", "documents": _kb(request).index.registry.counts()[0]}
 
 
 @router.get("/stats")
 def stats(request: Request) -> dict:
-    """Chiffres de l'index : documents, passages, modèle d'embeddings."""
-    return request.app.state.index.status()
+    """Chiffres de l'index : documents (par type et par secteur), passages, modèle d'embeddings."""
+    return _kb(request).stats()
 
 
 @router.get("/search")
 def search(
     request: Request,
-    q: str = Query(..., min_length=1, max_length=2000, description="La question posée."),
-    k: int = Query(5, ge=1, le=50, description="Nombre de documents."),
+    q: str = Query(..., min_length=1, max_length=MAX_QUESTION, description="La question ou les mots cherchés."),
+    k: int = Query(10, ge=1, le=50, description="Nombre de documents (1 à 50)."),
+    type: Optional[list[str]] = Query(None, description="Type de document (fiche expérience, fiche méthode…)."),
+    sector: Optional[list[str]] = Query(None, description="Secteur : action sociale, développement local, transversal."),
+    theme: Optional[list[str]] = Query(None, description="Thème."),
+    territory: Optional[str] = Query(None, max_length=200, description="Territoire (extrait du nom)."),
+    date_from: Optional[str] = Query(None, description="Date minimale (AAAA, AAAA-MM ou AAAA-MM-JJ)."),
+    date_to: Optional[str] = Query(None, description="Date maximale."),
 ) -> dict:
-    """Documents les plus proches de la question, avec leurs meilleurs passages."""
-    from kb.search import search_documents
+    """Les documents qui répondent à la question, chacun avec ses meilleurs passages.
 
-    return search_documents(request.app.state.index, q, k)
+    Recherche hybride (sens + mots-clés), acronymes développés par le glossaire ; les filtres
+    s'appliquent pendant la recherche. Chaque passage a un `snippet` et, dans `highlights`, les
+    positions `[début, fin]` des termes trouvés dans ce snippet."""
+    kb = _kb(request)
+    filters = parse_filters(kb.vocabulary(), type, sector, theme, territory, date_from, date_to)
+    return kb.search(q, k, filters)
+
+
+@router.post("/ask")
+def ask(request: Request, body: AskRequest) -> dict:
+    """Une réponse rédigée avec les phrases des meilleures fiches, chaque phrase suivie de sa
+    source `[n]`, les structures à contacter et les documents de l'autre secteur.
+
+    Quand la base ne contient rien de suffisamment proche, `found` vaut `false` et la réponse
+    le dit, avec les documents les plus proches."""
+    kb = _kb(request)
+    filters = None
+    if body.filters is not None:
+        f = body.filters
+        filters = parse_filters(kb.vocabulary(), f.type, f.sector, f.theme, f.territory, f.date_from, f.date_to)
+    return kb.ask(body.question, filters)
+
+
+@router.get("/documents")
+def documents(
+    request: Request,
+    offset: int = Query(0, ge=0, description="Position du premier document."),
+    limit: int = Query(20, ge=1, le=100, description="Nombre de documents (1 à 100)."),
+    type: Optional[list[str]] = Query(None, description="Type de document."),
+    sector: Optional[list[str]] = Query(None, description="Secteur."),
+    theme: Optional[list[str]] = Query(None, description="Thème."),
+    territory: Optional[str] = Query(None, max_length=200, description="Territoire."),
+) -> dict:
+    """La liste des documents de la base, par pages, filtrable."""
+    kb = _kb(request)
+    filters = parse_filters(kb.vocabulary(), type, sector, theme, territory)
+    return kb.documents(offset, limit, filters)
+
+
+@router.get("/documents/{doc_id}")
+def document(request: Request, doc_id: str) -> dict:
+    """Un document : ses métadonnées et son texte."""
+    return _kb(request).document(doc_id)

@@ -127,7 +127,7 @@ class Ingestor:
         started = time.perf_counter()
         batch = self.settings.embedding_batch_size
         parts = [
-            self.index.embedder.embed_passages(texts[i : i + batch])
+            self.index.embed_passages(texts[i : i + batch])
             for i in range(0, len(texts), batch)
         ]
         report.embed_seconds += time.perf_counter() - started

@@ -8,6 +8,8 @@ atomically once it is complete, so a failed rebuild leaves the old index untouch
 from __future__ import annotations
 
 import fcntl
+import threading
+from collections import OrderedDict
 import os
 import shutil
 from contextlib import contextmanager
@@ -103,6 +105,9 @@ class KnowledgeIndex:
         if not self.registry.info():
             self.registry.set_info(self.description)
         self.lexical = LexicalIndex(self.registry, self.location.directory / "lexical")
+        # The embedding engines are not documented as thread-safe: one call at a time.
+        self._embed_lock = threading.Lock()
+        self._query_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
 
     def _check_description(self, recorded: dict[str, Any]) -> None:
         if not recorded:
@@ -187,8 +192,23 @@ class KnowledgeIndex:
         self, query: str, limit: int, doc_ids: Sequence[str] | None = None
     ) -> list[Passage]:
         """Passages by cosine similarity; vectors of non-current versions are skipped."""
-        embedding = self.embedder.embed_query(query)
+        embedding = self.query_vector(query)
         return self.passages(self.vectors.query(embedding, limit * 2, doc_ids), limit)
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        with self._embed_lock:
+            return self.embedder.embed_passages(texts)
+
+    def query_vector(self, query: str) -> np.ndarray:
+        """Embed a query once: /ask searches the same question several times."""
+        with self._embed_lock:
+            vector = self._query_vectors.get(query)
+            if vector is None:
+                vector = self.embedder.embed_query(query)
+                self._query_vectors[query] = vector
+                if len(self._query_vectors) > 512:
+                    self._query_vectors.popitem(last=False)
+            return vector
 
     def lexical_search(
         self, query: str, limit: int, doc_ids: Sequence[str] | None = None

@@ -1,38 +1,30 @@
-"""Search service: passages grouped into documents (practitioners open fiches, not fragments)."""
+"""The search service: documents with their best passages, snippets and highlighted terms."""
 
 from __future__ import annotations
 
-from kb.errors import KBError
-from kb.index import KnowledgeIndex
+from kb.answer import document_summary
+from kb.retrieval import Filters, Retriever
+from kb.snippets import make_snippet
 
 
-def search_documents(index: KnowledgeIndex, query: str, k: int, passages_per_doc: int = 3) -> dict:
-    if not query.strip():
-        raise KBError("La question est vide.")
-    passages = index.dense_search(query, limit=k * 6)
-    results: dict[str, dict] = {}
-    for passage in passages:
-        meta = passage.metadata
-        entry = results.get(meta.doc_id)
-        if entry is None:
-            if len(results) >= k:
-                continue
-            entry = results[meta.doc_id] = {
-                "doc_id": meta.doc_id,
-                "title": meta.title,
-                "doc_type": meta.doc_type,
-                "sector": meta.sector,
-                "url": meta.source_url,
-                "source": meta.source_path,
-                "score": round(passage.score, 4),
-                "passages": [],
-            }
-        if len(entry["passages"]) < passages_per_doc:
-            entry["passages"].append(
+def search_documents(
+    retriever: Retriever, query: str, k: int = 10, filters: Filters | None = None, mode: str = "hybrid"
+) -> dict:
+    analyzer = retriever.index.lexical.analyzer
+    terms = set(analyzer.tokens(retriever.glossary.expand(query)))
+    results = []
+    for hit in retriever.search(query, k=k, filters=filters, mode=mode):
+        passages = []
+        for passage in hit.passages:
+            snippet, highlights = make_snippet(passage.chunk.text, terms, analyzer)
+            passages.append(
                 {
                     "text": passage.chunk.text,
+                    "snippet": snippet,
+                    "highlights": highlights,
                     "section": passage.chunk.section_label,
                     "page": passage.chunk.page,
                 }
             )
-    return {"results": list(results.values())}
+        results.append({**document_summary(hit.metadata, hit.score), "passages": passages})
+    return {"results": results}

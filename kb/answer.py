@@ -1,0 +1,262 @@
+"""Extractive answers: the best passages' own sentences, each followed by its citation marker.
+
+Nothing is generated: every sentence of an answer is copied from a cited passage, so every
+``[n]`` can be checked against ``citations[n-1].quote``. Below the evidence threshold the
+answer says plainly that the base holds nothing on the question and lists the nearest documents.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from kb.models import DOC_TYPES, SECTORS, DocumentMetadata, Passage
+from kb.retrieval import DocumentHit, Filters, Retriever
+from kb.snippets import split_sentences
+from kb.text import fold
+
+ANNUAIRE = "annuaire"
+OTHER_SECTOR = {SECTORS[0]: SECTORS[1], SECTORS[1]: SECTORS[0]}
+
+
+@dataclass(frozen=True)
+class AnswerParams:
+    min_score: float = 0.80  # calibrated on the unanswerable questions (see README)
+    documents: int = 3
+    sentences: int = 4
+    sentences_per_document: int = 2
+
+
+@dataclass
+class _Candidate:
+    sentence: str
+    score: float
+    passage: Passage
+    terms: frozenset[str]
+
+
+def document_summary(meta: DocumentMetadata, score: float | None = None) -> dict:
+    summary = {
+        "doc_id": meta.doc_id,
+        "title": meta.title,
+        "doc_type": meta.doc_type,
+        "sector": meta.sector,
+        "url": meta.source_url,
+        "source": meta.source_path,
+    }
+    if score is not None:
+        summary["score"] = round(score, 4)
+    return summary
+
+
+class Answerer:
+    def __init__(self, retriever: Retriever, params: AnswerParams | None = None) -> None:
+        self.retriever = retriever
+        self.params = params or AnswerParams()
+        self.analyzer = retriever.index.lexical.analyzer
+
+    def answer(self, question: str, filters: Filters | None = None) -> dict:
+        params = self.params
+        content_filters = _without_annuaire(filters)
+        hits = self.retriever.search(question, k=params.documents + 2, filters=content_filters)
+        found = bool(hits) and hits[0].score >= params.min_score
+        if not found:
+            return self._nothing_found(hits)
+        terms = set(self.analyzer.tokens(self.retriever.glossary.expand(question)))
+        chosen = self._choose_sentences(hits[: params.documents], terms)
+        if not chosen:
+            return self._nothing_found(hits)
+        citations: list[dict] = []
+        number_of: dict[tuple[str, int], int] = {}
+        parts: list[str] = []
+        for candidate in chosen:
+            key = (candidate.passage.chunk.doc_id, candidate.passage.chunk.index)
+            if key not in number_of:
+                number_of[key] = len(citations) + 1
+                citations.append(_citation(number_of[key], candidate.passage))
+            parts.append(f"{candidate.sentence} [{number_of[key]}]")
+        cited = _unique_metadata(c.passage.metadata for c in chosen)
+        return {
+            "found": True,
+            "answer": " ".join(parts),
+            "citations": citations,
+            "contacts": self._contacts(question, cited, filters),
+            "other_sector": self._other_sector(question, cited, filters),
+        }
+
+    # -- pieces --------------------------------------------------------------------------
+
+    def _choose_sentences(self, hits: list[DocumentHit], terms: set[str]) -> list[_Candidate]:
+        candidates: list[_Candidate] = []
+        for rank, hit in enumerate(hits):
+            prior = 1.0 / (rank + 1)
+            for passage in hit.passages[:2]:
+                if _reference_section(passage.chunk.section):
+                    continue
+                for sentence in split_sentences(passage.chunk.text):
+                    if not _answer_like(sentence):
+                        continue
+                    sentence_terms = frozenset(self.analyzer.tokens(sentence))
+                    coverage = len(sentence_terms & terms) / max(1, len(terms))
+                    if coverage == 0:
+                        continue
+                    candidates.append(
+                        _Candidate(sentence, coverage + 0.35 * prior, passage, sentence_terms)
+                    )
+        candidates.sort(key=lambda c: c.score, reverse=True)
+        chosen: list[_Candidate] = []
+        per_document: dict[str, int] = {}
+        for candidate in candidates:
+            doc_id = candidate.passage.chunk.doc_id
+            if per_document.get(doc_id, 0) >= self.params.sentences_per_document:
+                continue
+            if any(_near_duplicate(candidate.terms, other.terms) for other in chosen):
+                continue
+            chosen.append(candidate)
+            per_document[doc_id] = per_document.get(doc_id, 0) + 1
+            if len(chosen) >= self.params.sentences:
+                break
+        return chosen
+
+    def _nothing_found(self, hits: list[DocumentHit]) -> dict:
+        nearest = [document_summary(h.metadata, h.score) for h in hits[:3]]
+        titles = ", ".join(f"« {h.metadata.title} »" for h in hits[:3])
+        answer = "La base ne contient pas de document qui réponde à cette question."
+        if titles:
+            answer += f" Documents les plus proches, à vérifier : {titles}."
+        return {
+            "found": False,
+            "answer": answer,
+            "citations": [],
+            "contacts": [],
+            "other_sector": [],
+            "nearest": nearest,
+        }
+
+    def _contacts(self, question: str, cited: list[DocumentMetadata], filters) -> list[dict]:
+        """The porteurs of the cited documents and the matching annuaire entries."""
+        registry = self.retriever.index.registry
+        directory = [
+            stored.metadata
+            for stored in registry.documents()
+            if stored.metadata.doc_type == ANNUAIRE
+        ]
+        by_name = {fold(m.porteur or m.title): m for m in directory}
+        contacts: dict[str, dict] = {}
+        for meta in cited:
+            if not meta.porteur:
+                continue
+            entry = by_name.get(fold(meta.porteur))
+            if entry is not None:
+                contacts[entry.doc_id] = self._contact(entry, f"porteur de « {meta.title} »")
+            else:
+                contacts[f"porteur:{fold(meta.porteur)}"] = {
+                    "name": meta.porteur,
+                    "doc_id": None,
+                    "territory": meta.territory,
+                    "contact": None,
+                    "reason": f"porteur de « {meta.title} »",
+                }
+        annuaire_filter = Filters(doc_type=(ANNUAIRE,), territory=filters.territory if filters else None)
+        for hit in self.retriever.search(question, k=3, filters=annuaire_filter):
+            if hit.score >= self.params.min_score and hit.metadata.doc_id not in contacts:
+                contacts[hit.metadata.doc_id] = self._contact(hit.metadata, "structure qui intervient sur ce sujet")
+        return list(contacts.values())[:6]
+
+    def _contact(self, entry: DocumentMetadata, reason: str) -> dict:
+        text = self.retriever.index.registry.document_text(entry.doc_id) or ""
+        return {
+            "name": entry.porteur or entry.title,
+            "doc_id": entry.doc_id,
+            "territory": entry.territory,
+            "contact": _section(text, "contact"),
+            "reason": reason,
+        }
+
+    def _other_sector(self, question: str, cited: list[DocumentMetadata], filters) -> list[dict]:
+        present = {m.sector for m in cited}
+        wanted = [OTHER_SECTOR[s] for s in (SECTORS[0], SECTORS[1]) if s in present]
+        if not wanted or set(wanted) <= present:
+            wanted = [s for s in (SECTORS[0], SECTORS[1]) if s not in present]
+        if not wanted:
+            return []
+        types = tuple(t for t in DOC_TYPES if t != ANNUAIRE)
+        hits = self.retriever.search(
+            question,
+            k=3,
+            filters=Filters(doc_type=types, sector=tuple(wanted)),
+        )
+        cited_ids = {m.doc_id for m in cited}
+        return [
+            document_summary(h.metadata, h.score)
+            for h in hits
+            if h.metadata.doc_id not in cited_ids and h.score >= self.params.min_score - 0.03
+        ]
+
+
+def _without_annuaire(filters: Filters | None) -> Filters:
+    """Answers quote fiches; the annuaire feeds the contacts, unless it is asked for."""
+    if filters and filters.doc_type:
+        return filters
+    types = tuple(t for t in DOC_TYPES if t != ANNUAIRE)
+    if filters is None:
+        return Filters(doc_type=types)
+    return Filters(types, filters.sector, filters.theme, filters.territory, filters.date_from, filters.date_to)
+
+
+_REFERENCE_SECTIONS = ("pour aller plus loin", "voir aussi", "contact", "source", "ressources", "lien")
+
+
+def _reference_section(path: tuple[str, ...]) -> bool:
+    """Pointers to other documents and contact lines are not answers (contacts are listed apart)."""
+    return bool(path) and fold(path[-1]).startswith(_REFERENCE_SECTIONS)
+
+
+def _answer_like(sentence: str) -> bool:
+    """Headings, labels and fragments make poor answers."""
+    if len(sentence) < 40 or len(sentence) > 450:
+        return False
+    return sentence[-1] in ".!?…»)" or len(sentence) >= 80
+
+
+def _near_duplicate(a: frozenset[str], b: frozenset[str]) -> bool:
+    if not a or not b:
+        return a == b
+    return len(a & b) / len(a | b) > 0.7
+
+
+def _citation(number: int, passage: Passage) -> dict:
+    meta = passage.metadata
+    return {
+        "n": number,
+        "doc_id": meta.doc_id,
+        "title": meta.title,
+        "url": meta.source_url,
+        "source": meta.source_path,
+        "section": passage.chunk.section_label,
+        "page": passage.chunk.page,
+        "quote": passage.chunk.text,
+    }
+
+
+def _unique_metadata(items) -> list[DocumentMetadata]:
+    seen: dict[str, DocumentMetadata] = {}
+    for meta in items:
+        seen.setdefault(meta.doc_id, meta)
+    return list(seen.values())
+
+
+def _section(markdown: str, name: str) -> str | None:
+    """The body of the first heading whose title starts with ``name`` (accents ignored)."""
+    lines = markdown.splitlines()
+    for position, line in enumerate(lines):
+        match = re.match(r"^#{1,6}\s+(.*)", line)
+        if match and fold(match.group(1)).startswith(fold(name)):
+            body = []
+            for following in lines[position + 1 :]:
+                if re.match(r"^#{1,6}\s", following):
+                    break
+                body.append(following)
+            text = " ".join(split_sentences("\n".join(body)))
+            return text or None
+    return None

@@ -1,0 +1,92 @@
+"""The knowledge base as the API and the CLI see it: one object, one method per use case."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kb.answer import AnswerParams, Answerer, document_summary
+from kb.errors import KBError
+from kb.glossary import Glossary
+from kb.index import KnowledgeIndex
+from kb.retrieval import Filters, Retriever
+from kb.search import search_documents
+from kb.settings import Settings
+
+
+@dataclass
+class KnowledgeBase:
+    index: KnowledgeIndex
+    retriever: Retriever
+    answerer: Answerer
+
+    @classmethod
+    def create(cls, settings: Settings, index: KnowledgeIndex) -> KnowledgeBase:
+        retriever = Retriever(index, Glossary.load(settings.glossary_path))
+        answerer = Answerer(retriever, AnswerParams(min_score=settings.answer_min_score))
+        return cls(index, retriever, answerer)
+
+    def search(self, query: str, k: int = 10, filters: Filters | None = None) -> dict:
+        _check_text(query)
+        return search_documents(self.retriever, query, k, filters)
+
+    def ask(self, question: str, filters: Filters | None = None) -> dict:
+        _check_text(question)
+        return self.answerer.answer(question, filters)
+
+    def documents(self, offset: int = 0, limit: int = 20, filters: Filters | None = None) -> dict:
+        matching = [
+            stored
+            for stored in self.index.registry.documents()
+            if filters is None or filters.accepts(stored.metadata)
+        ]
+        page = matching[offset : offset + limit]
+        return {
+            "total": len(matching),
+            "offset": offset,
+            "limit": limit,
+            "documents": [
+                {
+                    **document_summary(stored.metadata),
+                    "themes": list(stored.metadata.themes),
+                    "territory": stored.metadata.territory,
+                    "date": stored.metadata.date,
+                    "porteur": stored.metadata.porteur,
+                }
+                for stored in page
+            ],
+        }
+
+    def document(self, doc_id: str) -> dict:
+        stored = self.index.get(doc_id)
+        return {
+            **stored.metadata.to_dict(),
+            "version": stored.version,
+            "chunks": stored.chunk_count,
+            "indexed_at": stored.indexed_at,
+            "text": self.index.registry.document_text(doc_id),
+        }
+
+    def vocabulary(self) -> dict[str, set[str]]:
+        """The values filters may take: known themes and territories of the indexed documents."""
+        themes: set[str] = set()
+        territories: set[str] = set()
+        for stored in self.index.registry.documents():
+            themes.update(stored.metadata.themes)
+            if stored.metadata.territory:
+                territories.add(stored.metadata.territory)
+        return {"themes": themes, "territories": territories}
+
+    def stats(self) -> dict:
+        status = self.index.status()
+        by_type: dict[str, int] = {}
+        by_sector: dict[str, int] = {}
+        for stored in self.index.registry.documents():
+            by_type[stored.metadata.doc_type] = by_type.get(stored.metadata.doc_type, 0) + 1
+            sector = stored.metadata.sector or "non précisé"
+            by_sector[sector] = by_sector.get(sector, 0) + 1
+        return {**status, "by_type": by_type, "by_sector": by_sector}
+
+
+def _check_text(text: str) -> None:
+    if not text or not text.strip():
+        raise KBError("La question est vide : écrivez quelques mots.")
