@@ -147,46 +147,101 @@ def reindex_command() -> None:
     raise typer.Exit(0 if report.ok else 1)
 
 
+def _open_kb():
+    from kb import runtime
+    from kb.service import KnowledgeBase
+
+    settings = _settings()
+    try:
+        index = runtime.open_index(settings)
+    except KBError as exc:
+        _fail(str(exc))
+    return KnowledgeBase.create(settings, index)
+
+
+def _cli_filters(kb, doc_type, sector, theme, territory):
+    from fastapi import HTTPException
+
+    from api.filters import parse_filters
+
+    try:
+        return parse_filters(kb.vocabulary(), doc_type, sector, theme, territory)
+    except HTTPException as exc:
+        _fail("; ".join(exc.detail["problems"]), code=2)
+
+
+TYPE_OPTION = typer.Option(None, "--type", help="Type de document (fiche expérience, fiche méthode…).")
+SECTOR_OPTION = typer.Option(None, "--secteur", help="Secteur : action sociale, développement local, transversal.")
+THEME_OPTION = typer.Option(None, "--theme", help="Thème.")
+TERRITORY_OPTION = typer.Option(None, "--territoire", help="Territoire (extrait du nom).")
+
+
 @app.command("search")
 def search_command(
     query: str = typer.Argument(..., help="La question ou les mots recherchés."),
-    k: int = typer.Option(5, "-k", min=1, max=50, help="Nombre de passages."),
+    k: int = typer.Option(5, "-k", min=1, max=50, help="Nombre de documents."),
+    doc_type: Optional[list[str]] = TYPE_OPTION,
+    sector: Optional[list[str]] = SECTOR_OPTION,
+    theme: Optional[list[str]] = THEME_OPTION,
+    territory: Optional[str] = TERRITORY_OPTION,
     as_json: bool = typer.Option(False, "--json", help="Sortie JSON."),
 ) -> None:
-    """Chercher les passages les plus proches d'une question."""
-    from kb import runtime
-
+    """Chercher les documents qui répondent à une question, avec leurs meilleurs passages."""
     if not query.strip():
         _fail("la recherche est vide.", code=2)
+    kb = _open_kb()
     try:
-        index = runtime.open_index(_settings())
-    except KBError as exc:
-        _fail(str(exc))
-    try:
-        passages = index.dense_search(query, k)
+        filters = _cli_filters(kb, doc_type, sector, theme, territory)
+        results = kb.search(query, k, filters)["results"]
     finally:
-        index.close()
+        kb.index.close()
     if as_json:
-        rows = [
-            {
-                "doc_id": p.metadata.doc_id,
-                "title": p.metadata.title,
-                "section": p.chunk.section_label,
-                "page": p.chunk.page,
-                "score": round(p.score, 4),
-                "text": p.chunk.text,
-            }
-            for p in passages
-        ]
-        out.print_json(json.dumps(rows, ensure_ascii=False))
+        out.print_json(json.dumps(results, ensure_ascii=False))
         return
-    if not passages:
+    if not results:
         out.print("Aucun résultat.")
-    for rank, p in enumerate(passages, start=1):
-        where = p.chunk.section_label or (f"page {p.chunk.page}" if p.chunk.page else "")
-        out.print(f"[bold]{rank}. {p.metadata.title}[/bold] ({p.metadata.doc_type}) {p.score:.3f}")
-        out.print(f"   {where}", highlight=False)
-        out.print("   " + p.chunk.text[:300].replace("\n", " ") + "…", highlight=False)
+    for rank, doc in enumerate(results, start=1):
+        out.print(f"[bold]{rank}. {doc['title']}[/bold] ({doc['doc_type']}, {doc['sector'] or 'secteur non précisé'})", highlight=False)
+        out.print(f"   {doc['doc_id']} — {doc['source']}", highlight=False)
+        for passage in doc["passages"][:1]:
+            out.print(f"   {passage['snippet']}", highlight=False)
+
+
+@app.command("ask")
+def ask_command(
+    question: str = typer.Argument(..., help="La question posée."),
+    doc_type: Optional[list[str]] = TYPE_OPTION,
+    sector: Optional[list[str]] = SECTOR_OPTION,
+    theme: Optional[list[str]] = THEME_OPTION,
+    territory: Optional[str] = TERRITORY_OPTION,
+    as_json: bool = typer.Option(False, "--json", help="Sortie JSON."),
+) -> None:
+    """Poser une question : réponse rédigée avec les sources citées, contacts et autre secteur."""
+    if not question.strip():
+        _fail("la question est vide.", code=2)
+    kb = _open_kb()
+    try:
+        filters = _cli_filters(kb, doc_type, sector, theme, territory)
+        answer = kb.ask(question, filters)
+    finally:
+        kb.index.close()
+    if as_json:
+        out.print_json(json.dumps(answer, ensure_ascii=False))
+        return
+    out.print(answer["answer"], highlight=False)
+    if answer["citations"]:
+        out.print("\n[bold]Sources[/bold]")
+        for citation in answer["citations"]:
+            where = citation["section"] or (f"page {citation['page']}" if citation["page"] else "")
+            out.print(f"  [{citation['n']}] {citation['title']} — {where} ({citation['doc_id']})", highlight=False)
+    if answer["contacts"]:
+        out.print("\n[bold]Qui contacter[/bold]")
+        for contact in answer["contacts"]:
+            out.print(f"  {contact['name']} : {contact['contact'] or contact['reason']}", highlight=False)
+    if answer["other_sector"]:
+        out.print("\n[bold]Dans l'autre secteur[/bold]")
+        for doc in answer["other_sector"]:
+            out.print(f"  {doc['title']} ({doc['sector']})", highlight=False)
 
 
 @app.command("serve")

@@ -52,7 +52,7 @@ class Settings(BaseSettings):
         50.0, gt=0, description="Files larger than this are refused at ingestion."
     )
     glossary_path: Path | None = Field(
-        Path("corpus/glossaire.yaml"),
+        Path(__file__).resolve().parent.parent / "corpus" / "glossaire.yaml",
         description="YAML glossary of acronyms and their expansions, used to expand queries.",
     )
     answer_min_score: float = Field(

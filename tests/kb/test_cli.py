@@ -42,6 +42,11 @@ def test_ingest_status_search_remove(run, folder):
     assert status["index_path"].endswith("gen-0001")
     hits = json.loads(run("search", "chauffeurs bénévoles pour les personnes âgées", "--json").output)
     assert hits[0]["doc_id"] == "page"
+    answer = json.loads(run("ask", "qui conduit les habitants sans voiture ?", "--json").output)
+    assert answer["found"] and answer["citations"][0]["doc_id"] == "page"
+    assert "douze chauffeurs bénévoles" in answer["answer"]
+    refused = run("search", "x", "--type", "roman")
+    assert refused.exit_code == 2 and "type inconnu" in refused.output
     assert run("remove", "page").exit_code == 0
     assert json.loads(run("status", "--json").output)["documents"] == 2
     missing = run("remove", "page")
