@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Optional
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.auth import require_read
 from api.filters import parse_filters
 
 router = APIRouter()
+# Reads are public unless KB_PUBLIC_READ is false; /health always is.
+reads = APIRouter(dependencies=[Depends(require_read)])
 
 MAX_QUESTION = 1000
 
@@ -42,13 +45,13 @@ def health(request: Request) -> dict:
     return {"status": "ok", "documents": _kb(request).index.registry.counts()[0]}
 
 
-@router.get("/stats")
+@reads.get("/stats")
 def stats(request: Request) -> dict:
     """Chiffres de l'index : documents (par type et par secteur), passages, modèle d'embeddings."""
     return _kb(request).stats()
 
 
-@router.get("/search")
+@reads.get("/search")
 def search(
     request: Request,
     q: str = Query(..., min_length=1, max_length=MAX_QUESTION, description="La question ou les mots cherchés."),
@@ -70,7 +73,7 @@ def search(
     return kb.search(q, k, filters)
 
 
-@router.post("/ask")
+@reads.post("/ask")
 def ask(request: Request, body: AskRequest) -> dict:
     """Une réponse rédigée avec les phrases des meilleures fiches, chaque phrase suivie de sa
     source `[n]`, les structures à contacter et les documents de l'autre secteur.
@@ -85,7 +88,7 @@ def ask(request: Request, body: AskRequest) -> dict:
     return kb.ask(body.question, filters)
 
 
-@router.get("/documents")
+@reads.get("/documents")
 def documents(
     request: Request,
     offset: int = Query(0, ge=0, description="Position du premier document."),
@@ -101,7 +104,7 @@ def documents(
     return kb.documents(offset, limit, filters)
 
 
-@router.get("/documents/{doc_id}")
+@reads.get("/documents/{doc_id}")
 def document(request: Request, doc_id: str) -> dict:
     """Un document : ses métadonnées et son texte."""
     return _kb(request).document(doc_id)

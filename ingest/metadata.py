@@ -129,6 +129,21 @@ def _text(value: Any) -> str | None:
     return text or None
 
 
+def _canonical_keys(raw: dict[str, Any]) -> dict[str, Any]:
+    alias_to_field = {alias: name for name, aliases in _KEY_ALIASES.items() for alias in aliases}
+    result: dict[str, Any] = {}
+    for key, value in raw.items():
+        name = alias_to_field.get(_key(str(key)), str(key))
+        result.setdefault(name, value)
+    return result
+
+
+def merge_metadata(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """``override`` (a sidecar, form fields) wins over ``base`` field by field, whatever the
+    spelling of the keys on either side."""
+    return {**_canonical_keys(base), **_canonical_keys(override)}
+
+
 def build_metadata(
     raw: dict[str, Any],
     *,

@@ -18,7 +18,7 @@ import yaml
 
 from ingest.chunking import ChunkingParams, chunk_document, embedding_text
 from ingest.discover import discover, sidecar_for
-from ingest.metadata import build_metadata
+from ingest.metadata import build_metadata, merge_metadata
 from ingest.readers import parse_bytes
 from kb.errors import DocumentError, DuplicateDocIdError, KBError
 from kb.index import KnowledgeIndex
@@ -87,7 +87,7 @@ def load_document(
 ) -> LoadedDocument:
     """Step 1, load: bytes -> text, structure and normalised metadata."""
     parsed = parse_bytes(path, data)
-    raw = {**parsed.raw_metadata, **(sidecar or {})}
+    raw = merge_metadata(parsed.raw_metadata, sidecar or {})
     digest = hashlib.sha256(data).hexdigest()
     version = hashlib.sha256(
         READER_VERSION.encode() + b"\0" + data + b"\0" + sidecar_bytes

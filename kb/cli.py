@@ -244,6 +244,49 @@ def ask_command(
             out.print(f"  {doc['title']} ({doc['sector']})", highlight=False)
 
 
+keys_app = typer.Typer(help="Clés d'accès à l'API d'écriture (coordination).", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+
+def _keys():
+    from kb.keys import KeyStore
+
+    return KeyStore(_settings().data_dir / "keys.json")
+
+
+@keys_app.command("create")
+def keys_create(name: str = typer.Argument(..., help="Nom de la clé (personne ou usage).")) -> None:
+    """Créer une clé : elle n'est affichée qu'une fois, conservez-la."""
+    try:
+        key = _keys().create(name)
+    except KBError as exc:
+        _fail(str(exc))
+    console.print(f"Clé « {name} » créée. Elle ne sera plus jamais affichée :", highlight=False)
+    out.print(key, highlight=False, soft_wrap=True)
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """Lister les clés (noms et dates, jamais les clés elles-mêmes)."""
+    table = Table(title="Clés d'accès")
+    table.add_column("nom")
+    table.add_column("créée le")
+    table.add_column("état")
+    for key in _keys().list():
+        table.add_row(key.name, key.created_at, "active" if key.active else f"révoquée le {key.revoked_at}")
+    out.print(table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(name: str = typer.Argument(..., help="Nom de la clé à révoquer.")) -> None:
+    """Révoquer une clé : elle est refusée immédiatement."""
+    try:
+        _keys().revoke(name)
+    except KBError as exc:
+        _fail(str(exc))
+    out.print(f"Clé « {name} » révoquée.")
+
+
 @app.command("serve")
 def serve_command(
     host: Optional[str] = typer.Option(None, "--host", help="Adresse d'écoute."),

@@ -8,9 +8,11 @@ from kb.answer import AnswerParams, Answerer, document_summary
 from kb.errors import KBError
 from kb.glossary import Glossary
 from kb.index import KnowledgeIndex
+from kb.keys import KeyStore
 from kb.retrieval import Filters, Retriever
 from kb.search import search_documents
 from kb.settings import Settings
+from kb.writer import DocumentWriter, Submission
 
 
 @dataclass
@@ -18,12 +20,21 @@ class KnowledgeBase:
     index: KnowledgeIndex
     retriever: Retriever
     answerer: Answerer
+    writer: DocumentWriter
+    keys: KeyStore
 
     @classmethod
     def create(cls, settings: Settings, index: KnowledgeIndex) -> KnowledgeBase:
         retriever = Retriever(index, Glossary.load(settings.glossary_path))
         answerer = Answerer(retriever, AnswerParams(min_score=settings.answer_min_score))
-        return cls(index, retriever, answerer)
+        writer = DocumentWriter(settings, index)
+        return cls(index, retriever, answerer, writer, KeyStore(settings.data_dir / "keys.json"))
+
+    def submit(self, submission: Submission, actor: str, **options) -> dict:
+        return self.writer.submit(submission, actor, **options)
+
+    def delete(self, doc_id: str, actor: str) -> None:
+        self.writer.delete(doc_id, actor)
 
     def search(self, query: str, k: int = 10, filters: Filters | None = None) -> dict:
         _check_text(query)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -62,8 +63,34 @@ class Settings(BaseSettings):
         description="Evidence threshold of /ask: below this best-document score the answer "
         "says that the base holds nothing on the question (calibrated, see README).",
     )
+    max_upload_mb: float = Field(
+        20.0, gt=0, description="Largest document accepted by POST/PUT /documents (413 above)."
+    )
+    public_read: bool = Field(
+        True, description="Reads (search, ask, documents) need no key; writes always need one."
+    )
     host: str = Field("127.0.0.1", description="Address `kb serve` listens on.")
     port: int = Field(8000, ge=1, le=65535, description="Port `kb serve` listens on.")
+    allowed_origins: Annotated[list[str], NoDecode] = Field(
+        ["http://127.0.0.1:8000", "http://localhost:8000"],
+        description="Origins (scheme://host[:port]) of the sites allowed to call the API from a "
+        "browser, e.g. the partner sites embedding /widget.js (CORS). Env KB_ALLOWED_ORIGINS: "
+        "a JSON list or comma-separated origins.",
+    )
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value):
+        if isinstance(value, str):
+            text = value.strip()
+            value = json.loads(text) if text.startswith("[") else text.split(",")
+        if isinstance(value, (list, tuple)):
+            return [str(origin).strip().rstrip("/") for origin in value if str(origin).strip()]
+        return value
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return int(self.max_upload_mb * 1024 * 1024)
 
     @property
     def max_file_size_bytes(self) -> int:

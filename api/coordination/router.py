@@ -1,0 +1,145 @@
+"""Coordinator write routes: add, replace and remove documents (API key required)."""
+
+from __future__ import annotations
+
+import json
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import JSONResponse
+
+from api.auth import require_key
+from ingest.metadata import slugify
+from kb.errors import DocumentError
+from kb.fiche import FicheInvalid
+from kb.writer import ConflictError, UploadTooLarge
+
+router = APIRouter()
+
+_UPLOAD_FIELDS = ("id", "title", "doc_type", "sector", "themes", "territory", "porteur", "date", "source_url")
+
+_BODY_DOC = {
+    "requestBody": {
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "description": "Fiche au format du modèle de capitalisation.",
+                    "properties": {
+                        "id": {"type": "string"},
+                        "title": {"type": "string"},
+                        "doc_type": {"type": "string"},
+                        "sector": {"type": "string"},
+                        "themes": {"type": "array", "items": {"type": "string"}},
+                        "territory": {"type": "string"},
+                        "porteur": {"type": "string"},
+                        "partners": {"type": "array", "items": {"type": "string"}},
+                        "date": {"type": "string"},
+                        "summary": {"type": "string"},
+                        "sections": {"type": "object", "additionalProperties": {"type": "string"}},
+                    },
+                    "required": ["title", "doc_type", "sector", "themes", "territory", "summary"],
+                }
+            },
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {"file": {"type": "string", "format": "binary"}}
+                    | {name: {"type": "string"} for name in _UPLOAD_FIELDS},
+                    "required": ["file"],
+                }
+            },
+        },
+        "required": True,
+    }
+}
+
+
+async def _read_submission(request: Request):
+    """A fiche (JSON) or an uploaded file (multipart), size-checked before and while reading."""
+    writer = request.app.state.kb.writer
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit():
+        writer.check_size(int(declared) - 64 * 1024 if "multipart" in request.headers.get("content-type", "") else int(declared))
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type == "application/json":
+        body = await _bounded_body(request, writer)
+        try:
+            data = json.loads(body or b"null")
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise HTTPException(status_code=422, detail={"detail": "JSON mal formé.", "problems": [str(exc)]})
+        submission, fiche = writer.from_fiche(data)
+        return submission, fiche.doc_id
+    if content_type == "multipart/form-data":
+        form = await request.form(max_files=1, max_fields=len(_UPLOAD_FIELDS) + 2)
+        upload = form.get("file")
+        if upload is None or isinstance(upload, str):
+            raise HTTPException(status_code=422, detail={"detail": "Fichier manquant.", "problems": ["file : champ obligatoire"]})
+        data = await upload.read(writer.settings.max_upload_bytes + 1)
+        fields = {name: str(form.get(name)) for name in _UPLOAD_FIELDS if form.get(name) not in (None, "")}
+        submission = writer.from_upload(upload.filename or "", data, fields)
+        return submission, slugify(fields.get("title") or (upload.filename or "document").rsplit(".", 1)[0])
+    raise HTTPException(
+        status_code=415,
+        detail="Format de requête non pris en charge : envoyez une fiche en JSON ou un fichier en multipart/form-data.",
+    )
+
+
+async def _bounded_body(request: Request, writer) -> bytes:
+    received = bytearray()
+    async for part in request.stream():
+        received.extend(part)
+        writer.check_size(len(received))
+    return bytes(received)
+
+
+async def _write(request: Request, actor: str, replace: str | None, dry_run: bool):
+    kb = request.app.state.kb
+    try:
+        submission, hint = await _read_submission(request)
+        result = kb.submit(submission, actor, filename_hint=hint, replace=replace, dry_run=dry_run)
+    except FicheInvalid as exc:
+        return JSONResponse(
+            status_code=422,
+            content={"detail": "Fiche invalide.", "problems": [p.to_dict() for p in exc.problems]},
+        )
+    except UploadTooLarge as exc:
+        return JSONResponse(status_code=413, content={"detail": str(exc)})
+    except DocumentError as exc:
+        return JSONResponse(status_code=422, content={"detail": f"Document refusé : {exc}."})
+    except ConflictError as exc:
+        return JSONResponse(status_code=409, content={"detail": str(exc)})
+    status = 200 if dry_run or replace else 201
+    return JSONResponse(status_code=status, content=result)
+
+
+@router.post("/documents", status_code=201, openapi_extra=_BODY_DOC)
+async def add_document(
+    request: Request,
+    dry_run: bool = Query(False, description="Valider et chercher les doublons sans enregistrer."),
+    actor: str = Depends(require_key),
+):
+    """Ajouter un document : une fiche JSON (modèle de capitalisation) ou un fichier (md, pdf,
+    docx, html, txt) avec des champs de métadonnées facultatifs.
+
+    Réponse 201 : le document est enregistré et déjà trouvable par `/search` et `/ask`.
+    `duplicates` liste les documents existants les plus proches (similarité et raison).
+    422 : chaque problème de la fiche, champ par champ. 409 : l'identifiant existe déjà."""
+    return await _write(request, actor, None, dry_run)
+
+
+@router.put("/documents/{doc_id}", openapi_extra=_BODY_DOC)
+async def replace_document(
+    request: Request,
+    doc_id: str,
+    dry_run: bool = Query(False, description="Valider et chercher les doublons sans enregistrer."),
+    actor: str = Depends(require_key),
+):
+    """Remplacer un document existant (mêmes formats que l'ajout) ; 200 quand c'est fait."""
+    return await _write(request, actor, doc_id, dry_run)
+
+
+@router.delete("/documents/{doc_id}")
+def delete_document(request: Request, doc_id: str, actor: str = Depends(require_key)) -> dict:
+    """Retirer un document de la base (et son fichier)."""
+    request.app.state.kb.delete(doc_id, actor)
+    return {"doc_id": doc_id, "status": "deleted"}

@@ -1,0 +1,37 @@
+"""Append-only audit log of writes: who added, changed or removed what, and when."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import threading
+from pathlib import Path
+
+
+class AuditLog:
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._lock = threading.Lock()
+
+    def record(self, actor: str, action: str, doc_id: str, **details) -> None:
+        entry = {
+            "at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "actor": actor,
+            "action": action,
+            "doc_id": doc_id,
+            **details,
+        }
+        line = json.dumps(entry, ensure_ascii=False) + "\n"
+        with self._lock:
+            self._path.parent.mkdir(parents=True, exist_ok=True)
+            with open(self._path, "a", encoding="utf-8") as handle:
+                handle.write(line)
+                handle.flush()
+                os.fsync(handle.fileno())
+
+    def entries(self, doc_id: str | None = None) -> list[dict]:
+        if not self._path.exists():
+            return []
+        rows = [json.loads(line) for line in self._path.read_text(encoding="utf-8").splitlines() if line]
+        return [row for row in rows if doc_id is None or row["doc_id"] == doc_id]

@@ -1,0 +1,207 @@
+"""The capitalisation template: a fiche as JSON, validated field by field, rendered to Markdown.
+
+Every problem is reported at once, in French, with the field it concerns, so that the
+coordinator fixes the whole form in one go.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from ingest.metadata import normalise_doc_type, normalise_sector, slugify
+from kb.models import DOC_TYPES, SECTORS
+from kb.text import fold
+
+SECTION_TITLES = {
+    "contexte": "Contexte",
+    "objectifs": "Objectifs",
+    "public": "Public",
+    "etapes": "Étapes",
+    "quand_l_utiliser": "Quand l'utiliser",
+    "moyens_et_financements": "Moyens et financements",
+    "difficultes": "Difficultés",
+    "conseils": "Conseils d'animation",
+    "pieges": "Pièges à éviter",
+    "resultats": "Résultats",
+    "suites": "Suites",
+    "contact": "Contact",
+}
+_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+_ID = re.compile(r"^[a-z0-9][a-z0-9-]{2,120}$")
+
+
+@dataclass(frozen=True)
+class Problem:
+    field: str
+    message: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"field": self.field, "message": self.message}
+
+
+class FicheInvalid(Exception):
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("; ".join(f"{p.field} : {p.message}" for p in problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Fiche:
+    doc_id: str
+    title: str
+    doc_type: str
+    sector: str
+    themes: tuple[str, ...]
+    territory: str
+    summary: str
+    sections: tuple[tuple[str, str], ...]
+    porteur: str | None = None
+    partners: tuple[str, ...] = ()
+    date: str | None = None
+    source_url: str | None = None
+
+    def to_markdown(self) -> str:
+        front: dict[str, Any] = {
+            "id": self.doc_id,
+            "title": self.title,
+            "doc_type": self.doc_type,
+            "sector": self.sector,
+            "themes": list(self.themes),
+            "territory": self.territory,
+            "date": self.date,
+            "porteur": self.porteur,
+            "partners": list(self.partners) or None,
+            "source_url": self.source_url,
+        }
+        front = {k: v for k, v in front.items() if v is not None}
+        body = [f"# {self.title}", "", "## En bref", "", self.summary.strip(), ""]
+        for key, text in self.sections:
+            body += [f"## {SECTION_TITLES[key]}", "", text.strip(), ""]
+        header = yaml.safe_dump(front, allow_unicode=True, sort_keys=False)
+        return f"---\n{header}---\n" + "\n".join(body)
+
+
+def _text(data: dict, key: str) -> str:
+    value = data.get(key)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _section_key(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", fold(name)).strip("_")
+
+
+def validate_fiche(data: Any) -> Fiche:
+    """A valid ``Fiche``, or ``FicheInvalid`` listing every problem found."""
+    if not isinstance(data, dict):
+        raise FicheInvalid([Problem("fiche", "un objet JSON est attendu")])
+    problems: list[Problem] = []
+    known = {"id", "title", "doc_type", "sector", "themes", "territory", "summary", "sections",
+             "porteur", "partners", "date", "source_url"}
+    for key in data:
+        if key not in known:
+            problems.append(Problem(str(key), f"champ inconnu (champs possibles : {', '.join(sorted(known))})"))
+
+    title = _text(data, "title")
+    if not title:
+        problems.append(Problem("title", "le titre est obligatoire"))
+    elif not 5 <= len(title) <= 200:
+        problems.append(Problem("title", "le titre doit faire entre 5 et 200 caractères"))
+
+    doc_type = normalise_doc_type(_text(data, "doc_type"))
+    if not _text(data, "doc_type"):
+        problems.append(Problem("doc_type", "le type de document est obligatoire"))
+    elif doc_type == "document":
+        problems.append(Problem("doc_type", f"type inconnu (valeurs possibles : {', '.join(DOC_TYPES[:-1])})"))
+
+    sector = normalise_sector(_text(data, "sector"))
+    if not _text(data, "sector"):
+        problems.append(Problem("sector", "le secteur est obligatoire"))
+    elif sector is None:
+        problems.append(Problem("sector", f"secteur inconnu (valeurs possibles : {', '.join(SECTORS)})"))
+
+    raw_themes = data.get("themes")
+    themes: list[str] = []
+    if isinstance(raw_themes, str):
+        raw_themes = [t for t in raw_themes.split(",")]
+    if not isinstance(raw_themes, list) or not [t for t in raw_themes if isinstance(t, str) and t.strip()]:
+        problems.append(Problem("themes", "indiquez au moins un thème"))
+    else:
+        themes = [t.strip().lower() for t in raw_themes if isinstance(t, str) and t.strip()]
+        if len(themes) > 10:
+            problems.append(Problem("themes", "10 thèmes au plus"))
+
+    territory = _text(data, "territory")
+    if not territory:
+        problems.append(Problem("territory", "le territoire est obligatoire"))
+
+    summary = _text(data, "summary")
+    if len(summary) < 40:
+        problems.append(Problem("summary", "le résumé est obligatoire (40 caractères au moins)"))
+    elif len(summary) > 3000:
+        problems.append(Problem("summary", "le résumé doit faire 3 000 caractères au plus"))
+
+    sections: list[tuple[str, str]] = []
+    raw_sections = data.get("sections") or {}
+    if not isinstance(raw_sections, dict):
+        problems.append(Problem("sections", "un objet { nom de section : texte } est attendu"))
+        raw_sections = {}
+    for name, text in raw_sections.items():
+        key = _section_key(str(name))
+        if key not in SECTION_TITLES:
+            problems.append(Problem(f"sections.{name}", f"section inconnue (sections possibles : {', '.join(SECTION_TITLES)})"))
+        elif not isinstance(text, str) or not text.strip():
+            problems.append(Problem(f"sections.{name}", "le texte de la section est vide"))
+        elif len(text) > 20_000:
+            problems.append(Problem(f"sections.{name}", "20 000 caractères au plus par section"))
+        else:
+            sections.append((key, text))
+    if doc_type == "fiche expérience" and not any(k in ("contexte", "etapes", "resultats") for k, _ in sections):
+        problems.append(Problem("sections", "une fiche expérience décrit au moins le contexte, les étapes ou les résultats"))
+    if doc_type == "fiche expérience" and not _text(data, "porteur"):
+        problems.append(Problem("porteur", "le porteur est obligatoire pour une fiche expérience"))
+
+    date = _text(data, "date") or None
+    if date is not None and not _DATE.match(date):
+        problems.append(Problem("date", "date attendue au format AAAA-MM-JJ (ou AAAA-MM, AAAA)"))
+    elif date is not None and len(date) == 10:
+        try:
+            dt.date.fromisoformat(date)
+        except ValueError:
+            problems.append(Problem("date", "cette date n'existe pas"))
+
+    source_url = _text(data, "source_url") or None
+    if source_url is not None and not re.match(r"^https?://\S+$", source_url):
+        problems.append(Problem("source_url", "adresse web attendue (http:// ou https://)"))
+
+    doc_id = _text(data, "id") or (slugify(title) if title else "")
+    if _text(data, "id") and not _ID.match(doc_id):
+        problems.append(Problem("id", "identifiant attendu en minuscules, chiffres et tirets (3 à 120 caractères)"))
+
+    partners = data.get("partners") or []
+    if not isinstance(partners, list) or not all(isinstance(p, str) for p in partners):
+        problems.append(Problem("partners", "une liste de noms est attendue"))
+        partners = []
+
+    if problems:
+        raise FicheInvalid(problems)
+    order = list(SECTION_TITLES)
+    sections.sort(key=lambda item: order.index(item[0]))
+    return Fiche(
+        doc_id=doc_id,
+        title=title,
+        doc_type=doc_type,
+        sector=sector or SECTORS[2],
+        themes=tuple(dict.fromkeys(themes)),
+        territory=territory,
+        summary=summary,
+        sections=tuple(sections),
+        porteur=_text(data, "porteur") or None,
+        partners=tuple(p.strip() for p in partners if p.strip()),
+        date=date or dt.date.today().isoformat(),
+        source_url=source_url,
+    )

@@ -1,0 +1,96 @@
+"""API keys for writes: shown once at creation, stored as SHA-256 digests, revocable.
+
+Keys are 32 random bytes, so a plain digest is enough (no password stretching needed), and a
+stolen key file reveals no usable key. Verification compares digests with
+``hmac.compare_digest`` against every stored key, so its time does not depend on which key,
+or which prefix of a key, matched.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import threading
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from kb.errors import KBError
+
+PREFIX = "psl_"
+
+
+@dataclass
+class ApiKey:
+    name: str
+    digest: str
+    created_at: str
+    revoked_at: str | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+
+def _digest(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+class KeyStore:
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._lock = threading.Lock()
+
+    def _load(self) -> list[ApiKey]:
+        if not self._path.exists():
+            return []
+        return [ApiKey(**row) for row in json.loads(self._path.read_text(encoding="utf-8"))]
+
+    def _save(self, keys: list[ApiKey]) -> None:
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = self._path.with_suffix(".tmp")
+        temporary.write_text(json.dumps([asdict(k) for k in keys], indent=1), encoding="utf-8")
+        os.chmod(temporary, 0o600)
+        os.replace(temporary, self._path)
+
+    def create(self, name: str) -> str:
+        name = name.strip()
+        if not name:
+            raise KBError("Donnez un nom à la clé (par exemple le nom de la personne).")
+        with self._lock:
+            keys = self._load()
+            if any(k.name == name and k.active for k in keys):
+                raise KBError(f"Une clé active porte déjà le nom « {name} ».")
+            key = PREFIX + secrets.token_urlsafe(32)
+            keys.append(ApiKey(name=name, digest=_digest(key), created_at=_now()))
+            self._save(keys)
+        return key
+
+    def list(self) -> list[ApiKey]:
+        return self._load()
+
+    def revoke(self, name: str) -> None:
+        with self._lock:
+            keys = self._load()
+            active = [k for k in keys if k.name == name and k.active]
+            if not active:
+                raise KBError(f"Aucune clé active nommée « {name} ».")
+            for key in active:
+                key.revoked_at = _now()
+            self._save(keys)
+
+    def verify(self, presented: str) -> str | None:
+        """The key's name when ``presented`` is an active key, else None."""
+        candidate = _digest(presented or "")
+        matched: str | None = None
+        for key in self._load():
+            if hmac.compare_digest(candidate, key.digest) and key.active:
+                matched = key.name
+        return matched
