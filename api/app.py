@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api import routes
+from api.coordination.router import router as coordination_router
 from kb.errors import KBError, NotFoundError
 from kb.settings import Settings
 
@@ -35,6 +36,8 @@ def create_app(settings: Settings, index=None) -> FastAPI:
 
         opened = index or open_index(settings)
         app.state.kb = KnowledgeBase.create(settings, opened)
+        # documents written by a process killed between file and index are indexed now
+        app.state.kb.writer.reconcile()
         try:
             yield
         finally:
@@ -50,6 +53,8 @@ def create_app(settings: Settings, index=None) -> FastAPI:
     )
     app.state.settings = settings
     app.include_router(routes.router)
+    app.include_router(routes.reads)
+    app.include_router(coordination_router)
 
     @app.exception_handler(NotFoundError)
     async def not_found(request: Request, exc: NotFoundError):
