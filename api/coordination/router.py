@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 
 from api.auth import require_key
 from ingest.metadata import slugify
@@ -110,6 +111,15 @@ async def _write(request: Request, actor: str, replace: str | None, dry_run: boo
         return JSONResponse(status_code=409, content={"detail": str(exc)})
     status = 200 if dry_run or replace else 201
     return JSONResponse(status_code=status, content=result)
+
+
+_PAGE = Path(__file__).parent / "static" / "coordination.html"
+
+
+@router.get("/coordination", response_class=HTMLResponse, include_in_schema=False)
+def coordination_page() -> HTMLResponse:
+    """La page de la coordinatrice : remplir le modèle ou téléverser un fichier, vérifier, publier."""
+    return HTMLResponse(_PAGE.read_text(encoding="utf-8"))
 
 
 @router.post("/documents", status_code=201, openapi_extra=_BODY_DOC)

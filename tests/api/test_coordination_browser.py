@@ -1,0 +1,78 @@
+"""The coordinator page in headless Chromium: fill in the template, see errors, publish."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from api.app import create_app
+from kb.keys import KeyStore
+from kb.runtime import open_index
+from kb.settings import Settings
+from tests.servers import CHROMIUM, CHROMIUM_ARGS, serve_in_thread
+
+pytestmark = pytest.mark.slow
+ARTIFACTS = Path(__file__).parents[2] / "test-artifacts"
+
+
+@pytest.fixture
+def page_and_server(tmp_path, e5_embedder):
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("Chromium absent (/usr/bin/chromium) : apt-get install chromium")
+    from playwright.sync_api import sync_playwright
+
+    settings = Settings(data_dir=tmp_path / "data")
+    key = KeyStore(settings.data_dir / "keys.json").create("coordinatrice")
+    index = open_index(settings, e5_embedder)
+    with serve_in_thread(create_app(settings, index=index)) as url, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        page = browser.new_page()
+        page.goto(f"{url}/coordination")
+        yield page, url, key, index
+        browser.close()
+    index.close()
+
+
+def test_errors_are_shown_field_by_field_then_the_fiche_is_published(page_and_server):
+    page, url, key, index = page_and_server
+    page.fill("#api-key", key)
+    page.dispatch_event("#api-key", "change")
+    page.fill("#f-title", "Une")
+    page.click("#check")
+    page.wait_for_selector(".field-error")
+    assert page.get_attribute("#f-title", "aria-invalid") == "true"
+    assert "entre 5 et 200 caractères" in page.inner_text("#f-title-error")
+    assert "le secteur est obligatoire" in page.inner_text("#f-sector-error")
+
+    page.fill("#f-title", "Un repair café itinérant dans les villages")
+    page.select_option("#f-doc_type", "fiche expérience")
+    page.select_option("#f-sector", "transversal")
+    page.fill("#f-themes", "réemploi, lien social")
+    page.fill("#f-territory", "Communauté de communes du Val Fleuri")
+    page.fill("#f-porteur", "Association Répar'Tout")
+    page.fill("#f-summary", "Un camion atelier fait le tour de huit villages pour réparer objets et vélos avec les habitants.")
+    page.fill("#s-resultats", "En 2024, 310 objets ont été réparés et 45 bénévoles formés.")
+    page.click("#check")
+    page.wait_for_selector("#status.ok")
+    assert "La fiche est valide" in page.inner_text("#status")
+    assert index.registry.counts()[0] == 0
+    page.click("#publish")
+    page.wait_for_function("document.querySelector('#status').textContent.includes('Fiche publiée')")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "coordination.png"), full_page=True)
+    assert index.registry.counts()[0] == 1
+
+
+def test_wrong_key_is_reported_in_french(page_and_server):
+    page, *_ = page_and_server
+    page.fill("#api-key", "psl_mauvaise")
+    page.dispatch_event("#api-key", "change")
+    page.click("#tab-file")
+    page.set_input_files("#u-file", str(Path(__file__).parents[1] / "fixtures" / "docs" / "fiche.md"))
+    page.click("#publish")
+    page.wait_for_selector("#status.error")
+    assert "Clé d'accès invalide ou révoquée" in page.inner_text("#status")
