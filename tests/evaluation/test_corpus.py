@@ -1,0 +1,84 @@
+"""The sample corpus and its gold questions hold together."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from ingest.discover import discover
+from ingest.pipeline import load_document, read_sidecar
+from kb.models import DOC_TYPES, SECTORS
+
+ROOT = Path(__file__).parents[2]
+CORPUS = ROOT / "corpus"
+QUESTIONS = ROOT / "evaluation" / "questions.jsonl"
+
+
+@pytest.fixture(scope="module")
+def documents():
+    found = discover([CORPUS])
+    assert not found.problems
+    loaded = []
+    for path in found.files:
+        sidecar, raw = read_sidecar(path)
+        loaded.append((path, load_document(path, path.read_bytes(), sidecar, raw)))
+    return loaded
+
+
+def test_every_document_follows_the_schema(documents):
+    for path, doc in documents:
+        meta = doc.metadata
+        assert meta.title and meta.territory and meta.themes, path
+        assert meta.doc_type in DOC_TYPES and meta.doc_type != "document", path
+        assert meta.sector in SECTORS, path
+        assert meta.doc_id.split("-")[0] in ("exp", "meth", "cr", "fin", "qr", "veille", "annuaire"), path
+
+
+def test_the_corpus_has_the_promised_shape(documents):
+    types = Counter(doc.metadata.doc_type for _, doc in documents)
+    assert types["fiche expérience"] >= 24 and types["fiche méthode"] >= 12
+    assert types["compte rendu"] >= 8 and types["fiche financement"] >= 6
+    assert types["questions-réponses"] >= 6 and types["veille"] >= 4 and types["annuaire"] >= 30
+    formats = Counter(path.suffix for path, _ in documents)
+    assert formats[".pdf"] >= 6 and formats[".docx"] >= 4 and formats[".html"] >= 4 and formats[".txt"] >= 2
+    ids = [doc.metadata.doc_id for _, doc in documents]
+    assert len(ids) == len(set(ids)) >= 90
+    for _, doc in documents:
+        if doc.metadata.doc_type != "annuaire":
+            assert 300 <= len(doc.parsed.text.split()) <= 1300, doc.metadata.doc_id
+
+
+def test_generated_documents_match_their_sources():
+    sources = sorted(p.stem for p in (CORPUS / "_sources").glob("*/*.md"))
+    generated = sorted(
+        p.name.split(".")[0]
+        for p in CORPUS.glob("*/*")
+        if p.suffix in (".pdf", ".docx", ".html", ".txt")
+    )
+    assert sources == generated
+
+
+def test_gold_questions_point_to_existing_documents(documents):
+    if not QUESTIONS.exists():
+        pytest.fail("evaluation/questions.jsonl is missing")
+    ids = {doc.metadata.doc_id for _, doc in documents}
+    sector_of = {doc.metadata.doc_id: doc.metadata.sector for _, doc in documents}
+    rows = [json.loads(line) for line in QUESTIONS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert len(rows) >= 100
+    assert len({row["id"] for row in rows}) == len(rows)
+    kinds = Counter(row["kind"] for row in rows)
+    for kind in ("natural", "keyword", "acronym", "unaccented", "who", "cross_sector", "unanswerable"):
+        assert kinds[kind] >= 8, kind
+    assert sum(1 for row in rows if row.get("key_facts")) >= 30
+    for row in rows:
+        assert set(row["relevant"]) <= ids, row
+        if row["kind"] == "unanswerable":
+            assert row["relevant"] == []
+        else:
+            assert row["relevant"], row
+        if row["kind"] == "cross_sector":
+            sectors = {sector_of[d] for d in row["relevant"]}
+            assert {"action sociale", "développement local"} <= sectors, row
