@@ -56,12 +56,15 @@ def rank_documents(retriever: Retriever, question: Question, mode: str, k: int =
 
 def evaluate_retrieval(
     retriever: Retriever, questions: list[Question], modes: tuple[str, ...] = MODES, k: int = 10
-) -> dict:
+) -> tuple[dict, dict[str, list[tuple[list[str], set[str]]]]]:
+    """Figures per retriever, and the rankings they come from (for plots)."""
     results: dict[str, dict] = {}
+    all_rankings: dict[str, list[tuple[list[str], set[str]]]] = {}
     for mode in modes:
         started = time.perf_counter()
         rankings = [(q, rank_documents(retriever, q, mode, k)) for q in questions]
         elapsed = time.perf_counter() - started
+        all_rankings[mode] = [(ranked, set(q.relevant)) for q, ranked in rankings]
         overall = summarise((ranked, set(q.relevant)) for q, ranked in rankings)
         kinds = sorted({q.kind for q in questions if q.relevant})
         per_kind = {
@@ -73,7 +76,7 @@ def evaluate_retrieval(
             "per_kind": per_kind,
             "ms_per_query": 1000 * elapsed / max(1, len(questions)),
         }
-    return results
+    return results, all_rankings
 
 
 def run(
@@ -89,7 +92,7 @@ def run(
     glossary = Glossary.load(settings.glossary_path)
     with dataset_index(dataset, settings, index_dir) as (index, report):
         retriever = Retriever(index, glossary)
-        figures = evaluate_retrieval(retriever, questions, modes)
+        figures, _ = evaluate_retrieval(retriever, questions, modes)
         figures["dataset"] = dataset.name
         figures["questions"] = len(questions)
         figures["documents"] = index.registry.counts()[0]

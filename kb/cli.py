@@ -244,6 +244,10 @@ def ask_command(
             out.print(f"  {doc['title']} ({doc['sector']})", highlight=False)
 
 
+from evaluation.cli import eval_app  # noqa: E402  (the eval commands live with the evaluation code)
+
+app.add_typer(eval_app, name="eval")
+
 keys_app = typer.Typer(help="Clés d'accès à l'API d'écriture (coordination).", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 

@@ -109,6 +109,14 @@ class ChromaVectorStore:
                 found[chunk] = (str(meta.get("doc_id")), str(meta.get("version")))
         return found
 
+    def embeddings(self, doc_id: str, version: str) -> np.ndarray:
+        """The stored vectors of one document version, in chunk order."""
+        found = self._collection.get(
+            where={"$and": [{"doc_id": doc_id}, {"version": version}]}, include=["embeddings"]
+        )
+        order = np.argsort(found["ids"])
+        return np.asarray(found["embeddings"], dtype=np.float32)[order]
+
     def delete_ids(self, ids: Sequence[str]) -> None:
         for start in range(0, len(ids), self._max_batch):
             self._collection.delete(ids=list(ids[start : start + self._max_batch]))

@@ -1,0 +1,127 @@
+"""`kb eval …`: retrieval and answer quality, and a report for the coordinator."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from evaluation.datasets import CNIL_PATH, PROJECT_ROOT, missing_dataset_message
+
+eval_app = typer.Typer(help="Mesurer la qualité de la recherche et des réponses.", no_args_is_help=True)
+out = Console()
+err = Console(stderr=True)
+QUESTIONS = PROJECT_ROOT / "evaluation" / "questions.jsonl"
+
+
+def _modes(retriever: str) -> tuple[str, ...]:
+    if retriever == "all":
+        return ("bm25", "dense", "hybrid")
+    if retriever not in ("bm25", "dense", "hybrid"):
+        err.print(f"Erreur : --retriever attend bm25, dense, hybrid ou all (reçu « {retriever} »).")
+        raise typer.Exit(2)
+    return (retriever,)
+
+
+def _check(path: Path) -> None:
+    if not path.exists():
+        err.print(missing_dataset_message(path))
+        raise typer.Exit(2)
+
+
+@eval_app.command("retrieval")
+def retrieval_command(
+    dataset: Path = typer.Option(QUESTIONS, "--dataset", help="questions.jsonl du projet ou JSON de type SQuAD."),
+    retriever: str = typer.Option("all", "--retriever", help="bm25, dense, hybrid ou all."),
+    as_json: bool = typer.Option(False, "--json", help="Écrire les chiffres en JSON."),
+    index_dir: Optional[Path] = typer.Option(None, "--index-dir", help="Garder l'index ici pour le réutiliser."),
+    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Seulement les N premières questions."),
+) -> None:
+    """Recall@1/5/10, MRR@10 et nDCG@10 au niveau document, par type de question."""
+    from evaluation.retrieval import run
+    from kb.settings import Settings
+
+    _check(dataset)
+    figures = run(dataset, _modes(retriever), Settings(), index_dir=index_dir, limit=limit)
+    if as_json:
+        out.print_json(json.dumps(figures, ensure_ascii=False))
+        return
+    table = Table(title=f"{figures['dataset']} : {figures['questions']} questions, {figures['documents']} documents")
+    for column in ("recherche", "R@1", "R@5", "R@10", "MRR@10", "nDCG@10", "ms/question"):
+        table.add_column(column)
+    for mode in ("bm25", "dense", "hybrid"):
+        if mode in figures:
+            f = figures[mode]
+            table.add_row(
+                mode, *(f"{f[key]:.3f}" for key in ("recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10")),
+                f"{f['ms_per_query']:.0f}",
+            )
+    out.print(table)
+    for mode in ("bm25", "dense", "hybrid"):
+        if mode in figures and figures[mode]["per_kind"]:
+            kinds = ", ".join(f"{k} {v['mrr@10']:.3f}" for k, v in figures[mode]["per_kind"].items())
+            out.print(f"MRR@10 par type ({mode}) : {kinds}", highlight=False)
+
+
+@eval_app.command("answers")
+def answers_command(
+    dataset: Path = typer.Option(QUESTIONS, "--dataset", help="questions.jsonl (avec key_facts)."),
+    as_json: bool = typer.Option(False, "--json", help="Écrire les chiffres en JSON."),
+    index_dir: Optional[Path] = typer.Option(None, "--index-dir", help="Garder l'index ici pour le réutiliser."),
+) -> None:
+    """Faits clés présents, validité des citations, réponses sans citation, abstention."""
+    figures = _answers(dataset, index_dir)
+    if as_json:
+        out.print_json(json.dumps(figures, ensure_ascii=False))
+        return
+    for key, value in figures.items():
+        out.print(f"{key:32} {value if not isinstance(value, float) else round(value, 3)}", highlight=False)
+
+
+def _answers(dataset: Path, index_dir: Path | None) -> dict:
+    from evaluation.answers import evaluate_answers
+    from evaluation.datasets import load_dataset
+    from evaluation.retrieval import dataset_index
+    from kb.service import KnowledgeBase
+    from kb.settings import Settings
+
+    _check(dataset)
+    settings = Settings()
+    data = load_dataset(dataset, PROJECT_ROOT / "corpus")
+    with dataset_index(data, settings, index_dir) as (index, _):
+        kb = KnowledgeBase.create(settings, index)
+        return evaluate_answers(kb.answerer, data.questions)
+
+
+@eval_app.command("report")
+def report_command(
+    output: Path = typer.Option(Path("reports"), "--output", help="Dossier du rapport."),
+    cnil: Path = typer.Option(CNIL_PATH, "--cnil", help="Jeu externe (ignoré s'il est absent)."),
+) -> None:
+    """Écrire un rapport Markdown lisible (tableaux et courbes de rappel en PNG)."""
+    from evaluation.datasets import load_dataset
+    from evaluation.report import write_report
+    from evaluation.retrieval import dataset_index, evaluate_retrieval
+    from kb.glossary import Glossary
+    from kb.retrieval import MODES, Retriever
+    from kb.settings import Settings
+
+    settings = Settings()
+    sections = []
+    for path, name, slug in ((QUESTIONS, "Questions du projet (corpus d'exemple)", "projet"), (cnil, "FAQ de la CNIL (jeu externe)", "cnil")):
+        if not path.exists():
+            err.print(missing_dataset_message(path))
+            continue
+        data = load_dataset(path, PROJECT_ROOT / "corpus")
+        with dataset_index(data, settings) as (index, _):
+            retriever = Retriever(index, Glossary.load(settings.glossary_path))
+            figures, rankings = evaluate_retrieval(retriever, data.questions, MODES)
+            figures.update(questions=len(data.questions), documents=index.registry.counts()[0], embedding_model=index.embedder.model_id)
+            sections.append({"name": name, "slug": slug, "figures": figures, "rankings": rankings})
+    answers = _answers(QUESTIONS, None) if QUESTIONS.exists() else None
+    report = write_report(sections, answers, output)
+    out.print(f"Rapport écrit : {report}")
