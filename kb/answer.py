@@ -161,7 +161,7 @@ class Answerer:
         for hit in self.retriever.search(question, k=3, filters=annuaire_filter):
             if hit.score >= self.params.min_score and hit.metadata.doc_id not in contacts:
                 contacts[hit.metadata.doc_id] = self._contact(hit.metadata, "structure qui intervient sur ce sujet")
-        return list(contacts.values())[:6]
+        return list(contacts.values())[:5]
 
     def _contact(self, entry: DocumentMetadata, reason: str) -> dict:
         text = self.retriever.index.registry.document_text(entry.doc_id) or ""
@@ -174,12 +174,15 @@ class Answerer:
         }
 
     def _other_sector(self, question: str, cited: list[DocumentMetadata], filters) -> list[dict]:
-        present = {m.sector for m in cited}
-        wanted = [OTHER_SECTOR[s] for s in (SECTORS[0], SECTORS[1]) if s in present]
-        if not wanted or set(wanted) <= present:
-            wanted = [s for s in (SECTORS[0], SECTORS[1]) if s not in present]
-        if not wanted:
-            return []
+        """The other side of the top source: social action for a local-development answer and
+        the reverse; for a cross-sector top source, the side least present among the sources."""
+        primary = cited[0].sector if cited else None
+        if primary in OTHER_SECTOR:
+            wanted = [OTHER_SECTOR[primary]]
+        else:
+            counts = {s: sum(m.sector == s for m in cited) for s in (SECTORS[0], SECTORS[1])}
+            fewest = min(counts.values())
+            wanted = [s for s, n in counts.items() if n == fewest]
         types = tuple(t for t in DOC_TYPES if t != ANNUAIRE)
         hits = self.retriever.search(
             question,
@@ -213,16 +216,19 @@ def _reference_section(path: tuple[str, ...]) -> bool:
 
 
 def _answer_like(sentence: str) -> bool:
-    """Headings, labels and fragments make poor answers."""
-    if len(sentence) < 40 or len(sentence) > 450:
+    """Headings, labels, questions and fragments (a window cut mid-sentence) make poor answers."""
+    if len(sentence) < 40 or len(sentence) > 450 or sentence.endswith("?"):
         return False
-    return sentence[-1] in ".!?…»)" or len(sentence) >= 80
+    if not (sentence[0].isupper() or sentence[0].isdigit() or sentence[0] in "«\"("):
+        return False
+    return sentence[-1] in ".!…»)" or len(sentence) >= 80
 
 
 def _near_duplicate(a: frozenset[str], b: frozenset[str]) -> bool:
+    """Mostly the same words, or one sentence contained in the other."""
     if not a or not b:
         return a == b
-    return len(a & b) / len(a | b) > 0.7
+    return len(a & b) / min(len(a), len(b)) > 0.75
 
 
 def _citation(number: int, passage: Passage) -> dict:

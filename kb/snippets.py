@@ -12,6 +12,7 @@ _MARKDOWN = [
     (re.compile(r"\*\*|__|`"), ""),  # emphasis
     (re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+", re.MULTILINE), ""),  # list bullets
     (re.compile(r"^\s*\|?(?:\s*:?-{3,}:?\s*\|)+\s*$", re.MULTILINE), ""),  # table rules
+    (re.compile(r"^\s*(?:={3,}|-{3,})\s*$", re.MULTILINE), ""),  # setext underlines
 ]
 # A sentence ends with . ! ? … followed by a space and an upper-case letter, a digit or a quote,
 # or at a line break (list items and headings are sentences of their own).
