@@ -8,11 +8,13 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api import routes
 from api.coordination.router import router as coordination_router
+from api.widget import router as widget_router
 from kb.errors import KBError, NotFoundError
 from kb.settings import Settings
 
@@ -52,9 +54,16 @@ def create_app(settings: Settings, index=None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.allowed_origins,
+        allow_methods=["GET", "POST", "OPTIONS"],
+        allow_headers=["Content-Type", "Authorization"],
+    )
     app.include_router(routes.router)
     app.include_router(routes.reads)
     app.include_router(coordination_router)
+    app.include_router(widget_router)
 
     @app.exception_handler(NotFoundError)
     async def not_found(request: Request, exc: NotFoundError):

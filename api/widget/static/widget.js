@@ -1,0 +1,622 @@
+/*! Passerelles : widget de recherche à intégrer sur un site partenaire.
+ * Une ligne : <script src="https://…/widget.js" data-api="https://…" async></script>
+ * Shadow DOM, aucune dépendance, un seul nom global : window.Passerelles. */
+(function () {
+  "use strict";
+
+  var script = document.currentScript;
+  var existing = window.Passerelles;
+  if (existing && existing.mount) {
+    if (script) existing.autoMount(script);
+    return;
+  }
+
+  var TYPES = ["fiche expérience", "fiche méthode", "compte rendu", "fiche financement",
+    "questions-réponses", "veille", "annuaire"];
+  var SECTORS = ["action sociale", "développement local", "transversal"];
+  var COLOURS = ["accent", "background", "text", "muted", "border", "highlight", "focus", "radius", "font"];
+  var DEBOUNCE_MS = 250;
+  var TIMEOUT_MS = 20000;
+  var MIN_CHARS = 2;
+  var mounted = new WeakSet();
+  var counter = 0;
+
+  var T = {
+    label: "Rechercher dans Passerelles",
+    placeholder: "Une expérience, une méthode, une question…",
+    ask: "Poser la question",
+    type: "Type",
+    sector: "Secteur",
+    allTypes: "Tous les types",
+    allSectors: "Tous les secteurs",
+    hint: "Flèches haut et bas : parcourir les résultats. Entrée : ouvrir (nouvel onglet) ou poser " +
+      "la question. Échap : fermer.",
+    results: "Résultats",
+    unreachable: "Le service Passerelles est injoignable pour le moment. Vérifiez votre connexion " +
+      "ou réessayez dans quelques instants.",
+    timeout: "Le service Passerelles ne répond pas. Réessayez dans quelques instants.",
+    refused: "La recherche Passerelles n'est pas autorisée sur ce site : son administrateur doit " +
+      "demander l'ajout de l'adresse du site à l'équipe Passerelles.",
+    answer: "Réponse",
+    writing: "Rédaction de la réponse…",
+    ready: "Réponse prête.",
+    sources: "Sources",
+    contacts: "Structures à contacter",
+    other: "Dans l'autre secteur",
+    nearest: "Documents les plus proches",
+    close: "Fermer la réponse",
+    quote: "Extrait",
+    empty: "Écrivez d'abord votre question.",
+    credit: "Propulsé par Passerelles"
+  };
+
+  var CSS = [
+    ":host{display:block}",
+    ".pw{all:initial;display:block;box-sizing:border-box;max-width:100%;text-align:left;",
+    "font:15px/1.45 var(--passerelles-font,system-ui,-apple-system,'Segoe UI',Roboto,Ubuntu,Arial,sans-serif);",
+    "--a:var(--passerelles-accent,#1d5c8f);--t:var(--passerelles-text,#1f2933);--m:var(--passerelles-muted,#52606d);",
+    "--b:var(--passerelles-border,#c5ced8);--bg:var(--passerelles-background,#fff);",
+    "--f:var(--passerelles-focus,var(--a));--r:var(--passerelles-radius,10px);",
+    "color:var(--t);background:var(--bg);border:1px solid var(--b);border-radius:var(--r);padding:14px;",
+    "container-type:inline-size}",
+    ".pw *,.pw *::before,.pw *::after{box-sizing:border-box}",
+    "[hidden]{display:none!important}",
+    "label,.lbl{display:block;font-weight:600;font-size:14px;margin:0 0 6px}",
+    ".row{display:flex;flex-wrap:wrap;gap:8px}",
+    "input,select,button{font:inherit;color:var(--t);margin:0;letter-spacing:normal;text-transform:none}",
+    "input{flex:1 1 200px;min-width:0;font-size:16px;padding:9px 11px;border:1px solid var(--b);",
+    "border-radius:calc(var(--r) * .6);background:var(--bg)}",
+    "input::placeholder{color:var(--m);opacity:1}",
+    "button{cursor:pointer;border-radius:calc(var(--r) * .6);padding:9px 14px;border:1px solid var(--a)}",
+    ".ask{flex:0 0 auto;background:var(--a);color:#fff;font-weight:600}",
+    ".ask:hover{filter:brightness(1.1)}",
+    "@container (max-width:420px){.ask{flex-basis:100%}}",
+    ".filters{display:flex;flex-wrap:wrap;gap:8px 12px;margin-top:10px}",
+    ".filters label{flex:1 1 140px;margin:0;font-size:13px}",
+    "select{display:block;width:100%;margin-top:3px;padding:6px 8px;border:1px solid var(--b);",
+    "border-radius:calc(var(--r) * .6);background:var(--bg);font-size:14px;font-weight:400}",
+    ":focus{outline:none}",
+    ":focus-visible,input:focus,select:focus{outline:3px solid var(--f);outline-offset:2px}",
+    ".hint{margin:8px 0 0;font-size:12px;color:var(--m)}",
+    ".status{margin:10px 0 0;font-size:14px;color:var(--m)}",
+    ".status:empty{display:none}",
+    ".status.err{color:#8a1c1c;background:#fdecea;border:1px solid #f3b8b2;border-radius:6px;padding:8px 10px}",
+    ".busy input{background-image:linear-gradient(90deg,var(--a),var(--a));background-repeat:no-repeat;",
+    "background-position:0 100%;background-size:40% 3px;animation:pwb 1s linear infinite}",
+    "@keyframes pwb{from{background-position:-40% 100%}to{background-position:140% 100%}}",
+    "ul,ol{list-style:none;margin:0;padding:0}",
+    "[role=listbox]{margin-top:10px}",
+    ".opt{padding:10px;border:1px solid transparent;border-top-color:var(--b);cursor:pointer}",
+    ".opt:first-child{border-top-color:transparent}",
+    ".opt:hover{background:rgba(127,127,127,.08)}",
+    ".opt[aria-selected=true]{border:2px solid var(--f);border-radius:6px;padding:9px;",
+    "background:rgba(127,127,127,.1)}",
+    "a{color:var(--a);text-decoration:underline;text-underline-offset:2px}",
+    ".title{font-weight:600;font-size:16px;overflow-wrap:anywhere}",
+    ".meta{display:flex;flex-wrap:wrap;gap:4px 8px;align-items:center;margin:4px 0;font-size:12px;color:var(--m)}",
+    ".badge{display:inline-block;padding:1px 8px;border-radius:999px;border:1px solid var(--a);",
+    "color:var(--a);font-weight:600;background:var(--bg)}",
+    ".snip{margin:0;font-size:14px;color:var(--m);overflow-wrap:anywhere}",
+    "mark{background:var(--passerelles-highlight,#ffe08a);color:inherit;padding:0 1px;border-radius:2px}",
+    ".answer{margin-top:14px;padding-top:12px;border-top:2px solid var(--a)}",
+    ".ahead{display:flex;justify-content:space-between;align-items:center;gap:8px}",
+    "h3,h4{margin:0;font-weight:700;color:var(--t)}",
+    "h3{font-size:17px}h4{font-size:14px;margin:14px 0 4px}",
+    ".close{background:var(--bg);color:var(--a);padding:4px 10px;font-size:13px}",
+    ".atext{margin:8px 0 0;overflow-wrap:anywhere}",
+    "sup{line-height:0}",
+    ".cite{font-size:12px;font-weight:700;text-decoration:none;margin-left:2px}",
+    ".refs li{margin:6px 0;overflow-wrap:anywhere}",
+    ".num{font-weight:700;margin-right:4px}",
+    ".where{display:block;font-size:12px;color:var(--m)}",
+    "details{font-size:13px;color:var(--m)}summary{cursor:pointer}",
+    "blockquote{margin:4px 0 0;padding-left:8px;border-left:3px solid var(--b);white-space:pre-line}",
+    ".credit{margin:12px 0 0;font-size:11px;color:var(--m);text-align:right}"
+  ].join("");
+
+  // ---- small DOM helpers: every text goes in as a text node, never as HTML ----
+
+  function el(tag, attrs, kids) {
+    var node = document.createElement(tag);
+    if (attrs) {
+      for (var key in attrs) {
+        var value = attrs[key];
+        if (value === null || value === undefined || value === false) continue;
+        if (key === "text") node.textContent = String(value);
+        else node.setAttribute(key, value === true ? "" : String(value));
+      }
+    }
+    if (kids) {
+      for (var i = 0; i < kids.length; i++) {
+        var kid = kids[i];
+        if (kid === null || kid === undefined || kid === false) continue;
+        node.append(typeof kid === "object" ? kid : String(kid));
+      }
+    }
+    return node;
+  }
+
+  function list(value) {
+    if (!value) return [];
+    var items = Array.isArray(value) ? value : String(value).split(",");
+    return items.map(function (v) { return String(v).trim(); }).filter(Boolean);
+  }
+
+  function fold(text) {
+    return String(text).normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase().trim();
+  }
+
+  function plural(n, one, many) {
+    return n + " " + (n > 1 ? many : one);
+  }
+
+  /** The snippet as text nodes and <mark> elements; offsets are code points (from Python). */
+  function highlighted(snippet, ranges) {
+    var chars = Array.from(String(snippet || ""));
+    var out = [];
+    var pos = 0;
+    var sorted = (Array.isArray(ranges) ? ranges : []).filter(function (r) {
+      return Array.isArray(r) && r[1] > r[0];
+    }).sort(function (a, b) { return a[0] - b[0]; });
+    sorted.forEach(function (r) {
+      var start = Math.max(r[0] | 0, pos);
+      var end = Math.min(r[1] | 0, chars.length);
+      if (end <= start) return;
+      if (start > pos) out.push(chars.slice(pos, start).join(""));
+      out.push(el("mark", null, [chars.slice(start, end).join("")]));
+      pos = end;
+    });
+    if (pos < chars.length) out.push(chars.slice(pos).join(""));
+    return out;
+  }
+
+  /** Text where e-mail addresses become mailto: links (built as elements, never parsed as HTML). */
+  function withMail(text) {
+    var out = [];
+    var re = /[\w.+-]+@[\w-]+(?:\.[\w-]+)+/g;
+    var last = 0;
+    var m;
+    text = String(text);
+    while ((m = re.exec(text))) {
+      if (m.index > last) out.push(text.slice(last, m.index));
+      out.push(el("a", { href: "mailto:" + m[0] }, [m[0]]));
+      last = m.index + m[0].length;
+    }
+    if (last < text.length) out.push(text.slice(last));
+    return out;
+  }
+
+  function clean(text) {
+    return String(text || "").replace(/^#+\s*/gm, "").replace(/\*\*/g, "").trim();
+  }
+
+  // ---- options: data-* of the script tag, then of the container ----
+
+  function readOptions(node, into) {
+    var d = (node && node.dataset) || {};
+    ["api", "placeholder", "label", "type", "sector", "k", "target"].concat(COLOURS).forEach(function (key) {
+      if (d[key] !== undefined && d[key] !== "") into[key] = d[key];
+    });
+    return into;
+  }
+
+  function autoMount(scriptNode) {
+    var options = readOptions(scriptNode, {});
+    if (!options.api && scriptNode.src) options.api = new URL(scriptNode.src, location.href).origin;
+    var find = function () {
+      var target = document.querySelector(options.target || "#passerelles");
+      if (!target && document.readyState === "loading") return false;
+      if (!target) {
+        target = document.createElement("div");
+        scriptNode.parentNode.insertBefore(target, scriptNode);
+      }
+      mount(target, readOptions(target, Object.assign({}, options)));
+      return true;
+    };
+    if (!find()) document.addEventListener("DOMContentLoaded", find, { once: true });
+  }
+
+  // ---- the widget ----
+
+  function mount(host, options) {
+    options = options || {};
+    if (!host || mounted.has(host)) return null;
+    if (!options.api) throw new Error("Passerelles : l'adresse de l'API (data-api) est obligatoire.");
+    mounted.add(host);
+    var api = String(options.api).replace(/\/+$/, "");
+    var k = Math.min(50, Math.max(1, parseInt(options.k, 10) || 6));
+    var id = "pw" + (++counter) + "-";
+    COLOURS.forEach(function (name) {
+      if (options[name]) host.style.setProperty("--passerelles-" + name, String(options[name]));
+    });
+
+    var root = host.attachShadow({ mode: "open" });
+    try { // a constructed style sheet also works under a strict Content-Security-Policy
+      var sheet = new CSSStyleSheet();
+      sheet.replaceSync(CSS);
+      root.adoptedStyleSheets = [sheet];
+    } catch (e) {
+      root.append(el("style", null, [CSS]));
+    }
+
+    var input = el("input", {
+      id: id + "q", type: "text", role: "combobox", "aria-autocomplete": "list", "aria-expanded": "false",
+      "aria-controls": id + "list", "aria-describedby": id + "hint", autocomplete: "off", spellcheck: "false",
+      enterkeyhint: "search", maxlength: "1000", placeholder: options.placeholder || T.placeholder
+    });
+    var askButton = el("button", { type: "button", class: "ask" }, [T.ask]);
+    var typeSelect = filterSelect(id + "type", T.allTypes, TYPES, list(options.type));
+    var sectorSelect = filterSelect(id + "sector", T.allSectors, SECTORS, list(options.sector));
+    var status = el("p", { class: "status", role: "status", "aria-live": "polite" });
+    var listbox = el("ul", { id: id + "list", role: "listbox", "aria-label": T.results, hidden: true });
+    var answer = el("section", { class: "answer", "aria-labelledby": id + "ah", hidden: true });
+    var form = el("form", { role: "search", "aria-label": "Passerelles", novalidate: true }, [
+      el("label", { for: id + "q" }, [options.label || T.label]),
+      el("div", { class: "row" }, [input, askButton]),
+      el("div", { class: "filters" }, [
+        el("label", null, [T.type, typeSelect]),
+        el("label", null, [T.sector, sectorSelect])
+      ]),
+      el("p", { id: id + "hint", class: "hint" }, [T.hint])
+    ]);
+    var box = el("div", { class: "pw", part: "widget" }, [form, status, listbox, answer,
+      el("p", { class: "credit" }, [T.credit])]);
+    root.append(box);
+
+    var results = [];
+    var active = -1;
+    var timer = 0;
+    var seq = 0;
+    var inflight = null;
+    var askSeq = 0;
+    var askInflight = null;
+
+    function filterSelect(selectId, allLabel, values, defaults) {
+      var select = el("select", { id: selectId }, [el("option", { value: "" }, [allLabel])]);
+      values.forEach(function (v) { select.append(el("option", { value: v }, [v])); });
+      if (defaults.length) {
+        var wanted = defaults.join(",");
+        var match = defaults.length === 1 && values.filter(function (v) { return fold(v) === fold(wanted); })[0];
+        if (match) select.value = match;
+        else {
+          select.insertBefore(el("option", { value: wanted }, [defaults.join(", ")]), select.options[1]);
+          select.value = wanted;
+        }
+      }
+      return select;
+    }
+
+    function filters() {
+      return { type: list(typeSelect.value), sector: list(sectorSelect.value) };
+    }
+
+    function docHref(item) {
+      if (item.url) {
+        try {
+          var u = new URL(String(item.url), api + "/");
+          if (u.protocol === "http:" || u.protocol === "https:") return u.href;
+        } catch (e) { /* fall back to the API's document */ }
+      }
+      return api + "/documents/" + encodeURIComponent(String(item.doc_id || ""));
+    }
+
+    function docLink(item, cls) {
+      return el("a", { class: cls || null, href: docHref(item), target: "_blank", rel: "noopener noreferrer" },
+        [item.title || item.doc_id || "Document"]);
+    }
+
+    /** fetch + JSON; errors carry a French message. */
+    function call(path, init, track) {
+      var controller = new AbortController();
+      var timedOut = false;
+      var clock = setTimeout(function () { timedOut = true; controller.abort(); }, TIMEOUT_MS);
+      track(controller);
+      var request = Object.assign({ mode: "cors", credentials: "omit", signal: controller.signal }, init);
+      request.headers = Object.assign({ Accept: "application/json" }, init.headers || {});
+      return fetch(api + path, request).then(function (response) {
+        return response.json().catch(function () { return null; }).then(function (body) {
+          if (response.ok && body) return body;
+          var message = body && typeof body.detail === "string" ? body.detail
+            : "Le service Passerelles a répondu par une erreur (" + response.status + "). Réessayez plus tard.";
+          if (body && Array.isArray(body.problems) && body.problems.length) {
+            message += " " + body.problems.join(" ; ");
+          }
+          throw { french: message };
+        });
+      }, function (error) {
+        if (error && error.name === "AbortError" && !timedOut) throw error;
+        if (timedOut) throw { french: T.timeout };
+        // The API may be up but refuse this site (CORS): an opaque request tells the two apart.
+        return fetch(api + "/widget.js", { mode: "no-cors", credentials: "omit", cache: "no-store" })
+          .then(function () {
+            if (window.console) {
+              console.warn("Passerelles : l'origine " + location.origin + " n'est pas autorisée par " +
+                api + " (KB_ALLOWED_ORIGINS).");
+            }
+            return T.refused;
+          }, function () { return T.unreachable; })
+          .then(function (message) { throw { french: message }; });
+      }).finally(function () { clearTimeout(clock); });
+    }
+
+    function say(text, isError) {
+      status.textContent = text || "";
+      status.classList.toggle("err", !!isError);
+    }
+
+    function setExpanded(open) {
+      listbox.hidden = !open;
+      input.setAttribute("aria-expanded", open ? "true" : "false");
+      if (!open) setActive(-1);
+    }
+
+    function setActive(index) {
+      active = index;
+      Array.prototype.forEach.call(listbox.children, function (option, i) {
+        option.setAttribute("aria-selected", i === index ? "true" : "false");
+      });
+      if (index >= 0 && listbox.children[index]) {
+        input.setAttribute("aria-activedescendant", listbox.children[index].id);
+        listbox.children[index].scrollIntoView({ block: "nearest" });
+      } else {
+        input.removeAttribute("aria-activedescendant");
+      }
+    }
+
+    function clearResults() {
+      results = [];
+      listbox.textContent = "";
+      setExpanded(false);
+    }
+
+    function search() {
+      clearTimeout(timer);
+      if (inflight) inflight.abort();
+      var query = input.value.trim();
+      var mine = ++seq;
+      if (query.length < MIN_CHARS) {
+        box.classList.remove("busy");
+        clearResults();
+        say("");
+        return;
+      }
+      var params = new URLSearchParams({ q: query, k: String(k) });
+      var f = filters();
+      f.type.forEach(function (v) { params.append("type", v); });
+      f.sector.forEach(function (v) { params.append("sector", v); });
+      box.classList.add("busy");
+      call("/search?" + params.toString(), {}, function (c) { inflight = c; }).then(function (body) {
+        if (mine !== seq) return; // a newer query was typed meanwhile: this answer is stale
+        box.classList.remove("busy");
+        showResults(query, Array.isArray(body.results) ? body.results : []);
+      }, function (error) {
+        if (mine !== seq || !error.french) return;
+        box.classList.remove("busy");
+        clearResults();
+        say(error.french, true);
+      });
+    }
+
+    function showResults(query, items) {
+      results = items;
+      listbox.textContent = "";
+      if (!items.length) {
+        setExpanded(false);
+        var filtered = typeSelect.value || sectorSelect.value;
+        say("Aucun document ne correspond à « " + query + " ». Essayez d'autres mots" +
+          (filtered ? " ou retirez un filtre." : "."), false);
+        return;
+      }
+      items.forEach(function (item, i) {
+        var passage = (item.passages || [])[0] || {};
+        var option = el("li", { id: id + "o" + i, class: "opt", role: "option", "aria-selected": "false" }, [
+          docLink(item, "title"),
+          el("div", { class: "meta" }, [
+            el("span", { class: "badge" }, [item.doc_type || "document"]),
+            item.sector ? el("span", null, [item.sector]) : null
+          ]),
+          passage.snippet ? el("p", { class: "snip" }, highlighted(passage.snippet, passage.highlights)) : null
+        ]);
+        option.firstChild.setAttribute("tabindex", "-1");
+        option.addEventListener("mousedown", function (event) { event.preventDefault(); });
+        option.addEventListener("click", function (event) {
+          setActive(i);
+          if (event.target.closest && !event.target.closest("a")) option.querySelector("a").click();
+        });
+        listbox.append(option);
+      });
+      say(plural(items.length, "document trouvé.", "documents trouvés."), false);
+      setExpanded(true);
+    }
+
+    function schedule() {
+      clearTimeout(timer);
+      timer = setTimeout(search, DEBOUNCE_MS);
+    }
+
+    // ---- "Poser la question" ----
+
+    /** The section without the document title it starts with ("Titre > Étapes" -> "Étapes"). */
+    function part(section, title) {
+      section = String(section || "");
+      if (title && section.indexOf(title) === 0) section = section.slice(title.length).replace(/^\s*>\s*/, "");
+      return section;
+    }
+
+    function heading(text) { return el("h4", null, [text]); }
+
+    function answerText(text, byNumber) {
+      var out = [];
+      String(text || "").split(/(\[\d+\]|\*\*[^*]+\*\*)/).forEach(function (part) {
+        if (!part) return;
+        var marker = /^\[(\d+)\]$/.exec(part);
+        if (marker && byNumber[marker[1]]) {
+          var source = byNumber[marker[1]];
+          out.push(el("sup", null, [el("a", {
+            class: "cite", href: docHref(source), target: "_blank", rel: "noopener noreferrer",
+            "data-n": marker[1], "aria-label": "source " + marker[1] + " : " + (source.title || ""),
+            title: source.title || ""
+          }, [part])]));
+        } else if (/^\*\*[^*]+\*\*$/.test(part)) {
+          out.push(el("strong", null, [part.slice(2, -2)]));
+        } else {
+          out.push(part);
+        }
+      });
+      return out;
+    }
+
+    function docList(items) {
+      return el("ul", { class: "refs" }, items.map(function (item) {
+        return el("li", null, [docLink(item), el("span", { class: "where" }, [
+          [item.doc_type, item.sector].filter(Boolean).join(" · ")])]);
+      }));
+    }
+
+    function renderAnswer(body) {
+      var citations = Array.isArray(body.citations) ? body.citations : [];
+      var byNumber = {};
+      citations.forEach(function (c) { byNumber[c.n] = c; });
+      var title = el("h3", { id: id + "ah", tabindex: "-1" }, [T.answer]);
+      var close = el("button", { type: "button", class: "close" }, [T.close]);
+      close.addEventListener("click", closeAnswer);
+      var parts = [el("div", { class: "ahead" }, [title, close]),
+        el("p", { class: "atext" }, answerText(body.answer, byNumber))];
+      if (citations.length) {
+        parts.push(heading(T.sources), el("ol", { class: "refs sources" }, citations.map(function (c) {
+          var where = [part(c.section, c.title), c.page ? "p. " + c.page : null].filter(Boolean).join(" · ");
+          var quote = clean(c.quote);
+          return el("li", { "data-n": c.n }, [
+            el("span", { class: "num" }, ["[" + c.n + "]"]), docLink(c),
+            where ? el("span", { class: "where" }, [where]) : null,
+            quote ? el("details", null, [el("summary", null, [T.quote]),
+              el("blockquote", null, [quote.length > 600 ? quote.slice(0, 600) + "…" : quote])]) : null
+          ]);
+        })));
+      }
+      var contacts = Array.isArray(body.contacts) ? body.contacts : [];
+      if (contacts.length) {
+        parts.push(heading(T.contacts), el("ul", { class: "refs contacts" }, contacts.map(function (c) {
+          return el("li", null, [
+            c.doc_id ? docLink({ doc_id: c.doc_id, title: c.name }) : el("strong", null, [c.name || ""]),
+            c.territory ? el("span", { class: "where" }, [c.territory]) : null,
+            c.contact ? el("span", { class: "where" }, withMail(c.contact)) : null,
+            c.reason ? el("span", { class: "where" }, [c.reason]) : null
+          ]);
+        })));
+      }
+      var other = Array.isArray(body.other_sector) ? body.other_sector : [];
+      if (other.length) parts.push(heading(T.other), docList(other));
+      var nearest = Array.isArray(body.nearest) ? body.nearest : [];
+      if (!body.found && nearest.length) parts.push(heading(T.nearest), docList(nearest));
+      answer.textContent = "";
+      parts.forEach(function (p) { answer.append(p); });
+      answer.hidden = false;
+      answer.removeAttribute("aria-busy");
+      say(T.ready, false);
+      title.focus();
+    }
+
+    function ask() {
+      var question = input.value.trim();
+      if (!question) {
+        say(T.empty, true);
+        input.focus();
+        return;
+      }
+      clearTimeout(timer); // a pending search would reopen the results over the answer
+      if (inflight) inflight.abort();
+      seq++;
+      box.classList.remove("busy");
+      setExpanded(false);
+      if (askInflight) askInflight.abort();
+      var mine = ++askSeq;
+      var payload = { question: question };
+      var f = filters();
+      if (f.type.length || f.sector.length) {
+        payload.filters = {};
+        if (f.type.length) payload.filters.type = f.type;
+        if (f.sector.length) payload.filters.sector = f.sector;
+      }
+      answer.textContent = "";
+      answer.append(el("p", { class: "atext" }, [T.writing]));
+      answer.setAttribute("aria-busy", "true");
+      answer.hidden = false;
+      say(T.writing, false);
+      call("/ask", {
+        method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(payload)
+      }, function (c) { askInflight = c; }).then(function (body) {
+        if (mine === askSeq) renderAnswer(body);
+      }, function (error) {
+        if (mine !== askSeq || !error.french) return;
+        answer.hidden = true;
+        answer.removeAttribute("aria-busy");
+        say(error.french, true);
+      });
+    }
+
+    function closeAnswer() {
+      if (askInflight) askInflight.abort();
+      askSeq++;
+      answer.hidden = true;
+      answer.textContent = "";
+      say("");
+      input.focus();
+    }
+
+    // ---- events ----
+
+    input.addEventListener("input", schedule);
+    typeSelect.addEventListener("change", search);
+    sectorSelect.addEventListener("change", search);
+    askButton.addEventListener("click", ask);
+    form.addEventListener("submit", function (event) { event.preventDefault(); });
+
+    input.addEventListener("keydown", function (event) {
+      if (event.isComposing) return;
+      var count = listbox.children.length;
+      switch (event.key) {
+        case "ArrowDown":
+        case "ArrowUp":
+          if (!count) return;
+          event.preventDefault();
+          if (listbox.hidden) setExpanded(true);
+          if (event.key === "ArrowDown") setActive(active + 1 >= count ? 0 : active + 1);
+          else setActive(active <= 0 ? count - 1 : active - 1);
+          break;
+        case "Enter":
+          event.preventDefault();
+          if (!listbox.hidden && active >= 0) listbox.children[active].querySelector("a").click();
+          else ask();
+          break;
+        case "Escape":
+          if (!listbox.hidden) {
+            event.preventDefault();
+            setExpanded(false);
+          } else if (input.value) {
+            event.preventDefault();
+            input.value = "";
+            search();
+          }
+          break;
+        default:
+      }
+    });
+
+    answer.addEventListener("keydown", function (event) {
+      if (event.key === "Escape") {
+        event.preventDefault();
+        closeAnswer();
+      }
+    });
+
+    return {
+      search: function (text) { input.value = text; search(); },
+      ask: function (text) { if (text !== undefined) input.value = text; ask(); },
+      focus: function () { input.focus(); }
+    };
+  }
+
+  window.Passerelles = { mount: mount, autoMount: autoMount, version: "1.0" };
+  if (script) autoMount(script);
+})();
