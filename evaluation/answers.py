@@ -72,8 +72,7 @@ def evaluate_answers(answerer, questions: list[Question]) -> dict:
     abstained_right = unanswerable = answered_right = answerable = 0
     top_scores: dict[str, list[float]] = {"answerable": [], "unanswerable": []}
     for question in questions:
-        hits = answerer.retriever.search(question.question, k=1)
-        top = hits[0].score if hits else 0.0
+        top = answerer.evidence(question.question)
         result = answerer.answer(question.question)
         if question.relevant:
             answerable += 1

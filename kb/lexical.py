@@ -121,6 +121,21 @@ class LexicalIndex:
             if old.name != folder:
                 shutil.rmtree(old, ignore_errors=True)
 
+    def idf(self, terms: list[str]) -> dict[str, float]:
+        """Inverse document frequency of analysed terms over the current passages: rare terms
+        weigh more when an answer sentence is chosen."""
+        self.refresh()
+        if self._bm25 is None:
+            return {term: 1.0 for term in terms}
+        frequencies = np.diff(self._bm25.scores["indptr"])
+        total = self._bm25.scores["num_docs"]
+        weights = {}
+        for term in terms:
+            column = self._bm25.vocab_dict.get(term)
+            df = int(frequencies[column]) if column is not None and column < len(frequencies) else 0
+            weights[term] = float(np.log(1 + (total - df + 0.5) / (df + 0.5)))
+        return weights
+
     def search(
         self, query: str, limit: int, doc_ids: Sequence[str] | None = None
     ) -> list[tuple[str, float]]:

@@ -57,11 +57,12 @@ class Settings(BaseSettings):
         description="YAML glossary of acronyms and their expansions, used to expand queries.",
     )
     answer_min_score: float = Field(
-        0.80,
+        0.953,
         ge=0,
         le=2,
-        description="Evidence threshold of /ask: below this best-document score the answer "
-        "says that the base holds nothing on the question (calibrated, see README).",
+        description="Evidence threshold of /ask (best document score + 0.1 x share of the "
+        "question's terms found in the top documents): below it the answer says that the base "
+        "holds nothing on the question (calibrated, see README).",
     )
     max_upload_mb: float = Field(
         20.0, gt=0, description="Largest document accepted by POST/PUT /documents (413 above)."
