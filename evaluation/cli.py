@@ -40,13 +40,14 @@ def retrieval_command(
     as_json: bool = typer.Option(False, "--json", help="Écrire les chiffres en JSON."),
     index_dir: Optional[Path] = typer.Option(None, "--index-dir", help="Garder l'index ici pour le réutiliser."),
     limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Seulement les N premières questions."),
+    corpus: Path = typer.Option(PROJECT_ROOT / "corpus", "--corpus", help="Dossier des documents (questions.jsonl)."),
 ) -> None:
     """Recall@1/5/10, MRR@10 et nDCG@10 au niveau document, par type de question."""
     from evaluation.retrieval import run
     from kb.settings import Settings
 
     _check(dataset)
-    figures = run(dataset, _modes(retriever), Settings(), index_dir=index_dir, limit=limit)
+    figures = run(dataset, _modes(retriever), Settings(), corpus=corpus, index_dir=index_dir, limit=limit)
     if as_json:
         out.print_json(json.dumps(figures, ensure_ascii=False))
         return
