@@ -170,6 +170,17 @@ def _cli_filters(kb, doc_type, sector, theme, territory):
         _fail("; ".join(exc.detail["problems"]), code=2)
 
 
+def _run_query(text: str, what: str, filter_values: tuple, call):
+    """Open the base, parse the filters, run one service call, close: search and ask alike."""
+    if not text.strip():
+        _fail(f"{what} est vide.", code=2)
+    kb = _open_kb()
+    try:
+        return call(kb, _cli_filters(kb, *filter_values))
+    finally:
+        kb.index.close()
+
+
 TYPE_OPTION = typer.Option(None, "--type", help="Type de document (fiche expérience, fiche méthode…).")
 SECTOR_OPTION = typer.Option(None, "--secteur", help="Secteur : action sociale, développement local, transversal.")
 THEME_OPTION = typer.Option(None, "--theme", help="Thème.")
@@ -187,14 +198,10 @@ def search_command(
     as_json: bool = typer.Option(False, "--json", help="Sortie JSON."),
 ) -> None:
     """Chercher les documents qui répondent à une question, avec leurs meilleurs passages."""
-    if not query.strip():
-        _fail("la recherche est vide.", code=2)
-    kb = _open_kb()
-    try:
-        filters = _cli_filters(kb, doc_type, sector, theme, territory)
-        results = kb.search(query, k, filters)["results"]
-    finally:
-        kb.index.close()
+    results = _run_query(
+        query, "la recherche", (doc_type, sector, theme, territory),
+        lambda kb, filters: kb.search(query, k, filters)["results"],
+    )
     if as_json:
         out.print_json(json.dumps(results, ensure_ascii=False))
         return
@@ -217,14 +224,10 @@ def ask_command(
     as_json: bool = typer.Option(False, "--json", help="Sortie JSON."),
 ) -> None:
     """Poser une question : réponse rédigée avec les sources citées, contacts et autre secteur."""
-    if not question.strip():
-        _fail("la question est vide.", code=2)
-    kb = _open_kb()
-    try:
-        filters = _cli_filters(kb, doc_type, sector, theme, territory)
-        answer = kb.ask(question, filters)
-    finally:
-        kb.index.close()
+    answer = _run_query(
+        question, "la question", (doc_type, sector, theme, territory),
+        lambda kb, filters: kb.ask(question, filters),
+    )
     if as_json:
         out.print_json(json.dumps(answer, ensure_ascii=False))
         return

@@ -24,28 +24,19 @@ from ingest.pipeline import Ingestor
 from kb.answer import AnswerParams
 from kb.index import KnowledgeIndex
 from kb.settings import Settings
+from tests.servers import CHROMIUM, CHROMIUM_ARGS
 
-CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).parents[2]
 MINI = ROOT / "tests" / "fixtures" / "mini-corpus"
 ARTIFACTS = ROOT / "test-artifacts"
 XSS_TITLE = "<img src=x onerror=alert(1)>"
 QUESTION = "comment d'autres ont monté un transport solidaire avec des chauffeurs bénévoles ?"
 SLOW_MARKER = "lentement"  # queries containing it are answered 1.5 s late (stale-response test)
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(
-        not CHROMIUM.exists(),
+        not Path(CHROMIUM).exists(),
         reason="browser tests need Debian's Chromium at /usr/bin/chromium: apt-get install chromium",
     ),
 ]
