@@ -68,6 +68,8 @@ def percentile(values: list[float], share: float) -> float:
 
 
 def load(base: str, path: str, queries: list[str], requests: int, clients: int) -> dict:
+    """``requests`` requests from ``clients`` threads; each query is sent once when there are
+    enough of them (the server caches query embeddings: repeats would flatter the figures)."""
     latencies: list[float] = []
     errors = 0
     lock = threading.Lock()
@@ -113,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--index-dir", type=Path, default=None, help="keep the index here and reuse it")
     parser.add_argument("--passages", type=int, default=10_000)
-    parser.add_argument("--requests", type=int, default=400)
+    parser.add_argument("--requests", type=int, default=160, help="per phase, distinct queries")
     parser.add_argument("--clients", type=int, default=8)
     args = parser.parse_args(argv)
 
@@ -146,13 +148,19 @@ def main(argv: list[str] | None = None) -> int:
                     time.sleep(0.3)
             process = psutil.Process(server.pid)
             idle_rss = process.memory_info().rss / 2**20
-            load(base, "/search", queries, 40, 2)  # warm-up (lexical index, caches)
-            for path in ("/search", "/ask"):
-                figures = load(base, path, queries, args.requests, args.clients)
+            load(base, "/search", ["échauffement"], 20, 2)  # warm-up (lexical index, caches)
+            phases = (("/search", 1), ("/search", args.clients), ("/ask", 1), ("/ask", args.clients))
+            for number, (path, clients) in enumerate(phases):
+                fresh = queries[number * args.requests : (number + 1) * args.requests] or queries
+                before = process.cpu_times()
+                figures = load(base, path, fresh, args.requests, clients)
+                after = process.cpu_times()
+                cpu_ms = 1000 * (after.user + after.system - before.user - before.system) / figures["requests"]
                 print(
-                    f"{path:8} {args.clients} clients, {figures['requests']} requests: "
+                    f"{path:8} {clients} client(s), {figures['requests']} requests: "
                     f"p50 {figures['p50_ms']:.0f} ms, p95 {figures['p95_ms']:.0f} ms, "
-                    f"p99 {figures['p99_ms']:.0f} ms, {figures['rps']:.1f} req/s, errors {figures['errors']}"
+                    f"p99 {figures['p99_ms']:.0f} ms, {figures['rps']:.1f} req/s, errors {figures['errors']}, "
+                    f"server CPU {cpu_ms:.1f} ms/request"
                 )
             print(f"server memory: {idle_rss:.0f} MB after start-up, {process.memory_info().rss / 2**20:.0f} MB after the load")
         finally:

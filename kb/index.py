@@ -15,14 +15,14 @@ import shutil
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterator
 
 import numpy as np
 
 from kb.embeddings import Embedder
 from kb.errors import IndexMismatchError, NotFoundError
 from kb.lexical import LexicalIndex
-from kb.models import Chunk, DocumentMetadata, Passage, StoredDocument
+from kb.models import Chunk, DocumentMetadata, Passage, Scope, StoredDocument
 from kb.registry import Registry, chunk_id
 from kb.settings import Settings
 from kb.vectors import ChromaVectorStore, create_chroma_client
@@ -188,12 +188,11 @@ class KnowledgeIndex:
             raise NotFoundError(f"Aucun document « {doc_id} » dans l'index.")
         return stored
 
-    def dense_search(
-        self, query: str, limit: int, doc_ids: Sequence[str] | None = None
-    ) -> list[Passage]:
+    def dense_search(self, query: str, limit: int, scope: Scope | None = None) -> list[Passage]:
         """Passages by cosine similarity; vectors of non-current versions are skipped."""
         embedding = self.query_vector(query)
-        return self.passages(self.vectors.query(embedding, limit * 2, doc_ids), limit)
+        # a few extra: vectors of a version being replaced are skipped
+        return self.passages(self.vectors.query(embedding, limit + 10, scope), limit)
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
         with self._embed_lock:
@@ -210,15 +209,13 @@ class KnowledgeIndex:
                     self._query_vectors.popitem(last=False)
             return vector
 
-    def lexical_search(
-        self, query: str, limit: int, doc_ids: Sequence[str] | None = None
-    ) -> list[Passage]:
+    def lexical_search(self, query: str, limit: int, scope: Scope | None = None) -> list[Passage]:
         """Passages by BM25 (French analyser) over the current chunks."""
-        return self.passages(self.lexical.search(query, limit, doc_ids), limit)
+        return self.passages(self.lexical.search(query, limit, scope), limit)
 
     def passages(self, hits: list[tuple[str, float]], limit: int) -> list[Passage]:
         """Turn (chunk id, score) hits into passages, keeping only current versions."""
-        versions = self.registry.versions()
+        current, versions = self.registry.snapshot()
         live = [
             (chunk, score)
             for chunk, score in hits
@@ -232,7 +229,9 @@ class KnowledgeIndex:
             if found is None:
                 continue
             if found.doc_id not in documents:
-                documents[found.doc_id] = self.get(found.doc_id).metadata
+                if found.doc_id not in current:
+                    continue
+                documents[found.doc_id] = current[found.doc_id].metadata
             passages.append(Passage(found, score, documents[found.doc_id]))
         return passages
 

@@ -13,10 +13,10 @@ import json
 import re
 import threading
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
+from kb.models import Scope
 from kb.registry import Registry
 from kb.text import fold
 
@@ -32,6 +32,14 @@ class FrenchAnalyzer:
         self._stemmer = Stemmer.Stemmer("french")
         self._stopwords = {fold(w) for w in STOPWORDS_FRENCH} | {"a", "ete", "etre", "comment"}
         self._cache: dict[str, str] = {}
+
+    def term(self, word: str) -> str:
+        """The analysed term of one word ('' for a stop word), cached: snippets call it a lot."""
+        cached = self._cache.get(word)
+        if cached is not None:
+            return cached
+        tokens = self.tokens(word)
+        return tokens[-1] if tokens else ""
 
     def tokens(self, text: str) -> list[str]:
         text = _ELISION.sub(" ", text.replace("œ", "oe").replace("Œ", "OE").lower())
@@ -52,6 +60,38 @@ class FrenchAnalyzer:
         return result
 
 
+class _Column:
+    """A string per BM25 row, stored as integer codes so that a scope masks rows in O(rows)."""
+
+    def __init__(self, values: list[str]) -> None:
+        self.names = sorted(set(values))
+        position = {name: code for code, name in enumerate(self.names)}
+        self.codes = np.array([position[v] for v in values], dtype=np.int32)
+
+    def allows(self, wanted) -> np.ndarray:
+        allowed = np.array([name in wanted for name in self.names] + [False], dtype=bool)
+        return allowed[self.codes]
+
+
+class _Rows:
+    def __init__(self, ids: list[str], types: list[str], sectors: list[str]) -> None:
+        self.ids = ids
+        self.types, self.sectors = types, sectors
+        self.doc = _Column([i.split("::")[0] for i in ids])
+        self.type = _Column(types)
+        self.sector = _Column(sectors)
+
+    def mask(self, scope: Scope) -> np.ndarray:
+        mask = np.ones(len(self.ids), dtype=bool)
+        if scope.doc_types:
+            mask &= self.type.allows(set(scope.doc_types))
+        if scope.sectors:
+            mask &= self.sector.allows(set(scope.sectors))
+        if scope.doc_ids is not None:
+            mask &= self.doc.allows(set(scope.doc_ids))
+        return mask
+
+
 class LexicalIndex:
     """A BM25 index over the current chunks; rebuilt lazily when the registry's revision moves."""
 
@@ -61,8 +101,7 @@ class LexicalIndex:
         self.analyzer = analyzer or FrenchAnalyzer()
         self._lock = threading.Lock()
         self._revision: int | None = None
-        self._ids: list[str] = []
-        self._doc_of: np.ndarray = np.array([], dtype=object)
+        self._rows = _Rows([], [], [])
         self._bm25 = None
         self._load()
 
@@ -75,11 +114,10 @@ class LexicalIndex:
 
             meta = json.loads(stamp.read_text())
             self._bm25 = bm25s.BM25.load(str(self._directory / meta["folder"])) if meta["ids"] else None
-            self._ids = meta["ids"]
-            self._doc_of = np.array([i.split("::")[0] for i in self._ids], dtype=object)
+            self._rows = _Rows(meta["ids"], meta["types"], meta["sectors"])
             self._revision = meta["revision"]
-        except Exception:  # unreadable or partial: rebuilt on the next search
-            self._bm25, self._revision, self._ids = None, None, []
+        except Exception:  # unreadable, partial or older format: rebuilt on the next search
+            self._bm25, self._revision, self._rows = None, None, _Rows([], [], [])
 
     def refresh(self) -> None:
         revision = self._registry.revision()
@@ -94,19 +132,23 @@ class LexicalIndex:
         import bm25s
 
         ids: list[str] = []
+        types: list[str] = []
+        sectors: list[str] = []
         corpus: list[list[str]] = []
-        for chunk_id, title, section, text in self._registry.lexical_rows():
+        for chunk_id, title, section, text, doc_type, sector in self._registry.lexical_rows():
             ids.append(chunk_id)
+            types.append(doc_type)
+            sectors.append(sector)
             corpus.append(self.analyzer.tokens(f"{title}\n{section}\n{text}"))
         bm25 = None
         if ids:
             bm25 = bm25s.BM25(k1=1.2, b=0.75)
             bm25.index(corpus, show_progress=False)
-        self._save(bm25, ids, revision)
-        self._bm25, self._ids, self._revision = bm25, ids, revision
-        self._doc_of = np.array([i.split("::")[0] for i in ids], dtype=object)
+        rows = _Rows(ids, types, sectors)
+        self._save(bm25, rows, revision)
+        self._bm25, self._rows, self._revision = bm25, rows, revision
 
-    def _save(self, bm25, ids: list[str], revision: int) -> None:
+    def _save(self, bm25, rows: _Rows, revision: int) -> None:
         """Write beside, then swap the stamp: a reader sees the old or the new index, whole."""
         import shutil
 
@@ -115,7 +157,11 @@ class LexicalIndex:
         if bm25 is not None:
             bm25.save(str(self._directory / folder))
         temporary = self._directory / "stamp.json.tmp"
-        temporary.write_text(json.dumps({"revision": revision, "folder": folder, "ids": ids}))
+        temporary.write_text(
+            json.dumps(
+                {"revision": revision, "folder": folder, "ids": rows.ids, "types": rows.types, "sectors": rows.sectors}
+            )
+        )
         temporary.replace(self._directory / "stamp.json")
         for old in self._directory.glob("bm25-*"):
             if old.name != folder:
@@ -136,21 +182,20 @@ class LexicalIndex:
             weights[term] = float(np.log(1 + (total - df + 0.5) / (df + 0.5)))
         return weights
 
-    def search(
-        self, query: str, limit: int, doc_ids: Sequence[str] | None = None
-    ) -> list[tuple[str, float]]:
-        """(chunk id, BM25 score), best first, only among ``doc_ids`` when given."""
+    def search(self, query: str, limit: int, scope: Scope | None = None) -> list[tuple[str, float]]:
+        """(chunk id, BM25 score), best first, only within ``scope`` when given."""
         self.refresh()
-        if self._bm25 is None or not self._ids:
+        rows = self._rows
+        if self._bm25 is None or not rows.ids or (scope is not None and scope.is_empty()):
             return []
         terms = self.analyzer.tokens(query)
         if not terms:
             return []
         scores = np.asarray(self._bm25.get_scores(terms), dtype=np.float32)
-        if doc_ids is not None:
-            scores = np.where(np.isin(self._doc_of, list(doc_ids)), scores, 0.0)
+        if scope is not None:
+            scores = np.where(rows.mask(scope), scores, 0.0)
         positive = np.flatnonzero(scores > 0)
         if positive.size == 0:
             return []
         top = positive[np.argsort(-scores[positive], kind="stable")[:limit]]
-        return [(self._ids[i], float(scores[i])) for i in top]
+        return [(rows.ids[i], float(scores[i])) for i in top]

@@ -101,3 +101,16 @@ class Passage:
     chunk: Chunk
     score: float
     metadata: DocumentMetadata
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which documents a search may return. Applied inside both searches (as metadata
+    conditions in the vector store, as a row mask in BM25), never after them."""
+
+    doc_types: tuple[str, ...] = ()  # empty: any type
+    sectors: tuple[str, ...] = ()  # empty: any sector
+    doc_ids: tuple[str, ...] | None = None  # None: any document
+
+    def is_empty(self) -> bool:
+        return self.doc_ids is not None and not self.doc_ids

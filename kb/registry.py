@@ -56,6 +56,7 @@ class Registry:
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._connections_lock = threading.Lock()
+        self._snapshot_cache: tuple[int, dict[str, StoredDocument], dict[str, str]] | None = None
         self._db.executescript(_SCHEMA)
         self._db.commit()
 
@@ -149,14 +150,15 @@ class Registry:
         row = self._db.execute("SELECT value FROM index_info WHERE key = 'revision'").fetchone()
         return int(row[0]) if row else 0
 
-    def lexical_rows(self) -> Iterator[tuple[str, str, str, str]]:
-        """(chunk id, document title, section path, text) of every current chunk."""
+    def lexical_rows(self) -> Iterator[tuple[str, str, str, str, str, str]]:
+        """(chunk id, title, section path, text, doc_type, sector) of every current chunk."""
         rows = self._db.execute(
-            "SELECT c.chunk_id, json_extract(d.metadata, '$.title'), c.section, c.text "
+            "SELECT c.chunk_id, json_extract(d.metadata, '$.title'), c.section, c.text, "
+            "json_extract(d.metadata, '$.doc_type'), json_extract(d.metadata, '$.sector') "
             "FROM chunks c JOIN documents d ON d.doc_id = c.doc_id ORDER BY c.chunk_id"
         )
-        for chunk, title, section, text in rows:
-            yield chunk, title or "", " > ".join(json.loads(section)), text
+        for chunk, title, section, text, doc_type, sector in rows:
+            yield chunk, title or "", " > ".join(json.loads(section)), text, doc_type or "", sector or ""
 
     def get_document(self, doc_id: str) -> StoredDocument | None:
         row = self._db.execute(
@@ -169,15 +171,30 @@ class Registry:
         row = self._db.execute("SELECT text FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
         return row[0] if row else None
 
-    def documents(self) -> Iterator[StoredDocument]:
+    def snapshot(self) -> tuple[dict[str, StoredDocument], dict[str, str]]:
+        """All documents and their versions, reloaded only when the revision has moved.
+
+        Searches read these on every request; parsing thousands of metadata rows each time
+        would dominate their cost. The revision is read before the rows, so a snapshot is
+        never older than its stamp (at worst newer, and then reloaded on the next call)."""
+        revision = self.revision()
+        cached = self._snapshot_cache
+        if cached is not None and cached[0] == revision:
+            return cached[1], cached[2]
         rows = self._db.execute(
-            "SELECT metadata, version, chunk_count, indexed_at FROM documents ORDER BY doc_id"
-        )
-        for row in rows.fetchall():
-            yield _stored(row)
+            "SELECT doc_id, metadata, version, chunk_count, indexed_at FROM documents ORDER BY doc_id"
+        ).fetchall()
+        documents = {row[0]: _stored(row[1:]) for row in rows}
+        versions = {doc_id: stored.version for doc_id, stored in documents.items()}
+        self._snapshot_cache = (revision, documents, versions)
+        return documents, versions
+
+    def documents(self) -> Iterator[StoredDocument]:
+        return iter(list(self.snapshot()[0].values()))
 
     def versions(self) -> dict[str, str]:
-        return dict(self._db.execute("SELECT doc_id, version FROM documents").fetchall())
+        return self.snapshot()[1]
+
 
     def doc_ids_for_source(self, source_path: str) -> list[str]:
         rows = self._db.execute(

@@ -8,11 +8,11 @@ documents before searching, so a filter never empties a page that has matches fu
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, Sequence
+from typing import Literal
 
 from kb.glossary import Glossary
 from kb.index import KnowledgeIndex
-from kb.models import DocumentMetadata, Passage
+from kb.models import DocumentMetadata, Passage, Scope
 from kb.text import fold
 
 Mode = Literal["dense", "bm25", "hybrid"]
@@ -64,7 +64,7 @@ class FusionParams:
     and the BM25 score normalised by the query's best BM25 score."""
 
     lexical_weight: float = 0.03
-    candidates: int = 100
+    candidates: int = 50
 
 
 class Retriever:
@@ -78,14 +78,19 @@ class Retriever:
         self.glossary = glossary or Glossary({})
         self.fusion = fusion or FusionParams()
 
-    def allowed_documents(self, filters: Filters | None) -> list[str] | None:
+    def scope(self, filters: Filters | None) -> Scope | None:
+        """Type and sector become conditions of both searches; theme, territory and dates
+        (not in the vector metadata) become an explicit list of allowed documents."""
         if filters is None or filters.is_empty():
             return None
-        return [
-            stored.metadata.doc_id
-            for stored in self.index.registry.documents()
-            if filters.accepts(stored.metadata)
-        ]
+        doc_ids = None
+        if filters.theme or filters.territory or filters.date_from or filters.date_to:
+            doc_ids = tuple(
+                stored.metadata.doc_id
+                for stored in self.index.registry.documents()
+                if filters.accepts(stored.metadata)
+            )
+        return Scope(filters.doc_type, filters.sector, doc_ids)
 
     def search(
         self,
@@ -95,27 +100,27 @@ class Retriever:
         mode: Mode = "hybrid",
         passages_per_document: int = 3,
     ) -> list[DocumentHit]:
-        doc_ids = self.allowed_documents(filters)
-        if doc_ids is not None and not doc_ids:
+        scope = self.scope(filters)
+        if scope is not None and scope.is_empty():
             return []
         expanded = self.glossary.expand(query)
-        candidates = max(self.fusion.candidates, k * 8)
+        candidates = max(self.fusion.candidates, k * 5)
         if mode == "dense":
-            scored = [(p, p.score) for p in self.index.dense_search(expanded, candidates, doc_ids)]
+            scored = [(p, p.score) for p in self.index.dense_search(expanded, candidates, scope)]
         elif mode == "bm25":
-            scored = [(p, p.score) for p in self.index.lexical_search(expanded, candidates, doc_ids)]
+            scored = [(p, p.score) for p in self.index.lexical_search(expanded, candidates, scope)]
         else:
-            return self._hybrid(expanded, candidates, doc_ids, k, passages_per_document)
+            return self._hybrid(expanded, candidates, scope, k, passages_per_document)
         return _group(scored, k, passages_per_document)
 
     def _hybrid(
-        self, query: str, candidates: int, doc_ids: Sequence[str] | None, k: int, per_document: int
+        self, query: str, candidates: int, scope: Scope | None, k: int, per_document: int
     ) -> list[DocumentHit]:
         """Document-level fusion: a document's best cosine plus a weighted share of its best
         BM25 score (normalised by the query's best). Measured better than passage-level fusion
         and than RRF (see README)."""
-        dense = self.index.dense_search(query, candidates, doc_ids)
-        lexical = self.index.lexical_search(query, candidates, doc_ids)
+        dense = self.index.dense_search(query, candidates, scope)
+        lexical = self.index.lexical_search(query, candidates, scope)
         best_lexical = max((p.score for p in lexical), default=0.0) or 1.0
         floor = min((p.score for p in dense), default=0.0)
         weight = self.fusion.lexical_weight

@@ -22,6 +22,7 @@ class KnowledgeBase:
     answerer: Answerer
     writer: DocumentWriter
     keys: KeyStore
+    _vocabulary: tuple[int, dict[str, set[str]]] | None = None
 
     @classmethod
     def create(cls, settings: Settings, index: KnowledgeIndex) -> KnowledgeBase:
@@ -79,13 +80,18 @@ class KnowledgeBase:
 
     def vocabulary(self) -> dict[str, set[str]]:
         """The values filters may take: known themes and territories of the indexed documents."""
+        revision = self.index.registry.revision()
+        if self._vocabulary is not None and self._vocabulary[0] == revision:
+            return self._vocabulary[1]
         themes: set[str] = set()
         territories: set[str] = set()
         for stored in self.index.registry.documents():
             themes.update(stored.metadata.themes)
             if stored.metadata.territory:
                 territories.add(stored.metadata.territory)
-        return {"themes": themes, "territories": territories}
+        vocabulary = {"themes": themes, "territories": territories}
+        self._vocabulary = (revision, vocabulary)
+        return vocabulary
 
     def stats(self) -> dict:
         status = self.index.status()

@@ -33,8 +33,7 @@ def split_sentences(text: str) -> list[str]:
 def highlight_spans(text: str, terms: set[str], analyzer: FrenchAnalyzer) -> list[tuple[int, int]]:
     spans = []
     for match in _WORD.finditer(text):
-        tokens = analyzer.tokens(match.group())
-        if tokens and tokens[-1] in terms:
+        if analyzer.term(match.group().lower()) in terms:
             spans.append((match.start(), match.end()))
     return spans
 

@@ -12,6 +12,7 @@ from urllib.parse import urlparse
 import numpy as np
 
 from kb.errors import KBError
+from kb.models import Scope
 
 
 def create_chroma_client(chroma_url: str | None, persist_dir: Path):
@@ -80,19 +81,15 @@ class ChromaVectorStore:
         self._collection.delete(where=where)
 
     def query(
-        self, embedding: np.ndarray, n_results: int, doc_ids: Sequence[str] | None = None
+        self, embedding: np.ndarray, n_results: int, scope: Scope | None = None
     ) -> list[tuple[str, float]]:
-        """(chunk id, cosine similarity), best first; ``doc_ids`` restricts inside the search."""
-        count = self._collection.count()
-        if count == 0 or n_results <= 0 or (doc_ids is not None and not doc_ids):
+        """(chunk id, cosine similarity), best first; ``scope`` restricts inside the search."""
+        if n_results <= 0 or (scope is not None and scope.is_empty()):
             return []
-        where = None
-        if doc_ids is not None:
-            where = {"doc_id": {"$in": list(doc_ids)}}
         result = self._collection.query(
             query_embeddings=[np.asarray(embedding, dtype=np.float32)],
-            n_results=min(n_results, count),
-            where=where,
+            n_results=n_results,
+            where=_where(scope),
             include=["distances"],
         )
         ids = result["ids"][0]
@@ -126,6 +123,18 @@ class ChromaVectorStore:
 
     def drop(self) -> None:
         self._client.delete_collection(self.name)
+
+
+def _where(scope: Scope | None) -> dict[str, Any] | None:
+    if scope is None:
+        return None
+    conditions = []
+    for field, values in (("doc_type", scope.doc_types), ("sector", scope.sectors), ("doc_id", scope.doc_ids)):
+        if values:
+            conditions.append({field: {"$in": list(values)}})
+    if not conditions:
+        return None
+    return conditions[0] if len(conditions) == 1 else {"$and": conditions}
 
 
 def _clean(metadata: dict[str, Any]) -> dict[str, Any]:

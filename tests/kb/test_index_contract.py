@@ -9,7 +9,7 @@ import pytest
 
 from kb.errors import IndexMismatchError, NotFoundError
 from kb.index import KnowledgeIndex
-from kb.models import Chunk, DocumentMetadata
+from kb.models import Chunk, DocumentMetadata, Scope
 from kb.settings import Settings
 from tests.fakes import ToyEmbedder, vowel_vector
 
@@ -60,7 +60,7 @@ def test_filter_by_documents_is_applied_inside_the_search(make_index):
     for n in range(6):
         index.upsert(*_document(f"a{n}", ["aaaa"], "v1"))
     index.upsert(*_document("far", ["aaaa eeee"], "v1"))
-    passages = index.dense_search("aaaa", 1, doc_ids=["far"])
+    passages = index.dense_search("aaaa", 1, Scope(doc_ids=("far",)))
     assert [p.chunk.doc_id for p in passages] == ["far"]
 
 
@@ -153,4 +153,18 @@ def test_lexical_filter_is_applied_inside_the_search(make_index):
     for n in range(5):
         index.upsert(*_document(f"a{n}", ["mobilité solidaire mobilité"], "v1"))
     index.upsert(*_document("far", ["mobilité et culture"], "v1"))
-    assert [p.chunk.doc_id for p in index.lexical_search("mobilité", 1, doc_ids=["far"])] == ["far"]
+    assert [p.chunk.doc_id for p in index.lexical_search("mobilité", 1, Scope(doc_ids=("far",)))] == ["far"]
+
+
+def test_type_and_sector_scope_apply_inside_both_searches(make_index):
+    index = make_index()
+    for n in range(6):
+        index.upsert(*_document(f"m{n}", ["aaaa aaaa"], "v1"))
+    metadata, version, text, chunks, vectors = _document("exp", ["aaaa eeee"], "v1")
+    metadata = DocumentMetadata(doc_id="exp", title="Exp", doc_type="fiche expérience", sector="action sociale")
+    index.upsert(metadata, version, text, chunks, vectors)
+    scope = Scope(doc_types=("fiche expérience",), sectors=("action sociale",))
+    assert [p.chunk.doc_id for p in index.dense_search("aaaa", 1, scope)] == ["exp"]
+    assert [p.chunk.doc_id for p in index.lexical_search("aaaa", 1, scope)] == ["exp"]
+    assert index.dense_search("aaaa", 5, Scope(sectors=("transversal",))) == []
+    assert index.lexical_search("aaaa", 5, Scope(doc_ids=())) == []
