@@ -62,6 +62,12 @@ def retrieval_command(
                 f"{f['ms_per_query']:.0f}",
             )
     out.print(table)
+    if "abstention_unanswerable" in figures:
+        out.print(
+            f"Questions hors base : /ask s'abstient pour {figures['abstention_unanswerable']:.0%} d'entre elles "
+            "(seuil de preuve actuel).",
+            highlight=False,
+        )
     for mode in ("bm25", "dense", "hybrid"):
         if mode in figures and figures[mode]["per_kind"]:
             kinds = ", ".join(f"{k} {v['mrr@10']:.3f}" for k, v in figures[mode]["per_kind"].items())

@@ -14,6 +14,7 @@ from typing import Iterator
 
 from evaluation.datasets import PROJECT_ROOT, Dataset, Question, load_dataset
 from evaluation.metrics import summarise
+from kb.answer import AnswerParams, Answerer
 from kb.glossary import Glossary
 from kb.retrieval import MODES, Retriever
 from kb.runtime import ingest, open_index
@@ -93,6 +94,11 @@ def run(
     with dataset_index(dataset, settings, index_dir) as (index, report):
         retriever = Retriever(index, glossary)
         figures, _ = evaluate_retrieval(retriever, questions, modes)
+        unanswerable = [q for q in questions if not q.relevant]
+        if unanswerable:
+            answerer = Answerer(retriever, AnswerParams(min_score=settings.answer_min_score))
+            abstained = sum(answerer.evidence(q.question) < settings.answer_min_score for q in unanswerable)
+            figures["abstention_unanswerable"] = abstained / len(unanswerable)
         figures["dataset"] = dataset.name
         figures["questions"] = len(questions)
         figures["documents"] = index.registry.counts()[0]

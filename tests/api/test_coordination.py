@@ -224,3 +224,16 @@ def test_concurrent_writes_of_one_id_end_consistent_and_searches_keep_answering(
     versions = {chunk.split("::")[1] for chunk, (doc, _) in kb.index.vectors.versions_by_chunk().items() if doc == "concurrent"}
     assert versions == {stored.version}
     assert sum(f"Version numéro {n}." in kb.index.registry.document_text("concurrent") for n in range(4)) == 1
+
+
+def test_reads_need_a_key_when_public_read_is_off(tmp_path, e5_embedder):
+    settings = Settings(data_dir=tmp_path / "data", public_read=False)
+    index = open_index(settings, e5_embedder)
+    key = KeyStore(settings.data_dir / "keys.json").create("lecture")
+    with TestClient(create_app(settings, index=index)) as client:
+        assert client.get("/search", params={"q": "vélo"}).status_code == 401
+        assert client.post("/ask", json={"question": "vélo"}).status_code == 401
+        assert client.get("/health").status_code == 200
+        authorised = client.get("/search", params={"q": "vélo"}, headers={"Authorization": f"Bearer {key}"})
+        assert authorised.status_code == 200
+    index.close()

@@ -33,6 +33,7 @@ def test_project_format_gives_figures_per_retriever(tmp_path):
         assert figures[mode]["n"] == 3
     assert figures["hybrid"]["mrr@10"] == 1.0
     assert set(figures["hybrid"]["per_kind"]) == {"natural", "unaccented", "acronym"}
+    assert 0.0 <= figures["abstention_unanswerable"] <= 1.0
 
 
 def test_squad_format_indexes_contexts_never_titles(tmp_path):

@@ -101,3 +101,18 @@ def test_other_model_is_refused_until_reindex(run, folder):
     assert hits
     # and now the default model is the one refused
     assert run("status", extra_env={}).exit_code == 1
+
+
+def test_keys_are_shown_once_listed_without_secret_and_revoked(run, tmp_path):
+    created = run("keys", "create", "Marie (coordination)")
+    assert created.exit_code == 0
+    key = created.stdout.strip().splitlines()[-1]
+    assert key.startswith("psl_") and len(key) > 40
+    listing = run("keys", "list")
+    assert "Marie (coordination)" in listing.output and key not in listing.output
+    assert key not in (tmp_path / "data" / "keys.json").read_text()
+    assert run("keys", "create", "Marie (coordination)").exit_code == 1, "one active key per name"
+    assert run("keys", "revoke", "Marie (coordination)").exit_code == 0
+    assert "révoquée" in run("keys", "list").output
+    refused = run("keys", "revoke", "Marie (coordination)")
+    assert refused.exit_code == 1 and "Aucune clé active" in refused.output
