@@ -27,6 +27,8 @@ class AnswerParams:
     # unanswerable questions of evaluation/questions.jsonl (see README).
     min_score: float = 0.953
     coverage_weight: float = 0.1
+    # contacts from the annuaire and other-sector documents must score within this of the top
+    related_margin: float = 0.06
     documents: int = 3
     # chosen by measurement on the key facts of evaluation/questions.jsonl (see README)
     sentences: int = 5
@@ -87,8 +89,8 @@ class Answerer:
             "found": True,
             "answer": " ".join(parts),
             "citations": citations,
-            "contacts": self._contacts(question, cited, filters),
-            "other_sector": self._other_sector(question, cited, filters),
+            "contacts": self._contacts(question, cited, filters, floor=hits[0].score - params.related_margin),
+            "other_sector": self._other_sector(question, cited, floor=hits[0].score - params.related_margin),
         }
 
     def evidence(self, question: str, filters: Filters | None = None) -> float:
@@ -166,7 +168,9 @@ class Answerer:
             "nearest": nearest,
         }
 
-    def _contacts(self, question: str, cited: list[DocumentMetadata], filters) -> list[dict]:
+    def _contacts(
+        self, question: str, cited: list[DocumentMetadata], filters, floor: float
+    ) -> list[dict]:
         """The porteurs of the cited documents and the matching annuaire entries."""
         registry = self.retriever.index.registry
         directory = [
@@ -192,7 +196,7 @@ class Answerer:
                 }
         annuaire_filter = Filters(doc_type=(ANNUAIRE,), territory=filters.territory if filters else None)
         for hit in self.retriever.search(question, k=3, filters=annuaire_filter):
-            if hit.score >= self.params.min_score and hit.metadata.doc_id not in contacts:
+            if hit.score >= floor and hit.metadata.doc_id not in contacts:
                 contacts[hit.metadata.doc_id] = self._contact(hit.metadata, "structure qui intervient sur ce sujet")
         return list(contacts.values())[:5]
 
@@ -206,7 +210,7 @@ class Answerer:
             "reason": reason,
         }
 
-    def _other_sector(self, question: str, cited: list[DocumentMetadata], filters) -> list[dict]:
+    def _other_sector(self, question: str, cited: list[DocumentMetadata], floor: float) -> list[dict]:
         """The other side of the top source: social action for a local-development answer and
         the reverse; for a cross-sector top source, the side least present among the sources."""
         primary = cited[0].sector if cited else None
@@ -226,7 +230,7 @@ class Answerer:
         return [
             document_summary(h.metadata, h.score)
             for h in hits
-            if h.metadata.doc_id not in cited_ids and h.score >= self.params.min_score - 0.03
+            if h.metadata.doc_id not in cited_ids and h.score >= floor
         ]
 
 
@@ -240,7 +244,9 @@ def _without_annuaire(filters: Filters | None) -> Filters:
     return Filters(types, filters.sector, filters.theme, filters.territory, filters.date_from, filters.date_to)
 
 
-_REFERENCE_SECTIONS = ("pour aller plus loin", "voir aussi", "contact", "source", "ressources", "lien")
+_REFERENCE_SECTIONS = (
+    "pour aller plus loin", "voir aussi", "contact", "source", "ressources", "lien", "la question",
+)
 
 
 def _reference_section(path: tuple[str, ...]) -> bool:
@@ -250,7 +256,7 @@ def _reference_section(path: tuple[str, ...]) -> bool:
 
 def _answer_like(sentence: str) -> bool:
     """Headings, labels, questions and fragments (a window cut mid-sentence) make poor answers."""
-    if len(sentence) < 40 or len(sentence) > 450 or sentence.endswith("?"):
+    if len(sentence) < 40 or len(sentence) > 450 or sentence.rstrip(" »\"')").endswith("?"):
         return False
     if not (sentence[0].isupper() or sentence[0].isdigit() or sentence[0] in "«\"("):
         return False
