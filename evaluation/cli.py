@@ -110,25 +110,29 @@ def report_command(
     cnil: Path = typer.Option(CNIL_PATH, "--cnil", help="Jeu externe (ignoré s'il est absent)."),
 ) -> None:
     """Écrire un rapport Markdown lisible (tableaux et courbes de rappel en PNG)."""
+    from evaluation.answers import evaluate_answers
     from evaluation.datasets import load_dataset
     from evaluation.report import write_report
     from evaluation.retrieval import dataset_index, evaluate_retrieval
-    from kb.glossary import Glossary
-    from kb.retrieval import MODES, Retriever
+    from kb.retrieval import MODES
+    from kb.service import KnowledgeBase
     from kb.settings import Settings
 
     settings = Settings()
     sections = []
-    for path, name, slug in ((QUESTIONS, "Questions du projet (corpus d'exemple)", "projet"), (cnil, "FAQ de la CNIL (jeu externe)", "cnil")):
+    answers = None
+    datasets = ((QUESTIONS, "Questions du projet (corpus d'exemple)", "projet"), (cnil, "FAQ de la CNIL (jeu externe)", "cnil"))
+    for path, name, slug in datasets:
         if not path.exists():
             err.print(missing_dataset_message(path))
             continue
         data = load_dataset(path, PROJECT_ROOT / "corpus")
         with dataset_index(data, settings) as (index, _):
-            retriever = Retriever(index, Glossary.load(settings.glossary_path))
-            figures, rankings = evaluate_retrieval(retriever, data.questions, MODES)
+            kb = KnowledgeBase.create(settings, index)
+            figures, rankings = evaluate_retrieval(kb.retriever, data.questions, MODES)
             figures.update(questions=len(data.questions), documents=index.registry.counts()[0], embedding_model=index.embedder.model_id)
             sections.append({"name": name, "slug": slug, "figures": figures, "rankings": rankings})
-    answers = _answers(QUESTIONS, None) if QUESTIONS.exists() else None
+            if slug == "projet":
+                answers = evaluate_answers(kb.answerer, data.questions)
     report = write_report(sections, answers, output)
     out.print(f"Rapport écrit : {report}")

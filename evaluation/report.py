@@ -79,9 +79,11 @@ def write_report(sections: list[dict], answers: dict | None, directory: Path) ->
     lines = [
         f"# Qualité de la recherche — rapport du {today}",
         "",
-        "Pour chaque jeu de questions, on cherche avec trois méthodes et on regarde si le bon "
-        "document arrive en tête (R@1), dans les 5 ou 10 premiers (R@5, R@10). Le MRR@10 résume "
-        "le rang du premier bon document (1 = toujours premier).",
+        "Pour chaque jeu de questions, on cherche avec trois méthodes. R@1, R@5, R@10 : part des "
+        "documents pertinents retrouvés parmi les 1, 5 ou 10 premiers (une question peut avoir "
+        "plusieurs documents pertinents). MRR@10 : rang du premier bon document (1 = toujours "
+        "premier). Les courbes montrent la part des questions qui ont au moins un bon document "
+        "parmi les k premiers.",
         "",
     ]
     for section in sections:
