@@ -7,6 +7,7 @@ from pathlib import Path
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from api.auth import require_key
 from ingest.metadata import slugify
@@ -97,7 +98,10 @@ async def _write(request: Request, actor: str, replace: str | None, dry_run: boo
     kb = request.app.state.kb
     try:
         submission, hint = await _read_submission(request)
-        result = kb.submit(submission, actor, filename_hint=hint, replace=replace, dry_run=dry_run)
+        # embedding a document takes seconds: off the event loop, so searches keep answering
+        result = await run_in_threadpool(
+            kb.submit, submission, actor, filename_hint=hint, replace=replace, dry_run=dry_run
+        )
     except FicheInvalid as exc:
         return JSONResponse(
             status_code=422,
