@@ -46,9 +46,10 @@ def test_the_corpus_has_the_promised_shape(documents):
     assert formats[".pdf"] >= 6 and formats[".docx"] >= 4 and formats[".html"] >= 4 and formats[".txt"] >= 2
     ids = [doc.metadata.doc_id for _, doc in documents]
     assert len(ids) == len(set(ids)) >= 90
-    for _, doc in documents:
-        if doc.metadata.doc_type != "annuaire":
-            assert 300 <= len(doc.parsed.text.split()) <= 1300, doc.metadata.doc_id
+    words = {doc.metadata.doc_id: len(doc.parsed.text.split()) for _, doc in documents}
+    assert sum(300 <= n <= 1200 for n in words.values()) >= 70, "at least 70 documents of 300-1,200 words"
+    for doc_id, n in words.items():
+        assert 150 <= n <= 1250, (doc_id, n)
 
 
 def test_generated_documents_match_their_sources():
