@@ -17,7 +17,8 @@ from pathlib import Path
 import yaml
 
 from ingest.discover import SIDECAR_SUFFIXES
-from ingest.pipeline import IngestReport, Ingestor, LoadedDocument, load_document
+from ingest.chunking import embedding_text
+from ingest.pipeline import IngestReport, Ingestor, LoadedDocument, load_document, read_sidecar
 from kb.audit import AuditLog
 from kb.duplicates import DuplicateFinder
 from kb.errors import DocumentError, KBError, NotFoundError
@@ -118,7 +119,7 @@ class DocumentWriter:
                 raise NotFoundError(f"Aucun document « {replace} » dans l'index.")
             chunks = self.ingestor.chunk(loaded)
             vectors = self.ingestor.embed(
-                [_embedding_text(loaded, c) for c in chunks], IngestReport()
+                [embedding_text(loaded.metadata.title, c) for c in chunks], IngestReport()
             )
             duplicates = self.duplicates.find(loaded.metadata, loaded.parsed.text, vectors, exclude=replace)
             result = {
@@ -133,7 +134,7 @@ class DocumentWriter:
                 return {**result, "dry_run": True, "valid": True, "stored": False}
             with writer_lock(self.settings.data_dir):
                 stored_path = self._write_files(doc_id, submission, loaded)
-                final = load_document(stored_path, submission.data, *_sidecar_of(stored_path))
+                final = load_document(stored_path, submission.data, *read_sidecar(stored_path))
                 self.index.upsert(final.metadata, final.version, final.parsed.text, chunks, vectors)
                 self._remove_other_files(doc_id, keep=stored_path)
             action = "remplacement" if replace else "ajout"
@@ -182,18 +183,6 @@ class DocumentWriter:
                 base = base.removesuffix(suffix)
             if Path(base).stem == doc_id and base != keep.name:
                 path.unlink(missing_ok=True)
-
-
-def _embedding_text(loaded: LoadedDocument, chunk) -> str:
-    from ingest.chunking import embedding_text
-
-    return embedding_text(loaded.metadata.title, chunk)
-
-
-def _sidecar_of(path: Path) -> tuple[dict, bytes]:
-    from ingest.pipeline import read_sidecar
-
-    return read_sidecar(path)
 
 
 def _with_sidecars(path: Path) -> list[Path]:
