@@ -152,14 +152,6 @@ class Ingestor:
             return None
         return _Pending(loaded, self.chunk(loaded), is_new=existing is None)
 
-    def ingest_loaded(self, loaded: LoadedDocument, report: IngestReport) -> str:
-        """Index one loaded document now; returns 'added', 'updated' or 'unchanged'."""
-        planned = self.plan(loaded, {})
-        if planned is None:
-            return "unchanged"
-        self._flush([planned], report)
-        return "added" if planned.is_new else "updated"
-
     def _flush(self, batch: list["_Pending"], report: IngestReport) -> None:
         """Embed a batch of documents in one go, then store each one atomically."""
         if not batch:

@@ -207,17 +207,11 @@ class KnowledgeIndex:
         if scope is None or scope.doc_ids is not None or not (scope.doc_types or scope.sectors):
             return None
         documents, _ = self.registry.snapshot()
-
-        def inside(meta: DocumentMetadata) -> bool:
-            return (not scope.doc_types or meta.doc_type in scope.doc_types) and (
-                not scope.sectors or meta.sector in scope.sectors
-            )
-
         key = (self.registry.revision(), scope.doc_types, scope.sectors)
         share = self._scope_shares.get(key)
         if share is None:
             total = sum(d.chunk_count for d in documents.values())
-            kept = sum(d.chunk_count for d in documents.values() if inside(d.metadata))
+            kept = sum(d.chunk_count for d in documents.values() if scope.admits(d.metadata))
             share = kept / total if total else 0.0
             if len(self._scope_shares) > 64:
                 self._scope_shares.clear()
@@ -229,7 +223,7 @@ class KnowledgeIndex:
         selected = [
             (chunk, score)
             for chunk, score in hits
-            if (doc := documents.get(chunk.split("::")[0])) is not None and inside(doc.metadata)
+            if (doc := documents.get(chunk.split("::")[0])) is not None and scope.admits(doc.metadata)
         ]
         if len(selected) >= wanted or len(hits) < fetch:
             return selected[:wanted]

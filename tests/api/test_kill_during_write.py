@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -15,14 +14,9 @@ import pytest
 
 from kb.keys import KeyStore
 from tests.api.test_coordination import FICHE
+from tests.servers import free_port
 
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _start(data_dir, port: int) -> subprocess.Popen:
@@ -57,7 +51,7 @@ def test_sigkill_during_a_write_loses_no_acknowledged_document(tmp_path):
     data_dir = tmp_path / "data"
     key = KeyStore(data_dir / "keys.json").create("coordinatrice")
     auth = {"Authorization": f"Bearer {key}"}
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     server = _start(data_dir, port)
     try:
