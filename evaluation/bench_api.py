@@ -25,14 +25,14 @@ import psutil
 
 from evaluation.datasets import CNIL_PATH, PROJECT_ROOT, Dataset, DatasetDocument, load_questions, load_squad
 from evaluation.retrieval import write_dataset_as_files
-from kb.runtime import ingest, open_index
+from services.runtime import ingest, open_index
 from kb.settings import Settings
 
 
 def build_index(data_dir: Path, target_passages: int) -> int:
     settings = Settings(data_dir=data_dir)
     index = open_index(settings)
-    passages = index.registry.counts()[1]
+    passages = index.counts()[1]
     index.close()
     if passages >= target_passages:
         return passages
@@ -51,7 +51,7 @@ def build_index(data_dir: Path, target_passages: int) -> int:
         sources.append(folder)
     ingest(settings, sources)
     index = open_index(settings)
-    passages = index.registry.counts()[1]
+    passages = index.counts()[1]
     index.close()
     return passages
 

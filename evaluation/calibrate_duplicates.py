@@ -24,12 +24,12 @@ def main(argv: list[str] | None = None) -> int:
     with dataset_index(dataset, Settings(), args.index_dir) as (index, _):
         # no threshold: report every candidate's figures
         finder = DuplicateFinder(index, DuplicateParams(text_jaccard=0.0, title_jaccard=0.0, semantic=0.0, limit=1000))
-        documents = list(index.registry.documents())
-        texts = {d.metadata.doc_id: shingles(index.registry.document_text(d.metadata.doc_id) or "") for d in documents}
+        documents = index.documents()
+        texts = {d.metadata.doc_id: shingles(index.document_text(d.metadata.doc_id) or "") for d in documents}
         pairs, distinct = [], []
         for stored in documents:
             doc_id = stored.metadata.doc_id
-            vectors = index.vectors.embeddings(doc_id, stored.version)
+            vectors = index.document_vectors(doc_id)
             semantic = finder._semantic_candidates(vectors)
             for other in documents:
                 other_id = other.metadata.doc_id

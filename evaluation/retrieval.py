@@ -17,7 +17,7 @@ from evaluation.metrics import summarise
 from kb.answer import AnswerParams, Answerer
 from kb.glossary import Glossary
 from kb.retrieval import MODES, Retriever
-from kb.runtime import ingest, open_index
+from services.runtime import ingest, open_index
 from kb.settings import Settings
 
 
@@ -90,18 +90,18 @@ def run(
 ) -> dict:
     dataset = load_dataset(dataset_path, corpus or PROJECT_ROOT / "corpus")
     questions = dataset.questions[:limit] if limit else dataset.questions
-    glossary = Glossary.load(settings.glossary_path)
+    glossary = Glossary.load(settings.glossary_file)
     with dataset_index(dataset, settings, index_dir) as (index, report):
         retriever = Retriever(index, glossary)
         figures, _ = evaluate_retrieval(retriever, questions, modes)
         unanswerable = [q for q in questions if not q.relevant]
         if unanswerable:
-            answerer = Answerer(retriever, AnswerParams(min_score=settings.answer_min_score))
+            answerer = Answerer(retriever, AnswerParams.from_settings(settings))
             abstained = sum(answerer.evidence(q.question) < settings.answer_min_score for q in unanswerable)
             figures["abstention_unanswerable"] = abstained / len(unanswerable)
         figures["dataset"] = dataset.name
         figures["questions"] = len(questions)
-        figures["documents"] = index.registry.counts()[0]
+        figures["documents"] = index.counts()[0]
         figures["ingest_failures"] = len(report.failed)
         figures["embedding_model"] = index.embedder.model_id
     return figures

@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     settings = Settings()
     dataset = load_dataset(args.dataset, PROJECT_ROOT / "corpus")
-    glossary = Glossary.load(settings.glossary_path)
+    glossary = Glossary.load(settings.glossary_file)
     questions = [q for q in dataset.questions if q.relevant]
     strategies: dict[str, list] = defaultdict(list)
     with dataset_index(dataset, settings, args.index_dir) as (index, _):

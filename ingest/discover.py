@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingest.readers import READERS
+from kb.errors import MissingPathError
 
 IGNORE_FILE = ".kbignore"
 SIDECAR_SUFFIXES = (".meta.yaml", ".meta.yml")
@@ -23,12 +24,6 @@ class Discovery:
     files: list[Path] = field(default_factory=list)
     problems: list[tuple[Path, str]] = field(default_factory=list)
     roots: list[Path] = field(default_factory=list)
-
-
-class MissingPathError(Exception):
-    def __init__(self, path: Path) -> None:
-        super().__init__(f"Chemin introuvable : {path}")
-        self.path = path
 
 
 def _ignore_patterns(directory: Path) -> list[str]:

@@ -12,8 +12,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-from kb.models import DOC_TYPES, SECTORS, DocumentMetadata
+from kb.models import DocumentMetadata
 from kb.text import fold
+from kb.vocabulary import normalise_doc_type, normalise_sector, normalise_themes, slugify
 
 _KEY_ALIASES = {
     "doc_id": ("id", "doc_id", "identifiant", "slug"),
@@ -27,16 +28,6 @@ _KEY_ALIASES = {
     "source_url": ("source_url", "url", "lien", "link", "source"),
 }
 
-_DOC_TYPE_PATTERNS = (
-    ("fiche expérience", ("experience", "retour d'experience", "rex", "fiche experience")),
-    ("fiche méthode", ("methode", "outil", "fiche methode", "fiche outil", "guide")),
-    ("compte rendu", ("compte rendu", "compte-rendu", "cr", "actes", "retour de session")),
-    ("fiche financement", ("financement", "fiche financement", "appel a projets", "aide")),
-    ("questions-réponses", ("questions-reponses", "questions reponses", "q/r", "faq", "qr")),
-    ("veille", ("veille", "breve", "breve de veille", "actualite")),
-    ("annuaire", ("annuaire", "qui fait quoi", "structure", "fiche structure")),
-)
-
 _MONTHS = {
     "janvier": 1, "fevrier": 2, "mars": 3, "avril": 4, "mai": 5, "juin": 6, "juillet": 7,
     "aout": 8, "septembre": 9, "octobre": 10, "novembre": 11, "decembre": 12,
@@ -45,48 +36,6 @@ _MONTHS = {
 
 def _key(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", fold(name)).strip("_")
-
-
-def slugify(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", fold(text)).strip("-") or "document"
-
-
-def normalise_doc_type(value: Any) -> str:
-    if not value:
-        return "document"
-    folded = fold(value).replace("_", " ")
-    for canonical in DOC_TYPES:
-        if folded == fold(canonical):
-            return canonical
-    for canonical, patterns in _DOC_TYPE_PATTERNS:
-        if folded in patterns or any(len(p) > 3 and p in folded for p in patterns):
-            return canonical
-    return "document"
-
-
-def normalise_sector(value: Any) -> str | None:
-    if not value:
-        return None
-    folded = fold(value)
-    if "transvers" in folded or "les deux" in folded or "croise" in folded:
-        return SECTORS[2]
-    if "social" in folded and "develop" not in folded:
-        return SECTORS[0]
-    if "develop" in folded or "local" in folded:
-        return SECTORS[1]
-    return None
-
-
-def normalise_themes(value: Any) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    items = value if isinstance(value, (list, tuple, set)) else [value]
-    themes: list[str] = []
-    for item in (part for entry in items for part in re.split(r"[,;|]", str(entry))):
-        label = str(item).strip().strip("#").strip().lower()
-        if label and label not in themes:
-            themes.append(label)
-    return tuple(themes)
 
 
 def normalise_date(value: Any) -> str | None:

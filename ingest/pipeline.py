@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-import numpy as np
 import yaml
 
 from ingest.chunking import ChunkingParams, chunk_document, embedding_text
 from ingest.discover import discover, sidecar_for
 from ingest.metadata import build_metadata, merge_metadata
 from ingest.readers import parse_bytes
+from kb.embeddings import Vectors
 from kb.errors import DocumentError, DuplicateDocIdError, KBError
 from kb.index import KnowledgeIndex
 from kb.models import Chunk, DocumentMetadata, ParsedDocument
@@ -123,17 +123,13 @@ class Ingestor:
             raise DocumentError("aucun passage indexable dans ce document")
         return chunks
 
-    def embed(self, texts: list[str], report: IngestReport) -> np.ndarray:
+    def embed(self, texts: list[str], report: IngestReport) -> Vectors:
         started = time.perf_counter()
-        batch = self.settings.embedding_batch_size
-        parts = [
-            self.index.embed_passages(texts[i : i + batch])
-            for i in range(0, len(texts), batch)
-        ]
+        vectors = self.index.embed_passages(texts)
         report.embed_seconds += time.perf_counter() - started
-        return np.vstack(parts)
+        return vectors
 
-    def store(self, loaded: LoadedDocument, chunks: list[Chunk], vectors: np.ndarray) -> None:
+    def store(self, loaded: LoadedDocument, chunks: list[Chunk], vectors: Vectors) -> None:
         self.index.upsert(loaded.metadata, loaded.version, loaded.parsed.text, chunks, vectors)
 
     # -- orchestration -------------------------------------------------------------------
@@ -142,7 +138,7 @@ class Ingestor:
         """None when the document is unchanged; else what must be embedded and stored."""
         doc_id = loaded.metadata.doc_id
         claimed = pending.get(doc_id)
-        existing = self.index.registry.get_document(doc_id)
+        existing = self.index.find(doc_id)
         other = claimed.loaded.metadata.source_path if claimed else None
         if other is None and existing is not None:
             other = existing.metadata.source_path
@@ -179,7 +175,7 @@ class Ingestor:
             (report.added if item.is_new else report.updated).append(item.loaded.metadata.doc_id)
             # The file's front matter may have changed its id: the old id must not linger.
             source = item.loaded.metadata.source_path or ""
-            for stale in self.index.registry.doc_ids_for_source(source):
+            for stale in self.index.doc_ids_for_source(source):
                 if stale != item.loaded.metadata.doc_id:
                     self.index.remove(stale)
                     report.removed.append(stale)
@@ -227,7 +223,7 @@ class Ingestor:
 
     def _prune(self, roots: list[Path], present: set[Path]) -> list[str]:
         removed = []
-        for stored in list(self.index.registry.documents()):
+        for stored in self.index.documents():
             source = stored.metadata.source_path
             if not source:
                 continue

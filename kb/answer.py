@@ -10,23 +10,24 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from kb.models import DOC_TYPES, SECTORS, DocumentMetadata, Passage
-from kb.retrieval import DocumentHit, Filters, Retriever
+from kb.filters import Filters
+from kb.models import DocumentMetadata, Passage
+from kb.retrieval import DocumentHit, Retriever
+from kb.settings import Settings
 from kb.snippets import split_sentences
 from kb.text import fold
+from kb.vocabulary import ANNUAIRE, LOCAL_DEVELOPMENT, OTHER_SECTOR, SOCIAL_ACTION, content_doc_types
 
-ANNUAIRE = "annuaire"
 _TERMINAL = (".", "!", "…", "»", ")", ";")
-OTHER_SECTOR = {SECTORS[0]: SECTORS[1], SECTORS[1]: SECTORS[0]}
 
 
 @dataclass(frozen=True)
 class AnswerParams:
     # Evidence = best document score + coverage_weight x the IDF-weighted share of the
-    # question's terms found in the top documents. The threshold is calibrated on the
-    # unanswerable questions of evaluation/questions.jsonl (see README).
-    min_score: float = 0.953
-    coverage_weight: float = 0.1
+    # question's terms found in the top documents. Both are calibrated on the unanswerable
+    # questions of evaluation/questions.jsonl; their home is ``Settings`` (see README).
+    min_score: float
+    coverage_weight: float
     # contacts from the annuaire and other-sector documents must score within this of the top
     related_margin: float = 0.06
     documents: int = 3
@@ -35,6 +36,10 @@ class AnswerParams:
     sentences_per_document: int = 3
     rank_prior: float = 0.2  # weight of the document's rank in a sentence's score
     figure_bonus: float = 0.2  # practitioners look for concrete figures
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> AnswerParams:
+        return cls(min_score=settings.answer_min_score, coverage_weight=settings.answer_coverage_weight)
 
 
 @dataclass
@@ -60,16 +65,16 @@ def document_summary(meta: DocumentMetadata, score: float | None = None) -> dict
 
 
 class Answerer:
-    def __init__(self, retriever: Retriever, params: AnswerParams | None = None) -> None:
+    def __init__(self, retriever: Retriever, params: AnswerParams) -> None:
         self.retriever = retriever
-        self.params = params or AnswerParams()
-        self.analyzer = retriever.index.lexical.analyzer
+        self.index = retriever.index
+        self.params = params
 
     def answer(self, question: str, filters: Filters | None = None) -> dict:
         params = self.params
         content_filters = _without_annuaire(filters)
         hits = self.retriever.search(question, k=params.documents + 2, filters=content_filters)
-        terms = set(self.analyzer.tokens(self.retriever.glossary.expand(question)))
+        terms = self.retriever.query_terms(question)
         if self._evidence(hits, terms) < params.min_score:
             return self._nothing_found(hits)
         chosen = self._choose_sentences(hits[: params.documents], terms)
@@ -96,26 +101,25 @@ class Answerer:
     def evidence(self, question: str, filters: Filters | None = None) -> float:
         """The figure compared with the threshold (exposed for calibration)."""
         hits = self.retriever.search(question, k=self.params.documents + 2, filters=_without_annuaire(filters))
-        return self._evidence(hits, set(self.analyzer.tokens(self.retriever.glossary.expand(question))))
+        return self._evidence(hits, self.retriever.query_terms(question))
 
     # -- pieces --------------------------------------------------------------------------
 
     def _evidence(self, hits: list[DocumentHit], terms: set[str]) -> float:
         if not hits:
             return 0.0
-        weights = self.retriever.index.lexical.idf(sorted(terms))
+        weights = self.index.idf(sorted(terms))
         total = sum(weights.values()) or 1.0
         coverage = 0.0
         for hit in hits[: self.params.documents]:
-            text = self.retriever.index.registry.document_text(hit.metadata.doc_id) or ""
-            present = set(self.analyzer.tokens(text))
+            present = set(self.index.terms(self.index.document_text(hit.metadata.doc_id) or ""))
             coverage = max(coverage, sum(w for t, w in weights.items() if t in present) / total)
         return hits[0].score + self.params.coverage_weight * coverage
 
     def _choose_sentences(self, hits: list[DocumentHit], terms: set[str]) -> list[_Candidate]:
         """Sentences ranked by the IDF-weighted share of the question's terms they contain,
         plus a prior for the rank of their document and a bonus for concrete figures."""
-        weights = self.retriever.index.lexical.idf(sorted(terms))
+        weights = self.index.idf(sorted(terms))
         total = sum(weights.values()) or 1.0
         candidates: list[_Candidate] = []
         for rank, hit in enumerate(hits):
@@ -129,7 +133,7 @@ class Answerer:
                 for sentence in sentences:
                     if not _answer_like(sentence):
                         continue
-                    sentence_terms = frozenset(self.analyzer.tokens(sentence))
+                    sentence_terms = frozenset(self.index.terms(sentence))
                     matched = sentence_terms & terms
                     if not matched:
                         continue
@@ -172,12 +176,7 @@ class Answerer:
         self, question: str, cited: list[DocumentMetadata], filters, floor: float
     ) -> list[dict]:
         """The porteurs of the cited documents and the matching annuaire entries."""
-        registry = self.retriever.index.registry
-        directory = [
-            stored.metadata
-            for stored in registry.documents()
-            if stored.metadata.doc_type == ANNUAIRE
-        ]
+        directory = [stored.metadata for stored in self.index.documents() if stored.metadata.doc_type == ANNUAIRE]
         by_name = {fold(m.porteur or m.title): m for m in directory}
         contacts: dict[str, dict] = {}
         for meta in cited:
@@ -201,7 +200,7 @@ class Answerer:
         return list(contacts.values())[:5]
 
     def _contact(self, entry: DocumentMetadata, reason: str) -> dict:
-        text = self.retriever.index.registry.document_text(entry.doc_id) or ""
+        text = self.index.document_text(entry.doc_id) or ""
         return {
             "name": entry.porteur or entry.title,
             "doc_id": entry.doc_id,
@@ -217,14 +216,13 @@ class Answerer:
         if primary in OTHER_SECTOR:
             wanted = [OTHER_SECTOR[primary]]
         else:
-            counts = {s: sum(m.sector == s for m in cited) for s in (SECTORS[0], SECTORS[1])}
+            counts = {s: sum(m.sector == s for m in cited) for s in (SOCIAL_ACTION, LOCAL_DEVELOPMENT)}
             fewest = min(counts.values())
             wanted = [s for s, n in counts.items() if n == fewest]
-        types = tuple(t for t in DOC_TYPES if t != ANNUAIRE)
         hits = self.retriever.search(
             question,
             k=3,
-            filters=Filters(doc_type=types, sector=tuple(wanted)),
+            filters=Filters(doc_type=content_doc_types(), sector=tuple(wanted)),
         )
         cited_ids = {m.doc_id for m in cited}
         return [
@@ -238,10 +236,7 @@ def _without_annuaire(filters: Filters | None) -> Filters:
     """Answers quote fiches; the annuaire feeds the contacts, unless it is asked for."""
     if filters and filters.doc_type:
         return filters
-    types = tuple(t for t in DOC_TYPES if t != ANNUAIRE)
-    if filters is None:
-        return Filters(doc_type=types)
-    return Filters(types, filters.sector, filters.theme, filters.territory, filters.date_from, filters.date_to)
+    return (filters or Filters()).with_types(content_doc_types())
 
 
 _REFERENCE_SECTIONS = (

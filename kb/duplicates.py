@@ -13,20 +13,30 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import numpy as np
-
+from kb.embeddings import Vectors
 from kb.index import KnowledgeIndex
 from kb.models import DocumentMetadata
+from kb.settings import Settings
 from kb.snippets import clean_markdown
 from kb.text import fold
 
 
 @dataclass(frozen=True)
 class DuplicateParams:
-    text_jaccard: float = 0.30
-    title_jaccard: float = 0.75
-    semantic: float = 0.97
+    """Thresholds of the three reasons (their home and calibration: ``Settings``)."""
+
+    text_jaccard: float
+    title_jaccard: float
+    semantic: float
     limit: int = 5
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> DuplicateParams:
+        return cls(
+            text_jaccard=settings.duplicate_text_jaccard,
+            title_jaccard=settings.duplicate_title_jaccard,
+            semantic=settings.duplicate_semantic,
+        )
 
 
 def shingles(text: str, size: int = 5) -> set[str]:
@@ -45,19 +55,19 @@ def _title_words(title: str) -> set[str]:
 
 
 class DuplicateFinder:
-    def __init__(self, index: KnowledgeIndex, params: DuplicateParams | None = None) -> None:
+    def __init__(self, index: KnowledgeIndex, params: DuplicateParams) -> None:
         self.index = index
-        self.params = params or DuplicateParams()
+        self.params = params
 
     def find(
-        self, metadata: DocumentMetadata, text: str, vectors: np.ndarray, exclude: str | None = None
+        self, metadata: DocumentMetadata, text: str, vectors: Vectors, exclude: str | None = None
     ) -> list[dict]:
         params = self.params
         semantic = self._semantic_candidates(vectors)
         new_shingles = shingles(text)
         new_title = _title_words(metadata.title)
         warnings = []
-        for stored in self.index.registry.documents():
+        for stored in self.index.documents():
             other = stored.metadata
             if other.doc_id == exclude:
                 continue
@@ -70,7 +80,7 @@ class DuplicateFinder:
             cosine = semantic.get(other.doc_id, 0.0)
             text_similarity = 0.0
             if reasons or cosine >= params.semantic - 0.1 or self._same_project(metadata, other):
-                text_similarity = jaccard(new_shingles, shingles(self.index.registry.document_text(other.doc_id) or ""))
+                text_similarity = jaccard(new_shingles, shingles(self.index.document_text(other.doc_id) or ""))
             if text_similarity >= params.text_jaccard:
                 reasons.append(f"texte quasi identique ({text_similarity:.0%} de passages communs)")
             elif cosine >= params.semantic:
@@ -93,19 +103,13 @@ class DuplicateFinder:
         )
         return warnings[: params.limit]
 
-    def _semantic_candidates(self, vectors: np.ndarray) -> dict[str, float]:
+    def _semantic_candidates(self, vectors: Vectors) -> dict[str, float]:
         """Per existing document: mean over the new passages of their best cosine in it."""
         if len(vectors) == 0:
             return {}
         best: dict[str, list[float]] = {}
-        versions = self.index.registry.versions()
         for vector in vectors[:12]:
-            seen: dict[str, float] = {}
-            for chunk, score in self.index.vectors.query(vector, 10):
-                doc_id, version = chunk.split("::")[:2]
-                if versions.get(doc_id) == version:
-                    seen[doc_id] = max(seen.get(doc_id, 0.0), score)
-            for doc_id, score in seen.items():
+            for doc_id, score in self.index.similar_documents(vector, 10).items():
                 best.setdefault(doc_id, []).append(score)
         used = min(len(vectors), 12)
         # a document absent from a passage's neighbours counts as 0 for that passage

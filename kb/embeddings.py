@@ -14,6 +14,10 @@ from kb.errors import KBError
 from kb.settings import Settings
 
 
+# An (n, dimension) float32 array of L2-normalised rows; only kb/ looks inside.
+Vectors = np.ndarray
+
+
 class Embedder(Protocol):
     model_id: str
     dimension: int

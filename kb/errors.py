@@ -1,21 +1,147 @@
-"""Errors whose message is shown to French-speaking users as is."""
+"""The project's one error hierarchy.
+
+Every error carries its HTTP status and a complete French message for the user (``str(error)``),
+plus, for validation errors, the list of problems field by field. The API maps them all with one
+handler (``api/errors.py``); the CLI prints the message on one line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem of a request or a document: the field it concerns (or None) and why."""
+
+    field: str | None
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"field": self.field, "message": self.message}
+
+    def __str__(self) -> str:
+        return f"{self.field} : {self.message}" if self.field else self.message
 
 
 class KBError(Exception):
     """Base class: ``str(error)`` is a complete French sentence for the user."""
 
+    http_status: ClassVar[int] = 400
+
+    def __init__(self, message: str, problems: list[Problem] | None = None) -> None:
+        super().__init__(message)
+        self.problems: list[Problem] = list(problems or [])
+
+    @property
+    def headers(self) -> dict[str, str] | None:
+        return None
+
+    def body(self) -> dict[str, Any]:
+        """The JSON body of the HTTP response (``ErrorBody`` in the OpenAPI schema)."""
+        return self._body(str(self))
+
+    def _body(self, detail: str) -> dict[str, Any]:
+        body: dict[str, Any] = {"detail": detail}
+        if self.problems:
+            body["problems"] = [p.to_dict() for p in self.problems]
+        return body
+
+
+# -- bad input (4xx) -------------------------------------------------------------------------
+
+
+class InvalidRequest(KBError):
+    """A request the service cannot read: empty question, malformed JSON, bad parameters."""
+
+    http_status = 422
+
+
+class FiltersInvalid(InvalidRequest):
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("Filtres invalides.", problems)
+
+
+class FicheInvalid(InvalidRequest):
+    """A fiche that does not follow the capitalisation template: every problem at once."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("Fiche invalide.", problems)
+
 
 class DocumentError(KBError):
-    """A source file cannot be turned into a document (corrupt, empty, too large…)."""
+    """A source file cannot be turned into a document (corrupt, empty, too large…).
+
+    The message is the reason alone (the CLI adds the file name); over HTTP it is a 422."""
+
+    http_status = 422
+
+    def body(self) -> dict[str, Any]:
+        return self._body(f"Document refusé : {self}.")
 
 
-class IndexMismatchError(KBError):
-    """The index was built with another embedding model or other chunking parameters."""
+class UploadTooLarge(KBError):
+    http_status = 413
+
+
+class UnsupportedMediaType(KBError):
+    http_status = 415
+
+
+class Unauthorized(KBError):
+    """A missing, wrong or revoked API key."""
+
+    http_status = 401
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"WWW-Authenticate": "Bearer"}
 
 
 class NotFoundError(KBError):
     """The requested document does not exist in the index."""
 
+    http_status = 404
 
-class DuplicateDocIdError(KBError):
+
+class ConflictError(KBError):
+    """The document already exists (POST) or two files claim one ``doc_id``."""
+
+    http_status = 409
+
+
+class DuplicateDocIdError(ConflictError):
     """Two different files claim the same ``doc_id``."""
+
+
+class MissingPathError(KBError):
+    """A path given to ``kb ingest`` does not exist (the CLI exits with code 2)."""
+
+    def __init__(self, path: Any) -> None:
+        super().__init__(f"Chemin introuvable : {path}")
+        self.path = path
+
+
+# -- the service cannot work right now (503) --------------------------------------------------
+
+
+class ServiceUnavailable(KBError):
+    """A backend is down, the disk is read-only, or the index cannot be opened as configured."""
+
+    http_status = 503
+
+    def body(self) -> dict[str, Any]:
+        return self._body(f"Service momentanément indisponible : {self}")
+
+
+class BackendUnavailable(ServiceUnavailable):
+    """The vector store or the database does not answer."""
+
+
+class StorageReadOnly(ServiceUnavailable):
+    """The data directory cannot be written."""
+
+
+class IndexMismatchError(ServiceUnavailable):
+    """The index was built with another embedding model or other chunking parameters."""

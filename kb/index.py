@@ -8,10 +8,10 @@ atomically once it is complete, so a failed rebuild leaves the old index untouch
 from __future__ import annotations
 
 import fcntl
-import threading
-from collections import OrderedDict
 import os
 import shutil
+import threading
+from collections import OrderedDict
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,11 +19,11 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from kb.embeddings import Embedder
+from kb.embeddings import Embedder, Vectors
 from kb.errors import IndexMismatchError, NotFoundError
 from kb.lexical import LexicalIndex
-from kb.models import Chunk, DocumentMetadata, Passage, Scope, StoredDocument
-from kb.registry import Registry, chunk_id
+from kb.models import Chunk, DocumentMetadata, Passage, Scope, StoredDocument, chunk_id, parse_chunk_id
+from kb.registry import Registry
 from kb.settings import Settings
 from kb.vectors import ChromaVectorStore, create_chroma_client
 
@@ -136,7 +136,7 @@ class KnowledgeIndex:
         version: str,
         text: str,
         chunks: list[Chunk],
-        embeddings: np.ndarray,
+        embeddings: Vectors,
     ) -> None:
         """New vectors first, then the registry switch, then the old vectors go."""
         ids = [chunk_id(metadata.doc_id, version, c.index) for c in chunks]
@@ -223,15 +223,22 @@ class KnowledgeIndex:
         selected = [
             (chunk, score)
             for chunk, score in hits
-            if (doc := documents.get(chunk.split("::")[0])) is not None and scope.admits(doc.metadata)
+            if (doc := documents.get(parse_chunk_id(chunk)[0])) is not None and scope.admits(doc.metadata)
         ]
         if len(selected) >= wanted or len(hits) < fetch:
             return selected[:wanted]
         return None
 
-    def embed_passages(self, texts: list[str]) -> np.ndarray:
-        with self._embed_lock:
-            return self.embedder.embed_passages(texts)
+    def embed_passages(self, texts: list[str], batch_size: int | None = None) -> Vectors:
+        """Passage vectors, computed ``batch_size`` texts per model call."""
+        batch = batch_size or self.settings.embedding_batch_size
+        parts = []
+        for start in range(0, len(texts), batch):
+            with self._embed_lock:
+                parts.append(self.embedder.embed_passages(texts[start : start + batch]))
+        if not parts:
+            return np.zeros((0, self.embedder.dimension), dtype=np.float32)
+        return np.vstack(parts)
 
     def query_vector(self, query: str) -> np.ndarray:
         """Embed a query once: /ask searches the same question several times."""
@@ -251,11 +258,7 @@ class KnowledgeIndex:
     def passages(self, hits: list[tuple[str, float]], limit: int) -> list[Passage]:
         """Turn (chunk id, score) hits into passages, keeping only current versions."""
         current, versions = self.registry.snapshot()
-        live = [
-            (chunk, score)
-            for chunk, score in hits
-            if versions.get(chunk.split("::")[0]) == chunk.split("::")[1]
-        ][:limit]
+        live = [(chunk, score) for chunk, score in hits if _is_current(chunk, versions)][:limit]
         chunks = self.registry.chunks(chunk for chunk, _ in live)
         documents: dict[str, DocumentMetadata] = {}
         passages: list[Passage] = []
@@ -270,6 +273,62 @@ class KnowledgeIndex:
             passages.append(Passage(found, score, documents[found.doc_id]))
         return passages
 
+    def find(self, doc_id: str) -> StoredDocument | None:
+        return self.registry.get_document(doc_id)
+
+    def documents(self) -> list[StoredDocument]:
+        """Every current document (a snapshot, cached per revision)."""
+        return list(self.registry.documents())
+
+    def document_text(self, doc_id: str) -> str | None:
+        return self.registry.document_text(doc_id)
+
+    def document_chunks(self, doc_id: str) -> list[Chunk]:
+        """The current chunks of a document, in order."""
+        stored = self.registry.get_document(doc_id)
+        if stored is None:
+            return []
+        ids = [chunk_id(doc_id, stored.version, i) for i in range(stored.chunk_count)]
+        found = self.registry.chunks(ids)
+        return [found[i] for i in ids if i in found]
+
+    def document_vectors(self, doc_id: str) -> Vectors:
+        """The stored vectors of a document's current version, in chunk order."""
+        stored = self.get(doc_id)
+        return self.vectors.embeddings(doc_id, stored.version)
+
+    def doc_ids_for_source(self, source_path: str) -> list[str]:
+        return self.registry.doc_ids_for_source(source_path)
+
+    def revision(self) -> int:
+        """Moves on every write: derived data (vocabulary, lexical index) compare it."""
+        return self.registry.revision()
+
+    def counts(self) -> tuple[int, int]:
+        """(documents, passages)."""
+        return self.registry.counts()
+
+    def terms(self, text: str) -> list[str]:
+        """The analysed terms of a text, as the lexical index sees them (French analyser)."""
+        return self.lexical.analyzer.tokens(text)
+
+    def term(self, word: str) -> str:
+        """The analysed term of one word ('' for a stop word)."""
+        return self.lexical.analyzer.term(word)
+
+    def idf(self, terms: list[str]) -> dict[str, float]:
+        return self.lexical.idf(terms)
+
+    def similar_documents(self, vector: Vectors, limit: int) -> dict[str, float]:
+        """The best cosine per current document among the ``limit`` passages nearest a vector."""
+        versions = self.registry.versions()
+        best: dict[str, float] = {}
+        for chunk, score in self.vectors.query(vector, limit):
+            if _is_current(chunk, versions):
+                doc_id = parse_chunk_id(chunk)[0]
+                best[doc_id] = max(best.get(doc_id, 0.0), score)
+        return best
+
     def status(self) -> dict[str, Any]:
         documents, chunks = self.registry.counts()
         return {
@@ -282,6 +341,23 @@ class KnowledgeIndex:
             "vector_store": self.settings.chroma_url or "chroma (persistant, local)",
             "vectors": self.vectors.count(),
         }
+
+
+def _is_current(chunk: str, versions: dict[str, str]) -> bool:
+    doc_id, version, _ = parse_chunk_id(chunk)
+    return versions.get(doc_id) == version
+
+
+def source_paths(location: IndexLocation) -> list[str]:
+    """The source files of a generation's documents (what `kb reindex` reads again)."""
+    registry_path = location.directory / "registry.sqlite3"
+    if not registry_path.exists():
+        return []
+    registry = Registry(registry_path)
+    try:
+        return [doc.metadata.source_path for doc in registry.documents() if doc.metadata.source_path]
+    finally:
+        registry.close()
 
 
 def discard_generation(settings: Settings, location: IndexLocation) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kb.models import Scope
+from kb.models import Scope, parse_chunk_id
 from kb.registry import Registry
 from kb.text import fold
 
@@ -77,7 +77,7 @@ class _Rows:
     def __init__(self, ids: list[str], types: list[str], sectors: list[str]) -> None:
         self.ids = ids
         self.types, self.sectors = types, sectors
-        self.doc = _Column([i.split("::")[0] for i in ids])
+        self.doc = _Column([parse_chunk_id(i)[0] for i in ids])
         self.type = _Column(types)
         self.sector = _Column(sectors)
 

@@ -8,17 +8,17 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-DOC_TYPES = (
-    "fiche expérience",
-    "fiche méthode",
-    "compte rendu",
-    "fiche financement",
-    "questions-réponses",
-    "veille",
-    "annuaire",
-    "document",
-)
-SECTORS = ("action sociale", "développement local", "transversal")
+
+
+def chunk_id(doc_id: str, version: str, index: int) -> str:
+    """The one way a chunk is named in every store: ``doc_id::version::index``."""
+    return f"{doc_id}::{version}::{index:04d}"
+
+
+def parse_chunk_id(value: str) -> tuple[str, str, int]:
+    """(doc_id, version, index) of a chunk id built by ``chunk_id``."""
+    doc_id, version, index = value.rsplit("::", 2)
+    return doc_id, version, int(index)
 
 
 @dataclass(frozen=True)

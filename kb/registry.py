@@ -15,7 +15,7 @@ import threading
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from kb.models import Chunk, DocumentMetadata, StoredDocument
+from kb.models import Chunk, DocumentMetadata, StoredDocument, chunk_id
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS index_info (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -41,10 +41,6 @@ CREATE TABLE IF NOT EXISTS chunks (
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
 CREATE INDEX IF NOT EXISTS documents_source ON documents(source_path);
 """
-
-
-def chunk_id(doc_id: str, version: str, index: int) -> str:
-    return f"{doc_id}::{version}::{index:04d}"
 
 
 class Registry:
@@ -194,7 +190,6 @@ class Registry:
 
     def versions(self) -> dict[str, str]:
         return self.snapshot()[1]
-
 
     def doc_ids_for_source(self, source_path: str) -> list[str]:
         rows = self._db.execute(

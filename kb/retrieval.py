@@ -10,45 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from kb.filters import Filters
 from kb.glossary import Glossary
 from kb.index import KnowledgeIndex
 from kb.models import DocumentMetadata, Passage, Scope
-from kb.text import fold
+from kb.settings import Settings
 
 Mode = Literal["dense", "bm25", "hybrid"]
 MODES: tuple[Mode, ...] = ("bm25", "dense", "hybrid")
-
-
-@dataclass(frozen=True)
-class Filters:
-    doc_type: tuple[str, ...] = ()
-    sector: tuple[str, ...] = ()
-    theme: tuple[str, ...] = ()
-    territory: str | None = None
-    date_from: str | None = None
-    date_to: str | None = None
-
-    def is_empty(self) -> bool:
-        return not (
-            self.doc_type or self.sector or self.theme or self.territory or self.date_from or self.date_to
-        )
-
-    def accepts(self, meta: DocumentMetadata) -> bool:
-        if self.doc_type and meta.doc_type not in self.doc_type:
-            return False
-        if self.sector and meta.sector not in self.sector:
-            return False
-        if self.theme:
-            themes = {fold(t) for t in meta.themes}
-            if not any(fold(t) in themes for t in self.theme):
-                return False
-        if self.territory and fold(self.territory) not in fold(meta.territory or ""):
-            return False
-        if self.date_from and (not meta.date or meta.date < self.date_from):
-            return False
-        if self.date_to and (not meta.date or meta.date[: len(self.date_to)] > self.date_to):
-            return False
-        return True
 
 
 @dataclass
@@ -61,10 +30,14 @@ class DocumentHit:
 @dataclass(frozen=True)
 class FusionParams:
     """Hybrid scoring, chosen by measurement (see README): a weighted sum of the dense cosine
-    and the BM25 score normalised by the query's best BM25 score."""
+    and the BM25 score normalised by the query's best BM25 score. Home: ``Settings``."""
 
-    lexical_weight: float = 0.03
-    candidates: int = 50
+    lexical_weight: float
+    candidates: int
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> FusionParams:
+        return cls(settings.fusion_lexical_weight, settings.retrieval_candidates)
 
 
 class Retriever:
@@ -76,7 +49,7 @@ class Retriever:
     ) -> None:
         self.index = index
         self.glossary = glossary or Glossary({})
-        self.fusion = fusion or FusionParams()
+        self.fusion = fusion or FusionParams.from_settings(index.settings)
 
     def scope(self, filters: Filters | None) -> Scope | None:
         """Type and sector become conditions of both searches; theme, territory and dates
@@ -84,13 +57,15 @@ class Retriever:
         if filters is None or filters.is_empty():
             return None
         doc_ids = None
-        if filters.theme or filters.territory or filters.date_from or filters.date_to:
+        if filters.needs_document_list():
             doc_ids = tuple(
-                stored.metadata.doc_id
-                for stored in self.index.registry.documents()
-                if filters.accepts(stored.metadata)
+                stored.metadata.doc_id for stored in self.index.documents() if filters.accepts(stored.metadata)
             )
         return Scope(filters.doc_type, filters.sector, doc_ids)
+
+    def query_terms(self, query: str) -> set[str]:
+        """The analysed terms of a query and of its glossary expansions."""
+        return set(self.index.terms(self.glossary.expand(query)))
 
     def search(
         self,

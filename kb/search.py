@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 from kb.answer import document_summary
-from kb.retrieval import Filters, Retriever
+from kb.filters import Filters
+from kb.retrieval import Retriever
 from kb.snippets import make_snippet
 
 
 def search_documents(
     retriever: Retriever, query: str, k: int = 10, filters: Filters | None = None, mode: str = "hybrid"
 ) -> dict:
-    analyzer = retriever.index.lexical.analyzer
-    terms = set(analyzer.tokens(retriever.glossary.expand(query)))
+    terms = retriever.query_terms(query)
     results = []
     for hit in retriever.search(query, k=k, filters=filters, mode=mode):
         passages = []
         for passage in hit.passages:
-            snippet, highlights = make_snippet(passage.chunk.text, terms, analyzer)
+            snippet, highlights = make_snippet(passage.chunk.text, terms, retriever.index.term)
             passages.append(
                 {
                     "text": passage.chunk.text,

@@ -53,16 +53,57 @@ class Settings(BaseSettings):
         50.0, gt=0, description="Files larger than this are refused at ingestion."
     )
     glossary_path: Path | None = Field(
-        Path(__file__).resolve().parent.parent / "corpus" / "glossaire.yaml",
-        description="YAML glossary of acronyms and their expansions, used to expand queries.",
+        None,
+        description="YAML glossary of acronyms and their expansions, used to expand queries. "
+        "Unset: the glossary packaged with the application (kb/resources/glossaire.yaml).",
+    )
+    fusion_lexical_weight: float = Field(
+        0.03,
+        ge=0,
+        le=10,
+        description="Hybrid retrieval: a document scores its best cosine plus this weight x its "
+        "best BM25 score normalised by the query's best (chosen on CNIL and the project "
+        "questions with evaluation/tune_fusion.py, see README).",
+    )
+    retrieval_candidates: int = Field(
+        50,
+        ge=5,
+        le=1000,
+        description="Passages taken from each search (dense and BM25) before fusion "
+        "(at least 5 x the number of documents asked for).",
     )
     answer_min_score: float = Field(
         0.953,
         ge=0,
         le=2,
-        description="Evidence threshold of /ask (best document score + 0.1 x share of the "
-        "question's terms found in the top documents): below it the answer says that the base "
-        "holds nothing on the question (calibrated, see README).",
+        description="Evidence threshold of /ask (best document score + answer_coverage_weight x "
+        "the IDF-weighted share of the question's terms found in the top documents): below it "
+        "the answer says that the base holds nothing on the question (calibrated on the "
+        "unanswerable questions of evaluation/questions.jsonl, see README).",
+    )
+    answer_coverage_weight: float = Field(
+        0.1,
+        ge=0,
+        le=1,
+        description="Weight of the question's term coverage in the evidence of /ask "
+        "(calibrated together with answer_min_score).",
+    )
+    duplicate_text_jaccard: float = Field(
+        0.30,
+        ge=0,
+        le=1,
+        description="Duplicate warning: share of 5-word shingles in common (Jaccard) from which "
+        "two texts are near-identical (calibrated with evaluation/calibrate_duplicates.py).",
+    )
+    duplicate_title_jaccard: float = Field(
+        0.75, ge=0, le=1, description="Duplicate warning: share of title words in common."
+    )
+    duplicate_semantic: float = Field(
+        0.97,
+        ge=0,
+        le=1,
+        description="Duplicate warning: mean best cosine of the new passages in an existing "
+        "document from which the content is the same (calibrated, see README).",
     )
     max_upload_mb: float = Field(
         20.0, gt=0, description="Largest document accepted by POST/PUT /documents (413 above)."
@@ -88,6 +129,13 @@ class Settings(BaseSettings):
         if isinstance(value, (list, tuple)):
             return [str(origin).strip().rstrip("/") for origin in value if str(origin).strip()]
         return value
+
+    @property
+    def glossary_file(self) -> Path:
+        """The glossary in use: the configured file, else the packaged one."""
+        if self.glossary_path is not None:
+            return self.glossary_path
+        return Path(__file__).resolve().parent / "resources" / "glossaire.yaml"
 
     @property
     def max_upload_bytes(self) -> int:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from typing import Callable
 
-from kb.lexical import FrenchAnalyzer
+# The analysed term of a word ('' for a stop word): how the lexical index sees it.
+TermOf = Callable[[str], str]
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
 _MARKDOWN = [
@@ -30,20 +32,20 @@ def split_sentences(text: str) -> list[str]:
     return [re.sub(r"\s+", " ", part) for part in parts if part]
 
 
-def highlight_spans(text: str, terms: set[str], analyzer: FrenchAnalyzer) -> list[tuple[int, int]]:
+def highlight_spans(text: str, terms: set[str], term_of: TermOf) -> list[tuple[int, int]]:
     spans = []
     for match in _WORD.finditer(text):
-        if analyzer.term(match.group().lower()) in terms:
+        if term_of(match.group().lower()) in terms:
             spans.append((match.start(), match.end()))
     return spans
 
 
 def make_snippet(
-    text: str, terms: set[str], analyzer: FrenchAnalyzer, width: int = 260
+    text: str, terms: set[str], term_of: TermOf, width: int = 260
 ) -> tuple[str, list[list[int]]]:
     """The window of ``width`` characters with the most matched terms, and their offsets."""
     flat = re.sub(r"\s+", " ", clean_markdown(text)).strip()
-    spans = highlight_spans(flat, terms, analyzer)
+    spans = highlight_spans(flat, terms, term_of)
     if len(flat) <= width:
         start, end = 0, len(flat)
     else:

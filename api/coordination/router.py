@@ -5,17 +5,18 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from api.auth import require_key
-from ingest.metadata import slugify
-from kb.errors import DocumentError
-from kb.fiche import FicheInvalid
-from kb.writer import ConflictError, UploadTooLarge
+from api.deps import ActorDep, KnowledgeBaseDep
+from api.schemas import Deleted, WriteResult, errors
+from kb.errors import InvalidRequest, Problem, UnsupportedMediaType
+from kb.vocabulary import slugify
+from services.knowledge_base import KnowledgeBase
 
 router = APIRouter()
+_WRITE_ERRORS = errors(401, 404, 409, 413, 415, 422, 503)
 
 _UPLOAD_FIELDS = ("id", "title", "doc_type", "sector", "themes", "territory", "porteur", "date", "source_url")
 
@@ -56,9 +57,9 @@ _BODY_DOC = {
 }
 
 
-async def _read_submission(request: Request):
+async def _read_submission(request: Request, kb: KnowledgeBase):
     """A fiche (JSON) or an uploaded file (multipart), size-checked before and while reading."""
-    writer = request.app.state.kb.writer
+    writer = kb.writer
     declared = request.headers.get("content-length")
     if declared and declared.isdigit():
         writer.check_size(int(declared) - 64 * 1024 if "multipart" in request.headers.get("content-type", "") else int(declared))
@@ -68,21 +69,20 @@ async def _read_submission(request: Request):
         try:
             data = json.loads(body or b"null")
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise HTTPException(status_code=422, detail={"detail": "JSON mal formé.", "problems": [str(exc)]})
+            raise InvalidRequest("JSON mal formé.", [Problem(None, str(exc))]) from exc
         submission, fiche = writer.from_fiche(data)
         return submission, fiche.doc_id
     if content_type == "multipart/form-data":
         form = await request.form(max_files=1, max_fields=len(_UPLOAD_FIELDS) + 2)
         upload = form.get("file")
         if upload is None or isinstance(upload, str):
-            raise HTTPException(status_code=422, detail={"detail": "Fichier manquant.", "problems": ["file : champ obligatoire"]})
+            raise InvalidRequest("Fichier manquant.", [Problem("file", "champ obligatoire")])
         data = await upload.read(writer.settings.max_upload_bytes + 1)
         fields = {name: str(form.get(name)) for name in _UPLOAD_FIELDS if form.get(name) not in (None, "")}
         submission = writer.from_upload(upload.filename or "", data, fields)
         return submission, slugify(fields.get("title") or (upload.filename or "document").rsplit(".", 1)[0])
-    raise HTTPException(
-        status_code=415,
-        detail="Format de requête non pris en charge : envoyez une fiche en JSON ou un fichier en multipart/form-data.",
+    raise UnsupportedMediaType(
+        "Format de requête non pris en charge : envoyez une fiche en JSON ou un fichier en multipart/form-data."
     )
 
 
@@ -94,25 +94,10 @@ async def _bounded_body(request: Request, writer) -> bytes:
     return bytes(received)
 
 
-async def _write(request: Request, actor: str, replace: str | None, dry_run: bool):
-    kb = request.app.state.kb
-    try:
-        submission, hint = await _read_submission(request)
-        # embedding a document takes seconds: off the event loop, so searches keep answering
-        result = await run_in_threadpool(
-            kb.submit, submission, actor, filename_hint=hint, replace=replace, dry_run=dry_run
-        )
-    except FicheInvalid as exc:
-        return JSONResponse(
-            status_code=422,
-            content={"detail": "Fiche invalide.", "problems": [p.to_dict() for p in exc.problems]},
-        )
-    except UploadTooLarge as exc:
-        return JSONResponse(status_code=413, content={"detail": str(exc)})
-    except DocumentError as exc:
-        return JSONResponse(status_code=422, content={"detail": f"Document refusé : {exc}."})
-    except ConflictError as exc:
-        return JSONResponse(status_code=409, content={"detail": str(exc)})
+async def _write(request: Request, kb: KnowledgeBase, actor: str, replace: str | None, dry_run: bool) -> JSONResponse:
+    submission, hint = await _read_submission(request, kb)
+    # embedding a document takes seconds: off the event loop, so searches keep answering
+    result = await run_in_threadpool(kb.submit, submission, actor, filename_hint=hint, replace=replace, dry_run=dry_run)
     status = 200 if dry_run or replace else 201
     return JSONResponse(status_code=status, content=result)
 
@@ -126,34 +111,42 @@ def coordination_page() -> HTMLResponse:
     return HTMLResponse(_PAGE.read_text(encoding="utf-8"))
 
 
-@router.post("/documents", status_code=201, openapi_extra=_BODY_DOC)
+@router.post(
+    "/documents",
+    status_code=201,
+    openapi_extra=_BODY_DOC,
+    response_model=WriteResult,
+    responses={200: {"model": WriteResult, "description": "Vérification seule (`dry_run`)."}, **_WRITE_ERRORS},
+)
 async def add_document(
     request: Request,
+    kb: KnowledgeBaseDep,
+    actor: ActorDep,
     dry_run: bool = Query(False, description="Valider et chercher les doublons sans enregistrer."),
-    actor: str = Depends(require_key),
-):
+) -> JSONResponse:
     """Ajouter un document : une fiche JSON (modèle de capitalisation) ou un fichier (md, pdf,
     docx, html, txt) avec des champs de métadonnées facultatifs.
 
     Réponse 201 : le document est enregistré et déjà trouvable par `/search` et `/ask`.
     `duplicates` liste les documents existants les plus proches (similarité et raison).
     422 : chaque problème de la fiche, champ par champ. 409 : l'identifiant existe déjà."""
-    return await _write(request, actor, None, dry_run)
+    return await _write(request, kb, actor, None, dry_run)
 
 
-@router.put("/documents/{doc_id}", openapi_extra=_BODY_DOC)
+@router.put("/documents/{doc_id}", openapi_extra=_BODY_DOC, response_model=WriteResult, responses=_WRITE_ERRORS)
 async def replace_document(
     request: Request,
+    kb: KnowledgeBaseDep,
+    actor: ActorDep,
     doc_id: str,
     dry_run: bool = Query(False, description="Valider et chercher les doublons sans enregistrer."),
-    actor: str = Depends(require_key),
-):
+) -> JSONResponse:
     """Remplacer un document existant (mêmes formats que l'ajout) ; 200 quand c'est fait."""
-    return await _write(request, actor, doc_id, dry_run)
+    return await _write(request, kb, actor, doc_id, dry_run)
 
 
-@router.delete("/documents/{doc_id}")
-def delete_document(request: Request, doc_id: str, actor: str = Depends(require_key)) -> dict:
+@router.delete("/documents/{doc_id}", response_model=Deleted, responses=errors(401, 404, 503))
+def delete_document(kb: KnowledgeBaseDep, actor: ActorDep, doc_id: str) -> dict:
     """Retirer un document de la base (et son fichier)."""
-    request.app.state.kb.delete(doc_id, actor)
+    kb.delete(doc_id, actor)
     return {"doc_id": doc_id, "status": "deleted"}

@@ -8,11 +8,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from ingest.pipeline import Ingestor
 from kb.answer import AnswerParams
-from kb.index import KnowledgeIndex
 from kb.settings import Settings
+from tests.apps import app_over
 
 MINI = Path(__file__).parents[1] / "fixtures" / "mini-corpus"
 QUESTION = "comment d'autres ont monté un transport solidaire avec des chauffeurs bénévoles ?"
@@ -21,11 +19,8 @@ QUESTION = "comment d'autres ont monté un transport solidaire avec des chauffeu
 @pytest.fixture(scope="module")
 def client(tmp_path_factory, e5_embedder):
     settings = Settings(data_dir=tmp_path_factory.mktemp("api") / "data", answer_min_score=0.8)
-    index = KnowledgeIndex(settings, e5_embedder, {"chunker": "test"})
-    Ingestor(index, settings).ingest_paths([MINI])
-    with TestClient(create_app(settings, index=index)) as test_client:
+    with TestClient(app_over(settings, e5_embedder, ingest=[MINI])) as test_client:
         yield test_client
-    index.close()
 
 
 def test_health_and_stats(client):
@@ -79,7 +74,7 @@ def test_ask_composes_a_cited_extractive_answer(client):
 
 
 def test_ask_without_evidence_says_so(client, monkeypatch):
-    monkeypatch.setattr(client.app.state.kb.answerer, "params", AnswerParams(min_score=0.99))
+    monkeypatch.setattr(client.app.state.kb.answerer, "params", AnswerParams(min_score=0.99, coverage_weight=0.1))
     body = client.post("/ask", json={"question": "élevage de chèvres"}).json()
     assert body["found"] is False
     assert body["answer"].startswith("La base ne contient pas de document")
@@ -116,7 +111,7 @@ def test_documents_listing_and_detail(client):
 def test_bad_search_requests_get_a_french_422(client, params, fragment):
     response = client.get("/search", params=params)
     assert response.status_code == 422
-    assert any(fragment in problem for problem in response.json()["problems"]), response.json()
+    assert any(fragment in problem["message"] for problem in response.json()["problems"]), response.json()
 
 
 @pytest.mark.parametrize(

@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
 from kb.keys import KeyStore
-from kb.runtime import open_index, reindex
+from kb.models import parse_chunk_id
 from kb.settings import Settings
+from services.runtime import reindex
+from tests.apps import app_over
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 CORPUS = Path(__file__).parents[2] / "corpus"
@@ -37,15 +38,11 @@ FICHE = {
 @pytest.fixture
 def setup(tmp_path, e5_embedder):
     settings = Settings(data_dir=tmp_path / "data", max_upload_mb=1)
-    index = open_index(settings, e5_embedder)
-    from ingest.pipeline import Ingestor
-
-    Ingestor(index, settings).ingest_paths([FIXTURES / "mini-corpus"])
+    app = app_over(settings, e5_embedder, ingest=[FIXTURES / "mini-corpus"])
     keys = KeyStore(settings.data_dir / "keys.json")
     key = keys.create("coordinatrice")
-    with TestClient(create_app(settings, index=index)) as client:
+    with TestClient(app) as client:
         yield client, {"Authorization": f"Bearer {key}"}, settings, keys
-    index.close()
 
 
 def search_ids(client, q, **params):
@@ -221,19 +218,17 @@ def test_concurrent_writes_of_one_id_end_consistent_and_searches_keep_answering(
     assert errors == []
     kb = client.app.state.kb
     stored = kb.index.get("concurrent")
-    versions = {chunk.split("::")[1] for chunk, (doc, _) in kb.index.vectors.versions_by_chunk().items() if doc == "concurrent"}
+    versions = {parse_chunk_id(chunk)[1] for chunk, (doc, _) in kb.index.vectors.versions_by_chunk().items() if doc == "concurrent"}
     assert versions == {stored.version}
     assert sum(f"Version numéro {n}." in kb.index.registry.document_text("concurrent") for n in range(4)) == 1
 
 
 def test_reads_need_a_key_when_public_read_is_off(tmp_path, e5_embedder):
     settings = Settings(data_dir=tmp_path / "data", public_read=False)
-    index = open_index(settings, e5_embedder)
     key = KeyStore(settings.data_dir / "keys.json").create("lecture")
-    with TestClient(create_app(settings, index=index)) as client:
+    with TestClient(app_over(settings, e5_embedder)) as client:
         assert client.get("/search", params={"q": "vélo"}).status_code == 401
         assert client.post("/ask", json={"question": "vélo"}).status_code == 401
         assert client.get("/health").status_code == 200
         authorised = client.get("/search", params={"q": "vélo"}, headers={"Authorization": f"Bearer {key}"})
         assert authorised.status_code == 200
-    index.close()

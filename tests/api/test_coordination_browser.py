@@ -7,10 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from api.app import create_app
 from kb.keys import KeyStore
-from kb.runtime import open_index
 from kb.settings import Settings
+from tests.apps import app_over
 from tests.servers import CHROMIUM, CHROMIUM_ARGS, serve_in_thread
 
 pytestmark = pytest.mark.slow
@@ -25,20 +24,19 @@ def page_and_server(tmp_path, e5_embedder):
 
     settings = Settings(data_dir=tmp_path / "data")
     key = KeyStore(settings.data_dir / "keys.json").create("coordinatrice")
-    index = open_index(settings, e5_embedder)
-    with serve_in_thread(create_app(settings, index=index)) as url, sync_playwright() as playwright:
+    app = app_over(settings, e5_embedder)
+    with serve_in_thread(app) as url, sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
         )
         page = browser.new_page()
         page.goto(f"{url}/coordination")
-        yield page, url, key, index
+        yield page, url, key, app.state.kb
         browser.close()
-    index.close()
 
 
 def test_errors_are_shown_field_by_field_then_the_fiche_is_published(page_and_server):
-    page, url, key, index = page_and_server
+    page, url, key, kb = page_and_server
     page.fill("#api-key", key)
     page.dispatch_event("#api-key", "change")
     page.fill("#f-title", "Une")
@@ -59,12 +57,12 @@ def test_errors_are_shown_field_by_field_then_the_fiche_is_published(page_and_se
     page.click("#check")
     page.wait_for_selector("#status.ok")
     assert "La fiche est valide" in page.inner_text("#status")
-    assert index.registry.counts()[0] == 0
+    assert kb.index.counts()[0] == 0
     page.click("#publish")
     page.wait_for_function("document.querySelector('#status').textContent.includes('Fiche publiée')")
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "coordination.png"), full_page=True)
-    assert index.registry.counts()[0] == 1
+    assert kb.index.counts()[0] == 1
 
 
 def test_wrong_key_is_reported_in_french(page_and_server):

@@ -19,11 +19,9 @@ from urllib.parse import unquote
 
 import pytest
 
-from api.app import create_app
-from ingest.pipeline import Ingestor
 from kb.answer import AnswerParams
-from kb.index import KnowledgeIndex
 from kb.settings import Settings
+from tests.apps import app_over
 from tests.servers import CHROMIUM, CHROMIUM_ARGS
 
 ROOT = Path(__file__).parents[2]
@@ -164,9 +162,7 @@ def sites(tmp_path_factory, e5_embedder):
     )
 
     settings = Settings(data_dir=tmp / "data", answer_min_score=0.8, allowed_origins=[host_origin])
-    index = KnowledgeIndex(settings, e5_embedder, {"chunker": "test"})
-    Ingestor(index, settings).ingest_paths([MINI, extra])
-    app = create_app(settings, index=index)
+    app = app_over(settings, e5_embedder, ingest=[MINI, extra])
     server = uvicorn.Server(uvicorn.Config(_slowed(app), log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [api_socket]}, daemon=True)
     thread.start()
@@ -185,7 +181,6 @@ def sites(tmp_path_factory, e5_embedder):
         static.server_close()
     closed.close()
     api_socket.close()
-    index.close()
 
 
 @pytest.fixture(scope="module")
@@ -294,7 +289,7 @@ def test_ask_shows_an_answer_whose_markers_match_the_sources(page, sites):
 
 
 def test_ask_without_evidence_says_so_and_lists_the_nearest(page, sites, monkeypatch):
-    monkeypatch.setattr(sites["app"].state.kb.answerer, "params", AnswerParams(min_score=0.99))
+    monkeypatch.setattr(sites["app"].state.kb.answerer, "params", AnswerParams(min_score=0.99, coverage_weight=0.1))
     page.goto(sites["host"] + "/index.html")
     _combobox(page).fill("élevage de chèvres")
     _combobox(page).press("Enter")  # no result chosen: Enter asks

@@ -10,7 +10,7 @@ import pytest
 
 from ingest.discover import discover
 from ingest.pipeline import load_document, read_sidecar
-from kb.models import DOC_TYPES, SECTORS
+from kb.vocabulary import DOC_TYPES, SECTORS
 
 ROOT = Path(__file__).parents[2]
 CORPUS = ROOT / "corpus"

@@ -13,7 +13,7 @@ from evaluation.datasets import Dataset, Question
 from evaluation.retrieval import dataset_index, evaluate_retrieval
 from kb.glossary import Glossary
 from kb.retrieval import Retriever
-from kb.service import KnowledgeBase
+from services.knowledge_base import KnowledgeBase
 from kb.settings import Settings
 
 pytestmark = pytest.mark.slow
@@ -39,7 +39,7 @@ def test_smoke_evaluation_clears_its_floor(tmp_path):
     settings = Settings(data_dir=tmp_path / "data")
     with dataset_index(Dataset("smoke", corpus=corpus), settings) as (index, report):
         assert report.failed == []
-        retriever = Retriever(index, Glossary.load(settings.glossary_path))
+        retriever = Retriever(index, Glossary.load(settings.glossary_file))
         figures, _ = evaluate_retrieval(retriever, questions, ("hybrid",))
         assert figures["hybrid"]["mrr@10"] >= 0.6, figures
         answers = evaluate_answers(KnowledgeBase.create(settings, index).answerer, questions)

@@ -5,14 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.metadata import (
-    build_metadata,
-    normalise_date,
-    normalise_doc_type,
-    normalise_sector,
-    normalise_themes,
-    slugify,
-)
+from ingest.metadata import build_metadata, normalise_date
 
 
 @pytest.mark.parametrize(
@@ -33,53 +26,6 @@ from ingest.metadata import (
 )
 def test_dates_written_by_hand(raw, expected):
     assert normalise_date(raw) == expected
-
-
-@pytest.mark.parametrize(
-    "raw, expected",
-    [
-        ("fiche expérience", "fiche expérience"),
-        ("Fiche experience", "fiche expérience"),
-        ("retour d'expérience", "fiche expérience"),
-        ("fiche outil", "fiche méthode"),
-        ("Compte-rendu", "compte rendu"),
-        ("FAQ", "questions-réponses"),
-        ("brève de veille", "veille"),
-        ("qui fait quoi", "annuaire"),
-        ("poème", "document"),
-        (None, "document"),
-    ],
-)
-def test_doc_types(raw, expected):
-    assert normalise_doc_type(raw) == expected
-
-
-@pytest.mark.parametrize(
-    "raw, expected",
-    [
-        ("Action sociale", "action sociale"),
-        ("social", "action sociale"),
-        ("Développement local", "développement local"),
-        ("developpement-local", "développement local"),
-        ("transversal", "transversal"),
-        ("", None),
-    ],
-)
-def test_sectors(raw, expected):
-    assert normalise_sector(raw) == expected
-
-
-@pytest.mark.parametrize(
-    "raw, expected",
-    [
-        (["Alimentation", "précarité", "alimentation"], ("alimentation", "précarité")),
-        ("mobilité, transport solidaire", ("mobilité", "transport solidaire")),
-        ("#culture; ESS", ("culture", "ess")),
-        (None, ()),
-    ],
-)
-def test_themes(raw, expected):
-    assert normalise_themes(raw) == expected
 
 
 def test_keys_in_french_english_and_accented_are_mapped_and_unknown_kept():
@@ -107,7 +53,3 @@ def test_title_falls_back_to_detected_heading_then_file_name():
     path = Path("/x/compte_rendu.txt")
     assert build_metadata({}, path=path, detected_title="Réunion", content_hash="").title == "Réunion"
     assert build_metadata({}, path=path, detected_title=None, content_hash="").title == "compte rendu"
-
-
-def test_slugs_are_stable_and_ascii():
-    assert slugify("Épicerie Solidaire — Œuvre 2") == "epicerie-solidaire-oeuvre-2"

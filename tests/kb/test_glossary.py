@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from kb.glossary import Glossary
+from kb.settings import Settings
 
 GLOSSARY = Glossary(
     {
@@ -31,7 +32,7 @@ def test_expansion_in_both_directions(query, expected):
 
 
 def test_project_glossary_loads_and_knows_the_core_acronyms():
-    glossary = Glossary.load(Path(__file__).parents[2] / "corpus" / "glossaire.yaml")
+    glossary = Glossary.load(Settings().glossary_file)
     for acronym in ("CTG", "PAT", "EPCI", "CCAS", "LEADER", "GAL", "PNR", "ESS", "SCIC"):
         assert glossary.expand(acronym) != acronym, acronym
 

@@ -13,7 +13,7 @@ def test_snippet_window_and_highlight_offsets():
     analyzer = FrenchAnalyzer()
     text = ("Introduction sans intérêt. " * 20) + "Les chauffeurs bénévoles conduisent les habitants." + (" Fin." * 40)
     terms = set(analyzer.tokens("chauffeur bénévole"))
-    snippet, highlights = make_snippet(text, terms, analyzer, width=120)
+    snippet, highlights = make_snippet(text, terms, analyzer.term, width=120)
     assert snippet.startswith("… ") and snippet.endswith(" …")
     assert [snippet[s:e] for s, e in highlights] == ["chauffeurs", "bénévoles"]
     assert len(snippet) < 160

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from kb.errors import KBError, NotFoundError
+from kb.errors import FiltersInvalid, KBError, MissingPathError, NotFoundError
 from kb.settings import Settings
 
 app = typer.Typer(
@@ -77,8 +77,7 @@ def ingest_command(
     ),
 ) -> None:
     """Indexer des fichiers ou des dossiers (Markdown, PDF, DOCX, HTML, texte)."""
-    from ingest.discover import MissingPathError
-    from kb import runtime
+    from services import runtime
 
     settings = _settings()
     try:
@@ -98,7 +97,7 @@ def status_command(
     as_json: bool = typer.Option(False, "--json", help="Sortie JSON (pour les scripts)."),
 ) -> None:
     """Afficher l'état de l'index : documents, passages, modèle, emplacement."""
-    from kb import runtime
+    from services import runtime
 
     try:
         index = runtime.open_index(_settings())
@@ -120,7 +119,7 @@ def status_command(
 @app.command("remove")
 def remove_command(doc_id: str = typer.Argument(..., help="Identifiant du document.")) -> None:
     """Retirer un document de l'index."""
-    from kb import runtime
+    from services import runtime
 
     try:
         runtime.remove(_settings(), doc_id)
@@ -134,7 +133,7 @@ def remove_command(doc_id: str = typer.Argument(..., help="Identifiant du docume
 @app.command("reindex")
 def reindex_command() -> None:
     """Reconstruire tout l'index depuis les fichiers sources (après un changement de modèle)."""
-    from kb import runtime
+    from services import runtime
 
     settings = _settings()
     try:
@@ -148,26 +147,19 @@ def reindex_command() -> None:
 
 
 def _open_kb():
-    from kb import runtime
-    from kb.service import KnowledgeBase
+    from services import runtime
 
-    settings = _settings()
     try:
-        index = runtime.open_index(settings)
+        return runtime.open_knowledge_base(_settings())
     except KBError as exc:
         _fail(str(exc))
-    return KnowledgeBase.create(settings, index)
 
 
 def _cli_filters(kb, doc_type, sector, theme, territory):
-    from fastapi import HTTPException
-
-    from api.filters import parse_filters
-
     try:
-        return parse_filters(kb.vocabulary(), doc_type, sector, theme, territory)
-    except HTTPException as exc:
-        _fail("; ".join(exc.detail["problems"]), code=2)
+        return kb.parse_filters(doc_type, sector, theme, territory)
+    except FiltersInvalid as exc:
+        _fail("; ".join(p.message for p in exc.problems), code=2)
 
 
 def _run_query(text: str, what: str, filter_values: tuple, call):
@@ -178,7 +170,7 @@ def _run_query(text: str, what: str, filter_values: tuple, call):
     try:
         return call(kb, _cli_filters(kb, *filter_values))
     finally:
-        kb.index.close()
+        kb.close()
 
 
 TYPE_OPTION = typer.Option(None, "--type", help="Type de document (fiche expérience, fiche méthode…).")
@@ -247,7 +239,7 @@ def ask_command(
             out.print(f"  {doc['title']} ({doc['sector']})", highlight=False)
 
 
-from evaluation.cli import eval_app  # noqa: E402  (the eval commands live with the evaluation code)
+from cli.evaluation import eval_app  # noqa: E402
 
 app.add_typer(eval_app, name="eval")
 

@@ -8,7 +8,7 @@ import shutil
 import pytest
 from typer.testing import CliRunner
 
-from kb.cli import app
+from cli.main import app
 
 
 @pytest.fixture

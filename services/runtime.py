@@ -1,4 +1,6 @@
-"""Assemble the components from settings: used by the CLI, the API lifespan and the benchmarks."""
+"""Assemble the components from settings: used by the CLI, the API lifespan and the benchmarks.
+
+The whole-index operations (ingest, remove, reindex) take the data directory's writer lock."""
 
 from __future__ import annotations
 
@@ -11,16 +13,23 @@ from kb.index import (
     current_location,
     discard_generation,
     next_location,
+    source_paths,
     switch_current,
     writer_lock,
 )
-from kb.registry import Registry
 from kb.settings import Settings
 
 
 def open_index(settings: Settings, embedder: Embedder | None = None) -> KnowledgeIndex:
     embedder = embedder or create_embedder(settings)
     return KnowledgeIndex(settings, embedder, chunking_params(settings).as_record())
+
+
+def open_knowledge_base(settings: Settings, embedder: Embedder | None = None):
+    """The service object over the index of ``settings`` (close it with ``.close()``)."""
+    from services.knowledge_base import KnowledgeBase
+
+    return KnowledgeBase.create(settings, open_index(settings, embedder))
 
 
 def ingest(
@@ -56,16 +65,7 @@ def reindex(settings: Settings, embedder: Embedder | None = None, **callbacks) -
     embedder = embedder or create_embedder(settings)
     with writer_lock(settings.data_dir):
         old = current_location(settings.data_dir)
-        sources: list[Path] = []
-        registry_path = old.directory / "registry.sqlite3"
-        if registry_path.exists():
-            registry = Registry(registry_path)
-            sources = [
-                Path(doc.metadata.source_path)
-                for doc in registry.documents()
-                if doc.metadata.source_path
-            ]
-            registry.close()
+        sources = [Path(path) for path in source_paths(old)]
         new = next_location(settings.data_dir)
         discard_generation(settings, new)  # leftovers of an interrupted rebuild
         index = KnowledgeIndex(

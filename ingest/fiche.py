@@ -13,9 +13,9 @@ from typing import Any
 
 import yaml
 
-from ingest.metadata import normalise_doc_type, normalise_sector, slugify
-from kb.models import DOC_TYPES, SECTORS
+from kb.errors import FicheInvalid, Problem
 from kb.text import fold
+from kb.vocabulary import CHOSEN_DOC_TYPES, CROSS_SECTOR, SECTORS, known_doc_type, normalise_sector, slugify
 
 SECTION_TITLES = {
     "contexte": "Contexte",
@@ -33,21 +33,6 @@ SECTION_TITLES = {
 }
 _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{2,120}$")
-
-
-@dataclass(frozen=True)
-class Problem:
-    field: str
-    message: str
-
-    def to_dict(self) -> dict[str, str]:
-        return {"field": self.field, "message": self.message}
-
-
-class FicheInvalid(Exception):
-    def __init__(self, problems: list[Problem]) -> None:
-        super().__init__("; ".join(f"{p.field} : {p.message}" for p in problems))
-        self.problems = problems
 
 
 @dataclass(frozen=True)
@@ -112,11 +97,11 @@ def validate_fiche(data: Any) -> Fiche:
     elif not 5 <= len(title) <= 200:
         problems.append(Problem("title", "le titre doit faire entre 5 et 200 caractères"))
 
-    doc_type = normalise_doc_type(_text(data, "doc_type"))
+    doc_type = known_doc_type(_text(data, "doc_type")) or ""
     if not _text(data, "doc_type"):
         problems.append(Problem("doc_type", "le type de document est obligatoire"))
-    elif doc_type == "document":
-        problems.append(Problem("doc_type", f"type inconnu (valeurs possibles : {', '.join(DOC_TYPES[:-1])})"))
+    elif doc_type not in CHOSEN_DOC_TYPES:
+        problems.append(Problem("doc_type", f"type inconnu (valeurs possibles : {', '.join(CHOSEN_DOC_TYPES)})"))
 
     sector = normalise_sector(_text(data, "sector"))
     if not _text(data, "sector"):
@@ -195,7 +180,7 @@ def validate_fiche(data: Any) -> Fiche:
         doc_id=doc_id,
         title=title,
         doc_type=doc_type,
-        sector=sector or SECTORS[2],
+        sector=sector or CROSS_SECTOR,
         themes=tuple(dict.fromkeys(themes)),
         territory=territory,
         summary=summary,

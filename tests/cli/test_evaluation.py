@@ -8,7 +8,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from evaluation.datasets import load_squad
-from kb.cli import app
+from cli.main import app
 
 MINI = Path(__file__).parents[1] / "fixtures" / "mini-corpus"
 

@@ -93,7 +93,7 @@ def _answers(dataset: Path, index_dir: Path | None) -> dict:
     from evaluation.answers import evaluate_answers
     from evaluation.datasets import load_dataset
     from evaluation.retrieval import dataset_index
-    from kb.service import KnowledgeBase
+    from services.knowledge_base import KnowledgeBase
     from kb.settings import Settings
 
     _check(dataset)
@@ -115,7 +115,7 @@ def report_command(
     from evaluation.report import write_report
     from evaluation.retrieval import dataset_index, evaluate_retrieval
     from kb.retrieval import MODES
-    from kb.service import KnowledgeBase
+    from services.knowledge_base import KnowledgeBase
     from kb.settings import Settings
 
     settings = Settings()
@@ -130,7 +130,7 @@ def report_command(
         with dataset_index(data, settings) as (index, _):
             kb = KnowledgeBase.create(settings, index)
             figures, rankings = evaluate_retrieval(kb.retriever, data.questions, MODES)
-            figures.update(questions=len(data.questions), documents=index.registry.counts()[0], embedding_model=index.embedder.model_id)
+            figures.update(questions=len(data.questions), documents=index.counts()[0], embedding_model=index.embedder.model_id)
             sections.append({"name": name, "slug": slug, "figures": figures, "rankings": rankings})
             if slug == "projet":
                 answers = evaluate_answers(kb.answerer, data.questions)

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ingest.writer import DocumentWriter, Submission
 from kb.answer import AnswerParams, Answerer, document_summary
-from kb.errors import KBError
+from kb.errors import InvalidRequest
+from kb.filters import Filters, parse_filters
 from kb.glossary import Glossary
 from kb.index import KnowledgeIndex
 from kb.keys import KeyStore
-from kb.retrieval import Filters, Retriever
+from kb.retrieval import Retriever
 from kb.search import search_documents
 from kb.settings import Settings
-from kb.writer import DocumentWriter, Submission
+from kb.vocabulary import vocabulary_payload
 
 
 @dataclass
@@ -26,10 +28,16 @@ class KnowledgeBase:
 
     @classmethod
     def create(cls, settings: Settings, index: KnowledgeIndex) -> KnowledgeBase:
-        retriever = Retriever(index, Glossary.load(settings.glossary_path))
-        answerer = Answerer(retriever, AnswerParams(min_score=settings.answer_min_score))
+        retriever = Retriever(index, Glossary.load(settings.glossary_file))
+        answerer = Answerer(retriever, AnswerParams.from_settings(settings))
         writer = DocumentWriter(settings, index)
         return cls(index, retriever, answerer, writer, KeyStore(settings.data_dir / "keys.json"))
+
+    def close(self) -> None:
+        self.index.close()
+
+    def health(self) -> dict:
+        return {"status": "ok", "documents": self.index.counts()[0]}
 
     def submit(self, submission: Submission, actor: str, **options) -> dict:
         return self.writer.submit(submission, actor, **options)
@@ -47,9 +55,7 @@ class KnowledgeBase:
 
     def documents(self, offset: int = 0, limit: int = 20, filters: Filters | None = None) -> dict:
         matching = [
-            stored
-            for stored in self.index.registry.documents()
-            if filters is None or filters.accepts(stored.metadata)
+            stored for stored in self.index.documents() if filters is None or filters.accepts(stored.metadata)
         ]
         page = matching[offset : offset + limit]
         return {
@@ -75,17 +81,30 @@ class KnowledgeBase:
             "version": stored.version,
             "chunks": stored.chunk_count,
             "indexed_at": stored.indexed_at,
-            "text": self.index.registry.document_text(doc_id),
+            "text": self.index.document_text(doc_id),
         }
 
-    def vocabulary(self) -> dict[str, set[str]]:
+    def parse_filters(self, doc_type=None, sector=None, theme=None, territory=None, date_from=None, date_to=None):
+        """Filters from raw values, checked against the vocabulary of the indexed documents."""
+        return parse_filters(self.known_values(), doc_type, sector, theme, territory, date_from, date_to)
+
+    def vocabulary(self) -> dict:
+        """The domain vocabulary (types, sectors) and the themes and territories in use."""
+        known = self.known_values()
+        return {
+            **vocabulary_payload(),
+            "themes": sorted(known["themes"]),
+            "territories": sorted(known["territories"]),
+        }
+
+    def known_values(self) -> dict[str, set[str]]:
         """The values filters may take: known themes and territories of the indexed documents."""
-        revision = self.index.registry.revision()
+        revision = self.index.revision()
         if self._vocabulary is not None and self._vocabulary[0] == revision:
             return self._vocabulary[1]
         themes: set[str] = set()
         territories: set[str] = set()
-        for stored in self.index.registry.documents():
+        for stored in self.index.documents():
             themes.update(stored.metadata.themes)
             if stored.metadata.territory:
                 territories.add(stored.metadata.territory)
@@ -97,7 +116,7 @@ class KnowledgeBase:
         status = self.index.status()
         by_type: dict[str, int] = {}
         by_sector: dict[str, int] = {}
-        for stored in self.index.registry.documents():
+        for stored in self.index.documents():
             by_type[stored.metadata.doc_type] = by_type.get(stored.metadata.doc_type, 0) + 1
             sector = stored.metadata.sector or "non précisé"
             by_sector[sector] = by_sector.get(sector, 0) + 1
@@ -106,4 +125,4 @@ class KnowledgeBase:
 
 def _check_text(text: str) -> None:
     if not text or not text.strip():
-        raise KBError("La question est vide : écrivez quelques mots.")
+        raise InvalidRequest("La question est vide : écrivez quelques mots.")

@@ -16,25 +16,17 @@ from pathlib import Path
 
 import yaml
 
-from ingest.discover import SIDECAR_SUFFIXES
 from ingest.chunking import embedding_text
+from ingest.discover import SIDECAR_SUFFIXES
+from ingest.fiche import Fiche, validate_fiche
 from ingest.pipeline import IngestReport, Ingestor, LoadedDocument, load_document, read_sidecar
 from kb.audit import AuditLog
-from kb.duplicates import DuplicateFinder
-from kb.errors import DocumentError, KBError, NotFoundError
-from kb.fiche import Fiche, validate_fiche
+from kb.duplicates import DuplicateFinder, DuplicateParams
+from kb.errors import ConflictError, DocumentError, NotFoundError, UploadTooLarge
 from kb.index import KnowledgeIndex, writer_lock
 from kb.settings import Settings
 
 UPLOAD_TYPES = (".md", ".markdown", ".txt", ".pdf", ".docx", ".html", ".htm")
-
-
-class ConflictError(KBError):
-    """The document already exists (POST) or does not (PUT)."""
-
-
-class UploadTooLarge(KBError):
-    pass
 
 
 @dataclass(frozen=True)
@@ -53,7 +45,7 @@ class DocumentWriter:
         self.index = index
         self.files_dir = settings.data_dir / "documents"
         self.audit = AuditLog(settings.data_dir / "audit.jsonl")
-        self.duplicates = DuplicateFinder(index)
+        self.duplicates = DuplicateFinder(index, DuplicateParams.from_settings(settings))
         self.ingestor = Ingestor(index, settings)
         self._lock = threading.Lock()
 
@@ -109,7 +101,7 @@ class DocumentWriter:
         with self._lock:
             loaded = self.load(submission, filename_hint, replace)
             doc_id = loaded.metadata.doc_id
-            existing = self.index.registry.get_document(doc_id)
+            existing = self.index.find(doc_id)
             if replace is None and existing is not None:
                 raise ConflictError(
                     f"Le document « {doc_id} » existe déjà : utilisez PUT /documents/{doc_id} "

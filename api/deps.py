@@ -1,0 +1,58 @@
+"""What routes depend on, as ``Annotated[..., Depends()]`` types (overridable in tests).
+
+The knowledge base is opened once, in the app's lifespan, with the embedder that
+``get_embedder`` gives: tests override it (``app.dependency_overrides[get_embedder]``) to run the
+real app on a toy or shared model, or override ``get_knowledge_base`` altogether.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from kb.embeddings import Embedder, create_embedder
+from kb.errors import Unauthorized
+from kb.settings import Settings
+from services.knowledge_base import KnowledgeBase
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def get_embedder(settings: SettingsDep) -> Embedder:
+    """The embedding model the lifespan opens the index with (called once, at start-up)."""
+    return create_embedder(settings)
+
+
+def get_knowledge_base(request: Request) -> KnowledgeBase:
+    return request.app.state.kb
+
+
+KnowledgeBaseDep = Annotated[KnowledgeBase, Depends(get_knowledge_base)]
+
+
+def require_key(request: Request, kb: KnowledgeBaseDep) -> str:
+    """The name of the presented key, or 401 (missing, wrong or revoked key)."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("Clé d'accès manquante : ajoutez l'en-tête « Authorization: Bearer <clé> ».")
+    name = kb.keys.verify(token.strip())
+    if name is None:
+        raise Unauthorized("Clé d'accès invalide ou révoquée.")
+    return name
+
+
+ActorDep = Annotated[str, Depends(require_key)]
+
+
+def require_read(request: Request, settings: SettingsDep, kb: KnowledgeBaseDep) -> str | None:
+    """Reads are public unless KB_PUBLIC_READ is false; then they need a key too."""
+    if settings.public_read:
+        return None
+    return require_key(request, kb)

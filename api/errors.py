@@ -1,0 +1,82 @@
+"""One place maps every error to its HTTP response, in French (``ErrorBody``)."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from kb.errors import KBError
+
+logger = logging.getLogger("passerelles.api")
+
+_HTTP_FRENCH = {
+    400: "Requête invalide.",
+    401: "Authentification requise.",
+    403: "Accès refusé.",
+    404: "Ressource introuvable.",
+    405: "Méthode non autorisée pour cette adresse.",
+    413: "Requête trop volumineuse.",
+    415: "Format de requête non pris en charge.",
+}
+
+_VALIDATION_FRENCH = {
+    "missing": "paramètre obligatoire manquant",
+    "json_invalid": "JSON mal formé",
+    "int_parsing": "un nombre entier est attendu",
+    "bool_parsing": "une valeur booléenne est attendue (true ou false)",
+    "float_parsing": "un nombre est attendu",
+    "extra_forbidden": "champ inconnu",
+    "model_attributes_type": "un objet JSON est attendu",
+    "dict_type": "un objet JSON est attendu",
+    "list_type": "une liste est attendue",
+    "string_type": "du texte est attendu",
+    "string_too_short": "ne doit pas être vide",
+}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(KBError)
+    async def kb_error(request: Request, exc: KBError):
+        return JSONResponse(status_code=exc.http_status, content=exc.body(), headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError):
+        problems = [
+            {"field": ".".join(str(p) for p in error["loc"] if p not in ("body", "query", "path")) or None,
+             "message": _french(error)}
+            for error in exc.errors()
+        ]
+        return JSONResponse(status_code=422, content={"detail": "Requête invalide.", "problems": problems})
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        detail = _HTTP_FRENCH.get(exc.status_code, exc.detail if isinstance(exc.detail, str) else "Erreur.")
+        return JSONResponse(
+            status_code=exc.status_code,
+            content={"detail": detail},
+            headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception):
+        logger.exception("unexpected error on %s", request.url.path)
+        return JSONResponse(
+            status_code=500,
+            content={"detail": "Erreur interne du service : réessayez plus tard."},
+        )
+
+
+def _french(error: dict) -> str:
+    kind = error.get("type", "")
+    context = error.get("ctx") or {}
+    bounded = {
+        "greater_than_equal": f"doit être supérieur ou égal à {context.get('ge')}",
+        "less_than_equal": f"doit être inférieur ou égal à {context.get('le')}",
+        "string_too_long": f"trop long (au plus {context.get('max_length')} caractères)",
+        "too_long": f"trop d'éléments (au plus {context.get('max_length')})",
+    }
+    return bounded.get(kind) or _VALIDATION_FRENCH.get(kind, "valeur invalide")

@@ -1,0 +1,178 @@
+"""Response models: what ``/openapi.json`` says each route returns, errors included."""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ProblemOut(BaseModel):
+    field: Optional[str] = Field(None, description="Le champ ou paramètre concerné.")
+    message: str = Field(..., description="Le problème, en français.")
+
+
+class ErrorBody(BaseModel):
+    """Every error response: a French sentence and, for invalid input, the problems one by one."""
+
+    detail: str = Field(..., description="Le message d'erreur, en français.")
+    problems: list[ProblemOut] = Field(default_factory=list)
+
+
+_ERROR_TEXTS = {
+    401: "Clé d'accès manquante, invalide ou révoquée.",
+    404: "Document introuvable.",
+    409: "Conflit : le document existe déjà.",
+    413: "Fichier ou requête trop volumineux.",
+    415: "Format de requête non pris en charge.",
+    422: "Requête ou document invalide : la liste des problèmes, champ par champ.",
+    503: "Service momentanément indisponible (stockage ou index injoignable).",
+}
+
+
+def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """The ``responses`` of a route for the error statuses it may answer."""
+    return {code: {"model": ErrorBody, "description": _ERROR_TEXTS[code]} for code in codes}
+
+
+class Health(BaseModel):
+    status: str = Field(..., description="`ok` quand l'index est ouvert.")
+    documents: int
+
+
+class Stats(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    documents: int
+    chunks: int
+    embedding_model: str
+    dimension: int
+    generation: str
+    vector_store: str
+    vectors: int
+    index_path: Optional[str] = None
+    by_type: dict[str, int]
+    by_sector: dict[str, int]
+
+
+class Vocabulary(BaseModel):
+    doc_types: list[str] = Field(..., description="Types de document proposés.")
+    sectors: list[str] = Field(..., description="Secteurs.")
+    other_sector: dict[str, str] = Field(..., description="L'autre secteur de chacun des deux secteurs.")
+    themes: list[str] = Field(..., description="Thèmes des documents de la base.")
+    territories: list[str] = Field(..., description="Territoires des documents de la base.")
+
+
+class DocumentSummary(BaseModel):
+    doc_id: str
+    title: str
+    doc_type: str
+    sector: Optional[str] = None
+    url: Optional[str] = None
+    source: Optional[str] = None
+    score: Optional[float] = None
+
+
+class SearchPassage(BaseModel):
+    text: str
+    snippet: str
+    highlights: list[list[int]] = Field(..., description="Positions `[début, fin]` des termes trouvés dans `snippet`.")
+    section: str
+    page: Optional[int] = None
+
+
+class SearchResult(DocumentSummary):
+    score: float
+    passages: list[SearchPassage]
+
+
+class SearchResponse(BaseModel):
+    results: list[SearchResult]
+
+
+class Citation(BaseModel):
+    n: int
+    doc_id: str
+    title: str
+    url: Optional[str] = None
+    source: Optional[str] = None
+    section: str
+    page: Optional[int] = None
+    quote: str = Field(..., description="Le passage d'où vient la phrase citée.")
+
+
+class Contact(BaseModel):
+    name: str
+    doc_id: Optional[str] = None
+    territory: Optional[str] = None
+    contact: Optional[str] = None
+    reason: str
+
+
+class AskResponse(BaseModel):
+    found: bool
+    answer: str = Field(..., description="La réponse ; chaque phrase est suivie de sa source `[n]`.")
+    citations: list[Citation]
+    contacts: list[Contact]
+    other_sector: list[DocumentSummary]
+    nearest: Optional[list[DocumentSummary]] = Field(None, description="Quand `found` est faux.")
+
+
+class DocumentListItem(DocumentSummary):
+    themes: list[str]
+    territory: Optional[str] = None
+    date: Optional[str] = None
+    porteur: Optional[str] = None
+
+
+class DocumentPage(BaseModel):
+    total: int
+    offset: int
+    limit: int
+    documents: list[DocumentListItem]
+
+
+class DocumentDetail(BaseModel):
+    doc_id: str
+    title: str
+    doc_type: str
+    sector: Optional[str] = None
+    themes: list[str]
+    territory: Optional[str] = None
+    date: Optional[str] = None
+    porteur: Optional[str] = None
+    source_url: Optional[str] = None
+    source_path: Optional[str] = None
+    content_hash: str
+    extra: dict[str, Any]
+    version: str
+    chunks: int
+    indexed_at: str
+    text: Optional[str] = None
+
+
+class DuplicateWarning(BaseModel):
+    doc_id: str
+    title: str
+    similarity: float = Field(..., description="Passages de 5 mots en commun (Jaccard).")
+    title_similarity: float
+    semantic_similarity: float
+    reasons: list[str]
+
+
+class WriteResult(BaseModel):
+    doc_id: str
+    title: str
+    doc_type: str
+    sector: Optional[str] = None
+    chunks: int
+    duplicates: list[DuplicateWarning]
+    stored: bool
+    status: Optional[str] = Field(None, description="`created` ou `replaced`.")
+    dry_run: Optional[bool] = None
+    valid: Optional[bool] = None
+
+
+class Deleted(BaseModel):
+    doc_id: str
+    status: str
