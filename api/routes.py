@@ -22,7 +22,7 @@ from api.schemas import (
 
 router = APIRouter()
 # Reads are public unless KB_PUBLIC_READ is false; /health always is.
-reads = APIRouter(dependencies=[Depends(require_read)], responses=errors(401, 503))
+reads = APIRouter(dependencies=[Depends(require_read)], responses=errors(401, 422, 503))
 
 MAX_QUESTION = 1000
 MAX_LIST = 20  # values of one filter list
@@ -70,7 +70,7 @@ def vocabulary(kb: KnowledgeBaseDep) -> dict:
 # pool (on the loop it would hold every other request back: 17 instead of 26 requests/s).
 # Both return plain JSON-ready dicts: their schema is documented (``responses``) and checked by
 # the tests rather than re-validated on every request.
-@reads.get("/search", response_model=None, responses={200: {"model": SearchResponse}, **errors(422)})
+@reads.get("/search", response_model=None, responses={200: {"model": SearchResponse}})
 async def search(
     kb: KnowledgeBaseDep,
     q: str = Query(..., min_length=1, max_length=MAX_QUESTION, description="La question ou les mots cherchés."),
@@ -91,7 +91,7 @@ async def search(
     return JSONResponse(kb.search(q, k, filters))
 
 
-@reads.post("/ask", response_model=None, responses={200: {"model": AskResponse}, **errors(422)})
+@reads.post("/ask", response_model=None, responses={200: {"model": AskResponse}})
 def ask(kb: KnowledgeBaseDep, body: AskRequest) -> JSONResponse:
     """Une réponse rédigée avec les phrases des meilleures fiches, chaque phrase suivie de sa
     source `[n]`, les structures à contacter et les documents de l'autre secteur.
@@ -105,7 +105,7 @@ def ask(kb: KnowledgeBaseDep, body: AskRequest) -> JSONResponse:
     return JSONResponse(kb.ask(body.question, filters))
 
 
-@reads.get("/documents", response_model=DocumentPage, responses=errors(422))
+@reads.get("/documents", response_model=DocumentPage)
 def documents(
     kb: KnowledgeBaseDep,
     offset: int = Query(0, ge=0, description="Position du premier document."),

@@ -168,7 +168,11 @@ def _run_query(text: str, what: str, filter_values: tuple, call):
         _fail(f"{what} est vide.", code=2)
     kb = _open_kb()
     try:
-        return call(kb, _cli_filters(kb, *filter_values))
+        filters = _cli_filters(kb, *filter_values)
+        try:
+            return call(kb, filters)
+        except KBError as exc:
+            _fail(str(exc))
     finally:
         kb.close()
 

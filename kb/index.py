@@ -25,7 +25,7 @@ from kb.lexical import LexicalIndex
 from kb.models import Chunk, DocumentMetadata, Passage, Scope, StoredDocument, chunk_id, parse_chunk_id
 from kb.registry import Registry
 from kb.settings import Settings
-from kb.vectors import ChromaVectorStore, create_chroma_client
+from kb.vectors import ChromaVectorStore, drop_collection, open_vector_store
 
 CURRENT_FILE = "CURRENT"
 
@@ -95,9 +95,9 @@ class KnowledgeIndex:
             switch_current(self.location)
         self.registry = Registry(self.location.directory / "registry.sqlite3")
         self._check_description(self.registry.info())
-        client = create_chroma_client(settings.chroma_url, self.location.directory / "chroma")
-        self.vectors = ChromaVectorStore(
-            client,
+        self.vectors: ChromaVectorStore = open_vector_store(
+            settings.chroma_url,
+            self.location.directory / "chroma",
             self.location.collection_name(settings.collection_prefix),
             self.description,
         )
@@ -363,9 +363,5 @@ def source_paths(location: IndexLocation) -> list[str]:
 def discard_generation(settings: Settings, location: IndexLocation) -> None:
     """Delete a generation's files and its collection (used after a switch or a failed build)."""
     if settings.chroma_url:
-        try:
-            client = create_chroma_client(settings.chroma_url, location.directory / "chroma")
-            client.delete_collection(location.collection_name(settings.collection_prefix))
-        except Exception:
-            pass  # already gone
+        drop_collection(settings.chroma_url, location.collection_name(settings.collection_prefix))
     shutil.rmtree(location.directory, ignore_errors=True)

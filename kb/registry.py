@@ -12,9 +12,11 @@ import datetime as dt
 import json
 import sqlite3
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
+from kb.errors import ServiceUnavailable, StorageReadOnly
 from kb.models import Chunk, DocumentMetadata, StoredDocument, chunk_id
 
 _SCHEMA = """
@@ -43,6 +45,19 @@ CREATE INDEX IF NOT EXISTS documents_source ON documents(source_path);
 """
 
 
+@contextmanager
+def _storage_errors():
+    """SQLite failures are the service's unavailability (503), with the reason in French."""
+    try:
+        yield
+    except sqlite3.OperationalError as exc:
+        if "readonly" in str(exc) or "read-only" in str(exc):
+            raise StorageReadOnly(
+                "le dossier de données est en lecture seule : les écritures sont impossibles."
+            ) from exc
+        raise ServiceUnavailable("la base des documents (SQLite) est inaccessible.") from exc
+
+
 class Registry:
     """One SQLite connection per thread (the API serves requests from a thread pool)."""
 
@@ -53,8 +68,9 @@ class Registry:
         self._connections: list[sqlite3.Connection] = []
         self._connections_lock = threading.Lock()
         self._snapshot_cache: tuple[int, dict[str, StoredDocument], dict[str, str]] | None = None
-        self._db.executescript(_SCHEMA)
-        self._db.commit()
+        with _storage_errors():
+            self._db.executescript(_SCHEMA)
+            self._db.commit()
 
     @property
     def _db(self) -> sqlite3.Connection:
@@ -85,7 +101,7 @@ class Registry:
         return {key: json.loads(value) for key, value in rows}
 
     def set_info(self, values: dict[str, Any]) -> None:
-        with self._db:
+        with _storage_errors(), self._db:
             self._db.executemany(
                 "INSERT OR REPLACE INTO index_info(key, value) VALUES (?, ?)",
                 [(key, json.dumps(value)) for key, value in values.items()],
@@ -97,7 +113,7 @@ class Registry:
         self, metadata: DocumentMetadata, version: str, text: str, chunks: list[Chunk]
     ) -> None:
         now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-        with self._db:
+        with _storage_errors(), self._db:
             self._db.execute("DELETE FROM chunks WHERE doc_id = ?", (metadata.doc_id,))
             self._db.execute(
                 "INSERT OR REPLACE INTO documents VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -130,7 +146,7 @@ class Registry:
             self._bump_revision()
 
     def delete_document(self, doc_id: str) -> bool:
-        with self._db:
+        with _storage_errors(), self._db:
             cursor = self._db.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
             self._bump_revision()
         return cursor.rowcount > 0

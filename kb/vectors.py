@@ -5,14 +5,50 @@ Chroma types stay in this module; callers see ids, scores and plain dicts.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any, Sequence
 from urllib.parse import urlparse
 
 import numpy as np
 
-from kb.errors import KBError
+from kb.errors import BackendUnavailable, KBError, ServiceUnavailable
 from kb.models import Scope
+
+
+def open_vector_store(
+    chroma_url: str | None, persist_dir: Path, name: str, description: dict[str, Any]
+) -> ChromaVectorStore:
+    """The collection ``name`` of a Chroma server (``chroma_url``) or of a persistent directory."""
+    return ChromaVectorStore(create_chroma_client(chroma_url, persist_dir), name, description)
+
+
+def drop_collection(chroma_url: str | None, name: str) -> None:
+    """Delete a server-side collection (a persistent one goes with its directory)."""
+    if not chroma_url:
+        return
+    try:
+        create_chroma_client(chroma_url, Path(".")).delete_collection(name)
+    except Exception:
+        pass  # already gone, or the server is down: an unused collection is harmless
+
+
+def _backend_call(method):
+    """Any failure of the vector store is the service's unavailability (a 503), not a bug of
+    the request: the original error stays chained for the logs."""
+
+    @functools.wraps(method)
+    def call(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except KBError:
+            raise
+        except Exception as exc:
+            raise BackendUnavailable(
+                "la base de vecteurs (Chroma) ne répond pas ; réessayez dans quelques instants."
+            ) from exc
+
+    return call
 
 
 def create_chroma_client(chroma_url: str | None, persist_dir: Path):
@@ -23,7 +59,7 @@ def create_chroma_client(chroma_url: str | None, persist_dir: Path):
     if chroma_url:
         url = urlparse(chroma_url)
         if not url.hostname:
-            raise KBError(f"URL du serveur Chroma invalide : « {chroma_url} »")
+            raise ServiceUnavailable(f"URL du serveur Chroma invalide : « {chroma_url} » (KB_CHROMA_URL).")
         try:
             return chromadb.HttpClient(
                 host=url.hostname,
@@ -32,7 +68,7 @@ def create_chroma_client(chroma_url: str | None, persist_dir: Path):
                 settings=chroma_settings,
             )
         except Exception as exc:  # the client checks the server at construction
-            raise KBError(
+            raise BackendUnavailable(
                 f"Serveur Chroma injoignable à l'adresse {chroma_url} : vérifiez qu'il est "
                 "démarré (`chroma run`) ou retirez KB_CHROMA_URL."
             ) from exc
@@ -58,6 +94,7 @@ class ChromaVectorStore:
     def description(self) -> dict[str, Any]:
         return dict(self._collection.metadata or {})
 
+    @_backend_call
     def add(
         self,
         ids: Sequence[str],
@@ -74,12 +111,14 @@ class ChromaVectorStore:
                 metadatas=[_clean(m) for m in metadatas[start:end]],
             )
 
+    @_backend_call
     def delete_document(self, doc_id: str, keep_version: str | None = None) -> None:
         where: dict[str, Any] = {"doc_id": doc_id}
         if keep_version is not None:
             where = {"$and": [{"doc_id": doc_id}, {"version": {"$ne": keep_version}}]}
         self._collection.delete(where=where)
 
+    @_backend_call
     def query(
         self, embedding: np.ndarray, n_results: int, scope: Scope | None = None
     ) -> list[tuple[str, float]]:
@@ -96,6 +135,7 @@ class ChromaVectorStore:
         distances = result["distances"][0]
         return [(chunk, 1.0 - float(distance)) for chunk, distance in zip(ids, distances)]
 
+    @_backend_call
     def versions_by_chunk(self) -> dict[str, tuple[str, str]]:
         """Every stored chunk id with its (doc_id, version): used to sweep orphans."""
         found: dict[str, tuple[str, str]] = {}
@@ -106,6 +146,7 @@ class ChromaVectorStore:
                 found[chunk] = (str(meta.get("doc_id")), str(meta.get("version")))
         return found
 
+    @_backend_call
     def embeddings(self, doc_id: str, version: str) -> np.ndarray:
         """The stored vectors of one document version, in chunk order."""
         found = self._collection.get(
@@ -114,10 +155,12 @@ class ChromaVectorStore:
         order = np.argsort(found["ids"])
         return np.asarray(found["embeddings"], dtype=np.float32)[order]
 
+    @_backend_call
     def delete_ids(self, ids: Sequence[str]) -> None:
         for start in range(0, len(ids), self._max_batch):
             self._collection.delete(ids=list(ids[start : start + self._max_batch]))
 
+    @_backend_call
     def count(self) -> int:
         return self._collection.count()
 

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import ActorDep, KnowledgeBaseDep
@@ -102,13 +102,23 @@ async def _write(request: Request, kb: KnowledgeBase, actor: str, replace: str |
     return JSONResponse(status_code=status, content=result)
 
 
-_PAGE = Path(__file__).parent / "static" / "coordination.html"
+_STATIC = Path(__file__).parent / "static"
 
 
 @router.get("/coordination", response_class=HTMLResponse, include_in_schema=False)
 def coordination_page() -> HTMLResponse:
     """La page de la coordinatrice : remplir le modèle ou téléverser un fichier, vérifier, publier."""
-    return HTMLResponse(_PAGE.read_text(encoding="utf-8"))
+    return HTMLResponse((_STATIC / "coordination.html").read_text(encoding="utf-8"))
+
+
+@router.get("/coordination.js", include_in_schema=False)
+def coordination_script() -> Response:
+    """Le script de la page de coordination (servi à part : la page n'a aucun script en ligne)."""
+    return Response(
+        (_STATIC / "coordination.js").read_bytes(),
+        media_type="application/javascript; charset=utf-8",
+        headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"},
+    )
 
 
 @router.post(
@@ -145,7 +155,7 @@ async def replace_document(
     return await _write(request, kb, actor, doc_id, dry_run)
 
 
-@router.delete("/documents/{doc_id}", response_model=Deleted, responses=errors(401, 404, 503))
+@router.delete("/documents/{doc_id}", response_model=Deleted, responses=errors(401, 404, 422, 503))
 def delete_document(kb: KnowledgeBaseDep, actor: ActorDep, doc_id: str) -> dict:
     """Retirer un document de la base (et son fichier)."""
     kb.delete(doc_id, actor)

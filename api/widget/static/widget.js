@@ -11,9 +11,6 @@
     return;
   }
 
-  var TYPES = ["fiche expérience", "fiche méthode", "compte rendu", "fiche financement",
-    "questions-réponses", "veille", "annuaire"];
-  var SECTORS = ["action sociale", "développement local", "transversal"];
   var COLOURS = ["accent", "background", "text", "muted", "border", "highlight", "focus", "radius", "font"];
   var DEBOUNCE_MS = 250;
   var TIMEOUT_MS = 20000;
@@ -245,8 +242,9 @@
       enterkeyhint: "search", maxlength: "1000", placeholder: options.placeholder || T.placeholder
     });
     var askButton = el("button", { type: "button", class: "ask" }, [T.ask]);
-    var typeSelect = filterSelect(id + "type", T.allTypes, TYPES, list(options.type));
-    var sectorSelect = filterSelect(id + "sector", T.allSectors, SECTORS, list(options.sector));
+    // The lists come from the API's vocabulary (GET /vocabulary), filled in once it answers.
+    var typeSelect = filterSelect(id + "type", T.allTypes, list(options.type));
+    var sectorSelect = filterSelect(id + "sector", T.allSectors, list(options.sector));
     var status = el("p", { class: "status", role: "status", "aria-live": "polite" });
     var listbox = el("ul", { id: id + "list", role: "listbox", "aria-label": T.results, hidden: true });
     var answer = el("section", { class: "answer", "aria-labelledby": id + "ah", hidden: true });
@@ -271,19 +269,31 @@
     var askSeq = 0;
     var askInflight = null;
 
-    function filterSelect(selectId, allLabel, values, defaults) {
+    function filterSelect(selectId, allLabel, defaults) {
       var select = el("select", { id: selectId }, [el("option", { value: "" }, [allLabel])]);
-      values.forEach(function (v) { select.append(el("option", { value: v }, [v])); });
       if (defaults.length) {
         var wanted = defaults.join(",");
-        var match = defaults.length === 1 && values.filter(function (v) { return fold(v) === fold(wanted); })[0];
-        if (match) select.value = match;
-        else {
-          select.insertBefore(el("option", { value: wanted }, [defaults.join(", ")]), select.options[1]);
-          select.value = wanted;
-        }
+        select.append(el("option", { value: wanted }, [defaults.join(", ")]));
+        select.value = wanted;
       }
       return select;
+    }
+
+    /** Adds the vocabulary's values; a default written differently takes the canonical spelling. */
+    function addOptions(select, values) {
+      var existing = {};
+      Array.prototype.forEach.call(select.options, function (o) { if (o.value) existing[fold(o.value)] = o; });
+      values.forEach(function (v) {
+        var option = existing[fold(v)];
+        if (option) {
+          var selected = option.selected;
+          option.value = v;
+          option.textContent = v;
+          option.selected = selected;
+        } else {
+          select.append(el("option", { value: v }, [v]));
+        }
+      });
     }
 
     function filters() {
@@ -319,7 +329,7 @@
           var message = body && typeof body.detail === "string" ? body.detail
             : "Le service Passerelles a répondu par une erreur (" + response.status + "). Réessayez plus tard.";
           if (body && Array.isArray(body.problems) && body.problems.length) {
-            message += " " + body.problems.join(" ; ");
+            message += " " + body.problems.map(function (p) { return p.message; }).join(" ; ");
           }
           throw { french: message };
         });
@@ -609,6 +619,11 @@
         closeAnswer();
       }
     });
+
+    call("/vocabulary", { method: "GET" }, function () {}).then(function (vocabulary) {
+      addOptions(typeSelect, vocabulary.doc_types || []);
+      addOptions(sectorSelect, vocabulary.sectors || []);
+    }, function () { /* without the lists, searching still works */ });
 
     return {
       search: function (text) { input.value = text; search(); },

@@ -1,0 +1,136 @@
+"""What /openapi.json says is what the API returns: every JSON route has a response schema and
+documents its errors, and real responses validate against the declared models."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.schemas import (
+    AskResponse,
+    Deleted,
+    DocumentDetail,
+    DocumentPage,
+    ErrorBody,
+    Health,
+    SearchResponse,
+    Stats,
+    Vocabulary,
+    WriteResult,
+)
+from kb.keys import KeyStore
+from kb.settings import Settings
+from tests.apps import app_over
+
+MINI = Path(__file__).parents[1] / "fixtures" / "mini-corpus"
+
+
+@pytest.fixture(scope="module")
+def api(tmp_path_factory, e5_embedder):
+    settings = Settings(data_dir=tmp_path_factory.mktemp("openapi") / "data", answer_min_score=0.8)
+    key = KeyStore(settings.data_dir / "keys.json").create("coordinatrice")
+    with TestClient(app_over(settings, e5_embedder, ingest=[MINI])) as client:
+        yield client, {"Authorization": f"Bearer {key}"}
+
+
+def _resolve(spec: dict, schema: dict) -> dict:
+    ref = schema.get("$ref")
+    return spec["components"]["schemas"][ref.rsplit("/", 1)[1]] if ref else schema
+
+
+def test_every_json_route_declares_its_response_and_errors(api):
+    client, _ = api
+    spec = client.get("/openapi.json").json()
+    checked = 0
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            responses = operation["responses"]
+            if not any("application/json" in r.get("content", {}) for r in responses.values()):
+                continue  # the widget's script, the demo page
+            success = [code for code in responses if code.startswith("2")]
+            assert success, (path, method)
+            for code in success:
+                schema = _resolve(spec, responses[code]["content"]["application/json"]["schema"])
+                assert schema.get("properties"), (path, method, code)
+            errors = [code for code in responses if code.startswith(("4", "5"))]
+            assert errors, (path, method)
+            for code in errors:
+                schema = responses[code]["content"]["application/json"]["schema"]
+                assert schema == {"$ref": "#/components/schemas/ErrorBody"}, (path, method, code)
+            checked += 1
+    assert checked >= 10
+
+
+def test_reads_validate_against_their_models(api):
+    client, _ = api
+    Health.model_validate(client.get("/health").json())
+    Stats.model_validate(client.get("/stats").json())
+    vocabulary = Vocabulary.model_validate(client.get("/vocabulary").json())
+    assert "fiche expérience" in vocabulary.doc_types and "mobilité" in vocabulary.themes
+    search = SearchResponse.model_validate(client.get("/search", params={"q": "chauffeurs bénévoles"}).json())
+    assert search.results and search.results[0].passages
+    found = AskResponse.model_validate(client.post("/ask", json={"question": "transport solidaire avec des bénévoles"}).json())
+    assert found.found and found.citations
+    missing = AskResponse.model_validate(client.post("/ask", json={"question": "élevage de chèvres angora"}).json())
+    assert missing.found or missing.nearest is not None
+    page = DocumentPage.model_validate(client.get("/documents", params={"limit": 2}).json())
+    DocumentDetail.model_validate(client.get(f"/documents/{page.documents[0].doc_id}").json())
+
+
+@pytest.mark.parametrize(
+    "method, path, kwargs, status",
+    [
+        ("get", "/documents/inconnu", {}, 404),
+        ("get", "/search", {"params": {"q": "x", "type": "roman"}}, 422),
+        ("get", "/search", {"params": {"k": "beaucoup"}}, 422),
+        ("post", "/ask", {"json": {"question": "   "}}, 422),
+        ("post", "/ask", {"content": b"{", "headers": {"content-type": "application/json"}}, 422),
+        ("post", "/documents", {"json": {"title": "x"}}, 401),
+        ("get", "/nulle-part", {}, 404),
+        ("delete", "/widget.js", {}, 405),
+    ],
+)
+def test_errors_have_the_declared_body(api, method, path, kwargs, status):
+    client, _ = api
+    response = getattr(client, method)(path, **kwargs)
+    assert response.status_code == status
+    body = ErrorBody.model_validate(response.json())
+    assert body.detail and all(problem.message for problem in body.problems)
+
+
+def test_writes_validate_against_their_models(api):
+    client, auth = api
+    fiche = {
+        "title": "Une navette solidaire pour les rendez-vous médicaux",
+        "doc_type": "fiche expérience",
+        "sector": "action sociale",
+        "themes": ["mobilité", "santé"],
+        "territory": "Cantal",
+        "porteur": "Association Roule Ensemble",
+        "summary": "Des bénévoles conduisent les habitants sans voiture vers les consultations médicales.",
+        "sections": {"résultats": "En 2024, 300 trajets ont été faits par 12 chauffeurs bénévoles."},
+    }
+    checked = client.post("/documents", params={"dry_run": "true"}, json=fiche, headers=auth)
+    assert checked.status_code == 200 and WriteResult.model_validate(checked.json()).stored is False
+    created = client.post("/documents", json=fiche, headers=auth)
+    assert created.status_code == 201
+    doc_id = WriteResult.model_validate(created.json()).doc_id
+    invalid = client.post("/documents", json={**fiche, "sector": "agriculture"}, headers=auth)
+    assert invalid.status_code == 422
+    assert [p.field for p in ErrorBody.model_validate(invalid.json()).problems] == ["sector"]
+    assert client.post("/documents", json=fiche, headers=auth).status_code == 409
+    Deleted.model_validate(client.delete(f"/documents/{doc_id}", headers=auth).json())
+
+
+def test_a_vector_store_that_is_down_is_a_french_503(api, monkeypatch):
+    client, _ = api
+
+    def refuse(*args, **kwargs):
+        raise ConnectionError("connection refused")
+
+    monkeypatch.setattr(client.app.state.kb.index.vectors._collection, "query", refuse)
+    response = client.get("/search", params={"q": "épicerie itinérante dans les hameaux"})
+    assert response.status_code == 503
+    assert ErrorBody.model_validate(response.json()).detail.startswith("Service momentanément indisponible")
