@@ -5,17 +5,19 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 from starlette.concurrency import run_in_threadpool
 
 from api import routes
 from api.coordination.router import router as coordination_router
 from api.deps import get_embedder
+from api.docs.router import router as docs_router
 from api.errors import install_error_handlers
+from api.middleware import BodyLimit, CatchAll, FrenchCORSMiddleware, SecurityHeaders
 from api.widget.router import router as widget_router
 from kb.embeddings import create_embedder
+from kb.errors import ServiceUnavailable
 from kb.settings import Settings
-from services.runtime import open_knowledge_base
+from services.runtime import KnowledgeBaseHolder
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -23,14 +25,17 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI):
         override = app.dependency_overrides.get(get_embedder)
         embedder = override() if override else create_embedder(settings)
-        kb = await run_in_threadpool(open_knowledge_base, settings, embedder)
-        app.state.kb = kb
+        holder = app.state.holder = KnowledgeBaseHolder(settings, embedder)
         try:
-            # documents written by a process killed between file and index are indexed now
-            await run_in_threadpool(kb.writer.reconcile)
+            # opened now (and documents a killed process left between file and index indexed);
+            # with a backend down, the API starts anyway and answers 503 until it is back
+            await run_in_threadpool(holder.get)
+        except ServiceUnavailable:
+            pass
+        try:
             yield
         finally:
-            kb.close()
+            holder.close()
 
     app = FastAPI(
         title="Passerelles",
@@ -38,15 +43,23 @@ def create_app(settings: Settings) -> FastAPI:
         "développement rural et de l'action sociale.",
         version="0.2.0",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
+    # the last added is the outermost
+    app.add_middleware(CatchAll)
+    app.add_middleware(BodyLimit, limit=settings.max_upload_bytes + 256 * 1024, paths=("/documents",))
+    framers = " ".join(["'self'", *settings.allowed_origins])
+    app.add_middleware(SecurityHeaders, frame_ancestors=[("/coordination", "'none'")], default_ancestors=framers)
     app.add_middleware(
-        CORSMiddleware,
+        FrenchCORSMiddleware,
         allow_origins=settings.allowed_origins,
         allow_methods=["GET", "POST", "OPTIONS"],
         allow_headers=["Content-Type", "Authorization"],
     )
     app.include_router(routes.router)
+    app.include_router(docs_router)
     app.include_router(routes.reads)
     app.include_router(coordination_router)
     app.include_router(widget_router)

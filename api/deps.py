@@ -30,7 +30,8 @@ def get_embedder(settings: SettingsDep) -> Embedder:
 
 
 def get_knowledge_base(request: Request) -> KnowledgeBase:
-    return request.app.state.kb
+    """The open knowledge base, or ``ServiceUnavailable`` (503) while a backend is down."""
+    return request.app.state.holder.get()
 
 
 KnowledgeBaseDep = Annotated[KnowledgeBase, Depends(get_knowledge_base)]
@@ -49,6 +50,18 @@ def require_key(request: Request, kb: KnowledgeBaseDep) -> str:
 
 
 ActorDep = Annotated[str, Depends(require_key)]
+
+
+def presented_key(request: Request, kb: KnowledgeBaseDep) -> str | None:
+    """The name of a valid key when one is presented, else None (never a 401)."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return kb.keys.verify(token.strip())
+
+
+OptionalActorDep = Annotated[str | None, Depends(presented_key)]
 
 
 def require_read(request: Request, settings: SettingsDep, kb: KnowledgeBaseDep) -> str | None:

@@ -23,6 +23,17 @@ _HTTP_FRENCH = {
     415: "Format de requête non pris en charge.",
 }
 
+# English details that libraries put in their 400s, said in French (matched by prefix).
+_DETAILS_FRENCH = (
+    ("There was an error parsing the body", 422, "Corps de la requête illisible : JSON mal formé ou trop imbriqué."),
+    ("Too many files", 400, "Trop de fichiers dans le formulaire : un seul fichier est accepté."),
+    ("Too many fields", 400, "Trop de champs dans le formulaire."),
+    ("Part exceeded maximum size", 413, "Un champ du formulaire est trop volumineux."),
+    ("Missing boundary", 400, "Formulaire multipart mal formé (délimiteur absent)."),
+    ("Invalid multipart", 400, "Formulaire multipart mal formé."),
+    ("Missing Content-Type", 400, "Formulaire multipart mal formé (type de contenu absent)."),
+)
+
 _VALIDATION_FRENCH = {
     "missing": "paramètre obligatoire manquant",
     "json_invalid": "JSON mal formé",
@@ -54,12 +65,12 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
-        detail = _HTTP_FRENCH.get(exc.status_code, exc.detail if isinstance(exc.detail, str) else "Erreur.")
-        return JSONResponse(
-            status_code=exc.status_code,
-            content={"detail": detail},
-            headers=getattr(exc, "headers", None),
-        )
+        status, detail = exc.status_code, _HTTP_FRENCH.get(exc.status_code, "Erreur.")
+        for english, french_status, french in _DETAILS_FRENCH:
+            if isinstance(exc.detail, str) and exc.detail.startswith(english):
+                status, detail = french_status, french
+                break
+        return JSONResponse(status_code=status, content={"detail": detail}, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception):

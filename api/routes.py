@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Annotated, Optional
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import KnowledgeBaseDep, require_read
+from api.deps import KnowledgeBaseDep, OptionalActorDep, require_read
 from api.schemas import (
     AskResponse,
     DocumentDetail,
@@ -19,6 +19,7 @@ from api.schemas import (
     Vocabulary,
     errors,
 )
+from kb.errors import ServiceUnavailable
 
 router = APIRouter()
 # Reads are public unless KB_PUBLIC_READ is false; /health always is.
@@ -28,12 +29,15 @@ MAX_QUESTION = 1000
 MAX_LIST = 20  # values of one filter list
 
 
+FilterValues = Optional[Annotated[list[Annotated[str, Field(max_length=200)]], Field(max_length=MAX_LIST)] | Annotated[str, Field(max_length=2000)]]
+
+
 class AskFilters(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    type: Optional[list[str] | str] = Field(None, description="Type(s) de document.")
-    sector: Optional[list[str] | str] = Field(None, description="Secteur(s).")
-    theme: Optional[list[str] | str] = Field(None, description="Thème(s).")
+    type: FilterValues = Field(None, description="Type(s) de document.")
+    sector: FilterValues = Field(None, description="Secteur(s).")
+    theme: FilterValues = Field(None, description="Thème(s).")
     territory: Optional[str] = Field(None, max_length=200, description="Territoire (extrait du nom).")
     date_from: Optional[str] = Field(None, max_length=10, description="Date minimale (AAAA, AAAA-MM, AAAA-MM-JJ).")
     date_to: Optional[str] = Field(None, max_length=10, description="Date maximale.")
@@ -46,16 +50,23 @@ class AskRequest(BaseModel):
     filters: Optional[AskFilters] = None
 
 
-@router.get("/health", response_model=Health, responses=errors(503))
-def health(kb: KnowledgeBaseDep) -> dict:
-    """État du service : `ok` quand l'index est ouvert, avec le nombre de documents."""
-    return kb.health()
+@router.get("/health", response_model=Health, responses={503: {"model": Health, "description": "Service dégradé."}})
+def health(request: Request) -> JSONResponse:
+    """État du service et de chaque composant (registre, vecteurs, écriture) : `ok`, ou
+    `dégradé` avec une réponse 503 quand l'un d'eux ne répond pas."""
+    holder = request.app.state.holder
+    try:
+        body = holder.get().health()
+    except ServiceUnavailable as exc:
+        body = {"status": "dégradé", "documents": None, "backends": {"base": "indisponible"}, "detail": str(exc)}
+    return JSONResponse(body, status_code=200 if body["status"] == "ok" else 503)
 
 
 @reads.get("/stats", response_model=Stats)
-def stats(kb: KnowledgeBaseDep) -> dict:
-    """Chiffres de l'index : documents (par type et par secteur), passages, modèle d'embeddings."""
-    return kb.stats()
+def stats(kb: KnowledgeBaseDep, actor: OptionalActorDep) -> dict:
+    """Chiffres de l'index : documents (par type et par secteur), passages, modèle d'embeddings.
+    L'emplacement de l'index n'est donné qu'avec une clé de coordination."""
+    return kb.stats(with_paths=actor is not None)
 
 
 @reads.get("/vocabulary", response_model=Vocabulary)
@@ -65,13 +76,12 @@ def vocabulary(kb: KnowledgeBaseDep) -> dict:
     return kb.vocabulary()
 
 
-# /search runs on the event loop: it is short and CPU-bound, and skipping the thread-pool hop
-# measured 53 instead of 40 requests/s with 8 clients. /ask, three times longer, stays in the
-# pool (on the loop it would hold every other request back: 17 instead of 26 requests/s).
+# /search and /ask run in the thread pool: nothing that may block (an embedding, a lexical
+# rebuild after a write) runs on the event loop, so /health and the other requests never wait.
 # Both return plain JSON-ready dicts: their schema is documented (``responses``) and checked by
 # the tests rather than re-validated on every request.
 @reads.get("/search", response_model=None, responses={200: {"model": SearchResponse}})
-async def search(
+def search(
     kb: KnowledgeBaseDep,
     q: str = Query(..., min_length=1, max_length=MAX_QUESTION, description="La question ou les mots cherchés."),
     k: int = Query(10, ge=1, le=50, description="Nombre de documents (1 à 50)."),

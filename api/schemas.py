@@ -36,8 +36,10 @@ def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
 
 
 class Health(BaseModel):
-    status: str = Field(..., description="`ok` quand l'index est ouvert.")
-    documents: int
+    status: str = Field(..., description="`ok` quand tout répond, `dégradé` sinon (réponse 503).")
+    documents: Optional[int] = None
+    backends: dict[str, str] = Field(..., description="L'état de chaque composant : `ok` ou le problème.")
+    detail: Optional[str] = Field(None, description="Quand la base n'a pas pu être ouverte : pourquoi.")
 
 
 class Stats(BaseModel):
@@ -142,7 +144,7 @@ class DocumentDetail(BaseModel):
     date: Optional[str] = None
     porteur: Optional[str] = None
     source_url: Optional[str] = None
-    source_path: Optional[str] = None
+    source: Optional[str] = Field(None, description="Le nom du fichier source.")
     content_hash: str
     extra: dict[str, Any]
     version: str

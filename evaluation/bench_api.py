@@ -132,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
 
         port = free_port()
         server = subprocess.Popen(
-            [sys.executable, "-m", "kb.cli", "serve", "--port", str(port)],
+            [sys.executable, "-m", "cli.main", "serve", "--port", str(port)],
             env={**os.environ, "KB_DATA_DIR": str(data_dir)},
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from kb.errors import DocumentError
 from kb.models import DocumentMetadata
 from kb.text import fold
 from kb.vocabulary import normalise_doc_type, normalise_sector, normalise_themes, slugify
@@ -121,11 +122,21 @@ def build_metadata(
         territory=_text(by_key.get("territory")),
         date=normalise_date(by_key.get("date")),
         porteur=_text(by_key.get("porteur")),
-        source_url=_text(by_key.get("source_url")),
+        source_url=_web_address(by_key.get("source_url")),
         source_path=str(path),
         content_hash=content_hash,
         extra=extra,
     )
+
+
+def _web_address(value: Any) -> str | None:
+    """Only http(s) addresses: the link is shown to readers (no ``javascript:``, ``data:``…)."""
+    text = _text(value)
+    if text is None:
+        return None
+    if not re.match(r"^https?://[^\s<>\"']+$", text, re.IGNORECASE):
+        raise DocumentError(f"adresse de la source refusée « {text[:80]} » : http:// ou https:// attendu")
+    return text
 
 
 def _jsonable(value: Any) -> Any:

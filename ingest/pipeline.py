@@ -13,14 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-import yaml
 
 from ingest.chunking import ChunkingParams, chunk_document, embedding_text
 from ingest.discover import discover, sidecar_for
 from ingest.metadata import build_metadata, merge_metadata
 from ingest.readers import parse_bytes
+from ingest.yaml_metadata import load_metadata_yaml
 from kb.embeddings import Vectors
-from kb.errors import DocumentError, DuplicateDocIdError, KBError
+from kb.errors import DocumentError, DocumentTooLarge, DuplicateDocIdError, KBError
 from kb.index import KnowledgeIndex
 from kb.models import Chunk, DocumentMetadata, ParsedDocument
 from kb.settings import Settings
@@ -73,13 +73,7 @@ def read_sidecar(path: Path) -> tuple[dict, bytes]:
     if sidecar is None:
         return {}, b""
     raw = sidecar.read_bytes()
-    try:
-        data = yaml.safe_load(raw.decode("utf-8", errors="replace")) or {}
-    except yaml.YAMLError as exc:
-        raise DocumentError(f"métadonnées invalides dans {sidecar.name}") from exc
-    if not isinstance(data, dict):
-        raise DocumentError(f"métadonnées invalides dans {sidecar.name}")
-    return data, raw
+    return load_metadata_yaml(raw.decode("utf-8", errors="replace"), f"métadonnées de {sidecar.name}"), raw
 
 
 def load_document(
@@ -118,9 +112,21 @@ class Ingestor:
         return loaded
 
     def chunk(self, loaded: LoadedDocument) -> list[Chunk]:
+        """The passages of a document, refused before any embedding when there are too many."""
+        characters = len(loaded.parsed.text)
+        if characters > self.settings.max_document_chars:
+            raise DocumentTooLarge(
+                f"texte trop long une fois extrait ({characters:,} caractères ; limite "
+                f"{self.settings.max_document_chars:,}, réglable par KB_MAX_DOCUMENT_CHARS)".replace(",", " ")
+            )
         chunks = chunk_document(loaded.metadata.doc_id, loaded.parsed, self.params)
         if not chunks:
             raise DocumentError("aucun passage indexable dans ce document")
+        if len(chunks) > self.settings.max_document_chunks:
+            raise DocumentTooLarge(
+                f"document trop long : {len(chunks)} passages (limite {self.settings.max_document_chunks}, "
+                "réglable par KB_MAX_DOCUMENT_CHUNKS)"
+            )
         return chunks
 
     def embed(self, texts: list[str], report: IngestReport) -> Vectors:
@@ -210,6 +216,9 @@ class Ingestor:
                 report.failed.append((str(path), str(exc)))
             except OSError as exc:
                 report.failed.append((str(path), f"lecture impossible ({exc.strerror or exc})"))
+            except (RecursionError, MemoryError, ValueError, TypeError, LookupError) as exc:
+                # a reader library choking on a hostile file: that file fails, the run goes on
+                report.failed.append((str(path), f"fichier illisible ({type(exc).__name__})"))
             if sum(len(item.chunks) for item in pending.values()) >= flush_at:
                 self._flush(list(pending.values()), report)
                 pending.clear()
@@ -218,6 +227,7 @@ class Ingestor:
         self._flush(list(pending.values()), report)
         if prune:
             report.removed.extend(self._prune(found.roots, {p.resolve() for p in found.files}))
+        self.index.persist_derived()
         report.total_seconds = time.perf_counter() - started
         return report
 

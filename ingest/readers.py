@@ -11,8 +11,7 @@ import re
 from pathlib import Path
 from typing import Any, Callable
 
-import yaml
-
+from ingest.yaml_metadata import load_metadata_yaml
 from kb.errors import DocumentError
 from kb.models import ParsedDocument, Section
 
@@ -67,14 +66,8 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
     match = re.match(r"^---[ \t]*\n(.*?\n)?---[ \t]*(\n|$)", text, re.DOTALL)
     if not match:
         raise DocumentError("front matter YAML non refermé (ligne « --- » manquante)")
-    try:
-        data = yaml.safe_load(match.group(1) or "") or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (ligne {mark.line + 2})" if mark is not None else ""
-        raise DocumentError(f"front matter YAML invalide{where}") from exc
-    if not isinstance(data, dict):
-        raise DocumentError("front matter YAML invalide : une liste de « clé: valeur » est attendue")
+    # YAML counts lines from the opening "---", the file from its first line
+    data = load_metadata_yaml("\n" + (match.group(1) or ""))
     return data, text[match.end() :]
 
 
@@ -244,7 +237,7 @@ def read_html(data: bytes) -> ParsedDocument:
         title = first_h1 or meta.title
         if meta.tags:
             raw["themes"] = list(meta.tags)
-        if meta.url:
+        if meta.url and re.match(r"^https?://", meta.url, re.IGNORECASE):
             raw["source_url"] = meta.url
         # trafilatura's date is a guess (often a copyright year): front matter or sidecar only.
     return ParsedDocument(body, sections, raw, title)

@@ -5,12 +5,18 @@ fsynced), then indexed: the files are the source of truth, so ``kb reindex`` reb
 whole index from them, and at start-up ``reconcile()`` re-indexes whatever a killed process
 left between the two steps. Writes are serialised (one thread at a time in this process, one
 process at a time on the data directory).
+
+A failed write changes nothing: the files a write replaces or removes are first moved aside
+(``data_dir/stash/``) and put back if the index refuses the change (a vector store that is
+down, a read-only disk); ``reconcile()`` settles whatever a killed process left there.
 """
 
 from __future__ import annotations
 
 import os
 import threading
+import logging
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +33,7 @@ from kb.index import KnowledgeIndex, writer_lock
 from kb.settings import Settings
 
 UPLOAD_TYPES = (".md", ".markdown", ".txt", ".pdf", ".docx", ".html", ".htm")
+logger = logging.getLogger("passerelles.writer")
 
 
 @dataclass(frozen=True)
@@ -44,6 +51,7 @@ class DocumentWriter:
         self.settings = settings
         self.index = index
         self.files_dir = settings.data_dir / "documents"
+        self.stash_dir = settings.data_dir / "stash"
         self.audit = AuditLog(settings.data_dir / "audit.jsonl")
         self.duplicates = DuplicateFinder(index, DuplicateParams.from_settings(settings))
         self.ingestor = Ingestor(index, settings)
@@ -87,7 +95,11 @@ class DocumentWriter:
         elif submission.doc_id:
             sidecar.setdefault("id", submission.doc_id)
         sidecar_bytes = yaml.safe_dump(sidecar, allow_unicode=True).encode() if sidecar else b""
-        return load_document(virtual, submission.data, sidecar, sidecar_bytes)
+        try:
+            return load_document(virtual, submission.data, sidecar, sidecar_bytes)
+        except (RecursionError, MemoryError, ValueError, TypeError, LookupError) as exc:
+            # a reader library choking on a hostile file: refused, never a 500
+            raise DocumentError(f"fichier illisible ({type(exc).__name__})") from exc
 
     def submit(
         self,
@@ -125,10 +137,18 @@ class DocumentWriter:
             if dry_run:
                 return {**result, "dry_run": True, "valid": True, "stored": False}
             with writer_lock(self.settings.data_dir):
-                stored_path = self._write_files(doc_id, submission, loaded)
-                final = load_document(stored_path, submission.data, *read_sidecar(stored_path))
-                self.ingestor.store(final, chunks, vectors)
-                self._remove_other_files(doc_id, keep=stored_path)
+                if self.index.orphans_pending:
+                    self.index.sweep_orphans()
+                stash = self._stash(doc_id)
+                try:
+                    stored_path = self._write_files(doc_id, submission, loaded)
+                    final = load_document(stored_path, submission.data, *read_sidecar(stored_path))
+                    self.ingestor.store(final, chunks, vectors)
+                except BaseException:
+                    self._unstash(doc_id, stash)
+                    raise
+                shutil.rmtree(stash, ignore_errors=True)
+                self.index.persist_derived()
             action = "remplacement" if replace else "ajout"
             self.audit.record(actor, action, doc_id, version=final.version, title=final.metadata.title)
             return {**result, "status": "replaced" if replace else "created", "stored": True}
@@ -136,19 +156,29 @@ class DocumentWriter:
     def delete(self, doc_id: str, actor: str) -> None:
         with self._lock, writer_lock(self.settings.data_dir):
             stored = self.index.get(doc_id)
-            source = stored.metadata.source_path
-            # the file goes first: a crash after it is repaired by reconcile() (prune)
-            if source and Path(source).parent == self.files_dir.resolve():
-                for path in _with_sidecars(Path(source)):
-                    path.unlink(missing_ok=True)
-            self.index.remove(doc_id)
+            stash = self._stash(doc_id)
+            try:
+                self.index.remove(doc_id)
+            except BaseException:
+                self._unstash(doc_id, stash)
+                raise
+            shutil.rmtree(stash, ignore_errors=True)
+            self.index.persist_derived()
         self.audit.record(actor, "suppression", doc_id, title=stored.metadata.title)
 
     def reconcile(self) -> IngestReport | None:
-        """Index what the documents folder holds (after a crash between file and index)."""
+        """Settle what a killed process left: stashed files go back where their document has no
+        file any more (the write never completed), then the folder is indexed (new files in,
+        removed files out)."""
         if not self.files_dir.exists():
             return None
         with self._lock, writer_lock(self.settings.data_dir):
+            if self.stash_dir.exists():
+                for stash in sorted(self.stash_dir.iterdir()):
+                    if self._files_of(stash.name):
+                        shutil.rmtree(stash, ignore_errors=True)
+                    else:
+                        self._unstash(stash.name, stash)
             return self.ingestor.ingest_paths([self.files_dir], prune=True)
 
     # -- files -----------------------------------------------------------------------------
@@ -167,18 +197,40 @@ class DocumentWriter:
         _atomic_write(target, submission.data)
         return target
 
-    def _remove_other_files(self, doc_id: str, keep: Path) -> None:
-        """A replacement in another format leaves no older file behind."""
+    def _files_of(self, doc_id: str) -> list[Path]:
+        """The files (document and sidecars, any format) of ``doc_id`` in the documents folder."""
+        if not self.files_dir.exists():
+            return []
+        found = []
         for path in self.files_dir.iterdir():
             base = path.name
             for suffix in SIDECAR_SUFFIXES:
                 base = base.removesuffix(suffix)
-            if Path(base).stem == doc_id and base != keep.name:
+            if path.is_file() and not path.name.startswith(".") and Path(base).stem == doc_id:
+                found.append(path)
+        return found
+
+    def _stash(self, doc_id: str) -> Path:
+        """Move the document's current files aside (atomic renames): a replacement in another
+        format leaves no older file behind, and a failed write can put them back."""
+        stash = self.stash_dir / doc_id
+        shutil.rmtree(stash, ignore_errors=True)
+        stash.mkdir(parents=True, exist_ok=True)
+        for path in self._files_of(doc_id):
+            os.replace(path, stash / path.name)
+        return stash
+
+    def _unstash(self, doc_id: str, stash: Path) -> None:
+        """Undo a write: remove what it wrote, put the stashed files back."""
+        try:
+            for path in self._files_of(doc_id):
                 path.unlink(missing_ok=True)
-
-
-def _with_sidecars(path: Path) -> list[Path]:
-    return [path] + [path.with_name(path.name + suffix) for suffix in SIDECAR_SUFFIXES]
+            if stash.exists():
+                for path in stash.iterdir():
+                    os.replace(path, self.files_dir / path.name)
+                stash.rmdir()
+        except OSError:
+            logger.exception("could not restore the files of %s from %s", doc_id, stash)
 
 
 def _atomic_write(path: Path, data: bytes) -> None:

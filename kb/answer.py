@@ -57,7 +57,7 @@ def document_summary(meta: DocumentMetadata, score: float | None = None) -> dict
         "doc_type": meta.doc_type,
         "sector": meta.sector,
         "url": meta.source_url,
-        "source": meta.source_path,
+        "source": meta.source_name,
     }
     if score is not None:
         summary["score"] = round(score, 4)
@@ -272,7 +272,7 @@ def _citation(number: int, passage: Passage) -> dict:
         "doc_id": meta.doc_id,
         "title": meta.title,
         "url": meta.source_url,
-        "source": meta.source_path,
+        "source": meta.source_name,
         "section": passage.chunk.section_label,
         "page": passage.chunk.page,
         "quote": passage.chunk.text,

@@ -81,6 +81,12 @@ class DocumentError(KBError):
         return self._body(f"Document refusé : {self}.")
 
 
+class DocumentTooLarge(DocumentError):
+    """Too much text or too many passages once extracted (a small compressed file may hold a lot)."""
+
+    http_status = 413
+
+
 class UploadTooLarge(KBError):
     http_status = 413
 

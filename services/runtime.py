@@ -4,6 +4,9 @@ The whole-index operations (ingest, remove, reindex) take the data directory's w
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
 from pathlib import Path
 
 from ingest.pipeline import IngestReport, Ingestor, chunking_params
@@ -17,7 +20,10 @@ from kb.index import (
     switch_current,
     writer_lock,
 )
+from kb.errors import ServiceUnavailable
 from kb.settings import Settings
+
+logger = logging.getLogger("passerelles.runtime")
 
 
 def open_index(settings: Settings, embedder: Embedder | None = None) -> KnowledgeIndex:
@@ -30,6 +36,53 @@ def open_knowledge_base(settings: Settings, embedder: Embedder | None = None):
     from services.knowledge_base import KnowledgeBase
 
     return KnowledgeBase.create(settings, open_index(settings, embedder))
+
+
+class KnowledgeBaseHolder:
+    """Opens the knowledge base on first use and again after a failure (a Chroma server not
+    up yet, a disk remounted): the API starts and answers 503 meanwhile instead of exiting.
+    Documents a killed process left between file and index are indexed once it opens."""
+
+    def __init__(self, settings: Settings, embedder: Embedder, retry_seconds: float = 5.0) -> None:
+        self.settings = settings
+        self.embedder = embedder
+        self.retry_seconds = retry_seconds
+        self.kb = None
+        self.error: ServiceUnavailable | None = None
+        self._reconciled = False
+        self._last_attempt = float("-inf")
+        self._lock = threading.Lock()
+
+    def get(self):
+        kb = self.kb
+        if kb is not None and self._reconciled:
+            return kb
+        with self._lock:
+            if self.kb is None or not self._reconciled:
+                if time.monotonic() - self._last_attempt < self.retry_seconds and self.error is not None:
+                    if self.kb is None:
+                        raise self.error
+                    return self.kb
+                self._last_attempt = time.monotonic()
+                self._open()
+            return self.kb
+
+    def _open(self) -> None:
+        try:
+            if self.kb is None:
+                self.kb = open_knowledge_base(self.settings, self.embedder)
+            self.kb.writer.reconcile()
+            self._reconciled, self.error = True, None
+        except ServiceUnavailable as exc:
+            self.error = exc
+            logger.error("base indisponible : %s", exc)
+            if self.kb is None:
+                raise
+
+    def close(self) -> None:
+        if self.kb is not None:
+            self.kb.close()
+            self.kb = None
 
 
 def ingest(

@@ -69,7 +69,9 @@ async def _read_submission(request: Request, kb: KnowledgeBase):
         try:
             data = json.loads(body or b"null")
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise InvalidRequest("JSON mal formé.", [Problem(None, str(exc))]) from exc
+            raise InvalidRequest("JSON mal formé.", [Problem(None, _json_error(exc))]) from exc
+        except RecursionError as exc:
+            raise InvalidRequest("JSON trop imbriqué.", [Problem(None, "structure imbriquée trop profonde")]) from exc
         submission, fiche = writer.from_fiche(data)
         return submission, fiche.doc_id
     if content_type == "multipart/form-data":
@@ -84,6 +86,23 @@ async def _read_submission(request: Request, kb: KnowledgeBase):
     raise UnsupportedMediaType(
         "Format de requête non pris en charge : envoyez une fiche en JSON ou un fichier en multipart/form-data."
     )
+
+
+def _json_error(exc: Exception) -> str:
+    if isinstance(exc, json.JSONDecodeError):
+        return f"ligne {exc.lineno}, colonne {exc.colno} : {_JSON_REASONS.get(exc.msg.split(':')[0], 'syntaxe invalide')}"
+    return "le texte n'est pas encodé en UTF-8"
+
+
+_JSON_REASONS = {
+    "Expecting value": "valeur attendue",
+    "Expecting property name enclosed in double quotes": "nom de champ entre guillemets attendu",
+    "Expecting ',' delimiter": "virgule attendue",
+    "Expecting ':' delimiter": "deux-points attendus",
+    "Unterminated string starting at": "texte non refermé",
+    "Extra data": "données en trop après le JSON",
+    "Invalid control character at": "caractère de contrôle interdit",
+}
 
 
 async def _bounded_body(request: Request, writer) -> bytes:

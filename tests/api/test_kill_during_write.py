@@ -22,7 +22,7 @@ pytestmark = pytest.mark.slow
 def _start(data_dir, port: int) -> subprocess.Popen:
     env = {**os.environ, "KB_DATA_DIR": str(data_dir)}
     process = subprocess.Popen(
-        [sys.executable, "-m", "kb.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "cli.main", "serve", "--port", str(port)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

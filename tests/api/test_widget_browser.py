@@ -289,7 +289,7 @@ def test_ask_shows_an_answer_whose_markers_match_the_sources(page, sites):
 
 
 def test_ask_without_evidence_says_so_and_lists_the_nearest(page, sites, monkeypatch):
-    monkeypatch.setattr(sites["app"].state.kb.answerer, "params", AnswerParams(min_score=0.99, coverage_weight=0.1))
+    monkeypatch.setattr(sites["app"].state.holder.kb.answerer, "params", AnswerParams(min_score=0.99, coverage_weight=0.1))
     page.goto(sites["host"] + "/index.html")
     _combobox(page).fill("élevage de chèvres")
     _combobox(page).press("Enter")  # no result chosen: Enter asks

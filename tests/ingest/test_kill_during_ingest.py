@@ -19,7 +19,7 @@ pytestmark = pytest.mark.slow
 
 def _kb(*args: str, env: dict) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "kb.cli", *args], env=env, capture_output=True, text=True, timeout=600
+        [sys.executable, "-m", "cli.main", *args], env=env, capture_output=True, text=True, timeout=600
     )
 
 
@@ -50,7 +50,7 @@ def test_sigkill_mid_ingest_leaves_every_document_whole(tmp_path, fixtures_dir):
     for path in folder.iterdir():
         path.write_text(path.read_text().replace("Résultats", "Résultats révisés"))
     process = subprocess.Popen(
-        [sys.executable, "-m", "kb.cli", "ingest", str(folder)],
+        [sys.executable, "-m", "cli.main", "ingest", str(folder)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

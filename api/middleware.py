@@ -1,0 +1,150 @@
+"""ASGI middleware: every error becomes a proper response, every response carries security headers."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from starlette.datastructures import Headers
+from starlette.middleware.cors import CORSMiddleware
+from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from kb.errors import UploadTooLarge
+
+logger = logging.getLogger("passerelles.api")
+
+INTERNAL_ERROR = {"detail": "Erreur interne du service : réessayez plus tard."}
+
+
+class CatchAll:
+    """An unexpected error is answered with a French 500 here, instead of propagating to the
+    server, which would then close the kept-alive connection under the next request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracked)
+        except Exception:
+            logger.exception("unexpected error on %s", scope.get("path"))
+            if started:
+                raise  # nothing sensible can be sent any more
+            body = json.dumps(INTERNAL_ERROR, ensure_ascii=False).encode()
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 500,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})
+
+
+class BodyLimit:
+    """Counts the bytes of a request body as they arrive and refuses past ``limit`` (413), so
+    that a chunked upload without Content-Length is never written to disk whole."""
+
+    def __init__(self, app: ASGIApp, limit: int, paths: tuple[str, ...]) -> None:
+        self.app = app
+        self.limit = limit
+        self.paths = paths
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(self.paths):
+            await self.app(scope, receive, send)
+            return
+        received = 0
+
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    raise UploadTooLarge(
+                        f"Requête trop volumineuse (plus de {self.limit / 1_048_576:.1f} Mo) : "
+                        "envoyez un fichier plus petit."
+                    )
+            return message
+
+        await self.app(scope, counted, send)
+
+
+class SecurityHeaders:
+    """nosniff and a referrer policy on every response; on HTML pages, a Content-Security-Policy
+    without inline scripts and the framing rule of the page (``frame_ancestors`` by path prefix,
+    the first match wins)."""
+
+    def __init__(self, app: ASGIApp, frame_ancestors: list[tuple[str, str]], default_ancestors: str) -> None:
+        self.app = app
+        self.frame_ancestors = frame_ancestors
+        self.default_ancestors = default_ancestors
+
+    def _ancestors(self, path: str) -> str:
+        for prefix, value in self.frame_ancestors:
+            if path.startswith(prefix):
+                return value
+        return self.default_ancestors
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = scope["path"]
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() not in _OWN]
+                headers += [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"same-origin")]
+                content_type = dict(message.get("headers", [])).get(b"content-type", b"")
+                if content_type.startswith(b"text/html"):
+                    ancestors = self._ancestors(path)
+                    csp = (
+                        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+                        "img-src 'self' data:; font-src 'self'; connect-src 'self'; worker-src 'self' blob:; "
+                        f"object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors {ancestors}"
+                    )
+                    headers.append((b"content-security-policy", csp.encode()))
+                    if ancestors == "'none'":
+                        headers.append((b"x-frame-options", b"DENY"))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+_OWN = {b"x-content-type-options", b"referrer-policy", b"content-security-policy", b"x-frame-options"}
+
+
+class FrenchCORSMiddleware(CORSMiddleware):
+    """Starlette's CORS policy, with its refusal of a preflight said in French."""
+
+    _FAILURES = {"origin": "ce site (origine)", "method": "cette méthode", "headers": "ces en-têtes",
+                 "private-network": "l'accès au réseau privé"}
+
+    def preflight_response(self, request_headers: Headers) -> Response:
+        response = super().preflight_response(request_headers)
+        if response.status_code != 400:
+            return response
+        refused = response.body.decode().removeprefix("Disallowed CORS ").split(", ")
+        what = ", ".join(self._FAILURES.get(item, item) for item in refused)
+        headers = {k: v for k, v in response.headers.items() if k.lower() not in ("content-length", "content-type")}
+        return JSONResponse(
+            {"detail": f"Requête d'un autre site refusée (CORS) : {what} non autorisé(s). Le site doit "
+             "figurer dans KB_ALLOWED_ORIGINS."},
+            status_code=400,
+            headers=headers,
+        )
