@@ -46,6 +46,7 @@ _VALIDATION_FRENCH = {
     "list_type": "une liste est attendue",
     "string_type": "du texte est attendu",
     "string_too_short": "ne doit pas être vide",
+    "string_pattern_mismatch": "date attendue au format AAAA, AAAA-MM ou AAAA-MM-JJ",
 }
 
 
@@ -66,11 +67,14 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
         status, detail = exc.status_code, _HTTP_FRENCH.get(exc.status_code, "Erreur.")
+        headers = dict(getattr(exc, "headers", None) or {})
+        if status == 405:
+            headers["Allow"] = ", ".join(_allowed_methods(app, request))
         for english, french_status, french in _DETAILS_FRENCH:
             if isinstance(exc.detail, str) and exc.detail.startswith(english):
                 status, detail = french_status, french
                 break
-        return JSONResponse(status_code=status, content={"detail": detail}, headers=getattr(exc, "headers", None))
+        return JSONResponse(status_code=status, content={"detail": detail}, headers=headers or None)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception):
@@ -79,6 +83,18 @@ def install_error_handlers(app: FastAPI) -> None:
             status_code=500,
             content={"detail": "Erreur interne du service : réessayez plus tard."},
         )
+
+
+def _allowed_methods(app: FastAPI, request: Request) -> list[str]:
+    """Every method some route serves at this path (Starlette names only the first route's)."""
+    from starlette.routing import Match
+
+    methods: set[str] = set()
+    for route in app.router.routes:
+        for method in getattr(route, "methods", None) or ():
+            if route.matches({**request.scope, "method": method})[0] == Match.FULL:
+                methods.add(method)
+    return sorted(methods)
 
 
 def _french(error: dict) -> str:

@@ -27,6 +27,7 @@ reads = APIRouter(dependencies=[Depends(require_read)], responses=errors(401, 42
 
 MAX_QUESTION = 1000
 MAX_LIST = 20  # values of one filter list
+DATE = r"^\d{4}(-\d{2}(-\d{2})?)?$"
 
 
 FilterValues = Optional[Annotated[list[Annotated[str, Field(max_length=200)]], Field(max_length=MAX_LIST)] | Annotated[str, Field(max_length=2000)]]
@@ -39,8 +40,8 @@ class AskFilters(BaseModel):
     sector: FilterValues = Field(None, description="Secteur(s).")
     theme: FilterValues = Field(None, description="Thème(s).")
     territory: Optional[str] = Field(None, max_length=200, description="Territoire (extrait du nom).")
-    date_from: Optional[str] = Field(None, max_length=10, description="Date minimale (AAAA, AAAA-MM, AAAA-MM-JJ).")
-    date_to: Optional[str] = Field(None, max_length=10, description="Date maximale.")
+    date_from: Optional[str] = Field(None, pattern=DATE, description="Date minimale (AAAA, AAAA-MM, AAAA-MM-JJ).")
+    date_to: Optional[str] = Field(None, pattern=DATE, description="Date maximale (AAAA, AAAA-MM, AAAA-MM-JJ).")
 
 
 class AskRequest(BaseModel):
@@ -89,8 +90,8 @@ def search(
     sector: Optional[list[str]] = Query(None, max_length=MAX_LIST, description="Secteur : action sociale, développement local, transversal."),
     theme: Optional[list[str]] = Query(None, max_length=MAX_LIST, description="Thème."),
     territory: Optional[str] = Query(None, max_length=200, description="Territoire (extrait du nom)."),
-    date_from: Optional[str] = Query(None, max_length=10, description="Date minimale (AAAA, AAAA-MM ou AAAA-MM-JJ)."),
-    date_to: Optional[str] = Query(None, max_length=10, description="Date maximale."),
+    date_from: Optional[str] = Query(None, pattern=DATE, description="Date minimale (AAAA, AAAA-MM ou AAAA-MM-JJ)."),
+    date_to: Optional[str] = Query(None, pattern=DATE, description="Date maximale (AAAA, AAAA-MM ou AAAA-MM-JJ)."),
 ) -> JSONResponse:
     """Les documents qui répondent à la question, chacun avec ses meilleurs passages.
 

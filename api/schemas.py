@@ -20,6 +20,7 @@ class ErrorBody(BaseModel):
 
 
 _ERROR_TEXTS = {
+    400: "Formulaire ou requête mal formé.",
     401: "Clé d'accès manquante, invalide ou révoquée.",
     404: "Document introuvable.",
     409: "Conflit : le document existe déjà.",

@@ -35,12 +35,12 @@ def _check(path: Path) -> None:
 
 @eval_app.command("retrieval")
 def retrieval_command(
-    dataset: Path = typer.Option(QUESTIONS, "--dataset", help="questions.jsonl du projet ou JSON de type SQuAD."),
-    retriever: str = typer.Option("all", "--retriever", help="bm25, dense, hybrid ou all."),
+    dataset: Path = typer.Option(QUESTIONS, "--dataset", metavar="FICHIER", help="questions.jsonl du projet ou JSON de type SQuAD."),
+    retriever: str = typer.Option("all", "--retriever", metavar="MÉTHODE", help="bm25, dense, hybrid ou all."),
     as_json: bool = typer.Option(False, "--json", help="Écrire les chiffres en JSON."),
-    index_dir: Optional[Path] = typer.Option(None, "--index-dir", help="Garder l'index ici pour le réutiliser."),
-    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Seulement les N premières questions."),
-    corpus: Path = typer.Option(PROJECT_ROOT / "corpus", "--corpus", help="Dossier des documents (questions.jsonl)."),
+    index_dir: Optional[Path] = typer.Option(None, "--index-dir", metavar="DOSSIER", help="Garder l'index ici pour le réutiliser."),
+    limit: Optional[int] = typer.Option(None, "--limit", min=1, metavar="N", help="Seulement les N premières questions."),
+    corpus: Path = typer.Option(PROJECT_ROOT / "corpus", "--corpus", metavar="DOSSIER", help="Dossier des documents (questions.jsonl)."),
 ) -> None:
     """Recall@1/5/10, MRR@10 et nDCG@10 au niveau document, par type de question."""
     from evaluation.retrieval import run
@@ -76,9 +76,9 @@ def retrieval_command(
 
 @eval_app.command("answers")
 def answers_command(
-    dataset: Path = typer.Option(QUESTIONS, "--dataset", help="questions.jsonl (avec key_facts)."),
+    dataset: Path = typer.Option(QUESTIONS, "--dataset", metavar="FICHIER", help="questions.jsonl (avec key_facts)."),
     as_json: bool = typer.Option(False, "--json", help="Écrire les chiffres en JSON."),
-    index_dir: Optional[Path] = typer.Option(None, "--index-dir", help="Garder l'index ici pour le réutiliser."),
+    index_dir: Optional[Path] = typer.Option(None, "--index-dir", metavar="DOSSIER", help="Garder l'index ici pour le réutiliser."),
 ) -> None:
     """Faits clés présents, validité des citations, réponses sans citation, abstention."""
     figures = _answers(dataset, index_dir)
@@ -106,8 +106,8 @@ def _answers(dataset: Path, index_dir: Path | None) -> dict:
 
 @eval_app.command("report")
 def report_command(
-    output: Path = typer.Option(Path("reports"), "--output", help="Dossier du rapport."),
-    cnil: Path = typer.Option(CNIL_PATH, "--cnil", help="Jeu externe (ignoré s'il est absent)."),
+    output: Path = typer.Option(Path("reports"), "--output", metavar="DOSSIER", help="Dossier du rapport."),
+    cnil: Path = typer.Option(CNIL_PATH, "--cnil", metavar="FICHIER", help="Jeu externe (ignoré s'il est absent)."),
 ) -> None:
     """Écrire un rapport Markdown lisible (tableaux et courbes de rappel en PNG)."""
     from evaluation.answers import evaluate_answers

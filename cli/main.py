@@ -12,14 +12,18 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from cli import french
 from kb.errors import FiltersInvalid, KBError, MissingPathError, NotFoundError
 from kb.settings import Settings
+
+french.install()
 
 app = typer.Typer(
     help="Passerelles : base de connaissances des méthodes et expériences du développement rural.",
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 console = Console(stderr=True)
 out = Console()
@@ -71,7 +75,7 @@ def _run_with_progress(action, description: str):
 
 @app.command("ingest")
 def ingest_command(
-    paths: list[Path] = typer.Argument(..., help="Fichiers ou dossiers à indexer (récursif)."),
+    paths: list[Path] = typer.Argument(..., metavar="CHEMINS…", help="Fichiers ou dossiers à indexer (récursif)."),
     prune: bool = typer.Option(
         False, "--prune", help="Retirer de l'index les documents dont le fichier a disparu."
     ),
@@ -112,12 +116,25 @@ def status_command(
         return
     table = Table(title="État de l'index", show_header=False)
     for key, value in status.items():
-        table.add_row(key, str(value))
+        table.add_row(STATUS_LABELS.get(key, key), str(value))
     out.print(table)
 
 
+# French labels of `kb status` (the --json keys stay as they are, for scripts)
+STATUS_LABELS = {
+    "documents": "documents",
+    "chunks": "passages",
+    "embedding_model": "modèle d'embeddings",
+    "dimension": "dimension des vecteurs",
+    "index_path": "emplacement de l'index",
+    "generation": "génération",
+    "vector_store": "base de vecteurs",
+    "vectors": "vecteurs",
+}
+
+
 @app.command("remove")
-def remove_command(doc_id: str = typer.Argument(..., help="Identifiant du document.")) -> None:
+def remove_command(doc_id: str = typer.Argument(..., metavar="IDENTIFIANT", help="Identifiant du document.")) -> None:
     """Retirer un document de l'index."""
     from services import runtime
 
@@ -177,16 +194,16 @@ def _run_query(text: str, what: str, filter_values: tuple, call):
         kb.close()
 
 
-TYPE_OPTION = typer.Option(None, "--type", help="Type de document (fiche expérience, fiche méthode…).")
-SECTOR_OPTION = typer.Option(None, "--secteur", help="Secteur : action sociale, développement local, transversal.")
-THEME_OPTION = typer.Option(None, "--theme", help="Thème.")
-TERRITORY_OPTION = typer.Option(None, "--territoire", help="Territoire (extrait du nom).")
+TYPE_OPTION = typer.Option(None, "--type", metavar="TYPE", help="Type de document (fiche expérience, fiche méthode…) ; répétable.")
+SECTOR_OPTION = typer.Option(None, "--secteur", metavar="SECTEUR", help="Secteur : action sociale, développement local, transversal ; répétable.")
+THEME_OPTION = typer.Option(None, "--theme", metavar="THÈME", help="Thème ; répétable.")
+TERRITORY_OPTION = typer.Option(None, "--territoire", metavar="TERRITOIRE", help="Territoire (extrait du nom).")
 
 
 @app.command("search")
 def search_command(
-    query: str = typer.Argument(..., help="La question ou les mots recherchés."),
-    k: int = typer.Option(5, "-k", min=1, max=50, help="Nombre de documents."),
+    query: str = typer.Argument(..., metavar="QUESTION", help="La question ou les mots recherchés."),
+    k: int = typer.Option(5, "-k", min=1, max=50, metavar="NOMBRE", help="Nombre de documents (1 à 50)."),
     doc_type: Optional[list[str]] = TYPE_OPTION,
     sector: Optional[list[str]] = SECTOR_OPTION,
     theme: Optional[list[str]] = THEME_OPTION,
@@ -212,7 +229,7 @@ def search_command(
 
 @app.command("ask")
 def ask_command(
-    question: str = typer.Argument(..., help="La question posée."),
+    question: str = typer.Argument(..., metavar="QUESTION", help="La question posée."),
     doc_type: Optional[list[str]] = TYPE_OPTION,
     sector: Optional[list[str]] = SECTOR_OPTION,
     theme: Optional[list[str]] = THEME_OPTION,
@@ -258,7 +275,7 @@ def _keys():
 
 
 @keys_app.command("create")
-def keys_create(name: str = typer.Argument(..., help="Nom de la clé (personne ou usage).")) -> None:
+def keys_create(name: str = typer.Argument(..., metavar="NOM", help="Nom de la clé (personne ou usage).")) -> None:
     """Créer une clé : elle n'est affichée qu'une fois, conservez-la."""
     try:
         key = _keys().create(name)
@@ -281,7 +298,7 @@ def keys_list() -> None:
 
 
 @keys_app.command("revoke")
-def keys_revoke(name: str = typer.Argument(..., help="Nom de la clé à révoquer.")) -> None:
+def keys_revoke(name: str = typer.Argument(..., metavar="NOM", help="Nom de la clé à révoquer.")) -> None:
     """Révoquer une clé : elle est refusée immédiatement."""
     try:
         _keys().revoke(name)
@@ -292,21 +309,21 @@ def keys_revoke(name: str = typer.Argument(..., help="Nom de la clé à révoque
 
 @app.command("serve")
 def serve_command(
-    host: Optional[str] = typer.Option(None, "--host", help="Adresse d'écoute."),
-    port: Optional[int] = typer.Option(None, "--port", help="Port d'écoute."),
+    host: Optional[str] = typer.Option(
+        None, "--host", metavar="ADRESSE", help="Adresse d'écoute (par défaut KB_HOST, 127.0.0.1)."
+    ),
+    port: Optional[int] = typer.Option(
+        None, "--port", min=1, max=65535, metavar="PORT", help="Port d'écoute (par défaut KB_PORT, 8000)."
+    ),
 ) -> None:
-    """Démarrer l'API HTTP (documentation sur /docs)."""
-    import uvicorn
+    """Démarrer l'API HTTP et le site (documentation de l'API sur /docs).
 
-    from api.app import create_app
+    Les sites partenaires autorisés à appeler l'API depuis un navigateur (widget) sont listés
+    dans la variable KB_ALLOWED_ORIGINS (par défaut http://127.0.0.1:8000 et
+    http://localhost:8000), séparés par des virgules."""
+    from api.server import serve
 
-    settings = _settings()
-    uvicorn.run(
-        create_app(settings),
-        host=host or settings.host,
-        port=port or settings.port,
-        log_level="info",
-    )
+    serve(_settings(), host, port)
 
 
 def main() -> None:

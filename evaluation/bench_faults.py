@@ -371,6 +371,7 @@ class WriteRecord:
     status: int | None = None
     passages: int | None = None  # the server's chunk count (acknowledged POST/PUT)
     error: str | None = None
+    aimed: int = 0  # the passages the fiche was built for (0 for DELETE)
 
 
 class Writer:
@@ -393,6 +394,11 @@ class Writer:
 
     def markers_in(self, doc: Tracked, text: str) -> set[str]:
         return set(re.findall(rf"ctl{self.run}n{doc.number:04d}v\d{{3}}", text))
+
+    def estimate(self, aimed: int) -> float | None:
+        """Seconds a write of ``aimed`` passages should take, from the acknowledged ones so far."""
+        rates = [r.seconds / r.aimed for r in self.records if r.outcome == "acknowledged" and r.aimed]
+        return statistics.median(rates) * aimed if len(rates) >= 2 else None
 
     def live(self) -> list[Tracked]:
         """Documents whose state is certain and present: the ones PUT and DELETE may touch."""
@@ -466,7 +472,7 @@ class Writer:
         seconds = time.perf_counter() - started
         if 200 <= response.status_code < 300:
             chunks = response.json().get("chunks") if op != "DELETE" else None
-            self.record(WriteRecord(op, doc.doc_id, phase, seconds, "acknowledged", response.status_code, chunks))
+            self.record(WriteRecord(op, doc.doc_id, phase, seconds, "acknowledged", response.status_code, chunks, aimed=passages))
             doc.allowed = {new_state}
             doc.acknowledged, doc.acknowledged_op = new_state, op
         else:
@@ -545,7 +551,9 @@ def run_phase(shared: Shared, name: str, seconds: float) -> float:
     return time.monotonic() - started
 
 
-def kill_phase(server: Server, shared: Shared, kills: int, profile: Profile, rng: random.Random) -> tuple[list[Kill], float]:
+def kill_phase(
+    server: Server, shared: Shared, writer: Writer, kills: int, profile: Profile, rng: random.Random
+) -> tuple[list[Kill], float]:
     """Phase C: SIGKILL the server ``kills`` times while a write is in flight, restart it."""
     shared.phase = "C"
     started = time.monotonic()
@@ -553,7 +561,7 @@ def kill_phase(server: Server, shared: Shared, kills: int, profile: Profile, rng
     done: list[Kill] = []
     while len(done) < kills and time.monotonic() < deadline:
         time.sleep(1.5)  # some normal service between kills: writes get acknowledged again
-        kill = kill_during_write(server, shared, rng.uniform(0.1, 2.5), deadline)
+        kill = kill_during_write(server, shared, writer, rng, deadline)
         if kill is None:
             break
         done.append(kill)
@@ -567,11 +575,22 @@ def kill_phase(server: Server, shared: Shared, kills: int, profile: Profile, rng
     return done, elapsed
 
 
-def kill_during_write(server: Server, shared: Shared, delay: float, deadline: float) -> Kill | None:
-    """Wait for a write that has been in flight ``delay`` seconds, then SIGKILL the server."""
+def kill_during_write(
+    server: Server, shared: Shared, writer: Writer, rng: random.Random, deadline: float
+) -> Kill | None:
+    """SIGKILL the server at a random point of a write in flight.
+
+    The point is drawn between 20 % and 105 % of the time the write should take (estimated from
+    the acknowledged writes), so kills land in the embedding as well as in the short store
+    step at the end; a write that ends before its point is let go and the next one is tried."""
+    seen, delay = None, 0.0
     while time.monotonic() < deadline:
         with shared.lock:
             flight = shared.in_flight
+        if flight is not None and flight is not seen:
+            seen = flight
+            expected = writer.estimate(flight.passages)
+            delay = rng.uniform(0.2, 1.05) * expected if expected else rng.uniform(0.1, 2.5)
         if flight is not None and time.monotonic() - flight.started >= delay:
             shared.server_up.clear()
             server.kill()
@@ -632,48 +651,61 @@ def check_consistency(data_dir: Path, embedder, writer: Writer, material: Materi
     return check
 
 
-def final_state(writer: Writer, doc: Tracked, text: str | None) -> str | None | bool:
-    """The marker a document holds (ABSENT when gone); False when it holds a mix of versions."""
+MIXED = "a mix of versions"
+
+
+def final_state(writer: Writer, doc: Tracked, text: str | None) -> str | None:
+    """The marker a document holds: ABSENT when gone, MIXED when it holds several versions."""
     if text is None:
         return ABSENT
     found = writer.markers_in(doc, text)
-    return found.pop() if len(found) == 1 else False
+    return found.pop() if len(found) == 1 else MIXED
+
+
+def shown(state: str | None) -> str:
+    return "absent" if state is ABSENT else state
+
+
+def category(doc: Tracked) -> str | None:
+    """Which promise a document's end state is checked against (None: it was never written)."""
+    if doc.uncertain:
+        return "unacknowledged"
+    if doc.acknowledged_op == "DELETE":
+        return "deleted"
+    return "present" if doc.acknowledged is not ABSENT else None
 
 
 def check_documents(check: Check, index, files_dir: Path, writer: Writer) -> None:
     files = document_files(files_dir)
-    present_ok, present, gone_ok, gone, unsure_ok, unsure = 0, 0, 0, 0, 0, 0
-    files_ok, bad, bad_files = 0, [], []
+    totals, good, bad = Counter(), Counter(), {name: [] for name in ("present", "deleted", "unacknowledged", "files")}
     applied = Counter()
     for doc in writer.docs.values():
         state = final_state(writer, doc, index.document_text(doc.doc_id))
-        file_path = files.get(doc.doc_id)
-        file_state = final_state(writer, doc, file_path.read_text(encoding="utf-8") if file_path else None)
-        files_ok += file_state == state
+        path = files.get(doc.doc_id)
+        file_state = final_state(writer, doc, path.read_text(encoding="utf-8") if path else None)
+        totals["files"] += 1
+        good["files"] += file_state == state
         if file_state != state:
-            bad_files.append(f"{doc.doc_id}: index {state!r}, file {file_state!r}")
-        if doc.uncertain:
-            unsure += 1
-            unsure_ok += state in doc.allowed
-            applied["left as before" if state == doc.acknowledged else "applied"] += state in doc.allowed
-            if state not in doc.allowed:
-                bad.append(f"{doc.doc_id}: holds {state!r}, allowed {sorted(map(str, doc.allowed))}")
-        elif doc.acknowledged is ABSENT and doc.acknowledged_op == "DELETE":
-            gone += 1
-            gone_ok += state is ABSENT
-            if state is not ABSENT:
-                bad.append(f"{doc.doc_id}: deleted (acknowledged) but holds {state!r}")
-        elif doc.acknowledged is not ABSENT:
-            present += 1
-            present_ok += state == doc.acknowledged
-            if state != doc.acknowledged:
-                bad.append(f"{doc.doc_id}: acknowledged {doc.acknowledged_op} {doc.acknowledged}, holds {state!r}")
-    check.figure("acknowledged writes present with their last content", present_ok, present, bad)
-    check.figure("acknowledged deletes gone", gone_ok, gone, bad)
-    check.figure("unacknowledged writes left whole (old or new state)", unsure_ok, unsure, bad)
-    if unsure:
-        check.lines.append(f"    of which applied {applied['applied']}, not applied {applied['left as before']}")
-    check.figure("benchmark documents whose file agrees with the index", files_ok, len(writer.docs), bad_files)
+            bad["files"].append(f"{doc.doc_id}: index holds {shown(state)}, its file {shown(file_state)}")
+        kind = category(doc)
+        if kind is None:
+            continue
+        totals[kind] += 1
+        ok = state in doc.allowed
+        good[kind] += ok
+        if kind == "unacknowledged" and ok:
+            applied["not applied" if state == doc.acknowledged else "applied"] += 1
+        if not ok:
+            bad[kind].append(
+                f"{doc.doc_id}: last acknowledged {doc.acknowledged_op} -> {shown(doc.acknowledged)}, "
+                f"may hold {sorted(map(shown, doc.allowed))}, holds {shown(state)}"
+            )
+    check.figure("acknowledged writes present with their last content", good["present"], totals["present"], bad["present"])
+    check.figure("acknowledged deletes gone", good["deleted"], totals["deleted"], bad["deleted"])
+    check.figure("unacknowledged writes left whole (old or new state)", good["unacknowledged"], totals["unacknowledged"], bad["unacknowledged"])
+    if totals["unacknowledged"]:
+        check.lines.append(f"    of which applied {applied['applied']}, not applied {applied['not applied']}")
+    check.figure("benchmark documents whose file agrees with the index", good["files"], totals["files"], bad["files"])
 
 
 def check_stores(check: Check, index, files_dir: Path, material: Material) -> None:
@@ -714,7 +746,7 @@ def report_reads(samples: Samples, durations: dict[str, float], clients: int) ->
     print(f"\n== Readers ({clients} threads, distinct questions) ==")
     p95 = {}
     for route in READ_ROUTES:
-        for phase, label in (("A", "A readers only  "), ("B", "B with one writer"), ("C", "C kills+restarts ")):
+        for phase, label in (("A", "A readers only   "), ("B", "B with one writer"), ("C", "C kills+restarts ")):
             values = [s.seconds for s in samples.reads if s.route == route and s.phase == phase and s.status == 200]
             print(f"{route:8} {label}: {latency_line(values, durations.get(phase, 1.0))}")
             if values:
@@ -738,6 +770,9 @@ def report_writes(writer: Writer) -> None:
                 f"{op:6} {len(rows):4d} acknowledged, p50 {1000 * statistics.median(seconds):6.0f} ms, "
                 f"p95 {1000 * percentile(seconds, 0.95):6.0f} ms, max {1000 * max(seconds):6.0f} ms{extra}"
             )
+    for phase, label in (("B", "phase B"), ("C", "phase C"), ("settle", "after the last restart")):
+        ops = Counter(r.op for r in acknowledged if r.phase == phase)
+        print(f"{label}: {sum(ops.values())} acknowledged (" + ", ".join(f"{op} {ops[op]}" for op in WRITE_OPS) + ")")
     outcomes = Counter(r.outcome for r in writer.records)
     print("outcomes: " + ", ".join(f"{name} {count}" for name, count in sorted(outcomes.items())))
     embedded = sum(r.passages or 0 for r in acknowledged)
@@ -776,8 +811,9 @@ def report_kills(kills: list[Kill], wanted: int, writer: Writer) -> None:
     for number, kill in enumerate(kills, start=1):
         restart = f"{kill.restart_seconds:.1f} s" if kill.restart_seconds is not None else "FAILED"
         fate = "unacknowledged" if kill.doc_id in cut else "acknowledged anyway (or never sent)"
+        size = f" ({kill.passages} passages aimed)" if kill.op != "DELETE" else ""
         print(
-            f"  kill {number}: {kill.op} {kill.doc_id} ({kill.passages} passages aimed) after "
+            f"  kill {number}: {kill.op} {kill.doc_id}{size} after "
             f"{kill.in_flight_seconds:.2f} s in flight, {fate}; back on /health in {restart}"
         )
 
@@ -879,7 +915,7 @@ def drive(server: Server, writer: Writer, samples: Samples, questions: Questions
         durations["A"] = run_phase(shared, "A", profile.read_seconds)
         writer_thread.start()
         durations["B"] = run_phase(shared, "B", profile.read_seconds)
-        kills, durations["C"] = kill_phase(server, shared, args.kills, profile, random.Random(args.seed))
+        kills, durations["C"] = kill_phase(server, shared, writer, args.kills, profile, random.Random(args.seed))
     except (RuntimeError, httpx.HTTPError) as exc:  # e.g. a failed restart: report, then check
         print(f"\nphase interrupted: {exc}", file=sys.stderr)
     finally:

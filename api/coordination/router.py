@@ -16,7 +16,7 @@ from kb.vocabulary import slugify
 from services.knowledge_base import KnowledgeBase
 
 router = APIRouter()
-_WRITE_ERRORS = errors(401, 404, 409, 413, 415, 422, 503)
+_WRITE_ERRORS = errors(400, 401, 404, 409, 413, 415, 422, 503)
 
 _UPLOAD_FIELDS = ("id", "title", "doc_type", "sector", "themes", "territory", "porteur", "date", "source_url")
 
@@ -28,18 +28,28 @@ _BODY_DOC = {
                     "type": "object",
                     "description": "Fiche au format du modèle de capitalisation.",
                     "properties": {
-                        "id": {"type": "string"},
-                        "title": {"type": "string"},
-                        "doc_type": {"type": "string"},
-                        "sector": {"type": "string"},
-                        "themes": {"type": "array", "items": {"type": "string"}},
-                        "territory": {"type": "string"},
+                        "id": {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{2,120}$"},
+                        "title": {"type": "string", "minLength": 5, "maxLength": 200},
+                        "doc_type": {"type": "string", "minLength": 1},
+                        "sector": {"type": "string", "minLength": 1},
+                        "themes": {
+                            "type": "array",
+                            "items": {"type": "string", "minLength": 1},
+                            "minItems": 1,
+                            "maxItems": 10,
+                        },
+                        "territory": {"type": "string", "minLength": 1},
                         "porteur": {"type": "string"},
                         "partners": {"type": "array", "items": {"type": "string"}},
-                        "date": {"type": "string"},
-                        "summary": {"type": "string"},
-                        "sections": {"type": "object", "additionalProperties": {"type": "string"}},
+                        "date": {"type": "string", "pattern": "^\\d{4}(-\\d{2}(-\\d{2})?)?$"},
+                        "summary": {"type": "string", "minLength": 40, "maxLength": 3000},
+                        "source_url": {"type": "string", "pattern": "^https?://\\S+$"},
+                        "sections": {
+                            "type": "object",
+                            "additionalProperties": {"type": "string", "minLength": 1, "maxLength": 20000},
+                        },
                     },
+                    "additionalProperties": False,
                     "required": ["title", "doc_type", "sector", "themes", "territory", "summary"],
                 }
             },
@@ -49,6 +59,7 @@ _BODY_DOC = {
                     "properties": {"file": {"type": "string", "format": "binary"}}
                     | {name: {"type": "string"} for name in _UPLOAD_FIELDS},
                     "required": ["file"],
+                    "additionalProperties": False,
                 }
             },
         },

@@ -116,3 +116,28 @@ def test_keys_are_shown_once_listed_without_secret_and_revoked(run, tmp_path):
     assert "révoquée" in run("keys", "list").output
     refused = run("keys", "revoke", "Marie (coordination)")
     assert refused.exit_code == 1 and "Aucune clé active" in refused.output
+
+
+ENGLISH = ("Usage:", "Show this message", "[required]", "[default:", "Options:\n  --help", "<list", "<str>", "<int")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--help"], ["search", "--help"], ["ask", "--help"], ["ingest", "--help"], ["serve", "--help"],
+     ["keys", "--help"], ["eval", "retrieval", "--help"], ["search"], ["search", "x", "-k", "99"], ["nimporte"]],
+)
+def test_help_and_usage_errors_are_in_french(run, args):
+    result = run(*args)
+    assert not any(word in result.output for word in ENGLISH), result.output
+    assert "Utilisation :" in result.output
+
+
+def test_serve_help_names_its_defaults_and_the_allowed_origins(run):
+    output = run("serve", "--help").output
+    assert "127.0.0.1" in output and "8000" in output and "KB_ALLOWED_ORIGINS" in output
+
+
+def test_status_labels_are_french_and_json_keys_stay(run):
+    output = run("status").output
+    assert "passages" in output and "modèle d'embeddings" in output and "embedding_model" not in output
+    assert "embedding_model" in json.loads(run("status", "--json").output)
