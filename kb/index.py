@@ -22,7 +22,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from kb.embeddings import Embedder, Vectors
-from kb.errors import BackendUnavailable, IndexMismatchError, NotFoundError
+from kb.errors import BackendUnavailable, IndexMismatchError, NotFoundError, StorageReadOnly
 from kb.lexical import LexicalIndex
 from kb.models import Chunk, DocumentMetadata, Passage, Scope, StoredDocument, chunk_id, parse_chunk_id
 from kb.registry import Registry
@@ -68,8 +68,14 @@ def switch_current(location: IndexLocation) -> None:
 @contextmanager
 def writer_lock(data_dir: Path) -> Iterator[None]:
     """One writer at a time on a data directory (ingest, remove, reindex)."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    with open(data_dir / ".write.lock", "w") as handle:
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        handle = open(data_dir / ".write.lock", "w")
+    except OSError as exc:
+        raise StorageReadOnly(
+            f"impossible d'écrire dans le dossier de données ({exc.strerror or exc}) : vérifiez KB_DATA_DIR."
+        ) from exc
+    with handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sqlite3
 import threading
 from contextlib import contextmanager
@@ -46,12 +47,13 @@ CREATE INDEX IF NOT EXISTS documents_source ON documents(source_path);
 
 
 @contextmanager
-def _storage_errors():
+def _storage_errors(path: Path | None = None):
     """SQLite failures are the service's unavailability (503), with the reason in French."""
     try:
         yield
     except sqlite3.OperationalError as exc:
-        if "readonly" in str(exc) or "read-only" in str(exc):
+        unwritable = path is not None and not os.access(path.parent, os.W_OK)
+        if unwritable or "readonly" in str(exc) or "read-only" in str(exc):
             raise StorageReadOnly(
                 "le dossier de données est en lecture seule : les écritures sont impossibles."
             ) from exc
@@ -68,7 +70,7 @@ class Registry:
         self._connections: list[sqlite3.Connection] = []
         self._connections_lock = threading.Lock()
         self._snapshot_cache: tuple[int, dict[str, StoredDocument], dict[str, str]] | None = None
-        with _storage_errors():
+        with _storage_errors(path):
             self._db.executescript(_SCHEMA)
             self._db.commit()
 

@@ -20,7 +20,14 @@ def open_vector_store(
     chroma_url: str | None, persist_dir: Path, name: str, description: dict[str, Any]
 ) -> ChromaVectorStore:
     """The collection ``name`` of a Chroma server (``chroma_url``) or of a persistent directory."""
-    return ChromaVectorStore(create_chroma_client(chroma_url, persist_dir), name, description)
+    client = create_chroma_client(chroma_url, persist_dir)
+    try:
+        return ChromaVectorStore(client, name, description)
+    except KBError:
+        raise
+    except Exception as exc:
+        where = f"le serveur Chroma {chroma_url}" if chroma_url else "la base de vecteurs locale (Chroma)"
+        raise BackendUnavailable(f"{where} ne s'ouvre pas ; réessayez ou vérifiez le dossier de données.") from exc
 
 
 def drop_collection(chroma_url: str | None, name: str) -> None:
@@ -72,8 +79,14 @@ def create_chroma_client(chroma_url: str | None, persist_dir: Path):
                 f"Serveur Chroma injoignable à l'adresse {chroma_url} : vérifiez qu'il est "
                 "démarré (`chroma run`) ou retirez KB_CHROMA_URL."
             ) from exc
-    persist_dir.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(persist_dir), settings=chroma_settings)
+    try:
+        persist_dir.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(persist_dir), settings=chroma_settings)
+    except Exception as exc:
+        raise BackendUnavailable(
+            "la base de vecteurs locale (Chroma) ne s'ouvre pas : vérifiez que le dossier de "
+            "données existe et peut être écrit (KB_DATA_DIR)."
+        ) from exc
 
 
 class ChromaVectorStore:
