@@ -11,6 +11,8 @@ from api import routes
 from api.coordination.router import router as coordination_router
 from api.deps import get_embedder
 from api.docs.router import router as docs_router
+from api.site.router import public as site_assets
+from api.site.router import router as site_router
 from api.errors import install_error_handlers
 from api.middleware import BodyLimit, CatchAll, FrenchCORSMiddleware, SecurityHeaders
 from api.widget.router import router as widget_router
@@ -60,6 +62,8 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.include_router(routes.router)
     app.include_router(docs_router)
+    app.include_router(site_router)
+    app.include_router(site_assets)
     app.include_router(routes.reads)
     app.include_router(coordination_router)
     app.include_router(widget_router)

@@ -67,6 +67,10 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
         status, detail = exc.status_code, _HTTP_FRENCH.get(exc.status_code, "Erreur.")
+        if status == 404 and _wants_html(request):
+            from api.site.router import error_page
+
+            return error_page(request, 404, "Page introuvable", "Cette adresse ne correspond à aucune page du site.")
         headers = dict(getattr(exc, "headers", None) or {})
         if status == 405:
             headers["Allow"] = ", ".join(_allowed_methods(app, request))
@@ -83,6 +87,12 @@ def install_error_handlers(app: FastAPI) -> None:
             status_code=500,
             content={"detail": "Erreur interne du service : réessayez plus tard."},
         )
+
+
+def _wants_html(request: Request) -> bool:
+    """A browser asking for a page (JSON clients keep JSON errors)."""
+    accept = request.headers.get("accept", "")
+    return "text/html" in accept and "application/json" not in accept
 
 
 def _allowed_methods(app: FastAPI, request: Request) -> list[str]:

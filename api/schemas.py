@@ -71,8 +71,9 @@ class DocumentSummary(BaseModel):
     title: str
     doc_type: str
     sector: Optional[str] = None
-    url: Optional[str] = None
-    source: Optional[str] = None
+    url: str = Field(..., description="La page du document sur ce site (`/fiches/{doc_id}`).")
+    source_url: Optional[str] = Field(None, description="La page d'origine du document, quand elle est connue.")
+    source: Optional[str] = Field(None, description="Le nom du fichier source.")
     score: Optional[float] = None
 
 
@@ -82,6 +83,7 @@ class SearchPassage(BaseModel):
     highlights: list[list[int]] = Field(..., description="Positions `[début, fin]` des termes trouvés dans `snippet`.")
     section: str
     page: Optional[int] = None
+    url: str = Field(..., description="La page du document, ouverte à ce passage.")
 
 
 class SearchResult(DocumentSummary):
@@ -97,7 +99,8 @@ class Citation(BaseModel):
     n: int
     doc_id: str
     title: str
-    url: Optional[str] = None
+    url: str = Field(..., description="La page du document, ouverte au passage cité.")
+    source_url: Optional[str] = None
     source: Optional[str] = None
     section: str
     page: Optional[int] = None

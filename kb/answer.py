@@ -7,11 +7,11 @@ answer says plainly that the base holds nothing on the question and lists the ne
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
+from kb import directory
 from kb.filters import Filters
-from kb.models import DocumentMetadata, Passage
+from kb.models import DocumentMetadata, Passage, page_url
 from kb.retrieval import DocumentHit, Retriever
 from kb.settings import Settings
 from kb.snippets import split_sentences
@@ -50,13 +50,16 @@ class _Candidate:
     terms: frozenset[str]
 
 
-def document_summary(meta: DocumentMetadata, score: float | None = None) -> dict:
+def document_summary(meta: DocumentMetadata, score: float | None = None, base_url: str = "") -> dict:
+    """A document as listed in responses: ``url`` is its page on this site, ``source_url`` the
+    page on the original site (when known)."""
     summary = {
         "doc_id": meta.doc_id,
         "title": meta.title,
         "doc_type": meta.doc_type,
         "sector": meta.sector,
-        "url": meta.source_url,
+        "url": page_url(base_url, meta.doc_id),
+        "source_url": meta.source_url,
         "source": meta.source_name,
     }
     if score is not None:
@@ -69,6 +72,7 @@ class Answerer:
         self.retriever = retriever
         self.index = retriever.index
         self.params = params
+        self.base_url = self.index.settings.public_url
 
     def answer(self, question: str, filters: Filters | None = None) -> dict:
         params = self.params
@@ -87,7 +91,7 @@ class Answerer:
             key = (candidate.passage.chunk.doc_id, candidate.passage.chunk.index)
             if key not in number_of:
                 number_of[key] = len(citations) + 1
-                citations.append(_citation(number_of[key], candidate.passage))
+                citations.append(_citation(number_of[key], candidate.passage, self.base_url))
             parts.append(f"{candidate.sentence} [{number_of[key]}]")
         cited = _unique_metadata(c.passage.metadata for c in chosen)
         return {
@@ -158,7 +162,7 @@ class Answerer:
         return chosen
 
     def _nothing_found(self, hits: list[DocumentHit]) -> dict:
-        nearest = [document_summary(h.metadata, h.score) for h in hits[:3]]
+        nearest = [document_summary(h.metadata, h.score, self.base_url) for h in hits[:3]]
         titles = ", ".join(f"« {h.metadata.title} »" for h in hits[:3])
         answer = "La base ne contient pas de document qui réponde à cette question."
         if titles:
@@ -176,15 +180,13 @@ class Answerer:
         self, question: str, cited: list[DocumentMetadata], filters, floor: float
     ) -> list[dict]:
         """The porteurs of the cited documents and the matching annuaire entries."""
-        directory = [stored.metadata for stored in self.index.documents() if stored.metadata.doc_type == ANNUAIRE]
-        by_name = {fold(m.porteur or m.title): m for m in directory}
         contacts: dict[str, dict] = {}
         for meta in cited:
             if not meta.porteur:
                 continue
-            entry = by_name.get(fold(meta.porteur))
+            entry = directory.porteur_entry(self.index, meta)
             if entry is not None:
-                contacts[entry.doc_id] = self._contact(entry, f"porteur de « {meta.title} »")
+                contacts[entry.doc_id] = directory.contact(self.index, entry, f"porteur de « {meta.title} »")
             else:
                 contacts[f"porteur:{fold(meta.porteur)}"] = {
                     "name": meta.porteur,
@@ -196,18 +198,10 @@ class Answerer:
         annuaire_filter = Filters(doc_type=(ANNUAIRE,), territory=filters.territory if filters else None)
         for hit in self.retriever.search(question, k=3, filters=annuaire_filter):
             if hit.score >= floor and hit.metadata.doc_id not in contacts:
-                contacts[hit.metadata.doc_id] = self._contact(hit.metadata, "structure qui intervient sur ce sujet")
+                contacts[hit.metadata.doc_id] = directory.contact(
+                    self.index, hit.metadata, "structure qui intervient sur ce sujet"
+                )
         return list(contacts.values())[:5]
-
-    def _contact(self, entry: DocumentMetadata, reason: str) -> dict:
-        text = self.index.document_text(entry.doc_id) or ""
-        return {
-            "name": entry.porteur or entry.title,
-            "doc_id": entry.doc_id,
-            "territory": entry.territory,
-            "contact": _section(text, "contact"),
-            "reason": reason,
-        }
 
     def _other_sector(self, question: str, cited: list[DocumentMetadata], floor: float) -> list[dict]:
         """The other side of the top source: social action for a local-development answer and
@@ -226,7 +220,7 @@ class Answerer:
         )
         cited_ids = {m.doc_id for m in cited}
         return [
-            document_summary(h.metadata, h.score)
+            document_summary(h.metadata, h.score, self.base_url)
             for h in hits
             if h.metadata.doc_id not in cited_ids and h.score >= floor
         ]
@@ -265,13 +259,14 @@ def _near_duplicate(a: frozenset[str], b: frozenset[str]) -> bool:
     return len(a & b) / min(len(a), len(b)) > 0.75
 
 
-def _citation(number: int, passage: Passage) -> dict:
+def _citation(number: int, passage: Passage, base_url: str) -> dict:
     meta = passage.metadata
     return {
         "n": number,
         "doc_id": meta.doc_id,
         "title": meta.title,
-        "url": meta.source_url,
+        "url": page_url(base_url, meta.doc_id, passage.chunk.index),
+        "source_url": meta.source_url,
         "source": meta.source_name,
         "section": passage.chunk.section_label,
         "page": passage.chunk.page,
@@ -284,19 +279,3 @@ def _unique_metadata(items) -> list[DocumentMetadata]:
     for meta in items:
         seen.setdefault(meta.doc_id, meta)
     return list(seen.values())
-
-
-def _section(markdown: str, name: str) -> str | None:
-    """The body of the first heading whose title starts with ``name`` (accents ignored)."""
-    lines = markdown.splitlines()
-    for position, line in enumerate(lines):
-        match = re.match(r"^#{1,6}\s+(.*)", line)
-        if match and fold(match.group(1)).startswith(fold(name)):
-            body = []
-            for following in lines[position + 1 :]:
-                if re.match(r"^#{1,6}\s", following):
-                    break
-                body.append(following)
-            text = " ".join(split_sentences("\n".join(body)))
-            return text or None
-    return None

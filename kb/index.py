@@ -327,6 +327,22 @@ class KnowledgeIndex:
         stored = self.get(doc_id)
         return self.vectors.embeddings(doc_id, stored.version)
 
+    def related_documents(self, doc_id: str, limit: int, scope: Scope | None = None) -> list[tuple[str, float]]:
+        """The documents closest to one, from its stored vectors (their normalised mean): no
+        model call. (doc_id, cosine of the best passage), best first, the document excluded."""
+        vectors = self.document_vectors(doc_id)
+        if len(vectors) == 0:
+            return []
+        centre = vectors.mean(axis=0)
+        centre = centre / max(float(np.linalg.norm(centre)), 1e-12)
+        versions = self.registry.versions()
+        best: dict[str, float] = {}
+        for chunk, score in self.vectors.query(centre, limit * 8 + 10, scope):
+            other, version, _ = parse_chunk_id(chunk)
+            if other != doc_id and versions.get(other) == version:
+                best[other] = max(best.get(other, 0.0), score)
+        return sorted(best.items(), key=lambda item: item[1], reverse=True)[:limit]
+
     def doc_ids_for_source(self, source_path: str) -> list[str]:
         return self.registry.doc_ids_for_source(source_path)
 

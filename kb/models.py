@@ -14,6 +14,15 @@ def source_path_name(path: str | None) -> str | None:
     return path.replace("\\", "/").rsplit("/", 1)[-1] if path else None
 
 
+def page_url(base_url: str, doc_id: str, passage: int | None = None) -> str:
+    """The public page of a document (``/fiches/{doc_id}``), at a passage when given; relative
+    unless the site's base URL is set (KB_PUBLIC_URL)."""
+    from urllib.parse import quote
+
+    url = f"{base_url.rstrip('/')}/fiches/{quote(doc_id, safe='')}"
+    return url if passage is None else f"{url}#passage-{passage}"
+
+
 def chunk_id(doc_id: str, version: str, index: int) -> str:
     """The one way a chunk is named in every store: ``doc_id::version::index``."""
     return f"{doc_id}::{version}::{index:04d}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from kb.answer import document_summary
 from kb.filters import Filters
+from kb.models import page_url
 from kb.retrieval import Retriever
 from kb.snippets import make_snippet
 
@@ -12,6 +13,7 @@ def search_documents(
     retriever: Retriever, query: str, k: int = 10, filters: Filters | None = None, mode: str = "hybrid"
 ) -> dict:
     terms = retriever.query_terms(query)
+    base_url = retriever.index.settings.public_url
     results = []
     for hit in retriever.search(query, k=k, filters=filters, mode=mode):
         passages = []
@@ -24,7 +26,8 @@ def search_documents(
                     "highlights": highlights,
                     "section": passage.chunk.section_label,
                     "page": passage.chunk.page,
+                    "url": page_url(base_url, hit.metadata.doc_id, passage.chunk.index),
                 }
             )
-        results.append({**document_summary(hit.metadata, hit.score), "passages": passages})
+        results.append({**document_summary(hit.metadata, hit.score, base_url), "passages": passages})
     return {"results": results}

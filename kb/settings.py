@@ -72,6 +72,13 @@ class Settings(BaseSettings):
         description="Passages taken from each search (dense and BM25) before fusion "
         "(at least 5 x the number of documents asked for).",
     )
+    results_margin: float = Field(
+        0.08,
+        ge=0,
+        le=2,
+        description="The search page lists the documents scoring within this margin of the best "
+        "one (hybrid score), so that a query's page is not padded with unrelated documents.",
+    )
     answer_min_score: float = Field(
         0.953,
         ge=0,
@@ -122,6 +129,12 @@ class Settings(BaseSettings):
     )
     public_read: bool = Field(
         True, description="Reads (search, ask, documents) need no key; writes always need one."
+    )
+    public_url: str = Field(
+        "",
+        description="Base URL of the public site (e.g. https://passerelles.example.org), used for "
+        "absolute links to the documents' pages in API responses and the widget. Empty: links "
+        "relative to the API's own origin.",
     )
     host: str = Field("127.0.0.1", description="Address `kb serve` listens on.")
     port: int = Field(8000, ge=1, le=65535, description="Port `kb serve` listens on.")

@@ -68,7 +68,7 @@ class KnowledgeBase:
             "limit": limit,
             "documents": [
                 {
-                    **document_summary(stored.metadata),
+                    **document_summary(stored.metadata, base_url=self.index.settings.public_url),
                     "themes": list(stored.metadata.themes),
                     "territory": stored.metadata.territory,
                     "date": stored.metadata.date,

@@ -1,0 +1,113 @@
+"""The practitioners' site: server-rendered French pages (Jinja2), one small CSS file, no script.
+
+Each page calls one function of ``services.site`` and renders what it returns; document text
+goes through ``api/site/render.py`` (sanitised) wherever it is shown.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from api.deps import KnowledgeBaseDep, require_read
+from api.site import render
+from kb.errors import FiltersInvalid, NotFoundError
+from services.site import Site
+
+HERE = Path(__file__).parent
+templates = Jinja2Templates(directory=HERE / "templates")
+templates.env.filters["markdown"] = render.markdown
+templates.env.filters["plain"] = render.plain
+templates.env.filters["highlighted"] = render.highlighted
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(require_read)])
+public = APIRouter(include_in_schema=False)
+
+
+def page(request: Request, name: str, status_code: int = 200, **context) -> HTMLResponse:
+    return templates.TemplateResponse(request, name, context, status_code=status_code)
+
+
+def error_page(request: Request, status_code: int, title: str, message: str) -> HTMLResponse:
+    return page(request, "error.html", status_code, title=title, message=message, nav=None)
+
+
+@public.get("/site.css")
+def stylesheet() -> Response:
+    return Response(
+        (HERE / "static" / "site.css").read_bytes(),
+        media_type="text/css; charset=utf-8",
+        headers={"Cache-Control": "public, max-age=3600"},
+    )
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request, kb: KnowledgeBaseDep) -> HTMLResponse:
+    return page(request, "home.html", home=Site(kb).home(), nav="accueil")
+
+
+@router.get("/recherche", response_class=HTMLResponse)
+def search_page(
+    request: Request,
+    kb: KnowledgeBaseDep,
+    q: str = Query("", max_length=1000),
+    type: list[str] = Query([], max_length=20),
+    secteur: list[str] = Query([], max_length=20),
+    theme: list[str] = Query([], max_length=20),
+    territoire: list[str] = Query([], max_length=1),
+    page_number: int = Query(1, alias="page", ge=1, le=1000),
+    question: Optional[str] = Query(None, max_length=1),
+) -> HTMLResponse:
+    selected = {"type": type, "secteur": secteur, "theme": theme, "territoire": territoire}
+    selected = {name: [v for v in values if v] for name, values in selected.items()}
+    site = Site(kb)
+    error, status = None, 200
+    try:
+        results = site.results(q, selected, page_number, ask=bool(question) and bool(q.strip()))
+    except FiltersInvalid as exc:
+        error, status = exc.body(), 422
+        results = site.results(q, {}, 1, ask=False)
+
+    def page_link(n: int) -> str:
+        query = [("q", q)] + [(name, v) for name, values in selected.items() for v in values] + [("page", n)]
+        return "/recherche?" + urlencode(query)
+
+    return page(request, "results.html", status, r=results, error=error, page_link=page_link, nav="recherche")
+
+
+@router.get("/fiches/{doc_id}", response_class=HTMLResponse)
+def fiche_page(request: Request, kb: KnowledgeBaseDep, doc_id: str) -> HTMLResponse:
+    try:
+        fiche = Site(kb).fiche(doc_id)
+    except NotFoundError:
+        return error_page(request, 404, "Document introuvable", f"Aucun document « {doc_id} » dans la base.")
+    return page(request, "fiche.html", f=fiche, nav=None)
+
+
+@router.get("/fiches/{doc_id}/original")
+def original(request: Request, kb: KnowledgeBaseDep, doc_id: str) -> Response:
+    try:
+        path, media_type, name = Site(kb).original(doc_id)
+    except NotFoundError as exc:
+        return error_page(request, 404, "Fichier introuvable", str(exc))
+    return FileResponse(
+        path,
+        media_type=media_type,
+        filename=name,  # built from the doc_id: a safe Content-Disposition
+        headers={"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandbox"},
+    )
+
+
+@router.get("/annuaire", response_class=HTMLResponse)
+def directory_page(
+    request: Request,
+    kb: KnowledgeBaseDep,
+    territoire: Optional[str] = Query(None, max_length=200),
+    theme: Optional[str] = Query(None, max_length=200),
+) -> HTMLResponse:
+    return page(request, "annuaire.html", d=Site(kb).directory(territoire, theme), nav="annuaire")

@@ -1,0 +1,235 @@
+"""The practitioners' site as data: what each page shows, assembled from the knowledge base.
+
+Pages (``api/site``) only render what these functions return; every list a page shows is
+computed here, so the HTTP tests can check the figures a reader sees.
+"""
+
+from __future__ import annotations
+
+import math
+import mimetypes
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from kb import directory
+from kb.errors import NotFoundError
+from kb.filters import Filters
+from kb.models import DocumentMetadata, Scope, page_url
+from kb.text import fold
+from kb.vocabulary import ANNUAIRE, LOCAL_DEVELOPMENT, OTHER_SECTOR, SECTORS, SOCIAL_ACTION, content_doc_types
+from services.knowledge_base import KnowledgeBase
+
+PER_PAGE = 10
+SEARCH_DEPTH = 50  # documents a query may page through
+FACETS = (("type", "Type de document"), ("secteur", "Secteur"), ("theme", "Thème"), ("territoire", "Territoire"))
+MARKDOWN_SOURCES = (".md", ".markdown", ".docx", ".html", ".htm")
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    count: int
+    selected: bool
+
+
+def card(meta: DocumentMetadata, base_url: str = "") -> dict:
+    """What a list shows of a document."""
+    return {
+        "doc_id": meta.doc_id,
+        "title": meta.title,
+        "doc_type": meta.doc_type,
+        "sector": meta.sector,
+        "themes": list(meta.themes),
+        "territory": meta.territory,
+        "date": meta.date,
+        "year": (meta.date or "")[:4] or None,
+        "porteur": meta.porteur,
+        "url": page_url(base_url, meta.doc_id),
+    }
+
+
+def _facet_values(meta: DocumentMetadata, facet: str) -> list[str]:
+    if facet == "type":
+        return [meta.doc_type]
+    if facet == "secteur":
+        return [meta.sector] if meta.sector else []
+    if facet == "theme":
+        return list(meta.themes)
+    return [meta.territory] if meta.territory else []
+
+
+def facets(documents: list[DocumentMetadata], selected: dict[str, list[str]], limit: int = 12) -> list[dict]:
+    """Counts per value over the documents listed; selected values first, then the most common.
+    A count is what choosing the value would list (a territory matches the names containing it)."""
+    groups = []
+    for name, label in FACETS:
+        counts = Counter(value for meta in documents for value in _facet_values(meta, name))
+        if name == "territoire":
+            names = [fold(meta.territory or "") for meta in documents]
+            counts = Counter({value: sum(fold(value) in n for n in names) for value in counts})
+        chosen = selected.get(name) or []
+        ordered = [v for v in chosen] + [v for v, _ in counts.most_common() if v not in chosen]
+        choices = [Choice(v, counts.get(v, 0), v in chosen) for v in ordered[: max(limit, len(chosen))]]
+        if choices:
+            groups.append({"name": name, "label": label, "choices": choices})
+    return groups
+
+
+class Site:
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+        self.index = kb.index
+        self.base_url = kb.index.settings.public_url
+
+    # -- accueil ---------------------------------------------------------------------------
+
+    def home(self) -> dict:
+        documents = [stored.metadata for stored in self.index.documents()]
+        by_type = Counter(meta.doc_type for meta in documents)
+        by_sector = Counter(meta.sector or "non précisé" for meta in documents)
+        themes = Counter(theme for meta in documents for theme in meta.themes)
+        latest = sorted(
+            (meta for meta in documents if meta.doc_type != ANNUAIRE), key=lambda m: m.date or "", reverse=True
+        )[:6]
+        return {
+            "total": len(documents),
+            "by_type": by_type.most_common(),
+            "by_sector": [(sector, by_sector.get(sector, 0)) for sector in SECTORS],
+            "themes": themes.most_common(16),
+            "latest": [card(meta, self.base_url) for meta in latest],
+            "directory_size": by_type.get(ANNUAIRE, 0),
+        }
+
+    # -- recherche -------------------------------------------------------------------------
+
+    def results(self, q: str, selected: dict[str, list[str]], page: int, ask: bool) -> dict:
+        """A query's documents (or the catalogue without one), facets, one page, and the cited
+        answer when asked for. ``FiltersInvalid`` for unknown filter values."""
+        filters = self.kb.parse_filters(
+            selected.get("type"), selected.get("secteur"), selected.get("theme"),
+            (selected.get("territoire") or [None])[0],
+        )
+        q = q.strip()
+        answer = None
+        weak = False
+        if q:
+            hits = self.kb.search(q, SEARCH_DEPTH, filters)["results"]
+            if hits:  # the documents that answer, not the whole base in ranking order
+                floor = hits[0]["score"] - self.index.settings.results_margin
+                hits = [hit for hit in hits if hit["score"] >= floor]
+            metadata = {stored.metadata.doc_id: stored.metadata for stored in self.index.documents()}
+            listed = [metadata[hit["doc_id"]] for hit in hits if hit["doc_id"] in metadata]
+            rows = [{**card(metadata[hit["doc_id"]], self.base_url), "passages": hit["passages"][:1]}
+                    for hit in hits if hit["doc_id"] in metadata]
+            weak = bool(rows) and self.kb.answerer.evidence(q, filters) < self.kb.answerer.params.min_score
+            if ask:
+                answer = self.kb.ask(q, filters)
+        else:
+            listed = sorted(
+                (stored.metadata for stored in self.index.documents() if filters is None or filters.accepts(stored.metadata)),
+                key=lambda meta: (meta.date or "", meta.title),
+                reverse=True,
+            )
+            rows = [{**card(meta, self.base_url), "passages": []} for meta in listed]
+        pages = max(1, math.ceil(len(rows) / PER_PAGE))
+        page = min(max(page, 1), pages)
+        return {
+            "q": q,
+            "total": len(rows),
+            "page": page,
+            "pages": pages,
+            "rows": rows[(page - 1) * PER_PAGE : page * PER_PAGE],
+            "facets": facets(listed, selected),
+            "selected": selected,
+            "weak": weak,
+            "answer": answer,
+        }
+
+    # -- fiche -----------------------------------------------------------------------------
+
+    def fiche(self, doc_id: str) -> dict:
+        stored = self.index.get(doc_id)
+        meta = stored.metadata
+        suffix = Path(meta.source_path or "").suffix.lower()
+        passages = []
+        previous_end = 0
+        full_text = self.index.document_text(doc_id) or ""
+        for chunk in self.index.document_chunks(doc_id):
+            start = max(chunk.start, previous_end)  # windows overlap: show each character once
+            text = full_text[start : chunk.end] if start > chunk.start else chunk.text
+            previous_end = max(previous_end, chunk.end)
+            passages.append({"n": chunk.index, "text": text, "page": chunk.page, "section": chunk.section_label})
+        entry = directory.porteur_entry(self.index, meta)
+        contact = directory.contact(self.index, entry, "porteur") if entry else None
+        if meta.doc_type == ANNUAIRE:
+            contact = directory.contact(self.index, meta, "cette structure")
+        return {
+            "meta": card(meta, self.base_url),
+            "source_url": meta.source_url,
+            "source_name": meta.source_name,
+            "format": suffix.lstrip(".") or None,
+            "markdown": suffix in MARKDOWN_SOURCES,
+            "passages": passages,
+            "contact": contact,
+            "contact_entry": card(entry, self.base_url) if entry else None,
+            "other_sector": self._related(doc_id, self._other_sector_scope(meta), 3),
+            "related": self._related(doc_id, Scope(doc_types=content_doc_types()), 5),
+            "has_original": bool(meta.source_path and Path(meta.source_path).is_file()),
+            "indexed_at": stored.indexed_at,
+        }
+
+    def _other_sector_scope(self, meta: DocumentMetadata) -> Scope | None:
+        if meta.sector in OTHER_SECTOR:
+            return Scope(doc_types=content_doc_types(), sectors=(OTHER_SECTOR[meta.sector],))
+        if meta.sector is None:
+            return None
+        return Scope(doc_types=content_doc_types(), sectors=(SOCIAL_ACTION, LOCAL_DEVELOPMENT))
+
+    def _related(self, doc_id: str, scope: Scope | None, limit: int) -> list[dict]:
+        if scope is None:
+            return []
+        found = []
+        for other, score in self.index.related_documents(doc_id, limit, scope):
+            stored = self.index.find(other)
+            if stored is not None:
+                found.append({**card(stored.metadata, self.base_url), "score": round(score, 3)})
+        return found
+
+    def original(self, doc_id: str) -> tuple[Path, str, str]:
+        """(file, content type, download name) of a document's original; the path comes from
+        the index, never from the request."""
+        meta = self.index.get(doc_id).metadata
+        path = Path(meta.source_path or "")
+        if not meta.source_path or not path.is_file():
+            raise NotFoundError(f"Le fichier original de « {doc_id} » n'est plus disponible.")
+        media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        return path, media_type, f"{doc_id}{path.suffix.lower()}"
+
+    # -- annuaire --------------------------------------------------------------------------
+
+    def directory(self, territory: str | None, theme: str | None) -> dict:
+        filters = Filters(
+            doc_type=(ANNUAIRE,), theme=(theme,) if theme else (), territory=territory or None
+        )
+        everything = directory.entries(self.index)
+        shown = [meta for meta in everything if filters.accepts(meta)]
+        groups: dict[str, list[dict]] = {}
+        for meta in sorted(shown, key=lambda m: (m.territory or "", m.title)):
+            text = self.index.document_text(meta.doc_id) or ""
+            groups.setdefault(meta.territory or "Territoire non précisé", []).append(
+                {
+                    **card(meta, self.base_url),
+                    "services": directory.section_text(text, "services")
+                    or directory.section_text(text, "présentation"),
+                    "contact": directory.section_text(text, "contact"),
+                }
+            )
+        return {
+            "groups": sorted(groups.items()),
+            "total": len(shown),
+            "territories": sorted({m.territory for m in everything if m.territory}),
+            "themes": sorted({t for m in everything for t in m.themes}),
+            "territory": territory or "",
+            "theme": theme or "",
+        }

@@ -1,0 +1,181 @@
+"""The practitioners' site through HTTP, on a small committed corpus with the real model."""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from pathlib import Path
+from urllib.parse import urljoin, urlparse
+
+import pytest
+from fastapi.testclient import TestClient
+
+from kb.settings import Settings
+from services.site import PER_PAGE, Site
+from tests.apps import app_over
+
+ROOT = Path(__file__).parents[2]
+MINI = ROOT / "tests" / "fixtures" / "mini-corpus"
+PDF = ROOT / "tests" / "fixtures" / "docs" / "deux-pages.pdf"
+DIRECTORY = sorted((ROOT / "corpus" / "annuaire").glob("*.md"))[:9]
+HOSTILE = """---
+id: fiche-piegee
+title: "Une fiche <script>alert('titre')</script> piégée"
+doc_type: fiche méthode
+sector: transversal
+themes: [sécurité]
+---
+# Une fiche piégée
+
+Un paragraphe <script>alert('corps')</script> avec une image <img src=x onerror=alert(1)>.
+
+Un [lien piégé](javascript:alert(2)) et un dessin <svg onload=alert(3)><circle r="4"/></svg>.
+
+<iframe src="https://ailleurs.example"></iframe>
+"""
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory, e5_embedder):
+    root = tmp_path_factory.mktemp("site")
+    extra = root / "extra"
+    extra.mkdir()
+    (extra / "fiche-piegee.md").write_text(HOSTILE, encoding="utf-8")
+    settings = Settings(data_dir=root / "data", answer_min_score=0.8)
+    app = app_over(settings, e5_embedder, ingest=[MINI, PDF, *DIRECTORY, extra])
+    with TestClient(app) as client:
+        yield client, settings
+
+
+def test_home_shows_the_base_and_its_entry_points(site):
+    client, _ = site
+    response = client.get("/")
+    assert response.status_code == 200 and '<html lang="fr">' in response.text
+    assert "<title>Accueil — Passerelles</title>" in response.text
+    assert 'href="/annuaire"' in response.text and 'href="/recherche?type=annuaire"' in response.text
+    assert "Un transport solidaire avec des chauffeurs bénévoles" in response.text
+
+
+def test_results_highlight_the_matched_terms_and_stay_on_subject(site):
+    client, _ = site
+    page = client.get("/recherche", params={"q": "chauffeurs bénévoles"}).text
+    assert re.search(r'<a href="/fiches/exp-transport-solidaire">', page)
+    assert "<mark>chauffeurs</mark>" in page
+    count = int(re.search(r'<h2 id="resultats">(\d+) document', page).group(1))
+    assert count < 20, "a query's page lists the documents that answer, not the whole base"
+
+
+def test_facet_counts_match_the_documents_listed(site):
+    client, _ = site
+    kb = client.app.state.holder.kb
+    everything = Site(kb).results("", {}, 1, ask=False)
+    total = everything["total"]
+    for facet in everything["facets"]:
+        for choice in facet["choices"]:
+            narrowed = Site(kb).results("", {facet["name"]: [choice.value]}, 1, ask=False)
+            assert narrowed["total"] == choice.count, (facet["name"], choice.value)
+    assert total == 15
+    page = client.get("/recherche", params={"type": "annuaire"}).text
+    assert re.search(r"annuaire <span class=\"count\">(\d+)</span>", page).group(1) == str(
+        Site(kb).results("", {"type": ["annuaire"]}, 1, ask=False)["total"]
+    )
+
+
+def test_the_catalogue_pages_beyond_the_first(site):
+    client, _ = site
+    first = client.get("/recherche").text
+    second = client.get("/recherche", params={"page": 2}).text
+    titles = lambda html: re.findall(r'<li class="card">\s*<h3><a href="([^"]+)"', html)  # noqa: E731
+    assert len(titles(first)) == PER_PAGE and titles(second) and not set(titles(first)) & set(titles(second))
+    assert 'aria-current="page" href="/recherche?q=&amp;page=2"' in second
+
+
+def test_asking_shows_the_cited_answer_and_its_anchors_exist(site):
+    client, _ = site
+    answer = client.post("/ask", json={"question": "comment monter un transport solidaire avec des bénévoles ?"}).json()
+    assert answer["found"]
+    for citation in answer["citations"]:
+        page, _, anchor = citation["url"].partition("#")
+        assert page == f"/fiches/{citation['doc_id']}" and anchor.startswith("passage-")
+        assert f'id="{anchor}"' in client.get(page).text
+    html = client.get("/recherche", params={"q": "transport solidaire bénévoles", "question": "1"}).text
+    assert '<h2 id="reponse">Réponse</h2>' in html and "#passage-" in html
+
+
+def test_search_and_ask_link_to_the_pages(site):
+    client, _ = site
+    result = client.get("/search", params={"q": "épicerie"}).json()["results"][0]
+    assert result["url"] == f"/fiches/{result['doc_id']}" and "source_url" in result
+    assert client.get(result["url"]).status_code == 200
+    assert result["passages"][0]["url"].startswith(result["url"] + "#passage-")
+
+
+def test_a_fiche_shows_its_card_passages_contacts_and_neighbours(site):
+    client, _ = site
+    html = client.get("/fiches/exp-transport-solidaire").text
+    assert "<h1>Un transport solidaire avec des chauffeurs bénévoles</h1>" in html
+    assert html.count("<h1") == 1
+    assert 'id="passage-0"' in html and "Qui contacter" in html and "Documents proches" in html
+    assert 'href="/fiches/exp-transport-solidaire/original"' in html
+    pdf = client.get("/fiches/deux-pages").text
+    assert "Page 1" in pdf and "Page 2" in pdf
+
+
+def test_the_original_is_the_file_as_ingested(site):
+    client, _ = site
+    response = client.get("/fiches/deux-pages/original")
+    assert response.status_code == 200 and response.content == PDF.read_bytes()
+    assert response.headers["content-type"] == "application/pdf"
+    assert response.headers["content-disposition"] == 'attachment; filename="deux-pages.pdf"'
+
+
+def test_the_directory_groups_structures_by_territory(site):
+    client, _ = site
+    html = client.get("/annuaire").text
+    assert "Qui fait quoi" in html and html.count('<article class="card">') == 10
+    narrowed = client.get("/annuaire", params={"territoire": "Drôme"}).text
+    assert 0 < narrowed.count('<article class="card">') < html.count('<article class="card">')
+
+
+def test_unknown_pages_are_french_html_404s_and_json_clients_keep_json(site):
+    client, _ = site
+    page = client.get("/fiches/inconnu")
+    assert page.status_code == 404 and "Document introuvable" in page.text
+    browser = client.get("/nulle-part", headers={"Accept": "text/html"})
+    assert browser.status_code == 404 and "text/html" in browser.headers["content-type"]
+    assert client.get("/nulle-part").json() == {"detail": "Ressource introuvable."}
+
+
+def test_hostile_document_content_is_harmless_everywhere(site):
+    client, _ = site
+    pages = [client.get("/fiches/fiche-piegee").text, client.get("/recherche", params={"q": "fiche piégée"}).text]
+    pages.append(client.get("/recherche", params={"q": "paragraphe image dessin", "question": "1"}).text)
+    for html in pages:  # as text, escaped, they are harmless; as markup, never
+        assert not re.search(r"<(script|svg|iframe|img)\b", html, re.IGNORECASE)
+        assert not re.search(r"<[^>]*\son\w+\s*=", html, re.IGNORECASE)
+        assert not re.search(r"""(href|src)\s*=\s*["']?\s*javascript:""", html, re.IGNORECASE)
+    assert "&lt;script&gt;alert(&#39;titre&#39;)&lt;/script&gt;" in pages[0]
+
+
+def test_a_crawl_of_the_site_finds_every_link_alive_and_no_server_path(site):
+    client, settings = site
+    roots = [str(settings.data_dir.resolve()), str(ROOT), "/tmp/"]
+    seen, queue, checked = set(), deque(["/"]), 0
+    while queue and checked < 150:
+        url = queue.popleft()
+        if url in seen:
+            continue
+        seen.add(url)
+        response = client.get(url)
+        checked += 1
+        assert response.status_code == 200, url
+        assert not any(root in response.text for root in roots), url
+        if "text/html" not in response.headers["content-type"]:
+            continue
+        for link in re.findall(r'href="([^"#]+)', response.text):
+            target = urljoin(url, link.replace("&amp;", "&"))
+            if urlparse(target).netloc or target.startswith(("/docs", "/redoc")):
+                continue  # pages of other sites (source_url), the API's own documentation
+            if target not in seen:
+                queue.append(target)
+    assert checked >= 60
