@@ -1,0 +1,107 @@
+"""The site in Debian's Chromium: axe-core finds no serious or critical violation, the keyboard
+alone works, 360 px wide fits, and screenshots are saved to look at (test-artifacts/)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from kb.settings import Settings
+from tests.apps import app_over
+from tests.servers import CHROMIUM, CHROMIUM_ARGS, serve_in_thread
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+MINI = ROOT / "tests" / "fixtures" / "mini-corpus"
+PDF = ROOT / "tests" / "fixtures" / "docs" / "deux-pages.pdf"
+DIRECTORY = sorted((ROOT / "corpus" / "annuaire").glob("*.md"))[:9]
+PAGES = {
+    "accueil": "/",
+    "resultats": "/recherche?q=transport%20solidaire%20b%C3%A9n%C3%A9voles&question=1",
+    "catalogue": "/recherche?type=annuaire",
+    "fiche": "/fiches/exp-transport-solidaire",
+    "fiche-pdf": "/fiches/deux-pages",
+    "annuaire": "/annuaire",
+    "introuvable": "/fiches/inconnu",
+}
+
+
+@pytest.fixture(scope="module")
+def browser_and_site(tmp_path_factory, e5_embedder):
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("Chromium absent (/usr/bin/chromium) : apt-get install chromium")
+    from playwright.sync_api import sync_playwright
+
+    settings = Settings(data_dir=tmp_path_factory.mktemp("site-browser") / "data", answer_min_score=0.8)
+    app = app_over(settings, e5_embedder, ingest=[MINI, PDF, *DIRECTORY])
+    ARTIFACTS.mkdir(exist_ok=True)
+    with serve_in_thread(app) as base, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser, base
+        browser.close()
+
+
+@pytest.mark.parametrize("name", sorted(PAGES))
+def test_no_serious_accessibility_violation(browser_and_site, name):
+    from axe_playwright_python.sync_playwright import Axe
+
+    browser, base = browser_and_site
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    page.goto(base + PAGES[name])
+    results = Axe().run(page)
+    serious = [
+        (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+        for v in results.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+    page.screenshot(path=str(ARTIFACTS / f"site-{name}.png"), full_page=True)
+    page.close()
+    assert serious == []
+
+
+def test_a_citation_opens_the_fiche_at_its_passage_highlighted(browser_and_site):
+    browser, base = browser_and_site
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    page.goto(base + PAGES["resultats"])
+    link = page.locator(".answer .sources a").first
+    href = link.get_attribute("href")
+    assert "#passage-" in href
+    link.click()
+    page.wait_for_url("**" + href)
+    anchor = href.split("#")[1]
+    target = page.locator(f"#{anchor}")
+    assert target.evaluate("e => getComputedStyle(e).backgroundColor") != "rgba(0, 0, 0, 0)"
+    assert target.evaluate("e => { const r = e.getBoundingClientRect(); return r.top < innerHeight && r.bottom > 0 }")
+    page.screenshot(path=str(ARTIFACTS / "site-fiche-au-passage.png"))
+    page.close()
+
+
+def test_keyboard_alone_reaches_the_content_and_searches(browser_and_site):
+    browser, base = browser_and_site
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    page.goto(base + "/")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Aller au contenu"
+    page.keyboard.press("Enter")
+    assert page.evaluate("location.hash") == "#contenu"
+    page.focus("#q")
+    page.keyboard.type("épicerie")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/recherche?q=*")
+    assert "épicerie" in page.inner_text("h1")
+    outline = page.evaluate("() => { const a = document.querySelector('.hits a'); a.focus(); return getComputedStyle(a).outlineStyle }")
+    assert outline != "none"
+    page.close()
+
+
+@pytest.mark.parametrize("name", ["accueil", "resultats", "fiche", "annuaire"])
+def test_usable_at_360_pixels(browser_and_site, name):
+    browser, base = browser_and_site
+    page = browser.new_page(viewport={"width": 360, "height": 780})
+    page.goto(base + PAGES[name])
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    page.screenshot(path=str(ARTIFACTS / f"site-{name}-360.png"))
+    page.close()
