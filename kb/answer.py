@@ -129,7 +129,7 @@ class Answerer:
         for rank, hit in enumerate(hits):
             prior = 1.0 / (rank + 1)
             for passage in hit.passages[:2]:
-                if _reference_section(passage.chunk.section):
+                if reference_section(passage.chunk.section):
                     continue
                 sentences = split_sentences(passage.chunk.text)
                 if sentences and not sentences[-1].endswith(_TERMINAL):
@@ -238,7 +238,7 @@ _REFERENCE_SECTIONS = (
 )
 
 
-def _reference_section(path: tuple[str, ...]) -> bool:
+def reference_section(path: tuple[str, ...]) -> bool:
     """Pointers to other documents and contact lines are not answers (contacts are listed apart)."""
     return bool(path) and fold(path[-1]).startswith(_REFERENCE_SECTIONS)
 

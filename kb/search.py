@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kb.answer import document_summary
+from kb.answer import document_summary, reference_section
 from kb.filters import Filters
 from kb.models import page_url
 from kb.retrieval import Retriever
@@ -17,7 +17,10 @@ def search_documents(
     results = []
     for hit in retriever.search(query, k=k, filters=filters, mode=mode):
         passages = []
-        for passage in hit.passages:
+        # the passage that matched comes first; a contact or "see also" section only when
+        # nothing else matched (practitioners want the experience, the contact is listed apart)
+        ordered = sorted(hit.passages, key=lambda p: reference_section(p.chunk.section))
+        for passage in ordered:
             snippet, highlights = make_snippet(passage.chunk.text, terms, retriever.index.term)
             passages.append(
                 {

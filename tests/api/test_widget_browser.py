@@ -154,6 +154,7 @@ def sites(tmp_path_factory, e5_embedder):
     write_page("index.html", api)
     write_page("down.html", down)
     write_page("plain.html", api, css="body { margin: 0; }")
+    write_page("light.html", api, 'data-accent="#a8e063"', css="body { margin: 0; }")
     write_page(
         "filtered.html",
         api,
@@ -240,7 +241,7 @@ def test_typing_shows_results_with_highlighted_snippets(page, sites):
     expect(first.locator(".badge")).to_have_text("fiche expérience")
     marks = [m.lower() for m in first.locator("mark").all_text_contents()]
     assert "chauffeurs" in marks and "bénévoles" in marks
-    assert first.locator(".title").get_attribute("href") == sites["api"] + "/documents/exp-transport-solidaire"
+    assert first.locator(".title").get_attribute("href") == sites["api"] + "/fiches/exp-transport-solidaire"
     assert first.locator(".title").get_attribute("rel") == "noopener noreferrer"
     expect(_status(page)).to_contain_text("documents trouvés")
     assert 1 <= len(searches) <= 3, searches  # debounced: not one request per key
@@ -454,6 +455,13 @@ def test_usable_on_a_360_pixel_screen(page, sites):
         assert box["x"] >= 0 and box["x"] + box["width"] <= 360, box
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "widget-360.png"), full_page=True)
+
+
+def test_a_light_accent_keeps_its_button_text_readable(page, sites):
+    page.goto(sites["host"] + "/light.html")
+    colours = _in_widget(page, "root => { const s = getComputedStyle(root.querySelector('.ask'));"
+                         " return [s.backgroundColor, s.color] }")
+    assert colours[0] == "rgb(168, 224, 99)" and colours[1] == "rgb(26, 26, 26)"
 
 
 def test_demo_page_embeds_the_widget(page, sites):

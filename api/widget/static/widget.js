@@ -11,7 +11,7 @@
     return;
   }
 
-  var COLOURS = ["accent", "background", "text", "muted", "border", "highlight", "focus", "radius", "font"];
+  var COLOURS = ["accent", "accentText", "background", "text", "muted", "border", "highlight", "focus", "radius", "font"];
   var DEBOUNCE_MS = 250;
   var TIMEOUT_MS = 20000;
   var MIN_CHARS = 2;
@@ -51,7 +51,7 @@
     ":host{display:block}",
     ".pw{all:initial;display:block;box-sizing:border-box;max-width:100%;text-align:left;",
     "font:15px/1.45 var(--passerelles-font,system-ui,-apple-system,'Segoe UI',Roboto,Ubuntu,Arial,sans-serif);",
-    "--a:var(--passerelles-accent,#1d5c8f);--t:var(--passerelles-text,#1f2933);--m:var(--passerelles-muted,#52606d);",
+    "--a:var(--passerelles-accent,#1d5c8f);--at:var(--passerelles-accent-text,#fff);--t:var(--passerelles-text,#1f2933);--m:var(--passerelles-muted,#52606d);",
     "--b:var(--passerelles-border,#c5ced8);--bg:var(--passerelles-background,#fff);",
     "--f:var(--passerelles-focus,var(--a));--r:var(--passerelles-radius,10px);",
     "color:var(--t);background:var(--bg);border:1px solid var(--b);border-radius:var(--r);padding:14px;",
@@ -65,7 +65,7 @@
     "border-radius:calc(var(--r) * .6);background:var(--bg)}",
     "input::placeholder{color:var(--m);opacity:1}",
     "button{cursor:pointer;border-radius:calc(var(--r) * .6);padding:9px 14px;border:1px solid var(--a)}",
-    ".ask{flex:0 0 auto;background:var(--a);color:#fff;font-weight:600}",
+    ".ask{flex:0 0 auto;background:var(--a);color:var(--at);font-weight:600}",
     ".ask:hover{filter:brightness(1.1)}",
     "@container (max-width:420px){.ask{flex-basis:100%}}",
     ".filters{display:flex;flex-wrap:wrap;gap:8px 12px;margin-top:10px}",
@@ -187,6 +187,40 @@
     return String(text || "").replace(/^#+\s*/gm, "").replace(/\*\*/g, "").trim();
   }
 
+  // ---- colours: text on the accent colour stays readable (WCAG AA, 4.5:1) ----
+
+  function rgbOf(colour) {
+    var probe = document.createElement("span");
+    probe.style.color = colour;
+    probe.style.display = "none";
+    document.documentElement.appendChild(probe);
+    var parts = (getComputedStyle(probe).color.match(/[\d.]+/g) || []).slice(0, 3).map(Number);
+    probe.remove();
+    return parts.length === 3 ? parts : null;
+  }
+
+  function luminance(rgb) {
+    var c = rgb.map(function (v) { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); });
+    return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
+  }
+
+  function contrast(a, b) {
+    var la = luminance(a), lb = luminance(b);
+    return (Math.max(la, lb) + 0.05) / (Math.min(la, lb) + 0.05);
+  }
+
+  /** Without data-accent-text, white or near-black text, whichever reads best on the accent. */
+  function readableAccentText(host) {
+    var style = getComputedStyle(host);
+    if (style.getPropertyValue("--passerelles-accent-text").trim()) return;
+    var accent = rgbOf(style.getPropertyValue("--passerelles-accent").trim() || "#1d5c8f");
+    if (!accent) return;
+    var white = [255, 255, 255], dark = [26, 26, 26];
+    if (contrast(accent, white) < 4.5) {
+      host.style.setProperty("--passerelles-accent-text", contrast(accent, dark) > contrast(accent, white) ? "#1a1a1a" : "#fff");
+    }
+  }
+
   // ---- options: data-* of the script tag, then of the container ----
 
   function readOptions(node, into) {
@@ -224,8 +258,10 @@
     var k = Math.min(50, Math.max(1, parseInt(options.k, 10) || 6));
     var id = "pw" + (++counter) + "-";
     COLOURS.forEach(function (name) {
-      if (options[name]) host.style.setProperty("--passerelles-" + name, String(options[name]));
+      var property = "--passerelles-" + name.replace(/[A-Z]/g, function (c) { return "-" + c.toLowerCase(); });
+      if (options[name]) host.style.setProperty(property, String(options[name]));
     });
+    readableAccentText(host);
 
     var root = host.attachShadow({ mode: "open" });
     try { // a constructed style sheet also works under a strict Content-Security-Policy
@@ -307,7 +343,7 @@
           if (u.protocol === "http:" || u.protocol === "https:") return u.href;
         } catch (e) { /* fall back to the API's document */ }
       }
-      return api + "/documents/" + encodeURIComponent(String(item.doc_id || ""));
+      return api + "/fiches/" + encodeURIComponent(String(item.doc_id || ""));
     }
 
     function docLink(item, cls) {

@@ -1,0 +1,100 @@
+"""Site page latency: `python -m evaluation.bench_site [--index-dir DIR] [--requests N]`.
+
+Ingests the sample corpus (or reuses `--index-dir`), starts `kb serve` as its own process and
+requests, with one client, every document's page (`/fiches/{id}`) and search pages
+(`/recherche?q=…`, distinct questions so the query cache never helps, then the catalogue and its
+facets). Prints p50/p95 per page kind. Goal: a fiche page under 30 ms p95 with one client.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+import httpx
+
+from evaluation.bench_api import free_port, percentile
+from evaluation.datasets import PROJECT_ROOT, load_questions
+from kb.settings import Settings
+from services.runtime import ingest, open_index
+
+
+def timed(client: httpx.Client, url: str) -> float:
+    started = time.perf_counter()
+    response = client.get(url)
+    elapsed = time.perf_counter() - started
+    if response.status_code != 200:
+        raise RuntimeError(f"{url} answered {response.status_code}")
+    return elapsed
+
+
+def report(name: str, values: list[float]) -> None:
+    print(
+        f"{name:<28} {len(values):>4} requests   p50 {percentile(values, 0.5) * 1000:7.1f} ms   "
+        f"p95 {percentile(values, 0.95) * 1000:7.1f} ms"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--index-dir", type=Path, default=None, help="data directory to build or reuse")
+    parser.add_argument("--requests", type=int, default=120, help="search pages to request")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        data_dir = args.index_dir or Path(tmp) / "data"
+        settings = Settings(data_dir=data_dir)
+        ingest(settings, [PROJECT_ROOT / "corpus"])
+        index = open_index(settings)
+        doc_ids = [stored.metadata.doc_id for stored in index.documents()]
+        index.close()
+        port = free_port()
+        env = {**os.environ, "KB_DATA_DIR": str(data_dir)}
+        server = subprocess.Popen(
+            [sys.executable, "-m", "cli.main", "serve", "--port", str(port)],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            with httpx.Client(base_url=base, timeout=60) as client:
+                deadline = time.time() + 120
+                while True:
+                    try:
+                        if client.get("/health").status_code == 200:
+                            break
+                    except httpx.HTTPError:
+                        pass
+                    if time.time() > deadline:
+                        raise RuntimeError("the server did not start")
+                    time.sleep(0.3)
+                for doc_id in doc_ids[:5]:  # warm-up
+                    timed(client, f"/fiches/{quote(doc_id)}")
+                fiches = [timed(client, f"/fiches/{quote(doc_id)}") for doc_id in doc_ids]
+                questions = [q.question for q in load_questions(PROJECT_ROOT / "evaluation" / "questions.jsonl")]
+                searches = [timed(client, f"/recherche?q={quote(q)}") for q in questions[: args.requests]]
+                catalogue = [timed(client, f"/recherche?page={n % 9 + 1}") for n in range(40)]
+                filtered = [timed(client, "/recherche?type=fiche%20exp%C3%A9rience&page=2") for _ in range(20)]
+                home = [timed(client, "/") for _ in range(20)]
+                directory = [timed(client, "/annuaire") for _ in range(20)]
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    print(f"documents: {len(doc_ids)}  (sample corpus, one client, server in its own process)")
+    report("/fiches/{id}", fiches)
+    report("/recherche?q= (fresh)", searches)
+    report("/recherche (catalogue)", catalogue)
+    report("/recherche?type=…&page=2", filtered)
+    report("/", home)
+    report("/annuaire", directory)
+    goal = percentile(fiches, 0.95) * 1000
+    print(f"goal: /fiches p95 under 30 ms: {'met' if goal < 30 else 'missed'} ({goal:.1f} ms)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
