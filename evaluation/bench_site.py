@@ -75,7 +75,8 @@ def main(argv: list[str] | None = None) -> int:
                 for doc_id in doc_ids[:5]:  # warm-up
                     timed(client, f"/fiches/{quote(doc_id)}")
                 fiches = [timed(client, f"/fiches/{quote(doc_id)}") for doc_id in doc_ids]
-                questions = [q.question for q in load_questions(PROJECT_ROOT / "evaluation" / "questions.jsonl")]
+                dataset = load_questions(PROJECT_ROOT / "evaluation" / "questions.jsonl", PROJECT_ROOT / "corpus")
+                questions = [q.question for q in dataset.questions]
                 searches = [timed(client, f"/recherche?q={quote(q)}") for q in questions[: args.requests]]
                 catalogue = [timed(client, f"/recherche?page={n % 9 + 1}") for n in range(40)]
                 filtered = [timed(client, "/recherche?type=fiche%20exp%C3%A9rience&page=2") for _ in range(20)]
