@@ -289,6 +289,21 @@ def test_ask_shows_an_answer_whose_markers_match_the_sources(page, sites):
     assert page.errors == []
 
 
+def test_after_an_answer_the_results_stay_reachable_and_sources_open_the_pages(page, sites):
+    page.goto(sites["host"] + "/index.html")
+    _combobox(page).press_sequentially("chauffeurs bénévoles", delay=30)
+    expect(_options(page).first).to_be_visible()
+    page.get_by_role("button", name="Poser la question").click()
+    answer = page.locator("#passerelles .answer")
+    expect(answer.locator(".sources li").first).to_be_visible()
+    assert "/fiches/" in answer.locator(".sources a").first.get_attribute("href")
+    assert "#passage-" in answer.locator(".sources a").first.get_attribute("href")
+    expect(_options(page).first).to_be_hidden()
+    page.get_by_role("button", name="Revoir les résultats").click()
+    expect(_options(page).first).to_be_visible()
+    expect(_combobox(page)).to_have_attribute("aria-expanded", "true")
+
+
 def test_ask_without_evidence_says_so_and_lists_the_nearest(page, sites, monkeypatch):
     monkeypatch.setattr(sites["app"].state.holder.kb.answerer, "params", AnswerParams(min_score=0.99, coverage_weight=0.1))
     page.goto(sites["host"] + "/index.html")

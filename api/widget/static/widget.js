@@ -42,6 +42,7 @@
     other: "Dans l'autre secteur",
     nearest: "Documents les plus proches",
     close: "Fermer la réponse",
+    backToResults: "Revoir les résultats",
     quote: "Extrait",
     empty: "Écrivez d'abord votre question.",
     credit: "Propulsé par Passerelles"
@@ -96,7 +97,7 @@
     ".snip{margin:0;font-size:14px;color:var(--m);overflow-wrap:anywhere}",
     "mark{background:var(--passerelles-highlight,#ffe08a);color:inherit;padding:0 1px;border-radius:2px}",
     ".answer{margin-top:14px;padding-top:12px;border-top:2px solid var(--a)}",
-    ".ahead{display:flex;justify-content:space-between;align-items:center;gap:8px}",
+    ".ahead{display:flex;flex-wrap:wrap;justify-content:space-between;align-items:center;gap:8px}.ahead h3{flex:1 1 auto}",
     "h3,h4{margin:0;font-weight:700;color:var(--t)}",
     "h3{font-size:17px}h4{font-size:14px;margin:14px 0 4px}",
     ".close{background:var(--bg);color:var(--a);padding:4px 10px;font-size:13px}",
@@ -526,7 +527,14 @@
       var title = el("h3", { id: id + "ah", tabindex: "-1" }, [T.answer]);
       var close = el("button", { type: "button", class: "close" }, [T.close]);
       close.addEventListener("click", closeAnswer);
-      var parts = [el("div", { class: "ahead" }, [title, close]),
+      var head = [title];
+      if (listbox.children.length) { // the results stay one click (or the down arrow) away
+        var back = el("button", { type: "button", class: "close back" }, [T.backToResults]);
+        back.addEventListener("click", function () { setExpanded(true); input.focus(); });
+        head.push(back);
+      }
+      head.push(close);
+      var parts = [el("div", { class: "ahead" }, head),
         el("p", { class: "atext" }, answerText(body.answer, byNumber))];
       if (citations.length) {
         parts.push(heading(T.sources), el("ol", { class: "refs sources" }, citations.map(function (c) {
