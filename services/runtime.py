@@ -26,16 +26,17 @@ from kb.settings import Settings
 logger = logging.getLogger("passerelles.runtime")
 
 
-def open_index(settings: Settings, embedder: Embedder | None = None) -> KnowledgeIndex:
+def open_index(settings: Settings, embedder: Embedder | None = None, serving: bool = False) -> KnowledgeIndex:
+    """``serving``: for a server, where writes must yield the CPU to the questions."""
     embedder = embedder or create_embedder(settings)
-    return KnowledgeIndex(settings, embedder, chunking_params(settings).as_record())
+    return KnowledgeIndex(settings, embedder, chunking_params(settings).as_record(), yield_to_queries=serving)
 
 
-def open_knowledge_base(settings: Settings, embedder: Embedder | None = None):
+def open_knowledge_base(settings: Settings, embedder: Embedder | None = None, serving: bool = False):
     """The service object over the index of ``settings`` (close it with ``.close()``)."""
     from services.knowledge_base import KnowledgeBase
 
-    return KnowledgeBase.create(settings, open_index(settings, embedder))
+    return KnowledgeBase.create(settings, open_index(settings, embedder, serving))
 
 
 class KnowledgeBaseHolder:
@@ -70,7 +71,7 @@ class KnowledgeBaseHolder:
     def _open(self) -> None:
         try:
             if self.kb is None:
-                self.kb = open_knowledge_base(self.settings, self.embedder)
+                self.kb = open_knowledge_base(self.settings, self.embedder, serving=True)
             self.kb.writer.reconcile()
             self._reconciled, self.error = True, None
         except ServiceUnavailable as exc:
