@@ -49,6 +49,10 @@ class KnowledgeBase:
     def delete(self, doc_id: str, actor: str) -> None:
         self.writer.delete(doc_id, actor)
 
+    def check_question(self, text: str) -> None:
+        """``InvalidRequest`` for an empty question."""
+        _check_text(text)
+
     def search(self, query: str, k: int = 10, filters: Filters | None = None) -> dict:
         _check_text(query)
         return search_documents(self.retriever, query, k, filters)

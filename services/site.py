@@ -15,6 +15,7 @@ from pathlib import Path
 from kb import directory
 from kb.errors import NotFoundError
 from kb.filters import Filters
+from kb.search import passage_views
 from kb.models import DocumentMetadata, Scope, page_url
 from kb.text import fold
 from kb.vocabulary import ANNUAIRE, LOCAL_DEVELOPMENT, OTHER_SECTOR, SECTORS, SOCIAL_ACTION, content_doc_types
@@ -113,15 +114,15 @@ class Site:
         q = q.strip()
         answer = None
         weak = False
+        hits: list = []
         if q:
-            hits = self.kb.search(q, SEARCH_DEPTH, filters)["results"]
+            self.kb.check_question(q)
+            hits = self.kb.retriever.search(q, k=SEARCH_DEPTH, filters=filters)
             if hits:  # the documents that answer, not the whole base in ranking order
-                floor = hits[0]["score"] - self.index.settings.results_margin
-                hits = [hit for hit in hits if hit["score"] >= floor]
-            metadata = {stored.metadata.doc_id: stored.metadata for stored in self.index.documents()}
-            listed = [metadata[hit["doc_id"]] for hit in hits if hit["doc_id"] in metadata]
-            rows = [{**card(metadata[hit["doc_id"]], self.base_url), "passages": hit["passages"][:1]}
-                    for hit in hits if hit["doc_id"] in metadata]
+                floor = hits[0].score - self.index.settings.results_margin
+                hits = [hit for hit in hits if hit.score >= floor]
+            listed = [hit.metadata for hit in hits]
+            rows = [{**card(hit.metadata, self.base_url), "passages": []} for hit in hits]
             weak = bool(rows) and self.kb.answerer.evidence(q, filters) < self.kb.answerer.params.min_score
             if ask:
                 answer = self.kb.ask(q, filters)
@@ -134,12 +135,17 @@ class Site:
             rows = [{**card(meta, self.base_url), "passages": []} for meta in listed]
         pages = max(1, math.ceil(len(rows) / PER_PAGE))
         page = min(max(page, 1), pages)
+        shown = slice((page - 1) * PER_PAGE, page * PER_PAGE)
+        if hits:  # snippets only for the page shown
+            terms = self.kb.retriever.query_terms(q)
+            for row, hit in zip(rows[shown], hits[shown]):
+                row["passages"] = passage_views(self.kb.retriever, hit, terms, limit=1)
         return {
             "q": q,
             "total": len(rows),
             "page": page,
             "pages": pages,
-            "rows": rows[(page - 1) * PER_PAGE : page * PER_PAGE],
+            "rows": rows[shown],
             "facets": facets(listed, selected),
             "selected": selected,
             "weak": weak,
