@@ -100,6 +100,142 @@ def write_pdf(meta: dict, body: str, target: Path) -> None:
     pdf.output(str(target))
 
 
+# -- scans: minutes printed, signed and scanned back (no text layer) --------------------------
+
+SCAN_DPI = 200
+SCAN_PAGE = (1654, 2339)  # A4 at 200 dpi
+SCAN_MARGINS = (170, 190, 170, 210)  # left, top, right, bottom
+SCAN_STYLES = {  # kind: (font file, size in points, space before in lines)
+    "title": ("DejaVuSerif-Bold.ttf", 14, 0.0),
+    "h": ("DejaVuSerif-Bold.ttf", 12, 0.8),
+    "p": ("DejaVuSerif.ttf", 11, 0.35),
+    "li": ("DejaVuSerif.ttf", 11, 0.15),
+}
+
+
+def scan_lines(meta: dict, body: str) -> list[list[tuple[str, str]]]:
+    """The printed pages of a scanned document: lists of (kind, line), wrapped to the page."""
+    from PIL import ImageFont
+
+    title, items = title_and_blocks(meta, body)
+    fonts = {kind: ImageFont.truetype(str(FONT_DIR / name), round(size * SCAN_DPI / 72)) for kind, (name, size, _) in SCAN_STYLES.items()}
+    width = SCAN_PAGE[0] - SCAN_MARGINS[0] - SCAN_MARGINS[2]
+    height = SCAN_PAGE[1] - SCAN_MARGINS[1] - SCAN_MARGINS[3]
+    pages: list[list[tuple[str, str]]] = [[]]
+    used = 0.0
+    for kind, text in [("title", title)] + items:
+        kind = "h" if kind.startswith("h") else kind
+        font = fonts[kind]
+        step = font.size * 1.35
+        lines = _wrap(("– " if kind == "li" else "") + text, font, width - (40 if kind == "li" else 0))
+        before = SCAN_STYLES[kind][2] * step if pages[-1] else 0
+        if used + before + step * min(len(lines), 2) > height:  # no heading alone at a page's foot
+            pages.append([])
+            used, before = 0.0, 0.0
+        used += before
+        if before:
+            pages[-1].append(("gap", str(before)))
+        for line in lines:
+            if used + step > height:
+                pages.append([])
+                used = 0.0
+            pages[-1].append((kind, line))
+            used += step
+    return pages
+
+
+def _wrap(text: str, font, width: int) -> list[str]:
+    lines: list[str] = []
+    current = ""
+    for word in text.split():
+        candidate = f"{current} {word}".strip()
+        if current and font.getlength(candidate) > width:
+            lines.append(current)
+            current = word
+        else:
+            current = candidate
+    return lines + ([current] if current else [])
+
+
+def scan_text(meta: dict, body: str) -> str:
+    """What a perfect OCR would read: the printed lines and page footers, in order."""
+    pages = scan_lines(meta, body)
+    words = []
+    for number, lines in enumerate(pages, start=1):
+        words += [line for kind, line in lines if kind != "gap"]
+        words.append(f"Page {number}/{len(pages)}")
+    return " ".join(" ".join(words).split())
+
+
+def render_scan(meta: dict, body: str, seed: int) -> list:
+    """Grayscale page images as a desk scanner makes them: paper tone, a fraction of a degree of
+    rotation, slight blur and speckles (fixed seed: the same source gives the same images)."""
+    import random
+
+    from PIL import Image, ImageDraw, ImageFilter, ImageFont
+
+    rng = random.Random(seed)
+    pages = scan_lines(meta, body)
+    fonts = {kind: ImageFont.truetype(str(FONT_DIR / name), round(size * SCAN_DPI / 72)) for kind, (name, size, _) in SCAN_STYLES.items()}
+    images = []
+    for number, lines in enumerate(pages, start=1):
+        image = Image.new("L", SCAN_PAGE, 255)
+        draw = ImageDraw.Draw(image)
+        y = float(SCAN_MARGINS[1])
+        for kind, line in lines:
+            if kind == "gap":
+                y += float(line)
+                continue
+            font = fonts[kind]
+            x = SCAN_MARGINS[0] + (40 if kind == "li" and not line.startswith("– ") else 0)
+            draw.text((x, y), line, font=font, fill=rng.randint(20, 45))
+            y += font.size * 1.35
+        footer = f"Page {number}/{len(pages)}"
+        draw.text((SCAN_PAGE[0] - SCAN_MARGINS[2] - fonts["p"].getlength(footer), SCAN_PAGE[1] - 130), footer, font=fonts["p"], fill=40)
+        image = image.rotate(rng.uniform(-0.8, 0.8), resample=Image.Resampling.BICUBIC, fillcolor=255)
+        image = image.filter(ImageFilter.GaussianBlur(rng.uniform(0.5, 0.8)))
+        image = _paper_and_speckles(image, rng)
+        images.append(image)
+    return images
+
+
+def _paper_and_speckles(image, rng):
+    from PIL import ImageDraw
+
+    tone = rng.randint(232, 246)  # grey paper
+    image = image.point(lambda value: round(value * tone / 255))
+    draw = ImageDraw.Draw(image)
+    band = rng.randint(30, 110)  # the lid's shadow along the left edge, inside the margin
+    for x in range(band):
+        draw.line((x, 0, x, image.size[1]), fill=tone - round(110 * (1 - x / band)))
+    width, height = image.size
+    for _ in range(rng.randint(500, 900)):
+        x, y, size = rng.randrange(width), rng.randrange(height), rng.choice((1, 1, 1, 2, 2, 3))
+        draw.ellipse((x, y, x + size, y + size), fill=rng.randint(30, 140))
+    return image
+
+
+def write_scan(meta: dict, body: str, target: Path) -> None:
+    """A PDF of JPEG page images only, like a scanner's: no text layer, no title."""
+    import hashlib
+    import io
+
+    from fpdf import FPDF
+
+    seed = int(hashlib.sha256(target.name.encode()).hexdigest()[:8], 16)
+    pdf = FPDF(unit="pt", format=(SCAN_PAGE[0] * 72 / SCAN_DPI, SCAN_PAGE[1] * 72 / SCAN_DPI))
+    pdf.set_creator("Numériseur du copieur, accueil Ressources Rurales AURA")
+    pdf.set_creation_date(dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc))
+    pdf.set_auto_page_break(False)
+    for image in render_scan(meta, body, seed):
+        buffer = io.BytesIO()
+        image.save(buffer, format="JPEG", quality=55, dpi=(SCAN_DPI, SCAN_DPI))
+        buffer.seek(0)
+        pdf.add_page()
+        pdf.image(buffer, x=0, y=0, w=pdf.w, h=pdf.h)
+    pdf.output(str(target))
+
+
 def write_docx(meta: dict, body: str, target: Path) -> None:
     import docx
 
