@@ -113,21 +113,33 @@ SCAN_STYLES = {  # kind: (font file, size in points, space before in lines)
 }
 
 
-def scan_lines(meta: dict, body: str) -> list[list[tuple[str, str]]]:
-    """The printed pages of a scanned document: lists of (kind, line), wrapped to the page."""
+def _scan_fonts() -> dict:
     from PIL import ImageFont
 
-    title, items = title_and_blocks(meta, body)
-    fonts = {kind: ImageFont.truetype(str(FONT_DIR / name), round(size * SCAN_DPI / 72)) for kind, (name, size, _) in SCAN_STYLES.items()}
-    width = SCAN_PAGE[0] - SCAN_MARGINS[0] - SCAN_MARGINS[2]
-    height = SCAN_PAGE[1] - SCAN_MARGINS[1] - SCAN_MARGINS[3]
+    return {
+        kind: ImageFont.truetype(str(FONT_DIR / name), round(size * SCAN_DPI / 72))
+        for kind, (name, size, _) in SCAN_STYLES.items()
+    }
+
+
+def scan_lines(meta: dict, body: str, page: tuple[int, int] = SCAN_PAGE) -> list[list[tuple[str, str]]]:
+    """The printed pages of a scanned document: lists of (kind, line), wrapped to the page
+    (kind "gap" holds the extra space before a block, in pixels)."""
+    items = blocks(body)
+    if items and items[0][0] == "h1":
+        items[0] = ("title", items[0][1])
+    elif meta.get("title"):
+        items.insert(0, ("title", str(meta["title"])))
+    fonts = _scan_fonts()
+    width = page[0] - SCAN_MARGINS[0] - SCAN_MARGINS[2]
+    height = page[1] - SCAN_MARGINS[1] - SCAN_MARGINS[3]
     pages: list[list[tuple[str, str]]] = [[]]
     used = 0.0
-    for kind, text in [("title", title)] + items:
+    for kind, text in items:
         kind = "h" if kind.startswith("h") else kind
         font = fonts[kind]
         step = font.size * 1.35
-        lines = _wrap(("– " if kind == "li" else "") + text, font, width - (40 if kind == "li" else 0))
+        lines = _wrap(("- " if kind == "li" else "") + text, font, width - (40 if kind == "li" else 0))
         before = SCAN_STYLES[kind][2] * step if pages[-1] else 0
         if used + before + step * min(len(lines), 2) > height:  # no heading alone at a page's foot
             pages.append([])
@@ -167,19 +179,19 @@ def scan_text(meta: dict, body: str) -> str:
     return " ".join(" ".join(words).split())
 
 
-def render_scan(meta: dict, body: str, seed: int) -> list:
+def render_scan(meta: dict, body: str, seed: int, page: tuple[int, int] = SCAN_PAGE, footer: bool = True) -> list:
     """Grayscale page images as a desk scanner makes them: paper tone, a fraction of a degree of
     rotation, slight blur and speckles (fixed seed: the same source gives the same images)."""
     import random
 
-    from PIL import Image, ImageDraw, ImageFilter, ImageFont
+    from PIL import Image, ImageDraw, ImageFilter
 
     rng = random.Random(seed)
-    pages = scan_lines(meta, body)
-    fonts = {kind: ImageFont.truetype(str(FONT_DIR / name), round(size * SCAN_DPI / 72)) for kind, (name, size, _) in SCAN_STYLES.items()}
+    pages = scan_lines(meta, body, page)
+    fonts = _scan_fonts()
     images = []
     for number, lines in enumerate(pages, start=1):
-        image = Image.new("L", SCAN_PAGE, 255)
+        image = Image.new("L", page, 255)
         draw = ImageDraw.Draw(image)
         y = float(SCAN_MARGINS[1])
         for kind, line in lines:
@@ -187,15 +199,15 @@ def render_scan(meta: dict, body: str, seed: int) -> list:
                 y += float(line)
                 continue
             font = fonts[kind]
-            x = SCAN_MARGINS[0] + (40 if kind == "li" and not line.startswith("– ") else 0)
+            x = SCAN_MARGINS[0] + (40 if kind == "li" and not line.startswith("- ") else 0)
             draw.text((x, y), line, font=font, fill=rng.randint(20, 45))
             y += font.size * 1.35
-        footer = f"Page {number}/{len(pages)}"
-        draw.text((SCAN_PAGE[0] - SCAN_MARGINS[2] - fonts["p"].getlength(footer), SCAN_PAGE[1] - 130), footer, font=fonts["p"], fill=40)
+        if footer:
+            label = f"Page {number}/{len(pages)}"
+            draw.text((page[0] - SCAN_MARGINS[2] - fonts["p"].getlength(label), page[1] - 130), label, font=fonts["p"], fill=40)
         image = image.rotate(rng.uniform(-0.8, 0.8), resample=Image.Resampling.BICUBIC, fillcolor=255)
         image = image.filter(ImageFilter.GaussianBlur(rng.uniform(0.5, 0.8)))
-        image = _paper_and_speckles(image, rng)
-        images.append(image)
+        images.append(_paper_and_speckles(image, rng))
     return images
 
 
@@ -234,6 +246,21 @@ def write_scan(meta: dict, body: str, target: Path) -> None:
         pdf.add_page()
         pdf.image(buffer, x=0, y=0, w=pdf.w, h=pdf.h)
     pdf.output(str(target))
+
+
+def fix_zip_dates(path: Path) -> None:
+    """Rewrite a ZIP-based document (PPTX, ODT) with fixed member dates, in the same order and
+    compression (``mimetype`` first and stored, as ODF wants): the same source gives the same bytes."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as archive:
+        members = [(info, archive.read(info.filename)) for info in archive.infolist()]
+    with zipfile.ZipFile(path, "w") as archive:
+        for info, data in members:
+            fixed = zipfile.ZipInfo(info.filename, (2025, 1, 1, 0, 0, 0))
+            fixed.compress_type = info.compress_type
+            fixed.external_attr = info.external_attr
+            archive.writestr(fixed, data)
 
 
 def write_docx(meta: dict, body: str, target: Path) -> None:

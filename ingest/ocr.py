@@ -99,7 +99,8 @@ def _run(command: list[str], stdin: bytes, timeout: float) -> subprocess.Complet
 def read_pages(data: bytes, numbers: list[int], options: "ReaderOptions") -> list[OcrPage]:
     """OCR of the given pages (1-based numbers) of a PDF; pages with nothing legible are left out.
 
-    ``options.on_ocr_page(done, total)`` is called after each page."""
+    ``options.on_ocr_page(done, total)`` is called before the first page (done = 0) and after
+    each page."""
     import pypdfium2
 
     try:
@@ -107,6 +108,8 @@ def read_pages(data: bytes, numbers: list[int], options: "ReaderOptions") -> lis
     except pypdfium2.PdfiumError as exc:
         raise DocumentError("PDF illisible ou corrompu (rendu des pages scannées impossible)") from exc
     pages: list[OcrPage] = []
+    if options.on_ocr_page:
+        options.on_ocr_page(0, len(numbers))
     try:
         for done, number in enumerate(numbers, start=1):
             try:
