@@ -75,6 +75,7 @@ class _IngestProgress:
         self.ocr: tuple[int, int] | None = None
         self.passages: tuple[int, int] | None = None
         self._embedding_since: tuple[float, int] | None = None
+        self._last_passages_at = 0.0
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -115,8 +116,10 @@ class _IngestProgress:
 
     def on_passages(self, done: int, total: int, source: str) -> None:
         with self._lock:
+            now = time.monotonic()
             if self._embedding_since is None or done < self._embedding_since[1]:
-                self._embedding_since = (time.monotonic(), done)
+                self._embedding_since = (now, done)
+            self._last_passages_at = now
             self.passages = (done, total)
             self.current, self.ocr = Path(source).name, None
         if self._bars is not None:
@@ -162,14 +165,16 @@ class _IngestProgress:
         console.print(line, markup=False, highlight=False, soft_wrap=True)
 
     def time_left(self) -> float | None:
-        """Seconds left for the passages, from the pace of the embedding so far."""
+        """Seconds left for the passages, from the pace of the embedding so far (counted down
+        between two reports of the model)."""
         if self.passages is None or self._embedding_since is None:
             return None
         done, total = self.passages
         since, done_then = self._embedding_since
         if done <= done_then:
             return None
-        return (time.monotonic() - since) / (done - done_then) * (total - done)
+        pace = (self._last_passages_at - since) / (done - done_then)
+        return max(0.0, pace * (total - done) - (time.monotonic() - self._last_passages_at))
 
     def line(self) -> str:
         """The plain French progress line."""
@@ -188,7 +193,7 @@ class _IngestProgress:
                 passages = f"passages calculés {done}/{total}"
                 left = self.time_left()
                 if left is not None and done < total:
-                    passages += f" (reste environ {_duration(left)})"
+                    passages += f" (reste environ {_duration(left)})" if left >= 1 else " (bientôt terminé)"
                 parts.append(passages)
             parts.append(f"écoulé {_duration(time.monotonic() - self.started)}")
         return f"{self.description} : " + " ; ".join(parts)

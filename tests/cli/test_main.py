@@ -179,3 +179,7 @@ def test_the_progress_line_tells_files_ocr_pages_passages_and_time_left(monkeypa
         "Indexation : fichiers lus 2/12 ; en cours : b.pdf ; passages calculés 100/300 "
         "(reste environ 1 min 00 s) ; écoulé 1 min 00 s"
     )
+    now[0] = 175.0  # counted down until the model reports again
+    assert "passages calculés 100/300 (reste environ 45 s) ; écoulé 1 min 15 s" in progress.line()
+    now[0] = 400.0
+    assert "(bientôt terminé)" in progress.line()
