@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
+import time
 from pathlib import Path
 from typing import Optional
 
@@ -11,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
 from cli import french
 from kb.errors import FiltersInvalid, KBError, MissingPathError, NotFoundError
@@ -38,16 +41,162 @@ def _fail(message: str, code: int = 1) -> None:
     raise typer.Exit(code)
 
 
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        transient=True,
-        disable=not console.is_terminal,
-    )
+class _TimeLeft(TimeRemainingColumn):
+    """Time left, only for the tasks that can tell it (passages; not files, whose cost varies)."""
+
+    def render(self, task):
+        return super().render(task) if task.fields.get("eta") else Text("")
+
+
+def _duration(seconds: float) -> str:
+    seconds = max(0, round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+class _IngestProgress:
+    """What `kb ingest` and `kb reindex` show while they work: the files read (and the pages of
+    a scan being OCRed), then the passages embedded out of the total with the time left. In a
+    terminal, live bars; otherwise (a log, a pipe) a plain French line every few seconds, so
+    that a log shows the run is alive. Fed by the pipeline's callbacks."""
+
+    def __init__(self, description: str, interval: float) -> None:
+        self.description = description
+        self.interval = interval
+        self.started = time.monotonic()
+        self.files_total: int | None = None
+        self.files_done = 0
+        self.current: str | None = None
+        self.ocr: tuple[int, int] | None = None
+        self.passages: tuple[int, int] | None = None
+        self._embedding_since: tuple[float, int] | None = None
+        self._last_passages_at = 0.0
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._bars: Progress | None = None
+        self._files_task = self._passages_task = None
+
+    # -- callbacks of Ingestor.ingest_paths ------------------------------------------------
+
+    def callbacks(self) -> dict:
+        return {
+            "on_start": self.on_start,
+            "on_file": self.on_file,
+            "on_ocr": self.on_ocr,
+            "on_passages": self.on_passages,
+        }
+
+    def on_start(self, total: int) -> None:
+        with self._lock:
+            self.files_total = total
+        if self._bars is not None:
+            self._bars.update(self._files_task, total=total)
+        else:
+            self._say(f"{self.description} : {total} fichier{'s' if total > 1 else ''} à lire.")
+
+    def on_file(self, path: Path) -> None:
+        with self._lock:
+            self.files_done += 1
+            self.current, self.ocr = None, None
+        if self._bars is not None:
+            self._bars.update(self._files_task, completed=self.files_done, detail=path.name)
+
+    def on_ocr(self, path: Path, done: int, total: int) -> None:
+        with self._lock:
+            self.current, self.ocr = path.name, (done, total)
+        if self._bars is not None:
+            detail = f"{path.name} : reconnaissance de texte, page {min(done + 1, total)}/{total}"
+            self._bars.update(self._files_task, detail=detail)
+
+    def on_passages(self, done: int, total: int, source: str) -> None:
+        with self._lock:
+            now = time.monotonic()
+            if self._embedding_since is None or done < self._embedding_since[1]:
+                self._embedding_since = (now, done)
+            self._last_passages_at = now
+            self.passages = (done, total)
+            self.current, self.ocr = Path(source).name, None
+        if self._bars is not None:
+            self._bars.update(
+                self._passages_task, completed=done, total=total, visible=True, detail=Path(source).name
+            )
+
+    # -- display ---------------------------------------------------------------------------
+
+    def __enter__(self) -> "_IngestProgress":
+        if console.is_terminal:
+            self._bars = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                _TimeLeft(),
+                TextColumn("{task.fields[detail]}"),
+                console=console,
+                transient=True,
+            )
+            self._files_task = self._bars.add_task("Fichiers lus", total=None, detail="")
+            self._passages_task = self._bars.add_task(
+                "Passages calculés", total=None, detail="", eta=True, visible=False
+            )
+            self._bars.start()
+        else:
+            self._thread = threading.Thread(target=self._heartbeat, name="progression", daemon=True)
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        if self._bars is not None:
+            self._bars.stop()
+
+    def _heartbeat(self) -> None:
+        while not self._stop.wait(self.interval):
+            self._say(self.line())
+
+    def _say(self, line: str) -> None:
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
+
+    def time_left(self) -> float | None:
+        """Seconds left for the passages, from the pace of the embedding so far (counted down
+        between two reports of the model)."""
+        if self.passages is None or self._embedding_since is None:
+            return None
+        done, total = self.passages
+        since, done_then = self._embedding_since
+        if done <= done_then:
+            return None
+        pace = (self._last_passages_at - since) / (done - done_then)
+        return max(0.0, pace * (total - done) - (time.monotonic() - self._last_passages_at))
+
+    def line(self) -> str:
+        """The plain French progress line."""
+        with self._lock:
+            if self.files_total is None:
+                parts = ["ouverture de l'index et du modèle"]
+            else:
+                parts = [f"fichiers lus {self.files_done}/{self.files_total}"]
+            if self.current and self.ocr:
+                done, total = self.ocr
+                parts.append(f"en cours : {self.current} (reconnaissance de texte, page {min(done + 1, total)}/{total})")
+            elif self.current:
+                parts.append(f"en cours : {self.current}")
+            if self.passages is not None:
+                done, total = self.passages
+                passages = f"passages calculés {done}/{total}"
+                left = self.time_left()
+                if left is not None and done < total:
+                    passages += f" (reste environ {_duration(left)})" if left >= 1 else " (bientôt terminé)"
+                parts.append(passages)
+            parts.append(f"écoulé {_duration(time.monotonic() - self.started)}")
+        return f"{self.description} : " + " ; ".join(parts)
 
 
 def _print_report(report, title: str) -> None:
@@ -64,13 +213,9 @@ def _print_report(report, title: str) -> None:
         console.print(f"[red]échec[/red] {path} : {reason}", highlight=False, soft_wrap=True)
 
 
-def _run_with_progress(action, description: str):
-    with _progress() as progress:
-        task = progress.add_task(description, total=None)
-        return action(
-            on_start=lambda total: progress.update(task, total=total),
-            on_file=lambda path: progress.advance(task),
-        )
+def _run_with_progress(action, description: str, settings: Settings):
+    with _IngestProgress(description, settings.progress_interval_s) as progress:
+        return action(**progress.callbacks())
 
 
 @app.command("ingest")
@@ -80,13 +225,13 @@ def ingest_command(
         False, "--prune", help="Retirer de l'index les documents dont le fichier a disparu."
     ),
 ) -> None:
-    """Indexer des fichiers ou des dossiers (Markdown, PDF, DOCX, HTML, texte)."""
+    """Indexer des fichiers ou des dossiers (Markdown, PDF, y compris scannés, DOCX, PPTX, ODT, HTML, texte)."""
     from services import runtime
 
     settings = _settings()
     try:
         report = _run_with_progress(
-            lambda **cb: runtime.ingest(settings, paths, prune=prune, **cb), "Indexation"
+            lambda **cb: runtime.ingest(settings, paths, prune=prune, **cb), "Indexation", settings
         )
     except MissingPathError as exc:
         _fail(str(exc), code=2)
@@ -155,7 +300,7 @@ def reindex_command() -> None:
     settings = _settings()
     try:
         report = _run_with_progress(
-            lambda **cb: runtime.reindex(settings, **cb), "Reconstruction"
+            lambda **cb: runtime.reindex(settings, **cb), "Reconstruction", settings
         )
     except KBError as exc:
         _fail(str(exc))

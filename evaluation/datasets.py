@@ -2,12 +2,34 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CNIL_PATH = PROJECT_ROOT.parent / "shared" / "datasets" / "cnil-faq-fr" / "cnil_faq_fr.squad.json"
+CORPUS = PROJECT_ROOT / "corpus"
+
+
+def corpus_build() -> ModuleType:
+    """``corpus/build.py`` (a script, not a package): its sources and the text its scans print."""
+    spec = importlib.util.spec_from_file_location("corpus_build", CORPUS / "build.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def scanned_sources() -> list[tuple[Path, Path]]:
+    """(source, generated PDF) of every scanned document of the corpus."""
+    build = corpus_build()
+    found = []
+    for source in sorted((CORPUS / "_sources").glob("*/*.md")):
+        meta, _ = build.parse_source(source)
+        if meta.get("format") == "scan":
+            found.append((source, CORPUS / source.parent.name / f"{source.stem}.pdf"))
+    return found
 
 
 @dataclass(frozen=True)

@@ -7,17 +7,19 @@ reports what happened to every file.
 
 from __future__ import annotations
 
+import bisect
+import dataclasses
 import hashlib
+import itertools
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-
 from ingest.chunking import ChunkingParams, chunk_document, embedding_text
 from ingest.discover import discover, sidecar_for
 from ingest.metadata import build_metadata, merge_metadata
-from ingest.readers import parse_bytes
+from ingest.readers import DEFAULT_OPTIONS, ReaderOptions, parse_bytes
 from ingest.yaml_metadata import load_metadata_yaml
 from kb.embeddings import Vectors
 from kb.errors import DocumentError, DocumentTooLarge, DuplicateDocIdError, KBError
@@ -26,7 +28,14 @@ from kb.models import Chunk, DocumentMetadata, ParsedDocument
 from kb.settings import Settings
 
 # Bump when a reader's output changes, so that re-ingesting picks up the new extraction.
-READER_VERSION = "1"
+# 2: pages of a PDF without text layer are OCRed.
+READER_VERSION = "2"
+
+# Progress callbacks of ``Ingestor.ingest_paths`` (the CLI draws them; ingest/ draws nothing).
+OnStart = Callable[[int], None]  # (files found)
+OnFile = Callable[[Path], None]  # a file was read (or found unchanged, or failed)
+OnOcr = Callable[[Path, int, int], None]  # (file, pages OCRed, pages to OCR): 0 before the first
+OnPassages = Callable[[int, int, str], None]  # (passages embedded, passages to embed, file in hand)
 
 
 @dataclass(frozen=True)
@@ -76,20 +85,27 @@ def read_sidecar(path: Path) -> tuple[dict, bytes]:
     return load_metadata_yaml(raw.decode("utf-8", errors="replace"), f"métadonnées de {sidecar.name}"), raw
 
 
+def document_version(data: bytes, sidecar_bytes: bytes = b"") -> str:
+    """What decides whether a file must be read again: its bytes, its sidecar's, the readers'."""
+    return hashlib.sha256(READER_VERSION.encode() + b"\0" + data + b"\0" + sidecar_bytes).hexdigest()[:16]
+
+
 def load_document(
-    path: Path, data: bytes, sidecar: dict | None = None, sidecar_bytes: bytes = b""
+    path: Path,
+    data: bytes,
+    sidecar: dict | None = None,
+    sidecar_bytes: bytes = b"",
+    options: ReaderOptions = DEFAULT_OPTIONS,
+    parsed: ParsedDocument | None = None,
 ) -> LoadedDocument:
-    """Step 1, load: bytes -> text, structure and normalised metadata."""
-    parsed = parse_bytes(path, data)
+    """Step 1, load: bytes -> text, structure and normalised metadata (``parsed``: the same
+    bytes already read, e.g. OCRed, under another name)."""
+    parsed = parsed or parse_bytes(path, data, options)
     raw = merge_metadata(parsed.raw_metadata, sidecar or {})
-    digest = hashlib.sha256(data).hexdigest()
-    version = hashlib.sha256(
-        READER_VERSION.encode() + b"\0" + data + b"\0" + sidecar_bytes
-    ).hexdigest()[:16]
     metadata = build_metadata(
-        raw, path=path, detected_title=parsed.detected_title, content_hash=digest
+        raw, path=path, detected_title=parsed.detected_title, content_hash=hashlib.sha256(data).hexdigest()
     )
-    return LoadedDocument(metadata, version, parsed)
+    return LoadedDocument(metadata, document_version(data, sidecar_bytes), parsed)
 
 
 class Ingestor:
@@ -97,10 +113,12 @@ class Ingestor:
         self.index = index
         self.settings = settings
         self.params = chunking_params(settings)
+        self.reader_options = ReaderOptions.from_settings(settings)
 
     # -- steps ---------------------------------------------------------------------------
 
-    def read_file(self, path: Path) -> LoadedDocument:
+    def read_source(self, path: Path) -> tuple[bytes, dict, bytes]:
+        """The file's bytes and its sidecar (parsed and raw), refused when too large."""
         size = path.stat().st_size
         if size > self.settings.max_file_size_bytes:
             raise DocumentError(
@@ -108,8 +126,17 @@ class Ingestor:
                 f"{self.settings.max_file_size_mb:g} Mo, réglable par KB_MAX_FILE_SIZE_MB)"
             )
         sidecar, sidecar_bytes = read_sidecar(path)
-        loaded = load_document(path.resolve(), path.read_bytes(), sidecar, sidecar_bytes)
-        return loaded
+        return path.read_bytes(), sidecar, sidecar_bytes
+
+    def unchanged(self, path: Path, data: bytes, sidecar_bytes: bytes) -> str | None:
+        """The doc_id under which this very file (same bytes, same sidecar) is already indexed:
+        it need not even be read again (an OCR takes seconds per page)."""
+        version = document_version(data, sidecar_bytes)
+        for doc_id in self.index.doc_ids_for_source(str(path.resolve())):
+            existing = self.index.find(doc_id)
+            if existing is not None and existing.version == version:
+                return doc_id
+        return None
 
     def chunk(self, loaded: LoadedDocument) -> list[Chunk]:
         """The passages of a document, refused before any embedding when there are too many."""
@@ -129,9 +156,11 @@ class Ingestor:
             )
         return chunks
 
-    def embed(self, texts: list[str], report: IngestReport) -> Vectors:
+    def embed(
+        self, texts: list[str], report: IngestReport, on_progress: Callable[[int], None] | None = None
+    ) -> Vectors:
         started = time.perf_counter()
-        vectors = self.index.embed_passages(texts)
+        vectors = self.index.embed_passages(texts, on_progress=on_progress)
         report.embed_seconds += time.perf_counter() - started
         return vectors
 
@@ -154,7 +183,7 @@ class Ingestor:
             return None
         return _Pending(loaded, self.chunk(loaded), is_new=existing is None)
 
-    def _flush(self, batch: list["_Pending"], report: IngestReport) -> None:
+    def _flush(self, batch: list["_Pending"], report: IngestReport, progress: "_PassageProgress") -> None:
         """Embed a batch of documents in one go, then store each one atomically."""
         if not batch:
             return
@@ -162,10 +191,11 @@ class Ingestor:
             embedding_text(item.loaded.metadata.title, chunk) for item in batch for chunk in item.chunks
         ]
         try:
-            vectors = self.embed(texts, report)
+            vectors = self.embed(texts, report, progress.batch(batch))
         except Exception as exc:  # the model failing must not stop the run nor lose documents
             for item in batch:
                 report.failed.append((item.path_label, f"échec du calcul des embeddings ({exc})"))
+            progress.skip()
             return
         offset = 0
         for item in batch:
@@ -186,13 +216,46 @@ class Ingestor:
                     self.index.remove(stale)
                     report.removed.append(stale)
 
+    def _embed_pending(self, pending: dict[str, "_Pending"], report: IngestReport, progress: "_PassageProgress") -> None:
+        """Embed and store what was read, a few batches at a time (each stored as soon as embedded)."""
+        flush_at = self.settings.embedding_batch_size * 4
+        batch: list[_Pending] = []
+        for item in pending.values():
+            batch.append(item)
+            if sum(len(queued.chunks) for queued in batch) >= flush_at:
+                self._flush(batch, report, progress)
+                batch = []
+        self._flush(batch, report, progress)
+        pending.clear()
+
+    def _read_one(self, path: Path, pending: dict[str, "_Pending"], report: IngestReport, on_ocr: OnOcr | None) -> None:
+        data, sidecar, sidecar_bytes = self.read_source(path)
+        doc_id = self.unchanged(path, data, sidecar_bytes)
+        if doc_id is not None and doc_id not in pending:
+            report.unchanged.append(doc_id)
+            return
+        options = self.reader_options
+        if on_ocr is not None:
+            options = dataclasses.replace(options, on_ocr_page=lambda done, total: on_ocr(path, done, total))
+        loaded = load_document(path.resolve(), data, sidecar, sidecar_bytes, options)
+        planned = self.plan(loaded, pending)
+        if planned is None:
+            report.unchanged.append(loaded.metadata.doc_id)
+        else:
+            planned.path_label = str(path)
+            pending[loaded.metadata.doc_id] = planned
+
     def ingest_paths(
         self,
         paths: list[Path],
         prune: bool = False,
-        on_file: Callable[[Path], None] | None = None,
-        on_start: Callable[[int], None] | None = None,
+        on_file: OnFile | None = None,
+        on_start: OnStart | None = None,
+        on_ocr: OnOcr | None = None,
+        on_passages: OnPassages | None = None,
     ) -> IngestReport:
+        """Read every file first (up to ``ingest_read_ahead_passages`` passages, so that the
+        progress knows how many passages there are to embed), then embed and store them."""
         started = time.perf_counter()
         report = IngestReport()
         self.index.sweep_orphans()
@@ -202,16 +265,10 @@ class Ingestor:
         if on_start:
             on_start(len(found.files))
         pending: dict[str, _Pending] = {}
-        flush_at = self.settings.embedding_batch_size * 4
+        progress = _PassageProgress(on_passages)
         for path in found.files:
             try:
-                loaded = self.read_file(path)
-                planned = self.plan(loaded, pending)
-                if planned is None:
-                    report.unchanged.append(loaded.metadata.doc_id)
-                else:
-                    planned.path_label = str(path)
-                    pending[loaded.metadata.doc_id] = planned
+                self._read_one(path, pending, report, on_ocr)
             except KBError as exc:
                 report.failed.append((str(path), str(exc)))
             except OSError as exc:
@@ -219,12 +276,13 @@ class Ingestor:
             except (RecursionError, MemoryError, ValueError, TypeError, LookupError) as exc:
                 # a reader library choking on a hostile file: that file fails, the run goes on
                 report.failed.append((str(path), f"fichier illisible ({type(exc).__name__})"))
-            if sum(len(item.chunks) for item in pending.values()) >= flush_at:
-                self._flush(list(pending.values()), report)
-                pending.clear()
+            waiting = sum(len(item.chunks) for item in pending.values())
+            progress.read(waiting)
+            if waiting >= self.settings.ingest_read_ahead_passages:
+                self._embed_pending(pending, report, progress)
             if on_file:
                 on_file(path)
-        self._flush(list(pending.values()), report)
+        self._embed_pending(pending, report, progress)
         if prune:
             report.removed.extend(self._prune(found.roots, {p.resolve() for p in found.files}))
         self.index.persist_derived()
@@ -243,3 +301,37 @@ class Ingestor:
                 self.index.remove(stored.metadata.doc_id)
                 removed.append(stored.metadata.doc_id)
         return removed
+
+
+class _PassageProgress:
+    """Passages embedded against passages read so far, reported with the file whose passages
+    are being embedded."""
+
+    def __init__(self, callback: OnPassages | None) -> None:
+        self.callback = callback
+        self.done = 0
+        self.planned = 0
+        self._batch_end = 0
+
+    def read(self, pending: int) -> None:
+        self.planned = self.done + pending
+
+    def batch(self, batch: list[_Pending]) -> Callable[[int], None]:
+        """The ``on_progress`` of one embedding call over ``batch``."""
+        base = self.done
+        ends = list(itertools.accumulate(len(item.chunks) for item in batch))
+        labels = [item.path_label for item in batch]
+        self._batch_end = base + ends[-1]
+
+        def report(embedded: int) -> None:
+            self.done = base + embedded
+            if self.callback is not None:
+                label = labels[min(bisect.bisect_right(ends, embedded), len(labels) - 1)]
+                self.callback(self.done, max(self.planned, self.done), label)
+
+        report(0)
+        return report
+
+    def skip(self) -> None:
+        """The current batch failed: its passages will not be embedded."""
+        self.done = self._batch_end

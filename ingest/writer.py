@@ -32,7 +32,7 @@ from kb.errors import ConflictError, DocumentError, NotFoundError, UploadTooLarg
 from kb.index import KnowledgeIndex, writer_lock
 from kb.settings import Settings
 
-UPLOAD_TYPES = (".md", ".markdown", ".txt", ".pdf", ".docx", ".html", ".htm")
+UPLOAD_TYPES = (".md", ".markdown", ".txt", ".pdf", ".docx", ".pptx", ".odt", ".html", ".htm")
 logger = logging.getLogger("passerelles.writer")
 
 
@@ -96,7 +96,7 @@ class DocumentWriter:
             sidecar.setdefault("id", submission.doc_id)
         sidecar_bytes = yaml.safe_dump(sidecar, allow_unicode=True).encode() if sidecar else b""
         try:
-            return load_document(virtual, submission.data, sidecar, sidecar_bytes)
+            return load_document(virtual, submission.data, sidecar, sidecar_bytes, self.ingestor.reader_options)
         except (RecursionError, MemoryError, ValueError, TypeError, LookupError) as exc:
             # a reader library choking on a hostile file: refused, never a 500
             raise DocumentError(f"fichier illisible ({type(exc).__name__})") from exc
@@ -110,8 +110,9 @@ class DocumentWriter:
         replace: str | None = None,
         dry_run: bool = False,
     ) -> dict:
+        # Read (and OCR) before taking the lock: other writes need not wait for it.
+        loaded = self.load(submission, filename_hint, replace)
         with self._lock:
-            loaded = self.load(submission, filename_hint, replace)
             doc_id = loaded.metadata.doc_id
             existing = self.index.find(doc_id)
             if replace is None and existing is not None:
@@ -142,7 +143,9 @@ class DocumentWriter:
                 stash = self._stash(doc_id)
                 try:
                     stored_path = self._write_files(doc_id, submission, loaded)
-                    final = load_document(stored_path, submission.data, *read_sidecar(stored_path))
+                    final = load_document(
+                        stored_path, submission.data, *read_sidecar(stored_path), parsed=loaded.parsed
+                    )
                     self.ingestor.store(final, chunks, vectors)
                 except BaseException:
                     self._unstash(doc_id, stash)

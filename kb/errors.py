@@ -87,6 +87,10 @@ class DocumentTooLarge(DocumentError):
     http_status = 413
 
 
+class OcrUnavailable(DocumentError):
+    """A scanned page needs OCR and Tesseract (or its language model) is not installed."""
+
+
 class UploadTooLarge(KBError):
     http_status = 413
 

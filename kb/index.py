@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
@@ -263,13 +263,21 @@ class KnowledgeIndex:
             return selected[:wanted]
         return None
 
-    def embed_passages(self, texts: list[str], batch_size: int | None = None) -> Vectors:
-        """Passage vectors, computed ``batch_size`` texts per model call."""
+    def embed_passages(
+        self,
+        texts: list[str],
+        batch_size: int | None = None,
+        on_progress: Callable[[int], None] | None = None,
+    ) -> Vectors:
+        """Passage vectors, computed ``batch_size`` texts per model call; ``on_progress(done)``
+        is called after each call with the number of texts embedded so far."""
         batch = batch_size or self.settings.embedding_batch_size
         parts = []
         for start in range(0, len(texts), batch):
             chunk = texts[start : start + batch]
             parts.append(self._passage_worker.submit(self.embedder.embed_passages, chunk).result())
+            if on_progress:
+                on_progress(start + len(chunk))
         if not parts:
             return np.zeros((0, self.embedder.dimension), dtype=np.float32)
         return np.vstack(parts)

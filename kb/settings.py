@@ -37,6 +37,13 @@ class Settings(BaseSettings):
     embedding_batch_size: int = Field(
         32, ge=1, le=512, description="Passages embedded per model call."
     )
+    ingest_read_ahead_passages: int = Field(
+        10_000,
+        ge=1,
+        description="Ingestion reads and cuts files until this many passages wait for the model, "
+        "then embeds them: the progress knows the total of a run up to that size, and memory "
+        "stays bounded beyond it.",
+    )
     chunk_max_chars: int = Field(
         1000, ge=200, le=8000, description="Upper bound on a chunk's length, in characters."
     )
@@ -123,6 +130,41 @@ class Settings(BaseSettings):
         2_000,
         ge=10,
         description="Most passages one document may be cut into; checked before any embedding.",
+    )
+    ocr_enabled: bool = Field(
+        True,
+        description="Read the pages of a PDF that have no text layer (scans) with Tesseract OCR "
+        "(Debian packages tesseract-ocr and tesseract-ocr-fra). False: such pages are skipped, and "
+        "a PDF without any text layer is refused.",
+    )
+    ocr_language: str = Field(
+        "fra",
+        pattern=r"^[a-z_]+(\+[a-z_]+)*$",
+        description="Tesseract language model(s) for OCR, e.g. fra or fra+eng; each needs its "
+        "Debian package tesseract-ocr-<language>.",
+    )
+    ocr_max_pages: int = Field(
+        100,
+        ge=1,
+        le=10_000,
+        description="Most pages OCRed in one PDF (a few seconds each); a PDF with more pages "
+        "without text layer is refused.",
+    )
+    ocr_page_timeout_s: float = Field(
+        60.0,
+        gt=0,
+        le=3600,
+        description="Longest OCR of one page, in seconds; a page that takes longer makes its file fail.",
+    )
+    ocr_dpi: int = Field(
+        300, ge=100, le=600, description="Resolution at which a scanned page is rendered for OCR."
+    )
+    progress_interval_s: float = Field(
+        5.0,
+        gt=0,
+        le=3600,
+        description="How often `kb ingest` and `kb reindex` print a progress line when their "
+        "output is not a terminal (a log file, a pipe), in seconds.",
     )
     max_upload_mb: float = Field(
         20.0, gt=0, description="Largest document accepted by POST/PUT /documents (413 above)."

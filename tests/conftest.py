@@ -24,6 +24,21 @@ def fixtures_dir() -> Path:
 
 
 @pytest.fixture
+def ocr_available() -> None:
+    """Tests that OCR for real: skipped when Tesseract or its French model is missing here,
+    failed in CI (.ci/run installs them)."""
+    from kb.errors import OcrUnavailable
+    from ingest.ocr import check_available
+
+    try:
+        check_available("fra")
+    except OcrUnavailable as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"OCR absent in CI: {exc}")
+        pytest.skip(f"OCR absent: {exc}")
+
+
+@pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return Settings(data_dir=tmp_path / "data")
 

@@ -165,7 +165,8 @@ async def add_document(
     dry_run: bool = Query(False, description="Valider et chercher les doublons sans enregistrer."),
 ) -> JSONResponse:
     """Ajouter un document : une fiche JSON (modèle de capitalisation) ou un fichier (md, pdf,
-    docx, html, txt) avec des champs de métadonnées facultatifs.
+    y compris scanné : lu par reconnaissance de texte, docx, pptx, odt, html, txt) avec des
+    champs de métadonnées facultatifs.
 
     Réponse 201 : le document est enregistré et déjà trouvable par `/search` et `/ask`.
     `duplicates` liste les documents existants les plus proches (similarité et raison).

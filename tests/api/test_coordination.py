@@ -115,7 +115,9 @@ def test_existing_id_conflicts_and_dry_run_stores_nothing(setup):
     assert conflict.status_code == 409 and "PUT" in conflict.json()["detail"]
 
 
-@pytest.mark.parametrize("name", ["fiche.md", "deux-pages.pdf", "methode.docx", "page.html", "latin1.txt"])
+@pytest.mark.parametrize(
+    "name", ["fiche.md", "deux-pages.pdf", "methode.docx", "diaporama.pptx", "reglement.odt", "page.html", "latin1.txt"]
+)
 def test_upload_every_format_with_metadata_fields(setup, name):
     client, auth, settings, _ = setup
     data = (FIXTURES / "docs" / name).read_bytes()
@@ -132,6 +134,10 @@ def test_upload_every_format_with_metadata_fields(setup, name):
     "name, data, status, fragment",
     [
         ("faux.pdf", b"ceci est du texte", 422, "n'est pas un PDF"),
+        ("faux.pptx", b"ceci est du texte", 422, "n'est pas un PPTX"),
+        ("faux.odt", (FIXTURES / "docs" / "methode.docx").read_bytes(), 422, "le contenu est un DOCX, pas un ODT"),
+        ("chiffre.pptx", (FIXTURES / "docs" / "chiffre.pptx").read_bytes(), 422, "PPTX chiffré"),
+        ("chiffre.odt", (FIXTURES / "docs" / "chiffre.odt").read_bytes(), 422, "ODT chiffré"),
         ("programme.exe", b"MZ\x90\x00", 422, "type de fichier non accepté"),
         ("vide.md", b"", 422, "fichier vide"),
         ("binaire.md", b"\x00\x01\x02" * 100, 422, "contenu binaire"),
@@ -233,3 +239,20 @@ def test_reads_need_a_key_when_public_read_is_off(tmp_path, e5_embedder):
         assert client.get("/health").status_code == 200
         authorised = client.get("/search", params={"q": "vélo"}, headers={"Authorization": f"Bearer {key}"})
         assert authorised.status_code == 200
+
+
+def test_an_uploaded_scan_is_ocred_once_and_says_so(setup, ocr_available, monkeypatch):
+    from ingest import ocr
+
+    client, auth, _, _ = setup
+    pages = []
+    read_image = ocr.read_image
+    monkeypatch.setattr(ocr, "read_image", lambda *args: pages.append(args[1]) or read_image(*args))
+    data = (FIXTURES / "docs" / "scan-mixte.pdf").read_bytes()
+    response = client.post("/documents", files={"file": ("cr-comite.pdf", data)}, data={"id": "cr-comite"}, headers=auth)
+    assert response.status_code == 201, response.json()
+    assert pages == [2], "the scanned page is read once, not again when the file is stored"
+    stored = client.get("/documents/cr-comite").json()
+    assert stored["extra"]["ocr"]["pages"] == [2]
+    assert "18 500 euros" in " ".join(stored["text"].split())
+    assert "cr-comite" in search_ids(client, "budget de fonctionnement du minibus")

@@ -141,3 +141,45 @@ def test_status_labels_are_french_and_json_keys_stay(run):
     output = run("status").output
     assert "passages" in output and "modèle d'embeddings" in output and "embedding_model" not in output
     assert "embedding_model" in json.loads(run("status", "--json").output)
+
+
+def test_progress_goes_to_a_log_as_plain_french_lines(run, folder):
+    result = run("ingest", str(folder), extra_env={"KB_PROGRESS_INTERVAL_S": "0.05"})
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.output.splitlines() if line.startswith("Indexation : ")]
+    assert "Indexation : 3 fichiers à lire." in lines
+    after_start = lines[lines.index("Indexation : 3 fichiers à lire.") + 1 :]
+    assert after_start, "a line every interval while the run works"
+    assert all("fichiers lus" in line and "écoulé" in line for line in after_start)
+    assert "\x1b[" not in result.output, "no terminal codes in a log"
+
+
+def test_the_progress_line_tells_files_ocr_pages_passages_and_time_left(monkeypatch):
+    from pathlib import Path
+
+    from cli import main
+
+    now = [100.0]
+    monkeypatch.setattr(main.time, "monotonic", lambda: now[0])
+    progress = main._IngestProgress("Indexation", 5.0)
+    assert progress.line() == "Indexation : ouverture de l'index et du modèle ; écoulé 0 s"
+    progress.on_start(12)
+    for name in ("a.md", "b.pdf"):
+        progress.on_file(Path(name))
+    now[0] = 110.0
+    progress.on_ocr(Path("scan.pdf"), 1, 4)
+    assert progress.line() == (
+        "Indexation : fichiers lus 2/12 ; en cours : scan.pdf (reconnaissance de texte, page 2/4) ; écoulé 10 s"
+    )
+    now[0] = 130.0
+    progress.on_passages(0, 300, "corpus/a.md")
+    now[0] = 160.0
+    progress.on_passages(100, 300, "corpus/b.pdf")
+    assert progress.line() == (
+        "Indexation : fichiers lus 2/12 ; en cours : b.pdf ; passages calculés 100/300 "
+        "(reste environ 1 min 00 s) ; écoulé 1 min 00 s"
+    )
+    now[0] = 175.0  # counted down until the model reports again
+    assert "passages calculés 100/300 (reste environ 45 s) ; écoulé 1 min 15 s" in progress.line()
+    now[0] = 400.0
+    assert "(bientôt terminé)" in progress.line()

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from evaluation.datasets import corpus_build, scanned_sources
 from ingest.discover import discover
 from ingest.pipeline import load_document, read_sidecar
 from kb.vocabulary import DOC_TYPES, SECTORS
@@ -19,7 +20,7 @@ QUESTIONS = ROOT / "evaluation" / "questions.jsonl"
 
 @pytest.fixture(scope="module")
 def documents():
-    found = discover([CORPUS])
+    found = discover([CORPUS])  # the scanned minutes need OCR: tests ask for `ocr_available` first
     assert not found.problems
     loaded = []
     for path in found.files:
@@ -28,7 +29,7 @@ def documents():
     return loaded
 
 
-def test_every_document_follows_the_schema(documents):
+def test_every_document_follows_the_schema(ocr_available, documents):
     for path, doc in documents:
         meta = doc.metadata
         assert meta.title and meta.territory and meta.themes, path
@@ -37,13 +38,15 @@ def test_every_document_follows_the_schema(documents):
         assert meta.doc_id.split("-")[0] in ("exp", "meth", "cr", "fin", "qr", "veille", "annuaire"), path
 
 
-def test_the_corpus_has_the_promised_shape(documents):
+def test_the_corpus_has_the_promised_shape(ocr_available, documents):
     types = Counter(doc.metadata.doc_type for _, doc in documents)
     assert types["fiche expérience"] >= 24 and types["fiche méthode"] >= 12
     assert types["compte rendu"] >= 8 and types["fiche financement"] >= 6
     assert types["questions-réponses"] >= 6 and types["veille"] >= 4 and types["annuaire"] >= 30
     formats = Counter(path.suffix for path, _ in documents)
     assert formats[".pdf"] >= 6 and formats[".docx"] >= 4 and formats[".html"] >= 4 and formats[".txt"] >= 2
+    assert formats[".pptx"] >= 2 and formats[".odt"] >= 2
+    assert sum("ocr" in doc.metadata.extra for _, doc in documents) >= 2, "scanned minutes"
     ids = [doc.metadata.doc_id for _, doc in documents]
     assert len(ids) == len(set(ids)) >= 90
     words = {doc.metadata.doc_id: len(doc.parsed.text.split()) for _, doc in documents}
@@ -57,12 +60,12 @@ def test_generated_documents_match_their_sources():
     generated = sorted(
         p.name.split(".")[0]
         for p in CORPUS.glob("*/*")
-        if p.suffix in (".pdf", ".docx", ".html", ".txt")
+        if p.suffix in (".pdf", ".docx", ".pptx", ".odt", ".html", ".txt")
     )
     assert sources == generated
 
 
-def test_gold_questions_point_to_existing_documents(documents):
+def test_gold_questions_point_to_existing_documents(ocr_available, documents):
     if not QUESTIONS.exists():
         pytest.fail("evaluation/questions.jsonl is missing")
     ids = {doc.metadata.doc_id for _, doc in documents}
@@ -83,3 +86,22 @@ def test_gold_questions_point_to_existing_documents(documents):
         if row["kind"] == "cross_sector":
             sectors = {sector_of[d] for d in row["relevant"]}
             assert {"action sociale", "développement local"} <= sectors, row
+
+
+def test_the_scanned_minutes_are_read_back_at_97_percent_or_better(ocr_available, documents):
+    """Character accuracy of the OCR: 1 - edit distance / length of the printed text."""
+    from rapidfuzz.distance import Levenshtein
+
+    build = corpus_build()
+    read = {path.resolve(): doc for path, doc in documents}
+    scans = scanned_sources()
+    assert len(scans) >= 2
+    for source, pdf in scans:
+        meta, body = build.parse_source(source)
+        printed = build.scan_text(meta, body)
+        doc = read[pdf.resolve()]
+        accuracy = 1 - Levenshtein.distance(" ".join(doc.parsed.text.split()), printed) / len(printed)
+        assert accuracy >= 0.97, (pdf.name, round(accuracy, 4))
+        pages = list(range(1, len(build.scan_lines(meta, body)) + 1))
+        assert doc.metadata.extra["ocr"]["pages"] == pages
+        assert [section.page for section in doc.parsed.sections] == pages

@@ -14,7 +14,10 @@ from kb.settings import Settings
 from tests.fakes import ToyEmbedder
 
 GOOD = ["fiche.md", "deux-pages.pdf", "methode.docx", "page.html", "latin1.txt"]
-BAD = ["corrompu.pdf", "chiffre.pdf", "scanne.pdf", "vide.md", "binaire.md", "yaml-invalide.md"]
+BAD = [
+    "corrompu.pdf", "chiffre.pdf", "scanne.pdf", "scan-vierge.pdf", "corrompu.pptx", "chiffre.pptx",
+    "corrompu.odt", "chiffre.odt", "vide.md", "binaire.md", "yaml-invalide.md",
+]
 
 
 @pytest.fixture
@@ -119,7 +122,7 @@ def test_two_files_claiming_one_id_are_reported(settings, corpus):
     assert "exp-cafe-associatif" in reason and "déjà utilisé" in reason
 
 
-def test_bad_files_are_reported_by_name_and_the_run_continues(settings, corpus, fixtures_dir):
+def test_bad_files_are_reported_by_name_and_the_run_continues(settings, corpus, fixtures_dir, ocr_available):
     for name in BAD:
         shutil.copy(fixtures_dir / name, corpus / name)
     big = corpus / "enorme.txt"
@@ -131,6 +134,8 @@ def test_bad_files_are_reported_by_name_and_the_run_continues(settings, corpus, 
     assert set(failed) == set(BAD) | {"enorme.txt"}
     assert "trop volumineux" in failed["enorme.txt"]
     assert "pas de texte extractible" in failed["scanne.pdf"]
+    assert "aucun texte reconnu par l'OCR" in failed["scan-vierge.pdf"]
+    assert "PPTX chiffré" in failed["chiffre.pptx"] and "ODT illisible" in failed["corrompu.odt"]
     assert len(report.added) == 5
 
 
@@ -181,3 +186,54 @@ def test_a_failing_update_keeps_the_previous_version(settings, corpus, monkeypat
     assert [Path(p).name for p, _ in report.failed] == ["fiche.md"]
     assert "Nouveau paragraphe" not in ingestor.index.registry.document_text("exp-cafe-associatif")
     assert ingestor.index.dense_search("café", 20)
+
+
+def test_slides_writer_documents_and_scans_are_ingested(settings, corpus, fixtures_dir, ocr_available):
+    for name in ("diaporama.pptx", "reglement.odt", "scan-mixte.pdf"):
+        shutil.copy(fixtures_dir / name, corpus / name)
+    (corpus / "diaporama.pptx.meta.yaml").write_text("type: compte rendu\nsecteur: transversal\n", encoding="utf-8")
+    ingestor = make_ingestor(settings)
+    report = ingestor.ingest_paths([corpus])
+    assert report.failed == []
+    deck = ingestor.index.get("diaporama").metadata
+    assert (deck.title, deck.doc_type, deck.date) == ("Mobilité solidaire : journée d'échanges", "compte rendu", "2024-03-14")
+    assert deck.extra["author"] == "Claire Martin"
+    assert {chunk.page for chunk in ingestor.index.document_chunks("diaporama")} == {1, 2, 3}
+    assert ingestor.index.get("reglement").metadata.themes == ("vie associative", "subvention")
+    scan = ingestor.index.get("scan-mixte").metadata
+    assert scan.extra["ocr"]["pages"] == [2] and scan.extra["ocr"]["confidence"] > 0.8
+    assert [chunk.page for chunk in ingestor.index.document_chunks("scan-mixte")] == [1, 2]
+
+
+def test_unchanged_files_are_not_even_read_again(settings, corpus, monkeypatch):
+    ingestor = make_ingestor(settings)
+    ingestor.ingest_paths([corpus])
+
+    def no_reading(*args, **kwargs):
+        raise AssertionError("an unchanged file was read again")
+
+    monkeypatch.setattr("ingest.pipeline.parse_bytes", no_reading)
+    report = ingestor.ingest_paths([corpus])
+    assert report.failed == [] and len(report.unchanged) == 5
+
+
+def test_progress_reports_files_ocr_pages_and_passages(settings, corpus, fixtures_dir, ocr_available):
+    shutil.copy(fixtures_dir / "scan-mixte.pdf", corpus / "scan-mixte.pdf")
+    settings = settings.model_copy(update={"embedding_batch_size": 2})
+    seen: dict[str, list] = {"start": [], "file": [], "ocr": [], "passages": []}
+    report = make_ingestor(settings).ingest_paths(
+        [corpus],
+        on_start=lambda total: seen["start"].append(total),
+        on_file=lambda path: seen["file"].append(path.name),
+        on_ocr=lambda path, done, total: seen["ocr"].append((path.name, done, total)),
+        on_passages=lambda done, total, source: seen["passages"].append((done, total, Path(source).name)),
+    )
+    assert seen["start"] == [6] and len(seen["file"]) == 6
+    assert seen["ocr"] == [("scan-mixte.pdf", 0, 1), ("scan-mixte.pdf", 1, 1)]
+    passages = seen["passages"]
+    # every file is read before the model starts: the total is known from the first report
+    assert {total for _, total, _ in passages} == {report.chunks_written}
+    done = [count for count, _, _ in passages]
+    assert done == sorted(done) and done[0] == 0 and done[-1] == report.chunks_written
+    assert len(set(done)) > 3, "several reports, one per model call"
+    assert {source for _, _, source in passages} <= set(seen["file"])
