@@ -182,6 +182,7 @@ class Site:
             "other_sector": self._related(doc_id, self._other_sector_scope(meta), 3),
             "related": self._related(doc_id, Scope(doc_types=content_doc_types()), 5),
             "has_original": bool(meta.source_path and Path(meta.source_path).is_file()),
+            "ocr": meta.extra.get("ocr") if isinstance(meta.extra.get("ocr"), dict) else None,
             "indexed_at": stored.indexed_at,
         }
 

@@ -46,18 +46,19 @@ def toy_api(tmp_path):
 
 def test_a_long_write_never_makes_readers_wait_for_its_embedding(tmp_path):
     """Defect 1: searches waited for the embedding lock a write held (12 s for /search and
-    /health during a 12.5 s write). Each passage batch here takes 0.6 s: a search that queued
-    behind one would take that long; a search that does not takes milliseconds."""
+    /health during a 12.5 s write). Each passage batch here takes 1.5 s: a search that queued
+    behind one would take that long; a search that does not takes milliseconds (a few hundred on
+    a loaded machine)."""
     settings = Settings(data_dir=tmp_path / "data", embedding_batch_size=2)
     ingest_model = ToyEmbedder()
     app = app_over(settings, ingest_model, ingest=[MINI])
-    slow = SlowEmbedder(0.6)
+    slow = SlowEmbedder(1.5)
     app.dependency_overrides.clear()
     from api.deps import get_embedder
 
     app.dependency_overrides[get_embedder] = lambda: slow
     key = KeyStore(settings.data_dir / "keys.json").create("coordinatrice")
-    long_fiche = {**FICHE, "id": "atelier-long", "sections": {"étapes": "Une étape détaillée du projet. " * 400}}
+    long_fiche = {**FICHE, "id": "atelier-long", "sections": {"étapes": "Une étape détaillée du projet. " * 250}}
     with serve_in_thread(app) as base:
         with httpx.Client(base_url=base, timeout=60) as reader:
             baseline = []
@@ -88,7 +89,7 @@ def test_a_long_write_never_makes_readers_wait_for_its_embedding(tmp_path):
     assert write["response"].status_code == 201, write["response"].text
     assert write["seconds"] > 3 and len(during) >= 10
     # structural, not a speed figure: nothing waited for a one-second batch
-    assert max(during) < 0.4, (max(during), sorted(baseline))
+    assert max(during) < 1.0, (max(during), sorted(baseline))
 
 
 # -- hostile files (defects 2, 3, 4, 14) --------------------------------------------------------

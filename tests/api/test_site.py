@@ -179,3 +179,17 @@ def test_a_crawl_of_the_site_finds_every_link_alive_and_no_server_path(site):
             if target not in seen:
                 queue.append(target)
     assert checked >= 60
+
+
+def test_a_scanned_document_says_its_text_was_recognised(tmp_path):
+    import shutil
+
+    from tests.fakes import ToyEmbedder
+
+    if shutil.which("tesseract") is None:
+        pytest.skip("Tesseract absent : apt-get install tesseract-ocr tesseract-ocr-fra")
+    scan = ROOT / "tests" / "fixtures" / "docs" / "scan-mixte.pdf"
+    app = app_over(Settings(data_dir=tmp_path / "data"), ToyEmbedder(), ingest=[scan])
+    with TestClient(app) as client:
+        html = client.get("/fiches/scan-mixte").text
+    assert "Texte reconnu automatiquement" in html
