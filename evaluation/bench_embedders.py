@@ -98,7 +98,7 @@ def ingest(backend: str, data_dir: Path) -> dict:
     before = os.times()
     started = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-m", "kb.cli", "ingest", str(PROJECT_ROOT / "corpus")],
+        [sys.executable, "-m", "cli.main", "ingest", str(PROJECT_ROOT / "corpus")],
         env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     after = os.times()
@@ -115,7 +115,7 @@ def search(backend: str, data_dir: Path, questions: list[str], requests: int, cl
     port = free_port()
     env = {**os.environ, "KB_DATA_DIR": str(data_dir), "KB_EMBEDDING_BACKEND": backend}
     server = subprocess.Popen(
-        [sys.executable, "-m", "kb.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "cli.main", "serve", "--port", str(port)],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"

