@@ -36,6 +36,8 @@ def page_and_server(tmp_path, e5_embedder):
 
 
 def test_errors_are_shown_field_by_field_then_the_fiche_is_published(page_and_server):
+    from playwright.sync_api import expect
+
     page, url, key, kb = page_and_server
     page.fill("#api-key", key)
     page.dispatch_event("#api-key", "change")
@@ -59,7 +61,8 @@ def test_errors_are_shown_field_by_field_then_the_fiche_is_published(page_and_se
     assert "La fiche est valide" in page.inner_text("#status")
     assert kb.index.counts()[0] == 0
     page.click("#publish")
-    page.wait_for_function("document.querySelector('#status').textContent.includes('Fiche publiée')")
+    # (a string predicate would be eval'd in the page, which its Content-Security-Policy forbids)
+    expect(page.locator("#status")).to_contain_text("Fiche publiée", timeout=60_000)
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "coordination.png"), full_page=True)
     assert kb.index.counts()[0] == 1
