@@ -18,7 +18,9 @@ import sys
 import tempfile
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import httpx
 import psutil
@@ -60,6 +62,35 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@contextmanager
+def kb_server(data_dir: Path, **env: str) -> Iterator[tuple[str, subprocess.Popen]]:
+    """`kb serve` on a free loopback port as its own process, once /health answers; stopped
+    on exit. ``env``: more environment variables (e.g. KB_EMBEDDING_BACKEND)."""
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "cli.main", "serve", "--port", str(port)],
+        env={**os.environ, "KB_DATA_DIR": str(data_dir), **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 300
+        while True:
+            try:
+                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.time() > deadline or server.poll() is not None:
+                raise RuntimeError("the server did not start")
+            time.sleep(0.3)
+        yield base, server
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -130,22 +161,7 @@ def main(argv: list[str] | None = None) -> int:
             queries += [q.question for q in load_squad(CNIL_PATH).questions]
         random.Random(7).shuffle(queries)
 
-        port = free_port()
-        server = subprocess.Popen(
-            [sys.executable, "-m", "cli.main", "serve", "--port", str(port)],
-            env={**os.environ, "KB_DATA_DIR": str(data_dir)},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.time() + 300
-            while time.time() < deadline:
-                try:
-                    if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    time.sleep(0.3)
+        with kb_server(data_dir) as (base, server):
             process = psutil.Process(server.pid)
             idle_rss = process.memory_info().rss / 2**20
             load(base, "/search", ["échauffement"], 20, 2)  # warm-up (lexical index, caches)
@@ -163,9 +179,6 @@ def main(argv: list[str] | None = None) -> int:
                     f"server CPU {cpu_ms:.1f} ms/request"
                 )
             print(f"server memory: {idle_rss:.0f} MB after start-up, {process.memory_info().rss / 2**20:.0f} MB after the load")
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
     return 0
 
 

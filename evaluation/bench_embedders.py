@@ -107,26 +107,11 @@ def ingest(backend: str, data_dir: Path) -> dict:
 
 
 def search(backend: str, data_dir: Path, questions: list[str], requests: int, clients: int) -> dict:
-    import httpx
     import psutil
 
-    from evaluation.bench_api import free_port, load
+    from evaluation.bench_api import kb_server, load
 
-    port = free_port()
-    env = {**os.environ, "KB_DATA_DIR": str(data_dir), "KB_EMBEDDING_BACKEND": backend}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "cli.main", "serve", "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 300
-        while time.time() < deadline:
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.3)
+    with kb_server(data_dir, KB_EMBEDDING_BACKEND=backend) as (base, server):
         process = psutil.Process(server.pid)
         load(base, "/search", questions[-20:], 20, 2)  # warm-up, other questions
         before = process.cpu_times()
@@ -139,9 +124,6 @@ def search(backend: str, data_dir: Path, questions: list[str], requests: int, cl
             "search_cpu_ms": 1000 * cpu / figures["requests"],
             "search_errors": figures["errors"],
         }
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def _round(backend: str, args, questions: list[str], tmp: Path, number: int) -> dict:

@@ -9,8 +9,6 @@ facets). Prints p50/p95 per page kind. Goal: a fiche page under 30 ms p95 with o
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -19,7 +17,7 @@ from urllib.parse import quote
 
 import httpx
 
-from evaluation.bench_api import free_port, percentile
+from evaluation.bench_api import kb_server, percentile
 from evaluation.datasets import PROJECT_ROOT, load_questions
 from kb.settings import Settings
 from services.runtime import ingest, open_index
@@ -53,38 +51,17 @@ def main(argv: list[str] | None = None) -> int:
         index = open_index(settings)
         doc_ids = [stored.metadata.doc_id for stored in index.documents()]
         index.close()
-        port = free_port()
-        env = {**os.environ, "KB_DATA_DIR": str(data_dir)}
-        server = subprocess.Popen(
-            [sys.executable, "-m", "cli.main", "serve", "--port", str(port)],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            with httpx.Client(base_url=base, timeout=60) as client:
-                deadline = time.time() + 120
-                while True:
-                    try:
-                        if client.get("/health").status_code == 200:
-                            break
-                    except httpx.HTTPError:
-                        pass
-                    if time.time() > deadline:
-                        raise RuntimeError("the server did not start")
-                    time.sleep(0.3)
-                for doc_id in doc_ids[:5]:  # warm-up
-                    timed(client, f"/fiches/{quote(doc_id)}")
-                fiches = [timed(client, f"/fiches/{quote(doc_id)}") for doc_id in doc_ids]
-                dataset = load_questions(PROJECT_ROOT / "evaluation" / "questions.jsonl", PROJECT_ROOT / "corpus")
-                questions = [q.question for q in dataset.questions]
-                searches = [timed(client, f"/recherche?q={quote(q)}") for q in questions[: args.requests]]
-                catalogue = [timed(client, f"/recherche?page={n % 9 + 1}") for n in range(40)]
-                filtered = [timed(client, "/recherche?type=fiche%20exp%C3%A9rience&page=2") for _ in range(20)]
-                home = [timed(client, "/") for _ in range(20)]
-                directory = [timed(client, "/annuaire") for _ in range(20)]
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+        with kb_server(data_dir) as (base, _), httpx.Client(base_url=base, timeout=60) as client:
+            for doc_id in doc_ids[:5]:  # warm-up
+                timed(client, f"/fiches/{quote(doc_id)}")
+            fiches = [timed(client, f"/fiches/{quote(doc_id)}") for doc_id in doc_ids]
+            dataset = load_questions(PROJECT_ROOT / "evaluation" / "questions.jsonl", PROJECT_ROOT / "corpus")
+            questions = [q.question for q in dataset.questions]
+            searches = [timed(client, f"/recherche?q={quote(q)}") for q in questions[: args.requests]]
+            catalogue = [timed(client, f"/recherche?page={n % 9 + 1}") for n in range(40)]
+            filtered = [timed(client, "/recherche?type=fiche%20exp%C3%A9rience&page=2") for _ in range(20)]
+            home = [timed(client, "/") for _ in range(20)]
+            directory = [timed(client, "/annuaire") for _ in range(20)]
     print(f"documents: {len(doc_ids)}  (sample corpus, one client, server in its own process)")
     report("/fiches/{id}", fiches)
     report("/recherche?q= (fresh)", searches)
