@@ -20,14 +20,15 @@ from api.schemas import (
     errors,
 )
 from kb.errors import ServiceUnavailable
+from kb.filters import DATE_PATTERN, MAX_VALUES
 
 router = APIRouter()
 # Reads are public unless KB_PUBLIC_READ is false; /health always is.
 reads = APIRouter(dependencies=[Depends(require_read)], responses=errors(401, 422, 503))
 
 MAX_QUESTION = 1000
-MAX_LIST = 20  # values of one filter list
-DATE = r"^\d{4}(-\d{2}(-\d{2})?)?$"
+MAX_LIST = MAX_VALUES  # values of one filter list, checked again after comma-splitting
+DATE = DATE_PATTERN
 
 
 FilterValues = Optional[Annotated[list[Annotated[str, Field(max_length=200)]], Field(max_length=MAX_LIST)] | Annotated[str, Field(max_length=2000)]]

@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from kb.errors import FicheInvalid, Problem
+from kb.filters import DATE_PATTERN
 from kb.text import fold
 from kb.vocabulary import CHOSEN_DOC_TYPES, CROSS_SECTOR, SECTORS, known_doc_type, normalise_sector, slugify
 
@@ -31,7 +32,7 @@ SECTION_TITLES = {
     "suites": "Suites",
     "contact": "Contact",
 }
-_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+_DATE = re.compile(DATE_PATTERN)
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{2,120}$")
 
 

@@ -14,7 +14,8 @@ from kb.models import DocumentMetadata
 from kb.text import fold
 from kb.vocabulary import DOC_TYPES, SECTORS, known_doc_type, normalise_sector
 
-_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+DATE_PATTERN = r"^\d{4}(-\d{2}(-\d{2})?)?$"  # AAAA, AAAA-MM or AAAA-MM-JJ (filters, fiches, schemas)
+_DATE = re.compile(DATE_PATTERN)
 MAX_VALUES = 20  # values of one list parameter: a filter naming more is not a real query
 
 

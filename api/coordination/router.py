@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from api.deps import ActorDep, KnowledgeBaseDep
 from api.schemas import Deleted, WriteResult, errors
 from kb.errors import InvalidRequest, Problem, UnsupportedMediaType
+from kb.filters import DATE_PATTERN
 from kb.vocabulary import slugify
 from services.knowledge_base import KnowledgeBase
 
@@ -41,7 +42,7 @@ _BODY_DOC = {
                         "territory": {"type": "string", "minLength": 1},
                         "porteur": {"type": "string"},
                         "partners": {"type": "array", "items": {"type": "string"}},
-                        "date": {"type": "string", "pattern": "^\\d{4}(-\\d{2}(-\\d{2})?)?$"},
+                        "date": {"type": "string", "pattern": DATE_PATTERN},
                         "summary": {"type": "string", "minLength": 40, "maxLength": 3000},
                         "source_url": {"type": "string", "pattern": "^https?://\\S+$"},
                         "sections": {

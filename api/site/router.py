@@ -17,6 +17,7 @@ from fastapi.templating import Jinja2Templates
 from api.deps import KnowledgeBaseDep, require_read
 from api.site import render
 from kb.errors import FiltersInvalid, NotFoundError
+from kb.filters import MAX_VALUES
 from services.site import Site
 
 HERE = Path(__file__).parent
@@ -56,9 +57,9 @@ def search_page(
     request: Request,
     kb: KnowledgeBaseDep,
     q: str = Query("", max_length=1000),
-    type: list[str] = Query([], max_length=20),
-    secteur: list[str] = Query([], max_length=20),
-    theme: list[str] = Query([], max_length=20),
+    type: list[str] = Query([], max_length=MAX_VALUES),
+    secteur: list[str] = Query([], max_length=MAX_VALUES),
+    theme: list[str] = Query([], max_length=MAX_VALUES),
     territoire: list[str] = Query([], max_length=1),
     page_number: int = Query(1, alias="page", ge=1, le=1000),
     question: Optional[str] = Query(None, max_length=1),
