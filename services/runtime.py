@@ -55,17 +55,16 @@ class KnowledgeBaseHolder:
         self._lock = threading.Lock()
 
     def get(self):
-        kb = self.kb
-        if kb is not None and self._reconciled:
-            return kb
+        if self.kb is not None and self._reconciled:
+            return self.kb
         with self._lock:
-            if self.kb is None or not self._reconciled:
-                if time.monotonic() - self._last_attempt < self.retry_seconds and self.error is not None:
-                    if self.kb is None:
-                        raise self.error
-                    return self.kb
+            settled = self.kb is not None and self._reconciled  # another thread may have opened it
+            waiting = self.error is not None and time.monotonic() - self._last_attempt < self.retry_seconds
+            if not settled and not waiting:
                 self._last_attempt = time.monotonic()
                 self._open()
+            if self.kb is None:
+                raise self.error
             return self.kb
 
     def _open(self) -> None:
