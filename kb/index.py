@@ -339,14 +339,21 @@ class KnowledgeIndex:
         stored = self.get(doc_id)
         return self.vectors.embeddings(doc_id, stored.version)
 
-    def related_documents(self, doc_id: str, limit: int, scope: Scope | None = None) -> list[tuple[str, float]]:
-        """The documents closest to one, from its stored vectors (their normalised mean): no
-        model call. (doc_id, cosine of the best passage), best first, the document excluded."""
+    def document_centre(self, doc_id: str) -> Vectors | None:
+        """The normalised mean of a document's stored vectors (no model call); None if it has none."""
         vectors = self.document_vectors(doc_id)
         if len(vectors) == 0:
-            return []
+            return None
         centre = vectors.mean(axis=0)
-        centre = centre / max(float(np.linalg.norm(centre)), 1e-12)
+        return centre / max(float(np.linalg.norm(centre)), 1e-12)
+
+    def related_documents(
+        self, doc_id: str, centre: Vectors | None, limit: int, scope: Scope | None = None
+    ) -> list[tuple[str, float]]:
+        """The documents closest to one, given its ``document_centre``: (doc_id, cosine of the
+        best passage), best first, the document excluded."""
+        if centre is None:
+            return []
         versions = self.registry.versions()
         best: dict[str, float] = {}
         for chunk, score in self.vectors.query(centre, limit * 8 + 10, scope):

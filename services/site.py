@@ -166,6 +166,7 @@ class Site:
             text = full_text[start : chunk.end] if start > chunk.start else chunk.text
             previous_end = max(previous_end, chunk.end)
             passages.append({"n": chunk.index, "text": text, "page": chunk.page, "section": chunk.section_label})
+        centre = self.index.document_centre(doc_id)  # fetched once for both neighbour lists
         entry = directory.porteur_entry(self.index, meta)
         contact = directory.contact(self.index, entry, "porteur") if entry else None
         if meta.doc_type == ANNUAIRE:
@@ -179,8 +180,8 @@ class Site:
             "passages": passages,
             "contact": contact,
             "contact_entry": card(entry, self.base_url) if entry else None,
-            "other_sector": self._related(doc_id, self._other_sector_scope(meta), 3),
-            "related": self._related(doc_id, Scope(doc_types=content_doc_types()), 5),
+            "other_sector": self._related(doc_id, centre, self._other_sector_scope(meta), 3),
+            "related": self._related(doc_id, centre, Scope(doc_types=content_doc_types()), 5),
             "has_original": bool(meta.source_path and Path(meta.source_path).is_file()),
             "ocr": meta.extra.get("ocr") if isinstance(meta.extra.get("ocr"), dict) else None,
             "indexed_at": stored.indexed_at,
@@ -193,11 +194,11 @@ class Site:
             return None
         return Scope(doc_types=content_doc_types(), sectors=(SOCIAL_ACTION, LOCAL_DEVELOPMENT))
 
-    def _related(self, doc_id: str, scope: Scope | None, limit: int) -> list[dict]:
+    def _related(self, doc_id: str, centre, scope: Scope | None, limit: int) -> list[dict]:
         if scope is None:
             return []
         found = []
-        for other, score in self.index.related_documents(doc_id, limit, scope):
+        for other, score in self.index.related_documents(doc_id, centre, limit, scope):
             stored = self.index.find(other)
             if stored is not None:
                 found.append({**card(stored.metadata, self.base_url), "score": round(score, 3)})
