@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -115,9 +115,35 @@ class Contact(BaseModel):
     reason: str
 
 
+class CitedText(BaseModel):
+    text: str = Field(..., description="Une phrase (ou un chiffre clé) copiée du document.")
+    n: int = Field(..., description="Le numéro de sa citation dans `citations`.")
+
+
+class AnswerSource(DocumentSummary):
+    """Un document qui répond, tel que la réponse le présente."""
+
+    territory: Optional[str] = None
+    porteur: Optional[str] = None
+    year: Optional[str] = None
+    sentences: list[CitedText] = Field(..., description="Les 1 à 3 phrases du document qui répondent le mieux.")
+    figures: list[CitedText] = Field(..., description="Ses chiffres clés quand la question porte sur l'argent, les personnes ou le temps.")
+    contact: Optional[Contact] = Field(None, description="Comment joindre son porteur.")
+
+
 class AskResponse(BaseModel):
     found: bool
-    answer: str = Field(..., description="La réponse ; chaque phrase est suivie de sa source `[n]`.")
+    uncertain: bool = Field(
+        False, description="Vrai quand la base contient peut-être la réponse sans que ce soit sûr (`found` est alors faux)."
+    )
+    mode: Literal["extractive", "llm"] = Field(
+        "extractive", description="`extractive` : phrases copiées des documents ; `llm` : réponse rédigée par le modèle de langage configuré, vérifiée."
+    )
+    answer: str = Field(
+        ...,
+        description="La réponse en texte : une phrase qui dit ce qui a été trouvé, puis un bloc par source ; chaque phrase est suivie de sa source `[n]`.",
+    )
+    sources: list[AnswerSource] = Field(..., description="Les blocs de la réponse, un par document, dans l'ordre du classement.")
     citations: list[Citation]
     contacts: list[Contact]
     other_sector: list[DocumentSummary]

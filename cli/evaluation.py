@@ -86,6 +86,11 @@ def answers_command(
         out.print_json(json.dumps(figures, ensure_ascii=False))
         return
     for key, value in figures.items():
+        if key == "by_kind":
+            for kind, by_kind in value.items():
+                shown = ", ".join(f"{k} {round(v, 3) if isinstance(v, float) else v}" for k, v in by_kind.items())
+                out.print(f"  {kind:30} {shown}", highlight=False)
+            continue
         out.print(f"{key:32} {value if not isinstance(value, float) else round(value, 3)}", highlight=False)
 
 

@@ -1,25 +1,41 @@
-"""Answer evaluation: key facts, citation validity, answers without citation, abstention.
+"""Answer evaluation: key facts, citation validity, fragments, abstention, unaccented variants.
 
 Pure functions score one answer; ``evaluate_answers`` runs a question set through the same
-``Answerer`` that /ask uses, and ``calibrate_threshold`` picks the evidence threshold.
+``Answerer`` that /ask uses, and ``calibrate_threshold`` picks the evidence threshold. With
+questions split into ``calibration`` and ``held_out`` halves, the threshold is calibrated on the
+first and the answer and abstention rates are reported on the second (not in-sample).
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Iterable
 
 from evaluation.datasets import Question
 from kb.text import fold
 
 _MARKER = re.compile(r"\[(\d+)\]")
+_WORD = re.compile(r"[a-z0-9]+")
+# function words a reworded answer may drop without losing the fact
+_STOP = frozenset(
+    "a au aux avec ce ces d de des du en et l la le les leur leurs n ne par pas pour qu que qui sa se ses "
+    "son sur un une y est sont ou dans il elle ils elles on au tous tout toute toutes plus".split()
+)
+_TERMINAL = tuple(".!…»)")
 
 
 def _normalise(text: str) -> str:
     return re.sub(r"\s+", " ", fold(text.replace("**", ""))).strip()
 
 
+def _letters(text: str) -> str:
+    """Letters and digits only: a sentence whose wrapped lines were joined still matches."""
+    return re.sub(r"[^a-z0-9]", "", fold(text))
+
+
 def key_fact_coverage(answer: str, key_facts: Iterable[str]) -> float:
+    """Exact measure: the share of facts found verbatim (accents and case folded)."""
     facts = list(key_facts)
     if not facts:
         return 0.0
@@ -27,78 +43,156 @@ def key_fact_coverage(answer: str, key_facts: Iterable[str]) -> float:
     return sum(1 for fact in facts if _normalise(fact) in text) / len(facts)
 
 
-def cited_sentences(answer: str) -> list[tuple[str, int]]:
-    """(sentence, n) for each ``sentence [n]`` of an extractive answer."""
+def content_words(text: str) -> list[str]:
+    return [w for w in _WORD.findall(fold(text)) if w not in _STOP]
+
+
+def tolerant_key_fact_coverage(answer: str, key_facts: Iterable[str]) -> float:
+    """Rewording-tolerant measure: a fact counts when at least half of its content words are
+    in the answer (accents folded)."""
+    facts = list(key_facts)
+    if not facts:
+        return 0.0
+    present = set(_WORD.findall(fold(answer)))
+    found = 0
+    for fact in facts:
+        words = content_words(fact) or _WORD.findall(fold(fact))
+        if words and sum(word in present for word in words) * 2 >= len(words):
+            found += 1
+    return found / len(facts)
+
+
+def cited_sentences(result: dict) -> list[tuple[str, int]]:
+    """(sentence, n) for every cited sentence and figure of an answer's sources."""
     pairs = []
-    position = 0
-    for match in _MARKER.finditer(answer):
-        sentence = answer[position : match.start()].strip()
-        pairs.append((sentence, int(match.group(1))))
-        position = match.end()
+    for source in result.get("sources") or []:
+        for entry in list(source.get("sentences", [])) + list(source.get("figures", [])):
+            pairs.append((entry["text"], entry["n"]))
     return pairs
 
 
-def citation_validity(answer: str, citations: list[dict]) -> tuple[int, int]:
-    """(valid markers, markers): a marker is valid when its citation exists and the quote
-    contains the sentence it follows."""
-    quotes = {c["n"]: _normalise(c.get("quote") or "") for c in citations}
-    pairs = cited_sentences(answer)
-    valid = sum(1 for sentence, n in pairs if n in quotes and _normalise(sentence) in quotes[n])
-    return valid, len(pairs)
+def citation_validity(result: dict) -> tuple[int, int]:
+    """(valid, checked): a cited sentence is valid when its citation exists and the quote holds
+    it; every ``[n]`` of the answer's text must name an existing citation too."""
+    quotes = {c["n"]: _letters(c.get("quote") or "") for c in result.get("citations", [])}
+    pairs = cited_sentences(result)
+    valid = sum(1 for sentence, n in pairs if n in quotes and _letters(sentence) in quotes[n])
+    markers = [int(m) for m in _MARKER.findall(result.get("answer", ""))]
+    valid += sum(1 for n in markers if n in quotes)
+    return valid, len(pairs) + len(markers)
 
 
-def calibrate_threshold(answerable: list[float], unanswerable: list[float]) -> tuple[float, float]:
-    """The threshold on the best document score that maximises balanced accuracy
-    (mean of the answer rate on answerable questions and the abstention rate on the others)."""
+def fragments(result: dict) -> int:
+    """Cited sentences (not figure lines) that do not end as a sentence ends."""
+    return sum(
+        1
+        for source in result.get("sources") or []
+        for entry in source.get("sentences", [])
+        if not entry["text"].rstrip().endswith(_TERMINAL)
+    )
+
+
+def strip_accents(question: str) -> str:
+    """The question as typed on a phone: no accents, no hyphens, plain apostrophes."""
+    text = unicodedata.normalize("NFKD", question.replace("œ", "oe").replace("’", "'"))
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return text.replace("-", " ")
+
+
+def calibrate_threshold(answerable: list[float], unanswerable: list[float], abstention: float = 0.9) -> tuple[float, float]:
+    """The evidence threshold that answers the most answerable questions while abstaining on at
+    least ``abstention`` of the unanswerable ones; returns it with the answer rate it gives.
+    The threshold sits halfway between the lowest score it accepts and the next one below."""
     if not answerable or not unanswerable:
         return 0.0, 0.0
     candidates = sorted(set(answerable) | set(unanswerable))
-    best = (0.0, candidates[0])
+    best: tuple[float, float] | None = None
     for threshold in candidates:
         answered = sum(score >= threshold for score in answerable) / len(answerable)
         abstained = sum(score < threshold for score in unanswerable) / len(unanswerable)
-        balanced = (answered + abstained) / 2
-        if balanced > best[0]:
-            best = (balanced, threshold)
+        if abstained >= abstention and (best is None or answered > best[0]):
+            best = (answered, threshold)
+    if best is None:
+        best = (0.0, candidates[-1] + 1e-4)
     below = max([s for s in answerable + unanswerable if s < best[1]], default=best[1])
-    # halfway to the next lower score: the margin is shared on both sides
     return round((best[1] + below) / 2, 4), best[0]
 
 
+def _rate(values: list[bool]) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
 def evaluate_answers(answerer, questions: list[Question]) -> dict:
-    coverage: list[float] = []
-    valid_markers = markers = 0
+    exact: list[float] = []
+    tolerant: list[float] = []
+    valid_markers = markers = fragment_count = cited = 0
     answered_without_citation = answered = 0
-    abstained_right = unanswerable = answered_right = answerable = 0
-    top_scores: dict[str, list[float]] = {"answerable": [], "unanswerable": []}
+    evidence: dict[str, dict[str, list[float]]] = {}
+    outcomes: dict[str, dict[str, list[bool]]] = {}
+    unaccented: list[tuple[bool, bool]] = []
+    other_listed = other_relevant = cross_questions = cross_with_other = 0
+    kinds: dict[str, dict[str, list]] = {}
     for question in questions:
-        top = answerer.evidence(question.question)
         result = answerer.answer(question.question)
+        score = answerer.evidence(question.question)
+        side = "answerable" if question.relevant else "unanswerable"
+        split = question.split or "calibration"
+        evidence.setdefault(split, {"answerable": [], "unanswerable": []})[side].append(score)
+        outcomes.setdefault(split, {"answerable": [], "unanswerable": []})[side].append(
+            result["found"] if question.relevant else not result["found"]
+        )
         if question.relevant:
-            answerable += 1
-            answered_right += result["found"]
-            top_scores["answerable"].append(top)
-        else:
-            unanswerable += 1
-            abstained_right += not result["found"]
-            top_scores["unanswerable"].append(top)
+            plain = strip_accents(question.question)
+            if plain != question.question:
+                unaccented.append((result["found"], answerer.answer(plain)["found"]))
+        if question.kind == "cross_sector":
+            listed = [doc["doc_id"] for doc in result.get("other_sector", [])]
+            cross_questions += 1
+            cross_with_other += bool(listed)
+            other_listed += len(listed)
+            other_relevant += sum(doc_id in question.relevant for doc_id in listed)
         if result["found"]:
             answered += 1
             answered_without_citation += not result["citations"]
-            valid, total = citation_validity(result["answer"], result["citations"])
+            valid, total = citation_validity(result)
             valid_markers += valid
             markers += total
+            fragment_count += fragments(result)
+            cited += sum(len(s.get("sentences", [])) for s in result.get("sources", []))
+        kind = kinds.setdefault(question.kind, {"answered": [], "key_facts": []})
+        kind["answered"].append(result["found"])
         if question.key_facts:
-            coverage.append(key_fact_coverage(result["answer"], question.key_facts))
-    threshold, balanced = calibrate_threshold(top_scores["answerable"], top_scores["unanswerable"])
+            exact.append(key_fact_coverage(result["answer"], question.key_facts))
+            tolerant.append(tolerant_key_fact_coverage(result["answer"], question.key_facts))
+            kind["key_facts"].append(tolerant[-1])
+    calibration = evidence.get("calibration", {"answerable": [], "unanswerable": []})
+    threshold, balanced = calibrate_threshold(calibration["answerable"], calibration["unanswerable"])
+    held_out = outcomes.get("held_out") or outcomes.get("calibration", {"answerable": [], "unanswerable": []})
+    every = {side: sum((o[side] for o in outcomes.values()), []) for side in ("answerable", "unanswerable")}
+    originals = sum(found for found, _ in unaccented)
     return {
-        "key_fact_coverage": sum(coverage) / len(coverage) if coverage else None,
-        "questions_with_key_facts": len(coverage),
+        "key_fact_coverage": _mean(tolerant),
+        "key_fact_coverage_exact": _mean(exact),
+        "questions_with_key_facts": len(exact),
         "citation_validity": valid_markers / markers if markers else None,
+        "fragments": fragment_count / cited if cited else None,
         "answers_without_citation": answered_without_citation / answered if answered else None,
-        "answer_rate_answerable": answered_right / answerable if answerable else None,
-        "abstention_unanswerable": abstained_right / unanswerable if unanswerable else None,
+        "answer_rate_answerable": _rate(every["answerable"]),
+        "abstention_unanswerable": _rate(every["unanswerable"]),
+        "held_out_answer_rate": _rate(held_out["answerable"]),
+        "held_out_abstention": _rate(held_out["unanswerable"]),
+        "unaccented_answer_ratio": sum(found for _, found in unaccented) / originals if originals else None,
+        "other_sector_precision": other_relevant / other_listed if other_listed else None,
+        "other_sector_shown": cross_with_other / cross_questions if cross_questions else None,
+        "by_kind": {
+            name: {"questions": len(v["answered"]), "answered": _rate(v["answered"]), "key_facts": _mean(v["key_facts"])}
+            for name, v in sorted(kinds.items())
+        },
         "threshold_in_use": answerer.params.min_score,
         "calibrated_threshold": threshold,
-        "calibrated_balanced_accuracy": balanced,
+        "calibrated_answer_rate": balanced,
     }
+
+
+def _mean(values: list[float]) -> float | None:
+    return sum(values) / len(values) if values else None

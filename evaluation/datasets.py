@@ -46,6 +46,7 @@ class Question:
     relevant: tuple[str, ...]
     kind: str = "natural"
     key_facts: tuple[str, ...] = ()
+    split: str | None = None  # "calibration" or "held_out" (thresholds are fitted on the first)
 
 
 @dataclass
@@ -70,6 +71,7 @@ def load_questions(path: Path, corpus: Path) -> Dataset:
                 relevant=tuple(row.get("relevant", [])),
                 kind=row.get("kind", "natural"),
                 key_facts=tuple(row.get("key_facts", [])),
+                split=row.get("split"),
             )
         )
     return dataset

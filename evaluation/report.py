@@ -109,14 +109,23 @@ def write_report(sections: list[dict], answers: dict | None, directory: Path) ->
             "",
             "| indicateur | valeur |",
             "|---|---|",
-            f"| faits clés présents dans la réponse | {_pct(answers['key_fact_coverage'])} |",
+            f"| faits clés présents dans la réponse (au moins la moitié de leurs mots) | {_pct(answers['key_fact_coverage'])} |",
+            f"| faits clés présents mot pour mot | {_pct(answers['key_fact_coverage_exact'])} |",
             f"| citations valides (la phrase est bien dans la source citée) | {_pct(answers['citation_validity'])} |",
+            f"| phrases citées incomplètes | {_pct(answers['fragments'])} |",
             f"| réponses sans aucune citation | {_pct(answers['answers_without_citation'])} |",
-            f"| questions couvertes par la base : réponse donnée | {_pct(answers['answer_rate_answerable'])} |",
-            f"| questions hors base : la réponse le dit | {_pct(answers['abstention_unanswerable'])} |",
+            f"| questions couvertes par la base : réponse donnée (toutes / moitié de contrôle) | {_pct(answers['answer_rate_answerable'])} / {_pct(answers['held_out_answer_rate'])} |",
+            f"| questions hors base : la réponse le dit (toutes / moitié de contrôle) | {_pct(answers['abstention_unanswerable'])} / {_pct(answers['held_out_abstention'])} |",
+            f"| questions sans accents ni tirets : réponse donnée, rapportée à l'original | {_pct(answers['unaccented_answer_ratio'])} |",
+            f"| « dans l'autre secteur » (questions transversales) : documents pertinents / questions où la liste n'est pas vide | {_pct(answers['other_sector_precision'])} / {_pct(answers['other_sector_shown'])} |",
             f"| seuil de preuve utilisé / seuil recalculé | {answers['threshold_in_use']} / {answers['calibrated_threshold']} |",
             "",
         ]
+    if answers and answers.get("by_kind"):
+        lines += ["| type de question | questions | réponse donnée | faits clés présents |", "|---|---|---|---|"]
+        for kind, figures in answers["by_kind"].items():
+            lines.append(f"| {kind} | {figures['questions']} | {_pct(figures['answered'])} | {_pct(figures['key_facts'])} |")
+        lines.append("")
     report = directory / "rapport-qualite.md"
     report.write_text("\n".join(lines), encoding="utf-8")
     return report

@@ -1,8 +1,13 @@
-"""Extractive answers: the best passages' own sentences, each followed by its citation marker.
+"""Extractive answers: a digest of the documents that answer, source by source.
 
-Nothing is generated: every sentence of an answer is copied from a cited passage, so every
-``[n]`` can be checked against ``citations[n-1].quote``. Below the evidence threshold the
-answer says plainly that the base holds nothing on the question and lists the nearest documents.
+Nothing is generated. The answer opens with what was found ("Deux expériences et une fiche
+méthode répondent à votre question."), then gives one block per document, in the order of the
+ranking /search shows for the same question: the document's own sentences that best answer,
+its key figures when the question asks about money, people or time, and how to reach its
+porteur. Every sentence is followed by ``[n]`` and ``citations[n-1].quote`` holds it.
+
+Below the evidence threshold the answer says so: plainly when nothing comes close, with a doubt
+("Je ne suis pas sûr…") in the grey zone just under it; both list the nearest documents.
 """
 
 from __future__ import annotations
@@ -10,44 +15,45 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kb import directory
+from kb.digest import Block, Digester, Quoted, asked_figures, quote_of, skipped_section
 from kb.filters import Filters
-from kb.models import DocumentMetadata, Passage, page_url
+from kb.models import DocumentMetadata, page_url
 from kb.retrieval import DocumentHit, Retriever
 from kb.settings import Settings
-from kb.snippets import split_sentences
 from kb.text import fold
-from kb.vocabulary import ANNUAIRE, LOCAL_DEVELOPMENT, OTHER_SECTOR, SOCIAL_ACTION, content_doc_types
+from kb.vocabulary import ANNUAIRE, MINUTES, LOCAL_DEVELOPMENT, OTHER_SECTOR, SOCIAL_ACTION, content_doc_types
 
-_TERMINAL = (".", "!", "…", "»", ")", ";")
+NOTHING = "La base ne contient pas de document qui réponde à cette question."
+UNSURE = "Je ne suis pas sûr que la base réponde à cette question ; voici les documents les plus proches."
 
 
 @dataclass(frozen=True)
 class AnswerParams:
     # Evidence = best document score + coverage_weight x the IDF-weighted share of the
-    # question's terms found in the top documents. Both are calibrated on the unanswerable
-    # questions of evaluation/questions.jsonl; their home is ``Settings`` (see README).
+    # question's terms found in the top documents; calibrated on the unanswerable questions
+    # (see README). Their home is ``Settings``.
     min_score: float
     coverage_weight: float
-    # contacts from the annuaire and other-sector documents must score within this of the top
-    related_margin: float = 0.06
-    documents: int = 3
-    # chosen by measurement on the key facts of evaluation/questions.jsonl (see README)
-    sentences: int = 5
-    sentences_per_document: int = 3
-    rank_prior: float = 0.2  # weight of the document's rank in a sentence's score
-    figure_bonus: float = 0.2  # practitioners look for concrete figures
+    gap_weight: float = 2.0  # how far the best document stands out from the gap_rank-th
+    gap_rank: int = 10
+    grey_margin: float = 0.01  # below min_score by less than this: "not sure", not "nothing"
+    results_margin: float = 0.08  # blocks only for documents the search page lists
+    related_margin: float = 0.06  # annuaire contacts and other-sector documents
+    sources: int = 4
+    block_match_ratio: float = 0.6
+    depth: int = 20  # documents retrieved: the content ones, the annuaire, the other sector
+    evidence_documents: int = 3
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AnswerParams:
-        return cls(min_score=settings.answer_min_score, coverage_weight=settings.answer_coverage_weight)
-
-
-@dataclass
-class _Candidate:
-    sentence: str
-    score: float
-    passage: Passage
-    terms: frozenset[str]
+        return cls(
+            min_score=settings.answer_min_score,
+            coverage_weight=settings.answer_coverage_weight,
+            gap_weight=settings.answer_gap_weight,
+            gap_rank=settings.answer_gap_rank,
+            grey_margin=settings.answer_grey_margin,
+            results_margin=settings.results_margin,
+        )
 
 
 def document_summary(meta: DocumentMetadata, score: float | None = None, base_url: str = "") -> dict:
@@ -67,145 +73,214 @@ def document_summary(meta: DocumentMetadata, score: float | None = None, base_ur
     return summary
 
 
+def reference_section(path: tuple[str, ...]) -> bool:
+    """Pointers to other documents, contact lines, agendas: not answers."""
+    return skipped_section(path)
+
+
 class Answerer:
     def __init__(self, retriever: Retriever, params: AnswerParams) -> None:
         self.retriever = retriever
         self.index = retriever.index
         self.params = params
         self.base_url = self.index.settings.public_url
+        self.digester = Digester(self.index)
 
-    def answer(self, question: str, filters: Filters | None = None) -> dict:
-        params = self.params
-        content_filters = _without_annuaire(filters)
-        hits = self.retriever.search(question, k=params.documents + 2, filters=content_filters)
+    # -- entry points ----------------------------------------------------------------------
+
+    def answer(self, question: str, filters: Filters | None = None, hits: list[DocumentHit] | None = None) -> dict:
+        """The answer to a question; ``hits`` when the caller has already searched it with the
+        same filters (the search page), so that the answer cites what the page lists."""
+        if hits is None:
+            hits = self.retriever.search(question, k=self.params.depth, filters=filters)
+        content, entries = _split_annuaire(hits, filters)
         terms = self.retriever.query_terms(question)
-        if self._evidence(hits, terms) < params.min_score:
-            return self._nothing_found(hits)
-        chosen = self._choose_sentences(hits[: params.documents], terms)
-        if not chosen:
-            return self._nothing_found(hits)
-        citations: list[dict] = []
-        number_of: dict[tuple[str, int], int] = {}
-        parts: list[str] = []
-        for candidate in chosen:
-            key = (candidate.passage.chunk.doc_id, candidate.passage.chunk.index)
-            if key not in number_of:
-                number_of[key] = len(citations) + 1
-                citations.append(_citation(number_of[key], candidate.passage, self.base_url))
-            parts.append(f"{candidate.sentence} [{number_of[key]}]")
-        cited = _unique_metadata(c.passage.metadata for c in chosen)
-        return {
-            "found": True,
-            "answer": " ".join(parts),
-            "citations": citations,
-            "contacts": self._contacts(question, cited, filters, floor=hits[0].score - params.related_margin),
-            "other_sector": self._other_sector(question, cited, floor=hits[0].score - params.related_margin),
-        }
+        evidence = self._evidence(self._evidence_hits(question, filters, hits), terms)
+        if evidence < self.params.min_score - self.params.grey_margin:
+            return self._not_found(content, NOTHING + _nearest_titles(content), uncertain=False)
+        blocks = self._blocks(question, content, terms)
+        if evidence < self.params.min_score or not blocks:
+            return self._not_found(content, UNSURE, uncertain=True)
+        return self._digest(question, blocks, content, entries)
 
-    def evidence(self, question: str, filters: Filters | None = None) -> float:
-        """The figure compared with the threshold (exposed for calibration)."""
-        hits = self.retriever.search(question, k=self.params.documents + 2, filters=_without_annuaire(filters))
-        return self._evidence(hits, self.retriever.query_terms(question))
+    def evidence(self, question: str, filters: Filters | None = None, hits: list[DocumentHit] | None = None) -> float:
+        """The figure compared with the threshold (exposed for calibration and the search page)."""
+        if hits is None and (filters is None or filters.is_empty()):
+            hits = self.retriever.search(question, k=self.params.depth)
+        return self._evidence(self._evidence_hits(question, filters, hits), self.retriever.query_terms(question))
 
-    # -- pieces --------------------------------------------------------------------------
+    # -- evidence and blocks -----------------------------------------------------------------
+
+    def _evidence_hits(self, question: str, filters: Filters | None, hits: list[DocumentHit] | None) -> list[DocumentHit]:
+        """Whether the base answers is judged on the whole base, the annuaire included (a "who"
+        question is answered by a structure): a filter narrows what is shown, not the evidence."""
+        if hits is not None and (filters is None or filters.is_empty()):
+            return hits
+        return self.retriever.search(question, k=self.params.depth)
 
     def _evidence(self, hits: list[DocumentHit], terms: set[str]) -> float:
+        """Best document score + coverage_weight x the IDF-weighted share of the question's
+        terms found in the top documents + gap_weight x how far the best document stands out
+        from the gap_rank-th (a question nothing answers scores alike on many documents)."""
         if not hits:
             return 0.0
         weights = self.index.idf(sorted(terms))
         total = sum(weights.values()) or 1.0
         coverage = 0.0
-        for hit in hits[: self.params.documents]:
+        for hit in hits[: self.params.evidence_documents]:
             present = set(self.index.terms(self.index.document_text(hit.metadata.doc_id) or ""))
             coverage = max(coverage, sum(w for t, w in weights.items() if t in present) / total)
-        return hits[0].score + self.params.coverage_weight * coverage
+        reference = hits[min(self.params.gap_rank, len(hits)) - 1].score
+        gap = hits[0].score - reference
+        return hits[0].score + self.params.coverage_weight * coverage + self.params.gap_weight * gap
 
-    def _choose_sentences(self, hits: list[DocumentHit], terms: set[str]) -> list[_Candidate]:
-        """Sentences ranked by the IDF-weighted share of the question's terms they contain,
-        plus a prior for the rank of their document and a bonus for concrete figures."""
+    def _blocks(self, question: str, hits: list[DocumentHit], terms: set[str]) -> list[Block]:
+        """One block per document that answers, among those the search page lists."""
+        if not hits:
+            return []
+        floor = hits[0].score - self.params.results_margin
         weights = self.index.idf(sorted(terms))
-        total = sum(weights.values()) or 1.0
-        candidates: list[_Candidate] = []
-        for rank, hit in enumerate(hits):
-            prior = 1.0 / (rank + 1)
-            for passage in hit.passages[:2]:
-                if reference_section(passage.chunk.section):
-                    continue
-                sentences = split_sentences(passage.chunk.text)
-                if sentences and not sentences[-1].endswith(_TERMINAL):
-                    sentences.pop()  # the passage window cut it
-                for sentence in sentences:
-                    if not _answer_like(sentence):
-                        continue
-                    sentence_terms = frozenset(self.index.terms(sentence))
-                    matched = sentence_terms & terms
-                    if not matched:
-                        continue
-                    coverage = sum(weights.get(t, 0.0) for t in matched) / total
-                    figures = self.params.figure_bonus if any(ch.isdigit() for ch in sentence) else 0.0
-                    candidates.append(
-                        _Candidate(sentence, coverage + self.params.rank_prior * prior + figures, passage, sentence_terms)
-                    )
-        candidates.sort(key=lambda c: c.score, reverse=True)
-        chosen: list[_Candidate] = []
-        per_document: dict[str, int] = {}
-        for candidate in candidates:
-            doc_id = candidate.passage.chunk.doc_id
-            if per_document.get(doc_id, 0) >= self.params.sentences_per_document:
-                continue
-            if any(_near_duplicate(candidate.terms, other.terms) for other in chosen):
-                continue
-            chosen.append(candidate)
-            per_document[doc_id] = per_document.get(doc_id, 0) + 1
-            if len(chosen) >= self.params.sentences:
+        asks = asked_figures(question)
+        blocks: list[Block] = []
+        for hit in hits[: self.params.sources + 2]:
+            if hit.score < floor or len(blocks) >= self.params.sources:
                 break
-        return chosen
+            block = self.digester.block(hit, terms, weights, asks, matched_only=bool(blocks))
+            if block is None or not block.sentences:
+                continue
+            # a later source says as much about the question as the first, or is left out
+            if blocks and block.match < self.params.block_match_ratio * blocks[0].match:
+                continue
+            blocks.append(block)
+        # a sheet whose title is the question's subject before a minute that mentions it
+        total = sum(weights.values()) or 1.0
 
-    def _nothing_found(self, hits: list[DocumentHit]) -> dict:
-        nearest = [document_summary(h.metadata, h.score, self.base_url) for h in hits[:3]]
-        titles = ", ".join(f"« {h.metadata.title} »" for h in hits[:3])
-        answer = "La base ne contient pas de document qui réponde à cette question."
-        if titles:
-            answer += f" Documents les plus proches, à vérifier : {titles}."
+        def titled(block: Block) -> bool:
+            meta = block.hit.metadata
+            title_terms = set(self.index.terms(meta.title))
+            return meta.doc_type != MINUTES and sum(w for t, w in weights.items() if t in title_terms) / total >= 0.5
+
+        return sorted(blocks, key=lambda block: block.hit.metadata.doc_type == MINUTES and any(map(titled, blocks)))
+
+    # -- the answer --------------------------------------------------------------------------
+
+    def _digest(self, question: str, blocks: list[Block], content: list[DocumentHit], entries: list[DocumentHit]) -> dict:
+        citations: list[dict] = []
+        number_of: dict[tuple[str, int], int] = {}
+
+        def cite(quoted: Quoted, meta: DocumentMetadata) -> int:
+            key = (meta.doc_id, quoted.chunk.index)
+            if key not in number_of:
+                number_of[key] = len(citations) + 1
+                text = self.digester.document_text(meta.doc_id)
+                citations.append(self._citation(number_of[key], quoted, meta, quote_of(text, quoted)))
+            else:  # a later sentence may run past the chunk: the quote must hold it too
+                citation = citations[number_of[key] - 1]
+                text = self.digester.document_text(meta.doc_id)
+                longer = quote_of(text, quoted)
+                if len(longer) > len(citation["quote"]):
+                    citation["quote"] = longer
+            return number_of[key]
+
+        sources: list[dict] = []
+        lines = [lead_sentence([block.hit.metadata.doc_type for block in blocks])]
+        for block in blocks:
+            meta = block.hit.metadata
+            sentences = [{"text": q.text, "n": cite(q, meta)} for q in block.sentences]
+            figures = [{"text": q.text, "n": cite(q, meta)} for q in block.figures]
+            contact = self._reach(meta)
+            sources.append(
+                {
+                    **document_summary(meta, block.hit.score, self.base_url),
+                    "territory": meta.territory,
+                    "porteur": meta.porteur,
+                    "year": (meta.date or "")[:4] or None,
+                    "sentences": sentences,
+                    "figures": figures,
+                    "contact": contact,
+                }
+            )
+            lines.append(_block_text(sources[-1]))
+        floor = content[0].score - self.params.related_margin
+        return {
+            "found": True,
+            "uncertain": False,
+            "mode": "extractive",
+            "answer": "\n\n".join(lines),
+            "sources": sources,
+            "citations": citations,
+            "contacts": self._contacts(sources, entries, floor),
+            "other_sector": self._other_sector(question, blocks, floor),
+        }
+
+    def _not_found(self, hits: list[DocumentHit], answer: str, uncertain: bool) -> dict:
         return {
             "found": False,
+            "uncertain": uncertain,
+            "mode": "extractive",
             "answer": answer,
+            "sources": [],
             "citations": [],
             "contacts": [],
             "other_sector": [],
-            "nearest": nearest,
+            "nearest": [document_summary(h.metadata, h.score, self.base_url) for h in hits[:3]],
         }
 
-    def _contacts(
-        self, question: str, cited: list[DocumentMetadata], filters, floor: float
-    ) -> list[dict]:
-        """The porteurs of the cited documents and the matching annuaire entries."""
+    def _citation(self, number: int, quoted: Quoted, meta: DocumentMetadata, quote: str) -> dict:
+        return {
+            "n": number,
+            "doc_id": meta.doc_id,
+            "title": meta.title,
+            "url": page_url(self.base_url, meta.doc_id, quoted.chunk.index),
+            "source_url": meta.source_url,
+            "source": meta.source_name,
+            "section": quoted.chunk.section_label,
+            "page": quoted.chunk.page,
+            "quote": quote,
+        }
+
+    # -- who to contact, the other sector ----------------------------------------------------
+
+    def _reach(self, meta: DocumentMetadata) -> dict | None:
+        """How to reach the porteur of a document: the document's own contact section, else
+        its directory entry's; ``None`` when neither says how."""
+        own = directory.section_text(self.digester.document_text(meta.doc_id), "contact")
+        entry = directory.porteur_entry(self.index, meta)
+        reason = f"porteur de « {meta.title} »"
+        if own:
+            return {
+                "name": meta.porteur or meta.title,
+                "doc_id": entry.doc_id if entry else None,
+                "territory": meta.territory,
+                "contact": own,
+                "reason": reason,
+            }
+        if entry is not None:
+            contact = directory.contact(self.index, entry, reason)
+            return contact if contact["contact"] else None
+        return None
+
+    def _contacts(self, sources: list[dict], entries: list[DocumentHit], floor: float) -> list[dict]:
+        """The porteurs of the sources and the directory's structures on the subject, each with
+        its way to reach it."""
         contacts: dict[str, dict] = {}
-        for meta in cited:
-            if not meta.porteur:
-                continue
-            entry = directory.porteur_entry(self.index, meta)
-            if entry is not None:
-                contacts[entry.doc_id] = directory.contact(self.index, entry, f"porteur de « {meta.title} »")
-            else:
-                contacts[f"porteur:{fold(meta.porteur)}"] = {
-                    "name": meta.porteur,
-                    "doc_id": None,
-                    "territory": meta.territory,
-                    "contact": None,
-                    "reason": f"porteur de « {meta.title} »",
-                }
-        annuaire_filter = Filters(doc_type=(ANNUAIRE,), territory=filters.territory if filters else None)
-        for hit in self.retriever.search(question, k=3, filters=annuaire_filter):
-            if hit.score >= floor and hit.metadata.doc_id not in contacts:
-                contacts[hit.metadata.doc_id] = directory.contact(
-                    self.index, hit.metadata, "structure qui intervient sur ce sujet"
-                )
+        for source in sources:
+            contact = source["contact"]
+            if contact is not None:
+                contacts.setdefault(fold(contact["name"]), contact)
+        for hit in entries:
+            if hit.score < floor:
+                break
+            contact = directory.contact(self.index, hit.metadata, "structure qui intervient sur ce sujet")
+            if contact["contact"]:
+                contacts.setdefault(fold(contact["name"]), contact)
         return list(contacts.values())[:5]
 
-    def _other_sector(self, question: str, cited: list[DocumentMetadata], floor: float) -> list[dict]:
-        """The other side of the top source: social action for a local-development answer and
-        the reverse; for a cross-sector top source, the side least present among the sources."""
+    def _other_sector(self, question: str, blocks: list[Block], floor: float) -> list[dict]:
+        """Documents of the other sector on the question's subject: the other side of the top
+        source (for a cross-sector one, the side least present among the sources), scoring near
+        the top and saying as much about the question as a source would; else nothing."""
+        cited = [block.hit.metadata for block in blocks]
         primary = cited[0].sector if cited else None
         if primary in OTHER_SECTOR:
             wanted = [OTHER_SECTOR[primary]]
@@ -218,64 +293,70 @@ class Answerer:
             k=3,
             filters=Filters(doc_type=content_doc_types(), sector=tuple(wanted)),
         )
+        terms = self.retriever.query_terms(question)
+        weights = self.index.idf(sorted(terms))
         cited_ids = {m.doc_id for m in cited}
-        return [
-            document_summary(h.metadata, h.score, self.base_url)
-            for h in hits
-            if h.metadata.doc_id not in cited_ids and h.score >= floor
-        ]
+        needed = self.params.block_match_ratio * (blocks[0].match if blocks else 0.0)
+        listed = []
+        for hit in hits:
+            if hit.metadata.doc_id in cited_ids or hit.score < floor:
+                continue
+            block = self.digester.block(hit, terms, weights, (), matched_only=True)
+            if block is not None and block.match >= needed:
+                listed.append(document_summary(hit.metadata, hit.score, self.base_url))
+        return listed
 
 
-def _without_annuaire(filters: Filters | None) -> Filters:
-    """Answers quote fiches; the annuaire feeds the contacts, unless it is asked for."""
-    if filters and filters.doc_type:
-        return filters
-    return (filters or Filters()).with_types(content_doc_types())
+def _split_annuaire(hits: list[DocumentHit], filters: Filters | None) -> tuple[list[DocumentHit], list[DocumentHit]]:
+    """Answers quote fiches; the annuaire feeds the contacts, unless the question asks for it."""
+    if filters and filters.doc_type and ANNUAIRE in filters.doc_type:
+        return hits, [h for h in hits if h.metadata.doc_type == ANNUAIRE]
+    content = [h for h in hits if h.metadata.doc_type != ANNUAIRE]
+    return content, [h for h in hits if h.metadata.doc_type == ANNUAIRE]
 
 
-_REFERENCE_SECTIONS = (
-    "pour aller plus loin", "voir aussi", "contact", "source", "ressources", "lien", "la question",
-)
+def _nearest_titles(hits: list[DocumentHit]) -> str:
+    titles = ", ".join(f"« {h.metadata.title} »" for h in hits[:3])
+    return f" Documents les plus proches, à vérifier : {titles}." if titles else ""
 
 
-def reference_section(path: tuple[str, ...]) -> bool:
-    """Pointers to other documents and contact lines are not answers (contacts are listed apart)."""
-    return bool(path) and fold(path[-1]).startswith(_REFERENCE_SECTIONS)
+def _block_text(source: dict) -> str:
+    """A block as plain text: the title and its facts, then its sentences with their markers."""
+    facts = ", ".join(str(v) for v in (source["doc_type"], source["territory"], source["porteur"], source["year"]) if v)
+    lines = [f"« {source['title'] } » ({facts})"]
+    lines.append(" ".join(f"{s['text']} [{s['n']}]" for s in source["sentences"]))
+    if source["figures"]:
+        lines.append("Chiffres clés : " + " ; ".join(f"{f['text']} [{f['n']}]" for f in source["figures"]))
+    if source["contact"]:
+        lines.append(f"Contact : {source['contact']['name']} — {source['contact']['contact']}")
+    return "\n".join(lines)
 
 
-def _answer_like(sentence: str) -> bool:
-    """Headings, labels, questions and fragments (a window cut mid-sentence) make poor answers."""
-    if len(sentence) < 40 or len(sentence) > 450 or sentence.rstrip(" »\"')").endswith("?"):
-        return False
-    if not (sentence[0].isupper() or sentence[0].isdigit() or sentence[0] in "«\"("):
-        return False
-    return sentence[-1] in ".!…»)" or len(sentence) >= 80
+# How each type is counted in the lead: (singular, plural, feminine)
+_TYPE_NOUNS = {
+    "fiche expérience": ("expérience", "expériences", True),
+    "fiche méthode": ("fiche méthode", "fiches méthode", True),
+    "compte rendu": ("compte rendu", "comptes rendus", False),
+    "fiche financement": ("fiche financement", "fiches financement", True),
+    "questions-réponses": ("fiche questions-réponses", "fiches questions-réponses", True),
+    "veille": ("note de veille", "notes de veille", True),
+    "annuaire": ("structure de l'annuaire", "structures de l'annuaire", True),
+}
+_NUMBERS = {2: "deux", 3: "trois", 4: "quatre", 5: "cinq", 6: "six"}
 
 
-def _near_duplicate(a: frozenset[str], b: frozenset[str]) -> bool:
-    """Mostly the same words, or one sentence contained in the other."""
-    if not a or not b:
-        return a == b
-    return len(a & b) / min(len(a), len(b)) > 0.75
-
-
-def _citation(number: int, passage: Passage, base_url: str) -> dict:
-    meta = passage.metadata
-    return {
-        "n": number,
-        "doc_id": meta.doc_id,
-        "title": meta.title,
-        "url": page_url(base_url, meta.doc_id, passage.chunk.index),
-        "source_url": meta.source_url,
-        "source": meta.source_name,
-        "section": passage.chunk.section_label,
-        "page": passage.chunk.page,
-        "quote": passage.chunk.text,
-    }
-
-
-def _unique_metadata(items) -> list[DocumentMetadata]:
-    seen: dict[str, DocumentMetadata] = {}
-    for meta in items:
-        seen.setdefault(meta.doc_id, meta)
-    return list(seen.values())
+def lead_sentence(doc_types: list[str]) -> str:
+    """"Trois expériences et une fiche méthode répondent à votre question." """
+    counts: dict[str, int] = {}
+    for doc_type in doc_types:
+        counts[doc_type] = counts.get(doc_type, 0) + 1
+    parts = []
+    for doc_type, count in counts.items():
+        singular, plural, feminine = _TYPE_NOUNS.get(doc_type, ("document", "documents", False))
+        if count == 1:
+            parts.append(f"{'une' if feminine else 'un'} {singular}")
+        else:
+            parts.append(f"{_NUMBERS.get(count, str(count))} {plural}")
+    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " et " + parts[-1]
+    verb = "répond" if len(doc_types) == 1 else "répondent"
+    return f"{listed[0].upper()}{listed[1:]} {verb} à votre question."

@@ -88,20 +88,43 @@ class Settings(BaseSettings):
         "one (hybrid score), so that a query's page is not padded with unrelated documents.",
     )
     answer_min_score: float = Field(
-        0.953,
+        0.98,
         ge=0,
-        le=2,
+        le=3,
         description="Evidence threshold of /ask (best document score + answer_coverage_weight x "
-        "the IDF-weighted share of the question's terms found in the top documents): below it "
-        "the answer says that the base holds nothing on the question (calibrated on the "
-        "unanswerable questions of evaluation/questions.jsonl, see README).",
+        "the IDF-weighted share of the question's terms found in the top documents + "
+        "answer_gap_weight x the best score's lead over the answer_gap_rank-th document): below "
+        "it the answer says that the base holds nothing on the question (calibrated on the "
+        "calibration half of evaluation/questions.jsonl, see README).",
     )
     answer_coverage_weight: float = Field(
-        0.1,
+        0.05,
         ge=0,
         le=1,
         description="Weight of the question's term coverage in the evidence of /ask "
         "(calibrated together with answer_min_score).",
+    )
+    answer_gap_weight: float = Field(
+        2.0,
+        ge=0,
+        le=10,
+        description="Weight, in the evidence of /ask, of how far the best document stands out "
+        "from the answer_gap_rank-th: a question the base does not answer scores alike on many "
+        "documents (calibrated together with answer_min_score).",
+    )
+    answer_gap_rank: int = Field(
+        10,
+        ge=2,
+        le=50,
+        description="The document whose score is the reference of answer_gap_weight.",
+    )
+    answer_grey_margin: float = Field(
+        0.01,
+        ge=0,
+        le=1,
+        description="Evidence below answer_min_score by less than this is the grey zone: /ask "
+        "says it is not sure the base answers and lists the nearest documents, rather than "
+        "saying that the base holds nothing.",
     )
     duplicate_text_jaccard: float = Field(
         0.30,

@@ -12,6 +12,7 @@ from typing import Any
 from kb.text import fold
 
 ANNUAIRE = "annuaire"
+MINUTES = "compte rendu"
 UNTYPED = "document"
 DOC_TYPES = (
     "fiche expérience",

@@ -57,9 +57,10 @@ class KnowledgeBase:
         _check_text(query)
         return search_documents(self.retriever, query, k, filters)
 
-    def ask(self, question: str, filters: Filters | None = None) -> dict:
+    def ask(self, question: str, filters: Filters | None = None, hits: list | None = None) -> dict:
+        """The cited answer; ``hits``: the question's ranking when the caller already has it."""
         _check_text(question)
-        return self.answerer.answer(question, filters)
+        return self.answerer.answer(question, filters, hits=hits)
 
     def documents(self, offset: int = 0, limit: int = 20, filters: Filters | None = None) -> dict:
         matching = [

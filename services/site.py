@@ -117,15 +117,19 @@ class Site:
         hits: list = []
         if q:
             self.kb.check_question(q)
-            hits = self.kb.retriever.search(q, k=SEARCH_DEPTH, filters=filters)
+            ranked = self.kb.retriever.search(q, k=SEARCH_DEPTH, filters=filters)
+            hits = ranked
             if hits:  # the documents that answer, not the whole base in ranking order
                 floor = hits[0].score - self.index.settings.results_margin
                 hits = [hit for hit in hits if hit.score >= floor]
             listed = [hit.metadata for hit in hits]
             rows = [{**card(hit.metadata, self.base_url), "passages": []} for hit in hits]
-            weak = bool(rows) and self.kb.answerer.evidence(q, filters) < self.kb.answerer.params.min_score
+            # one retrieval for the list, the notice and the answer: they agree by construction
             if ask:
-                answer = self.kb.ask(q, filters)
+                answer = self.kb.ask(q, filters, hits=ranked)
+                weak = bool(rows) and not answer["found"]
+            else:
+                weak = bool(rows) and self.kb.answerer.evidence(q, filters, hits=ranked) < self.kb.answerer.params.min_score
         else:
             listed = sorted(
                 (stored.metadata for stored in self.index.documents() if filters is None or filters.accepts(stored.metadata)),

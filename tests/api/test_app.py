@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import re
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
-from kb.answer import AnswerParams
 from kb.settings import Settings
 from tests.apps import app_over
 
@@ -62,27 +63,55 @@ def test_acronyms_are_expanded(client):
     assert body["results"][0]["doc_id"] == "meth-diagnostic-partage"
 
 
-def test_ask_composes_a_cited_extractive_answer(client):
+def test_ask_composes_a_digest_by_source_with_checked_citations(client):
     body = client.post("/ask", json={"question": QUESTION}).json()
-    assert body["found"] is True
-    markers = [int(n) for n in re.findall(r"\[(\d+)\]", body["answer"])]
-    assert markers and set(markers) == {c["n"] for c in body["citations"]}
-    for sentence, number in re.findall(r"(.+?) \[(\d+)\]\s*", body["answer"]):
-        quote = body["citations"][int(number) - 1]["quote"]
-        assert sentence.strip().replace("**", "") in quote.replace("**", "").replace("\n", " ")
-    assert body["citations"][0]["doc_id"] == "exp-transport-solidaire"
+    assert body["found"] is True and body["mode"] == "extractive" and body["uncertain"] is False
+    lead, *blocks = body["answer"].split("\n\n")
+    assert lead.endswith("à votre question.") and len(blocks) == len(body["sources"]) >= 1
+    first = body["sources"][0]
+    assert first["doc_id"] == "exp-transport-solidaire" and first["url"] == "/fiches/exp-transport-solidaire"
+    assert blocks[0].startswith(f"« {first['title']} »")
+    quotes = {c["n"]: " ".join(c["quote"].replace("**", "").split()) for c in body["citations"]}
+    for source in body["sources"]:
+        assert 1 <= len(source["sentences"]) <= 3
+        for entry in source["sentences"] + source["figures"]:
+            assert entry["text"] in quotes[entry["n"]]  # every cited sentence is in its quote
+            assert f"{entry['text']} [{entry['n']}]" in body["answer"]
+        for entry in source["sentences"]:
+            assert entry["text"][-1] in ".!…»)"  # whole sentences
+    markers = {int(n) for n in re.findall(r"\[(\d+)\]", body["answer"])}
+    assert markers == set(quotes)
     contact = body["contacts"][0]
     assert contact["doc_id"] == "annuaire-roule-ensemble"
     assert "contact@roule-ensemble.example" in contact["contact"]
+    assert all(c["contact"] for c in body["contacts"])  # a structure one cannot reach is not listed
     assert all(o["sector"] == "développement local" for o in body["other_sector"])
 
 
+def test_ask_about_money_brings_the_key_figures(client):
+    body = client.post("/ask", json={"question": "combien coûte un transport solidaire avec des chauffeurs bénévoles ?"}).json()
+    first = body["sources"][0]
+    said = [entry["text"] for entry in first["sentences"] + first["figures"]]
+    assert any("0,35 euro par kilomètre" in text for text in said), said
+    assert all(any(ch.isdigit() for ch in f["text"]) for f in first["figures"])
+
+
 def test_ask_without_evidence_says_so(client, monkeypatch):
-    monkeypatch.setattr(client.app.state.holder.kb.answerer, "params", AnswerParams(min_score=0.99, coverage_weight=0.1))
+    monkeypatch.setattr(client.app.state.holder.kb.answerer, "params", replace(client.app.state.holder.kb.answerer.params, min_score=9.0))
     body = client.post("/ask", json={"question": "élevage de chèvres"}).json()
-    assert body["found"] is False
+    assert body["found"] is False and body["uncertain"] is False
     assert body["answer"].startswith("La base ne contient pas de document")
-    assert body["citations"] == [] and len(body["nearest"]) >= 1
+    assert body["citations"] == [] and body["sources"] == [] and len(body["nearest"]) >= 1
+
+
+def test_ask_in_the_grey_zone_says_it_is_not_sure(client, monkeypatch):
+    answerer = client.app.state.holder.kb.answerer
+    evidence = answerer.evidence(QUESTION)
+    monkeypatch.setattr(answerer, "params", replace(answerer.params, min_score=evidence + 0.005, grey_margin=0.01))
+    body = client.post("/ask", json={"question": QUESTION}).json()
+    assert body["found"] is False and body["uncertain"] is True
+    assert body["answer"].startswith("Je ne suis pas sûr que la base réponde")
+    assert body["nearest"][0]["doc_id"] == "exp-transport-solidaire"
 
 
 def test_documents_listing_and_detail(client):

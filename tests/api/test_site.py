@@ -100,6 +100,11 @@ def test_asking_shows_the_cited_answer_and_its_anchors_exist(site):
         assert f'id="{anchor}"' in client.get(page).text
     html = client.get("/recherche", params={"q": "transport solidaire bénévoles", "question": "1"}).text
     assert '<h2 id="reponse">Réponse</h2>' in html and "#passage-" in html
+    # the digest: the lead, one block per source whose [n] links to its listed source
+    assert re.search(r'<p class="lead">[^<]+ à votre question\.</p>', html)
+    blocks = re.findall(r'<article class="block"', html)
+    numbers = set(re.findall(r'<a class="cite" href="#source-(\d+)"', html))
+    assert blocks and numbers and all(f'id="source-{n}"' in html for n in numbers)
 
 
 def test_search_and_ask_link_to_the_pages(site):

@@ -35,6 +35,8 @@
     refused: "La recherche Passerelles n'est pas autorisée sur ce site : son administrateur doit " +
       "demander l'ajout de l'adresse du site à l'équipe Passerelles.",
     answer: "Réponse",
+    figures: "Chiffres clés :",
+    reach: "Contact :",
     writing: "Rédaction de la réponse…",
     ready: "Réponse prête.",
     sources: "Sources",
@@ -97,6 +99,9 @@
     ".snip{margin:0;font-size:14px;color:var(--m);overflow-wrap:anywhere}",
     "mark{background:var(--passerelles-highlight,#ffe08a);color:inherit;padding:0 1px;border-radius:2px}",
     ".answer{margin-top:14px;padding-top:12px;border-top:2px solid var(--a)}",
+    ".block{margin:10px 0;padding:8px 10px;border-left:3px solid var(--a)}",
+    ".block h4{margin:0 0 2px}",
+    ".figures{margin:2px 0 4px;padding-left:18px}",
     ".ahead{display:flex;flex-wrap:wrap;justify-content:space-between;align-items:center;gap:8px}.ahead h3{flex:1 1 auto}",
     "h3,h4{margin:0;font-weight:700;color:var(--t)}",
     "h3{font-size:17px}h4{font-size:14px;margin:14px 0 4px}",
@@ -520,6 +525,29 @@
       }));
     }
 
+    /** One source of the digest: its title and facts, its sentences each with its [n], its key
+     *  figures and how to reach its porteur. */
+    function sourceBlock(b, byNumber) {
+      var facts = [b.doc_type, b.territory, b.porteur, b.year].filter(Boolean).join(" · ");
+      var said = [];
+      (Array.isArray(b.sentences) ? b.sentences : []).forEach(function (s) {
+        if (said.length) said.push(" ");
+        said = said.concat(answerText(s.text + " [" + s.n + "]", byNumber));
+      });
+      var children = [el("h4", null, [docLink(b)]), facts ? el("p", { class: "where" }, [facts]) : null,
+        el("p", { class: "atext" }, said)];
+      var figures = Array.isArray(b.figures) ? b.figures : [];
+      if (figures.length) {
+        children.push(el("p", { class: "where" }, [T.figures]), el("ul", { class: "figures" }, figures.map(function (f) {
+          return el("li", null, answerText(f.text + " [" + f.n + "]", byNumber));
+        })));
+      }
+      if (b.contact && b.contact.contact) {
+        children.push(el("p", { class: "where" }, [T.reach + " " + (b.contact.name || "") + " — "].concat(withMail(b.contact.contact))));
+      }
+      return el("article", { class: "block" }, children);
+    }
+
     function renderAnswer(body) {
       var citations = Array.isArray(body.citations) ? body.citations : [];
       var byNumber = {};
@@ -534,8 +562,10 @@
         head.push(back);
       }
       head.push(close);
-      var parts = [el("div", { class: "ahead" }, head),
-        el("p", { class: "atext" }, answerText(body.answer, byNumber))];
+      var blocks = Array.isArray(body.sources) ? body.sources : [];
+      var lead = blocks.length ? String(body.answer || "").split("\n\n")[0] : body.answer;
+      var parts = [el("div", { class: "ahead" }, head), el("p", { class: "atext" }, answerText(lead, byNumber))];
+      blocks.forEach(function (b) { parts.push(sourceBlock(b, byNumber)); });
       if (citations.length) {
         parts.push(heading(T.sources), el("ol", { class: "refs sources" }, citations.map(function (c) {
           var where = [part(c.section, c.title), c.page ? "p. " + c.page : null].filter(Boolean).join(" · ");
