@@ -381,6 +381,10 @@ class KnowledgeIndex:
         """The analysed term of one word ('' for a stop word)."""
         return self.lexical.analyzer.term(word)
 
+    def restore_accents(self, text: str) -> str:
+        """Words typed without accents or hyphens, written as the base writes them."""
+        return self.lexical.restore_accents(text)
+
     def idf(self, terms: list[str]) -> dict[str, float]:
         return self.lexical.idf(terms)
 

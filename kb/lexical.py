@@ -96,6 +96,70 @@ class _Rows:
         return mask
 
 
+_PLAIN_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+_SPELLED = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)?", re.UNICODE)
+
+
+class _Spellings:
+    """How the base writes each word: the accented or hyphenated form of a folded word, kept
+    when it is at least nine times in ten the way the base writes it ("creche" -> "crèche";
+    not "a" -> "à", both frequent)."""
+
+    def __init__(self) -> None:
+        self._counts: dict[str, dict[str, int]] = {}
+
+    def add(self, text: str) -> None:
+        for match in _SPELLED.finditer(text):
+            word = match.group().lower()
+            forms = self._counts.setdefault(fold(word), {})
+            forms[word] = forms.get(word, 0) + 1
+            if "-" in word:  # the halves count as words of their own too
+                for half in word.split("-"):
+                    halves = self._counts.setdefault(fold(half), {})
+                    halves[half] = halves.get(half, 0) + 1
+
+    def accented(self) -> dict[str, str]:
+        spelled: dict[str, str] = {}
+        for folded, forms in self._counts.items():
+            form, count = max(forms.items(), key=lambda item: item[1])
+            if len(folded) >= 3 and form != folded and count * 10 >= 9 * sum(forms.values()):
+                spelled[folded] = form
+        return spelled
+
+
+def restore_accents(text: str, accents: dict[str, str]) -> str:
+    """"creer une micro creche" -> "créer une micro-crèche" with the base's spellings
+    (``_Spellings.accented``). Words typed with an accent are kept as typed."""
+    if not accents:
+        return text
+    words = list(_PLAIN_WORD.finditer(text))
+    out: list[str] = []
+    position = 0
+    skip = False
+    for number, match in enumerate(words):
+        if skip:
+            skip = False
+            continue
+        word = match.group()
+        following = words[number + 1] if number + 1 < len(words) else None
+        if following is not None and text[match.end() : following.start()] in (" ", "-"):
+            pair = accents.get(f"{word.lower()} {following.group().lower()}")
+            if pair is not None:
+                out.append(text[position : match.start()] + _same_case(word, pair))
+                position, skip = following.end(), True
+                continue
+        spelled = accents.get(word.lower()) if word.isascii() else None
+        if spelled is not None:
+            out.append(text[position : match.start()] + _same_case(word, spelled))
+            position = match.end()
+    out.append(text[position:])
+    return "".join(out)
+
+
+def _same_case(typed: str, spelled: str) -> str:
+    return spelled[:1].upper() + spelled[1:] if typed[:1].isupper() else spelled
+
+
 class LexicalIndex:
     """A BM25 index over the current chunks; rebuilt lazily when the registry's revision moves."""
 
@@ -107,6 +171,7 @@ class LexicalIndex:
         self._revision: int | None = None
         self._saved_revision: int | None = None
         self._state: tuple = (None, _Rows([], [], []))  # (bm25, rows), swapped as one
+        self._accents: dict[str, str] = {}
         self._load()
 
     def _load(self) -> None:
@@ -117,8 +182,11 @@ class LexicalIndex:
             import bm25s
 
             meta = json.loads(stamp.read_text())
+            if "accents" not in meta:
+                return  # saved by an older version: rebuilt on the next search
             bm25 = bm25s.BM25.load(str(self._directory / meta["folder"])) if meta["ids"] else None
             self._state = (bm25, _Rows(meta["ids"], meta["types"], meta["sectors"]))
+            self._accents = meta.get("accents", {})
             self._revision = self._saved_revision = meta["revision"]
         except Exception:  # unreadable, partial or older format: rebuilt on the next search
             self._state, self._revision = (None, _Rows([], [], [])), None
@@ -146,16 +214,19 @@ class LexicalIndex:
         types: list[str] = []
         sectors: list[str] = []
         corpus: list[list[str]] = []
+        spellings = _Spellings()
         for chunk_id, title, section, text, doc_type, sector in self._registry.lexical_rows():
             ids.append(chunk_id)
             types.append(doc_type)
             sectors.append(sector)
             corpus.append(self.analyzer.tokens(f"{title}\n{section}\n{text}"))
+            spellings.add(text)
         bm25 = None
         if ids:
             bm25 = bm25s.BM25(k1=1.2, b=0.75)
             bm25.index(corpus, show_progress=False)
         self._state = (bm25, _Rows(ids, types, sectors))
+        self._accents = spellings.accented()
         self._revision = revision
 
     def persist(self) -> None:
@@ -181,13 +252,26 @@ class LexicalIndex:
         temporary = self._directory / "stamp.json.tmp"
         temporary.write_text(
             json.dumps(
-                {"revision": revision, "folder": folder, "ids": rows.ids, "types": rows.types, "sectors": rows.sectors}
+                {
+                    "revision": revision,
+                    "folder": folder,
+                    "ids": rows.ids,
+                    "types": rows.types,
+                    "sectors": rows.sectors,
+                    "accents": self._accents,
+                }
             )
         )
         temporary.replace(self._directory / "stamp.json")
         for old in self._directory.glob("bm25-*"):
             if old.name != folder:
                 shutil.rmtree(old, ignore_errors=True)
+
+    def restore_accents(self, text: str) -> str:
+        """``text`` with the words typed without accents or hyphens written as the base writes
+        them, for the dense model (the lexical side folds and does not need it)."""
+        self.refresh(wait=False)
+        return restore_accents(text, self._accents)
 
     def idf(self, terms: list[str]) -> dict[str, float]:
         """Inverse document frequency of analysed terms over the current passages: rare terms

@@ -79,22 +79,24 @@ class Retriever:
         if scope is not None and scope.is_empty():
             return []
         expanded = self.glossary.expand(query)
+        # the dense model reads "creche" as a different word from "crèche"; the lexical side folds
+        spelled = self.index.restore_accents(expanded)
         candidates = max(self.fusion.candidates, k * 5)
         if mode == "dense":
-            scored = [(p, p.score) for p in self.index.dense_search(expanded, candidates, scope)]
+            scored = [(p, p.score) for p in self.index.dense_search(spelled, candidates, scope)]
         elif mode == "bm25":
             scored = [(p, p.score) for p in self.index.lexical_search(expanded, candidates, scope)]
         else:
-            return self._hybrid(expanded, candidates, scope, k, passages_per_document)
+            return self._hybrid(expanded, spelled, candidates, scope, k, passages_per_document)
         return _group(scored, k, passages_per_document)
 
     def _hybrid(
-        self, query: str, candidates: int, scope: Scope | None, k: int, per_document: int
+        self, query: str, spelled: str, candidates: int, scope: Scope | None, k: int, per_document: int
     ) -> list[DocumentHit]:
         """Document-level fusion: a document's best cosine plus a weighted share of its best
         BM25 score (normalised by the query's best). Measured better than passage-level fusion
         and than RRF (see README)."""
-        dense = self.index.dense_search(query, candidates, scope)
+        dense = self.index.dense_search(spelled, candidates, scope)
         lexical = self.index.lexical_search(query, candidates, scope)
         best_lexical = max((p.score for p in lexical), default=0.0) or 1.0
         floor = min((p.score for p in dense), default=0.0)

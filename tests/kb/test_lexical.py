@@ -34,3 +34,18 @@ def test_stop_words_and_elided_articles_are_dropped(analyzer):
 
 def test_numbers_are_kept(analyzer):
     assert "2023" in analyzer.tokens("en 2023, 1 450 trajets")
+
+
+def test_words_typed_without_accents_are_spelled_as_the_base_writes_them():
+    from kb.lexical import _Spellings, restore_accents
+
+    spellings = _Spellings()
+    spellings.add("Une micro-crèche ouvre. Créer une crèche demande du temps : la crèche et la micro-crèche.")
+    spellings.add("Des paniers à prix solidaire a été livré à la ferme ; il a vu la ferme à midi, à la gare.")
+    accents = spellings.accented()
+    assert accents["creche"] == "crèche" and accents["micro creche"] == "micro-crèche"
+    assert accents["creer"] == "créer"
+    assert "a" not in accents and "ferme" not in accents  # too short; already plain
+
+    assert restore_accents("Creer une micro creche", accents) == "Créer une micro-crèche"
+    assert restore_accents("une micro-crèche, une creche", accents) == "une micro-crèche, une crèche"
