@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+import json
+from typing import Annotated, AsyncIterator, Optional
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
+from sse_starlette import EventSourceResponse
+from starlette.concurrency import run_in_threadpool
 
 from api.deps import KnowledgeBaseDep, OptionalActorDep, require_read
 from api.schemas import (
+    ASK_STREAM_EVENT,
     AskResponse,
     DocumentDetail,
     DocumentPage,
@@ -21,6 +25,7 @@ from api.schemas import (
 )
 from kb.errors import ServiceUnavailable
 from kb.filters import DATE_PATTERN, MAX_VALUES
+from services.knowledge_base import KnowledgeBase
 
 router = APIRouter()
 # Reads are public unless KB_PUBLIC_READ is false; /health always is.
@@ -109,12 +114,56 @@ def ask(kb: KnowledgeBaseDep, body: AskRequest) -> JSONResponse:
     source `[n]`, les structures à contacter et les documents de l'autre secteur.
 
     Quand la base ne contient rien de suffisamment proche, `found` vaut `false` et la réponse
-    le dit, avec les documents les plus proches."""
-    filters = None
-    if body.filters is not None:
-        f = body.filters
-        filters = kb.parse_filters(f.type, f.sector, f.theme, f.territory, f.date_from, f.date_to)
-    return JSONResponse(kb.ask(body.question, filters))
+    le dit, avec les documents les plus proches.
+
+    Quand un modèle de langage est configuré (`KB_LLM_URL`), il rédige la réponse à partir des
+    mêmes passages (`mode` vaut `llm`) ; chaque phrase doit citer un passage existant, sinon elle
+    est retirée, et la réponse extractive est donnée si rien ne reste ou si le modèle ne répond
+    pas à temps."""
+    return JSONResponse(kb.ask(body.question, _ask_filters(kb, body)))
+
+
+_STREAM_EVENTS = """Un flux `text/event-stream` (Server-Sent Events) ; chaque événement porte du JSON :
+
+- `sources` (avec un modèle de langage seulement, en premier) : `{"sources": [...], "citations": [...]}`, de quoi afficher les sources pendant la rédaction ;
+- `delta` (avec un modèle de langage) : `{"text": "..."}`, le texte au fil de sa rédaction ;
+- `answer` : la réponse finale, comme celle de `POST /ask`, vérifiée : elle remplace le texte reçu par les `delta` (des phrases sans source valable ont pu être retirées, ou la réponse extractive donnée) ;
+- `end` : `{}`, la fin du flux."""
+
+
+@reads.post(
+    "/ask/stream",
+    response_class=EventSourceResponse,
+    responses={
+        200: {
+            "description": _STREAM_EVENTS,
+            "content": {"text/event-stream": {"schema": ASK_STREAM_EVENT}},
+        }
+    },
+)
+async def ask_stream(kb: KnowledgeBaseDep, body: AskRequest) -> EventSourceResponse:
+    """La réponse de `POST /ask`, envoyée au fil de sa rédaction (Server-Sent Events).
+
+    Même corps que `POST /ask`. Sans modèle de langage, ou quand la base ne contient rien de
+    suffisamment proche, le flux ne porte qu'un événement `answer` (puis `end`). Avec un modèle
+    de langage : `sources`, puis des `delta` de texte, puis la réponse vérifiée (`answer`), qui
+    remplace le texte reçu, puis `end`. Une requête invalide reçoit une erreur JSON (422, 503…)
+    avant tout flux."""
+    # validated and searched before the stream starts: errors keep their JSON responses
+    extractive = await run_in_threadpool(lambda: kb.extractive_answer(body.question, _ask_filters(kb, body)))
+    return EventSourceResponse(_server_sent(kb.ask_events(body.question, extractive)))
+
+
+def _ask_filters(kb: KnowledgeBase, body: AskRequest):
+    if body.filters is None:
+        return None
+    f = body.filters
+    return kb.parse_filters(f.type, f.sector, f.theme, f.territory, f.date_from, f.date_to)
+
+
+async def _server_sent(events: AsyncIterator[tuple[str, dict]]) -> AsyncIterator[dict]:
+    async for name, payload in events:
+        yield {"event": name, "data": json.dumps(payload, ensure_ascii=False)}
 
 
 @reads.get("/documents", response_model=DocumentPage)

@@ -131,13 +131,20 @@ class AnswerSource(DocumentSummary):
     contact: Optional[Contact] = Field(None, description="Comment joindre son porteur.")
 
 
-class AskResponse(BaseModel):
+class AnswerMode(BaseModel):
+    """Who wrote the answer of /ask (and of the final event of /ask/stream)."""
+
+    mode: Literal["extractive", "llm"] = Field(
+        ...,
+        description="`extractive` : la réponse est faite des phrases des documents ; `llm` : un "
+        "modèle de langage l'a rédigée à partir des mêmes passages, chaque phrase citant sa source `[n]`.",
+    )
+
+
+class AskResponse(AnswerMode):
     found: bool
     uncertain: bool = Field(
         False, description="Vrai quand la base contient peut-être la réponse sans que ce soit sûr (`found` est alors faux)."
-    )
-    mode: Literal["extractive", "llm"] = Field(
-        "extractive", description="`extractive` : phrases copiées des documents ; `llm` : réponse rédigée par le modèle de langage configuré, vérifiée."
     )
     answer: str = Field(
         ...,
@@ -208,3 +215,46 @@ class WriteResult(BaseModel):
 class Deleted(BaseModel):
     doc_id: str
     status: str
+
+
+def _event(name: str, description: str, data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "description": description,
+        "required": ["event", "data"],
+        "properties": {
+            "event": {"const": name},
+            "data": {"type": "string", "contentMediaType": "application/json", "contentSchema": data},
+        },
+    }
+
+
+def _ref(model: type[BaseModel]) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+
+# One event of POST /ask/stream (OpenAPI 3.1: the schema of an event stream describes each event).
+ASK_STREAM_EVENT: dict[str, Any] = {
+    "oneOf": [
+        _event(
+            "sources",
+            "Avec un modèle de langage, en premier : les sources et les citations de la réponse.",
+            {
+                "type": "object",
+                "required": ["sources", "citations"],
+                "properties": {"sources": {"type": "array"}, "citations": {"type": "array", "items": _ref(Citation)}},
+            },
+        ),
+        _event(
+            "delta",
+            "Avec un modèle de langage : la suite du texte, au fil de sa rédaction.",
+            {"type": "object", "required": ["text"], "properties": {"text": {"type": "string"}}},
+        ),
+        _event(
+            "answer",
+            "La réponse finale vérifiée, comme celle de `POST /ask` : elle remplace le texte des `delta`.",
+            _ref(AskResponse),
+        ),
+        _event("end", "La fin du flux.", {"type": "object", "maxProperties": 0}),
+    ]
+}

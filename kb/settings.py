@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -201,6 +201,24 @@ class Settings(BaseSettings):
         description="Base URL of the public site (e.g. https://passerelles.example.org), used for "
         "absolute links to the documents' pages in API responses and the widget. Empty: links "
         "relative to the API's own origin.",
+    )
+    llm_url: str = Field(
+        "",
+        description="Base URL of an OpenAI-compatible API (e.g. http://127.0.0.1:8080/v1 for a "
+        "local llama.cpp or vLLM server) that writes the answers of /ask from the passages the "
+        "extractive answer cites. Empty: no LLM, answers stay extractive. The only address the "
+        "application ever calls at run time.",
+    )
+    llm_model: str = Field("", description="Model name sent to the LLM API (its `model` field).")
+    llm_api_key: SecretStr = Field(
+        SecretStr(""), description="Bearer key of the LLM API; empty for a local server without one."
+    )
+    llm_timeout_s: float = Field(
+        20.0,
+        gt=0,
+        le=600,
+        description="Longest wait for the LLM, in seconds: the whole answer for /ask, the first "
+        "and each next piece of text for /ask/stream. Past it, the extractive answer is given.",
     )
     host: str = Field("127.0.0.1", description="Address `kb serve` listens on.")
     port: int = Field(8000, ge=1, le=65535, description="Port `kb serve` listens on.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import AsyncIterator
 
 from ingest.writer import DocumentWriter, Submission
 from kb.answer import AnswerParams, Answerer, document_summary
@@ -15,6 +16,7 @@ from kb.retrieval import Retriever
 from kb.search import search_documents
 from kb.settings import Settings
 from kb.vocabulary import vocabulary_payload
+from services.generation import Event, Generator
 
 
 @dataclass
@@ -24,6 +26,7 @@ class KnowledgeBase:
     answerer: Answerer
     writer: DocumentWriter
     keys: KeyStore
+    generator: Generator | None = None  # the LLM of KB_LLM_URL, when one is configured
     _vocabulary: tuple[int, dict[str, set[str]]] | None = None
 
     @classmethod
@@ -31,7 +34,8 @@ class KnowledgeBase:
         retriever = Retriever(index, Glossary.load(settings.glossary_file))
         answerer = Answerer(retriever, AnswerParams.from_settings(settings))
         writer = DocumentWriter(settings, index)
-        return cls(index, retriever, answerer, writer, KeyStore(settings.data_dir / "keys.json"))
+        generator = Generator.from_settings(settings, index)
+        return cls(index, retriever, answerer, writer, KeyStore(settings.data_dir / "keys.json"), generator)
 
     def close(self) -> None:
         self.index.close()
@@ -58,9 +62,27 @@ class KnowledgeBase:
         return search_documents(self.retriever, query, k, filters)
 
     def ask(self, question: str, filters: Filters | None = None, hits: list | None = None) -> dict:
-        """The cited answer; ``hits``: the question's ranking when the caller already has it."""
+        """The cited answer: written by the LLM when one is configured and the base answers
+        (checked, see services/generation.py), else extractive. ``hits``: the question's
+        ranking when the caller already has it."""
+        answer = self.extractive_answer(question, filters, hits)
+        return self.generator.generate(question, answer) if self.generator else answer
+
+    def extractive_answer(self, question: str, filters: Filters | None = None, hits: list | None = None) -> dict:
+        """The extractive answer alone (what the site renders at once and ``ask_events`` starts from)."""
         _check_text(question)
         return self.answerer.answer(question, filters, hits=hits)
+
+    async def ask_events(self, question: str, extractive: dict) -> AsyncIterator[Event]:
+        """The answer as events: ``answer`` and ``end`` for an extractive answer; with an LLM
+        and evidence, ``sources``, ``delta``s as the text is written, the checked ``answer``,
+        ``end``."""
+        if self.generator is None:
+            yield "answer", extractive
+            yield "end", {}
+            return
+        async for event in self.generator.events(question, extractive):
+            yield event
 
     def documents(self, offset: int = 0, limit: int = 20, filters: Filters | None = None) -> dict:
         matching = [

@@ -126,7 +126,7 @@ class Site:
             rows = [{**card(hit.metadata, self.base_url), "passages": []} for hit in hits]
             # one retrieval for the list, the notice and the answer: they agree by construction
             if ask:
-                answer = self.kb.ask(q, filters, hits=ranked)
+                answer = self.kb.extractive_answer(q, filters, hits=ranked)
                 weak = bool(rows) and not answer["found"]
             else:
                 weak = bool(rows) and self.kb.answerer.evidence(q, filters, hits=ranked) < self.kb.answerer.params.min_score
@@ -154,6 +154,9 @@ class Site:
             "selected": selected,
             "weak": weak,
             "answer": answer,
+            # the page's synthesis script asks /ask/stream with the same question and filters
+            "llm": bool(self.index.settings.llm_url),
+            "ask_filters": _ask_filters(selected),
         }
 
     # -- fiche -----------------------------------------------------------------------------
@@ -245,3 +248,12 @@ class Site:
             "territory": territory or "",
             "theme": theme or "",
         }
+
+
+def _ask_filters(selected: dict[str, list[str]]) -> dict | None:
+    """The page's filters as the body of POST /ask(/stream) names them."""
+    names = {"type": "type", "secteur": "sector", "theme": "theme"}
+    filters = {api: selected[page] for page, api in names.items() if selected.get(page)}
+    if selected.get("territoire"):
+        filters["territory"] = selected["territoire"][0]
+    return filters or None

@@ -97,3 +97,29 @@ def chroma_server(tmp_path_factory) -> str:
     process = start_chroma_server(tmp_path_factory.mktemp("chroma-server"), port)
     yield f"http://127.0.0.1:{port}"
     stop_process(process)
+
+
+@pytest.fixture(scope="session")
+def llm_stub(tmp_path_factory) -> str:
+    """The base URL (``…/v1``) of a real OpenAI-compatible stub process (tests/llm_stub.py) on
+    a free loopback port; the request's ``model`` chooses how it answers."""
+    port = free_port()
+    log = open(tmp_path_factory.mktemp("llm-stub") / "stub.log", "a")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.llm_stub", "--port", str(port)], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
+    )
+    log.close()
+    deadline = time.time() + 30
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError("the LLM stub exited at start-up")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                break
+        except OSError:
+            if time.time() > deadline:
+                stop_process(process)
+                raise RuntimeError("the LLM stub did not start within 30 s")
+            time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}/v1"
+    stop_process(process)

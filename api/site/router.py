@@ -47,6 +47,15 @@ def stylesheet() -> Response:
     )
 
 
+@public.get("/synthese.js")
+def synthesis_script() -> Response:
+    return Response(
+        (HERE / "static" / "synthese.js").read_bytes(),
+        media_type="text/javascript; charset=utf-8",
+        headers={"Cache-Control": "public, max-age=3600"},
+    )
+
+
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request, kb: KnowledgeBaseDep) -> HTMLResponse:
     return page(request, "home.html", home=Site(kb).home(), nav="accueil")

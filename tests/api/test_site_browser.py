@@ -105,3 +105,34 @@ def test_usable_at_360_pixels(browser_and_site, name):
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     page.screenshot(path=str(ARTIFACTS / f"site-{name}-360.png"))
     page.close()
+
+
+def test_with_a_language_model_the_synthesis_is_written_then_checked(tmp_path, e5_embedder, llm_stub):
+    """The page shows the digest at once; its script streams the written synthesis from
+    /ask/stream (the stub LLM process) and replaces it with the checked text, whose [n] link
+    to the sources listed on the page."""
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("Chromium absent (/usr/bin/chromium) : apt-get install chromium")
+    from axe_playwright_python.sync_playwright import Axe
+    from playwright.sync_api import expect, sync_playwright
+
+    settings = Settings(data_dir=tmp_path / "data", answer_min_score=0.8, llm_url=llm_stub, llm_model="bon")
+    app = app_over(settings, e5_embedder, ingest=[MINI])
+    with serve_in_thread(app) as base, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1200, "height": 900})
+        errors: list[str] = []
+        page.on("response", lambda r: errors.append(r.url) if r.status >= 400 and "favicon" not in r.url else None)
+        page.goto(base + "/recherche?q=transport+solidaire+b%C3%A9n%C3%A9voles&question=1")
+        box = page.locator("#synthese")
+        expect(box.locator(".synthese-etat")).to_have_text("Synthèse vérifiée : chaque phrase renvoie à sa source.")
+        expect(box.locator(".synthese-texte")).to_contain_text("des chauffeurs bénévoles assurent les trajets")
+        cites = box.locator(".synthese-texte a.cite")
+        assert cites.count() >= 1
+        for cite in cites.all():
+            target = cite.get_attribute("href")
+            assert page.locator(target).count() == 1  # the source is listed on the page
+        expect(page.locator(".answer article.block").first).to_be_visible()  # the digest stays
+        serious = [v["id"] for v in Axe().run(page).response["violations"] if v["impact"] in ("serious", "critical")]
+        assert serious == [] and errors == []
+        browser.close()

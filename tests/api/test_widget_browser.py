@@ -291,6 +291,28 @@ def test_ask_shows_an_answer_whose_markers_match_the_sources(page, sites):
     assert page.errors == []
 
 
+def test_a_written_answer_streams_into_the_widget_then_is_replaced_by_the_checked_one(page, sites, llm_stub, monkeypatch):
+    """With a language model (the stub process, streaming a word every 0.1 s), the text shows
+    as it is written, then the checked answer and its sources replace it."""
+    from services.generation import Generator
+
+    kb = sites["app"].state.holder.kb
+    llm = kb.index.settings.model_copy(update={"llm_url": llm_stub, "llm_model": "lent"})
+    monkeypatch.setattr(kb, "generator", Generator.from_settings(llm, kb.index))
+    page.goto(sites["host"] + "/index.html")
+    _combobox(page).fill(QUESTION)
+    page.get_by_role("button", name="Poser la question").click()
+    answer = page.locator("#passerelles .answer")
+    expect(answer.locator(".atext.live")).to_be_visible()  # the words as they arrive
+    expect(page.get_by_role("heading", name="Réponse")).to_be_focused()
+    text = answer.locator(".atext").first.inner_text()
+    assert "[" in text and answer.locator(".atext.live").count() == 0
+    for cite in answer.locator(".atext").first.locator(".cite").all():
+        assert answer.locator(f".sources li[data-n='{cite.get_attribute('data-n')}']").count() == 1
+    expect(answer.locator(".block").first).to_be_visible()
+    assert page.errors == []
+
+
 def test_after_an_answer_the_results_stay_reachable_and_sources_open_the_pages(page, sites):
     page.goto(sites["host"] + "/index.html")
     _combobox(page).press_sequentially("chauffeurs bénévoles", delay=30)

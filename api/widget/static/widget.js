@@ -357,8 +357,41 @@
         [item.title || item.doc_id || "Document"]);
     }
 
-    /** fetch + JSON; errors carry a French message. */
-    function call(path, init, track) {
+    /** Server-sent events of a streamed response: ``onEvent(name, data)`` for each one. */
+    function readEvents(response, onEvent) {
+      var reader = response.body.getReader();
+      var decoder = new TextDecoder();
+      var buffer = "";
+      function dispatch(chunk) {
+        var name = "message";
+        var data = [];
+        chunk.split(/\r?\n/).forEach(function (line) {
+          if (line.indexOf("event:") === 0) name = line.slice(6).trim();
+          else if (line.indexOf("data:") === 0) data.push(line.slice(5).replace(/^ /, ""));
+        });
+        if (!data.length) return;
+        var parsed = null;
+        try { parsed = JSON.parse(data.join("\n")); } catch (e) { return; }
+        onEvent(name, parsed);
+      }
+      function pump() {
+        return reader.read().then(function (part) {
+          if (part.done) {
+            if (buffer.trim()) dispatch(buffer);
+            return true;
+          }
+          buffer += decoder.decode(part.value, { stream: true });
+          var chunks = buffer.split(/\r?\n\r?\n/);
+          buffer = chunks.pop();
+          chunks.forEach(dispatch);
+          return pump();
+        });
+      }
+      return pump();
+    }
+
+    /** fetch + JSON (or server-sent events when ``onEvent`` is given); errors carry a French message. */
+    function call(path, init, track, onEvent) {
       var controller = new AbortController();
       var timedOut = false;
       var clock = setTimeout(function () { timedOut = true; controller.abort(); }, TIMEOUT_MS);
@@ -366,6 +399,10 @@
       var request = Object.assign({ mode: "cors", credentials: "omit", signal: controller.signal }, init);
       request.headers = Object.assign({ Accept: "application/json" }, init.headers || {});
       return fetch(api + path, request).then(function (response) {
+        if (onEvent && response.ok && response.body) {
+          clearTimeout(clock); // the server bounds the stream (each piece of text within its own time-out)
+          return readEvents(response, onEvent);
+        }
         return response.json().catch(function () { return null; }).then(function (body) {
           if (response.ok && body) return body;
           var message = body && typeof body.detail === "string" ? body.detail
@@ -563,7 +600,9 @@
       }
       head.push(close);
       var blocks = Array.isArray(body.sources) ? body.sources : [];
-      var lead = blocks.length ? String(body.answer || "").split("\n\n")[0] : body.answer;
+      // a written answer (mode "llm") is shown whole above the sources; the digest's text
+      // repeats its blocks, so only its first line (what was found) is shown
+      var lead = blocks.length && body.mode !== "llm" ? String(body.answer || "").split("\n\n")[0] : body.answer;
       var parts = [el("div", { class: "ahead" }, head), el("p", { class: "atext" }, answerText(lead, byNumber))];
       blocks.forEach(function (b) { parts.push(sourceBlock(b, byNumber)); });
       if (citations.length) {
@@ -627,11 +666,23 @@
       answer.setAttribute("aria-busy", "true");
       answer.hidden = false;
       say(T.writing, false);
-      call("/ask", {
-        method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(payload)
-      }, function (c) { askInflight = c; }).then(function (body) {
-        if (mine === askSeq) renderAnswer(body);
-      }, function (error) {
+      var live = null; // the text as the language model writes it, when one is configured
+      call("/ask/stream", {
+        method: "POST", headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
+        body: JSON.stringify(payload)
+      }, function (c) { askInflight = c; }, function (name, data) {
+        if (mine !== askSeq) return;
+        if (name === "delta" && data && typeof data.text === "string") {
+          if (!live) {
+            live = el("p", { class: "atext live" }, []);
+            answer.textContent = "";
+            answer.append(live);
+          }
+          live.append(data.text);
+        } else if (name === "answer" && data) {
+          renderAnswer(data);
+        }
+      }).then(null, function (error) {
         if (mine !== askSeq || !error.french) return;
         answer.hidden = true;
         answer.removeAttribute("aria-busy");
