@@ -106,7 +106,7 @@ def _answers(dataset: Path, index_dir: Path | None) -> dict:
     data = load_dataset(dataset, PROJECT_ROOT / "corpus")
     with dataset_index(data, settings, index_dir) as (index, _):
         kb = KnowledgeBase.create(settings, index)
-        return evaluate_answers(kb.answerer, data.questions)
+        return evaluate_answers(kb.answerer, data.questions, settings.search_min_evidence)
 
 
 @eval_app.command("report")
@@ -138,6 +138,6 @@ def report_command(
             figures.update(questions=len(data.questions), documents=index.counts()[0], embedding_model=index.embedder.model_id)
             sections.append({"name": name, "slug": slug, "figures": figures, "rankings": rankings})
             if slug == "projet":
-                answers = evaluate_answers(kb.answerer, data.questions)
+                answers = evaluate_answers(kb.answerer, data.questions, settings.search_min_evidence)
     report = write_report(sections, answers, output)
     out.print(f"Rapport écrit : {report}")

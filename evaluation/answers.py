@@ -122,7 +122,8 @@ def _rate(values: list[bool]) -> float | None:
     return sum(values) / len(values) if values else None
 
 
-def evaluate_answers(answerer, questions: list[Question]) -> dict:
+def evaluate_answers(answerer, questions: list[Question], search_floor: float | None = None) -> dict:
+    """``search_floor``: the relevance floor of /search, whose abstention is measured too."""
     exact: list[float] = []
     tolerant: list[float] = []
     valid_markers = markers = fragment_count = cited = 0
@@ -132,12 +133,18 @@ def evaluate_answers(answerer, questions: list[Question]) -> dict:
     unaccented: list[tuple[bool, bool]] = []
     other_listed = other_relevant = cross_questions = cross_with_other = 0
     kinds: dict[str, dict[str, list]] = {}
+    searches: dict[str, dict[str, list[bool]]] = {}
     for question in questions:
         result = answerer.answer(question.question)
         score = answerer.evidence(question.question)
         side = "answerable" if question.relevant else "unanswerable"
         split = question.split or "calibration"
         evidence.setdefault(split, {"answerable": [], "unanswerable": []})[side].append(score)
+        if search_floor is not None:
+            listed = score >= search_floor
+            searches.setdefault(split, {"answerable": [], "unanswerable": []})[side].append(
+                listed if question.relevant else not listed
+            )
         outcomes.setdefault(split, {"answerable": [], "unanswerable": []})[side].append(
             result["found"] if question.relevant else not result["found"]
         )
@@ -184,6 +191,8 @@ def evaluate_answers(answerer, questions: list[Question]) -> dict:
         "unaccented_answer_ratio": sum(found for _, found in unaccented) / originals if originals else None,
         "other_sector_precision": other_relevant / other_listed if other_listed else None,
         "other_sector_shown": cross_with_other / cross_questions if cross_questions else None,
+        "search_held_out_abstention": _rate(searches.get("held_out", {}).get("unanswerable", [])),
+        "search_held_out_listed": _rate(searches.get("held_out", {}).get("answerable", [])),
         "by_kind": {
             name: {"questions": len(v["answered"]), "answered": _rate(v["answered"]), "key_facts": _mean(v["key_facts"])}
             for name, v in sorted(kinds.items())

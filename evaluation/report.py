@@ -118,6 +118,7 @@ def write_report(sections: list[dict], answers: dict | None, directory: Path) ->
             f"| questions hors base : la réponse le dit (toutes / moitié de contrôle) | {_pct(answers['abstention_unanswerable'])} / {_pct(answers['held_out_abstention'])} |",
             f"| questions sans accents ni tirets : réponse donnée, rapportée à l'original | {_pct(answers['unaccented_answer_ratio'])} |",
             f"| « dans l'autre secteur » (questions transversales) : documents pertinents / questions où la liste n'est pas vide | {_pct(answers['other_sector_precision'])} / {_pct(answers['other_sector_shown'])} |",
+            f"| recherche (/search), moitié de contrôle : questions hors base sans résultat / questions couvertes avec résultats | {_pct(answers.get('search_held_out_abstention'))} / {_pct(answers.get('search_held_out_listed'))} |",
             f"| seuil de preuve utilisé / seuil recalculé | {answers['threshold_in_use']} / {answers['calibrated_threshold']} |",
             "",
         ]

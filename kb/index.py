@@ -381,6 +381,10 @@ class KnowledgeIndex:
         """The analysed term of one word ('' for a stop word)."""
         return self.lexical.analyzer.term(word)
 
+    def query_terms(self, text: str) -> list[str]:
+        """The analysed terms of a query, misspelt words matched to the base's nearest words."""
+        return self.lexical.query_terms(text)
+
     def restore_accents(self, text: str) -> str:
         """Words typed without accents or hyphens, written as the base writes them."""
         return self.lexical.restore_accents(text)

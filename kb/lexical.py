@@ -118,6 +118,10 @@ class _Spellings:
                     halves = self._counts.setdefault(fold(half), {})
                     halves[half] = halves.get(half, 0) + 1
 
+    def words(self) -> list[str]:
+        """Every folded word of at least TYPO_MIN_LETTERS letters the base writes."""
+        return sorted(w for w in self._counts if len(w) >= TYPO_MIN_LETTERS and " " not in w)
+
     def accented(self) -> dict[str, str]:
         spelled: dict[str, str] = {}
         for folded, forms in self._counts.items():
@@ -125,6 +129,15 @@ class _Spellings:
             if len(folded) >= 3 and form != folded and count * 10 >= 9 * sum(forms.values()):
                 spelled[folded] = form
         return spelled
+
+
+TYPO_MIN_LETTERS = 5  # shorter words are too easily one letter away from another word
+TYPO_FAN_OUT = 2  # vocabulary terms a misspelt word may stand for
+
+
+def typo_distance(word: str) -> int:
+    """Edits allowed between a misspelt word and a word of the base."""
+    return 1 if len(word) < 8 else 2
 
 
 def restore_accents(text: str, accents: dict[str, str]) -> str:
@@ -172,6 +185,8 @@ class LexicalIndex:
         self._saved_revision: int | None = None
         self._state: tuple = (None, _Rows([], [], []))  # (bm25, rows), swapped as one
         self._accents: dict[str, str] = {}
+        self._words: list[str] = []  # folded words of 5 letters or more, for typos
+        self._known_words: frozenset[str] = frozenset()
         self._load()
 
     def _load(self) -> None:
@@ -182,11 +197,13 @@ class LexicalIndex:
             import bm25s
 
             meta = json.loads(stamp.read_text())
-            if "accents" not in meta:
+            if "accents" not in meta or "words" not in meta:
                 return  # saved by an older version: rebuilt on the next search
             bm25 = bm25s.BM25.load(str(self._directory / meta["folder"])) if meta["ids"] else None
             self._state = (bm25, _Rows(meta["ids"], meta["types"], meta["sectors"]))
-            self._accents = meta.get("accents", {})
+            self._accents = meta["accents"]
+            self._words = meta["words"]
+            self._known_words = frozenset(self._words)
             self._revision = self._saved_revision = meta["revision"]
         except Exception:  # unreadable, partial or older format: rebuilt on the next search
             self._state, self._revision = (None, _Rows([], [], [])), None
@@ -227,6 +244,8 @@ class LexicalIndex:
             bm25.index(corpus, show_progress=False)
         self._state = (bm25, _Rows(ids, types, sectors))
         self._accents = spellings.accented()
+        self._words = spellings.words()
+        self._known_words = frozenset(self._words)
         self._revision = revision
 
     def persist(self) -> None:
@@ -259,6 +278,7 @@ class LexicalIndex:
                     "types": rows.types,
                     "sectors": rows.sectors,
                     "accents": self._accents,
+                    "words": self._words,
                 }
             )
         )
@@ -289,13 +309,45 @@ class LexicalIndex:
             weights[term] = float(np.log(1 + (total - df + 0.5) / (df + 0.5)))
         return weights
 
+    def query_terms(self, query: str) -> list[str]:
+        """The analysed terms of a query, and for each word the base never writes (5 letters or
+        more: "solidair", "itinerente"), the terms of the base's nearest words (1 edit, 2 from 8
+        letters; at most TYPO_FAN_OUT of them)."""
+        self.refresh(wait=False)
+        terms = self.analyzer.tokens(query)
+        bm25, _ = self._state
+        if bm25 is None or not self._words:
+            return terms
+        from rapidfuzz import process
+        from rapidfuzz.distance import Levenshtein
+
+        vocabulary = bm25.vocab_dict
+        known = self._known_words
+        found = list(terms)
+        for word in set(_WORD.findall(fold(_ELISION.sub(" ", query)))):
+            # unknown as written, even when its stem happens to exist ("assurence" -> "assurent")
+            if len(word) < TYPO_MIN_LETTERS or word in known or not word.isalpha() or not self.analyzer.term(word):
+                continue
+            nearest = process.extract(
+                word, self._words, scorer=Levenshtein.distance, score_cutoff=typo_distance(word), limit=TYPO_FAN_OUT * 2
+            )
+            added = 0
+            for match, _, _ in nearest:
+                corrected = self.analyzer.term(match)
+                if corrected in vocabulary and corrected not in found:
+                    found.append(corrected)
+                    added += 1
+                    if added >= TYPO_FAN_OUT:
+                        break
+        return found
+
     def search(self, query: str, limit: int, scope: Scope | None = None) -> list[tuple[str, float]]:
         """(chunk id, BM25 score), best first, only within ``scope`` when given."""
         self.refresh(wait=False)
         bm25, rows = self._state  # one read: a rebuild swaps both together
         if bm25 is None or not rows.ids or (scope is not None and scope.is_empty()):
             return []
-        terms = self.analyzer.tokens(query)
+        terms = self.query_terms(query)
         if not terms:
             return []
         scores = np.asarray(bm25.get_scores(terms), dtype=np.float32)

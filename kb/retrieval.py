@@ -64,8 +64,9 @@ class Retriever:
         return Scope(filters.doc_type, filters.sector, doc_ids)
 
     def query_terms(self, query: str) -> set[str]:
-        """The analysed terms of a query and of its glossary expansions."""
-        return set(self.index.terms(self.glossary.expand(query)))
+        """The analysed terms of a query and of its glossary expansions (misspelt words
+        matched to the base's nearest words)."""
+        return set(self.index.query_terms(self.glossary.expand(query)))
 
     def search(
         self,

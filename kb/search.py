@@ -32,13 +32,21 @@ def passage_views(retriever: Retriever, hit: DocumentHit, terms: set[str], limit
 
 
 def search_documents(
-    retriever: Retriever, query: str, k: int = 10, filters: Filters | None = None, mode: str = "hybrid"
+    retriever: Retriever,
+    query: str,
+    k: int = 10,
+    filters: Filters | None = None,
+    mode: str = "hybrid",
+    hits: list[DocumentHit] | None = None,
 ) -> dict:
+    """The documents of a query with their passages; ``hits``: its ranking, when known."""
     terms = retriever.query_terms(query)
     base_url = retriever.index.settings.public_url
+    if hits is None:
+        hits = retriever.search(query, k=k, filters=filters, mode=mode)
     return {
         "results": [
             {**document_summary(hit.metadata, hit.score, base_url), "passages": passage_views(retriever, hit, terms)}
-            for hit in retriever.search(query, k=k, filters=filters, mode=mode)
+            for hit in hits[:k]
         ]
     }

@@ -118,6 +118,15 @@ class Settings(BaseSettings):
         le=50,
         description="The document whose score is the reference of answer_gap_weight.",
     )
+    search_min_evidence: float = Field(
+        0.962,
+        ge=0,
+        le=3,
+        description="Relevance floor of /search, the search page and the widget, on the evidence "
+        "of /ask: below it no document is listed and the page says that nothing matches "
+        "(calibrated to abstain on at least 80 % of the unanswerable questions of the calibration "
+        "half while keeping every keyword and acronym query, see README).",
+    )
     answer_grey_margin: float = Field(
         0.01,
         ge=0,

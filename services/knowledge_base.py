@@ -58,8 +58,17 @@ class KnowledgeBase:
         _check_text(text)
 
     def search(self, query: str, k: int = 10, filters: Filters | None = None) -> dict:
+        """The documents of a query; none when nothing in the base is close enough (the same
+        evidence as /ask, under the lower floor ``KB_SEARCH_MIN_EVIDENCE``)."""
         _check_text(query)
-        return search_documents(self.retriever, query, k, filters)
+        hits = self.retriever.search(query, k=max(k, self.answerer.params.gap_rank), filters=filters)
+        if not self.matches(query, filters, hits):
+            return {"results": []}
+        return search_documents(self.retriever, query, k, filters, hits=hits)
+
+    def matches(self, query: str, filters: Filters | None, hits: list) -> bool:
+        """Whether anything in the base is close enough to a query to be listed at all."""
+        return bool(hits) and self.answerer.evidence(query, filters, hits=hits) >= self.index.settings.search_min_evidence
 
     def ask(self, question: str, filters: Filters | None = None, hits: list | None = None) -> dict:
         """The cited answer: written by the LLM when one is configured and the base answers

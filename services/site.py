@@ -118,14 +118,14 @@ class Site:
         if q:
             self.kb.check_question(q)
             ranked = self.kb.retriever.search(q, k=SEARCH_DEPTH, filters=filters)
-            hits = ranked
+            hits = ranked if self.kb.matches(q, filters, ranked) else []
             if hits:  # the documents that answer, not the whole base in ranking order
                 floor = hits[0].score - self.index.settings.results_margin
                 hits = [hit for hit in hits if hit.score >= floor]
             listed = [hit.metadata for hit in hits]
             rows = [{**card(hit.metadata, self.base_url), "passages": []} for hit in hits]
             # one retrieval for the list, the notice and the answer: they agree by construction
-            if ask:
+            if ask and hits:
                 answer = self.kb.extractive_answer(q, filters, hits=ranked)
                 weak = bool(rows) and not answer["found"]
             else:

@@ -171,3 +171,17 @@ def test_malformed_json_is_a_french_422(client):
 
 def test_unknown_route_is_a_french_404(client):
     assert client.get("/nulle-part").json() == {"detail": "Ressource introuvable."}
+
+
+def test_search_lists_nothing_when_nothing_is_close_enough(client):
+    assert client.get("/search", params={"q": "xqzw"}).json()["results"] == []
+    assert client.get("/search", params={"q": "transport"}).json()["results"]  # a short keyword keeps its results
+
+
+def test_misspelt_words_reach_the_words_of_the_base(client):
+    index = client.app.state.holder.kb.index
+    terms = index.query_terms("chauffeurs benevolles pour les persones agees")
+    assert index.term("bénévoles") in terms and index.term("personnes") in terms
+    assert index.query_terms("chauffeurs") == index.terms("chauffeurs")  # known words are left alone
+    body = client.get("/search", params={"q": "chaufeurs benevolles", "k": 1}).json()
+    assert body["results"][0]["doc_id"] == "exp-transport-solidaire"
