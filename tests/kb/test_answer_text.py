@@ -51,3 +51,23 @@ def test_questions_about_money_people_or_time(question, kinds):
 )
 def test_only_whole_declarative_sentences_are_quoted(text, quotable):
     assert answer_like(text) is quotable
+
+
+def test_a_sentence_opening_with_a_pronoun_brings_the_sentence_it_refers_to():
+    from kb.digest import _units
+    from kb.models import Chunk
+
+    text = (
+        "## Résultats\n\nL'épicerie itinérante a ouvert en septembre 2021 sur le plateau des Sucs. "
+        "Elle dessert huit communes tous les quinze jours.\n\n"
+        "Cette tournée a demandé deux ans de préparation avec les mairies du secteur."
+    )
+    chunks = (Chunk("doc", 0, text, 0, len(text), ("Titre", "Résultats")),)
+    units = [unit.text for unit in _units(text, chunks)]
+    assert (
+        "L'épicerie itinérante a ouvert en septembre 2021 sur le plateau des Sucs. "
+        "Elle dessert huit communes tous les quinze jours." in units
+    )
+    # alone at the head of its paragraph, "Cette tournée" has nothing to refer to: skipped
+    assert not any(unit.startswith("Cette tournée") for unit in units)
+    assert not any(unit.startswith("Elle dessert") for unit in units)
