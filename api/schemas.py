@@ -86,9 +86,25 @@ class SearchPassage(BaseModel):
     url: str = Field(..., description="La page du document, ouverte à ce passage.")
 
 
+class OtherVersion(BaseModel):
+    """Une autre version du même document (déclarée par le champ `replaces` d'une des versions)."""
+
+    doc_id: str
+    title: str
+    date: Optional[str] = None
+    url: str = Field(..., description="La page de cette version sur ce site (`/fiches/{doc_id}`).")
+
+
+_OTHER_VERSIONS = (
+    "Les autres versions du document, la plus récente d'abord : les versions d'un même document "
+    "forment un seul résultat, présenté par sa version la plus récente."
+)
+
+
 class SearchResult(DocumentSummary):
     score: float
     passages: list[SearchPassage]
+    other_versions: list[OtherVersion] = Field(default_factory=list, description=_OTHER_VERSIONS)
 
 
 class SearchResponse(BaseModel):
@@ -129,6 +145,7 @@ class AnswerSource(DocumentSummary):
     sentences: list[CitedText] = Field(..., description="Les 1 à 3 phrases du document qui répondent le mieux.")
     figures: list[CitedText] = Field(..., description="Ses chiffres clés quand la question porte sur l'argent, les personnes ou le temps.")
     contact: Optional[Contact] = Field(None, description="Comment joindre son porteur.")
+    other_versions: list[OtherVersion] = Field(default_factory=list, description=_OTHER_VERSIONS)
 
 
 class AnswerMode(BaseModel):
@@ -183,6 +200,10 @@ class DocumentDetail(BaseModel):
     source_url: Optional[str] = None
     source: Optional[str] = Field(None, description="Le nom du fichier source.")
     content_hash: str
+    replaces: list[str] = Field(
+        default_factory=list,
+        description="Les identifiants des documents dont celui-ci est une version plus récente (champ `replaces`).",
+    )
     extra: dict[str, Any]
     version: str
     chunks: int

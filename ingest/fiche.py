@@ -16,7 +16,9 @@ import yaml
 from kb.errors import FicheInvalid, Problem
 from kb.filters import DATE_PATTERN
 from kb.text import fold
-from kb.vocabulary import CHOSEN_DOC_TYPES, CROSS_SECTOR, SECTORS, known_doc_type, normalise_sector, slugify
+from kb.vocabulary import (
+    CHOSEN_DOC_TYPES, CROSS_SECTOR, SECTORS, is_doc_id, known_doc_type, normalise_sector, slugify,
+)
 
 SECTION_TITLES = {
     "contexte": "Contexte",
@@ -34,6 +36,7 @@ SECTION_TITLES = {
 }
 _DATE = re.compile(DATE_PATTERN)
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{2,120}$")
+MAX_REPLACED = 10  # documents one fiche may declare it replaces (``replaces``)
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,7 @@ class Fiche:
     partners: tuple[str, ...] = ()
     date: str | None = None
     source_url: str | None = None
+    replaces: tuple[str, ...] = ()
 
     def to_markdown(self) -> str:
         front: dict[str, Any] = {
@@ -63,6 +67,7 @@ class Fiche:
             "porteur": self.porteur,
             "partners": list(self.partners) or None,
             "source_url": self.source_url,
+            "replaces": list(self.replaces) or None,
         }
         front = {k: v for k, v in front.items() if v is not None}
         body = [f"# {self.title}", "", "## En bref", "", self.summary.strip(), ""]
@@ -87,7 +92,7 @@ def validate_fiche(data: Any) -> Fiche:
         raise FicheInvalid([Problem("fiche", "un objet JSON est attendu")])
     problems: list[Problem] = []
     known = {"id", "title", "doc_type", "sector", "themes", "territory", "summary", "sections",
-             "porteur", "partners", "date", "source_url"}
+             "porteur", "partners", "date", "source_url", "replaces"}
     for key in data:
         if key not in known:
             problems.append(Problem(str(key), f"champ inconnu (champs possibles : {', '.join(sorted(known))})"))
@@ -173,6 +178,17 @@ def validate_fiche(data: Any) -> Fiche:
         problems.append(Problem("partners", "une liste de noms est attendue"))
         partners = []
 
+    replaces = data.get("replaces", [])
+    if isinstance(replaces, str):
+        replaces = [replaces]
+    if not isinstance(replaces, list) or not all(is_doc_id(r) for r in replaces):
+        problems.append(Problem("replaces", "identifiant (ou liste d'identifiants) de document attendu : minuscules, chiffres et tirets"))
+        replaces = []
+    elif len(replaces) > MAX_REPLACED:
+        problems.append(Problem("replaces", f"{MAX_REPLACED} documents remplacés au plus"))
+    elif doc_id in replaces:
+        problems.append(Problem("replaces", "une fiche ne peut pas se remplacer elle-même"))
+
     if problems:
         raise FicheInvalid(problems)
     order = list(SECTION_TITLES)
@@ -190,4 +206,5 @@ def validate_fiche(data: Any) -> Fiche:
         partners=tuple(p.strip() for p in partners if p.strip()),
         date=date or dt.date.today().isoformat(),
         source_url=source_url,
+        replaces=tuple(dict.fromkeys(replaces)),
     )

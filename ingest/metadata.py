@@ -2,7 +2,9 @@
 
 Contributors write front matter by hand: keys come accented or not, in French or English,
 themes as a list or a comma-separated string, dates as dates or as text. Unknown keys are
-kept in ``extra`` rather than refused.
+kept in ``extra`` rather than refused. ``replaces`` (``remplace``) names the document(s) a
+document revises: well-formed ids are required, existing ones are not (the older version may
+be ingested later, or have been removed).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 from kb.errors import DocumentError
 from kb.models import DocumentMetadata
 from kb.text import fold
-from kb.vocabulary import normalise_doc_type, normalise_sector, normalise_themes, slugify
+from kb.vocabulary import is_doc_id, normalise_doc_type, normalise_sector, normalise_themes, slugify
 
 _KEY_ALIASES = {
     "doc_id": ("id", "doc_id", "identifiant", "slug"),
@@ -27,6 +29,7 @@ _KEY_ALIASES = {
     "date": ("date", "updated", "date_maj", "mise_a_jour", "date_de_mise_a_jour", "modified"),
     "porteur": ("porteur", "porteur_de_projet", "porteurs", "structure", "organisation"),
     "source_url": ("source_url", "url", "lien", "link", "source"),
+    "replaces": ("replaces", "remplace"),
 }
 
 _MONTHS = {
@@ -103,18 +106,21 @@ def build_metadata(
 ) -> DocumentMetadata:
     """Map raw keys onto the schema; whatever is not recognised goes to ``extra``."""
     by_key: dict[str, Any] = {}
+    written: dict[str, str] = {}  # the key as the file spells it, for error messages
     extra: dict[str, Any] = {}
     alias_to_field = {alias: name for name, aliases in _KEY_ALIASES.items() for alias in aliases}
     for key, value in raw.items():
         field_name = alias_to_field.get(_key(str(key)))
         if field_name and field_name not in by_key:
             by_key[field_name] = value
+            written[field_name] = str(key)
         else:
             extra[str(key)] = _jsonable(value)
     doc_id = _text(by_key.get("doc_id"))
+    doc_id = slugify(doc_id) if doc_id else slugify(path.stem)
     title = _text(by_key.get("title")) or detected_title or path.stem.replace("_", " ")
     return DocumentMetadata(
-        doc_id=slugify(doc_id) if doc_id else slugify(path.stem),
+        doc_id=doc_id,
         title=title.strip(),
         doc_type=normalise_doc_type(by_key.get("doc_type")),
         sector=normalise_sector(by_key.get("sector")),
@@ -125,8 +131,34 @@ def build_metadata(
         source_url=_web_address(by_key.get("source_url")),
         source_path=str(path),
         content_hash=content_hash,
+        replaces=_replaced_ids(by_key.get("replaces"), doc_id, written.get("replaces", "replaces")),
         extra=extra,
     )
+
+
+def _replaced_ids(value: Any, doc_id: str, key: str) -> tuple[str, ...]:
+    """The ids a document revises: one id, a list, or ids separated by commas. Each must be a
+    well-formed id (``exp-boutique-essai``), not necessarily an existing document's."""
+    if value is None or value == "" or value == []:
+        return ()
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, (list, tuple)):
+        raise DocumentError(f"champ « {key} » : un identifiant de document ou une liste d'identifiants est attendu")
+    ids: list[str] = []
+    for item in items:
+        if not isinstance(item, str) or not item.strip():
+            raise DocumentError(f"champ « {key} » : « {str(item)[:80]} » n'est pas un identifiant de document")
+        text = item.strip()
+        if not is_doc_id(text):
+            raise DocumentError(
+                f"champ « {key} » : identifiant mal formé « {text[:80]} » (minuscules, chiffres et tirets, "
+                f"comme « {slugify(text)[:80]} »)"
+            )
+        if text == doc_id:
+            raise DocumentError(f"champ « {key} » : un document ne peut pas se remplacer lui-même")
+        if text not in ids:
+            ids.append(text)
+    return tuple(ids)
 
 
 def _web_address(value: Any) -> str | None:

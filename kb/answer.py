@@ -21,6 +21,7 @@ from kb.models import DocumentMetadata, page_url
 from kb.retrieval import DocumentHit, Retriever
 from kb.settings import Settings
 from kb.text import fold
+from kb.versions import version_links
 from kb.vocabulary import ANNUAIRE, MINUTES, LOCAL_DEVELOPMENT, OTHER_SECTOR, SOCIAL_ACTION, content_doc_types
 
 NOTHING = "La base ne contient pas de document qui réponde à cette question."
@@ -198,6 +199,7 @@ class Answerer:
                     "sentences": sentences,
                     "figures": figures,
                     "contact": contact,
+                    "other_versions": version_links(block.hit.other_versions, self.base_url),
                 }
             )
             lines.append(_block_text(sources[-1]))

@@ -47,6 +47,9 @@ class DocumentMetadata:
     source_url: str | None = None
     source_path: str | None = None
     content_hash: str = ""
+    # the ids of the documents this one revises (front matter ``replaces``/``remplace``); they
+    # need not exist (yet): the version relations are made of the current documents (kb/versions.py)
+    replaces: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -57,12 +60,14 @@ class DocumentMetadata:
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["themes"] = list(self.themes)
+        data["replaces"] = list(self.replaces)
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> DocumentMetadata:
         values = dict(data)
         values["themes"] = tuple(values.get("themes") or ())
+        values["replaces"] = tuple(values.get("replaces") or ())  # absent from older registries
         values["extra"] = dict(values.get("extra") or {})
         return cls(**values)
 

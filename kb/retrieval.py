@@ -15,6 +15,7 @@ from kb.glossary import Glossary
 from kb.index import KnowledgeIndex
 from kb.models import DocumentMetadata, Passage, Scope
 from kb.settings import Settings
+from kb.versions import one_per_family, versions_of
 
 Mode = Literal["dense", "bm25", "hybrid"]
 MODES: tuple[Mode, ...] = ("bm25", "dense", "hybrid")
@@ -25,6 +26,7 @@ class DocumentHit:
     metadata: DocumentMetadata
     score: float
     passages: list[Passage] = field(default_factory=list)
+    other_versions: list[DocumentMetadata] = field(default_factory=list)  # kb/versions.py
 
 
 @dataclass(frozen=True)
@@ -76,9 +78,33 @@ class Retriever:
         mode: Mode = "hybrid",
         passages_per_document: int = 3,
     ) -> list[DocumentHit]:
+        """The ``k`` best documents, each with its best passages; the versions of one document
+        (front matter ``replaces``) come as one hit, its most recent version (kb/versions.py)."""
         scope = self.scope(filters)
         if scope is not None and scope.is_empty():
             return []
+        versions = versions_of(self.index)
+        # collapsing a family of versions takes its other members out: rank that many more
+        hits = self._ranked(query, k, scope, mode, passages_per_document, spare=versions.redundant)
+        return one_per_family(
+            hits, versions, k, lambda doc_id: self._document_hit(query, doc_id, scope, mode, passages_per_document)
+        )
+
+    def _document_hit(
+        self, query: str, doc_id: str, scope: Scope | None, mode: Mode, passages_per_document: int
+    ) -> DocumentHit | None:
+        """One document's hit for a query, inside a search's scope (None when the scope leaves
+        it out): a family's most recent version when only an older one ranked."""
+        if scope is not None and scope.doc_ids is not None and doc_id not in scope.doc_ids:
+            return None
+        narrowed = Scope(scope.doc_types, scope.sectors, (doc_id,)) if scope else Scope(doc_ids=(doc_id,))
+        found = self._ranked(query, 1, narrowed, mode, passages_per_document)
+        return found[0] if found else None
+
+    def _ranked(
+        self, query: str, k: int, scope: Scope | None, mode: Mode, passages_per_document: int, spare: int = 0
+    ) -> list[DocumentHit]:
+        """The ranking itself: the ``k + spare`` best documents (candidates sized on ``k``)."""
         expanded = self.glossary.expand(query)
         # the dense model reads "creche" as a different word from "crèche"; the lexical side folds
         spelled = self.index.restore_accents(expanded)
@@ -88,8 +114,8 @@ class Retriever:
         elif mode == "bm25":
             scored = [(p, p.score) for p in self.index.lexical_search(expanded, candidates, scope)]
         else:
-            return self._hybrid(expanded, spelled, candidates, scope, k, passages_per_document)
-        return _group(scored, k, passages_per_document)
+            return self._hybrid(expanded, spelled, candidates, scope, k + spare, passages_per_document)
+        return _group(scored, k + spare, passages_per_document)
 
     def _hybrid(
         self, query: str, spelled: str, candidates: int, scope: Scope | None, k: int, per_document: int

@@ -7,6 +7,7 @@ from kb.filters import Filters
 from kb.models import page_url
 from kb.retrieval import DocumentHit, Retriever
 from kb.snippets import make_snippet
+from kb.versions import version_links
 
 
 def passage_views(retriever: Retriever, hit: DocumentHit, terms: set[str], limit: int | None = None) -> list[dict]:
@@ -46,7 +47,11 @@ def search_documents(
         hits = retriever.search(query, k=k, filters=filters, mode=mode)
     return {
         "results": [
-            {**document_summary(hit.metadata, hit.score, base_url), "passages": passage_views(retriever, hit, terms)}
+            {
+                **document_summary(hit.metadata, hit.score, base_url),
+                "passages": passage_views(retriever, hit, terms),
+                "other_versions": version_links(hit.other_versions, base_url),
+            }
             for hit in hits[:k]
         ]
     }

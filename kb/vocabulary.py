@@ -45,6 +45,17 @@ def slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", fold(text)).strip("-") or UNTYPED
 
 
+# A document id as ingestion makes them (what ``slugify`` returns): lowercase letters and digits
+# in groups joined by single hyphens. A reference to another document (``replaces``) must be one.
+DOC_ID_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+DOC_ID_MAX_CHARS = 200
+
+
+def is_doc_id(value: Any) -> bool:
+    """Whether a value is a well-formed document id (not whether such a document exists)."""
+    return isinstance(value, str) and len(value) <= DOC_ID_MAX_CHARS and re.fullmatch(DOC_ID_PATTERN, value) is not None
+
+
 def normalise_doc_type(value: Any) -> str:
     """The canonical type of a hand-written one; ``document`` when nothing matches."""
     if not value:

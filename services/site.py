@@ -18,6 +18,7 @@ from kb.filters import Filters
 from kb.search import passage_views
 from kb.models import DocumentMetadata, Scope, page_url
 from kb.text import fold
+from kb.versions import version_links, versions_of
 from kb.vocabulary import ANNUAIRE, LOCAL_DEVELOPMENT, OTHER_SECTOR, SECTORS, SOCIAL_ACTION, content_doc_types
 from services.knowledge_base import KnowledgeBase
 
@@ -123,7 +124,14 @@ class Site:
                 floor = hits[0].score - self.index.settings.results_margin
                 hits = [hit for hit in hits if hit.score >= floor]
             listed = [hit.metadata for hit in hits]
-            rows = [{**card(hit.metadata, self.base_url), "passages": []} for hit in hits]
+            rows = [
+                {
+                    **card(hit.metadata, self.base_url),
+                    "passages": [],
+                    "other_versions": version_links(hit.other_versions, self.base_url),
+                }
+                for hit in hits
+            ]
             # one retrieval for the list, the notice and the answer: they agree by construction
             if ask and hits:
                 answer = self.kb.extractive_answer(q, filters, hits=ranked)
@@ -174,6 +182,8 @@ class Site:
             previous_end = max(previous_end, chunk.end)
             passages.append({"n": chunk.index, "text": text, "page": chunk.page, "section": chunk.section_label})
         centre = self.index.document_centre(doc_id)  # fetched once for both neighbour lists
+        versions = versions_of(self.index)
+        family = set(versions.family(doc_id))  # shown as versions, not as neighbours
         entry = directory.porteur_entry(self.index, meta)
         contact = directory.contact(self.index, entry, "porteur") if entry else None
         if meta.doc_type == ANNUAIRE:
@@ -187,8 +197,11 @@ class Site:
             "passages": passages,
             "contact": contact,
             "contact_entry": card(entry, self.base_url) if entry else None,
-            "other_sector": self._related(doc_id, centre, self._other_sector_scope(meta), 3),
-            "related": self._related(doc_id, centre, Scope(doc_types=content_doc_types()), 5),
+            # a replaced document says so at its top; the newer one names what it replaces
+            "newer_versions": version_links(versions.newest_versions(doc_id), self.base_url),
+            "replaces": version_links(versions.replaced(doc_id), self.base_url),
+            "other_sector": self._related(doc_id, centre, self._other_sector_scope(meta), 3, family),
+            "related": self._related(doc_id, centre, Scope(doc_types=content_doc_types()), 5, family),
             "has_original": bool(meta.source_path and Path(meta.source_path).is_file()),
             "ocr": meta.extra.get("ocr") if isinstance(meta.extra.get("ocr"), dict) else None,
             "indexed_at": stored.indexed_at,
@@ -201,15 +214,17 @@ class Site:
             return None
         return Scope(doc_types=content_doc_types(), sectors=(SOCIAL_ACTION, LOCAL_DEVELOPMENT))
 
-    def _related(self, doc_id: str, centre, scope: Scope | None, limit: int) -> list[dict]:
+    def _related(
+        self, doc_id: str, centre, scope: Scope | None, limit: int, exclude: frozenset[str] | set[str] = frozenset()
+    ) -> list[dict]:
         if scope is None:
             return []
         found = []
-        for other, score in self.index.related_documents(doc_id, centre, limit, scope):
+        for other, score in self.index.related_documents(doc_id, centre, limit + len(exclude), scope):
             stored = self.index.find(other)
-            if stored is not None:
+            if stored is not None and other not in exclude:
                 found.append({**card(stored.metadata, self.base_url), "score": round(score, 3)})
-        return found
+        return found[:limit]
 
     def original(self, doc_id: str) -> tuple[Path, str, str]:
         """(file, content type, download name) of a document's original; the path comes from

@@ -13,13 +13,15 @@ from api.deps import ActorDep, KnowledgeBaseDep
 from api.schemas import Deleted, WriteResult, errors
 from kb.errors import InvalidRequest, Problem, UnsupportedMediaType
 from kb.filters import DATE_PATTERN
-from kb.vocabulary import slugify
+from ingest.fiche import MAX_REPLACED
+from kb.vocabulary import DOC_ID_MAX_CHARS, DOC_ID_PATTERN, slugify
 from services.knowledge_base import KnowledgeBase
 
 router = APIRouter()
 _WRITE_ERRORS = errors(400, 401, 404, 409, 413, 415, 422, 503)
 
-_UPLOAD_FIELDS = ("id", "title", "doc_type", "sector", "themes", "territory", "porteur", "date", "source_url")
+_UPLOAD_FIELDS = ("id", "title", "doc_type", "sector", "themes", "territory", "porteur", "date", "source_url", "replaces")
+_REPLACED_ID = {"type": "string", "pattern": DOC_ID_PATTERN, "maxLength": DOC_ID_MAX_CHARS}
 
 _BODY_DOC = {
     "requestBody": {
@@ -45,6 +47,11 @@ _BODY_DOC = {
                         "date": {"type": "string", "pattern": DATE_PATTERN},
                         "summary": {"type": "string", "minLength": 40, "maxLength": 3000},
                         "source_url": {"type": "string", "pattern": "^https?://\\S+$"},
+                        "replaces": {
+                            "description": "Le ou les identifiants des documents que cette fiche remplace "
+                            "(une version plus récente) ; ils peuvent ne pas exister encore.",
+                            "anyOf": [_REPLACED_ID, {"type": "array", "items": _REPLACED_ID, "maxItems": MAX_REPLACED}],
+                        },
                         "sections": {
                             "type": "object",
                             "additionalProperties": {"type": "string", "minLength": 1, "maxLength": 20000},

@@ -10,10 +10,12 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from kb.models import Scope
 from kb.settings import Settings
 from tests.apps import app_over
 
 MINI = Path(__file__).parents[1] / "fixtures" / "mini-corpus"
+CORPUS = Path(__file__).parents[2] / "corpus"
 QUESTION = "comment d'autres ont monté un transport solidaire avec des chauffeurs bénévoles ?"
 
 
@@ -185,3 +187,56 @@ def test_misspelt_words_reach_the_words_of_the_base(client):
     assert index.query_terms("chauffeurs") == index.terms("chauffeurs")  # known words are left alone
     body = client.get("/search", params={"q": "chaufeurs benevolles", "k": 1}).json()
     assert body["results"][0]["doc_id"] == "exp-transport-solidaire"
+
+
+OLD = "exp-boutique-essai-saint-aubin"
+NEW = "exp-boutique-essai-saint-aubin-v2"  # front matter: replaces the fiche above
+
+
+@pytest.fixture(scope="module")
+def versions_client(tmp_path_factory, e5_embedder):
+    """The mini corpus plus the sample corpus's revised fiche and the fiche it replaces."""
+    boutique = [CORPUS / "experiences" / f"{doc_id}.md" for doc_id in (OLD, NEW)]
+    settings = Settings(data_dir=tmp_path_factory.mktemp("versions") / "data", answer_min_score=0.8)
+    with TestClient(app_over(settings, e5_embedder, ingest=[MINI, *boutique])) as test_client:
+        yield test_client
+
+
+def test_the_versions_of_a_fiche_are_one_result_linking_the_other(versions_client):
+    results = versions_client.get("/search", params={"q": "boutique à l'essai", "k": 5}).json()["results"]
+    assert [r["doc_id"] for r in results][0] == NEW
+    assert OLD not in [r["doc_id"] for r in results]
+    assert len(results) == 5, "6 documents, 5 families: k is still met"
+    assert results[0]["other_versions"] == [
+        {
+            "doc_id": OLD,
+            "title": "Ma Boutique à l'Essai : tester un commerce dans une vitrine vide à Saint-Aubin-du-Vernay",
+            "date": "2023-06-20",
+            "url": f"/fiches/{OLD}",
+        }
+    ]
+    assert all(r["other_versions"] == [] for r in results[1:])
+    assert versions_client.get(f"/documents/{NEW}").json()["replaces"] == [OLD]
+    assert versions_client.get(f"/documents/{OLD}").json()["replaces"] == []
+
+
+def test_answers_cite_the_newest_version_and_link_the_other(versions_client):
+    body = versions_client.post("/ask", json={"question": "comment tester un commerce dans une vitrine vide ?"}).json()
+    assert body["found"] and body["sources"][0]["doc_id"] == NEW
+    assert [v["doc_id"] for v in body["sources"][0]["other_versions"]] == [OLD]
+    assert OLD not in {c["doc_id"] for c in body["citations"]}
+
+
+def test_a_filter_that_leaves_the_newest_out_keeps_the_older_version_linked_to_it(versions_client):
+    results = versions_client.get("/search", params={"q": "boutique à l'essai", "date_to": "2024"}).json()["results"]
+    assert results[0]["doc_id"] == OLD and [v["doc_id"] for v in results[0]["other_versions"]] == [NEW]
+    assert NEW not in [r["doc_id"] for r in results]
+
+
+def test_the_newest_version_brings_its_own_passages_when_only_an_older_one_ranked(versions_client):
+    retriever = versions_client.app.state.holder.kb.retriever
+    hit = retriever._document_hit("vitrine vide", NEW, None, "hybrid", 3)
+    assert hit.metadata.doc_id == NEW and hit.passages
+    assert {p.chunk.doc_id for p in hit.passages} == {NEW}
+    assert retriever._document_hit("vitrine vide", NEW, Scope(doc_types=("fiche méthode",)), "hybrid", 3) is None
+    assert retriever._document_hit("vitrine vide", NEW, Scope(doc_ids=(OLD,)), "hybrid", 3) is None

@@ -104,6 +104,37 @@ def test_every_problem_of_a_fiche_is_reported_at_once(setup):
     assert all(p["message"] for p in response.json()["problems"])
 
 
+def test_a_fiche_may_replace_another_and_searches_show_them_as_one(setup):
+    client, auth, _, _ = setup
+    assert search_ids(client, "épicerie de village en coopérative")[0] == "exp-epicerie-village"
+    revised = {
+        **FICHE,
+        "id": "exp-epicerie-village-2025",
+        "title": "Rouvrir une épicerie de village en coopérative : trois ans après",
+        "themes": ["commerce", "alimentation"],
+        "summary": "La SCIC L'Épicerie du Bourg a rouvert le dernier commerce du village et compte désormais 180 sociétaires.",
+        "sections": {"résultats": "L'épicerie de village en coopérative vend les produits de quinze fermes."},
+        "replaces": "exp-epicerie-village",
+    }
+    response = client.post("/documents", json=revised, headers=auth)
+    assert response.status_code == 201, response.json()
+    assert client.get("/documents/exp-epicerie-village-2025").json()["replaces"] == ["exp-epicerie-village"]
+    results = client.get("/search", params={"q": "épicerie de village en coopérative"}).json()["results"]
+    ids = [r["doc_id"] for r in results]
+    assert ids[0] == "exp-epicerie-village-2025" and "exp-epicerie-village" not in ids
+    assert [v["doc_id"] for v in results[0]["other_versions"]] == ["exp-epicerie-village"]
+    # an id that is not (yet) in the base is fine; a malformed one is not
+    later = {**FICHE, "id": "exp-atelier-velo-v2", "replaces": ["exp-atelier-velo", "exp-atelier-velo-2024"]}
+    assert client.post("/documents?dry_run=true", json=later, headers=auth).status_code == 200
+    for bad in ("Exp Atelier", ["exp-ok", 3], {"id": "x"}, "exp-atelier-velo-v2", False):
+        refused = client.post("/documents?dry_run=true", json={**later, "replaces": bad}, headers=auth)
+        assert refused.status_code == 422, bad
+        assert [p["field"] for p in refused.json()["problems"]] == ["replaces"], bad
+    upload = {"file": ("fiche.md", (FIXTURES / "docs" / "fiche.md").read_bytes())}
+    refused = client.post("/documents?dry_run=true", files=upload, data={"replaces": "Exp Atelier"}, headers=auth)
+    assert refused.status_code == 422 and "identifiant mal formé « Exp Atelier »" in refused.json()["detail"]
+
+
 def test_existing_id_conflicts_and_dry_run_stores_nothing(setup):
     client, auth, settings, _ = setup
     dry = client.post("/documents?dry_run=true", json=FICHE, headers=auth)
@@ -121,11 +152,13 @@ def test_existing_id_conflicts_and_dry_run_stores_nothing(setup):
 def test_upload_every_format_with_metadata_fields(setup, name):
     client, auth, settings, _ = setup
     data = (FIXTURES / "docs" / name).read_bytes()
-    fields = {"id": "televerse", "doc_type": "fiche méthode", "sector": "transversal", "themes": "test, format"}
+    fields = {"id": "televerse", "doc_type": "fiche méthode", "sector": "transversal", "themes": "test, format",
+              "replaces": "televerse-2023, televerse-2021"}
     response = client.post("/documents", files={"file": (name, data)}, data=fields, headers=auth)
     assert response.status_code == 201, response.json()
     stored = client.get("/documents/televerse").json()
     assert stored["doc_type"] == "fiche méthode" and stored["themes"] == ["test", "format"]
+    assert stored["replaces"] == ["televerse-2023", "televerse-2021"]
     suffix = Path(name).suffix
     assert stored["source"] == f"televerse{suffix}" and (settings.data_dir / "documents" / f"televerse{suffix}").exists()
 

@@ -42,11 +42,14 @@ def test_errors_are_shown_field_by_field_then_the_fiche_is_published(page_and_se
     page.fill("#api-key", key)
     page.dispatch_event("#api-key", "change")
     page.fill("#f-title", "Une")
+    page.fill("#f-replaces", "Ancienne Fiche")
     page.click("#check")
     page.wait_for_selector(".field-error")
     assert page.get_attribute("#f-title", "aria-invalid") == "true"
     assert "entre 5 et 200 caractères" in page.inner_text("#f-title-error")
     assert "le secteur est obligatoire" in page.inner_text("#f-sector-error")
+    assert "minuscules, chiffres et tirets" in page.inner_text("#f-replaces-error")
+    page.fill("#f-replaces", "exp-repair-cafe-2022, exp-repair-cafe-2020")  # need not exist yet
 
     page.fill("#f-title", "Un repair café itinérant dans les villages")
     page.select_option("#f-doc_type", "fiche expérience")
@@ -66,6 +69,8 @@ def test_errors_are_shown_field_by_field_then_the_fiche_is_published(page_and_se
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "coordination.png"), full_page=True)
     assert kb.index.counts()[0] == 1
+    stored = kb.index.documents()[0].metadata
+    assert stored.replaces == ("exp-repair-cafe-2022", "exp-repair-cafe-2020")
 
 
 def test_wrong_key_is_reported_in_french(page_and_server):

@@ -198,3 +198,73 @@ def test_a_scanned_document_says_its_text_was_recognised(tmp_path):
     with TestClient(app) as client:
         html = client.get("/fiches/scan-mixte").text
     assert "Texte reconnu automatiquement" in html
+
+
+OLD = "exp-boutique-essai-saint-aubin"
+NEW = "exp-boutique-essai-saint-aubin-v2"  # front matter: replaces the fiche above
+TRAP = """---
+id: {doc_id}
+title: "Une version <script>alert('{doc_id}')</script> piégée"
+doc_type: fiche méthode
+sector: transversal
+themes: [sécurité]
+date: {date}
+{replaces}
+---
+# Une version piégée
+
+Le texte d'une version de fiche dont le titre contient du balisage.
+"""
+
+
+@pytest.fixture(scope="module")
+def versions_site(tmp_path_factory, e5_embedder):
+    root = tmp_path_factory.mktemp("versions-site")
+    extra = root / "extra"
+    extra.mkdir()
+    (extra / "piege-v1.md").write_text(TRAP.format(doc_id="piege-v1", date="2022", replaces=""), encoding="utf-8")
+    (extra / "piege-v2.md").write_text(
+        TRAP.format(doc_id="piege-v2", date="2024", replaces="remplace: piege-v1"), encoding="utf-8"
+    )
+    boutique = [ROOT / "corpus" / "experiences" / f"{doc_id}.md" for doc_id in (OLD, NEW)]
+    settings = Settings(data_dir=root / "data", answer_min_score=0.8)
+    with TestClient(app_over(settings, e5_embedder, ingest=[MINI, *boutique, extra])) as client:
+        yield client
+
+
+def test_a_result_card_links_the_other_version_of_its_document(versions_site):
+    page = versions_site.get("/recherche", params={"q": "boutique à l'essai"}).text
+    cards = re.findall(r'<li class="card">.*?</li>', page, re.DOTALL)
+    assert f'<h3><a href="/fiches/{NEW}">' in cards[0]
+    assert (
+        f'<p class="meta versions">Autre version : <a href="/fiches/{OLD}">Ma Boutique à l&#39;Essai : tester un '
+        "commerce dans une vitrine vide à Saint-Aubin-du-Vernay</a> (2023-06-20)</p>"
+    ) in cards[0]
+    assert not any(f'<h3><a href="/fiches/{OLD}">' in card for card in cards), "one result per family"
+    asked = versions_site.get("/recherche", params={"q": "comment tester un commerce dans une vitrine vide ?", "question": "1"}).text
+    block = re.search(r'<article class="block".*?</article>', asked, re.DOTALL).group(0)
+    assert f'href="/fiches/{NEW}"' in block and f'Autre version : <a href="/fiches/{OLD}">' in block
+
+
+def test_a_replaced_fiche_says_at_its_top_that_a_newer_version_exists(versions_site):
+    old = versions_site.get(f"/fiches/{OLD}").text
+    notice = re.search(r'<p class="notice version" role="note">(.*?)</p>', old, re.DOTALL)
+    assert notice and old.index(notice.group(0)) < old.index('<dl class="metacard">')
+    assert "Une version plus récente de ce document existe :" in notice.group(1)
+    assert f'<a href="/fiches/{NEW}">' in notice.group(1) and "(2025-06-20)" in notice.group(1)
+    assert "Remplace :" not in old
+    new = versions_site.get(f"/fiches/{NEW}").text
+    assert f'<p class="meta version">Remplace : <a href="/fiches/{OLD}">' in new
+    assert "Une version plus récente" not in new
+    related = re.search(r'<section aria-labelledby="proches">.*?</section>', new, re.DOTALL)
+    assert related is None or f"/fiches/{OLD}" not in related.group(0), "a version is not a neighbour"
+
+
+def test_version_links_escape_the_titles(versions_site):
+    for page in (versions_site.get("/fiches/piege-v1").text, versions_site.get("/fiches/piege-v2").text):
+        assert "Une version plus récente" in page or "Remplace :" in page
+        assert not re.search(r"<script\b", page, re.IGNORECASE)
+        assert "&lt;script&gt;alert(&#39;piege-v" in page
+    results = versions_site.get("/recherche", params={"q": "version piégée balisage"}).text
+    assert 'Autre version : <a href="/fiches/piege-v1">Une version &lt;script&gt;' in results
+    assert not re.search(r"<script\b", results, re.IGNORECASE)

@@ -18,9 +18,13 @@ ARTIFACTS = ROOT / "test-artifacts"
 MINI = ROOT / "tests" / "fixtures" / "mini-corpus"
 PDF = ROOT / "tests" / "fixtures" / "docs" / "deux-pages.pdf"
 DIRECTORY = sorted((ROOT / "corpus" / "annuaire").glob("*.md"))[:9]
+# a revised fiche and the one it replaces: one result linking the other, a notice on the old one
+VERSIONS = [ROOT / "corpus" / "experiences" / f"exp-boutique-essai-saint-aubin{v}.md" for v in ("", "-v2")]
 PAGES = {
     "accueil": "/",
     "resultats": "/recherche?q=transport%20solidaire%20b%C3%A9n%C3%A9voles&question=1",
+    "resultats-versions": "/recherche?q=boutique%20%C3%A0%20l%27essai",
+    "fiche-remplacee": "/fiches/exp-boutique-essai-saint-aubin",
     "catalogue": "/recherche?type=annuaire",
     "fiche": "/fiches/exp-transport-solidaire",
     "fiche-pdf": "/fiches/deux-pages",
@@ -36,7 +40,7 @@ def browser_and_site(tmp_path_factory, e5_embedder):
     from playwright.sync_api import sync_playwright
 
     settings = Settings(data_dir=tmp_path_factory.mktemp("site-browser") / "data", answer_min_score=0.8)
-    app = app_over(settings, e5_embedder, ingest=[MINI, PDF, *DIRECTORY])
+    app = app_over(settings, e5_embedder, ingest=[MINI, PDF, *DIRECTORY, *VERSIONS])
     ARTIFACTS.mkdir(exist_ok=True)
     with serve_in_thread(app) as base, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
@@ -97,7 +101,7 @@ def test_keyboard_alone_reaches_the_content_and_searches(browser_and_site):
     page.close()
 
 
-@pytest.mark.parametrize("name", ["accueil", "resultats", "fiche", "annuaire"])
+@pytest.mark.parametrize("name", ["accueil", "resultats", "fiche", "annuaire", "resultats-versions", "fiche-remplacee"])
 def test_usable_at_360_pixels(browser_and_site, name):
     browser, base = browser_and_site
     page = browser.new_page(viewport={"width": 360, "height": 780})

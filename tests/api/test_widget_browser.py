@@ -30,6 +30,7 @@ MINI = ROOT / "tests" / "fixtures" / "mini-corpus"
 ARTIFACTS = ROOT / "test-artifacts"
 XSS_TITLE = "<img src=x onerror=alert(1)>"
 QUESTION = "comment d'autres ont monté un transport solidaire avec des chauffeurs bénévoles ?"
+OLD_VERSION, NEW_VERSION = "exp-boutique-essai-saint-aubin", "exp-boutique-essai-saint-aubin-v2"
 SLOW_MARKER = "lentement"  # queries containing it are answered 1.5 s late (stale-response test)
 
 pytestmark = [
@@ -133,6 +134,8 @@ def sites(tmp_path_factory, e5_embedder):
     extra = tmp / "extra"
     extra.mkdir()
     (extra / "xss-titre.md").write_text(XSS_DOC, encoding="utf-8")
+    for name in (OLD_VERSION, NEW_VERSION):  # the second replaces the first
+        (extra / f"{name}.md").write_bytes((ROOT / "corpus" / "experiences" / f"{name}.md").read_bytes())
 
     pages = tmp / "pages"
     pages.mkdir()
@@ -262,6 +265,29 @@ def test_typing_shows_results_with_highlighted_snippets(page, sites):
     ARTIFACTS.mkdir(exist_ok=True)
     page.locator("#passerelles").screenshot(path=str(ARTIFACTS / "widget-results.png"))
     assert page.errors == [] and page.dialogs == []
+
+
+def test_the_versions_of_a_fiche_are_one_result_that_links_the_other(page, sites, browser_context):
+    page.goto(sites["host"] + "/index.html")
+    _combobox(page).fill("boutique à l'essai")
+    first = _options(page).first
+    expect(first.locator(".title")).to_contain_text("(mise à jour 2025)")
+    expect(first.locator(".versions")).to_have_text(
+        "Autre version : Ma Boutique à l'Essai : tester un commerce dans une vitrine vide à "
+        "Saint-Aubin-du-Vernay (2023-06-20)"
+    )
+    titles = _options(page).locator(".title").all_text_contents()
+    assert sum(t.startswith("Ma Boutique à l'Essai") for t in titles) == 1, titles
+    link = first.locator(".versions a")
+    href = sites["api"] + f"/fiches/{OLD_VERSION}"
+    assert link.get_attribute("href") == href and link.get_attribute("tabindex") == "-1"
+    with browser_context.expect_page() as opened:
+        link.click()  # the other version's page, not the result's
+    opened.value.wait_for_load_state()
+    assert opened.value.url == href
+    expect(opened.value.locator(".notice.version")).to_contain_text("Une version plus récente de ce document existe")
+    opened.value.close()
+    assert page.errors == []
 
 
 def test_ask_shows_an_answer_whose_markers_match_the_sources(page, sites):

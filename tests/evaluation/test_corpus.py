@@ -65,6 +65,18 @@ def test_generated_documents_match_their_sources():
     assert sources == generated
 
 
+def test_revised_fiches_name_a_document_of_the_corpus():
+    """``replaces`` may name a missing id in general; in the sample corpus every one resolves."""
+    loaded = {}
+    for path in sorted(CORPUS.glob("*/*.md")):
+        sidecar, raw = read_sidecar(path)
+        meta = load_document(path, path.read_bytes(), sidecar, raw).metadata
+        loaded[meta.doc_id] = meta
+    revised = {doc_id: meta.replaces for doc_id, meta in loaded.items() if meta.replaces}
+    assert revised["exp-boutique-essai-saint-aubin-v2"] == ("exp-boutique-essai-saint-aubin",)
+    assert all(old in loaded for olds in revised.values() for old in olds)
+
+
 def test_gold_questions_point_to_existing_documents(ocr_available, documents):
     if not QUESTIONS.exists():
         pytest.fail("evaluation/questions.jsonl is missing")

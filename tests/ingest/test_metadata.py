@@ -6,6 +6,8 @@ from pathlib import Path
 import pytest
 
 from ingest.metadata import build_metadata, normalise_date
+from kb.errors import DocumentError
+from kb.models import DocumentMetadata
 
 
 @pytest.mark.parametrize(
@@ -53,3 +55,41 @@ def test_title_falls_back_to_detected_heading_then_file_name():
     path = Path("/x/compte_rendu.txt")
     assert build_metadata({}, path=path, detected_title="Réunion", content_hash="").title == "Réunion"
     assert build_metadata({}, path=path, detected_title=None, content_hash="").title == "compte rendu"
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ({"replaces": "exp-boutique-essai"}, ("exp-boutique-essai",)),
+        ({"remplace": ["exp-a-2021", "exp-b"]}, ("exp-a-2021", "exp-b")),
+        ({"Remplace": "exp-a, exp-b, exp-a"}, ("exp-a", "exp-b")),
+        ({"replaces": ""}, ()),
+        ({}, ()),
+    ],
+)
+def test_the_documents_a_version_replaces(raw, expected):
+    metadata = build_metadata(raw, path=Path("/x/v2.md"), detected_title=None, content_hash="")
+    assert metadata.replaces == expected and "replaces" not in metadata.extra and "remplace" not in metadata.extra
+
+
+@pytest.mark.parametrize(
+    "raw, fragment",
+    [
+        ({"remplace": "Exp Boutique"}, "champ « remplace » : identifiant mal formé « Exp Boutique » (minuscules, chiffres et tirets, comme « exp-boutique »)"),
+        ({"replaces": "experiences/exp-a.md"}, "identifiant mal formé"),
+        ({"replaces": [2021]}, "« 2021 » n'est pas un identifiant de document"),
+        ({"replaces": {"id": "exp-a"}}, "un identifiant de document ou une liste d'identifiants est attendu"),
+        ({"id": "exp-a", "replaces": "exp-a"}, "un document ne peut pas se remplacer lui-même"),
+    ],
+)
+def test_a_malformed_replaces_fails_the_file_in_french(raw, fragment):
+    with pytest.raises(DocumentError) as error:
+        build_metadata(raw, path=Path("/x/v2.md"), detected_title=None, content_hash="")
+    assert fragment in str(error.value)
+
+
+def test_replaces_survives_the_registry_round_trip_and_older_records_have_none():
+    metadata = build_metadata({"replaces": "exp-a"}, path=Path("/x/v2.md"), detected_title=None, content_hash="")
+    assert DocumentMetadata.from_dict(metadata.to_dict()) == metadata
+    older = {k: v for k, v in metadata.to_dict().items() if k != "replaces"}
+    assert DocumentMetadata.from_dict(older).replaces == ()

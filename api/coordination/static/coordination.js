@@ -101,6 +101,8 @@
       if (value) body[name] = value;
     }
     body.themes = $("f-themes").value.split(",").map((t) => t.trim()).filter(Boolean);
+    const replaces = $("f-replaces").value.split(",").map((t) => t.trim()).filter(Boolean);
+    if (replaces.length) body.replaces = replaces;
     body.sections = {};
     document.querySelectorAll("[data-section]").forEach((area) => {
       if (area.value.trim()) body.sections[area.dataset.section] = area.value;

@@ -37,6 +37,8 @@
     answer: "Réponse",
     figures: "Chiffres clés :",
     reach: "Contact :",
+    otherVersion: "Autre version :",
+    otherVersions: "Autres versions :",
     writing: "Rédaction de la réponse…",
     ready: "Réponse prête.",
     sources: "Sources",
@@ -97,6 +99,7 @@
     ".badge{display:inline-block;padding:1px 8px;border-radius:999px;border:1px solid var(--a);",
     "color:var(--a);font-weight:600;background:var(--bg)}",
     ".snip{margin:0;font-size:14px;color:var(--m);overflow-wrap:anywhere}",
+    ".versions{margin:2px 0 0;font-size:13px;color:var(--m);overflow-wrap:anywhere}",
     "mark{background:var(--passerelles-highlight,#ffe08a);color:inherit;padding:0 1px;border-radius:2px}",
     ".answer{margin-top:14px;padding-top:12px;border-top:2px solid var(--a)}",
     ".block{margin:10px 0;padding:8px 10px;border-left:3px solid var(--a)}",
@@ -357,6 +360,22 @@
         [item.title || item.doc_id || "Document"]);
     }
 
+    /** "Autre version : titre (date)", each linked: the versions of one document come as one
+     *  result, its most recent version, which names the others. ``inList``: inside the results'
+     *  listbox, whose links stay out of the tab order like the title's. */
+    function versionsLine(versions, inList) {
+      if (!Array.isArray(versions) || !versions.length) return null;
+      var kids = [(versions.length > 1 ? T.otherVersions : T.otherVersion) + " "];
+      versions.forEach(function (v, i) {
+        var link = docLink(v);
+        if (inList) link.setAttribute("tabindex", "-1");
+        kids.push(link);
+        if (v.date) kids.push(" (" + v.date + ")");
+        if (i < versions.length - 1) kids.push(", ");
+      });
+      return el("p", { class: "versions" }, kids);
+    }
+
     /** Server-sent events of a streamed response: ``onEvent(name, data)`` for each one. */
     function readEvents(response, onEvent) {
       var reader = response.body.getReader();
@@ -504,7 +523,8 @@
             el("span", { class: "badge" }, [item.doc_type || "document"]),
             item.sector ? el("span", null, [item.sector]) : null
           ]),
-          passage.snippet ? el("p", { class: "snip" }, highlighted(passage.snippet, passage.highlights)) : null
+          passage.snippet ? el("p", { class: "snip" }, highlighted(passage.snippet, passage.highlights)) : null,
+          versionsLine(item.other_versions, true)
         ]);
         option.firstChild.setAttribute("tabindex", "-1");
         option.addEventListener("mousedown", function (event) { event.preventDefault(); });
@@ -579,6 +599,7 @@
           return el("li", null, answerText(f.text + " [" + f.n + "]", byNumber));
         })));
       }
+      children.push(versionsLine(b.other_versions, false));
       if (b.contact && b.contact.contact) {
         children.push(el("p", { class: "where" }, [T.reach + " " + (b.contact.name || "") + " — "].concat(withMail(b.contact.contact))));
       }
