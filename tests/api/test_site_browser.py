@@ -111,19 +111,17 @@ def test_usable_at_360_pixels(browser_and_site, name):
     page.close()
 
 
-def test_with_a_language_model_the_synthesis_is_written_then_checked(tmp_path, e5_embedder, llm_stub):
+def test_with_a_language_model_the_synthesis_is_written_then_checked(browser_and_site, tmp_path, e5_embedder, llm_stub):
     """The page shows the digest at once; its script streams the written synthesis from
     /ask/stream (the stub LLM process) and replaces it with the checked text, whose [n] link
     to the sources listed on the page."""
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("Chromium absent (/usr/bin/chromium) : apt-get install chromium")
     from axe_playwright_python.sync_playwright import Axe
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
+    browser, _ = browser_and_site  # the module's browser: a second sync Playwright cannot start beside it
     settings = Settings(data_dir=tmp_path / "data", answer_min_score=0.8, llm_url=llm_stub, llm_model="bon")
     app = app_over(settings, e5_embedder, ingest=[MINI])
-    with serve_in_thread(app) as base, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    with serve_in_thread(app) as base:
         page = browser.new_page(viewport={"width": 1200, "height": 900})
         errors: list[str] = []
         page.on("response", lambda r: errors.append(r.url) if r.status >= 400 and "favicon" not in r.url else None)
@@ -138,5 +136,5 @@ def test_with_a_language_model_the_synthesis_is_written_then_checked(tmp_path, e
             assert page.locator(target).count() == 1  # the source is listed on the page
         expect(page.locator(".answer article.block").first).to_be_visible()  # the digest stays
         serious = [v["id"] for v in Axe().run(page).response["violations"] if v["impact"] in ("serious", "critical")]
+        page.close()
         assert serious == [] and errors == []
-        browser.close()
