@@ -110,6 +110,15 @@ class Answerer:
             hits = self.retriever.search(question, k=self.params.depth)
         return self._evidence(self._evidence_hits(question, filters, hits), self.retriever.query_terms(question))
 
+    def names_every_term(self, question: str, hits: list[DocumentHit]) -> bool:
+        """Whether the best document holds every term of the question as typed (a rare word
+        or a name the dense model does not know: "glanage", a place): an exact match is listed
+        even when the evidence is low."""
+        terms = set(self.index.terms(self.retriever.glossary.expand(question)))
+        if not terms or not hits:
+            return False
+        return terms <= set(self.index.terms(self.index.document_text(hits[0].metadata.doc_id) or ""))
+
     # -- evidence and blocks -----------------------------------------------------------------
 
     def _evidence_hits(self, question: str, filters: Filters | None, hits: list[DocumentHit] | None) -> list[DocumentHit]:

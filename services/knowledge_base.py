@@ -67,8 +67,13 @@ class KnowledgeBase:
         return search_documents(self.retriever, query, k, filters, hits=hits)
 
     def matches(self, query: str, filters: Filters | None, hits: list) -> bool:
-        """Whether anything in the base is close enough to a query to be listed at all."""
-        return bool(hits) and self.answerer.evidence(query, filters, hits=hits) >= self.index.settings.search_min_evidence
+        """Whether anything in the base is close enough to a query to be listed at all: the
+        evidence reaches the floor, or the best document holds every word of the query."""
+        if not hits:
+            return False
+        if self.answerer.evidence(query, filters, hits=hits) >= self.index.settings.search_min_evidence:
+            return True
+        return self.answerer.names_every_term(query, hits)
 
     def ask(self, question: str, filters: Filters | None = None, hits: list | None = None) -> dict:
         """The cited answer: written by the LLM when one is configured and the base answers

@@ -180,6 +180,14 @@ def test_search_lists_nothing_when_nothing_is_close_enough(client):
     assert client.get("/search", params={"q": "transport"}).json()["results"]  # a short keyword keeps its results
 
 
+def test_a_rare_word_of_one_document_is_found_even_below_the_floor(client, monkeypatch):
+    kb = client.app.state.holder.kb
+    monkeypatch.setattr(kb.index, "settings", kb.index.settings.model_copy(update={"search_min_evidence": 9.0}))
+    assert client.get("/search", params={"q": "xqzw"}).json()["results"] == []
+    body = client.get("/search", params={"q": "chauffeurs kilomètre"}).json()  # both words in the transport fiche
+    assert body["results"] and body["results"][0]["doc_id"] == "exp-transport-solidaire"
+
+
 def test_misspelt_words_reach_the_words_of_the_base(client):
     index = client.app.state.holder.kb.index
     terms = index.query_terms("chauffeurs benevolles pour les persones agees")
