@@ -134,6 +134,7 @@ def load(base: str, path: str, queries: list[str], requests: int, clients: int) 
     wall = time.perf_counter() - started
     return {
         "p50_ms": 1000 * statistics.median(latencies),
+        "mean_ms": 1000 * statistics.fmean(latencies),
         "p95_ms": 1000 * percentile(latencies, 0.95),
         "p99_ms": 1000 * percentile(latencies, 0.99),
         "rps": len(latencies) / wall,

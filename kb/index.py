@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -161,30 +161,43 @@ class KnowledgeIndex:
         embeddings: Vectors,
     ) -> None:
         """New vectors first, then the registry switch, then the old vectors go."""
-        ids = [chunk_id(metadata.doc_id, version, c.index) for c in chunks]
-        self.vectors.add(
-            ids,
-            embeddings,
-            [c.text for c in chunks],
-            [
-                {
-                    "doc_id": metadata.doc_id,
-                    "version": version,
-                    "chunk_index": c.index,
-                    "start": c.start,
-                    "end": c.end,
-                    "section": c.section_label,
-                    "page": c.page,
-                    "doc_type": metadata.doc_type,
-                    "sector": metadata.sector,
-                }
-                for c in chunks
-            ],
-        )
-        had_previous = self.registry.get_document(metadata.doc_id) is not None
-        self.registry.replace_document(metadata, version, text, chunks)
-        if had_previous:
-            self.vectors.delete_document(metadata.doc_id, keep_version=version)
+        self.upsert_many([(metadata, version, text, chunks, embeddings)])
+
+    def upsert_many(
+        self, documents: Sequence[tuple[DocumentMetadata, str, str, list[Chunk], Vectors]]
+    ) -> None:
+        """Several documents whose chunks are already embedded, each given as ``upsert``'s
+        arguments (distinct ``doc_id``s), with one vector-store call for all their vectors:
+        the same order as ``upsert`` (every new vector first, then each document's registry
+        switch in its own transaction, then the old vectors of the documents replaced), so a
+        crash leaves each document whole, old or new. For bulk loads (evaluation/bench_scale.py)."""
+        ids: list[str] = []
+        texts: list[str] = []
+        records: list[dict[str, Any]] = []
+        for metadata, version, _, chunks, _ in documents:
+            for c in chunks:
+                ids.append(chunk_id(metadata.doc_id, version, c.index))
+                texts.append(c.text)
+                records.append(
+                    {
+                        "doc_id": metadata.doc_id,
+                        "version": version,
+                        "chunk_index": c.index,
+                        "start": c.start,
+                        "end": c.end,
+                        "section": c.section_label,
+                        "page": c.page,
+                        "doc_type": metadata.doc_type,
+                        "sector": metadata.sector,
+                    }
+                )
+        if ids:
+            self.vectors.add(ids, np.vstack([embeddings for *_, embeddings in documents]), texts, records)
+        for metadata, version, text, chunks, _ in documents:
+            had_previous = self.registry.get_document(metadata.doc_id) is not None
+            self.registry.replace_document(metadata, version, text, chunks)
+            if had_previous:
+                self.vectors.delete_document(metadata.doc_id, keep_version=version)
 
     def remove(self, doc_id: str) -> None:
         """The registry switch removes the document from every read; its vectors go next, or,

@@ -84,6 +84,22 @@ def test_remove_deletes_vectors_and_registry_entry(make_index):
         index.remove("alpha")
 
 
+def test_upsert_many_writes_several_embedded_documents_like_upsert(make_index):
+    index = make_index()
+    index.upsert(*_document("alpha", ["aaa", "eee"], "v1"))
+    calls = []
+    add = index.vectors.add
+    index.vectors.add = lambda *args: calls.append(len(args[0])) or add(*args)
+    index.upsert_many([_document("alpha", ["ooo"], "v2"), _document("beta", ["iii ii", "uuu"], "v1")])
+    index.upsert_many([])
+    assert calls == [3]  # one vector-store call for the three new chunks
+    assert index.registry.counts() == (2, 3)
+    assert _live_ids(index) == {"alpha::v2::0000", "beta::v1::0000", "beta::v1::0001"}
+    assert index.find("alpha").version == "v2"
+    assert [p.chunk.doc_id for p in index.dense_search("uuu", 1)] == ["beta"]
+    assert [p.chunk.text for p in index.lexical_search("ooo", 5)] == ["ooo"]
+
+
 def test_crash_before_the_switch_keeps_the_old_version_searchable(make_index, monkeypatch):
     index = make_index()
     index.upsert(*_document("alpha", ["aaa"], "v1"))

