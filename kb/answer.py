@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kb import directory
-from kb.digest import Block, Digester, Quoted, asked_figures, quote_of, skipped_section
+from kb.digest import Block, Digester, Quoted, asked_figures, quote_of
 from kb.filters import Filters
 from kb.models import DocumentMetadata, page_url
 from kb.retrieval import DocumentHit, Retriever
@@ -74,10 +74,6 @@ def document_summary(meta: DocumentMetadata, score: float | None = None, base_ur
     return summary
 
 
-def reference_section(path: tuple[str, ...]) -> bool:
-    """Pointers to other documents, contact lines, agendas: not answers."""
-    return skipped_section(path)
-
 
 class Answerer:
     def __init__(self, retriever: Retriever, params: AnswerParams) -> None:
@@ -117,7 +113,7 @@ class Answerer:
         terms = set(self.index.terms(self.retriever.glossary.expand(question)))
         if not terms or not hits:
             return False
-        return terms <= set(self.index.terms(self.index.document_text(hits[0].metadata.doc_id) or ""))
+        return terms <= self.index.document_terms(hits[0].metadata.doc_id)
 
     # -- evidence and blocks -----------------------------------------------------------------
 
@@ -138,7 +134,7 @@ class Answerer:
         total = sum(weights.values()) or 1.0
         coverage = 0.0
         for hit in hits[: self.params.evidence_documents]:
-            present = set(self.index.terms(self.index.document_text(hit.metadata.doc_id) or ""))
+            present = self.index.document_terms(hit.metadata.doc_id)
             coverage = max(coverage, sum(w for t, w in weights.items() if t in present) / total)
         reference = hits[min(self.params.gap_rank, len(hits)) - 1].score
         gap = hits[0].score - reference
@@ -178,27 +174,26 @@ class Answerer:
         citations: list[dict] = []
         number_of: dict[tuple[str, int], int] = {}
 
-        def cite(quoted: Quoted, meta: DocumentMetadata) -> int:
+        def cite(quoted: Quoted, meta: DocumentMetadata, text: str) -> int:
+            """The citation number of a sentence's passage; a later sentence of the same passage
+            may run past the chunk's window, and the quote must hold it too."""
             key = (meta.doc_id, quoted.chunk.index)
+            quote = quote_of(text, quoted)
             if key not in number_of:
                 number_of[key] = len(citations) + 1
-                text = self.digester.document_text(meta.doc_id)
-                citations.append(self._citation(number_of[key], quoted, meta, quote_of(text, quoted)))
-            else:  # a later sentence may run past the chunk: the quote must hold it too
-                citation = citations[number_of[key] - 1]
-                text = self.digester.document_text(meta.doc_id)
-                longer = quote_of(text, quoted)
-                if len(longer) > len(citation["quote"]):
-                    citation["quote"] = longer
+                citations.append(self._citation(number_of[key], quoted, meta, quote))
+            elif len(quote) > len(citations[number_of[key] - 1]["quote"]):
+                citations[number_of[key] - 1]["quote"] = quote
             return number_of[key]
 
         sources: list[dict] = []
         lines = [lead_sentence([block.hit.metadata.doc_type for block in blocks])]
         for block in blocks:
             meta = block.hit.metadata
-            sentences = [{"text": q.text, "n": cite(q, meta)} for q in block.sentences]
-            figures = [{"text": q.text, "n": cite(q, meta)} for q in block.figures]
-            contact = self._reach(meta)
+            text = self.index.document_text(meta.doc_id) or ""
+            sentences = [{"text": q.text, "n": cite(q, meta, text)} for q in block.sentences]
+            figures = [{"text": q.text, "n": cite(q, meta, text)} for q in block.figures]
+            contact = self._reach(meta, text)
             sources.append(
                 {
                     **document_summary(meta, block.hit.score, self.base_url),
@@ -252,10 +247,10 @@ class Answerer:
 
     # -- who to contact, the other sector ----------------------------------------------------
 
-    def _reach(self, meta: DocumentMetadata) -> dict | None:
-        """How to reach the porteur of a document: the document's own contact section, else
-        its directory entry's; ``None`` when neither says how."""
-        own = directory.section_text(self.digester.document_text(meta.doc_id), "contact")
+    def _reach(self, meta: DocumentMetadata, text: str) -> dict | None:
+        """How to reach the porteur of a document (``text``: its text): the document's own
+        contact section, else its directory entry's; ``None`` when neither says how."""
+        own = directory.section_text(text, "contact")
         entry = directory.porteur_entry(self.index, meta)
         reason = f"porteur de « {meta.title} »"
         if own:

@@ -247,9 +247,6 @@ class Digester:
                     self._units.popitem(last=False)
         return units
 
-    def document_text(self, doc_id: str) -> str:
-        return self.index.document_text(doc_id) or ""
-
 
 def _overlaps(a: _Unit, b: _Unit) -> bool:
     return a.start < b.end and b.start < a.end

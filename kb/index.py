@@ -128,6 +128,8 @@ class KnowledgeIndex:
             initializer=_lower_priority if yield_to_queries else None,
         )
         self._query_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._document_terms: OrderedDict[tuple[str, str], frozenset[str]] = OrderedDict()
+        self._terms_lock = threading.Lock()
         self._scope_shares: dict[tuple, float] = {}
         self.orphans_pending = False  # vectors of removed documents still in the vector store
 
@@ -401,6 +403,23 @@ class KnowledgeIndex:
     def restore_accents(self, text: str) -> str:
         """Words typed without accents or hyphens, written as the base writes them."""
         return self.lexical.restore_accents(text)
+
+    def document_terms(self, doc_id: str) -> frozenset[str]:
+        """The analysed terms of a document's whole text, computed once per version: the
+        evidence of every question and search reads those of its top documents."""
+        stored = self.registry.get_document(doc_id)
+        if stored is None:
+            return frozenset()
+        key = (doc_id, stored.version)
+        with self._terms_lock:
+            terms = self._document_terms.get(key)
+        if terms is None:
+            terms = frozenset(self.terms(self.registry.document_text(doc_id) or ""))
+            with self._terms_lock:
+                self._document_terms[key] = terms
+                if len(self._document_terms) > 1024:
+                    self._document_terms.popitem(last=False)
+        return terms
 
     def idf(self, terms: list[str]) -> dict[str, float]:
         return self.lexical.idf(terms)

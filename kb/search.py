@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from kb.answer import document_summary, reference_section
+from kb.answer import document_summary
+from kb.digest import skipped_section
 from kb.filters import Filters
 from kb.models import page_url
 from kb.retrieval import DocumentHit, Retriever
@@ -15,7 +16,7 @@ def passage_views(retriever: Retriever, hit: DocumentHit, terms: set[str], limit
     The passage that matched comes first; a contact or "see also" section only when nothing
     else matched (practitioners want the experience, the contact is listed apart)."""
     base_url = retriever.index.settings.public_url
-    ordered = sorted(hit.passages, key=lambda p: reference_section(p.chunk.section))[:limit]
+    ordered = sorted(hit.passages, key=lambda p: skipped_section(p.chunk.section))[:limit]
     views = []
     for passage in ordered:
         snippet, highlights = make_snippet(passage.chunk.text, terms, retriever.index.term)

@@ -66,12 +66,15 @@ class KnowledgeBase:
             return {"results": []}
         return search_documents(self.retriever, query, k, filters, hits=hits)
 
-    def matches(self, query: str, filters: Filters | None, hits: list) -> bool:
+    def matches(self, query: str, filters: Filters | None, hits: list, evidence: float | None = None) -> bool:
         """Whether anything in the base is close enough to a query to be listed at all: the
-        evidence reaches the floor, or the best document holds every word of the query."""
+        evidence reaches the floor, or the best document holds every word of the query.
+        ``evidence``: the query's, when the caller has computed it already."""
         if not hits:
             return False
-        if self.answerer.evidence(query, filters, hits=hits) >= self.index.settings.search_min_evidence:
+        if evidence is None:
+            evidence = self.answerer.evidence(query, filters, hits=hits)
+        if evidence >= self.index.settings.search_min_evidence:
             return True
         return self.answerer.names_every_term(query, hits)
 

@@ -119,7 +119,8 @@ class Site:
         if q:
             self.kb.check_question(q)
             ranked = self.kb.retriever.search(q, k=SEARCH_DEPTH, filters=filters)
-            hits = ranked if self.kb.matches(q, filters, ranked) else []
+            evidence = self.kb.answerer.evidence(q, filters, hits=ranked)
+            hits = ranked if self.kb.matches(q, filters, ranked, evidence) else []
             if hits:  # the documents that answer, not the whole base in ranking order
                 floor = hits[0].score - self.index.settings.results_margin
                 hits = [hit for hit in hits if hit.score >= floor]
@@ -137,7 +138,7 @@ class Site:
                 answer = self.kb.extractive_answer(q, filters, hits=ranked)
                 weak = bool(rows) and not answer["found"]
             else:
-                weak = bool(rows) and self.kb.answerer.evidence(q, filters, hits=ranked) < self.kb.answerer.params.min_score
+                weak = bool(rows) and evidence < self.kb.answerer.params.min_score
         else:
             listed = sorted(
                 (stored.metadata for stored in self.index.documents() if filters is None or filters.accepts(stored.metadata)),
