@@ -64,6 +64,7 @@ class Vocabulary(BaseModel):
     other_sector: dict[str, str] = Field(..., description="L'autre secteur de chacun des deux secteurs.")
     themes: list[str] = Field(..., description="Thèmes des documents de la base.")
     territories: list[str] = Field(..., description="Territoires des documents de la base.")
+    required_fields: list[str] = Field(..., description="Les champs obligatoires d'un document ajouté (fiche ou fichier).")
 
 
 class DocumentSummary(BaseModel):
@@ -236,6 +237,41 @@ class WriteResult(BaseModel):
 class Deleted(BaseModel):
     doc_id: str
     status: str
+
+
+class MetadataEdited(WriteResult):
+    fields: list[str] = Field(..., description="Les champs dont la valeur a changé.")
+
+
+class MetadataEdit(BaseModel):
+    """Les métadonnées à changer (les autres restent) ; `null` retire un champ facultatif."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: Optional[str] = Field(None, description="Titre (5 à 200 caractères).")
+    doc_type: Optional[str] = Field(None, description="Type de document (voir `GET /vocabulary`).")
+    sector: Optional[str] = Field(None, description="Secteur (voir `GET /vocabulary`).")
+    themes: Optional[list[str]] = Field(None, description="Thèmes (1 à 10).")
+    territory: Optional[str] = Field(None, description="Territoire.")
+    porteur: Optional[str] = Field(None, description="Porteur du projet.")
+    partners: Optional[list[str]] = Field(None, description="Partenaires.")
+    date: Optional[str] = Field(None, description="Date (AAAA-MM-JJ, AAAA-MM ou AAAA).")
+    source_url: Optional[str] = Field(None, description="Adresse de la page d'origine (http:// ou https://).")
+    summary: Optional[str] = Field(None, description="Résumé d'une fiche (section « En bref »), 40 à 3 000 caractères.")
+
+
+class HistoryEntry(BaseModel):
+    at: str = Field(..., description="Date et heure (UTC, ISO 8601).")
+    actor: str = Field(..., description="Le nom de la clé qui a agi.")
+    action: str = Field(..., description="`ajout`, `remplacement`, `modification` ou `suppression`.")
+    details: dict[str, Any] = Field(
+        ..., description="Le reste de l'entrée : version, titre ; pour une modification, `fields` et `changes` (avant → après)."
+    )
+
+
+class History(BaseModel):
+    doc_id: str
+    entries: list[HistoryEntry] = Field(..., description="Les entrées du journal, la plus récente d'abord.")
 
 
 def _event(name: str, description: str, data: dict[str, Any]) -> dict[str, Any]:

@@ -13,11 +13,11 @@ from typing import Any
 
 import yaml
 
-from kb.errors import FicheInvalid, Problem
+from kb.errors import FicheInvalid, InvalidRequest, Problem
 from kb.filters import DATE_PATTERN
 from kb.text import fold
 from kb.vocabulary import (
-    CHOSEN_DOC_TYPES, CROSS_SECTOR, SECTORS, is_doc_id, known_doc_type, normalise_sector, slugify,
+    CHOSEN_DOC_TYPES, CROSS_SECTOR, REQUIRED_FIELDS, SECTORS, is_doc_id, known_doc_type, normalise_sector, slugify,
 )
 
 SECTION_TITLES = {
@@ -86,6 +86,118 @@ def _section_key(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", fold(name)).strip("_")
 
 
+# The metadata a fiche, an uploaded file or an edit (PATCH) describes, checked by one set of
+# rules and messages (REQUIRED_FIELDS are required of every document written through the API).
+METADATA_FIELDS = (*REQUIRED_FIELDS, "porteur", "partners", "date", "source_url")
+
+
+def _check_title(data: dict, problems: list[Problem]) -> str:
+    title = _text(data, "title")
+    if not title:
+        problems.append(Problem("title", "le titre est obligatoire"))
+    elif not 5 <= len(title) <= 200:
+        problems.append(Problem("title", "le titre doit faire entre 5 et 200 caractères"))
+    return title
+
+
+def _check_doc_type(data: dict, problems: list[Problem]) -> str:
+    doc_type = known_doc_type(_text(data, "doc_type")) or ""
+    if not _text(data, "doc_type"):
+        problems.append(Problem("doc_type", "le type de document est obligatoire"))
+    elif doc_type not in CHOSEN_DOC_TYPES:
+        problems.append(Problem("doc_type", f"type inconnu (valeurs possibles : {', '.join(CHOSEN_DOC_TYPES)})"))
+    return doc_type
+
+
+def _check_sector(data: dict, problems: list[Problem]) -> str | None:
+    sector = normalise_sector(_text(data, "sector"))
+    if not _text(data, "sector"):
+        problems.append(Problem("sector", "le secteur est obligatoire"))
+    elif sector is None:
+        problems.append(Problem("sector", f"secteur inconnu (valeurs possibles : {', '.join(SECTORS)})"))
+    return sector
+
+
+def _check_themes(data: dict, problems: list[Problem]) -> tuple[str, ...]:
+    raw_themes = data.get("themes")
+    if isinstance(raw_themes, str):
+        raw_themes = raw_themes.split(",")
+    if not isinstance(raw_themes, (list, tuple)) or not [t for t in raw_themes if isinstance(t, str) and t.strip()]:
+        problems.append(Problem("themes", "indiquez au moins un thème"))
+        return ()
+    themes = [t.strip().lower() for t in raw_themes if isinstance(t, str) and t.strip()]
+    if len(themes) > 10:
+        problems.append(Problem("themes", "10 thèmes au plus"))
+    return tuple(dict.fromkeys(themes))
+
+
+def _check_territory(data: dict, problems: list[Problem]) -> str:
+    territory = _text(data, "territory")
+    if not territory:
+        problems.append(Problem("territory", "le territoire est obligatoire"))
+    return territory
+
+
+def _check_porteur(data: dict, problems: list[Problem]) -> str | None:
+    return _text(data, "porteur") or None
+
+
+def _check_partners(data: dict, problems: list[Problem]) -> tuple[str, ...]:
+    partners = data.get("partners") or []
+    if not isinstance(partners, list) or not all(isinstance(p, str) for p in partners):
+        problems.append(Problem("partners", "une liste de noms est attendue"))
+        return ()
+    return tuple(p.strip() for p in partners if p.strip())
+
+
+def _check_date(data: dict, problems: list[Problem]) -> str | None:
+    date = _text(data, "date") or None
+    if date is not None and not _DATE.match(date):
+        problems.append(Problem("date", "date attendue au format AAAA-MM-JJ (ou AAAA-MM, AAAA)"))
+    elif date is not None and len(date) == 10:
+        try:
+            dt.date.fromisoformat(date)
+        except ValueError:
+            problems.append(Problem("date", "cette date n'existe pas"))
+    return date
+
+
+def _check_source_url(data: dict, problems: list[Problem]) -> str | None:
+    source_url = _text(data, "source_url") or None
+    if source_url is not None and not re.match(r"^https?://\S+$", source_url):
+        problems.append(Problem("source_url", "adresse web attendue (http:// ou https://)"))
+    return source_url
+
+
+def _check_summary(data: dict, problems: list[Problem]) -> str:
+    summary = _text(data, "summary")
+    if len(summary) < 40:
+        problems.append(Problem("summary", "le résumé est obligatoire (40 caractères au moins)"))
+    elif len(summary) > 3000:
+        problems.append(Problem("summary", "le résumé doit faire 3 000 caractères au plus"))
+    return summary
+
+
+_CHECKS = {
+    "title": _check_title,
+    "doc_type": _check_doc_type,
+    "sector": _check_sector,
+    "themes": _check_themes,
+    "territory": _check_territory,
+    "porteur": _check_porteur,
+    "partners": _check_partners,
+    "date": _check_date,
+    "source_url": _check_source_url,
+    "summary": _check_summary,
+}
+
+
+def check_metadata(data: dict, fields: tuple[str, ...] | list[str], problems: list[Problem]) -> dict[str, Any]:
+    """The normalised values of ``fields`` (``METADATA_FIELDS`` and ``summary``) read from ``data``;
+    what is wrong with them is appended to ``problems``, one problem per field."""
+    return {name: _CHECKS[name](data, problems) for name in fields}
+
+
 def validate_fiche(data: Any) -> Fiche:
     """A valid ``Fiche``, or ``FicheInvalid`` listing every problem found."""
     if not isinstance(data, dict):
@@ -97,44 +209,10 @@ def validate_fiche(data: Any) -> Fiche:
         if key not in known:
             problems.append(Problem(str(key), f"champ inconnu (champs possibles : {', '.join(sorted(known))})"))
 
-    title = _text(data, "title")
-    if not title:
-        problems.append(Problem("title", "le titre est obligatoire"))
-    elif not 5 <= len(title) <= 200:
-        problems.append(Problem("title", "le titre doit faire entre 5 et 200 caractères"))
+    values = check_metadata(data, METADATA_FIELDS, problems)
+    title, doc_type = values["title"], values["doc_type"]
 
-    doc_type = known_doc_type(_text(data, "doc_type")) or ""
-    if not _text(data, "doc_type"):
-        problems.append(Problem("doc_type", "le type de document est obligatoire"))
-    elif doc_type not in CHOSEN_DOC_TYPES:
-        problems.append(Problem("doc_type", f"type inconnu (valeurs possibles : {', '.join(CHOSEN_DOC_TYPES)})"))
-
-    sector = normalise_sector(_text(data, "sector"))
-    if not _text(data, "sector"):
-        problems.append(Problem("sector", "le secteur est obligatoire"))
-    elif sector is None:
-        problems.append(Problem("sector", f"secteur inconnu (valeurs possibles : {', '.join(SECTORS)})"))
-
-    raw_themes = data.get("themes")
-    themes: list[str] = []
-    if isinstance(raw_themes, str):
-        raw_themes = [t for t in raw_themes.split(",")]
-    if not isinstance(raw_themes, list) or not [t for t in raw_themes if isinstance(t, str) and t.strip()]:
-        problems.append(Problem("themes", "indiquez au moins un thème"))
-    else:
-        themes = [t.strip().lower() for t in raw_themes if isinstance(t, str) and t.strip()]
-        if len(themes) > 10:
-            problems.append(Problem("themes", "10 thèmes au plus"))
-
-    territory = _text(data, "territory")
-    if not territory:
-        problems.append(Problem("territory", "le territoire est obligatoire"))
-
-    summary = _text(data, "summary")
-    if len(summary) < 40:
-        problems.append(Problem("summary", "le résumé est obligatoire (40 caractères au moins)"))
-    elif len(summary) > 3000:
-        problems.append(Problem("summary", "le résumé doit faire 3 000 caractères au plus"))
+    summary = _check_summary(data, problems)
 
     sections: list[tuple[str, str]] = []
     raw_sections = data.get("sections") or {}
@@ -156,27 +234,9 @@ def validate_fiche(data: Any) -> Fiche:
     if doc_type == "fiche expérience" and not _text(data, "porteur"):
         problems.append(Problem("porteur", "le porteur est obligatoire pour une fiche expérience"))
 
-    date = _text(data, "date") or None
-    if date is not None and not _DATE.match(date):
-        problems.append(Problem("date", "date attendue au format AAAA-MM-JJ (ou AAAA-MM, AAAA)"))
-    elif date is not None and len(date) == 10:
-        try:
-            dt.date.fromisoformat(date)
-        except ValueError:
-            problems.append(Problem("date", "cette date n'existe pas"))
-
-    source_url = _text(data, "source_url") or None
-    if source_url is not None and not re.match(r"^https?://\S+$", source_url):
-        problems.append(Problem("source_url", "adresse web attendue (http:// ou https://)"))
-
     doc_id = _text(data, "id") or (slugify(title) if title else "")
     if _text(data, "id") and not _ID.match(doc_id):
         problems.append(Problem("id", "identifiant attendu en minuscules, chiffres et tirets (3 à 120 caractères)"))
-
-    partners = data.get("partners") or []
-    if not isinstance(partners, list) or not all(isinstance(p, str) for p in partners):
-        problems.append(Problem("partners", "une liste de noms est attendue"))
-        partners = []
 
     replaces = data.get("replaces", [])
     if isinstance(replaces, str):
@@ -197,14 +257,33 @@ def validate_fiche(data: Any) -> Fiche:
         doc_id=doc_id,
         title=title,
         doc_type=doc_type,
-        sector=sector or CROSS_SECTOR,
-        themes=tuple(dict.fromkeys(themes)),
-        territory=territory,
+        sector=values["sector"] or CROSS_SECTOR,
+        themes=values["themes"],
+        territory=values["territory"],
         summary=summary,
         sections=tuple(sections),
-        porteur=_text(data, "porteur") or None,
-        partners=tuple(p.strip() for p in partners if p.strip()),
-        date=date or dt.date.today().isoformat(),
-        source_url=source_url,
+        porteur=values["porteur"],
+        partners=values["partners"],
+        date=values["date"] or dt.date.today().isoformat(),
+        source_url=values["source_url"],
         replaces=tuple(dict.fromkeys(replaces)),
     )
+
+
+def check_upload_metadata(merged: dict[str, Any]) -> None:
+    """``InvalidRequest`` unless the metadata of an uploaded file (its front matter or sidecar and
+    the form fields, merged under canonical names) has every required field, with a known type
+    and sector: the same rules as a typed fiche, one problem per field."""
+    problems: list[Problem] = []
+    check_metadata({name: _plain(merged.get(name)) for name in REQUIRED_FIELDS}, REQUIRED_FIELDS, problems)
+    if problems:
+        raise InvalidRequest("Métadonnées du document manquantes ou invalides.", problems)
+
+
+def _plain(value: Any) -> Any:
+    """Hand-written YAML values as the checks read them: lists of text, or text."""
+    if value is None:
+        return None
+    if isinstance(value, (list, tuple)):
+        return [str(item) for item in value if item is not None]
+    return value.isoformat() if isinstance(value, (dt.date, dt.datetime)) else str(value)

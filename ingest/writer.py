@@ -13,23 +13,27 @@ down, a read-only disk); ``reconcile()`` settles whatever a killed process left 
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
 import logging
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
 from ingest.chunking import embedding_text
 from ingest.discover import SIDECAR_SUFFIXES
-from ingest.fiche import Fiche, validate_fiche
+from ingest.fiche import Fiche, check_upload_metadata, validate_fiche
+from ingest.metadata import merge_metadata
 from ingest.pipeline import IngestReport, Ingestor, LoadedDocument, load_document, read_sidecar
+from ingest.readers import parse_bytes
 from kb.audit import AuditLog
 from kb.duplicates import DuplicateFinder, DuplicateParams
 from kb.errors import ConflictError, DocumentError, NotFoundError, UploadTooLarge
 from kb.index import KnowledgeIndex, writer_lock
+from kb.models import DocumentMetadata, ParsedDocument
 from kb.settings import Settings
 
 UPLOAD_TYPES = (".md", ".markdown", ".txt", ".pdf", ".docx", ".pptx", ".odt", ".html", ".htm")
@@ -38,12 +42,30 @@ logger = logging.getLogger("passerelles.writer")
 
 @dataclass(frozen=True)
 class Submission:
-    """A document ready to be checked and stored: its bytes, file type and metadata."""
+    """A document ready to be checked and stored: its bytes, file type and metadata.
+
+    ``strict``: an upload through the API, whose metadata (the file's own and ``sidecar``, the
+    form fields) must hold every required field; replacing a document, it keeps the replaced
+    document's metadata for what neither gives."""
 
     data: bytes
     suffix: str
     sidecar: dict
     doc_id: str | None = None
+    strict: bool = False
+
+
+# What a replacing upload keeps of the replaced document when neither the file nor the form
+# says otherwise (canonical names, as ``merge_metadata`` returns them).
+KEPT_ON_REPLACE = ("title", "doc_type", "sector", "themes", "territory", "porteur", "date", "replaces")
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """How a write is recorded in the audit log (default: ``ajout`` or ``remplacement``)."""
+
+    action: str
+    details: dict = field(default_factory=dict)
 
 
 class DocumentWriter:
@@ -75,7 +97,7 @@ class DocumentWriter:
         sidecar = {k: v for k, v in fields.items() if v not in (None, "")}
         if "themes" in sidecar and isinstance(sidecar["themes"], str):
             sidecar["themes"] = [t.strip() for t in sidecar["themes"].split(",") if t.strip()]
-        return Submission(data, suffix, sidecar)
+        return Submission(data, suffix, sidecar, strict=True)
 
     def check_size(self, size: int) -> None:
         if size > self.settings.max_upload_bytes:
@@ -86,20 +108,41 @@ class DocumentWriter:
 
     # -- the write path --------------------------------------------------------------------
 
-    def load(self, submission: Submission, filename_hint: str, replace: str | None) -> LoadedDocument:
-        """Parse and check the submission without storing anything (content sniffed, not named)."""
+    def load(
+        self, submission: Submission, filename_hint: str, replace: str | None
+    ) -> tuple[LoadedDocument, Submission]:
+        """Parse and check the submission without storing anything (content sniffed, not named);
+        the submission comes back completed with what a strict one keeps of the replaced document."""
         virtual = self.files_dir / f"{filename_hint}{submission.suffix}"
-        sidecar = dict(submission.sidecar)
-        if replace is not None:
-            sidecar["id"] = replace
-        elif submission.doc_id:
-            sidecar.setdefault("id", submission.doc_id)
-        sidecar_bytes = yaml.safe_dump(sidecar, allow_unicode=True).encode() if sidecar else b""
         try:
-            return load_document(virtual, submission.data, sidecar, sidecar_bytes, self.ingestor.reader_options)
+            parsed = parse_bytes(virtual, submission.data, self.ingestor.reader_options)
+            if submission.strict:
+                submission = self._completed(submission, parsed, replace)
+            sidecar = dict(submission.sidecar)
+            if replace is not None:
+                sidecar["id"] = replace
+            elif submission.doc_id:
+                sidecar.setdefault("id", submission.doc_id)
+            sidecar_bytes = yaml.safe_dump(sidecar, allow_unicode=True).encode() if sidecar else b""
+            loaded = load_document(virtual, submission.data, sidecar, sidecar_bytes, parsed=parsed)
+            if submission.strict:
+                check_upload_metadata(merge_metadata(parsed.raw_metadata, submission.sidecar))
         except (RecursionError, MemoryError, ValueError, TypeError, LookupError) as exc:
             # a reader library choking on a hostile file: refused, never a 500
             raise DocumentError(f"fichier illisible ({type(exc).__name__})") from exc
+        return loaded, submission
+
+    def _completed(self, submission: Submission, parsed: ParsedDocument, replace: str | None) -> Submission:
+        """A strict submission with the replaced document's metadata where neither the file nor
+        the form gives a value (the form wins, then the file)."""
+        if replace is None:
+            return submission
+        existing = self.index.find(replace)
+        if existing is None:
+            raise _not_found(replace)
+        given = merge_metadata(parsed.raw_metadata, submission.sidecar)
+        kept = {k: v for k, v in _kept_metadata(existing.metadata).items() if k not in given}
+        return dataclasses.replace(submission, sidecar={**kept, **submission.sidecar})
 
     def submit(
         self,
@@ -109,9 +152,10 @@ class DocumentWriter:
         filename_hint: str = "document",
         replace: str | None = None,
         dry_run: bool = False,
+        audit: AuditEntry | None = None,
     ) -> dict:
         # Read (and OCR) before taking the lock: other writes need not wait for it.
-        loaded = self.load(submission, filename_hint, replace)
+        loaded, submission = self.load(submission, filename_hint, replace)
         with self._lock:
             doc_id = loaded.metadata.doc_id
             existing = self.index.find(doc_id)
@@ -121,7 +165,7 @@ class DocumentWriter:
                     "pour le remplacer, ou donnez un autre identifiant."
                 )
             if replace is not None and existing is None:
-                raise NotFoundError(f"Aucun document « {replace} » dans l'index.")
+                raise _not_found(replace)
             chunks = self.ingestor.chunk(loaded)
             vectors = self.ingestor.embed(
                 [embedding_text(loaded.metadata.title, c) for c in chunks], IngestReport()
@@ -152,8 +196,8 @@ class DocumentWriter:
                     raise
                 shutil.rmtree(stash, ignore_errors=True)
                 self.index.persist_derived()
-            action = "remplacement" if replace else "ajout"
-            self.audit.record(actor, action, doc_id, version=final.version, title=final.metadata.title)
+            audit = audit or AuditEntry("remplacement" if replace else "ajout")
+            self.audit.record(actor, audit.action, doc_id, version=final.version, title=final.metadata.title, **audit.details)
             return {**result, "status": "replaced" if replace else "created", "stored": True}
 
     def delete(self, doc_id: str, actor: str) -> None:
@@ -234,6 +278,16 @@ class DocumentWriter:
                 stash.rmdir()
         except OSError:
             logger.exception("could not restore the files of %s from %s", doc_id, stash)
+
+
+def _not_found(doc_id: str) -> NotFoundError:
+    return NotFoundError(f"Aucun document « {doc_id} » dans l'index.")
+
+
+def _kept_metadata(metadata: DocumentMetadata) -> dict:
+    values = {name: getattr(metadata, name) for name in KEPT_ON_REPLACE}
+    values["themes"], values["replaces"] = list(metadata.themes), list(metadata.replaces)
+    return {name: value for name, value in values.items() if value not in (None, "", [])}
 
 
 def _atomic_write(path: Path, data: bytes) -> None:

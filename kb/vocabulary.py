@@ -28,6 +28,8 @@ DOC_TYPES = (
 CHOSEN_DOC_TYPES = tuple(t for t in DOC_TYPES if t != UNTYPED)
 SOCIAL_ACTION, LOCAL_DEVELOPMENT, CROSS_SECTOR = "action sociale", "développement local", "transversal"
 SECTORS = (SOCIAL_ACTION, LOCAL_DEVELOPMENT, CROSS_SECTOR)
+# What every document added through the API must say (a typed fiche as an uploaded file).
+REQUIRED_FIELDS = ("title", "doc_type", "sector", "themes", "territory")
 OTHER_SECTOR = {SOCIAL_ACTION: LOCAL_DEVELOPMENT, LOCAL_DEVELOPMENT: SOCIAL_ACTION}
 
 _DOC_TYPE_PATTERNS = (
@@ -114,4 +116,5 @@ def vocabulary_payload() -> dict[str, Any]:
         "doc_types": list(CHOSEN_DOC_TYPES),
         "sectors": list(SECTORS),
         "other_sector": dict(OTHER_SECTOR),
+        "required_fields": list(REQUIRED_FIELDS),
     }

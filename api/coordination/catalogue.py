@@ -1,0 +1,63 @@
+"""Catalogue routes of the coordination (API key required): edit a document's metadata,
+download its stored file, read its history."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import FileResponse
+
+from api.deps import ActorDep, KnowledgeBaseDep
+from api.schemas import History, MetadataEdit, MetadataEdited, errors
+from services.catalogue import Catalogue
+
+router = APIRouter()
+
+
+def get_catalogue(kb: KnowledgeBaseDep) -> Catalogue:
+    return Catalogue(kb)
+
+
+CatalogueDep = Annotated[Catalogue, Depends(get_catalogue)]
+
+
+@router.patch("/documents/{doc_id}", response_model=MetadataEdited, responses=errors(401, 404, 422, 503))
+def edit_metadata(catalogue: CatalogueDep, actor: ActorDep, doc_id: str, body: MetadataEdit) -> dict:
+    """Modifier les métadonnées d'un document publié, sans nouveau fichier : le fichier enregistré
+    est gardé (même format, même identifiant), ses métadonnées réécrites, et le document aussitôt
+    ré-indexé (un titre modifié est trouvable tout de suite).
+
+    Seuls les champs envoyés changent ; `null` retire un champ facultatif (porteur, partenaires,
+    date, adresse d'origine). Mêmes règles que la fiche : 422 avec chaque problème, champ par
+    champ. Le journal garde la modification (`modification`, les champs et leurs valeurs avant et
+    après). En cas d'échec, rien ne change."""
+    return catalogue.edit(doc_id, body.model_dump(exclude_unset=True), actor)
+
+
+@router.get(
+    "/documents/{doc_id}/file",
+    response_class=FileResponse,
+    responses={
+        200: {"description": "Le fichier tel qu'il est enregistré.", "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
+        **errors(401, 404, 503),
+    },
+)
+def document_file(catalogue: CatalogueDep, actor: ActorDep, doc_id: str) -> FileResponse:
+    """Télécharger le fichier enregistré d'un document (les octets reçus, nommé
+    `<identifiant><extension>`), par exemple avant de le remplacer par `PUT /documents/{doc_id}`."""
+    path, media_type, name = catalogue.original_file(doc_id)
+    return FileResponse(
+        path,
+        media_type=media_type,
+        filename=name,  # built from the doc_id: a safe Content-Disposition
+        headers={"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandbox"},
+    )
+
+
+@router.get("/documents/{doc_id}/history", response_model=History, responses=errors(401, 404, 503))
+def document_history(catalogue: CatalogueDep, actor: ActorDep, doc_id: str) -> dict:
+    """L'historique d'un document d'après le journal : qui a fait quoi et quand (ajout,
+    remplacement, modification, suppression), le plus récent d'abord. 404 quand l'identifiant
+    n'a jamais existé."""
+    return catalogue.history(doc_id)

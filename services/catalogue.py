@@ -1,0 +1,82 @@
+"""The coordinator's catalogue: edit a document's metadata, download its file, read its history."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ingest.fiche import check_metadata
+from ingest.metadata_edit import edited_submission
+from ingest.writer import AuditEntry
+from kb.errors import InvalidRequest, NotFoundError, Problem
+from kb.models import DocumentMetadata
+from services.knowledge_base import KnowledgeBase
+from services.site import Site
+
+EDITABLE_FIELDS = ("title", "doc_type", "sector", "themes", "territory", "porteur", "partners", "date", "source_url", "summary")
+_AUDIT_KEYS = ("at", "actor", "action", "doc_id")
+_SHORT_VALUE_CHARS = 200  # longer values (a summary) are named in the audit log, not copied
+
+
+class Catalogue:
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+
+    def edit(self, doc_id: str, changes: dict[str, Any], actor: str) -> dict:
+        """Re-store a document with new metadata and its same content, through the write path
+        (a failure puts the former files back); audited as ``modification``."""
+        stored = self.kb.index.get(doc_id)
+        if not changes:
+            raise InvalidRequest("Aucune modification demandée.", [Problem(None, "indiquez au moins un champ à modifier")])
+        problems: list[Problem] = []
+        values = check_metadata(changes, [name for name in EDITABLE_FIELDS if name in changes], problems)
+        if problems:
+            raise InvalidRequest("Métadonnées invalides.", problems)
+        values = {name: list(value) if isinstance(value, tuple) else value for name, value in values.items()}
+        source = Path(stored.metadata.source_path or "")
+        if not stored.metadata.source_path or not source.is_file():
+            raise NotFoundError(f"Le fichier de « {doc_id} » n'est plus disponible : remplacez-le.")
+        submission = edited_submission(source, values)
+        before = _current_values(stored.metadata)
+        changed = [name for name, value in values.items() if name == "summary" or before.get(name) != value]
+        details = {
+            "fields": changed,
+            "changes": {
+                name: {"from": before.get(name), "to": values[name]}
+                for name in changed
+                if len(str(before.get(name))) <= _SHORT_VALUE_CHARS and len(str(values[name])) <= _SHORT_VALUE_CHARS
+            },
+        }
+        return self.kb.writer.submit(
+            submission, actor, filename_hint=doc_id, replace=doc_id, audit=AuditEntry("modification", details)
+        ) | {"fields": changed}
+
+    def original_file(self, doc_id: str) -> tuple[Path, str, str]:
+        """(file, content type, download name ``<doc_id><suffix>``) of a document's stored file."""
+        return Site(self.kb).original(doc_id)
+
+    def history(self, doc_id: str) -> dict:
+        """The audit-log entries of a document, newest first; 404 when the id is unknown to both
+        the log and the index."""
+        entries = self.kb.writer.audit.entries(doc_id)
+        if not entries and self.kb.index.find(doc_id) is None:
+            raise NotFoundError(f"Aucun document « {doc_id} » dans l'index ni dans le journal.")
+        return {
+            "doc_id": doc_id,
+            "entries": [
+                {
+                    "at": entry["at"],
+                    "actor": entry["actor"],
+                    "action": entry["action"],
+                    "details": {k: v for k, v in entry.items() if k not in _AUDIT_KEYS},
+                }
+                for entry in reversed(entries)
+            ],
+        }
+
+
+def _current_values(metadata: DocumentMetadata) -> dict[str, Any]:
+    values: dict[str, Any] = {name: getattr(metadata, name) for name in EDITABLE_FIELDS if hasattr(metadata, name)}
+    values["themes"] = list(metadata.themes)
+    values["partners"] = list(metadata.extra.get("partners") or [])
+    return values
