@@ -40,7 +40,7 @@ def edit_metadata(catalogue: CatalogueDep, actor: ActorDep, doc_id: str, body: M
     response_class=FileResponse,
     responses={
         200: {"description": "Le fichier tel qu'il est enregistré.", "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
-        **errors(401, 404, 503),
+        **errors(401, 404, 422, 503),
     },
 )
 def document_file(catalogue: CatalogueDep, actor: ActorDep, doc_id: str) -> FileResponse:
@@ -55,7 +55,7 @@ def document_file(catalogue: CatalogueDep, actor: ActorDep, doc_id: str) -> File
     )
 
 
-@router.get("/documents/{doc_id}/history", response_model=History, responses=errors(401, 404, 503))
+@router.get("/documents/{doc_id}/history", response_model=History, responses=errors(401, 404, 422, 503))
 def document_history(catalogue: CatalogueDep, actor: ActorDep, doc_id: str) -> dict:
     """L'historique d'un document d'après le journal : qui a fait quoi et quand (ajout,
     remplacement, modification, suppression), le plus récent d'abord. 404 quand l'identifiant

@@ -34,6 +34,15 @@ FICHE = {
     },
 }
 
+# What an uploaded file must come with (or say in its own front matter), as a form's fields.
+UPLOAD_FIELDS = {
+    "title": "Un document téléversé",
+    "doc_type": "fiche méthode",
+    "sector": "transversal",
+    "themes": "diagnostic",
+    "territory": "Drôme",
+}
+
 
 @pytest.fixture
 def setup(tmp_path, e5_embedder):
@@ -152,8 +161,7 @@ def test_existing_id_conflicts_and_dry_run_stores_nothing(setup):
 def test_upload_every_format_with_metadata_fields(setup, name):
     client, auth, settings, _ = setup
     data = (FIXTURES / "docs" / name).read_bytes()
-    fields = {"id": "televerse", "doc_type": "fiche méthode", "sector": "transversal", "themes": "test, format",
-              "replaces": "televerse-2023, televerse-2021"}
+    fields = {**UPLOAD_FIELDS, "id": "televerse", "themes": "test, format", "replaces": "televerse-2023, televerse-2021"}
     response = client.post("/documents", files={"file": (name, data)}, data=fields, headers=auth)
     assert response.status_code == 201, response.json()
     stored = client.get("/documents/televerse").json()
@@ -282,7 +290,7 @@ def test_an_uploaded_scan_is_ocred_once_and_says_so(setup, ocr_available, monkey
     read_image = ocr.read_image
     monkeypatch.setattr(ocr, "read_image", lambda *args: pages.append(args[1]) or read_image(*args))
     data = (FIXTURES / "docs" / "scan-mixte.pdf").read_bytes()
-    response = client.post("/documents", files={"file": ("cr-comite.pdf", data)}, data={"id": "cr-comite"}, headers=auth)
+    response = client.post("/documents", files={"file": ("cr-comite.pdf", data)}, data={**UPLOAD_FIELDS, "id": "cr-comite"}, headers=auth)
     assert response.status_code == 201, response.json()
     assert pages == [2], "the scanned page is read once, not again when the file is stored"
     stored = client.get("/documents/cr-comite").json()

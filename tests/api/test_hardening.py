@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 
 from kb.keys import KeyStore
 from kb.settings import Settings
-from tests.api.test_coordination import FICHE
+from tests.api.test_coordination import FICHE, UPLOAD_FIELDS
 from tests.apps import app_over
 from tests.fakes import ToyEmbedder
 from tests.servers import serve_in_thread
@@ -158,6 +158,7 @@ def test_a_small_file_with_too_much_text_is_refused_before_any_embedding(tmp_pat
             "/documents",
             params={"dry_run": str(dry_run).lower()},
             files={"file": ("bombe.docx", data)},
+            data=UPLOAD_FIELDS,
             headers={"Authorization": f"Bearer {key}"},
         )
     assert response.status_code == 413, response.json()
