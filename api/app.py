@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from api import routes
+from api.coordination.partners import router as partners_router
 from api.coordination.router import router as coordination_router
 from api.deps import get_embedder
 from api.docs.router import router as docs_router
@@ -19,6 +20,7 @@ from api.widget.router import router as widget_router
 from kb.embeddings import create_embedder
 from kb.errors import ServiceUnavailable
 from kb.settings import Settings
+from services.partners import PartnerSites
 from services.runtime import KnowledgeBaseHolder
 
 
@@ -52,11 +54,16 @@ def create_app(settings: Settings) -> FastAPI:
     # the last added is the outermost
     app.add_middleware(CatchAll)
     app.add_middleware(BodyLimit, limit=settings.max_upload_bytes + 256 * 1024, paths=("/documents",))
-    framers = " ".join(["'self'", *settings.allowed_origins])
+    partners = app.state.partner_sites = PartnerSites(settings)
+
+    def framers() -> str:
+        return " ".join(["'self'", *partners.base, *sorted(partners.store.origins())])
+
     app.add_middleware(SecurityHeaders, frame_ancestors=[("/coordination", "'none'")], default_ancestors=framers)
     app.add_middleware(
         FrenchCORSMiddleware,
-        allow_origins=settings.allowed_origins,
+        allows=partners.allows,
+        allow_origins=settings.allowed_origins,  # the base list; "*" there still allows any site
         allow_methods=["GET", "POST", "OPTIONS"],
         allow_headers=["Content-Type", "Authorization"],
     )
@@ -66,6 +73,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(site_assets)
     app.include_router(routes.reads)
     app.include_router(coordination_router)
+    app.include_router(partners_router)
     app.include_router(widget_router)
     install_error_handlers(app)
     return app
