@@ -15,6 +15,7 @@ from api.docs.router import router as docs_router
 from api.site.router import public as site_assets
 from api.site.router import router as site_router
 from api.errors import install_error_handlers
+from api.feed import router as feed_router
 from api.middleware import BodyLimit, CatchAll, FrenchCORSMiddleware, SecurityHeaders
 from api.widget.router import router as widget_router
 from kb.embeddings import create_embedder
@@ -72,6 +73,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(site_router)
     app.include_router(site_assets)
     app.include_router(routes.reads)
+    app.include_router(feed_router)
     app.include_router(coordination_router)
     app.include_router(partners_router)
     app.include_router(widget_router)
