@@ -525,9 +525,10 @@ def serve_command(
 ) -> None:
     """Démarrer l'API HTTP et le site (documentation de l'API sur /docs).
 
-    Les sites partenaires autorisés à appeler l'API depuis un navigateur (widget) sont listés
-    dans la variable KB_ALLOWED_ORIGINS (par défaut http://127.0.0.1:8000 et
-    http://localhost:8000), séparés par des virgules."""
+    Les sites autorisés à appeler l'API depuis un navigateur (widget) : la liste de base de la
+    variable KB_ALLOWED_ORIGINS (par défaut http://127.0.0.1:8000 et http://localhost:8000),
+    séparés par des virgules, et les sites partenaires ajoutés depuis la page de la
+    coordination (effectifs sans redémarrage)."""
     from api.server import serve
 
     serve(_settings(), host, port)
