@@ -9,17 +9,22 @@ from starlette.concurrency import run_in_threadpool
 
 from api import routes
 from api.coordination.catalogue import router as catalogue_router
+from api.coordination.guide import router as guide_router
+from api.coordination.partners import assets as partners_assets
+from api.coordination.partners import router as partners_router
 from api.coordination.router import router as coordination_router
 from api.deps import get_embedder
 from api.docs.router import router as docs_router
 from api.site.router import public as site_assets
 from api.site.router import router as site_router
 from api.errors import install_error_handlers
+from api.feed import router as feed_router
 from api.middleware import BodyLimit, CatchAll, FrenchCORSMiddleware, SecurityHeaders
 from api.widget.router import router as widget_router
 from kb.embeddings import create_embedder
 from kb.errors import ServiceUnavailable
 from kb.settings import Settings
+from services.partners import PartnerSites
 from services.runtime import KnowledgeBaseHolder
 
 
@@ -53,11 +58,16 @@ def create_app(settings: Settings) -> FastAPI:
     # the last added is the outermost
     app.add_middleware(CatchAll)
     app.add_middleware(BodyLimit, limit=settings.max_upload_bytes + 256 * 1024, paths=("/documents",))
-    framers = " ".join(["'self'", *settings.allowed_origins])
+    partners = app.state.partner_sites = PartnerSites(settings)
+
+    def framers() -> str:
+        return " ".join(["'self'", *partners.base, *sorted(partners.store.origins())])
+
     app.add_middleware(SecurityHeaders, frame_ancestors=[("/coordination", "'none'")], default_ancestors=framers)
     app.add_middleware(
         FrenchCORSMiddleware,
-        allow_origins=settings.allowed_origins,
+        allows=partners.allows,
+        allow_origins=settings.allowed_origins,  # the base list; "*" there still allows any site
         allow_methods=["GET", "POST", "OPTIONS"],
         allow_headers=["Content-Type", "Authorization"],
     )
@@ -66,8 +76,12 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(site_router)
     app.include_router(site_assets)
     app.include_router(routes.reads)
+    app.include_router(feed_router)
     app.include_router(coordination_router)
     app.include_router(catalogue_router)
+    app.include_router(partners_router)
+    app.include_router(partners_assets)
+    app.include_router(guide_router)
     app.include_router(widget_router)
     install_error_handlers(app)
     return app

@@ -15,6 +15,7 @@ from kb.embeddings import Embedder, create_embedder
 from kb.errors import Unauthorized
 from kb.settings import Settings
 from services.knowledge_base import KnowledgeBase
+from services.partners import PartnerSites
 
 
 def get_settings(request: Request) -> Settings:
@@ -69,3 +70,11 @@ def require_read(request: Request, settings: SettingsDep, kb: KnowledgeBaseDep) 
     if settings.public_read:
         return None
     return require_key(request, kb)
+
+
+def get_partner_sites(request: Request) -> PartnerSites:
+    """The partner sites the CORS check consults (built with the app: no backend needed)."""
+    return request.app.state.partner_sites
+
+
+PartnerSitesDep = Annotated[PartnerSites, Depends(get_partner_sites)]

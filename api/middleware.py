@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from typing import Callable
 
 from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware
@@ -88,7 +89,9 @@ class SecurityHeaders:
     without inline scripts and the framing rule of the page (``frame_ancestors`` by path prefix,
     the first match wins)."""
 
-    def __init__(self, app: ASGIApp, frame_ancestors: list[tuple[str, str]], default_ancestors: str) -> None:
+    def __init__(
+        self, app: ASGIApp, frame_ancestors: list[tuple[str, str]], default_ancestors: Callable[[], str]
+    ) -> None:
         self.app = app
         self.frame_ancestors = frame_ancestors
         self.default_ancestors = default_ancestors
@@ -97,7 +100,7 @@ class SecurityHeaders:
         for prefix, value in self.frame_ancestors:
             if path.startswith(prefix):
                 return value
-        return self.default_ancestors
+        return self.default_ancestors()  # partner sites change while the server runs
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -130,7 +133,15 @@ _OWN = {b"x-content-type-options", b"referrer-policy", b"content-security-policy
 
 
 class FrenchCORSMiddleware(CORSMiddleware):
-    """Starlette's CORS policy, with its refusal of a preflight said in French."""
+    """Starlette's CORS policy, with its refusal of a preflight said in French, and origins
+    checked by ``allows`` on each request (the partner sites change while the server runs)."""
+
+    def __init__(self, app: ASGIApp, allows: Callable[[str], bool], **options) -> None:
+        super().__init__(app, **options)
+        self.allows = allows
+
+    def is_allowed_origin(self, origin: str) -> bool:
+        return self.allow_all_origins or self.allows(origin)
 
     _FAILURES = {"origin": "ce site (origine)", "method": "cette méthode", "headers": "ces en-têtes",
                  "private-network": "l'accès au réseau privé"}
@@ -144,7 +155,7 @@ class FrenchCORSMiddleware(CORSMiddleware):
         headers = {k: v for k, v in response.headers.items() if k.lower() not in ("content-length", "content-type")}
         return JSONResponse(
             {"detail": f"Requête d'un autre site refusée (CORS) : {what} non autorisé(s). Le site doit "
-             "figurer dans KB_ALLOWED_ORIGINS."},
+             "figurer parmi les sites partenaires (page de coordination) ou dans KB_ALLOWED_ORIGINS."},
             status_code=400,
             headers=headers,
         )

@@ -315,3 +315,24 @@ ASK_STREAM_EVENT: dict[str, Any] = {
         _event("end", "La fin du flux.", {"type": "object", "maxProperties": 0}),
     ]
 }
+
+
+class PartnerOut(BaseModel):
+    origin: str = Field(..., description="L'origine du site (https://hôte[:port]).")
+    name: str = Field(..., description="Le nom du site ou de la structure.")
+    added_at: str = Field(..., description="Date d'ajout (ISO 8601, UTC).")
+    added_by: str = Field(..., description="Le nom de la clé qui l'a ajouté.")
+
+
+class PartnerList(BaseModel):
+    base: list[str] = Field(
+        ..., description="La liste de base (KB_ALLOWED_ORIGINS, configuration du serveur) : non modifiable ici."
+    )
+    partners: list[PartnerOut] = Field(..., description="Les sites partenaires ajoutés par la coordination.")
+
+
+class PartnerIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    origin: str = Field(..., max_length=300, description="L'adresse du site : https://hôte[:port], sans chemin.")
+    name: str = Field(..., max_length=200, description="Le nom du site ou de la structure.")

@@ -452,6 +452,68 @@ def keys_revoke(name: str = typer.Argument(..., metavar="NOM", help="Nom de la c
     out.print(f"Clé « {name} » révoquée.")
 
 
+@app.command("export")
+def export_command(
+    archive: Path = typer.Argument(..., metavar="ARCHIVE.zip", help="Le fichier zip à écrire."),
+    questions: bool = typer.Option(False, "--questions", help="Inclure le journal des questions des praticiens."),
+) -> None:
+    """Exporter toute la base dans une archive zip ouverte (fichiers originaux, métadonnées,
+    journal, noms des clés sans les clés elles-mêmes, sites partenaires) : de quoi la
+    reconstruire ailleurs avec « kb import »."""
+    from services.portability import export_base
+
+    try:
+        report = export_base(_settings(), archive, questions=questions)
+    except KBError as exc:
+        _fail(str(exc))
+    counts = report.counts
+    out.print(
+        f"Archive écrite : {archive} ({counts['documents']} documents, {counts['files']} fichiers, "
+        f"{counts['audit_entries']} entrées du journal, {counts['keys']} clés, {counts['partners']} sites partenaires"
+        + (f", {counts['proposals']} propositions" if "proposals" in counts else "")
+        + (f", {counts['questions']} questions" if "questions" in counts else "")
+        + ").",
+        highlight=False,
+        soft_wrap=True,
+    )
+    for doc_id in report.missing_sources:
+        console.print(f"[yellow]attention[/yellow] : le fichier du document « {doc_id} » a disparu ; "
+                      "ses métadonnées sont dans l'archive, pas son contenu.", highlight=False, soft_wrap=True)
+
+
+@app.command("import")
+def import_command(
+    archive: Path = typer.Argument(..., metavar="ARCHIVE.zip", help="L'archive écrite par « kb export »."),
+) -> None:
+    """Reconstruire une base depuis une archive de « kb export », dans un dossier de données
+    vide (KB_DATA_DIR) : l'archive est vérifiée avant toute écriture, puis les documents sont
+    indexés."""
+    from services.portability import import_base
+
+    settings = _settings()
+    try:
+        report = _run_with_progress(lambda **cb: import_base(settings, archive, **cb), "Import", settings)
+    except KBError as exc:
+        _fail(str(exc))
+    counts = report.counts
+    out.print(
+        f"Base importée dans {settings.data_dir} : {counts['documents']} documents, "
+        f"{counts['audit_entries']} entrées du journal, {counts['partners']} sites partenaires.",
+        highlight=False,
+        soft_wrap=True,
+    )
+    if report.indexing is not None:
+        _print_report(report.indexing, "Bilan de l'indexation")
+    if counts["keys"]:
+        out.print(
+            f"{counts['keys']} clé(s) importée(s) par leur nom seulement, toutes révoquées (les clés ne sont "
+            "jamais exportées) : créez de nouvelles clés avec « kb keys create NOM ».",
+            highlight=False,
+            soft_wrap=True,
+        )
+    raise typer.Exit(0 if report.indexing is None or report.indexing.ok else 1)
+
+
 @app.command("serve")
 def serve_command(
     host: Optional[str] = typer.Option(
@@ -463,9 +525,10 @@ def serve_command(
 ) -> None:
     """Démarrer l'API HTTP et le site (documentation de l'API sur /docs).
 
-    Les sites partenaires autorisés à appeler l'API depuis un navigateur (widget) sont listés
-    dans la variable KB_ALLOWED_ORIGINS (par défaut http://127.0.0.1:8000 et
-    http://localhost:8000), séparés par des virgules."""
+    Les sites autorisés à appeler l'API depuis un navigateur (widget) : la liste de base de la
+    variable KB_ALLOWED_ORIGINS (par défaut http://127.0.0.1:8000 et http://localhost:8000),
+    séparés par des virgules, et les sites partenaires ajoutés depuis la page de la
+    coordination (effectifs sans redémarrage)."""
     from api.server import serve
 
     serve(_settings(), host, port)

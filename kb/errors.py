@@ -133,6 +133,14 @@ class MissingPathError(KBError):
         self.path = path
 
 
+class ArchiveError(KBError):
+    """A base archive that cannot be imported (corrupted, unsafe, too large, from another tool),
+    or a data directory that cannot receive one."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"Archive refusée : {reason}. Rien n'a été écrit.")
+
+
 # -- the service cannot work right now (503) --------------------------------------------------
 
 

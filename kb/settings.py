@@ -229,6 +229,12 @@ class Settings(BaseSettings):
         description="Longest wait for the LLM, in seconds: the whole answer for /ask, the first "
         "and each next piece of text for /ask/stream. Past it, the extractive answer is given.",
     )
+    archive_max_mb: float = Field(
+        4096.0,
+        gt=0,
+        description="Largest content (uncompressed) `kb import` accepts from an archive, in MB: "
+        "a bound against a hostile or damaged zip.",
+    )
     host: str = Field("127.0.0.1", description="Address `kb serve` listens on.")
     port: int = Field(8000, ge=1, le=65535, description="Port `kb serve` listens on.")
     allowed_origins: Annotated[list[str], NoDecode] = Field(
@@ -258,6 +264,10 @@ class Settings(BaseSettings):
     @property
     def max_upload_bytes(self) -> int:
         return int(self.max_upload_mb * 1024 * 1024)
+
+    @property
+    def archive_max_bytes(self) -> int:
+        return int(self.archive_max_mb * 1024 * 1024)
 
     @property
     def max_file_size_bytes(self) -> int:

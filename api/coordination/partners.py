@@ -1,0 +1,56 @@
+"""Partner sites (the origins allowed to embed the widget): listed, added and removed by the
+coordination, effective at once (key required)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+
+from api.deps import ActorDep, PartnerSitesDep
+from api.schemas import ErrorBody, PartnerIn, PartnerList, PartnerOut, errors
+
+router = APIRouter(prefix="/coordination")
+assets = APIRouter(include_in_schema=False)
+_SCRIPT = Path(__file__).parent / "static" / "partners.js"
+_NOT_FOUND = {404: {"model": ErrorBody, "description": "Site partenaire introuvable."}}
+_CONFLICT = {409: {"model": ErrorBody, "description": "Le site est déjà autorisé."}}
+
+
+@router.get("/partners", response_model=PartnerList, responses=errors(401, 503))
+def list_partners(partners: PartnerSitesDep, actor: ActorDep) -> dict:
+    """Les sites autorisés à intégrer le widget : la liste de base (`KB_ALLOWED_ORIGINS`,
+    configuration du serveur) et les sites partenaires ajoutés par la coordination."""
+    return partners.listing()
+
+
+@router.post(
+    "/partners", status_code=201, response_model=PartnerOut, responses={**errors(401, 422, 503), **_CONFLICT}
+)
+def add_partner(partners: PartnerSitesDep, actor: ActorDep, body: PartnerIn) -> dict:
+    """Autoriser un site partenaire (`https://hôte[:port]`, sans chemin ni joker ; `http://`
+    seulement pour localhost). Effectif immédiatement, sans redémarrage ; inscrit au journal.
+    409 : le site est déjà autorisé."""
+    return partners.add(body.origin, body.name, actor)
+
+
+@router.delete("/partners", response_model=PartnerOut, responses={**errors(401, 422, 503), **_NOT_FOUND})
+def remove_partner(
+    partners: PartnerSitesDep,
+    actor: ActorDep,
+    origin: str = Query(..., max_length=300, description="L'origine du site à retirer."),
+) -> dict:
+    """Retirer un site partenaire : ses pages ne peuvent plus appeler l'API, immédiatement.
+    Les sites de la liste de base ne se retirent pas d'ici (422)."""
+    return partners.remove(origin, actor)
+
+
+@assets.get("/partners.js")
+def partners_script() -> Response:
+    """The partner-sites section's script (its own file: the page has no inline script)."""
+    return Response(
+        _SCRIPT.read_bytes(),
+        media_type="application/javascript; charset=utf-8",
+        headers={"Cache-Control": "no-cache"},
+    )

@@ -1,0 +1,297 @@
+"""``kb export`` and ``kb import``: a whole base as one zip in an open layout (see README).
+
+The archive holds the original files and their sidecars (``documents/``), every document's
+metadata (``catalogue.json``), the audit log, the keys' names and dates but never their digests
+(``keys.json``), the partner sites, the proposals when the base has some, the question log only
+when asked for, and ``manifest.json`` with the SHA-256 of every other file. An import verifies
+everything before writing anything, into an empty data directory only, then indexes the
+documents with the normal ingestion (the vectors are computed again, with the current model).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ingest.discover import SIDECAR_SUFFIXES, sidecar_for
+from ingest.pipeline import IngestReport, chunking_params
+from kb.embeddings import Embedder
+from kb.errors import ArchiveError, KBError
+from kb.index import current_location, writer_lock
+from kb.registry import Registry
+from kb.settings import Settings
+from services import runtime
+from services.archive import (
+    FORMAT,
+    FORMAT_VERSION,
+    MANIFEST,
+    dump_tables,
+    extract_checked,
+    read_manifest,
+    restore_tables,
+    sha256_file,
+)
+
+DOCUMENTS = "documents"
+PROPOSALS_DB = "proposals.sqlite"
+QUESTIONS_DB = "questions.sqlite"
+TABLES = "tables.json"
+
+
+@dataclass
+class ExportReport:
+    counts: dict[str, int]
+    missing_sources: list[str] = field(default_factory=list)  # doc_ids whose file is gone
+
+
+@dataclass
+class ImportReport:
+    counts: dict[str, int]
+    indexing: IngestReport | None = None
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+class _ArchiveWriter:
+    """Members added with their SHA-256, for the manifest."""
+
+    def __init__(self, archive: zipfile.ZipFile) -> None:
+        self.archive = archive
+        self.files: dict[str, str] = {}
+
+    def add_file(self, name: str, path: Path) -> None:
+        if name in self.files:
+            raise KBError(f"Deux fichiers portent le nom « {name} » dans l'archive.")
+        self.archive.write(path, name)
+        self.files[name] = sha256_file(path)
+
+    def add_json(self, name: str, data) -> None:
+        payload = json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8")
+        self.archive.writestr(name, payload)
+        self.files[name] = hashlib.sha256(payload).hexdigest()
+
+
+def export_base(settings: Settings, archive_path: Path, questions: bool = False) -> ExportReport:
+    """Write the base of ``settings`` to ``archive_path`` (replaced atomically)."""
+    data_dir = settings.data_dir
+    registry_path = current_location(data_dir).directory / "registry.sqlite3"
+    if not registry_path.exists():
+        raise KBError(f"Aucune base dans « {data_dir} » : rien à exporter (vérifiez KB_DATA_DIR).")
+    archive_path = archive_path.resolve()
+    archive_path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = archive_path.with_name(f".{archive_path.name}.tmp")
+    with writer_lock(data_dir):  # a consistent snapshot: no write meanwhile
+        registry = Registry(registry_path)
+        try:
+            stored = list(registry.documents())
+            index_info = registry.info()
+        finally:
+            registry.close()
+        try:
+            with zipfile.ZipFile(temporary, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+                writer = _ArchiveWriter(archive)
+                report = _write_contents(writer, settings, stored, questions)
+                manifest = {
+                    "format": FORMAT,
+                    "format_version": FORMAT_VERSION,
+                    "created_at": _now(),
+                    "counts": report.counts,
+                    "index": index_info,
+                    "settings": {
+                        "embedding_backend": settings.embedding_backend,
+                        **{f"chunk_{k}": v for k, v in chunking_params(settings).as_record().items()},
+                    },
+                    "files": writer.files,
+                }
+                archive.writestr(MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1))
+            os.replace(temporary, archive_path)
+        finally:
+            temporary.unlink(missing_ok=True)
+    return report
+
+
+def _write_contents(writer: _ArchiveWriter, settings: Settings, stored, questions: bool) -> ExportReport:
+    data_dir = settings.data_dir
+    files_dir = (data_dir / DOCUMENTS).resolve()
+    report = ExportReport(counts={})
+    if files_dir.is_dir():
+        for path in sorted(files_dir.rglob("*")):
+            if path.is_file() and not any(part.startswith(".") for part in path.relative_to(files_dir).parts):
+                writer.add_file(f"{DOCUMENTS}/{path.relative_to(files_dir).as_posix()}", path)
+    catalogue = []
+    for document in stored:
+        meta = document.metadata
+        source = Path(meta.source_path) if meta.source_path else None
+        name = None
+        if source is not None and source.resolve().is_relative_to(files_dir):
+            name = f"{DOCUMENTS}/{source.resolve().relative_to(files_dir).as_posix()}"
+        elif source is not None and source.is_file():
+            # a document indexed from elsewhere (`kb ingest FOLDER`): its file joins the others,
+            # under its own name unless taken (then under its doc_id, which its id stays)
+            name = f"{DOCUMENTS}/{source.name}"
+            if name in writer.files:
+                name = f"{DOCUMENTS}/{meta.doc_id}{source.suffix.lower()}"
+            writer.add_file(name, source)
+            sidecar = sidecar_for(source)
+            if sidecar is not None:
+                writer.add_file(name + sidecar.name[len(source.name):], sidecar)
+        else:
+            report.missing_sources.append(meta.doc_id)
+        metadata = meta.to_dict()
+        del metadata["source_path"]  # a path of the server: the archive names its own file
+        catalogue.append(
+            {
+                "doc_id": meta.doc_id,
+                "file": name,
+                "metadata": metadata,
+                "version": document.version,
+                "indexed_at": document.indexed_at,
+                "chunks": document.chunk_count,
+            }
+        )
+    writer.add_json("catalogue.json", catalogue)
+    audit = data_dir / "audit.jsonl"
+    audit_lines = 0
+    if audit.exists():
+        writer.add_file("audit.jsonl", audit)
+        audit_lines = sum(1 for line in audit.read_text(encoding="utf-8").splitlines() if line)
+    keys = _read_json(data_dir / "keys.json", [])
+    # never the digests: an archive must not give access to the base it came from
+    writer.add_json("keys.json", [{k: v for k, v in row.items() if k != "digest"} for row in keys])
+    partners = _read_json(data_dir / "partners.json", [])
+    writer.add_json("partners.json", partners)
+    counts = {
+        "documents": len(catalogue),
+        "files": sum(1 for name in writer.files if name.startswith(f"{DOCUMENTS}/")),
+        "audit_entries": audit_lines,
+        "keys": len(keys),
+        "partners": len(partners),
+    }
+    if (data_dir / PROPOSALS_DB).exists():
+        dump = dump_tables(data_dir / PROPOSALS_DB)
+        writer.add_json(f"proposals/{TABLES}", dump)
+        counts["proposals"] = sum(len(rows) for rows in dump["tables"].values())
+        proposal_files = data_dir / "proposals"
+        if proposal_files.is_dir():
+            for path in sorted(proposal_files.rglob("*")):
+                if path.is_file():
+                    writer.add_file(f"proposals/files/{path.relative_to(proposal_files).as_posix()}", path)
+    if questions and (data_dir / QUESTIONS_DB).exists():
+        dump = dump_tables(data_dir / QUESTIONS_DB)
+        writer.add_json(f"questions/{TABLES}", dump)
+        counts["questions"] = sum(len(rows) for rows in dump["tables"].values())
+    report.counts = counts
+    return report
+
+
+def _read_json(path: Path, default):
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else default
+
+
+def import_base(settings: Settings, archive_path: Path, embedder: Embedder | None = None, **callbacks) -> ImportReport:
+    """Rebuild a base from an archive into the (empty) data directory of ``settings``.
+
+    Everything is checked first (paths, sizes, checksums, contents) in a staging folder next
+    to the data directory: a refused archive leaves nothing behind. The keys come back as
+    revoked names (their digests are not exported): new keys must be created."""
+    data_dir = settings.data_dir.resolve()
+    existed = data_dir.exists()
+    if existed and any(data_dir.iterdir()):
+        raise ArchiveError(f"le dossier de données « {settings.data_dir} » n'est pas vide ; importez dans un dossier vide (KB_DATA_DIR)")
+    if not archive_path.is_file():
+        raise ArchiveError(f"fichier introuvable « {archive_path} »")
+    staging = data_dir.parent / f".{data_dir.name}.import-{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        try:
+            with zipfile.ZipFile(archive_path) as archive:
+                manifest = read_manifest(archive, settings.archive_max_bytes)
+                extract_checked(archive, manifest, staging / "archive", settings.archive_max_bytes)
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError) as exc:
+            raise ArchiveError("fichier zip illisible") from exc
+        counts = _assemble(staging / "archive", staging / "data")
+        if existed:
+            data_dir.rmdir()
+        os.replace(staging / "data", data_dir)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    report = ImportReport(counts=counts)
+    documents = data_dir / DOCUMENTS
+    if documents.is_dir():
+        try:
+            report.indexing = runtime.ingest(settings, [documents], embedder=embedder, **callbacks)
+        except BaseException:
+            shutil.rmtree(data_dir, ignore_errors=True)  # back to the empty directory it was
+            if existed:
+                data_dir.mkdir()
+            raise
+    return report
+
+
+def _assemble(unpacked: Path, data: Path) -> dict[str, int]:
+    """The data directory's files from the unpacked archive (contents checked on the way)."""
+    data.mkdir(parents=True)
+    counts = {"documents": 0, "keys": 0, "partners": 0, "audit_entries": 0}
+    if (unpacked / DOCUMENTS).is_dir():
+        os.replace(unpacked / DOCUMENTS, data / DOCUMENTS)
+        counts["documents"] = sum(
+            1 for path in (data / DOCUMENTS).rglob("*") if path.is_file() and not path.name.endswith(SIDECAR_SUFFIXES)
+        )
+    if (unpacked / "audit.jsonl").exists():
+        lines = (unpacked / "audit.jsonl").read_text(encoding="utf-8", errors="replace").splitlines()
+        try:
+            entries = [json.loads(line) for line in lines if line]
+        except ValueError as exc:
+            raise ArchiveError("« audit.jsonl » est illisible") from exc
+        _check(all(isinstance(entry, dict) for entry in entries), "audit.jsonl")
+        counts["audit_entries"] = sum(1 for line in lines if line)
+        os.replace(unpacked / "audit.jsonl", data / "audit.jsonl")
+    partners = _load(unpacked / "partners.json", [])
+    _check(isinstance(partners, list) and all(isinstance(p, dict) and "origin" in p for p in partners), "partners.json")
+    if partners:
+        (data / "partners.json").write_text(json.dumps(partners, ensure_ascii=False, indent=1), encoding="utf-8")
+    counts["partners"] = len(partners)
+    keys = _load(unpacked / "keys.json", [])
+    _check(isinstance(keys, list) and all(isinstance(k, dict) and k.get("name") for k in keys), "keys.json")
+    if keys:
+        # names only: placeholders that no presented key can match, revoked
+        now = _now()
+        placeholders = [{**key, "digest": "", "revoked_at": key.get("revoked_at") or now} for key in keys]
+        (data / "keys.json").write_text(json.dumps(placeholders, indent=1), encoding="utf-8")
+        os.chmod(data / "keys.json", 0o600)
+    counts["keys"] = len(keys)
+    for folder, database in (("proposals", PROPOSALS_DB), ("questions", QUESTIONS_DB)):
+        dump = _load(unpacked / folder / TABLES, None)
+        if dump is None:
+            continue
+        _check(isinstance(dump, dict) and isinstance(dump.get("tables"), dict), f"{folder}/{TABLES}")
+        try:
+            restore_tables(data / database, dump)
+        except Exception as exc:  # any SQL of a damaged dump
+            raise ArchiveError(f"« {folder}/{TABLES} » ne peut pas être rétabli ({type(exc).__name__})") from exc
+        counts[folder] = sum(len(rows) for rows in dump["tables"].values())
+    if (unpacked / "proposals" / "files").is_dir():
+        os.replace(unpacked / "proposals" / "files", data / "proposals")
+    return counts
+
+
+def _load(path: Path, default):
+    if not path.exists():
+        return default
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ArchiveError(f"« {path.name} » est illisible") from exc
+
+
+def _check(condition: bool, name: str) -> None:
+    if not condition:
+        raise ArchiveError(f"« {name} » n'a pas la forme attendue")
