@@ -10,7 +10,6 @@ from starlette.concurrency import run_in_threadpool
 from api import routes
 from api.coordination.catalogue import router as catalogue_router
 from api.coordination.guide import router as guide_router
-from api.coordination.partners import assets as partners_assets
 from api.coordination.partners import router as partners_router
 from api.coordination.router import router as coordination_router
 from api.deps import get_embedder
@@ -80,7 +79,6 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(coordination_router)
     app.include_router(catalogue_router)
     app.include_router(partners_router)
-    app.include_router(partners_assets)
     app.include_router(guide_router)
     app.include_router(widget_router)
     install_error_handlers(app)

@@ -3,17 +3,12 @@ coordination, effective at once (key required)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from fastapi import APIRouter, Query
-from fastapi.responses import Response
 
 from api.deps import ActorDep, PartnerSitesDep
 from api.schemas import ErrorBody, PartnerIn, PartnerList, PartnerOut, errors
 
 router = APIRouter(prefix="/coordination")
-assets = APIRouter(include_in_schema=False)
-_SCRIPT = Path(__file__).parent / "static" / "partners.js"
 _NOT_FOUND = {404: {"model": ErrorBody, "description": "Site partenaire introuvable."}}
 _CONFLICT = {409: {"model": ErrorBody, "description": "Le site est déjà autorisé."}}
 
@@ -44,13 +39,3 @@ def remove_partner(
     """Retirer un site partenaire : ses pages ne peuvent plus appeler l'API, immédiatement.
     Les sites de la liste de base ne se retirent pas d'ici (422)."""
     return partners.remove(origin, actor)
-
-
-@assets.get("/partners.js")
-def partners_script() -> Response:
-    """The partner-sites section's script (its own file: the page has no inline script)."""
-    return Response(
-        _SCRIPT.read_bytes(),
-        media_type="application/javascript; charset=utf-8",
-        headers={"Cache-Control": "no-cache"},
-    )

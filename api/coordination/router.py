@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import ActorDep, KnowledgeBaseDep
 from api.schemas import Deleted, WriteResult, errors
-from kb.errors import InvalidRequest, Problem, UnsupportedMediaType
+from kb.errors import InvalidRequest, NotFoundError, Problem, UnsupportedMediaType
 from kb.filters import DATE_PATTERN
 from ingest.fiche import MAX_REPLACED
 from kb.vocabulary import DOC_ID_MAX_CHARS, DOC_ID_PATTERN, slugify
@@ -149,12 +149,19 @@ def coordination_page() -> HTMLResponse:
     return HTMLResponse((_STATIC / "coordination.html").read_text(encoding="utf-8"))
 
 
-@router.get("/coordination.js", include_in_schema=False)
-def coordination_script() -> Response:
-    """Le script de la page de coordination (servi à part : la page n'a aucun script en ligne)."""
+_ASSET_TYPES = {".js": "application/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
+
+
+@router.get("/coordination/assets/{name}", include_in_schema=False)
+def coordination_asset(name: str) -> Response:
+    """The page's scripts and style sheet (served apart: the page has no inline script)."""
+    path = _STATIC / name
+    media_type = _ASSET_TYPES.get(path.suffix)
+    if media_type is None or path.name != name or not path.is_file():
+        raise NotFoundError("Fichier introuvable.")
     return Response(
-        (_STATIC / "coordination.js").read_bytes(),
-        media_type="application/javascript; charset=utf-8",
+        path.read_bytes(),
+        media_type=media_type,
         headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"},
     )
 

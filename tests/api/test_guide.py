@@ -27,13 +27,13 @@ def test_the_guide_is_a_french_page_without_script_linked_from_the_coordination_
                     "Un doublon fort bloque la publication", "Ce que cherchent les praticiens",
                     "Sites partenaires", "kb export", "kb import"):
         assert subject in guide.text, subject
-    assert 'href="/coordination/guide"' in client.get("/coordination").text
+    assert 'href="coordination/guide"' in client.get("/coordination").text
 
 
 def test_the_partner_section_and_its_script_are_served(client):
     page = client.get("/coordination").text
-    assert page.count('<section id="sites-partenaires"') == 1 and '<script src="partners.js" defer>' in page
-    script = client.get("/partners.js")
+    assert page.count('<section id="sites-partenaires"') == 1 and '<script src="coordination/assets/partners.js" defer>' in page
+    script = client.get("/coordination/assets/partners.js")
     assert script.status_code == 200 and script.headers["content-type"].startswith("application/javascript")
     assert "innerHTML" not in script.text
     assert not re.search(r"<script>(?!</script>)", page)  # no inline script

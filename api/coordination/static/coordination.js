@@ -1,30 +1,22 @@
-/* Passerelles : page de la coordination (aucun script en ligne). */
+/* Passerelles, page de la coordination : ajouter un document (aucun script en ligne). */
 (() => {
   "use strict";
+  const { key, setKey, request, el, duplicateItem, loadVocabulary, fillOptions } = window.PasserellesCoordination;
   const $ = (id) => document.getElementById(id);
 
   // Types and sectors come from the API's vocabulary: no hand-kept copy in this page.
-  const savedKey = sessionStorage.getItem("passerelles-key");
-  const vocabularyHeaders = { Accept: "application/json" };
-  if (savedKey) vocabularyHeaders.Authorization = "Bearer " + savedKey;
-  fetch("vocabulary", { headers: vocabularyHeaders })
-    .then((response) => (response.ok ? response.json() : null))
-    .then((vocabulary) => {
-      if (!vocabulary) return;
-      for (const [id, values] of [["f-doc_type", vocabulary.doc_types], ["f-sector", vocabulary.sectors]]) {
-        for (const value of values) {
-          const option = document.createElement("option");
-          option.value = value;
-          option.textContent = value;
-          $(id).appendChild(option);
-        }
-      }
-    })
-    .catch(() => {});
+  loadVocabulary().then((vocabulary) => {
+    if (!vocabulary) return;
+    fillOptions($("f-doc_type"), vocabulary.doc_types);
+    fillOptions($("u-doc_type"), vocabulary.doc_types);
+    fillOptions($("f-sector"), vocabulary.sectors);
+    fillOptions($("u-sector"), vocabulary.sectors);
+  });
   const keyInput = $("api-key");
-  keyInput.value = sessionStorage.getItem("passerelles-key") || "";
-  keyInput.addEventListener("change", () => sessionStorage.setItem("passerelles-key", keyInput.value.trim()));
+  keyInput.value = key();
+  keyInput.addEventListener("change", () => setKey(keyInput.value));
   let mode = "fiche";
+  let lastSubmission = null; // what the conflict choices re-send
 
   for (const [tab, panel, name] of [["tab-fiche", "panel-fiche", "fiche"], ["tab-file", "panel-file", "file"]]) {
     $(tab).addEventListener("click", () => {
@@ -37,9 +29,10 @@
   }
 
   function clearErrors() {
-    document.querySelectorAll(".field-error").forEach((e) => e.remove());
-    document.querySelectorAll("[aria-invalid]").forEach((e) => e.removeAttribute("aria-invalid"));
+    document.querySelectorAll("#ajouter .field-error").forEach((e) => e.remove());
+    document.querySelectorAll("#ajouter [aria-invalid]").forEach((e) => e.removeAttribute("aria-invalid"));
     $("duplicates").replaceChildren();
+    $("conflict").hidden = true;
   }
 
   function showStatus(text, kind) {
@@ -51,17 +44,16 @@
 
   function fieldFor(name) {
     if (name.startsWith("sections.")) return document.querySelector(`[data-section="${CSS.escape(name.slice(9))}"]`);
-    return $("f-" + name) || document.querySelector(`[data-field="${CSS.escape(name)}"]`);
+    if (mode === "file") return document.querySelector(`[data-field="${CSS.escape(name)}"]`) || (name === "file" ? $("u-file") : null);
+    return $("f-" + name);
   }
 
   function showProblems(problems) {
     let first = null;
     for (const problem of problems) {
       const message = typeof problem === "string" ? problem : `${problem.message}`;
-      const field = typeof problem === "string" ? null : fieldFor(problem.field);
-      const p = document.createElement("p");
-      p.className = "field-error";
-      p.textContent = field ? message : `${problem.field || ""} : ${message}`;
+      const field = typeof problem === "string" || !problem.field ? null : fieldFor(problem.field);
+      const p = el("p", { className: "field-error" }, field ? message : `${problem.field ? problem.field + " : " : ""}${message}`);
       if (field) {
         field.setAttribute("aria-invalid", "true");
         p.id = field.id + "-error";
@@ -79,24 +71,13 @@
     const box = $("duplicates");
     box.replaceChildren();
     if (!duplicates || !duplicates.length) return;
-    const title = document.createElement("h2");
-    title.textContent = "Attention : des documents très proches existent déjà";
-    box.appendChild(title);
-    for (const d of duplicates) {
-      const item = document.createElement("div");
-      item.className = "duplicate";
-      const strong = document.createElement("strong");
-      strong.textContent = d.title;
-      const detail = document.createElement("p");
-      detail.textContent = `${d.doc_id} — similarité du texte ${Math.round(d.similarity * 100)} % — ${d.reasons.join(" ; ")}`;
-      item.append(strong, detail);
-      box.appendChild(item);
-    }
+    box.appendChild(el("h3", {}, "Attention : des documents proches existent déjà"));
+    for (const duplicate of duplicates) box.appendChild(duplicateItem(duplicate));
   }
 
   function ficheBody() {
     const body = {};
-    for (const name of ["title", "doc_type", "sector", "territory", "porteur", "date", "summary"]) {
+    for (const name of ["id", "title", "doc_type", "sector", "territory", "porteur", "date", "summary"]) {
       const value = $("f-" + name).value.trim();
       if (value) body[name] = value;
     }
@@ -107,55 +88,95 @@
     document.querySelectorAll("[data-section]").forEach((area) => {
       if (area.value.trim()) body.sections[area.dataset.section] = area.value;
     });
-    return JSON.stringify(body);
+    return body;
   }
 
   function fileBody() {
     const data = new FormData();
-    const file = $("u-file").files[0];
-    if (file) data.append("file", file);
-    document.querySelectorAll("[data-field]").forEach((input) => {
+    data.append("file", $("u-file").files[0]);
+    document.querySelectorAll("#panel-file [data-field]").forEach((input) => {
       if (input.value.trim()) data.append(input.dataset.field, input.value.trim());
     });
     return data;
   }
 
+  function submission() {
+    if (mode === "fiche") return { json: ficheBody() };
+    return { body: fileBody() };
+  }
+
   async function send(dryRun) {
     clearErrors();
-    const headers = { Authorization: "Bearer " + keyInput.value.trim() };
-    let body;
-    if (mode === "fiche") {
-      headers["Content-Type"] = "application/json";
-      body = ficheBody();
-    } else {
-      if (!$("u-file").files.length) {
-        showStatus("Choisissez d'abord un fichier.", "error");
-        return;
-      }
-      body = fileBody();
-    }
-    showStatus(dryRun ? "Vérification en cours…" : "Publication en cours…", "");
-    let response, data;
-    try {
-      response = await fetch("documents" + (dryRun ? "?dry_run=true" : ""), { method: "POST", headers, body });
-      data = await response.json();
-    } catch (error) {
-      showStatus("Le service ne répond pas : réessayez dans un instant.", "error");
+    if (mode === "file" && !$("u-file").files.length) {
+      showStatus("Choisissez d'abord un fichier.", "error");
       return;
     }
-    if (response.ok) {
-      showStatus(
-        dryRun
-          ? `La fiche est valide (identifiant « ${data.doc_id} »). Vous pouvez la publier.`
-          : `Fiche publiée : « ${data.title} » est déjà trouvable dans la recherche.`,
-        "ok",
-      );
-      showDuplicates(data.duplicates);
-    } else {
-      showStatus(data.detail || "Erreur.", "error");
-      if (Array.isArray(data.problems)) showProblems(data.problems);
-    }
+    lastSubmission = submission();
+    await deliver("documents" + (dryRun ? "?dry_run=true" : ""), "POST", dryRun);
   }
+
+  async function deliver(path, method, dryRun) {
+    showStatus(dryRun ? "Vérification en cours…" : "Enregistrement en cours…", "");
+    const result = await request(path, Object.assign({ method }, lastSubmission));
+    const data = result.data || {};
+    if (result.ok) {
+      if (dryRun) {
+        showStatus(`La fiche est valide (identifiant « ${data.doc_id} »). Vous pouvez la publier.`, "ok");
+      } else if (result.status === 202) {
+        showStatus(`Proposition enregistrée : « ${data.title} » sera relue par la coordination avant d'être publiée.`, "ok");
+      } else if (data.status === "replaced") {
+        showStatus(`Document mis à jour : « ${data.title} » est déjà trouvable dans sa nouvelle version.`, "ok");
+      } else {
+        showStatus(`Fiche publiée : « ${data.title} » est déjà trouvable dans la recherche.`, "ok");
+      }
+      showDuplicates(data.duplicates);
+      document.dispatchEvent(new CustomEvent("passerelles:catalogue-changed"));
+      return;
+    }
+    showStatus(data.detail || "Erreur.", "error");
+    if (Array.isArray(data.problems)) showProblems(data.problems);
+    if (result.status === 409) offerChoices(data);
+  }
+
+  /* A 409: the id exists (offer to update it) or a strong duplicate blocks publishing (update
+     the existing document, or publish anyway with a reason kept in the audit log). */
+  function offerChoices(data) {
+    const duplicates = data.duplicates || [];
+    const existing = data.conflict === "doublon" && duplicates.length ? duplicates[0] : null;
+    const targetId = existing ? existing.doc_id : data.doc_id || idOf(lastSubmission);
+    if (!targetId) return;
+    showDuplicates(duplicates);
+    $("conflict").hidden = false;
+    $("conflict-text").textContent = existing
+      ? `Ce document ressemble fortement à « ${existing.title} » (${existing.doc_id}). Choisissez : mettre à jour ce document avec le vôtre, ou publier quand même en donnant une raison.`
+      : `Un document porte déjà l'identifiant « ${targetId} ». Voulez-vous le mettre à jour avec celui-ci ?`;
+    $("conflict-update").dataset.target = targetId;
+    $("conflict-force").hidden = !existing;
+    $("conflict-update").focus();
+  }
+
+  function idOf(sent) {
+    if (sent && sent.json && sent.json.id) return sent.json.id;
+    const match = /«\s*([a-z0-9-]+)\s*»/.exec($("status").textContent);
+    return match ? match[1] : null;
+  }
+
+  $("conflict-update").addEventListener("click", () => {
+    const target = $("conflict-update").dataset.target;
+    if (lastSubmission.json) lastSubmission.json.id = target;
+    clearErrors();
+    deliver("documents/" + encodeURIComponent(target), "PUT", false);
+  });
+  $("conflict-publish").addEventListener("click", () => {
+    const reason = $("conflict-reason").value.trim();
+    if (!reason) {
+      showStatus("Donnez la raison de publier malgré le doublon.", "error");
+      $("conflict-reason").focus();
+      return;
+    }
+    clearErrors();
+    deliver("documents?duplicate_reason=" + encodeURIComponent(reason), "POST", false);
+  });
 
   $("check").addEventListener("click", () => send(true));
   $("form").addEventListener("submit", (event) => {
