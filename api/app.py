@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from api import routes
+from api.coordination.review import router as review_router
 from api.coordination.router import router as coordination_router
 from api.deps import get_embedder
 from api.docs.router import router as docs_router
@@ -66,6 +67,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(site_assets)
     app.include_router(routes.reads)
     app.include_router(coordination_router)
+    app.include_router(review_router)
     app.include_router(widget_router)
     install_error_handlers(app)
     return app

@@ -19,6 +19,7 @@ import logging
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import yaml
 
@@ -30,6 +31,7 @@ from kb.audit import AuditLog
 from kb.duplicates import DuplicateFinder, DuplicateParams
 from kb.errors import ConflictError, DocumentError, NotFoundError, UploadTooLarge
 from kb.index import KnowledgeIndex, writer_lock
+from kb.models import DocumentMetadata
 from kb.settings import Settings
 
 UPLOAD_TYPES = (".md", ".markdown", ".txt", ".pdf", ".docx", ".pptx", ".odt", ".html", ".htm")
@@ -109,7 +111,15 @@ class DocumentWriter:
         filename_hint: str = "document",
         replace: str | None = None,
         dry_run: bool = False,
+        check: Callable[[dict, DocumentMetadata], None] | None = None,
+        action: str | None = None,
+        audit_details: dict | None = None,
     ) -> dict:
+        """Check and store a document (or only check it: ``dry_run``).
+
+        ``check`` sees the result (id, duplicates…) and the metadata once the document is read,
+        under the write lock and before anything is stored; it may refuse by raising. ``action``
+        and ``audit_details`` make the audit entry (default ``ajout`` or ``remplacement``)."""
         # Read (and OCR) before taking the lock: other writes need not wait for it.
         loaded = self.load(submission, filename_hint, replace)
         with self._lock:
@@ -135,6 +145,8 @@ class DocumentWriter:
                 "chunks": len(chunks),
                 "duplicates": duplicates,
             }
+            if check is not None:
+                check(result, loaded.metadata)
             if dry_run:
                 return {**result, "dry_run": True, "valid": True, "stored": False}
             with writer_lock(self.settings.data_dir):
@@ -152,8 +164,9 @@ class DocumentWriter:
                     raise
                 shutil.rmtree(stash, ignore_errors=True)
                 self.index.persist_derived()
-            action = "remplacement" if replace else "ajout"
-            self.audit.record(actor, action, doc_id, version=final.version, title=final.metadata.title)
+            action = action or ("remplacement" if replace else "ajout")
+            details = {"version": final.version, "title": final.metadata.title, **(audit_details or {})}
+            self.audit.record(actor, action, doc_id, **details)
             return {**result, "status": "replaced" if replace else "created", "stored": True}
 
     def delete(self, doc_id: str, actor: str) -> None:
