@@ -98,19 +98,21 @@ class Review:
                 raise ConflictError(
                     f"Une autre personne a déjà proposé un document « {doc_id} » : donnez un autre identifiant."
                 )
-            if existing is not None and existing.submitted_by == actor.name:
-                check_transition(existing, PROPOSED)
+            own = existing if existing is not None and existing.submitted_by == actor.name else None
+            if own is not None:
+                check_transition(own, PROPOSED)
             at = now()
             proposal = Proposal(
                 doc_id=doc_id, status=PROPOSED, replace=replace is not None, title=metadata.title,
                 doc_type=metadata.doc_type, sector=metadata.sector, territory=metadata.territory,
                 porteur=metadata.porteur, date=metadata.date, submitted_by=actor.name,
-                submitted_at=existing.submitted_at if existing and existing.submitted_by == actor.name else at,
-                updated_at=at, comment=None, data=submission.data, suffix=submission.suffix,
+                submitted_at=own.submitted_at if own else at, updated_at=at,
+                comment=own.comment if own else None,  # what the author was asked to change
+                data=submission.data, suffix=submission.suffix,
                 sidecar=dict(submission.sidecar), duplicates=result["duplicates"],
             )
             self.proposals.put(proposal)
-            stored["resubmitted"] = existing is not None
+            stored["resubmitted"] = own is not None
 
         result = self.writer.submit(
             submission, actor.name, filename_hint=filename_hint, replace=replace, dry_run=True, check=keep
