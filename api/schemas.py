@@ -255,8 +255,8 @@ class Deleted(BaseModel):
 ProposalStatus = Literal["proposé", "à revoir", "rejeté"]
 
 
-class Proposal(BaseModel):
-    """Une proposition : un document soumis par une contributrice, hors de la base publique."""
+class CatalogueEntry(BaseModel):
+    """What every row of the proposal lists and of the catalogue says of a document."""
 
     doc_id: str
     title: str
@@ -264,6 +264,11 @@ class Proposal(BaseModel):
     sector: Optional[str] = None
     territory: Optional[str] = None
     date: Optional[str] = None
+
+
+class Proposal(CatalogueEntry):
+    """Une proposition : un document soumis par une contributrice, hors de la base publique."""
+
     status: ProposalStatus
     submitted_by: str = Field(..., description="Le nom de la clé qui l'a proposée.")
     submitted_at: str
@@ -321,13 +326,7 @@ class LastChange(BaseModel):
     action: Optional[str] = None
 
 
-class CatalogueRow(BaseModel):
-    doc_id: str
-    title: str
-    doc_type: str
-    sector: Optional[str] = None
-    territory: Optional[str] = None
-    date: Optional[str] = None
+class CatalogueRow(CatalogueEntry):
     porteur: Optional[str] = None
     status: Literal["publié", "proposé", "à revoir", "rejeté"]
     proposal_status: Optional[ProposalStatus] = Field(

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sqlite3
-import threading
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from kb.errors import ConflictError
-from kb.registry import _storage_errors
+from kb.sqlite import SqliteStore, storage_errors
 
 PROPOSED = "proposé"
 CHANGES_REQUESTED = "à revoir"
@@ -114,40 +112,12 @@ def check_transition(proposal: Proposal, target: str) -> None:
         )
 
 
-class ProposalStore:
-    """One SQLite connection per thread (the API serves requests from a thread pool)."""
-
+class ProposalStore(SqliteStore):
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._path = path
-        self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
-        self._connections_lock = threading.Lock()
-        with _storage_errors(path):
-            self._db.executescript(_SCHEMA)
-            self._db.commit()
-
-    @property
-    def _db(self) -> sqlite3.Connection:
-        connection = getattr(self._local, "connection", None)
-        if connection is None:
-            connection = sqlite3.connect(str(self._path), timeout=30, check_same_thread=False)
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.execute("PRAGMA synchronous=NORMAL")
-            self._local.connection = connection
-            with self._connections_lock:
-                self._connections.append(connection)
-        return connection
-
-    def close(self) -> None:
-        with self._connections_lock:
-            for connection in self._connections:
-                connection.close()
-            self._connections.clear()
-        self._local = threading.local()
+        super().__init__(path, _SCHEMA)
 
     def get(self, doc_id: str) -> Proposal | None:
-        with _storage_errors(self._path):
+        with storage_errors(self._path):
             row = self._db.execute(f"SELECT {_COLUMNS} FROM proposals WHERE doc_id = ?", (doc_id,)).fetchone()
         return _proposal(row) if row else None
 
@@ -161,7 +131,7 @@ class ProposalStore:
             clauses.append("submitted_by = ?")
             values.append(submitted_by)
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-        with _storage_errors(self._path):
+        with storage_errors(self._path):
             rows = self._db.execute(
                 f"SELECT {_COLUMNS} FROM proposals {where} ORDER BY updated_at DESC, doc_id", values
             ).fetchall()
@@ -169,13 +139,13 @@ class ProposalStore:
 
     def count(self, statuses: tuple[str, ...] = OPEN) -> int:
         marks = ", ".join("?" for _ in statuses)
-        with _storage_errors(self._path):
+        with storage_errors(self._path):
             return self._db.execute(f"SELECT COUNT(*) FROM proposals WHERE status IN ({marks})", statuses).fetchone()[0]
 
     def put(self, proposal: Proposal) -> None:
         """Store ``proposal``, replacing any proposal of the same document id."""
         p = proposal
-        with _storage_errors(self._path), self._db:
+        with storage_errors(self._path), self._db:
             self._db.execute(
                 f"INSERT OR REPLACE INTO proposals({_COLUMNS}) VALUES ({', '.join('?' * 17)})",
                 (
@@ -187,7 +157,7 @@ class ProposalStore:
 
     def set_status(self, proposal: Proposal, status: str, comment: str | None) -> Proposal:
         updated = replace(proposal, status=status, comment=comment, updated_at=now())
-        with _storage_errors(self._path), self._db:
+        with storage_errors(self._path), self._db:
             self._db.execute(
                 "UPDATE proposals SET status = ?, comment = ?, updated_at = ? WHERE doc_id = ?",
                 (updated.status, updated.comment, updated.updated_at, updated.doc_id),
@@ -195,7 +165,7 @@ class ProposalStore:
         return updated
 
     def remove(self, doc_id: str) -> None:
-        with _storage_errors(self._path), self._db:
+        with storage_errors(self._path), self._db:
             self._db.execute("DELETE FROM proposals WHERE doc_id = ?", (doc_id,))
 
 

@@ -149,8 +149,9 @@ def test_every_transition_and_every_refused_one(setup):
 def test_a_contributor_sees_and_withdraws_only_her_own_proposals(setup):
     client, auth, audit = setup
     propose(client, auth["Aline"])
-    taken = client.post("/documents", json=PROPOSED_FICHE, headers=auth["Bruno"])
-    assert taken.status_code == 409 and taken.json()["conflict"] == "identifiant"
+    for other in ("Bruno", "coordinatrice"):
+        taken = client.post("/documents", json=PROPOSED_FICHE, headers=auth[other])
+        assert taken.status_code == 409 and taken.json()["conflict"] == "identifiant", other
     listing = {
         name: client.get("/documents", params={"status": "proposé"}, headers=auth[name]).json()
         for name in ("Aline", "Bruno", "coordinatrice")
