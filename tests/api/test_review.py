@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from api.schemas import CataloguePage, ErrorBody, Proposal, ProposalDetail, ProposalPage, WriteResult
 from kb.audit import AuditLog
 from kb.keys import CONTRIBUTOR, KeyStore
 from kb.settings import Settings
@@ -46,6 +47,7 @@ def actions(audit: AuditLog, doc_id: str) -> list[tuple[str, str]]:
 def propose(client, auth, fiche=PROPOSED_FICHE):
     response = client.post("/documents", json=fiche, headers=auth)
     assert response.status_code == 202, response.json()
+    WriteResult.model_validate(response.json())
     return response.json()
 
 
@@ -119,6 +121,7 @@ def test_every_transition_and_every_refused_one(setup):
     propose(client, aline)
     sent_back = client.post(f"/documents/{DOC_ID}/request-changes", json={"comment": "Ajoutez le budget."}, headers=coordination)
     assert sent_back.status_code == 200 and sent_back.json()["status"] == "à revoir"
+    assert Proposal.model_validate(sent_back.json()).comment == "Ajoutez le budget."
     assert client.post(f"/documents/{DOC_ID}/request-changes", json={"comment": ""}, headers=coordination).status_code == 422
     refused = client.post(f"/documents/{DOC_ID}/publish", headers=coordination)
     assert refused.status_code == 409 and "à revoir" in refused.json()["detail"]
@@ -158,6 +161,7 @@ def test_a_contributor_sees_and_withdraws_only_her_own_proposals(setup):
     }
     assert [d["doc_id"] for d in listing["Aline"]["documents"]] == [DOC_ID]
     assert listing["Bruno"]["total"] == 0 and listing["coordinatrice"]["total"] == 1
+    ProposalPage.model_validate(listing["Aline"])
     row = listing["Aline"]["documents"][0]
     assert row["submitted_by"] == "Aline" and row["replace"] is False and row["status"] == "proposé"
     assert client.get(f"/documents/{DOC_ID}/proposal", headers=auth["Bruno"]).status_code == 404
@@ -165,6 +169,7 @@ def test_a_contributor_sees_and_withdraws_only_her_own_proposals(setup):
 
     detail = client.get(f"/documents/{DOC_ID}/proposal", headers=auth["Aline"])
     assert detail.status_code == 200 and UNIQUE in detail.json()["text"]
+    assert ProposalDetail.model_validate(detail.json()).themes == FICHE["themes"]
     assert "/" + "tmp" not in detail.text and "source_path" not in detail.json()
 
     withdrawn = client.delete(f"/documents/{DOC_ID}/proposal", headers=auth["Aline"])
@@ -212,6 +217,7 @@ def test_a_strong_duplicate_needs_a_reason_to_be_published(setup):
     body = blocked.json()
     first = "un-atelier-velo-solidaire-dans-un-bourg-rural"
     assert body["conflict"] == "doublon" and body["problems"] == [] and first in body["detail"]
+    assert ErrorBody.model_validate(body).duplicates[0].doc_id == first
     assert [d["doc_id"] for d in body["duplicates"]] == [first]
     assert client.get("/documents/atelier-velo-bis").status_code == 404
     reason = "Deux ateliers distincts portent le même nom."
@@ -242,6 +248,7 @@ def test_the_catalogue_lists_published_and_proposed_documents(setup):
     propose(client, auth["Aline"])
     assert client.delete("/documents/exp-transport-solidaire", headers=coordination).status_code == 200
     everything = client.get("/coordination/catalogue", headers=coordination).json()
+    CataloguePage.model_validate(everything)
     ids = [row["doc_id"] for row in everything["documents"]]
     assert everything["total"] == 4 and "exp-transport-solidaire" not in ids
     assert ids[0] == DOC_ID, "the latest change first"
