@@ -11,6 +11,7 @@ from api import routes
 from api.coordination.catalogue import router as catalogue_router
 from api.coordination.guide import router as guide_router
 from api.coordination.partners import router as partners_router
+from api.coordination.review import router as review_router
 from api.coordination.router import router as coordination_router
 from api.deps import get_embedder
 from api.docs.router import router as docs_router
@@ -80,6 +81,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(catalogue_router)
     app.include_router(partners_router)
     app.include_router(guide_router)
+    app.include_router(review_router)
     app.include_router(widget_router)
     install_error_handlers(app)
     return app

@@ -12,7 +12,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from kb.embeddings import Embedder, create_embedder
-from kb.errors import Unauthorized
+from kb.errors import Forbidden, Unauthorized
+from kb.keys import Actor
 from kb.settings import Settings
 from services.knowledge_base import KnowledgeBase
 from services.partners import PartnerSites
@@ -38,34 +39,48 @@ def get_knowledge_base(request: Request) -> KnowledgeBase:
 KnowledgeBaseDep = Annotated[KnowledgeBase, Depends(get_knowledge_base)]
 
 
-def require_key(request: Request, kb: KnowledgeBaseDep) -> str:
-    """The name of the presented key, or 401 (missing, wrong or revoked key)."""
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized("Clé d'accès manquante : ajoutez l'en-tête « Authorization: Bearer <clé> ».")
-    name = kb.keys.verify(token.strip())
-    if name is None:
-        raise Unauthorized("Clé d'accès invalide ou révoquée.")
-    return name
-
-
-ActorDep = Annotated[str, Depends(require_key)]
-
-
-def presented_key(request: Request, kb: KnowledgeBaseDep) -> str | None:
-    """The name of a valid key when one is presented, else None (never a 401)."""
+def _bearer(request: Request) -> str | None:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return None
-    return kb.keys.verify(token.strip())
+    return token.strip()
 
 
-OptionalActorDep = Annotated[str | None, Depends(presented_key)]
+def require_key(request: Request, kb: KnowledgeBaseDep) -> Actor:
+    """The holder of the presented key, whatever its role, or 401 (missing, wrong or revoked key)."""
+    token = _bearer(request)
+    if token is None:
+        raise Unauthorized("Clé d'accès manquante : ajoutez l'en-tête « Authorization: Bearer <clé> ».")
+    actor = kb.keys.verify(token)
+    if actor is None:
+        raise Unauthorized("Clé d'accès invalide ou révoquée.")
+    return actor
 
 
-def require_read(request: Request, settings: SettingsDep, kb: KnowledgeBaseDep) -> str | None:
+ActorDep = Annotated[Actor, Depends(require_key)]
+
+
+def require_coordinator(actor: ActorDep) -> Actor:
+    """The holder of a coordination key; 403 for a contributor's key."""
+    if not actor.is_coordinator:
+        raise Forbidden("Cette action est réservée à la coordination.")
+    return actor
+
+
+CoordinatorDep = Annotated[Actor, Depends(require_coordinator)]
+
+
+def presented_key(request: Request, kb: KnowledgeBaseDep) -> Actor | None:
+    """The holder of a valid key when one is presented, else None (never a 401)."""
+    token = _bearer(request)
+    return None if token is None else kb.keys.verify(token)
+
+
+OptionalActorDep = Annotated[Actor | None, Depends(presented_key)]
+
+
+def require_read(request: Request, settings: SettingsDep, kb: KnowledgeBaseDep) -> Actor | None:
     """Reads are public unless KB_PUBLIC_READ is false; then they need a key too."""
     if settings.public_read:
         return None

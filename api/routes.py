@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, AsyncIterator, Optional
+from typing import Annotated, AsyncIterator, Literal, Optional
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
@@ -16,14 +16,14 @@ from api.schemas import (
     ASK_STREAM_EVENT,
     AskResponse,
     DocumentDetail,
-    DocumentPage,
     Health,
+    DocumentsOrProposals,
     SearchResponse,
     Stats,
     Vocabulary,
     errors,
 )
-from kb.errors import ServiceUnavailable
+from kb.errors import ServiceUnavailable, Unauthorized
 from kb.filters import DATE_PATTERN, MAX_VALUES
 from services.knowledge_base import KnowledgeBase
 
@@ -73,7 +73,7 @@ def health(request: Request) -> JSONResponse:
 def stats(kb: KnowledgeBaseDep, actor: OptionalActorDep) -> dict:
     """Chiffres de l'index : documents (par type et par secteur), passages, modèle d'embeddings.
     L'emplacement de l'index n'est donné qu'avec une clé de coordination."""
-    return kb.stats(with_paths=actor is not None)
+    return kb.stats(with_paths=actor is not None and actor.is_coordinator)
 
 
 @reads.get("/vocabulary", response_model=Vocabulary)
@@ -166,9 +166,15 @@ async def _server_sent(events: AsyncIterator[tuple[str, dict]]) -> AsyncIterator
         yield {"event": name, "data": json.dumps(payload, ensure_ascii=False)}
 
 
-@reads.get("/documents", response_model=DocumentPage)
+@reads.get("/documents", response_model=DocumentsOrProposals)
 def documents(
     kb: KnowledgeBaseDep,
+    actor: OptionalActorDep,
+    status: Optional[Literal["publié", "proposé", "à revoir", "rejeté"]] = Query(
+        None,
+        description="`publié` (par défaut) : les documents de la base. `proposé`, `à revoir`, `rejeté` : les "
+        "propositions (clé requise ; une contributrice ne voit que les siennes).",
+    ),
     offset: int = Query(0, ge=0, description="Position du premier document."),
     limit: int = Query(20, ge=1, le=100, description="Nombre de documents (1 à 100)."),
     type: Optional[list[str]] = Query(None, max_length=MAX_LIST, description="Type de document."),
@@ -176,8 +182,12 @@ def documents(
     theme: Optional[list[str]] = Query(None, max_length=MAX_LIST, description="Thème."),
     territory: Optional[str] = Query(None, max_length=200, description="Territoire."),
 ) -> dict:
-    """La liste des documents de la base, par pages, filtrable."""
-    return kb.documents(offset, limit, kb.parse_filters(type, sector, theme, territory))
+    """La liste des documents de la base, par pages, filtrable ; avec `status`, les propositions."""
+    if status in (None, "publié"):
+        return kb.documents(offset, limit, kb.parse_filters(type, sector, theme, territory))
+    if actor is None:
+        raise Unauthorized("Clé d'accès requise pour voir les propositions.")
+    return kb.review.list(actor, status, offset, limit)
 
 
 @reads.get("/documents/{doc_id}", response_model=DocumentDetail, responses=errors(404))

@@ -12,18 +12,37 @@ class ProblemOut(BaseModel):
     message: str = Field(..., description="Le problème, en français.")
 
 
+class DuplicateWarning(BaseModel):
+    doc_id: str
+    title: str
+    similarity: float = Field(..., description="Passages de 5 mots en commun (Jaccard).")
+    title_similarity: float
+    semantic_similarity: float
+    reasons: list[str]
+
+
 class ErrorBody(BaseModel):
     """Every error response: a French sentence and, for invalid input, the problems one by one."""
 
     detail: str = Field(..., description="Le message d'erreur, en français.")
     problems: list[ProblemOut] = Field(default_factory=list)
+    conflict: Optional[Literal["identifiant", "doublon"]] = Field(
+        None,
+        description="Pour un conflit (409) : `identifiant` (l'identifiant est déjà pris : mettre à jour le "
+        "document existant ou changer d'identifiant) ou `doublon` (un document très proche est déjà publié).",
+    )
+    duplicates: Optional[list[DuplicateWarning]] = Field(
+        None, description="Pour un doublon (409, `conflict` vaut `doublon`) : les documents publiés très proches."
+    )
 
 
 _ERROR_TEXTS = {
     400: "Formulaire ou requête mal formé.",
     401: "Clé d'accès manquante, invalide ou révoquée.",
+    403: "Action réservée à la coordination.",
     404: "Document introuvable.",
-    409: "Conflit : le document existe déjà.",
+    409: "Conflit : l'identifiant est déjà pris (`conflict` : `identifiant`), un document très proche est "
+    "déjà publié (`doublon`), ou la proposition n'est pas dans un état qui permet cette action.",
     413: "Fichier ou requête trop volumineux.",
     415: "Format de requête non pris en charge.",
     422: "Requête ou document invalide : la liste des problèmes, champ par champ.",
@@ -212,15 +231,6 @@ class DocumentDetail(BaseModel):
     text: Optional[str] = None
 
 
-class DuplicateWarning(BaseModel):
-    doc_id: str
-    title: str
-    similarity: float = Field(..., description="Passages de 5 mots en commun (Jaccard).")
-    title_similarity: float
-    semantic_similarity: float
-    reasons: list[str]
-
-
 class WriteResult(BaseModel):
     doc_id: str
     title: str
@@ -229,7 +239,11 @@ class WriteResult(BaseModel):
     chunks: int
     duplicates: list[DuplicateWarning]
     stored: bool
-    status: Optional[str] = Field(None, description="`created` ou `replaced`.")
+    status: Optional[str] = Field(
+        None,
+        description="`created` ou `replaced` (publié par la coordination), `proposé` (proposition d'une "
+        "contributrice, en attente de relecture, réponse 202), `publié` (proposition publiée).",
+    )
     dry_run: Optional[bool] = None
     valid: Optional[bool] = None
 
@@ -272,6 +286,96 @@ class HistoryEntry(BaseModel):
 class History(BaseModel):
     doc_id: str
     entries: list[HistoryEntry] = Field(..., description="Les entrées du journal, la plus récente d'abord.")
+
+
+ProposalStatus = Literal["proposé", "à revoir", "rejeté"]
+
+
+class CatalogueEntry(BaseModel):
+    """What every row of the proposal lists and of the catalogue says of a document."""
+
+    doc_id: str
+    title: str
+    doc_type: str
+    sector: Optional[str] = None
+    territory: Optional[str] = None
+    date: Optional[str] = None
+
+
+class Proposal(CatalogueEntry):
+    """Une proposition : un document soumis par une contributrice, hors de la base publique."""
+
+    status: ProposalStatus
+    submitted_by: str = Field(..., description="Le nom de la clé qui l'a proposée.")
+    submitted_at: str
+    updated_at: str
+    comment: Optional[str] = Field(None, description="Le dernier commentaire de la coordination.")
+    replace: bool = Field(..., description="Vrai pour la mise à jour d'un document déjà publié.")
+    duplicates: list[DuplicateWarning] = Field(..., description="Les doublons trouvés à la proposition.")
+
+
+class ProposalPage(BaseModel):
+    total: int
+    offset: int
+    limit: int
+    documents: list[Proposal]
+
+
+class DocumentsOrProposals(BaseModel):
+    """GET /documents: the documents of the base, or with a proposal ``status``, proposals."""
+
+    total: int
+    offset: int
+    limit: int
+    documents: list[DocumentListItem | Proposal]
+
+
+class ProposalDetail(Proposal):
+    porteur: Optional[str] = None
+    themes: list[str]
+    text: str = Field(..., description="Le texte extrait du document proposé.")
+
+
+class PublishRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    duplicate_reason: Optional[str] = Field(
+        None, min_length=1, max_length=500, description="Publier malgré un doublon probable : pourquoi."
+    )
+
+
+class ChangesRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    comment: str = Field(..., min_length=1, max_length=2000, description="Ce qu'il faut revoir.")
+
+
+class RejectRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    comment: Optional[str] = Field(None, max_length=2000, description="Pourquoi la proposition est rejetée.")
+
+
+class LastChange(BaseModel):
+    at: str
+    actor: Optional[str] = Field(None, description="Le nom de la clé, absent pour une indexation en ligne de commande.")
+    action: Optional[str] = None
+
+
+class CatalogueRow(CatalogueEntry):
+    porteur: Optional[str] = None
+    status: Literal["publié", "proposé", "à revoir", "rejeté"]
+    proposal_status: Optional[ProposalStatus] = Field(
+        None, description="Pour un document publié : l'état d'une mise à jour proposée, s'il y en a une."
+    )
+    last_change: LastChange
+
+
+class CataloguePage(BaseModel):
+    total: int
+    offset: int
+    limit: int
+    documents: list[CatalogueRow]
 
 
 def _event(name: str, description: str, data: dict[str, Any]) -> dict[str, Any]:

@@ -409,7 +409,10 @@ from cli.evaluation import eval_app  # noqa: E402
 
 app.add_typer(eval_app, name="eval")
 
-keys_app = typer.Typer(help="Clés d'accès à l'API d'écriture (coordination).", no_args_is_help=True)
+keys_app = typer.Typer(
+    help="Clés d'accès à l'API d'écriture : coordination (publier, relire) ou contributeur (proposer).",
+    no_args_is_help=True,
+)
 app.add_typer(keys_app, name="keys")
 
 
@@ -420,13 +423,22 @@ def _keys():
 
 
 @keys_app.command("create")
-def keys_create(name: str = typer.Argument(..., metavar="NOM", help="Nom de la clé (personne ou usage).")) -> None:
+def keys_create(
+    name: str = typer.Argument(..., metavar="NOM", help="Nom de la clé (personne ou usage)."),
+    role: str = typer.Option(
+        "coordination",
+        "--role",
+        metavar="RÔLE",
+        help="contributeur (propose des documents, relus avant publication) ou coordination "
+        "(publie, relit, modifie et supprime) ; par défaut coordination.",
+    ),
+) -> None:
     """Créer une clé : elle n'est affichée qu'une fois, conservez-la."""
     try:
-        key = _keys().create(name)
+        key = _keys().create(name, role=role)
     except KBError as exc:
         _fail(str(exc))
-    console.print(f"Clé « {name} » créée. Elle ne sera plus jamais affichée :", highlight=False)
+    console.print(f"Clé « {name} » ({role}) créée. Elle ne sera plus jamais affichée :", highlight=False)
     out.print(key, highlight=False, soft_wrap=True)
 
 
@@ -435,10 +447,11 @@ def keys_list() -> None:
     """Lister les clés (noms et dates, jamais les clés elles-mêmes)."""
     table = Table(title="Clés d'accès")
     table.add_column("nom")
+    table.add_column("rôle")
     table.add_column("créée le")
     table.add_column("état")
     for key in _keys().list():
-        table.add_row(key.name, key.created_at, "active" if key.active else f"révoquée le {key.revoked_at}")
+        table.add_row(key.name, key.role, key.created_at, "active" if key.active else f"révoquée le {key.revoked_at}")
     out.print(table)
 
 

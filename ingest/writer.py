@@ -20,6 +20,7 @@ import logging
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import yaml
 
@@ -153,7 +154,14 @@ class DocumentWriter:
         replace: str | None = None,
         dry_run: bool = False,
         audit: AuditEntry | None = None,
+        check: Callable[[dict, DocumentMetadata, Submission], None] | None = None,
     ) -> dict:
+        """Check and store a document (or only check it: ``dry_run``).
+
+        ``check`` sees the result (id, duplicates…), the metadata and the submission (completed
+        with what a strict one keeps of the replaced document) once the document is read,
+        under the write lock and before anything is stored; it may refuse by raising. ``audit``: how
+        the write is recorded (default ``ajout`` or ``remplacement``)."""
         # Read (and OCR) before taking the lock: other writes need not wait for it.
         loaded, submission = self.load(submission, filename_hint, replace)
         with self._lock:
@@ -179,6 +187,8 @@ class DocumentWriter:
                 "chunks": len(chunks),
                 "duplicates": duplicates,
             }
+            if check is not None:
+                check(result, loaded.metadata, submission)
             if dry_run:
                 return {**result, "dry_run": True, "valid": True, "stored": False}
             with writer_lock(self.settings.data_dir):

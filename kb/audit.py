@@ -13,6 +13,7 @@ class AuditLog:
     def __init__(self, path: Path) -> None:
         self._path = path
         self._lock = threading.Lock()
+        self._last: tuple[tuple[int, int], dict[str, dict]] | None = None
 
     def record(self, actor: str, action: str, doc_id: str, **details) -> None:
         entry = {
@@ -35,3 +36,20 @@ class AuditLog:
             return []
         rows = [json.loads(line) for line in self._path.read_text(encoding="utf-8").splitlines() if line]
         return [row for row in rows if doc_id is None or row["doc_id"] == doc_id]
+
+    def last_entries(self) -> dict[str, dict]:
+        """Each document's latest entry, read in one pass and kept until the log grows."""
+        try:
+            stat = self._path.stat()
+        except FileNotFoundError:
+            return {}
+        stamp = (stat.st_size, stat.st_mtime_ns)
+        if self._last is not None and self._last[0] == stamp:
+            return self._last[1]
+        last: dict[str, dict] = {}
+        for line in self._path.read_text(encoding="utf-8").splitlines():
+            if line:
+                entry = json.loads(line)
+                last[entry["doc_id"]] = entry
+        self._last = (stamp, last)
+        return last

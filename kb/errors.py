@@ -109,6 +109,12 @@ class Unauthorized(KBError):
         return {"WWW-Authenticate": "Bearer"}
 
 
+class Forbidden(KBError):
+    """A valid key whose role does not allow the action (a contributor's key on a review route)."""
+
+    http_status = 403
+
+
 class NotFoundError(KBError):
     """The requested document does not exist in the index."""
 
@@ -116,9 +122,29 @@ class NotFoundError(KBError):
 
 
 class ConflictError(KBError):
-    """The document already exists (POST) or two files claim one ``doc_id``."""
+    """The document already exists (POST) or two files claim one ``doc_id``.
+
+    ``conflict`` tells a page what to offer: ``identifiant`` (update the existing document or
+    choose another id), ``doublon`` (see ``DuplicateBlocked``)."""
 
     http_status = 409
+    conflict: ClassVar[str] = "identifiant"
+
+    def body(self) -> dict[str, Any]:
+        return {**super().body(), "conflict": self.conflict}
+
+
+class DuplicateBlocked(ConflictError):
+    """A strong duplicate of a published document: not published unless a reason is given."""
+
+    conflict = "doublon"
+
+    def __init__(self, message: str, duplicates: list[dict[str, Any]]) -> None:
+        super().__init__(message)
+        self.duplicates = duplicates
+
+    def body(self) -> dict[str, Any]:
+        return {"detail": str(self), "problems": [], "duplicates": self.duplicates, "conflict": self.conflict}
 
 
 class DuplicateDocIdError(ConflictError):

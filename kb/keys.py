@@ -22,6 +22,24 @@ from kb.errors import KBError
 
 PREFIX = "psl_"
 
+# A contributor (a practitioner of the network) proposes documents; coordination publishes,
+# reviews, edits and deletes. Keys created before roles existed were all coordination keys.
+CONTRIBUTOR = "contributeur"
+COORDINATOR = "coordination"
+ROLES = (CONTRIBUTOR, COORDINATOR)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who presented a valid key: the key's name (the audit log's ``actor``) and its role."""
+
+    name: str
+    role: str
+
+    @property
+    def is_coordinator(self) -> bool:
+        return self.role == COORDINATOR
+
 
 @dataclass
 class ApiKey:
@@ -29,6 +47,7 @@ class ApiKey:
     digest: str
     created_at: str
     revoked_at: str | None = None
+    role: str = COORDINATOR
 
     @property
     def active(self) -> bool:
@@ -60,16 +79,18 @@ class KeyStore:
         os.chmod(temporary, 0o600)
         os.replace(temporary, self._path)
 
-    def create(self, name: str) -> str:
+    def create(self, name: str, role: str = COORDINATOR) -> str:
         name = name.strip()
         if not name:
             raise KBError("Donnez un nom à la clé (par exemple le nom de la personne).")
+        if role not in ROLES:
+            raise KBError(f"Rôle inconnu « {role} » : choisissez {' ou '.join(ROLES)}.")
         with self._lock:
             keys = self._load()
             if any(k.name == name and k.active for k in keys):
                 raise KBError(f"Une clé active porte déjà le nom « {name} ».")
             key = PREFIX + secrets.token_urlsafe(32)
-            keys.append(ApiKey(name=name, digest=_digest(key), created_at=_now()))
+            keys.append(ApiKey(name=name, digest=_digest(key), created_at=_now(), role=role))
             self._save(keys)
         return key
 
@@ -86,11 +107,11 @@ class KeyStore:
                 key.revoked_at = _now()
             self._save(keys)
 
-    def verify(self, presented: str) -> str | None:
-        """The key's name when ``presented`` is an active key, else None."""
+    def verify(self, presented: str) -> Actor | None:
+        """The key's holder when ``presented`` is an active key, else None."""
         candidate = _digest(presented or "")
-        matched: str | None = None
+        matched: Actor | None = None
         for key in self._load():
             if hmac.compare_digest(candidate, key.digest) and key.active:
-                matched = key.name
+                matched = Actor(key.name, key.role)
         return matched

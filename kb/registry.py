@@ -10,15 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import sqlite3
-import threading
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from kb.errors import ServiceUnavailable, StorageReadOnly
 from kb.models import Chunk, DocumentMetadata, StoredDocument, chunk_id
+from kb.sqlite import SqliteStore, storage_errors
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS index_info (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -46,55 +42,12 @@ CREATE INDEX IF NOT EXISTS documents_source ON documents(source_path);
 """
 
 
-@contextmanager
-def _storage_errors(path: Path | None = None):
-    """SQLite failures are the service's unavailability (503), with the reason in French."""
-    try:
-        yield
-    except sqlite3.OperationalError as exc:
-        unwritable = path is not None and not os.access(path.parent, os.W_OK)
-        if unwritable or "readonly" in str(exc) or "read-only" in str(exc):
-            raise StorageReadOnly(
-                "le dossier de données est en lecture seule : les écritures sont impossibles."
-            ) from exc
-        raise ServiceUnavailable("la base des documents (SQLite) est inaccessible.") from exc
-
-
-class Registry:
-    """One SQLite connection per thread (the API serves requests from a thread pool)."""
+class Registry(SqliteStore):
+    """One SQLite connection per thread (``kb/sqlite.py``)."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._path = path
-        self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
-        self._connections_lock = threading.Lock()
+        super().__init__(path, _SCHEMA, foreign_keys=True)
         self._snapshot_cache: tuple[int, dict[str, StoredDocument], dict[str, str]] | None = None
-        with _storage_errors(path):
-            self._db.executescript(_SCHEMA)
-            self._db.commit()
-
-    @property
-    def _db(self) -> sqlite3.Connection:
-        connection = getattr(self._local, "connection", None)
-        if connection is None:
-            connection = sqlite3.connect(str(self._path), timeout=30, check_same_thread=False)
-            connection.execute("PRAGMA journal_mode=WAL")
-            # WAL + NORMAL survives a killed process (what we guard against) without an fsync
-            # per commit; only a power loss may drop the last commits.
-            connection.execute("PRAGMA synchronous=NORMAL")
-            connection.execute("PRAGMA foreign_keys=ON")
-            self._local.connection = connection
-            with self._connections_lock:
-                self._connections.append(connection)
-        return connection
-
-    def close(self) -> None:
-        with self._connections_lock:
-            for connection in self._connections:
-                connection.close()
-            self._connections.clear()
-        self._local = threading.local()
 
     # -- index description ---------------------------------------------------------------
 
@@ -103,7 +56,7 @@ class Registry:
         return {key: json.loads(value) for key, value in rows}
 
     def set_info(self, values: dict[str, Any]) -> None:
-        with _storage_errors(), self._db:
+        with storage_errors(), self._db:
             self._db.executemany(
                 "INSERT OR REPLACE INTO index_info(key, value) VALUES (?, ?)",
                 [(key, json.dumps(value)) for key, value in values.items()],
@@ -115,7 +68,7 @@ class Registry:
         self, metadata: DocumentMetadata, version: str, text: str, chunks: list[Chunk]
     ) -> None:
         now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-        with _storage_errors(), self._db:
+        with storage_errors(), self._db:
             self._db.execute("DELETE FROM chunks WHERE doc_id = ?", (metadata.doc_id,))
             self._db.execute(
                 "INSERT OR REPLACE INTO documents VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -148,7 +101,7 @@ class Registry:
             self._bump_revision()
 
     def delete_document(self, doc_id: str) -> bool:
-        with _storage_errors(), self._db:
+        with storage_errors(), self._db:
             cursor = self._db.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
             self._bump_revision()
         return cursor.rowcount > 0

@@ -12,11 +12,13 @@ from kb.filters import Filters, parse_filters
 from kb.glossary import Glossary
 from kb.index import KnowledgeIndex
 from kb.keys import KeyStore
+from kb.proposals import ProposalStore
 from kb.retrieval import Retriever
 from kb.search import search_documents
 from kb.settings import Settings
 from kb.vocabulary import vocabulary_payload
 from services.generation import Event, Generator
+from services.review import Review
 
 
 @dataclass
@@ -27,6 +29,7 @@ class KnowledgeBase:
     writer: DocumentWriter
     keys: KeyStore
     generator: Generator | None = None  # the LLM of KB_LLM_URL, when one is configured
+    review: Review | None = None  # writes by role and proposals (None: writes publish directly)
     _vocabulary: tuple[int, dict[str, set[str]]] | None = None
 
     @classmethod
@@ -35,9 +38,12 @@ class KnowledgeBase:
         answerer = Answerer(retriever, AnswerParams.from_settings(settings))
         writer = DocumentWriter(settings, index)
         generator = Generator.from_settings(settings, index)
-        return cls(index, retriever, answerer, writer, KeyStore(settings.data_dir / "keys.json"), generator)
+        review = Review(writer, ProposalStore(settings.data_dir / "proposals.sqlite"))
+        return cls(index, retriever, answerer, writer, KeyStore(settings.data_dir / "keys.json"), generator, review)
 
     def close(self) -> None:
+        if self.review is not None:
+            self.review.close()
         self.index.close()
 
     def health(self) -> dict:

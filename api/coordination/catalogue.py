@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from fastapi.responses import FileResponse
 
-from api.deps import ActorDep, KnowledgeBaseDep
+from api.deps import CoordinatorDep, KnowledgeBaseDep
 from api.schemas import History, MetadataEdit, MetadataEdited, errors
 from services.catalogue import Catalogue
 
@@ -22,8 +22,8 @@ def get_catalogue(kb: KnowledgeBaseDep) -> Catalogue:
 CatalogueDep = Annotated[Catalogue, Depends(get_catalogue)]
 
 
-@router.patch("/documents/{doc_id}", response_model=MetadataEdited, responses=errors(401, 404, 422, 503))
-def edit_metadata(catalogue: CatalogueDep, actor: ActorDep, doc_id: str, body: MetadataEdit) -> dict:
+@router.patch("/documents/{doc_id}", response_model=MetadataEdited, responses=errors(401, 403, 404, 422, 503))
+def edit_metadata(catalogue: CatalogueDep, actor: CoordinatorDep, doc_id: str, body: MetadataEdit) -> dict:
     """Modifier les métadonnées d'un document publié, sans nouveau fichier : le fichier enregistré
     est gardé (même format, même identifiant), ses métadonnées réécrites, et le document aussitôt
     ré-indexé (un titre modifié est trouvable tout de suite).
@@ -32,7 +32,7 @@ def edit_metadata(catalogue: CatalogueDep, actor: ActorDep, doc_id: str, body: M
     date, adresse d'origine). Mêmes règles que la fiche : 422 avec chaque problème, champ par
     champ. Le journal garde la modification (`modification`, les champs et leurs valeurs avant et
     après). En cas d'échec, rien ne change."""
-    return catalogue.edit(doc_id, body.model_dump(exclude_unset=True), actor)
+    return catalogue.edit(doc_id, body.model_dump(exclude_unset=True), actor.name)
 
 
 @router.get(
@@ -40,10 +40,10 @@ def edit_metadata(catalogue: CatalogueDep, actor: ActorDep, doc_id: str, body: M
     response_class=FileResponse,
     responses={
         200: {"description": "Le fichier tel qu'il est enregistré.", "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
-        **errors(401, 404, 422, 503),
+        **errors(401, 403, 404, 422, 503),
     },
 )
-def document_file(catalogue: CatalogueDep, actor: ActorDep, doc_id: str) -> FileResponse:
+def document_file(catalogue: CatalogueDep, actor: CoordinatorDep, doc_id: str) -> FileResponse:
     """Télécharger le fichier enregistré d'un document (les octets reçus, nommé
     `<identifiant><extension>`), par exemple avant de le remplacer par `PUT /documents/{doc_id}`."""
     path, media_type, name = catalogue.original_file(doc_id)
@@ -55,8 +55,8 @@ def document_file(catalogue: CatalogueDep, actor: ActorDep, doc_id: str) -> File
     )
 
 
-@router.get("/documents/{doc_id}/history", response_model=History, responses=errors(401, 404, 422, 503))
-def document_history(catalogue: CatalogueDep, actor: ActorDep, doc_id: str) -> dict:
+@router.get("/documents/{doc_id}/history", response_model=History, responses=errors(401, 403, 404, 422, 503))
+def document_history(catalogue: CatalogueDep, actor: CoordinatorDep, doc_id: str) -> dict:
     """L'historique d'un document d'après le journal : qui a fait quoi et quand (ajout,
     remplacement, modification, suppression), le plus récent d'abord. 404 quand l'identifiant
     n'a jamais existé."""

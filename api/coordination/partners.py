@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query
 
-from api.deps import ActorDep, PartnerSitesDep
+from api.deps import CoordinatorDep, PartnerSitesDep
 from api.schemas import ErrorBody, PartnerIn, PartnerList, PartnerOut, errors
 
 router = APIRouter(prefix="/coordination")
@@ -13,29 +13,29 @@ _NOT_FOUND = {404: {"model": ErrorBody, "description": "Site partenaire introuva
 _CONFLICT = {409: {"model": ErrorBody, "description": "Le site est déjà autorisé."}}
 
 
-@router.get("/partners", response_model=PartnerList, responses=errors(401, 503))
-def list_partners(partners: PartnerSitesDep, actor: ActorDep) -> dict:
+@router.get("/partners", response_model=PartnerList, responses=errors(401, 403, 503))
+def list_partners(partners: PartnerSitesDep, actor: CoordinatorDep) -> dict:
     """Les sites autorisés à intégrer le widget : la liste de base (`KB_ALLOWED_ORIGINS`,
     configuration du serveur) et les sites partenaires ajoutés par la coordination."""
     return partners.listing()
 
 
 @router.post(
-    "/partners", status_code=201, response_model=PartnerOut, responses={**errors(401, 422, 503), **_CONFLICT}
+    "/partners", status_code=201, response_model=PartnerOut, responses={**errors(401, 403, 422, 503), **_CONFLICT}
 )
-def add_partner(partners: PartnerSitesDep, actor: ActorDep, body: PartnerIn) -> dict:
+def add_partner(partners: PartnerSitesDep, actor: CoordinatorDep, body: PartnerIn) -> dict:
     """Autoriser un site partenaire (`https://hôte[:port]`, sans chemin ni joker ; `http://`
     seulement pour localhost). Effectif immédiatement, sans redémarrage ; inscrit au journal.
     409 : le site est déjà autorisé."""
-    return partners.add(body.origin, body.name, actor)
+    return partners.add(body.origin, body.name, actor.name)
 
 
-@router.delete("/partners", response_model=PartnerOut, responses={**errors(401, 422, 503), **_NOT_FOUND})
+@router.delete("/partners", response_model=PartnerOut, responses={**errors(401, 403, 422, 503), **_NOT_FOUND})
 def remove_partner(
     partners: PartnerSitesDep,
-    actor: ActorDep,
+    actor: CoordinatorDep,
     origin: str = Query(..., max_length=300, description="L'origine du site à retirer."),
 ) -> dict:
     """Retirer un site partenaire : ses pages ne peuvent plus appeler l'API, immédiatement.
     Les sites de la liste de base ne se retirent pas d'ici (422)."""
-    return partners.remove(origin, actor)
+    return partners.remove(origin, actor.name)

@@ -1,24 +1,37 @@
-"""Coordinator write routes: add, replace and remove documents (API key required)."""
+"""Write routes: add, replace and remove documents (API key required; a contributor's key
+proposes, a coordination key publishes). Review routes: ``api/coordination/review.py``."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Optional
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import ActorDep, KnowledgeBaseDep
+from api.deps import ActorDep, CoordinatorDep, KnowledgeBaseDep
 from api.schemas import Deleted, WriteResult, errors
 from kb.errors import InvalidRequest, NotFoundError, Problem, UnsupportedMediaType
 from kb.filters import DATE_PATTERN
+from kb.keys import Actor
+from kb.proposals import PROPOSED
 from ingest.fiche import MAX_REPLACED
 from kb.vocabulary import DOC_ID_MAX_CHARS, DOC_ID_PATTERN, slugify
 from services.knowledge_base import KnowledgeBase
 
 router = APIRouter()
 _WRITE_ERRORS = errors(400, 401, 404, 409, 413, 415, 422, 503)
+_PROPOSED = {202: {"model": WriteResult, "description": "Clé de contributrice : la proposition est enregistrée "
+                   "(`status` : `proposé`), hors de la base publique, en attente de la coordination."}}
+_DUPLICATE_REASON = Query(
+    None,
+    min_length=1,
+    max_length=500,
+    description="Clé de coordination : publier malgré un doublon probable (réponse 409, `conflict` : "
+    "`doublon`) ; la raison est gardée dans le journal.",
+)
 
 _UPLOAD_FIELDS = ("id", "title", "doc_type", "sector", "themes", "territory", "porteur", "date", "source_url", "replaces")
 _REPLACED_ID = {"type": "string", "pattern": DOC_ID_PATTERN, "maxLength": DOC_ID_MAX_CHARS}
@@ -132,11 +145,19 @@ async def _bounded_body(request: Request, writer) -> bytes:
     return bytes(received)
 
 
-async def _write(request: Request, kb: KnowledgeBase, actor: str, replace: str | None, dry_run: bool) -> JSONResponse:
+async def _write(
+    request: Request, kb: KnowledgeBase, actor: Actor, replace: str | None, dry_run: bool, duplicate_reason: str | None
+) -> JSONResponse:
     submission, hint = await _read_submission(request, kb)
     # embedding a document takes seconds: off the event loop, so searches keep answering
-    result = await run_in_threadpool(kb.submit, submission, actor, filename_hint=hint, replace=replace, dry_run=dry_run)
-    status = 200 if dry_run or replace else 201
+    result = await run_in_threadpool(
+        kb.review.write, submission, actor, filename_hint=hint, replace=replace, dry_run=dry_run,
+        duplicate_reason=duplicate_reason,
+    )
+    if result.get("status") == PROPOSED:
+        status = 202
+    else:
+        status = 200 if dry_run or replace else 201
     return JSONResponse(status_code=status, content=result)
 
 
@@ -171,38 +192,49 @@ def coordination_asset(name: str) -> Response:
     status_code=201,
     openapi_extra=_BODY_DOC,
     response_model=WriteResult,
-    responses={200: {"model": WriteResult, "description": "Vérification seule (`dry_run`)."}, **_WRITE_ERRORS},
+    responses={200: {"model": WriteResult, "description": "Vérification seule (`dry_run`)."}, **_PROPOSED, **_WRITE_ERRORS},
 )
 async def add_document(
     request: Request,
     kb: KnowledgeBaseDep,
     actor: ActorDep,
     dry_run: bool = Query(False, description="Valider et chercher les doublons sans enregistrer."),
+    duplicate_reason: Optional[str] = _DUPLICATE_REASON,
 ) -> JSONResponse:
     """Ajouter un document : une fiche JSON (modèle de capitalisation) ou un fichier (md, pdf,
     y compris scanné : lu par reconnaissance de texte, docx, pptx, odt, html, txt) avec des
     champs de métadonnées facultatifs.
 
-    Réponse 201 : le document est enregistré et déjà trouvable par `/search` et `/ask`.
+    Avec une clé de coordination, réponse 201 : le document est publié et déjà trouvable par
+    `/search` et `/ask`. Avec une clé de contributrice, réponse 202 : le document est gardé comme
+    proposition (`status` : `proposé`), invisible du public jusqu'à sa publication par la
+    coordination ; la même personne peut le proposer à nouveau pour le corriger.
     `duplicates` liste les documents existants les plus proches (similarité et raison).
-    422 : chaque problème de la fiche, champ par champ. 409 : l'identifiant existe déjà."""
-    return await _write(request, kb, actor, None, dry_run)
+    422 : chaque problème de la fiche, champ par champ. 409 : l'identifiant existe déjà ou est
+    proposé par une autre personne (`conflict` : `identifiant`), ou un document très proche est
+    déjà publié (`conflict` : `doublon`, clé de coordination : publier quand même avec
+    `duplicate_reason`)."""
+    return await _write(request, kb, actor, None, dry_run, duplicate_reason)
 
 
-@router.put("/documents/{doc_id}", openapi_extra=_BODY_DOC, response_model=WriteResult, responses=_WRITE_ERRORS)
+@router.put(
+    "/documents/{doc_id}", openapi_extra=_BODY_DOC, response_model=WriteResult, responses={**_PROPOSED, **_WRITE_ERRORS}
+)
 async def replace_document(
     request: Request,
     kb: KnowledgeBaseDep,
     actor: ActorDep,
     doc_id: str,
     dry_run: bool = Query(False, description="Valider et chercher les doublons sans enregistrer."),
+    duplicate_reason: Optional[str] = _DUPLICATE_REASON,
 ) -> JSONResponse:
-    """Remplacer un document existant (mêmes formats que l'ajout) ; 200 quand c'est fait."""
-    return await _write(request, kb, actor, doc_id, dry_run)
+    """Remplacer un document existant (mêmes formats que l'ajout) ; 200 quand c'est fait (clé de
+    coordination), 202 pour une mise à jour proposée par une contributrice."""
+    return await _write(request, kb, actor, doc_id, dry_run, duplicate_reason)
 
 
-@router.delete("/documents/{doc_id}", response_model=Deleted, responses=errors(401, 404, 422, 503))
-def delete_document(kb: KnowledgeBaseDep, actor: ActorDep, doc_id: str) -> dict:
-    """Retirer un document de la base (et son fichier)."""
-    kb.delete(doc_id, actor)
+@router.delete("/documents/{doc_id}", response_model=Deleted, responses=errors(401, 403, 404, 422, 503))
+def delete_document(kb: KnowledgeBaseDep, actor: CoordinatorDep, doc_id: str) -> dict:
+    """Retirer un document de la base (et son fichier) ; réservé à la coordination."""
+    kb.delete(doc_id, actor.name)
     return {"doc_id": doc_id, "status": "deleted"}

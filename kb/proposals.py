@@ -1,0 +1,180 @@
+"""Proposals: documents submitted by contributors, waiting for coordination (SQLite).
+
+A proposal never enters the index: only published documents are there, so no public read can
+show one. A proposal keeps the submission itself (bytes, file type, sidecar metadata) so that
+publishing runs the normal write path on it; once published it leaves this store (its story
+stays in the audit log). One proposal per document id.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from kb.errors import ConflictError
+from kb.sqlite import SqliteStore, storage_errors
+
+PROPOSED = "proposé"
+CHANGES_REQUESTED = "à revoir"
+REJECTED = "rejeté"
+PUBLISHED = "publié"
+STATUSES = (PROPOSED, CHANGES_REQUESTED, REJECTED)
+OPEN = (PROPOSED, CHANGES_REQUESTED)  # a proposal another person may not take over
+
+# What review may do from each status (re-submission by its author is the way back to proposé).
+_TRANSITIONS = {
+    PROPOSED: (PUBLISHED, CHANGES_REQUESTED, REJECTED, PROPOSED),
+    CHANGES_REQUESTED: (PROPOSED, REJECTED),
+    REJECTED: (PROPOSED,),
+}
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS proposals (
+    doc_id TEXT PRIMARY KEY,
+    status TEXT NOT NULL,
+    replace_existing INTEGER NOT NULL,
+    title TEXT NOT NULL,
+    doc_type TEXT NOT NULL,
+    sector TEXT,
+    territory TEXT,
+    porteur TEXT,
+    date TEXT,
+    submitted_by TEXT NOT NULL,
+    submitted_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    comment TEXT,
+    data BLOB NOT NULL,
+    suffix TEXT NOT NULL,
+    sidecar TEXT NOT NULL,
+    duplicates TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS proposals_author ON proposals(submitted_by);
+"""
+
+_COLUMNS = (
+    "doc_id, status, replace_existing, title, doc_type, sector, territory, porteur, date, submitted_by,"
+    " submitted_at, updated_at, comment, data, suffix, sidecar, duplicates"
+)
+
+
+def now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class Proposal:
+    doc_id: str
+    status: str
+    replace: bool
+    title: str
+    doc_type: str
+    sector: str | None
+    territory: str | None
+    porteur: str | None
+    date: str | None
+    submitted_by: str
+    submitted_at: str
+    updated_at: str
+    comment: str | None
+    data: bytes = field(repr=False)
+    suffix: str
+    sidecar: dict[str, Any]
+    duplicates: list[dict[str, Any]]
+
+    def summary(self) -> dict[str, Any]:
+        """The proposal as lists show it (no submission bytes)."""
+        return {
+            "doc_id": self.doc_id,
+            "title": self.title,
+            "doc_type": self.doc_type,
+            "sector": self.sector,
+            "territory": self.territory,
+            "date": self.date,
+            "status": self.status,
+            "submitted_by": self.submitted_by,
+            "submitted_at": self.submitted_at,
+            "updated_at": self.updated_at,
+            "comment": self.comment,
+            "replace": self.replace,
+            "duplicates": self.duplicates,
+        }
+
+
+def check_transition(proposal: Proposal, target: str) -> None:
+    """``ConflictError`` (409) when review may not take ``proposal`` to ``target``."""
+    if target not in _TRANSITIONS.get(proposal.status, ()):
+        raise ConflictError(
+            f"La proposition « {proposal.doc_id} » est « {proposal.status} » : "
+            f"elle ne peut pas passer à « {target} »."
+        )
+
+
+class ProposalStore(SqliteStore):
+    def __init__(self, path: Path) -> None:
+        super().__init__(path, _SCHEMA)
+
+    def get(self, doc_id: str) -> Proposal | None:
+        with storage_errors(self._path):
+            row = self._db.execute(f"SELECT {_COLUMNS} FROM proposals WHERE doc_id = ?", (doc_id,)).fetchone()
+        return _proposal(row) if row else None
+
+    def list(self, status: str | None = None, submitted_by: str | None = None) -> list[Proposal]:
+        """Proposals, most recently updated first, optionally of one status or one author."""
+        clauses, values = [], []
+        if status is not None:
+            clauses.append("status = ?")
+            values.append(status)
+        if submitted_by is not None:
+            clauses.append("submitted_by = ?")
+            values.append(submitted_by)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        with storage_errors(self._path):
+            rows = self._db.execute(
+                f"SELECT {_COLUMNS} FROM proposals {where} ORDER BY updated_at DESC, doc_id", values
+            ).fetchall()
+        return [_proposal(row) for row in rows]
+
+    def count(self, statuses: tuple[str, ...] = OPEN) -> int:
+        marks = ", ".join("?" for _ in statuses)
+        with storage_errors(self._path):
+            return self._db.execute(f"SELECT COUNT(*) FROM proposals WHERE status IN ({marks})", statuses).fetchone()[0]
+
+    def put(self, proposal: Proposal) -> None:
+        """Store ``proposal``, replacing any proposal of the same document id."""
+        p = proposal
+        with storage_errors(self._path), self._db:
+            self._db.execute(
+                f"INSERT OR REPLACE INTO proposals({_COLUMNS}) VALUES ({', '.join('?' * 17)})",
+                (
+                    p.doc_id, p.status, int(p.replace), p.title, p.doc_type, p.sector, p.territory, p.porteur,
+                    p.date, p.submitted_by, p.submitted_at, p.updated_at, p.comment, p.data, p.suffix,
+                    json.dumps(p.sidecar, ensure_ascii=False), json.dumps(p.duplicates, ensure_ascii=False),
+                ),
+            )
+
+    def set_status(self, proposal: Proposal, status: str, comment: str | None) -> Proposal:
+        updated = replace(proposal, status=status, comment=comment, updated_at=now())
+        with storage_errors(self._path), self._db:
+            self._db.execute(
+                "UPDATE proposals SET status = ?, comment = ?, updated_at = ? WHERE doc_id = ?",
+                (updated.status, updated.comment, updated.updated_at, updated.doc_id),
+            )
+        return updated
+
+    def remove(self, doc_id: str) -> None:
+        with storage_errors(self._path), self._db:
+            self._db.execute("DELETE FROM proposals WHERE doc_id = ?", (doc_id,))
+
+
+def _proposal(row: tuple) -> Proposal:
+    (doc_id, status, replace_existing, title, doc_type, sector, territory, porteur, date, submitted_by,
+     submitted_at, updated_at, comment, data, suffix, sidecar, duplicates) = row
+    return Proposal(
+        doc_id=doc_id, status=status, replace=bool(replace_existing), title=title, doc_type=doc_type,
+        sector=sector, territory=territory, porteur=porteur, date=date, submitted_by=submitted_by,
+        submitted_at=submitted_at, updated_at=updated_at, comment=comment, data=bytes(data), suffix=suffix,
+        sidecar=json.loads(sidecar), duplicates=json.loads(duplicates),
+    )

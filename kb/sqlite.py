@@ -1,0 +1,77 @@
+"""What the SQLite stores share: one connection per thread, and failures as 503s in French."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+
+from kb.errors import ServiceUnavailable, StorageReadOnly
+
+
+@contextmanager
+def storage_errors(path: Path | None = None):
+    """SQLite failures are the service's unavailability (503), with the reason in French."""
+    try:
+        yield
+    except sqlite3.OperationalError as exc:
+        unwritable = path is not None and not os.access(path.parent, os.W_OK)
+        if unwritable or "readonly" in str(exc) or "read-only" in str(exc):
+            raise StorageReadOnly(
+                "le dossier de données est en lecture seule : les écritures sont impossibles."
+            ) from exc
+        raise ServiceUnavailable("la base des documents (SQLite) est inaccessible.") from exc
+
+
+class ThreadConnections:
+    """One connection per thread (the API serves requests from a thread pool), all closed at once."""
+
+    def __init__(self, path: Path, foreign_keys: bool = False) -> None:
+        self._path = path
+        self._foreign_keys = foreign_keys
+        self._local = threading.local()
+        self._opened: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+
+    def get(self) -> sqlite3.Connection:
+        connection = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = sqlite3.connect(str(self._path), timeout=30, check_same_thread=False)
+            connection.execute("PRAGMA journal_mode=WAL")
+            # WAL + NORMAL survives a killed process (what we guard against) without an fsync
+            # per commit; only a power loss may drop the last commits.
+            connection.execute("PRAGMA synchronous=NORMAL")
+            if self._foreign_keys:
+                connection.execute("PRAGMA foreign_keys=ON")
+            self._local.connection = connection
+            with self._lock:
+                self._opened.append(connection)
+        return connection
+
+    def close(self) -> None:
+        with self._lock:
+            for connection in self._opened:
+                connection.close()
+            self._opened.clear()
+        self._local = threading.local()
+
+
+class SqliteStore:
+    """A store in one SQLite file: its schema created on opening, a connection per thread."""
+
+    def __init__(self, path: Path, schema: str, foreign_keys: bool = False) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._path = path
+        self._connections = ThreadConnections(path, foreign_keys=foreign_keys)
+        with storage_errors(path):
+            self._db.executescript(schema)
+            self._db.commit()
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        return self._connections.get()
+
+    def close(self) -> None:
+        self._connections.close()

@@ -1,0 +1,24 @@
+"""`kb keys` with roles: contributeur or coordination (the default)."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from cli.main import app
+
+
+def test_keys_are_created_with_a_role_and_listed_with_it(tmp_path):
+    runner = CliRunner()
+    env = {"KB_DATA_DIR": str(tmp_path / "data")}
+    created = runner.invoke(app, ["keys", "create", "Aline", "--role", "contributeur"], env=env)
+    assert created.exit_code == 0, created.output
+    assert runner.invoke(app, ["keys", "create", "Marie"], env=env).exit_code == 0
+    stored = {row["name"]: row["role"] for row in json.loads((tmp_path / "data" / "keys.json").read_text())}
+    assert stored == {"Aline": "contributeur", "Marie": "coordination"}
+    listing = runner.invoke(app, ["keys", "list"], env=env).output
+    assert "rôle" in listing and "contributeur" in listing and "coordination" in listing
+    refused = runner.invoke(app, ["keys", "create", "Paul", "--role", "éditeur"], env=env)
+    assert refused.exit_code == 1 and "Rôle inconnu" in refused.output
+    assert "contributeur" in runner.invoke(app, ["keys", "create", "--help"], env=env).output

@@ -1,0 +1,116 @@
+"""The proposal store, the review transitions, keys with a role and the audit log's last entries."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from kb.audit import AuditLog
+from kb.errors import ConflictError, KBError
+from kb.keys import CONTRIBUTOR, COORDINATOR, Actor, KeyStore
+from kb.proposals import (
+    CHANGES_REQUESTED,
+    PROPOSED,
+    PUBLISHED,
+    REJECTED,
+    Proposal,
+    ProposalStore,
+    check_transition,
+)
+
+
+def proposal(doc_id: str = "fiche-a", status: str = PROPOSED, by: str = "Aline", updated_at: str = "2025-01-01T00:00:00+00:00") -> Proposal:
+    return Proposal(
+        doc_id=doc_id, status=status, replace=False, title="Une fiche", doc_type="fiche expérience",
+        sector="développement local", territory="Cantal", porteur=None, date="2025", submitted_by=by,
+        submitted_at=updated_at, updated_at=updated_at, comment=None, data=b"# Une fiche\n\xc3\xa9t\xc3\xa9",
+        suffix=".md", sidecar={"themes": ["commerce"]}, duplicates=[{"doc_id": "x", "reasons": ["même titre"]}],
+    )
+
+
+@pytest.fixture
+def store(tmp_path):
+    opened = ProposalStore(tmp_path / "proposals.sqlite")
+    yield opened
+    opened.close()
+
+
+def test_a_proposal_round_trips_and_one_per_document_id(store):
+    store.put(proposal())
+    assert store.get("fiche-a") == proposal()
+    store.put(proposal(by="Aline", updated_at="2025-02-01T00:00:00+00:00"))
+    assert len(store.list()) == 1 and store.get("fiche-a").updated_at.startswith("2025-02")
+    assert store.get("absente") is None
+
+
+def test_lists_by_status_and_author_latest_first(store):
+    store.put(proposal("a", updated_at="2025-01-01T00:00:00+00:00"))
+    store.put(proposal("b", by="Bruno", updated_at="2025-03-01T00:00:00+00:00"))
+    store.put(proposal("c", status=REJECTED, updated_at="2025-02-01T00:00:00+00:00"))
+    assert [p.doc_id for p in store.list()] == ["b", "c", "a"]
+    assert [p.doc_id for p in store.list(PROPOSED)] == ["b", "a"]
+    assert [p.doc_id for p in store.list(submitted_by="Aline")] == ["c", "a"]
+    assert store.count() == 2, "open proposals only"
+
+
+def test_set_status_and_remove(store):
+    store.put(proposal())
+    updated = store.set_status(store.get("fiche-a"), CHANGES_REQUESTED, "Ajoutez le budget.")
+    assert store.get("fiche-a") == updated and updated.comment == "Ajoutez le budget."
+    store.remove("fiche-a")
+    assert store.get("fiche-a") is None
+
+
+@pytest.mark.parametrize(
+    "current, target, allowed",
+    [
+        (PROPOSED, PUBLISHED, True),
+        (PROPOSED, CHANGES_REQUESTED, True),
+        (PROPOSED, REJECTED, True),
+        (CHANGES_REQUESTED, PROPOSED, True),
+        (CHANGES_REQUESTED, REJECTED, True),
+        (REJECTED, PROPOSED, True),
+        (CHANGES_REQUESTED, PUBLISHED, False),
+        (CHANGES_REQUESTED, CHANGES_REQUESTED, False),
+        (REJECTED, PUBLISHED, False),
+        (REJECTED, CHANGES_REQUESTED, False),
+        (REJECTED, REJECTED, False),
+    ],
+)
+def test_transitions(current, target, allowed):
+    if allowed:
+        check_transition(proposal(status=current), target)
+    else:
+        with pytest.raises(ConflictError, match=f"« {current} »"):
+            check_transition(proposal(status=current), target)
+
+
+def test_keys_have_a_role_and_old_keys_are_coordination(tmp_path):
+    path = tmp_path / "keys.json"
+    keys = KeyStore(path)
+    contributor = keys.create("Aline", role=CONTRIBUTOR)
+    coordinator = keys.create("Marie")
+    assert keys.verify(contributor) == Actor("Aline", CONTRIBUTOR) and not keys.verify(contributor).is_coordinator
+    assert keys.verify(coordinator) == Actor("Marie", COORDINATOR) and keys.verify(coordinator).is_coordinator
+    assert keys.verify("psl_faux") is None
+    with pytest.raises(KBError, match="Rôle inconnu « éditeur »"):
+        keys.create("Paul", role="éditeur")
+
+    rows = json.loads(path.read_text())
+    for row in rows:
+        del row["role"]  # a keys.json written before roles existed
+    path.write_text(json.dumps(rows))
+    assert {key.role for key in KeyStore(path).list()} == {COORDINATOR}
+    assert KeyStore(path).verify(contributor) == Actor("Aline", COORDINATOR)
+
+
+def test_last_entries_follow_the_log(tmp_path):
+    audit = AuditLog(tmp_path / "audit.jsonl")
+    assert audit.last_entries() == {}
+    audit.record("Aline", "proposition", "a")
+    audit.record("Marie", "ajout", "b")
+    assert audit.last_entries()["a"]["action"] == "proposition"
+    audit.record("Marie", "publication", "a")
+    last = audit.last_entries()
+    assert (last["a"]["actor"], last["a"]["action"]) == ("Marie", "publication") and last["b"]["action"] == "ajout"
