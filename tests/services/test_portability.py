@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from kb.errors import ArchiveError
-from kb.keys import KeyStore
+from kb.keys import CONTRIBUTOR, Actor, KeyStore
 from kb.settings import Settings
 from services import runtime
 from services.partners import PartnerSites
@@ -40,13 +40,12 @@ def exported(tmp_path, toy_embedder):
         submission, fiche = kb.writer.from_fiche(FICHE)
         kb.submit(submission, "coordinatrice", filename_hint=fiche.doc_id)
         catalogue = {s.metadata.doc_id: s.metadata for s in kb.index.documents()}
+        proposed, _ = kb.writer.from_fiche({**FICHE, "id": "exp-nouvelle", "title": "Une proposition encore à relire"})
+        kb.review.write(proposed, Actor("Léa", CONTRIBUTOR), filename_hint="exp-nouvelle")
     finally:
         kb.close()
     key = KeyStore(source.data_dir / "keys.json").create("coordinatrice")
     PartnerSites(source).add("https://mairie.exemple.fr", "Mairie", "coordinatrice")
-    with sqlite3.connect(source.data_dir / "proposals.sqlite") as db:
-        db.execute("CREATE TABLE proposals (doc_id TEXT PRIMARY KEY, status TEXT NOT NULL)")
-        db.execute("INSERT INTO proposals VALUES ('exp-nouvelle', 'proposé')")
     archive = tmp_path / "base.zip"
     report = export_base(source, archive)
     return source, archive, report, catalogue, key
