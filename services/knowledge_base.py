@@ -17,6 +17,7 @@ from kb.search import search_documents
 from kb.settings import Settings
 from kb.vocabulary import vocabulary_payload
 from services.generation import Event, Generator
+from services.questions import Questions
 
 
 @dataclass
@@ -27,6 +28,7 @@ class KnowledgeBase:
     writer: DocumentWriter
     keys: KeyStore
     generator: Generator | None = None  # the LLM of KB_LLM_URL, when one is configured
+    questions: Questions | None = None  # the question log and feedback (services/questions.py)
     _vocabulary: tuple[int, dict[str, set[str]]] | None = None
 
     @classmethod
@@ -35,9 +37,12 @@ class KnowledgeBase:
         answerer = Answerer(retriever, AnswerParams.from_settings(settings))
         writer = DocumentWriter(settings, index)
         generator = Generator.from_settings(settings, index)
-        return cls(index, retriever, answerer, writer, KeyStore(settings.data_dir / "keys.json"), generator)
+        keys = KeyStore(settings.data_dir / "keys.json")
+        return cls(index, retriever, answerer, writer, keys, generator, Questions.from_settings(settings, index))
 
     def close(self) -> None:
+        if self.questions is not None:
+            self.questions.close()
         self.index.close()
 
     def health(self) -> dict:
