@@ -620,7 +620,7 @@
 
     /** "Cette réponse vous a-t-elle aidé ?" under an answer: Oui / Non and an optional comment. */
     function feedbackBox(question, citations) {
-      var done = el("p", { class: "fbdone", role: "status", "aria-live": "polite" }, []);
+      var done = el("p", { class: "fbdone", "aria-live": "polite" }, []);
       var comment = el("textarea", { id: id + "fbc", maxlength: "1000", rows: "2" }, []);
       var buttons = [T.yes, T.no].map(function (label) {
         return el("button", { type: "button" }, [label]);
