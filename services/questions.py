@@ -71,6 +71,8 @@ class Questions:
         """The open log (None when it is off); ``ServiceUnavailable`` when it cannot be opened."""
         if self._open_log is None:
             return None
+        if self._log is not None:  # the hot path: no lock once open
+            return self._log
         with self._log_lock:
             if self._log is None:
                 self._log = self._open_log()

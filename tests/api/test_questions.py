@@ -74,6 +74,21 @@ def test_no_address_agent_or_key_is_stored(api):
         assert secret not in stored
 
 
+def test_a_log_that_cannot_be_written_never_fails_a_search(api, monkeypatch, caplog):
+    from kb.errors import StorageReadOnly
+    from kb.querylog import QuestionLog
+
+    def refuse(*args, **kwargs):
+        raise StorageReadOnly("le journal des questions est en lecture seule.")
+
+    client, _, settings = api
+    monkeypatch.setattr(QuestionLog, "record", refuse)
+    assert client.get("/search", params={"q": "épicerie"}).status_code == 200
+    assert client.post("/ask", json={"question": "épicerie"}).status_code == 200
+    assert client.get("/recherche", params={"q": "épicerie"}).status_code == 200
+    assert logged(settings) == [] and "question non journalisée" in caplog.text
+
+
 def test_the_widget_may_send_its_channel_header_across_origins(api):
     client, _, _ = api
     preflight = client.options("/ask", headers={
@@ -148,6 +163,12 @@ def test_the_sites_feedback_form_refuses_another_sites_post(api):
     response = client.post("/avis", data={"question": "épicerie", "utile": "oui"},
                            headers={"Origin": "https://ailleurs.example"}, follow_redirects=False)
     assert response.status_code == 403
+    response = client.post("/avis", data={"question": "épicerie", "utile": "oui"},
+                           headers={"Referer": "https://ailleurs.example/page"}, follow_redirects=False)
+    assert response.status_code == 403
+    same_site = client.post("/avis", data={"question": "épicerie", "utile": "oui"},
+                            headers={"Origin": "http://testserver"}, follow_redirects=False)
+    assert same_site.status_code == 303
 
 
 def test_the_dashboard_needs_a_key(api):
