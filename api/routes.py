@@ -158,10 +158,15 @@ async def ask_stream(kb: KnowledgeBaseDep, channel: ChannelDep, body: AskRequest
     remplace le texte reçu, puis `end`. Une requête invalide reçoit une erreur JSON (422, 503…)
     avant tout flux."""
     # validated and searched before the stream starts: errors keep their JSON responses
-    filters = _ask_filters(kb, body)
-    extractive = await run_in_threadpool(kb.extractive_answer, body.question, filters)
-    # logged with the extractive answer's `found`: a written answer keeps the same evidence
-    await run_in_threadpool(kb.questions.answered, body.question, filters, extractive, channel)
+
+    def extractive_logged() -> dict:
+        filters = _ask_filters(kb, body)
+        answer = kb.extractive_answer(body.question, filters)
+        # logged with the extractive answer's `found`: a written answer rests on the same evidence
+        kb.questions.answered(body.question, filters, answer, channel)
+        return answer
+
+    extractive = await run_in_threadpool(extractive_logged)
     return EventSourceResponse(_server_sent(kb.ask_events(body.question, extractive)))
 
 
