@@ -141,3 +141,36 @@ def _same_origin(request: Request, public_url: str) -> bool:
     if referer:
         return urlsplit(referer).netloc in own
     return True
+
+
+@router.get("/fiches/{doc_id}", response_class=HTMLResponse)
+def fiche_page(request: Request, kb: KnowledgeBaseDep, doc_id: str) -> HTMLResponse:
+    try:
+        fiche = Site(kb).fiche(doc_id)
+    except NotFoundError:
+        return error_page(request, 404, "Document introuvable", f"Aucun document « {doc_id} » dans la base.")
+    return page(request, "fiche.html", f=fiche, nav=None)
+
+
+@router.get("/fiches/{doc_id}/original")
+def original(request: Request, kb: KnowledgeBaseDep, doc_id: str) -> Response:
+    try:
+        path, media_type, name = Site(kb).original(doc_id)
+    except NotFoundError as exc:
+        return error_page(request, 404, "Fichier introuvable", str(exc))
+    return FileResponse(
+        path,
+        media_type=media_type,
+        filename=name,  # built from the doc_id: a safe Content-Disposition
+        headers={"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandbox"},
+    )
+
+
+@router.get("/annuaire", response_class=HTMLResponse)
+def directory_page(
+    request: Request,
+    kb: KnowledgeBaseDep,
+    territoire: Optional[str] = Query(None, max_length=200),
+    theme: Optional[str] = Query(None, max_length=200),
+) -> HTMLResponse:
+    return page(request, "annuaire.html", d=Site(kb).directory(territoire, theme), nav="annuaire")
