@@ -12,6 +12,7 @@ from api.coordination.catalogue import router as catalogue_router
 from api.coordination.guide import router as guide_router
 from api.coordination.partners import router as partners_router
 from api.coordination.review import router as review_router
+from api.coordination.questions import router as questions_router
 from api.coordination.router import router as coordination_router
 from api.deps import get_embedder
 from api.docs.router import router as docs_router
@@ -69,7 +70,8 @@ def create_app(settings: Settings) -> FastAPI:
         allows=partners.allows,
         allow_origins=settings.allowed_origins,  # the base list; "*" there still allows any site
         allow_methods=["GET", "POST", "OPTIONS"],
-        allow_headers=["Content-Type", "Authorization"],
+        # X-Passerelles-Canal: the widget marks its requests for the question log (api/deps.py)
+        allow_headers=["Content-Type", "Authorization", "X-Passerelles-Canal"],
     )
     app.include_router(routes.router)
     app.include_router(docs_router)
@@ -82,6 +84,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(partners_router)
     app.include_router(guide_router)
     app.include_router(review_router)
+    app.include_router(questions_router)
     app.include_router(widget_router)
     install_error_handlers(app)
     return app

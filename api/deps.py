@@ -93,3 +93,27 @@ def get_partner_sites(request: Request) -> PartnerSites:
 
 
 PartnerSitesDep = Annotated[PartnerSites, Depends(get_partner_sites)]
+CHANNEL_HEADER = "x-passerelles-canal"
+
+
+def request_channel(request: Request) -> str | None:
+    """Where a read comes from, for the question log: the widget marks its requests with the
+    header ``X-Passerelles-Canal: widget``; anything else is a direct use of the API. The site's
+    pages log their questions themselves (channel ``site``): the requests their scripts send
+    (``X-Passerelles-Canal: site``, the synthesis of an answer already logged) give None, not
+    logged again."""
+    marked = request.headers.get(CHANNEL_HEADER, "").strip().lower()
+    if marked == "site":
+        return None
+    return "widget" if marked == "widget" else "api"
+
+
+ChannelDep = Annotated[str | None, Depends(request_channel)]
+
+
+def client_address(request: Request) -> str | None:
+    """The client's address, for in-memory rate limits only: never logged or stored."""
+    return request.client.host if request.client else None
+
+
+ClientDep = Annotated[str | None, Depends(client_address)]

@@ -11,11 +11,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from sse_starlette import EventSourceResponse
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import KnowledgeBaseDep, OptionalActorDep, require_read
+from api.deps import ChannelDep, ClientDep, KnowledgeBaseDep, OptionalActorDep, require_read
 from api.schemas import (
     ASK_STREAM_EVENT,
     AskResponse,
     DocumentDetail,
+    FeedbackAck,
+    FeedbackRequest,
+    DocumentPage,
     Health,
     DocumentsOrProposals,
     SearchResponse,
@@ -90,6 +93,7 @@ def vocabulary(kb: KnowledgeBaseDep) -> dict:
 @reads.get("/search", response_model=None, responses={200: {"model": SearchResponse}})
 def search(
     kb: KnowledgeBaseDep,
+    channel: ChannelDep,
     q: str = Query(..., min_length=1, max_length=MAX_QUESTION, description="La question ou les mots cherchés."),
     k: int = Query(10, ge=1, le=50, description="Nombre de documents (1 à 50)."),
     type: Optional[list[str]] = Query(None, max_length=MAX_LIST, description="Type de document (fiche expérience, fiche méthode…)."),
@@ -105,11 +109,13 @@ def search(
     s'appliquent pendant la recherche. Chaque passage a un `snippet` et, dans `highlights`, les
     positions `[début, fin]` des termes trouvés dans ce snippet."""
     filters = kb.parse_filters(type, sector, theme, territory, date_from, date_to)
-    return JSONResponse(kb.search(q, k, filters))
+    results = kb.search(q, k, filters)
+    kb.questions.searched(q, filters, results, channel)
+    return JSONResponse(results)
 
 
 @reads.post("/ask", response_model=None, responses={200: {"model": AskResponse}})
-def ask(kb: KnowledgeBaseDep, body: AskRequest) -> JSONResponse:
+def ask(kb: KnowledgeBaseDep, channel: ChannelDep, body: AskRequest) -> JSONResponse:
     """Une réponse rédigée avec les phrases des meilleures fiches, chaque phrase suivie de sa
     source `[n]`, les structures à contacter et les documents de l'autre secteur.
 
@@ -120,7 +126,10 @@ def ask(kb: KnowledgeBaseDep, body: AskRequest) -> JSONResponse:
     mêmes passages (`mode` vaut `llm`) ; chaque phrase doit citer un passage existant, sinon elle
     est retirée, et la réponse extractive est donnée si rien ne reste ou si le modèle ne répond
     pas à temps."""
-    return JSONResponse(kb.ask(body.question, _ask_filters(kb, body)))
+    filters = _ask_filters(kb, body)
+    answer = kb.ask(body.question, filters)
+    kb.questions.answered(body.question, filters, answer, channel)
+    return JSONResponse(answer)
 
 
 _STREAM_EVENTS = """Un flux `text/event-stream` (Server-Sent Events) ; chaque événement porte du JSON :
@@ -141,7 +150,7 @@ _STREAM_EVENTS = """Un flux `text/event-stream` (Server-Sent Events) ; chaque é
         }
     },
 )
-async def ask_stream(kb: KnowledgeBaseDep, body: AskRequest) -> EventSourceResponse:
+async def ask_stream(kb: KnowledgeBaseDep, channel: ChannelDep, body: AskRequest) -> EventSourceResponse:
     """La réponse de `POST /ask`, envoyée au fil de sa rédaction (Server-Sent Events).
 
     Même corps que `POST /ask`. Sans modèle de langage, ou quand la base ne contient rien de
@@ -150,8 +159,26 @@ async def ask_stream(kb: KnowledgeBaseDep, body: AskRequest) -> EventSourceRespo
     remplace le texte reçu, puis `end`. Une requête invalide reçoit une erreur JSON (422, 503…)
     avant tout flux."""
     # validated and searched before the stream starts: errors keep their JSON responses
-    extractive = await run_in_threadpool(lambda: kb.extractive_answer(body.question, _ask_filters(kb, body)))
+
+    def extractive_logged() -> dict:
+        filters = _ask_filters(kb, body)
+        answer = kb.extractive_answer(body.question, filters)
+        # logged with the extractive answer's `found`: a written answer rests on the same evidence
+        kb.questions.answered(body.question, filters, answer, channel)
+        return answer
+
+    extractive = await run_in_threadpool(extractive_logged)
     return EventSourceResponse(_server_sent(kb.ask_events(body.question, extractive)))
+
+
+@reads.post("/feedback", status_code=201, response_model=FeedbackAck, responses=errors(429))
+def feedback(kb: KnowledgeBaseDep, channel: ChannelDep, client: ClientDep, body: FeedbackRequest) -> dict:
+    """Dire si une réponse a aidé (« Oui » / « Non »), avec un commentaire facultatif.
+
+    Enregistré avec la question et l'heure, sans adresse ni identifiant ; au plus
+    `KB_FEEDBACK_PER_MINUTE` avis par minute depuis une même adresse (429 au-delà, avec
+    l'en-tête `Retry-After`)."""
+    return kb.questions.feedback(body.question, body.useful, body.comment, body.doc_ids, channel, client)
 
 
 def _ask_filters(kb: KnowledgeBase, body: AskRequest):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, Optional
+from typing import Annotated, Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -45,6 +45,7 @@ _ERROR_TEXTS = {
     "déjà publié (`doublon`), ou la proposition n'est pas dans un état qui permet cette action.",
     413: "Fichier ou requête trop volumineux.",
     415: "Format de requête non pris en charge.",
+    429: "Trop de requêtes : réessayez après le délai indiqué par l'en-tête Retry-After.",
     422: "Requête ou document invalide : la liste des problèmes, champ par champ.",
     503: "Service momentanément indisponible (stockage ou index injoignable).",
 }
@@ -376,6 +377,73 @@ class CataloguePage(BaseModel):
     offset: int
     limit: int
     documents: list[CatalogueRow]
+
+
+# -- what practitioners ask (question log, feedback, dashboard) --------------------------------
+
+
+class FeedbackRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(..., min_length=1, max_length=1000, description="La question à laquelle la réponse répondait.")
+    useful: bool = Field(..., description="La réponse a-t-elle aidé ?")
+    comment: Optional[str] = Field(None, max_length=1000, description="Un commentaire facultatif (1000 caractères au plus).")
+    doc_ids: list[Annotated[str, Field(max_length=200)]] = Field(
+        default_factory=list, max_length=10, description="Les documents de la réponse (10 au plus)."
+    )
+
+
+class FeedbackAck(BaseModel):
+    status: Literal["enregistré", "ignoré"] = Field(
+        ..., description="`enregistré`, ou `ignoré` quand le journal des questions est désactivé."
+    )
+
+
+class FrequentQuestion(BaseModel):
+    question: str = Field(..., description="La formulation la plus fréquente.")
+    count: int
+    found_ratio: float = Field(..., description="Part des fois où la base a répondu.")
+    last_at: str
+
+
+class UnansweredGroup(BaseModel):
+    representative: str = Field(..., description="La question la plus posée du groupe.")
+    count: int = Field(..., description="Nombre de fois où les questions du groupe ont été posées.")
+    first_at: str
+    last_at: str
+    questions: list[str] = Field(..., description="Jusqu'à cinq formulations du groupe.")
+
+
+class NotUsefulAnswer(BaseModel):
+    question: str
+    comment: Optional[str] = None
+    at: str
+    doc_ids: list[str]
+
+
+class WeekVolume(BaseModel):
+    week: str = Field(..., description="Semaine ISO, par exemple 2026-W48.")
+    questions: int
+    unanswered: int
+
+
+class Coverage(BaseModel):
+    themes: list[str]
+    sectors: list[str]
+    counts: dict[str, dict[str, int]] = Field(..., description="Documents publiés par thème puis par secteur.")
+
+
+class QuestionsDashboard(BaseModel):
+    log_enabled: bool = Field(..., description="Faux quand le journal des questions est désactivé (KB_QUERY_LOG=false).")
+    since: str
+    until: str
+    total: int
+    answered_ratio: Optional[float] = Field(None, description="Part des questions auxquelles la base a répondu.")
+    frequent: list[FrequentQuestion]
+    unanswered_groups: list[UnansweredGroup]
+    not_useful: list[NotUsefulAnswer]
+    weekly: list[WeekVolume]
+    coverage: Coverage
 
 
 def _event(name: str, description: str, data: dict[str, Any]) -> dict[str, Any]:

@@ -151,6 +151,20 @@ class DuplicateDocIdError(ConflictError):
     """Two different files claim the same ``doc_id``."""
 
 
+class TooManyRequests(KBError):
+    """A client sent more requests of one kind than allowed in a window (``Retry-After``)."""
+
+    http_status = 429
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = max(1, int(retry_after))
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
+
+
 class MissingPathError(KBError):
     """A path given to ``kb ingest`` does not exist (the CLI exits with code 2)."""
 

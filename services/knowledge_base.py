@@ -19,6 +19,7 @@ from kb.settings import Settings
 from kb.vocabulary import vocabulary_payload
 from services.generation import Event, Generator
 from services.review import Review
+from services.questions import Questions
 
 
 @dataclass
@@ -30,6 +31,7 @@ class KnowledgeBase:
     keys: KeyStore
     generator: Generator | None = None  # the LLM of KB_LLM_URL, when one is configured
     review: Review | None = None  # writes by role and proposals (None: writes publish directly)
+    questions: Questions | None = None  # the question log and feedback (services/questions.py)
     _vocabulary: tuple[int, dict[str, set[str]]] | None = None
 
     @classmethod
@@ -39,11 +41,15 @@ class KnowledgeBase:
         writer = DocumentWriter(settings, index)
         generator = Generator.from_settings(settings, index)
         review = Review(writer, ProposalStore(settings.data_dir / "proposals.sqlite"))
-        return cls(index, retriever, answerer, writer, KeyStore(settings.data_dir / "keys.json"), generator, review)
+        keys = KeyStore(settings.data_dir / "keys.json")
+        questions = Questions.from_settings(settings, index)
+        return cls(index, retriever, answerer, writer, keys, generator, review, questions)
 
     def close(self) -> None:
         if self.review is not None:
             self.review.close()
+        if self.questions is not None:
+            self.questions.close()
         self.index.close()
 
     def health(self) -> dict:

@@ -166,7 +166,18 @@ class Site:
             # the page's synthesis script asks /ask/stream with the same question and filters
             "llm": bool(self.index.settings.llm_url),
             "ask_filters": _ask_filters(selected),
+            "filters": filters,
         }
+
+    def log_question(self, results: dict, asked: bool) -> None:
+        """The page's question in the question log, channel ``site`` (its answer when asked)."""
+        if not results["q"]:
+            return
+        if asked:
+            answer = results["answer"] or {"found": False}
+            self.kb.questions.answered(results["q"], results["filters"], answer, "site")
+        else:
+            self.kb.questions.searched(results["q"], results["filters"], {"results": results["rows"]}, "site")
 
     # -- fiche -----------------------------------------------------------------------------
 

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Optional
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import FileResponse, HTMLResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
 
-from api.deps import KnowledgeBaseDep, require_read
+from api.deps import ClientDep, KnowledgeBaseDep, SettingsDep, require_read
 from api.site import render
-from kb.errors import FiltersInvalid, NotFoundError
+from kb.errors import FiltersInvalid, KBError, NotFoundError
 from kb.filters import MAX_VALUES
 from services.site import Site
 
@@ -72,13 +73,17 @@ def search_page(
     territoire: list[str] = Query([], max_length=1),
     page_number: int = Query(1, alias="page", ge=1, le=1000),
     question: Optional[str] = Query(None, max_length=1),
+    avis: Optional[str] = Query(None, max_length=10),
 ) -> HTMLResponse:
     selected = {"type": type, "secteur": secteur, "theme": theme, "territoire": territoire}
     selected = {name: [v for v in values if v] for name, values in selected.items()}
     site = Site(kb)
     error, status = None, 200
+    asked = bool(question) and bool(q.strip())
     try:
-        results = site.results(q, selected, page_number, ask=bool(question) and bool(q.strip()))
+        results = site.results(q, selected, page_number, ask=asked)
+        if page_number == 1 and not avis:  # not the next pages, nor the page shown after feedback
+            site.log_question(results, asked)
     except FiltersInvalid as exc:
         error, status = exc.body(), 422
         results = site.results(q, {}, 1, ask=False)
@@ -87,7 +92,55 @@ def search_page(
         query = [("q", q)] + [(name, v) for name, values in selected.items() for v in values] + [("page", n)]
         return "/recherche?" + urlencode(query)
 
-    return page(request, "results.html", status, r=results, error=error, page_link=page_link, nav="recherche")
+    return page(
+        request, "results.html", status, r=results, error=error, page_link=page_link, nav="recherche",
+        feedback_sent=avis == "merci", back=_back_query(request.url.query),
+    )
+
+
+_BACK_PARAMETERS = ("q", "type", "secteur", "theme", "territoire", "question")
+
+
+def _back_query(query: str) -> str:
+    """The search a feedback form returns to: the page's own parameters, nothing else."""
+    return urlencode([(k, v) for k, v in parse_qsl(query)[:50] if k in _BACK_PARAMETERS])
+
+
+@router.post("/avis")
+async def feedback_form(request: Request, kb: KnowledgeBaseDep, settings: SettingsDep, client: ClientDep) -> Response:
+    """The results page's "Cette réponse vous a-t-elle aidé ?" form (no script needed): stores
+    the feedback, then back to the same search with a thank-you. The form only appends
+    feedback, so a cross-site post is refused by its Origin or Referer when one is given."""
+    if not _same_origin(request, settings.public_url):
+        return error_page(request, 403, "Envoi refusé", "Cet avis ne vient pas d'une page de ce site.")
+    form = await request.form(max_fields=20, max_files=0)
+    question = str(form.get("question") or "").strip()
+    comment = str(form.get("commentaire") or "").strip()
+    doc_ids = [str(d)[:200] for d in form.getlist("doc")][:10]
+    if not question or len(question) > 1000 or len(comment) > 1000 or form.get("utile") not in ("oui", "non"):
+        return error_page(request, 422, "Avis invalide", "L'avis doit porter sur une question et tenir en 1000 caractères au plus.")
+    try:
+        await run_in_threadpool(kb.questions.feedback, question, form.get("utile") == "oui", comment or None, doc_ids, "site", client)
+    except KBError as exc:
+        response = error_page(request, exc.http_status, "Avis non enregistré", str(exc))
+        response.headers.update(exc.headers or {})
+        return response
+    back = _back_query(str(form.get("retour") or "")) or urlencode({"q": question})
+    return RedirectResponse(f"/recherche?{back}&avis=merci#avis", status_code=303)
+
+
+def _same_origin(request: Request, public_url: str) -> bool:
+    """By host and port only: behind a proxy that ends TLS the request's own scheme is http."""
+    own = {request.url.netloc}
+    if public_url:
+        own.add(urlsplit(public_url).netloc)
+    origin = request.headers.get("origin")
+    if origin is not None:
+        return urlsplit(origin).netloc in own
+    referer = request.headers.get("referer")
+    if referer:
+        return urlsplit(referer).netloc in own
+    return True
 
 
 @router.get("/fiches/{doc_id}", response_class=HTMLResponse)

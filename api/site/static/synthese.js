@@ -50,7 +50,8 @@
   box.setAttribute("aria-busy", "true");
   fetch("/ask/stream", {
     method: "POST",
-    headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
+    // the page logged this question already: the API does not log it again
+    headers: { "Content-Type": "application/json", Accept: "text/event-stream", "X-Passerelles-Canal": "site" },
     body: JSON.stringify(body)
   }).then(function (response) {
     if (!response.ok || !response.body) throw new Error("HTTP " + response.status);

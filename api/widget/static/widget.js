@@ -49,6 +49,11 @@
     backToResults: "Revoir les résultats",
     quote: "Extrait",
     empty: "Écrivez d'abord votre question.",
+    helpful: "Cette réponse vous a-t-elle aidé ?",
+    yes: "Oui",
+    no: "Non",
+    comment: "Un commentaire (facultatif) : ce qui manquait, ce que vous cherchiez",
+    thanks: "Merci pour votre retour.",
     credit: "Propulsé par Passerelles"
   };
 
@@ -117,7 +122,13 @@
     ".where{display:block;font-size:12px;color:var(--m)}",
     "details{font-size:13px;color:var(--m)}summary{cursor:pointer}",
     "blockquote{margin:4px 0 0;padding-left:8px;border-left:3px solid var(--b);white-space:pre-line}",
-    ".credit{margin:12px 0 0;font-size:11px;color:var(--m);text-align:right}"
+    ".credit{margin:12px 0 0;font-size:11px;color:var(--m);text-align:right}",
+    ".fb{margin:14px 0 0;padding:10px 0 0;border-top:1px solid var(--b)}",
+    ".fb textarea{display:block;width:100%;font:inherit;font-size:14px;color:var(--t);background:var(--bg);",
+    "padding:6px 8px;margin:0 0 8px;border:1px solid var(--b);border-radius:calc(var(--r) * .6);resize:vertical}",
+    ".fb textarea:focus{outline:3px solid var(--f);outline-offset:2px}",
+    ".fb button{background:var(--bg);color:var(--a);padding:5px 14px}",
+    ".fbdone{margin:6px 0 0;font-size:14px;color:var(--m)}.fbdone:empty{display:none}"
   ].join("");
 
   // ---- small DOM helpers: every text goes in as a text node, never as HTML ----
@@ -416,7 +427,8 @@
       var clock = setTimeout(function () { timedOut = true; controller.abort(); }, TIMEOUT_MS);
       track(controller);
       var request = Object.assign({ mode: "cors", credentials: "omit", signal: controller.signal }, init);
-      request.headers = Object.assign({ Accept: "application/json" }, init.headers || {});
+      // the channel header tells the question log that the question came from the widget
+      request.headers = Object.assign({ Accept: "application/json", "X-Passerelles-Canal": "widget" }, init.headers || {});
       return fetch(api + path, request).then(function (response) {
         if (onEvent && response.ok && response.body) {
           clearTimeout(clock); // the server bounds the stream (each piece of text within its own time-out)
@@ -606,7 +618,40 @@
       return el("article", { class: "block" }, children);
     }
 
-    function renderAnswer(body) {
+    /** "Cette réponse vous a-t-elle aidé ?" under an answer: Oui / Non and an optional comment. */
+    function feedbackBox(question, citations) {
+      var done = el("p", { class: "fbdone", "aria-live": "polite" }, []);
+      var comment = el("textarea", { id: id + "fbc", maxlength: "1000", rows: "2" }, []);
+      var buttons = [T.yes, T.no].map(function (label) {
+        return el("button", { type: "button" }, [label]);
+      });
+      var group = el("div", { role: "group", "aria-labelledby": id + "fbq" }, [
+        el("p", { id: id + "fbq", class: "lbl" }, [T.helpful]),
+        el("label", { for: id + "fbc" }, [T.comment]), comment,
+        el("div", { class: "row" }, buttons)
+      ]);
+      var docIds = [];
+      citations.forEach(function (c) { if (c.doc_id && docIds.indexOf(c.doc_id) < 0) docIds.push(c.doc_id); });
+      buttons.forEach(function (button, index) {
+        button.addEventListener("click", function () {
+          buttons.forEach(function (b) { b.disabled = true; });
+          call("/feedback", {
+            method: "POST", headers: { "Content-Type": "application/json" },
+            body: JSON.stringify({ question: question, useful: index === 0, comment: comment.value.trim() || null,
+              doc_ids: docIds.slice(0, 10) })
+          }, function () {}).then(function () {
+            group.hidden = true;
+            done.textContent = T.thanks;
+          }, function (error) {
+            buttons.forEach(function (b) { b.disabled = false; });
+            done.textContent = error && error.french ? error.french : "";
+          });
+        });
+      });
+      return el("div", { class: "fb" }, [group, done]);
+    }
+
+    function renderAnswer(body, question) {
       var citations = Array.isArray(body.citations) ? body.citations : [];
       var byNumber = {};
       citations.forEach(function (c) { byNumber[c.n] = c; });
@@ -653,6 +698,7 @@
       if (other.length) parts.push(heading(T.other), docList(other));
       var nearest = Array.isArray(body.nearest) ? body.nearest : [];
       if (!body.found && nearest.length) parts.push(heading(T.nearest), docList(nearest));
+      if (question) parts.push(feedbackBox(question, citations));
       answer.textContent = "";
       parts.forEach(function (p) { answer.append(p); });
       answer.hidden = false;
@@ -701,7 +747,7 @@
           }
           live.append(data.text);
         } else if (name === "answer" && data) {
-          renderAnswer(data);
+          renderAnswer(data, question);
         }
       }).then(null, function (error) {
         if (mine !== askSeq || !error.french) return;

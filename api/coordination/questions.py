@@ -1,0 +1,64 @@
+"""The coordinator's dashboard of what practitioners ask: its data (JSON, CSV)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal, Optional
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from api.deps import CoordinatorDep, KnowledgeBaseDep
+from api.schemas import QuestionsDashboard, errors
+
+router = APIRouter()
+
+Channel = Literal["widget", "site", "api"]
+_SINCE = Query(None, description="Premier jour (AAAA-MM-JJ) ; par défaut, 90 jours avant la fin.")
+_UNTIL = Query(None, description="Dernier jour, inclus (AAAA-MM-JJ) ; par défaut, aujourd'hui (UTC).")
+_FOUND = Query(None, description="`false` : seulement les questions sans réponse ; `true` : seulement les autres.")
+_CHANNEL = Query(None, description="Seulement un canal : `widget`, `site` ou `api`.")
+
+
+@router.get("/coordination/questions", response_model=QuestionsDashboard, responses=errors(401, 403, 422, 503))
+async def questions_dashboard(
+    kb: KnowledgeBaseDep,
+    actor: CoordinatorDep,
+    since: Optional[dt.date] = _SINCE,
+    until: Optional[dt.date] = _UNTIL,
+    found: Optional[bool] = _FOUND,
+    channel: Optional[Channel] = _CHANNEL,
+) -> dict:
+    """Ce que cherchent les praticiens sur la période : les questions les plus fréquentes, les
+    questions sans réponse regroupées par sens (chaque groupe avec sa question représentative,
+    son nombre et ses dates : les sujets à capitaliser), les réponses jugées inutiles avec leurs
+    commentaires, le volume par semaine et la couverture de la base par thème et secteur."""
+    # grouping embeds the unanswered questions: off the event loop
+    return await run_in_threadpool(kb.questions.dashboard, since, until, found, channel)
+
+
+@router.get(
+    "/coordination/questions.csv",
+    response_class=Response,
+    responses={
+        200: {"description": "Le journal des questions de la période, en CSV (UTF-8, séparateur `;`).",
+              "content": {"text/csv": {"schema": {"type": "string"}}}},
+        **errors(401, 403, 422, 503),
+    },
+)
+def questions_csv(
+    kb: KnowledgeBaseDep,
+    actor: CoordinatorDep,
+    since: Optional[dt.date] = _SINCE,
+    until: Optional[dt.date] = _UNTIL,
+    found: Optional[bool] = _FOUND,
+    channel: Optional[Channel] = _CHANNEL,
+) -> Response:
+    """Le journal des questions de la période, une ligne par question (date, type, question,
+    filtres, trouvé, documents, canal), à ouvrir dans un tableur."""
+    return Response(
+        kb.questions.csv(since, until, found, channel).encode("utf-8"),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="questions-passerelles.csv"'},
+    )

@@ -1,0 +1,260 @@
+"""The question log (SQLite, ``data_dir/questions.sqlite``): what practitioners ask and say.
+
+Each row is a question of /search, /ask or the site's search page, with its time (UTC, to the
+second), its kind, its filters, whether the base answered it, the top documents and the channel.
+Nothing identifies the person asking: no address, no user agent, no key name. Feedback rows
+(useful or not, an optional comment) live in the same file. Rows older than the retention are
+purged when the log opens and at most once an hour while it is written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import sqlite3
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator
+
+from kb.errors import ServiceUnavailable, StorageReadOnly
+from kb.text import fold
+
+logger = logging.getLogger("passerelles.querylog")
+
+SEARCH = "recherche"
+KINDS = (SEARCH, "question")
+CHANNELS = ("widget", "site", "api")
+MAX_QUESTION_CHARS = 1000
+MAX_LOGGED_DOCUMENTS = 5
+PURGE_INTERVAL = dt.timedelta(hours=1)
+# searches of one channel this close, one extending the other, are one practitioner typing
+TYPING_WINDOW = dt.timedelta(seconds=20)
+
+Clock = Callable[[], dt.datetime]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS questions (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    question TEXT NOT NULL,
+    filters TEXT NOT NULL,
+    found INTEGER NOT NULL,
+    doc_ids TEXT NOT NULL,
+    channel TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS questions_at ON questions(at);
+CREATE TABLE IF NOT EXISTS feedback (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    question TEXT NOT NULL,
+    useful INTEGER NOT NULL,
+    comment TEXT,
+    doc_ids TEXT NOT NULL,
+    channel TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS feedback_at ON feedback(at);
+"""
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def timestamp(moment: dt.datetime) -> str:
+    """UTC to the second, ISO 8601: sortable as text."""
+    return moment.astimezone(dt.timezone.utc).replace(microsecond=0).isoformat()
+
+
+@dataclass(frozen=True)
+class LoggedQuestion:
+    at: str
+    kind: str
+    question: str
+    filters: dict
+    found: bool
+    doc_ids: tuple[str, ...]
+    channel: str
+
+
+@dataclass(frozen=True)
+class Feedback:
+    at: str
+    question: str
+    useful: bool
+    comment: str | None
+    doc_ids: tuple[str, ...]
+    channel: str
+
+
+@dataclass(frozen=True)
+class Period:
+    """Rows between two instants (``until`` excluded), optionally of one outcome or channel."""
+
+    since: str
+    until: str
+    found: bool | None = None
+    channel: str | None = None
+
+
+@contextmanager
+def _storage_errors() -> Iterator[None]:
+    try:
+        yield
+    except sqlite3.OperationalError as exc:
+        if "readonly" in str(exc) or "read-only" in str(exc):
+            raise StorageReadOnly("le journal des questions est en lecture seule.") from exc
+        raise ServiceUnavailable("le journal des questions (SQLite) est inaccessible.") from exc
+
+
+class QuestionLog:
+    """One SQLite connection per thread (the API serves requests from a thread pool)."""
+
+    def __init__(self, path: Path, retention_days: int, clock: Clock = utc_now) -> None:
+        self._path = path
+        self._retention = dt.timedelta(days=retention_days)
+        self._clock = clock
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self._last_purge: dt.datetime | None = None
+        with _storage_errors():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db.executescript(_SCHEMA)
+            self._db.commit()
+        try:
+            self.purge()
+        except ServiceUnavailable as exc:  # a read-only disk still lets the dashboard read
+            logger.warning("journal des questions non purgé : %s", exc)
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        connection = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = sqlite3.connect(str(self._path), timeout=5, check_same_thread=False)
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=NORMAL")
+            self._local.connection = connection
+            with self._lock:
+                self._connections.append(connection)
+        return connection
+
+    def close(self) -> None:
+        with self._lock:
+            for connection in self._connections:
+                connection.close()
+            self._connections.clear()
+        self._local = threading.local()
+
+    # -- writes ----------------------------------------------------------------------------
+
+    def record(self, kind: str, question: str, filters: dict, found: bool, doc_ids: list[str], channel: str) -> None:
+        """One question (one INSERT; an hourly purge rides along). A search that refines the
+        channel's search of a few seconds before (one extends the other, as the widget searches
+        while a practitioner types) updates that row rather than logging every keystroke."""
+        now = self._clock()
+        text = question.strip()[:MAX_QUESTION_CHARS]
+        row = (
+            timestamp(now),
+            kind,
+            text,
+            json.dumps(filters, ensure_ascii=False, sort_keys=True),
+            int(bool(found)),
+            json.dumps(list(doc_ids)[:MAX_LOGGED_DOCUMENTS]),
+            channel,
+        )
+        with _storage_errors(), self._db:
+            typed = self._being_typed(kind, text, row[3], channel, now) if kind == SEARCH else None
+            if typed is None:
+                self._db.execute(
+                    "INSERT INTO questions(at, kind, question, filters, found, doc_ids, channel) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    row,
+                )
+            else:
+                self._db.execute(
+                    "UPDATE questions SET at = ?, question = ?, found = ?, doc_ids = ? WHERE id = ?",
+                    (row[0], text, row[4], row[5], typed),
+                )
+        self._purge_if_due(now)
+
+    def _being_typed(self, kind: str, text: str, filters: str, channel: str, now: dt.datetime) -> int | None:
+        """The id of the channel's latest search when it is recent and one text extends the other."""
+        latest = self._db.execute(
+            "SELECT id, question FROM questions WHERE kind = ? AND channel = ? AND filters = ? AND at >= ? "
+            "ORDER BY id DESC LIMIT 1",
+            (kind, channel, filters, timestamp(now - TYPING_WINDOW)),
+        ).fetchone()
+        if latest is None:
+            return None
+        previous = fold(latest[1]).strip()
+        current = fold(text).strip()
+        return latest[0] if previous and current and (current.startswith(previous) or previous.startswith(current)) else None
+
+    def record_feedback(
+        self, question: str, useful: bool, comment: str | None, doc_ids: list[str], channel: str
+    ) -> None:
+        now = self._clock()
+        with _storage_errors(), self._db:
+            self._db.execute(
+                "INSERT INTO feedback(at, question, useful, comment, doc_ids, channel) VALUES (?, ?, ?, ?, ?, ?)",
+                (timestamp(now), question.strip()[:MAX_QUESTION_CHARS], int(useful), comment or None,
+                 json.dumps(list(doc_ids)), channel),
+            )
+        self._purge_if_due(now)
+
+    def purge(self) -> int:
+        """Delete the rows older than the retention; how many went."""
+        now = self._clock()
+        horizon = timestamp(now - self._retention)
+        with _storage_errors(), self._db:
+            removed = self._db.execute("DELETE FROM questions WHERE at < ?", (horizon,)).rowcount
+            removed += self._db.execute("DELETE FROM feedback WHERE at < ?", (horizon,)).rowcount
+        self._last_purge = now
+        return removed
+
+    def _purge_if_due(self, now: dt.datetime) -> None:
+        if self._last_purge is None or now - self._last_purge >= PURGE_INTERVAL:
+            self.purge()
+
+    # -- reads -----------------------------------------------------------------------------
+
+    def questions(self, period: Period) -> list[LoggedQuestion]:
+        sql, args = _where(period, "found")
+        with _storage_errors():
+            rows = self._db.execute(
+                f"SELECT at, kind, question, filters, found, doc_ids, channel FROM questions {sql} ORDER BY at, id",
+                args,
+            ).fetchall()
+        return [
+            LoggedQuestion(at, kind, question, json.loads(filters), bool(found), tuple(json.loads(doc_ids)), channel)
+            for at, kind, question, filters, found, doc_ids, channel in rows
+        ]
+
+    def feedback(self, period: Period, useful: bool | None = None) -> list[Feedback]:
+        sql, args = _where(Period(period.since, period.until, None, period.channel), None)
+        if useful is not None:
+            sql += " AND useful = ?"
+            args.append(int(useful))
+        with _storage_errors():
+            rows = self._db.execute(
+                f"SELECT at, question, useful, comment, doc_ids, channel FROM feedback {sql} ORDER BY at DESC, id DESC",
+                args,
+            ).fetchall()
+        return [
+            Feedback(at, question, bool(useful_), comment, tuple(json.loads(doc_ids)), channel)
+            for at, question, useful_, comment, doc_ids, channel in rows
+        ]
+
+
+def _where(period: Period, found_column: str | None) -> tuple[str, list]:
+    clauses, args = ["at >= ?", "at < ?"], [period.since, period.until]
+    if found_column and period.found is not None:
+        clauses.append(f"{found_column} = ?")
+        args.append(int(period.found))
+    if period.channel:
+        clauses.append("channel = ?")
+        args.append(period.channel)
+    return "WHERE " + " AND ".join(clauses), args
