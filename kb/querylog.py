@@ -25,6 +25,7 @@ from kb.text import fold
 logger = logging.getLogger("passerelles.querylog")
 
 SEARCH = "recherche"
+TYPED = "widget"  # the channel that searches as one types
 KINDS = (SEARCH, "question")
 CHANNELS = ("widget", "site", "api")
 MAX_QUESTION_CHARS = 1000
@@ -153,8 +154,8 @@ class QuestionLog:
 
     def record(self, kind: str, question: str, filters: dict, found: bool, doc_ids: list[str], channel: str) -> None:
         """One question (one INSERT; an hourly purge rides along). A search that refines the
-        channel's search of a few seconds before (one extends the other, as the widget searches
-        while a practitioner types) updates that row rather than logging every keystroke."""
+        widget's search of a few seconds before (one extends the other: the widget searches while
+        a practitioner types) updates that row rather than logging every keystroke."""
         now = self._clock()
         text = question.strip()[:MAX_QUESTION_CHARS]
         row = (
@@ -167,7 +168,7 @@ class QuestionLog:
             channel,
         )
         with _storage_errors(), self._db:
-            typed = self._being_typed(kind, text, row[3], channel, now) if kind == SEARCH else None
+            typed = self._being_typed(kind, text, row[3], channel, now) if (kind, channel) == (SEARCH, TYPED) else None
             if typed is None:
                 self._db.execute(
                     "INSERT INTO questions(at, kind, question, filters, found, doc_ids, channel) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -191,7 +192,8 @@ class QuestionLog:
             return None
         previous = fold(latest[1]).strip()
         current = fold(text).strip()
-        return latest[0] if previous and current and (current.startswith(previous) or previous.startswith(current)) else None
+        refines = previous != current and (current.startswith(previous) or previous.startswith(current))
+        return latest[0] if previous and current and refines else None
 
     def record_feedback(
         self, question: str, useful: bool, comment: str | None, doc_ids: list[str], channel: str
