@@ -152,6 +152,27 @@ class Settings(BaseSettings):
         description="Duplicate warning: mean best cosine of the new passages in an existing "
         "document from which the content is the same (calibrated, see README).",
     )
+    duplicate_semantic_margin: float = Field(
+        0.02,
+        ge=0,
+        le=1,
+        description="Duplicate warning: meaning in common below duplicate_semantic by less than "
+        "this is shown as information (not strong).",
+    )
+    duplicate_shared_figures: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Duplicate warning: share of the existing document's figures the new one "
+        "repeats from which, with duplicate_semantic, it is a rewrite of it.",
+    )
+    duplicate_porteur_match: float = Field(
+        0.9,
+        ge=0,
+        le=1,
+        description="Duplicate warning: fuzzy match (rapidfuzz token_set_ratio on folded names, "
+        "0-1) from which two porteurs, or two territories, are the same.",
+    )
     max_document_chars: int = Field(
         2_000_000,
         ge=1_000,
