@@ -13,9 +13,10 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 from evaluation.datasets import PROJECT_ROOT, Dataset
 from evaluation.retrieval import dataset_index
@@ -24,6 +25,7 @@ from ingest.pipeline import chunking_params, load_document
 from kb.duplicates import DuplicateFinder, DuplicateParams, NewDocument, Signals
 from kb.index import KnowledgeIndex
 from kb.settings import Settings
+from services.runtime import open_index
 
 PAIRS_DIR = PROJECT_ROOT / "evaluation" / "duplicates"
 
@@ -151,13 +153,28 @@ def print_report(results: list[PairResult], ms_per_call: float, params: Duplicat
         )
 
 
+@contextmanager
+def corpus_index(settings: Settings, index_dir: Path | None) -> Iterator[KnowledgeIndex]:
+    """The corpus's index: an existing ``index_dir`` is reused as it is (the ingest takes
+    minutes; delete the folder to ingest again), otherwise the corpus is ingested into it."""
+    if index_dir is not None and (index_dir / "CURRENT").exists():
+        index = open_index(settings.model_copy(update={"data_dir": index_dir, "chroma_url": None}))
+        try:
+            yield index
+        finally:
+            index.close()
+        return
+    dataset = Dataset(name="corpus", corpus=PROJECT_ROOT / "corpus")
+    with dataset_index(dataset, settings, index_dir) as (index, _):
+        yield index
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--index-dir", type=Path, default=None)
     args = parser.parse_args(argv)
     settings = Settings()
-    dataset = Dataset(name="corpus", corpus=PROJECT_ROOT / "corpus")
-    with dataset_index(dataset, settings, args.index_dir) as (index, _):
+    with corpus_index(settings, args.index_dir) as index:
         results, ms_per_call = evaluate_pairs(index, settings, load_pairs())
     print_report(results, ms_per_call, DuplicateParams.from_settings(settings))
     return 0

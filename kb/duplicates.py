@@ -17,6 +17,8 @@ meaning in common just below the threshold. Thresholds: ``Settings`` (calibrated
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -33,6 +35,8 @@ from kb.text import fold
 # the new passages compared (a long document's first ones say what it is about)
 MAX_PASSAGES = 16
 NEIGHBOURS_PER_PASSAGE = 10
+# existing documents whose shingles and figures are kept in memory
+FEATURES_KEPT = 512
 # a figure written with thousands separators ("1 260", "1.260") or a decimal comma
 _FIGURE = re.compile(r"\d{1,3}(?:[ \u00a0\u202f.]\d{3})+(?:,\d+)?|\d+(?:,\d+)?")
 _YEAR = re.compile(r"(19|20)\d\d")
@@ -45,9 +49,9 @@ class DuplicateParams:
     text_jaccard: float
     title_jaccard: float
     semantic: float
-    semantic_margin: float = 0.02
-    shared_figures: float = 0.5
-    porteur_match: float = 0.9
+    semantic_margin: float
+    shared_figures: float
+    porteur_match: float
     limit: int = 5
 
     @classmethod
@@ -171,6 +175,8 @@ class DuplicateFinder:
     def __init__(self, index: KnowledgeIndex, params: DuplicateParams) -> None:
         self.index = index
         self.params = params
+        self._features: OrderedDict[tuple[str, str], tuple[set[str], set[str]]] = OrderedDict()
+        self._lock = threading.Lock()
 
     def find(
         self, metadata: DocumentMetadata, text: str, vectors: Vectors, exclude: str | None = None
@@ -220,18 +226,35 @@ class DuplicateFinder:
             signals.semantic = float(cosines.max(axis=1).mean())
             centres = _normalised(np.stack([new.passages.mean(axis=0), existing.mean(axis=0)]))
             signals.centre = float(centres[0] @ centres[1])
-        other_text = self.index.document_text(doc_id) or ""
-        signals.text = jaccard(new.shingles, shingles(other_text))
+        other_shingles, other_figures = self._text_features(doc_id, stored.version)
+        signals.text = jaccard(new.shingles, other_shingles)
         signals.title_similarity = jaccard(new.title_words, _title_words(other.title))
         signals.same_title = fold(other.title) == fold(new.metadata.title)
         signals.porteur = name_match(new.metadata.porteur, other.porteur)
         signals.territory = name_match(new.metadata.territory, other.territory)
         signals.same_type = new.metadata.doc_type == other.doc_type
-        other_figures = figures(other_text)
         signals.existing_figures = len(other_figures)
         signals.new_figures = len(new.figures)
         signals.common_figures = len(new.figures & other_figures)
         return signals
+
+    def _text_features(self, doc_id: str, version: str) -> tuple[set[str], set[str]]:
+        """An existing document's shingles and figures, kept per version: folding a whole
+        text is most of a comparison's time, and the same neighbours come back upload after
+        upload."""
+        key = (doc_id, version)
+        with self._lock:
+            found = self._features.get(key)
+            if found is not None:
+                self._features.move_to_end(key)
+                return found
+        text = self.index.document_text(doc_id) or ""
+        found = (shingles(text), figures(text))
+        with self._lock:
+            self._features[key] = found
+            if len(self._features) > FEATURES_KEPT:
+                self._features.popitem(last=False)
+        return found
 
     def _nearest_documents(self, new: NewDocument, exclude: str | None) -> list[dict[str, float]]:
         """Per new passage: the best cosine of each document among its nearest passages."""
