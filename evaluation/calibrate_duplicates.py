@@ -64,14 +64,17 @@ def new_document(index: KnowledgeIndex, settings: Settings, name: str) -> NewDoc
     return NewDocument(loaded.metadata, loaded.parsed.text, vectors)
 
 
+def new_documents(index: KnowledgeIndex, settings: Settings, pairs: list[Pair]) -> dict[str, NewDocument]:
+    return {name: new_document(index, settings, name) for name in sorted({p.new for p in pairs})}
+
+
 def evaluate_pairs(
-    index: KnowledgeIndex, settings: Settings, pairs: list[Pair]
+    index: KnowledgeIndex, settings: Settings, pairs: list[Pair], documents: dict[str, NewDocument]
 ) -> tuple[list[PairResult], float]:
     """Each pair's signals and decisions, and the finder's mean milliseconds per call."""
     params = DuplicateParams.from_settings(settings)
     finder = DuplicateFinder(index, params)
     unlimited = DuplicateFinder(index, replace(params, limit=1000))
-    documents = {name: new_document(index, settings, name) for name in sorted({p.new for p in pairs})}
     results, elapsed = [], 0.0
     for pair in pairs:
         new = documents[pair.new]
@@ -92,6 +95,28 @@ def evaluate_pairs(
             )
         )
     return results, 1000 * elapsed / max(1, len(pairs))
+
+
+def false_alarms(
+    index: KnowledgeIndex, settings: Settings, pairs: list[Pair], documents: dict[str, NewDocument]
+) -> dict[str, object]:
+    """Strong warnings outside the labelled duplicates: every corpus document submitted against
+    the others, and every rewrite against the corpus (any document but its original)."""
+    finder = DuplicateFinder(index, replace(DuplicateParams.from_settings(settings), limit=1000))
+    known = {(p.new, p.existing) for p in pairs if p.duplicate}
+    known |= {(b, a) for a, b in known if not a.endswith(".md")}
+    names = [d.metadata.doc_id for d in index.documents()] + sorted({p.new for p in pairs if p.new.endswith(".md")})
+    alarms, weak, calls = [], 0, 0
+    for name in names:
+        new = documents.get(name) or new_document(index, settings, name)
+        exclude = None if name.endswith(".md") else name
+        for warning in finder.find(new.metadata, new.text, new.vectors, exclude=exclude):
+            if not warning["strong"]:
+                weak += 1
+            elif (name, warning["doc_id"]) not in known:
+                alarms.append((name, warning["doc_id"], warning["explanation"]))
+        calls += 1
+    return {"submissions": calls, "strong_false_alarms": alarms, "weak_warnings_per_submission": weak / max(1, calls)}
 
 
 def scores(results: list[PairResult], flagged: Callable[[PairResult], bool]) -> dict[str, float]:
@@ -124,15 +149,42 @@ def signal_rules(params: DuplicateParams) -> dict[str, Callable[[PairResult], bo
         and r.signals.territory >= params.porteur_match
         and r.signals.same_type
     )
-    for t in (0.3, 0.5, 0.7):
-        rules[f"shared figures >= {t}"] = lambda r, t=t: r.signals.shared_figures >= t
-    for sem, fig in ((0.93, 0.5), (0.94, 0.5), (0.95, 0.5), (0.94, 0.6), (0.95, 0.3)):
+    for t in (0.5, 0.7, 0.9):
+        rules[f"figures of the existing one repeated >= {t}"] = (
+            lambda r, t=t: r.signals.common_figures >= t * max(1, r.signals.existing_figures)
+        )
+    for t in (0.3, 0.5, 0.65, 0.8):
+        rules[f"figures in common (Jaccard) >= {t}"] = lambda r, t=t: r.signals.shared_figures >= t
+    for sem, fig in ((0.90, 0.65), (0.92, 0.5), (0.92, 0.65), (0.92, 0.8), (0.94, 0.65)):
         rules[f"semantic >= {sem} and figures >= {fig}"] = (
             lambda r, sem=sem, fig=fig: r.signals.semantic >= sem and r.signals.shared_figures >= fig
         )
     rules["combined rule (settings), anywhere"] = lambda r: r.strong
     rules["combined rule (settings), in the 5 shown"] = lambda r: r.shown
     return rules
+
+
+def leave_one_out(results: list[PairResult], params: DuplicateParams) -> dict[str, float]:
+    """Each pair decided by the semantic and figures thresholds that do best on the other pairs
+    (the middle of the best region of a grid), other reasons as configured."""
+    grid = [(sem / 100, fig / 100) for sem in range(85, 100) for fig in range(30, 100, 5)]
+
+    def rule(sem: float, fig: float) -> Callable[[PairResult], bool]:
+        def flagged(r: PairResult) -> bool:
+            s = r.signals
+            rewritten = s.semantic >= sem and s.shared_figures >= fig and s.common_figures >= params.min_figures
+            return rewritten or s.text >= params.text_jaccard or s.same_title
+        return flagged
+
+    decided = {}
+    for held in results:
+        others = [r for r in results if r is not held]
+        f1 = {point: scores(others, rule(*point))["f1"] for point in grid}
+        best = sorted(point for point in grid if f1[point] == max(f1.values()))
+        sem = sorted(p[0] for p in best)[len(best) // 2]
+        fig = sorted(p[1] for p in best)[len(best) // 2]
+        decided[id(held)] = rule(sem, fig)(held)
+    return scores(results, lambda r: decided[id(r)])
 
 
 def print_report(results: list[PairResult], ms_per_call: float, params: DuplicateParams) -> None:
@@ -142,13 +194,13 @@ def print_report(results: list[PairResult], ms_per_call: float, params: Duplicat
         print(f"{name:48} {s['precision']:5.2f} {s['recall']:5.2f} {s['f1']:5.2f} {s['flagged']:7d}")
     print(f"\nfinder: {ms_per_call:.1f} ms per call\n")
     print(f"{'dup':3} {'kind':24} {'sem':>5} {'cent':>5} {'near':>5} {'text':>5} {'titl':>5} "
-          f"{'port':>4} {'terr':>4} {'fig':>9} strong  pair")
+          f"{'port':>4} {'terr':>4} {'fig':>12} strong  pair")
     for r in sorted(results, key=lambda r: (not r.pair.duplicate, -r.signals.semantic)):
         s = r.signals
         print(
             f"{'yes' if r.pair.duplicate else 'no':3} {r.pair.kind:24} {s.semantic:5.3f} {s.centre:5.3f} "
             f"{s.nearest_share:5.2f} {s.text:5.3f} {s.title_similarity:5.2f} {s.porteur:4.2f} "
-            f"{s.territory:4.2f} {s.common_figures:3d}/{s.existing_figures:<3d}{s.shared_figures:4.2f} "
+            f"{s.territory:4.2f} {s.common_figures:2d}/{s.existing_figures:2d}/{s.new_figures:<2d} {s.shared_figures:4.2f} "
             f"{'STRONG' if r.strong else ('warn' if r.warned else '-'):6}  {Path(r.pair.new).stem} -> {r.pair.existing}"
         )
 
@@ -175,8 +227,21 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     settings = Settings()
     with corpus_index(settings, args.index_dir) as index:
-        results, ms_per_call = evaluate_pairs(index, settings, load_pairs())
-    print_report(results, ms_per_call, DuplicateParams.from_settings(settings))
+        pairs = load_pairs()
+        documents = new_documents(index, settings, pairs)
+        results, ms_per_call = evaluate_pairs(index, settings, pairs, documents)
+        population = false_alarms(index, settings, pairs, documents)
+    params = DuplicateParams.from_settings(settings)
+    print_report(results, ms_per_call, params)
+    held_out = leave_one_out(results, params)
+    print(f"\nleave-one-out (semantic and figures thresholds chosen without the pair): "
+          f"P {held_out['precision']:.2f} R {held_out['recall']:.2f} F1 {held_out['f1']:.2f}")
+    alarms = population["strong_false_alarms"]
+    print(f"\nwhole corpus and rewrites ({population['submissions']} submissions): "
+          f"{len(alarms)} strong false alarms, "
+          f"{population['weak_warnings_per_submission']:.1f} information warnings per submission")
+    for name, doc_id, explanation in alarms:
+        print(f"  {Path(name).stem} -> {doc_id}: {explanation}")
     return 0
 
 

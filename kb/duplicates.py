@@ -5,7 +5,7 @@ Each warning says why in one French sentence, shows the figure its decision used
 publishing on). Strong reasons:
 - the same text (share of 5-word shingles in common);
 - the same experience rewritten: most of the meaning in common (mean best cosine of the new
-  passages) *and* most of the existing document's figures repeated. Rewrites by another hand
+  passages) *and* most of the two documents' figures in common. Rewrites by another hand
   share almost no sentences and often spell the porteur otherwise, so neither text nor porteur
   can decide; the figures tell a rewrite from a method or a Q&A that retells the same story;
 - the same title.
@@ -51,6 +51,7 @@ class DuplicateParams:
     semantic: float
     semantic_margin: float
     shared_figures: float
+    min_figures: int
     porteur_match: float
     limit: int = 5
 
@@ -62,6 +63,7 @@ class DuplicateParams:
             semantic=settings.duplicate_semantic,
             semantic_margin=settings.duplicate_semantic_margin,
             shared_figures=settings.duplicate_shared_figures,
+            min_figures=settings.duplicate_min_figures,
             porteur_match=settings.duplicate_porteur_match,
         )
 
@@ -166,9 +168,10 @@ class Signals:
 
     @property
     def shared_figures(self) -> float:
-        """Share of the existing document's figures the new one repeats (an update adds
-        figures, so the share of the new one's figures would be too strict)."""
-        return self.common_figures / self.existing_figures if self.existing_figures else 0.0
+        """Share of the two documents' figures they have in common (Jaccard). Symmetric: a
+        fiche holds every figure of its structure's short directory entry, which is no rewrite."""
+        union = self.existing_figures + self.new_figures - self.common_figures
+        return self.common_figures / union if union else 0.0
 
 
 class DuplicateFinder:
@@ -268,7 +271,11 @@ class DuplicateFinder:
     def warning(self, s: Signals) -> dict | None:
         """The warning of one candidate, or None when nothing is worth saying."""
         p = self.params
-        rewritten = s.semantic >= p.semantic and s.shared_figures >= p.shared_figures
+        rewritten = (
+            s.semantic >= p.semantic
+            and s.shared_figures >= p.shared_figures
+            and s.common_figures >= p.min_figures
+        )
         same_project = s.porteur >= p.porteur_match and s.territory >= p.porteur_match
         strong = True
         if s.text >= p.text_jaccard:
@@ -278,7 +285,7 @@ class DuplicateFinder:
             similarity = s.semantic
             explanation = (
                 f"Même expérience, réécrite : {percent(s.semantic)} de sens commun "
-                f"et {percent(s.shared_figures)} de ses chiffres repris."
+                f"et {percent(s.shared_figures)} de chiffres communs."
             )
         elif s.same_title:
             similarity = 1.0
@@ -292,7 +299,7 @@ class DuplicateFinder:
                 similarity = s.semantic
                 explanation = (
                     f"Contenu proche ({percent(s.semantic)} de sens commun, "
-                    f"{percent(s.shared_figures)} de ses chiffres repris), sans être une réécriture."
+                    f"{percent(s.shared_figures)} de chiffres communs), sans être une réécriture."
                 )
             elif same_project:
                 similarity = min(s.porteur, s.territory)
@@ -324,8 +331,8 @@ class DuplicateFinder:
             reasons.append(f"texte quasi identique ({percent(s.text)} de passages communs)")
         if s.semantic >= p.semantic - p.semantic_margin:
             reasons.append(f"sens très proche ({percent(s.semantic)})")
-        if s.shared_figures >= p.shared_figures:
-            reasons.append(f"mêmes chiffres ({percent(s.shared_figures)} repris)")
+        if s.shared_figures >= p.shared_figures and s.common_figures >= p.min_figures:
+            reasons.append(f"mêmes chiffres ({percent(s.shared_figures)} en commun)")
         if s.porteur >= p.porteur_match:
             reasons.append("même porteur")
         if s.territory >= p.porteur_match:

@@ -170,13 +170,21 @@ class Settings(BaseSettings):
         "entry, a method or a Q&A retelling the same story: 0.90 to 0.96 on the labelled pairs).",
     )
     duplicate_shared_figures: float = Field(
-        0.7,
+        0.65,
         ge=0,
         le=1,
-        description="Duplicate warning: share of the existing document's figures (counts, amounts, "
-        "percentages; years left out) that the new one repeats, from which, with "
-        "duplicate_semantic, it is a rewrite. The 16 labelled duplicates repeat 0.88 to 1.00 of "
-        "them; the distinct pairs above 0.92 of meaning in common at most 0.57.",
+        description="Duplicate warning: share of the two documents' figures (counts, amounts, "
+        "percentages; years left out) they have in common (Jaccard) from which, with "
+        "duplicate_semantic, the new one is a rewrite. The 16 labelled duplicates share 0.76 to "
+        "1.00 of them; no distinct pair of the corpus (nor rewrite and other document) above "
+        "0.90 of meaning in common shares more than 0.53.",
+    )
+    duplicate_min_figures: int = Field(
+        5,
+        ge=1,
+        description="Duplicate warning: fewest figures in common for the figures to decide a "
+        "rewrite (two short directory entries sharing their one figure are no rewrite; the "
+        "labelled duplicates share 7 to 31).",
     )
     duplicate_porteur_match: float = Field(
         0.9,

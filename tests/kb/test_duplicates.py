@@ -16,7 +16,8 @@ from kb.models import DocumentMetadata
 from services.runtime import ingest, open_index
 
 PARAMS = DuplicateParams(
-    text_jaccard=0.3, title_jaccard=0.75, semantic=0.9, semantic_margin=0.02, shared_figures=0.5, porteur_match=0.9
+    text_jaccard=0.3, title_jaccard=0.75, semantic=0.9, semantic_margin=0.02, shared_figures=0.65, min_figures=5,
+    porteur_match=0.9,
 )
 NBSP = "\u00a0"
 
@@ -44,11 +45,11 @@ def test_a_share_is_floored_so_a_figure_below_a_threshold_never_shows_it():
 
 
 def test_a_rewrite_is_strong_and_says_so_with_the_figures_it_used():
-    w = warn(semantic=0.975, existing_figures=10, common_figures=8, text=0.05)
+    w = warn(semantic=0.975, existing_figures=10, new_figures=9, common_figures=9, text=0.05)
     assert w["strong"] and w["similarity"] == 0.975
-    assert w["explanation"] == f"Même expérience, réécrite : 97{NBSP}% de sens commun et 80{NBSP}% de ses chiffres repris."
-    assert w["semantic_similarity"] == 0.975 and w["text_similarity"] == 0.05
-    assert "mêmes chiffres (80\u00a0% repris)" in w["reasons"]
+    assert w["explanation"] == f"Même expérience, réécrite : 97{NBSP}% de sens commun et 90{NBSP}% de chiffres communs."
+    assert w["semantic_similarity"] == 0.975 and w["text_similarity"] == 0.05 and w["shared_figures"] == 0.9
+    assert f"mêmes chiffres (90{NBSP}% en commun)" in w["reasons"]
 
 
 def test_copied_text_and_the_same_title_are_strong():
@@ -63,12 +64,15 @@ def test_weaker_signs_are_information_not_strong():
     same_project = warn(porteur=1.0, territory=0.95, semantic=0.5)
     assert not same_project["strong"]
     assert same_project["explanation"] == "Même porteur et même territoire, contenu différent."
-    close = warn(semantic=0.89, existing_figures=10, common_figures=1)
+    close = warn(semantic=0.89, existing_figures=10, new_figures=10, common_figures=1)
     assert not close["strong"] and close["similarity"] == 0.89
     assert close["explanation"].startswith(f"Contenu proche (89{NBSP}% de sens commun")
-    # the same meaning without the figures: a method or a Q&A retelling the story
-    retold = warn(semantic=0.95, existing_figures=10, common_figures=2)
-    assert not retold["strong"]
+    # the same meaning without the same figures: a fiche holds every figure of its
+    # structure's directory entry, and a method retells a few of an experience's
+    assert not warn(semantic=0.95, existing_figures=10, new_figures=30, common_figures=10)["strong"]
+    assert not warn(semantic=0.95, existing_figures=10, new_figures=10, common_figures=3)["strong"]
+    # two short entries sharing their few figures: too few to decide
+    assert not warn(semantic=0.95, existing_figures=2, new_figures=2, common_figures=2)["strong"]
     title = warn(title_similarity=0.8)
     assert not title["strong"] and title["explanation"] == f"Titre très proche (80{NBSP}% de mots communs)."
     assert warn(porteur=1.0, territory=0.2, semantic=0.5) is None
@@ -82,8 +86,14 @@ def fiche(doc_id: str, title: str, porteur: str, body: str) -> str:
     )
 
 
-ORIGINAL = "La camionnette passa par la place. Sa balade va par la campagne : 190 paniers par an, 85 % à Montregard, 48 000 habitants, 30 km."
-REWRITE = "Par la campagne, la camionnette va sur la place. Chaque an : 190 paniers, 48 000 habitants, 85 % à Montregard, pas plus de 30 km."
+ORIGINAL = (
+    "La camionnette passa par la place. Sa balade va par la campagne : 190 paniers par an, 85 % "
+    "à Montregard, 48 000 habitants, 30 km, 12 arrêts, 15 bénévoles."
+)
+REWRITE = (
+    "Par la campagne, la camionnette va sur la place. Chaque an : 190 paniers, 48 000 habitants, "
+    "85 % à Montregard, 12 arrêts sans plus de 30 km, avec 15 bénévoles."
+)
 OTHER = "Un point info jeunesse ouvert où on trouve du soutien pour un projet : 12 jeunes suivis, 7 bourses, tout un jour sur deux."
 
 
