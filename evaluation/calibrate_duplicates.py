@@ -14,7 +14,7 @@ import argparse
 import json
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -28,6 +28,9 @@ from kb.settings import Settings
 from services.runtime import open_index
 
 PAIRS_DIR = PROJECT_ROOT / "evaluation" / "duplicates"
+# the signals of every labelled pair with the default embedder, written by --write-signals and
+# read by tests/evaluation/test_duplicate_calibration.py (the corpus ingest takes minutes)
+SIGNALS_FILE = PAIRS_DIR / "signals.jsonl"
 
 
 @dataclass(frozen=True)
@@ -117,6 +120,27 @@ def false_alarms(
                 alarms.append((name, warning["doc_id"], warning["explanation"]))
         calls += 1
     return {"submissions": calls, "strong_false_alarms": alarms, "weak_warnings_per_submission": weak / max(1, calls)}
+
+
+def signals_record(result: PairResult) -> dict:
+    fields = {k: v for k, v in asdict(result.signals).items() if k != "nearest_cosines"}
+    floats = {k: round(v, 4) if isinstance(v, float) else v for k, v in fields.items()}
+    return {"a": result.pair.new, "b": result.pair.existing, **floats}
+
+
+def write_signals(results: list[PairResult], path: Path = SIGNALS_FILE) -> None:
+    lines = [json.dumps(signals_record(r), ensure_ascii=False) for r in results]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def read_signals(path: Path = SIGNALS_FILE) -> dict[tuple[str, str], Signals]:
+    found = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            row = json.loads(line)
+            key = (row.pop("a"), row.pop("b"))
+            found[key] = Signals(**row)
+    return found
 
 
 def scores(results: list[PairResult], flagged: Callable[[PairResult], bool]) -> dict[str, float]:
@@ -224,6 +248,7 @@ def corpus_index(settings: Settings, index_dir: Path | None) -> Iterator[Knowled
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--index-dir", type=Path, default=None)
+    parser.add_argument("--write-signals", action="store_true", help=f"write {SIGNALS_FILE.name}")
     args = parser.parse_args(argv)
     settings = Settings()
     with corpus_index(settings, args.index_dir) as index:
@@ -232,6 +257,8 @@ def main(argv: list[str] | None = None) -> int:
         results, ms_per_call = evaluate_pairs(index, settings, pairs, documents)
         population = false_alarms(index, settings, pairs, documents)
     params = DuplicateParams.from_settings(settings)
+    if args.write_signals:
+        write_signals(results)
     print_report(results, ms_per_call, params)
     held_out = leave_one_out(results, params)
     print(f"\nleave-one-out (semantic and figures thresholds chosen without the pair): "
