@@ -123,8 +123,7 @@ def false_alarms(
 
 
 def signals_record(result: PairResult) -> dict:
-    fields = {k: v for k, v in asdict(result.signals).items() if k != "nearest_cosines"}
-    floats = {k: round(v, 4) if isinstance(v, float) else v for k, v in fields.items()}
+    floats = {k: round(v, 4) if isinstance(v, float) else v for k, v in asdict(result.signals).items()}
     return {"a": result.pair.new, "b": result.pair.existing, **floats}
 
 

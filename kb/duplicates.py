@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
@@ -164,7 +164,6 @@ class Signals:
     existing_figures: int = 0
     new_figures: int = 0
     common_figures: int = 0
-    nearest_cosines: list[float] = field(default_factory=list, repr=False)
 
     @property
     def shared_figures(self) -> float:
@@ -205,13 +204,12 @@ class DuplicateFinder:
                 or name_match(new.metadata.porteur, other.porteur) >= self.params.porteur_match
             ):
                 candidates.add(other.doc_id)
+        nearest_of_passages = [max(near, key=near.__getitem__) for near in nearest if near]
         found = []
         for doc_id in sorted(candidates):
             signals = self.compare(new, doc_id)
             if signals is not None:
-                share = [cosine for best, cosine in nearest_per_passage(nearest, len(new.passages)) if best == doc_id]
-                signals.nearest_cosines = share
-                signals.nearest_share = len(share) / max(1, len(new.passages))
+                signals.nearest_share = nearest_of_passages.count(doc_id) / max(1, len(new.passages))
                 found.append(signals)
         return found
 
@@ -338,18 +336,6 @@ class DuplicateFinder:
         if s.territory >= p.porteur_match:
             reasons.append("même territoire")
         return reasons
-
-
-def nearest_per_passage(nearest: list[dict[str, float]], passages: int) -> list[tuple[str | None, float]]:
-    """Per new passage: its nearest existing document and the cosine."""
-    best: list[tuple[str | None, float]] = []
-    for near in nearest[:passages]:
-        if near:
-            doc_id = max(near, key=near.__getitem__)
-            best.append((doc_id, near[doc_id]))
-        else:
-            best.append((None, 0.0))
-    return best
 
 
 def percent(value: float) -> str:
