@@ -152,6 +152,7 @@ class Signals:
 
     doc_id: str
     title: str
+    doc_type: str = ""  # the existing document's
     semantic: float = 0.0  # mean over the new passages of their best cosine in the document
     centre: float = 0.0  # cosine of the two documents' mean passage vectors
     nearest_share: float = 0.0  # share of new passages whose nearest document this is
@@ -219,7 +220,7 @@ class DuplicateFinder:
         if stored is None:
             return None
         other = stored.metadata
-        signals = Signals(doc_id=doc_id, title=other.title)
+        signals = Signals(doc_id=doc_id, title=other.title, doc_type=other.doc_type)
         existing = np.asarray(self.index.document_vectors(doc_id), dtype=np.float32)
         if len(existing) and len(new.passages):
             existing = _normalised(existing)
@@ -282,7 +283,7 @@ class DuplicateFinder:
         elif rewritten:
             similarity = s.semantic
             explanation = (
-                f"Même expérience, réécrite : {percent(s.semantic)} de sens commun "
+                f"{rewritten_kind(s.doc_type)} : {percent(s.semantic)} de sens commun "
                 f"et {percent(s.shared_figures)} de chiffres communs."
             )
         elif s.same_title:
@@ -336,6 +337,13 @@ class DuplicateFinder:
         if s.territory >= p.porteur_match:
             reasons.append("même territoire")
         return reasons
+
+
+def rewritten_kind(doc_type: str) -> str:
+    """How the strong rewrite sentence names what was rewritten."""
+    if doc_type == "fiche expérience":
+        return "Même expérience, réécrite"
+    return "Même document, réécrit"
 
 
 def percent(value: float) -> str:

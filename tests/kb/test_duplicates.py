@@ -45,11 +45,13 @@ def test_a_share_is_floored_so_a_figure_below_a_threshold_never_shows_it():
 
 
 def test_a_rewrite_is_strong_and_says_so_with_the_figures_it_used():
-    w = warn(semantic=0.975, existing_figures=10, new_figures=9, common_figures=9, text=0.05)
+    w = warn(semantic=0.975, existing_figures=10, new_figures=9, common_figures=9, text=0.05, doc_type="fiche expérience")
     assert w["strong"] and w["similarity"] == 0.975
     assert w["explanation"] == f"Même expérience, réécrite : 97{NBSP}% de sens commun et 90{NBSP}% de chiffres communs."
     assert w["semantic_similarity"] == 0.975 and w["text_similarity"] == 0.05 and w["shared_figures"] == 0.9
     assert f"mêmes chiffres (90{NBSP}% en commun)" in w["reasons"]
+    method = warn(semantic=0.95, existing_figures=10, new_figures=10, common_figures=10, doc_type="fiche méthode")
+    assert method["explanation"].startswith(f"Même document, réécrit : 95{NBSP}% de sens commun")
 
 
 def test_copied_text_and_the_same_title_are_strong():
