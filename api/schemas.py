@@ -15,10 +15,14 @@ class ProblemOut(BaseModel):
 class DuplicateWarning(BaseModel):
     doc_id: str
     title: str
-    similarity: float = Field(..., description="Passages de 5 mots en commun (Jaccard).")
-    title_similarity: float
-    semantic_similarity: float
+    similarity: float = Field(..., description="Le chiffre sur lequel repose l'avertissement (0 à 1), celui que cite `explanation`.")
+    title_similarity: float = Field(..., description="Mots du titre en commun (Jaccard).")
+    semantic_similarity: float = Field(..., description="Sens commun : moyenne, sur les passages du nouveau document, de leur meilleure similarité dans le document existant.")
+    text_similarity: float = Field(0.0, description="Passages de 5 mots en commun (Jaccard).")
+    shared_figures: float = Field(0.0, description="Part des chiffres du document existant que le nouveau reprend.")
     reasons: list[str]
+    strong: bool = Field(False, description="Doublon probable (décision calibrée) : la publication demande un choix du coordinateur.")
+    explanation: str = Field("", description="Une phrase qui dit pourquoi ce document est signalé.")
 
 
 class ErrorBody(BaseModel):

@@ -140,17 +140,58 @@ class Settings(BaseSettings):
         ge=0,
         le=1,
         description="Duplicate warning: share of 5-word shingles in common (Jaccard) from which "
-        "two texts are near-identical (calibrated with evaluation/calibrate_duplicates.py).",
+        "two texts are near-identical (strong): the corpus's revised fiche scores 0.69, rewrites "
+        "by another hand 0.03 to 0.14, distinct pairs at most 0.07 (evaluation/calibrate_duplicates.py).",
     )
     duplicate_title_jaccard: float = Field(
-        0.75, ge=0, le=1, description="Duplicate warning: share of title words in common."
-    )
-    duplicate_semantic: float = Field(
-        0.97,
+        0.75,
         ge=0,
         le=1,
-        description="Duplicate warning: mean best cosine of the new passages in an existing "
-        "document from which the content is the same (calibrated, see README).",
+        description="Duplicate warning: share of title words in common from which a title is very "
+        "close (information, not strong: rewrites score 0.04 to 0.58, a directory entry and its "
+        "fiche 0.77). The very same title is strong.",
+    )
+    duplicate_semantic: float = Field(
+        0.92,
+        ge=0,
+        le=1,
+        description="Duplicate warning: meaning in common (mean over the new passages of their best "
+        "cosine in an existing document) from which, with duplicate_shared_figures, the new "
+        "document is a rewrite (strong). On the 85 labelled pairs of evaluation/duplicates the 16 "
+        "duplicates score 0.930 to 0.990 and the distinct pairs that repeat figures at most 0.908 "
+        "(evaluation/calibrate_duplicates.py, README).",
+    )
+    duplicate_semantic_margin: float = Field(
+        0.01,
+        ge=0,
+        le=1,
+        description="Duplicate warning: meaning in common at least duplicate_semantic minus this, "
+        "without the figures of a rewrite, is shown as information, not strong (a directory "
+        "entry, a method or a Q&A retelling the same story: 0.90 to 0.96 on the labelled pairs).",
+    )
+    duplicate_shared_figures: float = Field(
+        0.65,
+        ge=0,
+        le=1,
+        description="Duplicate warning: share of the two documents' figures (counts, amounts, "
+        "percentages; years left out) they have in common (Jaccard) from which, with "
+        "duplicate_semantic, the new one is a rewrite. The 16 labelled duplicates share 0.76 to "
+        "1.00 of them; no distinct pair of the corpus (nor rewrite and other document) above "
+        "0.90 of meaning in common shares more than 0.53.",
+    )
+    duplicate_min_figures: int = Field(
+        5,
+        ge=1,
+        description="Duplicate warning: fewest figures in common for the figures to decide a "
+        "rewrite (two short directory entries sharing their one figure are no rewrite; the "
+        "labelled duplicates share 7 to 31).",
+    )
+    duplicate_porteur_match: float = Field(
+        0.9,
+        ge=0,
+        le=1,
+        description="Duplicate warning: fuzzy match (rapidfuzz token_set_ratio on folded names, "
+        "0-1) from which two porteurs, or two territories, are the same.",
     )
     max_document_chars: int = Field(
         2_000_000,

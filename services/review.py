@@ -27,15 +27,9 @@ from kb.proposals import (
 )
 from kb.text import fold
 
-# Reasons of ``DuplicateFinder`` that mean "the same document", until warnings carry ``strong``.
-_STRONG_REASONS = ("même titre", "texte quasi identique")
-
-
 def is_strong(warning: dict[str, Any]) -> bool:
     """Whether a duplicate warning blocks publishing until the coordinator gives a reason."""
-    if "strong" in warning:
-        return bool(warning["strong"])
-    return any(reason.startswith(_STRONG_REASONS) for reason in warning.get("reasons", ()))
+    return bool(warning.get("strong"))  # the calibrated decision of kb.duplicates
 
 
 class Review:

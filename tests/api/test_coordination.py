@@ -234,6 +234,9 @@ def test_near_duplicate_is_warned_and_distinct_fiche_is_not(setup):
     assert [d["doc_id"] for d in warned["duplicates"]] == ["exp-boutique-essai-saint-aubin"]
     reasons = " ".join(warned["duplicates"][0]["reasons"])
     assert "texte quasi identique" in reasons and warned["duplicates"][0]["similarity"] > 0.5
+    # the decision and its sentence reach the coordinator (the review flow reads `strong`)
+    assert warned["duplicates"][0]["strong"] is True
+    assert warned["duplicates"][0]["explanation"].startswith("Texte quasi identique (69")
     distinct = (CORPUS / "experiences" / "exp-micro-creche-ptits-sabots-lizon.md").read_bytes()
     assert client.post("/documents?dry_run=true", files={"file": ("c.md", distinct)}, headers=auth).json()["duplicates"] == []
 
