@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from kb.errors import ArchiveError
+from kb.querylog import QuestionLog
 from kb.keys import CONTRIBUTOR, Actor, KeyStore
 from kb.settings import Settings
 from services import runtime
@@ -137,9 +138,9 @@ def test_import_refuses_a_data_directory_that_is_not_empty(exported, tmp_path, t
 
 def test_the_question_log_is_exported_only_when_asked_for(exported, tmp_path):
     source, *_ = exported
-    with sqlite3.connect(source.data_dir / "questions.sqlite") as db:
-        db.execute("CREATE TABLE questions (at TEXT, question TEXT, found INTEGER)")
-        db.execute("INSERT INTO questions VALUES ('2026-01-05', 'aide au permis de conduire', 0)")
+    log = QuestionLog(source.data_dir / "questions.sqlite", retention_days=365)
+    log.record("question", "aide au permis de conduire", {}, False, [], "widget")
+    log.close()
     without = export_base(source, tmp_path / "sans.zip")
     with_log = export_base(source, tmp_path / "avec.zip", questions=True)
     assert "questions" not in without.counts and with_log.counts["questions"] == 1
@@ -147,4 +148,4 @@ def test_the_question_log_is_exported_only_when_asked_for(exported, tmp_path):
         assert not any(name.startswith("questions/") for name in opened.namelist())
     with zipfile.ZipFile(tmp_path / "avec.zip") as opened:
         rows = json.loads(opened.read("questions/tables.json"))["tables"]["questions"]
-    assert rows == [{"at": "2026-01-05", "question": "aide au permis de conduire", "found": 0}]
+    assert [(row["question"], row["found"], row["channel"]) for row in rows] == [("aide au permis de conduire", 0, "widget")]
