@@ -222,7 +222,8 @@ class Review:
             and (doc_type is None or row["doc_type"] == doc_type)
             and (sector is None or row["sector"] == sector)
         ]
-        matching.sort(key=lambda row: (row["last_change"]["at"], row["doc_id"]), reverse=True)
+        # newest change first (times are to the second: at a tie, what awaits a review first)
+        matching.sort(key=lambda row: (row["last_change"]["at"], row["status"] != "publié", row["doc_id"]), reverse=True)
         return {"total": len(matching), "offset": offset, "limit": limit, "documents": matching[offset : offset + limit]}
 
     def open_count(self) -> int:
