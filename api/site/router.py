@@ -48,6 +48,16 @@ def stylesheet() -> Response:
     )
 
 
+@public.get("/favicon.svg")
+@public.get("/favicon.ico")  # what browsers ask for when a page names no icon
+def icon() -> Response:
+    return Response(
+        (HERE / "static" / "favicon.svg").read_bytes(),
+        media_type="image/svg+xml",
+        headers={"Cache-Control": "public, max-age=86400"},
+    )
+
+
 @public.get("/synthese.js")
 def synthesis_script() -> Response:
     return Response(

@@ -41,21 +41,24 @@ def _open_with_key(browser, url, key):
     page = browser.new_page(viewport={"width": 1200, "height": 900})
     errors: list[str] = []
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("response", lambda response: errors.append(f"{response.status} {response.url}") if response.status >= 400 else None)
     page.goto(f"{url}/coordination")
     page.fill("#api-key", key)
     page.dispatch_event("#api-key", "change")
     return page, errors
 
 
-def _propose(page):
+def _propose(page, contact=""):
     page.fill("#f-title", "Un repair café itinérant dans les villages")
     page.select_option("#f-doc_type", "fiche expérience")
     page.select_option("#f-sector", "transversal")
     page.fill("#f-themes", "réemploi, lien social")
     page.fill("#f-territory", "Communauté de communes du Val Fleuri")
+    page.fill("#f-porteur", "Association Répar'Tout")
     page.fill("#f-id", "exp-repair-cafe-val-fleuri")
     page.fill("#f-summary", "Un camion atelier fait le tour de huit villages pour réparer objets et vélos avec les habitants.")
     page.fill("#s-resultats", "En 2024, 310 objets ont été réparés et 45 bénévoles formés.")
+    page.fill("#s-contact", contact)
     page.click("#publish")
 
 
@@ -89,6 +92,19 @@ def test_a_proposal_is_reviewed_and_published(browser_and_site):
     expect(page.locator("#detail-summary")).to_contain_text("à revoir", timeout=TIMEOUT)
     expect(page.locator("#detail-history")).to_contain_text("Ajoutez le contact", timeout=TIMEOUT)
 
+    expect(page.locator("#review-publish")).to_be_hidden()  # it waits for its author now
+    page.close()
+
+    page, errors = _open_with_key(browser, url, contributor)  # she sees the comment, sends again
+    page.click("[data-doc='exp-repair-cafe-val-fleuri']")
+    expect(page.locator("#review-meta")).to_contain_text("Ajoutez le contact", timeout=TIMEOUT)
+    _propose(page, contact="Atelier Répar'Tout, 04 75 00 00 00")
+    expect(page.locator("#status")).to_contain_text("Proposition enregistrée", timeout=TIMEOUT)
+    page.close()
+
+    page, errors = _open_with_key(browser, url, coordinator)
+    page.click("[data-doc='exp-repair-cafe-val-fleuri']")
+    expect(page.locator("#detail-summary")).to_contain_text("proposé", timeout=TIMEOUT)
     page.click("#review-publish")
     expect(page.locator("#detail-message")).to_contain_text("Document publié", timeout=TIMEOUT)
     assert kb.index.find("exp-repair-cafe-val-fleuri") is not None

@@ -30,15 +30,19 @@
 
   // -- the list ------------------------------------------------------------------------------
 
+  let generation = 0; // a slower, older listing never overwrites a newer one
+
   async function loadCatalogue() {
     if (!key()) return;
+    const mine = ++generation;
     const params = new URLSearchParams({ offset: String(offset), limit: String(PAGE) });
     for (const [name, id] of [["q", "c-q"], ["status", "c-status"], ["type", "c-type"], ["sector", "c-sector"]]) {
       const value = $(id).value.trim();
       if (value) params.set(name, value);
     }
     const result = await request("coordination/catalogue?" + params);
-    if (result.status === 403) return loadOwnProposals();
+    if (mine !== generation) return;
+    if (result.status === 403) return loadOwnProposals(mine);
     if (!result.ok) {
       message($("catalogue-message"), result.data.detail || "Erreur.", "error");
       return;
@@ -50,7 +54,7 @@
   }
 
   /* A contributor's key: her own proposals, whatever their status. */
-  async function loadOwnProposals() {
+  async function loadOwnProposals(mine) {
     role = "contributeur";
     $("catalogue-intro").textContent = "Vos propositions et leur état : la coordination les relit avant de les publier.";
     const rows = [];
@@ -58,6 +62,7 @@
       const result = await request("documents?limit=100&status=" + encodeURIComponent(status));
       if (result.ok) rows.push(...result.data.documents);
     }
+    if (mine !== generation) return;
     renderTable(rows, rows.length);
   }
 
@@ -166,8 +171,9 @@
     $("review-comment").value = "";
     const reviewing = role === "coordination";
     for (const id of ["review-publish", "review-changes", "review-reject"]) $(id).hidden = !reviewing;
-    $("review-publish").hidden = !reviewing || proposal.status === "rejeté";
+    $("review-publish").hidden = !reviewing || proposal.status !== "proposé"; // "à revoir" waits for its author
     $("review-changes").hidden = !reviewing || proposal.status !== "proposé";
+    $("review-reject").hidden = !reviewing || proposal.status === "rejeté";
     $("review-withdraw").hidden = reviewing;
     $("review-comment").hidden = !reviewing;
     document.querySelector("label[for=review-comment]").hidden = !reviewing;
@@ -186,7 +192,7 @@
     }
     for (const entry of entries) {
       const details = entry.details || {};
-      const extra = [details.comment, details.raison_doublon && "raison : " + details.raison_doublon, details.fields && "champs : " + details.fields.join(", ")]
+      const extra = [details.commentaire || details.comment, details.raison_doublon && "raison : " + details.raison_doublon, details.fields && "champs : " + details.fields.join(", ")]
         .filter(Boolean).join(" — ");
       list.appendChild(el("li", {}, `${formatDate(entry.at)} — ${entry.action} par ${entry.actor}${extra ? " — " + extra : ""}`));
     }
