@@ -64,6 +64,10 @@ def test_a_proposal_is_never_public(setup):
     assert DOC_ID not in [d["doc_id"] for d in listed]
     assert client.get(f"/documents/{DOC_ID}").status_code == 404
     assert client.get(f"/fiches/{DOC_ID}", headers={"Accept": "text/html"}).status_code == 404
+    assert DOC_ID not in client.get("/flux.atom").text and UNIQUE not in client.get("/flux.atom").text
+    for page in ("/", "/recherche?q=" + UNIQUE, "/annuaire", "/fiches/exp-epicerie-village"):  # "documents proches" too
+        shown = client.get(page)
+        assert shown.status_code == 200 and DOC_ID not in shown.text, page
     assert actions(audit, DOC_ID) == [("Aline", "proposition")]
 
 
