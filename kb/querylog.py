@@ -12,14 +12,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import sqlite3
-import threading
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
-from kb.errors import ServiceUnavailable, StorageReadOnly
+from kb.errors import ServiceUnavailable
+from kb.sqlite import SqliteStore, storage_errors
 from kb.text import fold
 
 logger = logging.getLogger("passerelles.querylog")
@@ -101,54 +99,26 @@ class Period:
     channel: str | None = None
 
 
-@contextmanager
-def _storage_errors() -> Iterator[None]:
-    try:
-        yield
-    except sqlite3.OperationalError as exc:
-        if "readonly" in str(exc) or "read-only" in str(exc):
-            raise StorageReadOnly("le journal des questions est en lecture seule.") from exc
-        raise ServiceUnavailable("le journal des questions (SQLite) est inaccessible.") from exc
+_WHAT = "le journal des questions"
 
 
-class QuestionLog:
-    """One SQLite connection per thread (the API serves requests from a thread pool)."""
+def _storage_errors():
+    return storage_errors(what=_WHAT)
+
+
+class QuestionLog(SqliteStore):
+    """The questions asked and the feedback given, in one SQLite file."""
 
     def __init__(self, path: Path, retention_days: int, clock: Clock = utc_now) -> None:
-        self._path = path
         self._retention = dt.timedelta(days=retention_days)
         self._clock = clock
-        self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
-        self._lock = threading.Lock()
         self._last_purge: dt.datetime | None = None
-        with _storage_errors():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._db.executescript(_SCHEMA)
-            self._db.commit()
+        # a short lock wait: a search never waits long on its log line
+        super().__init__(path, _SCHEMA, timeout=5, what=_WHAT)
         try:
             self.purge()
         except ServiceUnavailable as exc:  # a read-only disk still lets the dashboard read
             logger.warning("journal des questions non purgé : %s", exc)
-
-    @property
-    def _db(self) -> sqlite3.Connection:
-        connection = getattr(self._local, "connection", None)
-        if connection is None:
-            connection = sqlite3.connect(str(self._path), timeout=5, check_same_thread=False)
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.execute("PRAGMA synchronous=NORMAL")
-            self._local.connection = connection
-            with self._lock:
-                self._connections.append(connection)
-        return connection
-
-    def close(self) -> None:
-        with self._lock:
-            for connection in self._connections:
-                connection.close()
-            self._connections.clear()
-        self._local = threading.local()
 
     # -- writes ----------------------------------------------------------------------------
 

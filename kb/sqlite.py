@@ -12,8 +12,9 @@ from kb.errors import ServiceUnavailable, StorageReadOnly
 
 
 @contextmanager
-def storage_errors(path: Path | None = None):
-    """SQLite failures are the service's unavailability (503), with the reason in French."""
+def storage_errors(path: Path | None = None, what: str = "la base des documents"):
+    """SQLite failures are the service's unavailability (503), with the reason in French;
+    ``what``: the store, as the message names it."""
     try:
         yield
     except sqlite3.OperationalError as exc:
@@ -22,15 +23,16 @@ def storage_errors(path: Path | None = None):
             raise StorageReadOnly(
                 "le dossier de données est en lecture seule : les écritures sont impossibles."
             ) from exc
-        raise ServiceUnavailable("la base des documents (SQLite) est inaccessible.") from exc
+        raise ServiceUnavailable(f"{what} (SQLite) est inaccessible.") from exc
 
 
 class ThreadConnections:
     """One connection per thread (the API serves requests from a thread pool), all closed at once."""
 
-    def __init__(self, path: Path, foreign_keys: bool = False) -> None:
+    def __init__(self, path: Path, foreign_keys: bool = False, timeout: float = 30) -> None:
         self._path = path
         self._foreign_keys = foreign_keys
+        self._timeout = timeout
         self._local = threading.local()
         self._opened: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
@@ -38,7 +40,7 @@ class ThreadConnections:
     def get(self) -> sqlite3.Connection:
         connection = getattr(self._local, "connection", None)
         if connection is None:
-            connection = sqlite3.connect(str(self._path), timeout=30, check_same_thread=False)
+            connection = sqlite3.connect(str(self._path), timeout=self._timeout, check_same_thread=False)
             connection.execute("PRAGMA journal_mode=WAL")
             # WAL + NORMAL survives a killed process (what we guard against) without an fsync
             # per commit; only a power loss may drop the last commits.
@@ -61,11 +63,13 @@ class ThreadConnections:
 class SqliteStore:
     """A store in one SQLite file: its schema created on opening, a connection per thread."""
 
-    def __init__(self, path: Path, schema: str, foreign_keys: bool = False) -> None:
+    def __init__(
+        self, path: Path, schema: str, foreign_keys: bool = False, timeout: float = 30, what: str = "la base des documents"
+    ) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._path = path
-        self._connections = ThreadConnections(path, foreign_keys=foreign_keys)
-        with storage_errors(path):
+        self._connections = ThreadConnections(path, foreign_keys=foreign_keys, timeout=timeout)
+        with storage_errors(path, what):
             self._db.executescript(schema)
             self._db.commit()
 

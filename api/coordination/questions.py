@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal, Optional
+from dataclasses import dataclass
+from typing import Annotated, Literal, Optional
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
@@ -21,21 +22,34 @@ _FOUND = Query(None, description="`false` : seulement les questions sans répons
 _CHANNEL = Query(None, description="Seulement un canal : `widget`, `site` ou `api`.")
 
 
+@dataclass
+class QuestionPeriod:
+    """The period and filters both views of the log take (query parameters)."""
+
+    since: Optional[dt.date] = _SINCE
+    until: Optional[dt.date] = _UNTIL
+    found: Optional[bool] = _FOUND
+    channel: Optional[Channel] = _CHANNEL
+
+    def arguments(self) -> tuple:
+        return self.since, self.until, self.found, self.channel
+
+
+PeriodDep = Annotated[QuestionPeriod, Depends()]
+
+
 @router.get("/coordination/questions", response_model=QuestionsDashboard, responses=errors(401, 403, 422, 503))
 async def questions_dashboard(
     kb: KnowledgeBaseDep,
     actor: CoordinatorDep,
-    since: Optional[dt.date] = _SINCE,
-    until: Optional[dt.date] = _UNTIL,
-    found: Optional[bool] = _FOUND,
-    channel: Optional[Channel] = _CHANNEL,
+    period: PeriodDep,
 ) -> dict:
     """Ce que cherchent les praticiens sur la période : les questions les plus fréquentes, les
     questions sans réponse regroupées par sens (chaque groupe avec sa question représentative,
     son nombre et ses dates : les sujets à capitaliser), les réponses jugées inutiles avec leurs
     commentaires, le volume par semaine et la couverture de la base par thème et secteur."""
     # grouping embeds the unanswered questions: off the event loop
-    return await run_in_threadpool(kb.questions.dashboard, since, until, found, channel)
+    return await run_in_threadpool(kb.questions.dashboard, *period.arguments())
 
 
 @router.get(
@@ -50,15 +64,12 @@ async def questions_dashboard(
 def questions_csv(
     kb: KnowledgeBaseDep,
     actor: CoordinatorDep,
-    since: Optional[dt.date] = _SINCE,
-    until: Optional[dt.date] = _UNTIL,
-    found: Optional[bool] = _FOUND,
-    channel: Optional[Channel] = _CHANNEL,
+    period: PeriodDep,
 ) -> Response:
     """Le journal des questions de la période, une ligne par question (date, type, question,
     filtres, trouvé, documents, canal), à ouvrir dans un tableur."""
     return Response(
-        kb.questions.csv(since, until, found, channel).encode("utf-8"),
+        kb.questions.csv(*period.arguments()).encode("utf-8"),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="questions-passerelles.csv"'},
     )
