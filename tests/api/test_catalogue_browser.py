@@ -12,6 +12,7 @@ import pytest
 from kb.keys import CONTRIBUTOR, KeyStore
 from kb.settings import Settings
 from tests.apps import app_over
+from tests.coordination_page import fill_repair_cafe
 from tests.servers import CHROMIUM, CHROMIUM_ARGS, serve_in_thread
 
 pytestmark = pytest.mark.slow
@@ -49,16 +50,8 @@ def _open_with_key(browser, url, key):
 
 
 def _propose(page, contact=""):
-    page.fill("#f-title", "Un repair café itinérant dans les villages")
-    page.select_option("#f-doc_type", "fiche expérience")
-    page.select_option("#f-sector", "transversal")
-    page.fill("#f-themes", "réemploi, lien social")
-    page.fill("#f-territory", "Communauté de communes du Val Fleuri")
-    page.fill("#f-porteur", "Association Répar'Tout")
+    fill_repair_cafe(page, contact)
     page.fill("#f-id", "exp-repair-cafe-val-fleuri")
-    page.fill("#f-summary", "Un camion atelier fait le tour de huit villages pour réparer objets et vélos avec les habitants.")
-    page.fill("#s-resultats", "En 2024, 310 objets ont été réparés et 45 bénévoles formés.")
-    page.fill("#s-contact", contact)
     page.click("#publish")
 
 

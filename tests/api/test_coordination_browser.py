@@ -10,6 +10,7 @@ import pytest
 from kb.keys import KeyStore
 from kb.settings import Settings
 from tests.apps import app_over
+from tests.coordination_page import fill_repair_cafe
 from tests.servers import CHROMIUM, CHROMIUM_ARGS, serve_in_thread
 
 pytestmark = pytest.mark.slow
@@ -51,14 +52,7 @@ def test_errors_are_shown_field_by_field_then_the_fiche_is_published(page_and_se
     assert "minuscules, chiffres et tirets" in page.inner_text("#f-replaces-error")
     page.fill("#f-replaces", "exp-repair-cafe-2022, exp-repair-cafe-2020")  # need not exist yet
 
-    page.fill("#f-title", "Un repair café itinérant dans les villages")
-    page.select_option("#f-doc_type", "fiche expérience")
-    page.select_option("#f-sector", "transversal")
-    page.fill("#f-themes", "réemploi, lien social")
-    page.fill("#f-territory", "Communauté de communes du Val Fleuri")
-    page.fill("#f-porteur", "Association Répar'Tout")
-    page.fill("#f-summary", "Un camion atelier fait le tour de huit villages pour réparer objets et vélos avec les habitants.")
-    page.fill("#s-resultats", "En 2024, 310 objets ont été réparés et 45 bénévoles formés.")
+    fill_repair_cafe(page)
     page.click("#check")
     page.wait_for_selector("#status.ok")
     assert "La fiche est valide" in page.inner_text("#status")
