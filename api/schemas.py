@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import StrictBool, BaseModel, ConfigDict, Field
 
 
 class ProblemOut(BaseModel):
@@ -390,7 +390,7 @@ class FeedbackRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     question: str = Field(..., min_length=1, max_length=1000, description="La question à laquelle la réponse répondait.")
-    useful: bool = Field(..., description="La réponse a-t-elle aidé ?")
+    useful: StrictBool = Field(..., description="La réponse a-t-elle aidé ?")
     comment: Optional[str] = Field(None, max_length=1000, description="Un commentaire facultatif (1000 caractères au plus).")
     doc_ids: list[Annotated[str, Field(max_length=200)]] = Field(
         default_factory=list, max_length=10, description="Les documents de la réponse (10 au plus)."

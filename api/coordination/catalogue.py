@@ -3,6 +3,8 @@ download its stored file, read its history."""
 
 from __future__ import annotations
 
+import mimetypes
+
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
@@ -10,6 +12,7 @@ from fastapi.responses import FileResponse
 
 from api.deps import CoordinatorDep, KnowledgeBaseDep
 from api.schemas import History, MetadataEdit, MetadataEdited, errors
+from ingest.writer import UPLOAD_TYPES
 from services.catalogue import Catalogue
 
 router = APIRouter()
@@ -35,11 +38,20 @@ def edit_metadata(catalogue: CatalogueDep, actor: CoordinatorDep, doc_id: str, b
     return catalogue.edit(doc_id, body.model_dump(exclude_unset=True), actor.name)
 
 
+_FILE_TYPES = {
+    media_type: {"schema": {"type": "string", "format": "binary"}}
+    for media_type in sorted(
+        {mimetypes.guess_type("f" + suffix)[0] or "application/octet-stream" for suffix in UPLOAD_TYPES}
+        | {"application/octet-stream"}
+    )
+}
+
+
 @router.get(
     "/documents/{doc_id}/file",
     response_class=FileResponse,
     responses={
-        200: {"description": "Le fichier tel qu'il est enregistré.", "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
+        200: {"description": "Le fichier tel qu'il est enregistré, avec le type de son format.", "content": _FILE_TYPES},
         **errors(401, 403, 404, 422, 503),
     },
 )

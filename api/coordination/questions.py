@@ -12,12 +12,14 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import CoordinatorDep, KnowledgeBaseDep
 from api.schemas import QuestionsDashboard, errors
+from kb.errors import InvalidRequest, Problem
 
 router = APIRouter()
 
 Channel = Literal["widget", "site", "api"]
-_SINCE = Query(None, description="Premier jour (AAAA-MM-JJ) ; par défaut, 90 jours avant la fin.")
-_UNTIL = Query(None, description="Dernier jour, inclus (AAAA-MM-JJ) ; par défaut, aujourd'hui (UTC).")
+_DAY = r"^\d{4}-\d{2}-\d{2}$"  # a day written out: lax parsing would take "0" for 1970-01-01
+_SINCE = Query(None, pattern=_DAY, description="Premier jour (AAAA-MM-JJ) ; par défaut, 90 jours avant la fin.")
+_UNTIL = Query(None, pattern=_DAY, description="Dernier jour, inclus (AAAA-MM-JJ) ; par défaut, aujourd'hui (UTC).")
 _FOUND = Query(None, description="`false` : seulement les questions sans réponse ; `true` : seulement les autres.")
 _CHANNEL = Query(None, description="Seulement un canal : `widget`, `site` ou `api`.")
 
@@ -26,13 +28,22 @@ _CHANNEL = Query(None, description="Seulement un canal : `widget`, `site` ou `ap
 class QuestionPeriod:
     """The period and filters both views of the log take (query parameters)."""
 
-    since: Optional[dt.date] = _SINCE
-    until: Optional[dt.date] = _UNTIL
+    since: Optional[str] = _SINCE
+    until: Optional[str] = _UNTIL
     found: Optional[bool] = _FOUND
     channel: Optional[Channel] = _CHANNEL
 
     def arguments(self) -> tuple:
-        return self.since, self.until, self.found, self.channel
+        return _day("since", self.since), _day("until", self.until), self.found, self.channel
+
+
+def _day(field: str, value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise InvalidRequest("Date invalide.", [Problem(field, f"« {value} » n'est pas une date du calendrier")]) from exc
 
 
 PeriodDep = Annotated[QuestionPeriod, Depends()]

@@ -19,6 +19,10 @@ from tests.servers import free_port
 pytestmark = pytest.mark.slow
 
 
+# the fiches share most of their text on purpose: published as distinct despite the likeness
+DISTINCT = {"duplicate_reason": "fiches de test au texte commun"}
+
+
 def _start(data_dir, port: int) -> subprocess.Popen:
     env = {**os.environ, "KB_DATA_DIR": str(data_dir)}
     process = subprocess.Popen(
@@ -57,7 +61,7 @@ def test_sigkill_during_a_write_loses_no_acknowledged_document(tmp_path):
     try:
         acknowledged = []
         for n in range(5):
-            response = httpx.post(f"{base}/documents", json=_fiche(n), headers=auth, timeout=60)
+            response = httpx.post(f"{base}/documents", params=DISTINCT, json=_fiche(n), headers=auth, timeout=60)
             assert response.status_code == 201
             acknowledged.append(response.json()["doc_id"])
 
@@ -67,7 +71,7 @@ def test_sigkill_during_a_write_loses_no_acknowledged_document(tmp_path):
 
         def in_flight():
             try:
-                httpx.post(f"{base}/documents", json=big, headers=auth, timeout=60)
+                httpx.post(f"{base}/documents", params=DISTINCT, json=big, headers=auth, timeout=60)
             except httpx.HTTPError:
                 pass  # the server dies under it
 
