@@ -150,6 +150,7 @@ class KnowledgeIndex:
 
     def close(self) -> None:
         self._passage_worker.shutdown(wait=False)
+        self.vectors.close()
         self.registry.close()
 
     # -- writes --------------------------------------------------------------------------

@@ -107,6 +107,14 @@ class ChromaVectorStore:
     def description(self) -> dict[str, Any]:
         return dict(self._collection.metadata or {})
 
+    def close(self) -> None:
+        """Release the client's files (the SQLite database, the HNSW segments); chromadb shares
+        one system per directory in a process and stops it with its last client."""
+        try:
+            self._client.close()
+        except Exception:  # a server already gone: nothing left to release here
+            pass
+
     @_backend_call
     def add(
         self,
