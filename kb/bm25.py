@@ -34,13 +34,14 @@ class Postings:
         lengths = np.array([len(tokens) for tokens in corpus], dtype=np.float64)
         count = max(len(corpus), 1)
         if not vocabulary:
-            return cls({}, np.zeros(1, np.int64), np.zeros(0, np.int32), np.zeros(0, np.float64), lengths)
+            return cls({}, np.zeros(1, np.int64), np.zeros(0, np.int32), np.zeros(0, np.float32), lengths)
         terms = np.concatenate(ids)
         rows = np.repeat(np.arange(len(corpus), dtype=np.int64), lengths.astype(np.int64))
         keys, frequencies = np.unique(terms * count + rows, return_counts=True)  # by term, then row
         starts = np.zeros(len(vocabulary) + 1, dtype=np.int64)
         np.cumsum(np.bincount(keys // count, minlength=len(vocabulary)), out=starts[1:])
-        return cls(vocabulary, starts, (keys % count).astype(np.int32), frequencies.astype(np.float64), lengths)
+        # float32 frequencies: exact for counts, half the memory of float64
+        return cls(vocabulary, starts, (keys % count).astype(np.int32), frequencies.astype(np.float32), lengths)
 
     def __len__(self) -> int:
         return len(self.lengths)

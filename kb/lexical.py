@@ -1,29 +1,18 @@
-"""BM25 tuned for French, derived from the registry and kept in step with it.
+"""The French analyser of the lexical side, and what it learns from the base's texts.
 
 The analyser lowercases, splits elisions (l', d', qu'…), folds accents and ligatures, drops
 stop words and stems with the Snowball French stemmer, so that "Épiceries", "epicerie" and
-"l'épicerie" meet. The index is built from the registry's chunk table (the source of truth)
-and stamped with the registry's revision: whenever a write changes the registry, the next
-search rebuilds it in memory, so the lexical and vector sides never disagree about what exists.
-Reads never write: the files are saved by the write path (``persist``), best effort, so that a
-restart need not rebuild; a read-only disk only costs that.
+"l'épicerie" meet. ``_Spellings`` learns how the base writes each word (accents, hyphens) for
+``restore_accents`` and the typo matching of queries. The BM25 index over the registry's
+chunks is ``kb/lexical_index.py``.
 """
 
 from __future__ import annotations
 
-import json
-import logging
 import re
-import threading
-from pathlib import Path
 
-import numpy as np
-
-from kb.models import Scope, parse_chunk_id
-from kb.registry import Registry
 from kb.text import fold
 
-logger = logging.getLogger("passerelles.lexical")
 _WORD = re.compile(r"[0-9]+(?:[.,][0-9]+)*|[^\W\d_]+", re.UNICODE)
 _ELISION = re.compile(r"\b(?:l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu|quoiqu)['’]", re.IGNORECASE)
 

@@ -17,7 +17,7 @@ import json
 import logging
 import os
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +30,6 @@ from kb.lexical import (
     TYPO_MIN_LETTERS,
     FrenchAnalyzer,
     _Spellings,
-    _typo_candidate,
     restore_accents,
     typo_distance,
 )
@@ -90,7 +89,7 @@ class _View:
     stats: CorpusStats
     accents: dict[str, str]
     words: list[str]  # sorted, for typo matching
-    known: frozenset[str] = field(default_factory=frozenset)
+    known: frozenset[str]
 
     @property
     def pending(self) -> int:
@@ -124,9 +123,6 @@ def _view(revision: int, main: _Tier, main_revision: int, changed: set[str], del
         accents.update(_Spellings(touched).accented())
         words = main.words | delta.words
     return _View(revision, main, main_revision, masked, delta, stats, accents, sorted(words), words)
-
-
-_EMPTY_ROWS: list = []
 
 
 class LexicalIndex:
@@ -232,7 +228,8 @@ class LexicalIndex:
             self._main = (self._build_main(), revision)
             changed = (set(), 0)
         main, main_revision = self._main
-        delta = _Tier.build(self.analyzer, self._registry.lexical_rows(changed[0]) if changed[0] else _EMPTY_ROWS, self._analysed)
+        rows = self._registry.lexical_rows(changed[0]) if changed[0] else iter(())
+        delta = _Tier.build(self.analyzer, rows, self._analysed)
         live = set(delta.rows.ids)
         for chunk in [c for c in self._analysed if c not in live]:
             del self._analysed[chunk]
