@@ -355,14 +355,14 @@ class LexicalIndex:
         terms = self._query_terms(view, query)
         if not terms:
             return []
+        idf = {term: view.stats.idf(view.document_frequency(term)) for term in set(terms)}
         tiers = []
         for tier, hidden in ((view.main, view.masked), (view.delta, None)):
             scores = np.zeros(len(tier.rows.ids), dtype=np.float64)
-            for term in terms:
+            for term in terms:  # a repeated term counts again, as in bm25s
                 rows, frequencies = tier.postings.column(term)
                 if len(rows):
-                    idf = view.stats.idf(view.document_frequency(term))
-                    scores[rows] += view.stats.scores(frequencies, tier.postings.lengths[rows], idf)
+                    scores[rows] += view.stats.scores(frequencies, tier.postings.lengths[rows], idf[term])
             if hidden is not None:
                 scores[hidden] = 0.0
             if scope is not None:
