@@ -46,6 +46,19 @@ class Postings:
     def __len__(self) -> int:
         return len(self.lengths)
 
+    def document_frequencies(self, hidden: np.ndarray | None = None) -> np.ndarray:
+        """Passages holding each term (by column), not counting the ``hidden`` rows: one pass
+        over the postings, so that a term's frequency is then a lookup."""
+        if hidden is None or not hidden.any():
+            return np.diff(self.starts)
+        running = np.concatenate(([0], np.cumsum(~hidden[self.rows])))
+        return running[self.starts[1:]] - running[self.starts[:-1]]
+
+    def document_frequency(self, term: str, frequencies: np.ndarray) -> int:
+        """A term's entry in ``document_frequencies`` (0 for a term no passage holds)."""
+        column = self.vocabulary.get(term)
+        return 0 if column is None else int(frequencies[column])
+
     def column(self, term: str) -> tuple[np.ndarray, np.ndarray]:
         """(rows, frequencies) of one term; empty when no passage holds it."""
         column = self.vocabulary.get(term)

@@ -90,6 +90,8 @@ class _View:
     accents: dict[str, str]
     words: list[str]  # sorted, for typo matching
     known: frozenset[str]
+    main_frequencies: np.ndarray  # document frequency of each main term, masked rows left out
+    delta_frequencies: np.ndarray
 
     @property
     def pending(self) -> int:
@@ -97,9 +99,9 @@ class _View:
         return len(self.delta.rows.ids) + int(self.masked.sum())
 
     def document_frequency(self, term: str) -> int:
-        rows, _ = self.main.postings.column(term)
-        delta_rows, _ = self.delta.postings.column(term)
-        return len(rows) - int(self.masked[rows].sum()) + len(delta_rows)
+        return self.main.postings.document_frequency(term, self.main_frequencies) + self.delta.postings.document_frequency(
+            term, self.delta_frequencies
+        )
 
 
 def _view(revision: int, main: _Tier, main_revision: int, changed: set[str], delta: _Tier) -> _View:
@@ -122,7 +124,19 @@ def _view(revision: int, main: _Tier, main_revision: int, changed: set[str], del
         accents = {folded: form for folded, form in main.accents.items() if folded not in touched}
         accents.update(_Spellings(touched).accented())
         words = main.words | delta.words
-    return _View(revision, main, main_revision, masked, delta, stats, accents, sorted(words), words)
+    return _View(
+        revision,
+        main,
+        main_revision,
+        masked,
+        delta,
+        stats,
+        accents,
+        sorted(words),
+        words,
+        main.postings.document_frequencies(masked),
+        delta.postings.document_frequencies(),
+    )
 
 
 class LexicalIndex:
