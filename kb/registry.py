@@ -42,6 +42,8 @@ CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
 CREATE INDEX IF NOT EXISTS documents_source ON documents(source_path);
 CREATE TABLE IF NOT EXISTS deletions (doc_id TEXT PRIMARY KEY, revision INTEGER NOT NULL);
 """
+# Past this many documents changed since the last snapshot, reading them all is as quick.
+SNAPSHOT_MAX_CHANGES = 2000
 # Keys of index_info that are bookkeeping, not the index's description.
 _BOOKKEEPING = ("revision", "tracked_since")
 
@@ -185,7 +187,8 @@ class Registry(SqliteStore):
         return row[0] if row else None
 
     def snapshot(self) -> tuple[dict[str, StoredDocument], dict[str, str]]:
-        """All documents and their versions, reloaded only when the revision has moved.
+        """All documents (in doc_id order) and their versions, brought up to date when the
+        revision has moved: only the documents written or deleted since are read again.
 
         Searches read these on every request; parsing thousands of metadata rows each time
         would dominate their cost. The revision is read before the rows, so a snapshot is
@@ -194,10 +197,25 @@ class Registry(SqliteStore):
         cached = self._snapshot_cache
         if cached is not None and cached[0] == revision:
             return cached[1], cached[2]
-        rows = self._db.execute(
-            "SELECT doc_id, metadata, version, chunk_count, indexed_at FROM documents ORDER BY doc_id"
-        ).fetchall()
-        documents = {row[0]: _stored(row[1:]) for row in rows}
+        changed = self.changed_since(cached[0]) if cached is not None else None
+        if changed is None or len(changed[0]) > SNAPSHOT_MAX_CHANGES:
+            rows = self._db.execute(
+                "SELECT doc_id, metadata, version, chunk_count, indexed_at FROM documents ORDER BY doc_id"
+            ).fetchall()
+            documents = {row[0]: _stored(row[1:]) for row in rows}
+        else:
+            documents = dict(cached[1])
+            for doc_id in changed[0]:
+                documents.pop(doc_id, None)
+            rows = self._db.execute(
+                "SELECT doc_id, metadata, version, chunk_count, indexed_at FROM documents "
+                "WHERE doc_id IN (SELECT value FROM json_each(?))",
+                (json.dumps(sorted(changed[0])),),
+            ).fetchall()
+            for row in rows:
+                documents[row[0]] = _stored(row[1:])
+            if rows:
+                documents = dict(sorted(documents.items()))
         versions = {doc_id: stored.version for doc_id, stored in documents.items()}
         self._snapshot_cache = (revision, documents, versions)
         return documents, versions
