@@ -126,3 +126,18 @@ class Rows:
         if scope.doc_ids is not None:
             mask &= self.doc.allows(set(scope.doc_ids))
         return mask
+
+
+def best_of(tiers: list[tuple[list[str], np.ndarray]], limit: int) -> list[tuple[str, float]]:
+    """The ``limit`` best positive scores of several tiers; equal scores in chunk id order, as
+    one index over all the chunks (built in chunk id order) would rank them."""
+    candidates: list[tuple[float, str]] = []
+    for ids, scores in tiers:
+        positive = np.flatnonzero(scores > 0)
+        if positive.size > limit:
+            # everything scoring at least the limit-th best (ties at the boundary included)
+            floor = np.partition(scores[positive], positive.size - limit)[positive.size - limit]
+            positive = positive[scores[positive] >= floor]
+        candidates.extend((float(scores[i]), ids[i]) for i in positive)
+    candidates.sort(key=lambda item: (-item[0], item[1]))
+    return [(chunk, score) for score, chunk in candidates[:limit]]

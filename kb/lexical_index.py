@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kb.bm25 import CorpusStats, Postings, Rows
+from kb.bm25 import CorpusStats, Postings, Rows, best_of
 from kb.lexical import (
     _ELISION,
     _WORD,
@@ -382,22 +382,7 @@ class LexicalIndex:
             if scope is not None:
                 scores[~tier.rows.mask(scope)] = 0.0
             tiers.append((tier.rows.ids, scores))
-        return _best(tiers, limit)
-
-
-def _best(tiers: list[tuple[list[str], np.ndarray]], limit: int) -> list[tuple[str, float]]:
-    """The ``limit`` best positive scores of several tiers; equal scores in chunk id order, as
-    one index over all the chunks (built in chunk id order) would rank them."""
-    candidates: list[tuple[float, str]] = []
-    for ids, scores in tiers:
-        positive = np.flatnonzero(scores > 0)
-        if positive.size > limit:
-            # everything scoring at least the limit-th best (ties at the boundary included)
-            floor = np.partition(scores[positive], positive.size - limit)[positive.size - limit]
-            positive = positive[scores[positive] >= floor]
-        candidates.extend((float(scores[i]), ids[i]) for i in positive)
-    candidates.sort(key=lambda item: (-item[0], item[1]))
-    return [(chunk, score) for score, chunk in candidates[:limit]]
+        return best_of(tiers, limit)
 
 
 def _remove(path: Path) -> None:
