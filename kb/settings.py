@@ -73,6 +73,14 @@ class Settings(BaseSettings):
         "best BM25 score normalised by the query's best (chosen on CNIL and the project "
         "questions with evaluation/tune_fusion.py, see README).",
     )
+    lexical_delta_max_chunks: int = Field(
+        2000,
+        ge=0,
+        description="Lexical (BM25) index: passages written since its main part was built are "
+        "kept in a small in-memory delta, searchable at once; past this many passages (new ones "
+        "plus replaced or deleted ones), the main part is rebuilt from the registry in the "
+        "background and saved. 0: rebuilt after every write.",
+    )
     retrieval_candidates: int = Field(
         50,
         ge=5,
