@@ -32,6 +32,7 @@ from ingest.pipeline import IngestReport, Ingestor, LoadedDocument, load_documen
 from ingest.readers import parse_bytes
 from kb.audit import AuditLog
 from kb.duplicates import DuplicateFinder, DuplicateParams
+from kb.files import atomic_write
 from kb.errors import ConflictError, DocumentError, NotFoundError, UploadTooLarge
 from kb.index import KnowledgeIndex, writer_lock
 from kb.models import DocumentMetadata, ParsedDocument
@@ -250,8 +251,8 @@ class DocumentWriter:
         sidecar = dict(submission.sidecar)
         if suffix not in (".md", ".markdown") or sidecar:
             sidecar["id"] = doc_id
-            _atomic_write(target.with_name(target.name + ".meta.yaml"), yaml.safe_dump(sidecar, allow_unicode=True).encode())
-        _atomic_write(target, submission.data)
+            atomic_write(target.with_name(target.name + ".meta.yaml"), yaml.safe_dump(sidecar, allow_unicode=True).encode())
+        atomic_write(target, submission.data)
         return target
 
     def _files_of(self, doc_id: str) -> list[Path]:
@@ -298,18 +299,4 @@ def _kept_metadata(metadata: DocumentMetadata) -> dict:
     values = {name: getattr(metadata, name) for name in KEPT_ON_REPLACE}
     values["themes"], values["replaces"] = list(metadata.themes), list(metadata.replaces)
     return {name: value for name, value in values.items() if value not in (None, "", [])}
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    temporary = path.with_name(f".{path.name}.tmp")
-    with open(temporary, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
-    directory = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import threading
 from pathlib import Path
+
+from kb.clock import timestamp
 
 
 class AuditLog:
@@ -17,7 +18,7 @@ class AuditLog:
 
     def record(self, actor: str, action: str, doc_id: str, **details) -> None:
         entry = {
-            "at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "at": timestamp(),
             "actor": actor,
             "action": action,
             "doc_id": doc_id,

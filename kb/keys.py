@@ -8,17 +8,17 @@ or which prefix of a key, matched.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import hmac
 import json
-import os
 import secrets
 import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from kb.clock import timestamp
 from kb.errors import KBError
+from kb.files import atomic_write
 
 PREFIX = "psl_"
 
@@ -58,10 +58,6 @@ def _digest(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
-def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-
-
 class KeyStore:
     def __init__(self, path: Path) -> None:
         self._path = path
@@ -73,11 +69,7 @@ class KeyStore:
         return [ApiKey(**row) for row in json.loads(self._path.read_text(encoding="utf-8"))]
 
     def _save(self, keys: list[ApiKey]) -> None:
-        self._path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self._path.with_suffix(".tmp")
-        temporary.write_text(json.dumps([asdict(k) for k in keys], indent=1), encoding="utf-8")
-        os.chmod(temporary, 0o600)
-        os.replace(temporary, self._path)
+        atomic_write(self._path, json.dumps([asdict(k) for k in keys], indent=1).encode("utf-8"), mode=0o600)
 
     def create(self, name: str, role: str = COORDINATOR) -> str:
         name = name.strip()
@@ -90,7 +82,7 @@ class KeyStore:
             if any(k.name == name and k.active for k in keys):
                 raise KBError(f"Une clé active porte déjà le nom « {name} ».")
             key = PREFIX + secrets.token_urlsafe(32)
-            keys.append(ApiKey(name=name, digest=_digest(key), created_at=_now(), role=role))
+            keys.append(ApiKey(name=name, digest=_digest(key), created_at=timestamp(), role=role))
             self._save(keys)
         return key
 
@@ -104,7 +96,7 @@ class KeyStore:
             if not active:
                 raise KBError(f"Aucune clé active nommée « {name} ».")
             for key in active:
-                key.revoked_at = _now()
+                key.revoked_at = timestamp()
             self._save(keys)
 
     def verify(self, presented: str) -> Actor | None:

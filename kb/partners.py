@@ -8,15 +8,15 @@ modification time or size changed, which keeps the check of every cross-origin r
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-import os
 import re
 import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from kb.clock import timestamp
 from kb.errors import ConflictError, InvalidRequest, NotFoundError, Problem
+from kb.files import atomic_write
 
 MAX_NAME_CHARS = 200
 MAX_ORIGIN_CHARS = 300
@@ -61,10 +61,6 @@ def _invalid(message: str) -> InvalidRequest:
     return InvalidRequest("Site partenaire invalide.", [Problem("origin", message)])
 
 
-def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-
-
 class PartnerStore:
     def __init__(self, path: Path) -> None:
         self._path = path
@@ -81,12 +77,7 @@ class PartnerStore:
         return [Partner(**row) for row in json.loads(self._path.read_text(encoding="utf-8"))]
 
     def _save(self, partners: list[Partner]) -> None:
-        self._path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self._path.with_suffix(".tmp")
-        temporary.write_text(
-            json.dumps([asdict(p) for p in partners], ensure_ascii=False, indent=1), encoding="utf-8"
-        )
-        os.replace(temporary, self._path)
+        atomic_write(self._path, json.dumps([asdict(p) for p in partners], ensure_ascii=False, indent=1).encode("utf-8"))
 
     def list(self) -> list[Partner]:
         return self._load()
@@ -104,7 +95,7 @@ class PartnerStore:
             partners = self._load()
             if any(p.origin == origin for p in partners):
                 raise ConflictError(f"Le site « {origin} » est déjà un site partenaire.")
-            partner = Partner(origin=origin, name=name, added_at=_now(), added_by=actor)
+            partner = Partner(origin=origin, name=name, added_at=timestamp(), added_by=actor)
             self._save([*partners, partner])
         return partner
 

@@ -8,12 +8,12 @@ stays in the audit log). One proposal per document id.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from kb.clock import timestamp
 from kb.errors import ConflictError
 from kb.sqlite import SqliteStore, storage_errors
 
@@ -60,8 +60,7 @@ _COLUMNS = (
 )
 
 
-def now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+now = timestamp  # what services/review.py stamps proposals with
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from kb.clock import timestamp, utc_now
 from kb.errors import ServiceUnavailable
 from kb.sqlite import SqliteStore, storage_errors
 from kb.text import fold
@@ -57,15 +58,6 @@ CREATE TABLE IF NOT EXISTS feedback (
 );
 CREATE INDEX IF NOT EXISTS feedback_at ON feedback(at);
 """
-
-
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
-
-
-def timestamp(moment: dt.datetime) -> str:
-    """UTC to the second, ISO 8601: sortable as text."""
-    return moment.astimezone(dt.timezone.utc).replace(microsecond=0).isoformat()
 
 
 @dataclass(frozen=True)

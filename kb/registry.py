@@ -8,11 +8,11 @@ the old version or the new one searchable, never a mix and never nothing.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
+from kb.clock import timestamp
 from kb.models import Chunk, DocumentMetadata, StoredDocument, chunk_id
 from kb.sqlite import SqliteStore, storage_errors
 
@@ -88,7 +88,7 @@ class Registry(SqliteStore):
     def replace_document(
         self, metadata: DocumentMetadata, version: str, text: str, chunks: list[Chunk]
     ) -> None:
-        now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        now = timestamp()
         with storage_errors(), self._db:
             revision = self._bump_revision()
             self._db.execute("DELETE FROM chunks WHERE doc_id = ?", (metadata.doc_id,))

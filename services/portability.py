@@ -10,7 +10,6 @@ documents with the normal ingestion (the vectors are computed again, with the cu
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 import os
@@ -21,6 +20,7 @@ from pathlib import Path
 
 from ingest.discover import SIDECAR_SUFFIXES, sidecar_for
 from ingest.pipeline import IngestReport, chunking_params
+from kb.clock import timestamp
 from kb.embeddings import Embedder
 from kb.errors import ArchiveError, KBError
 from kb.index import current_location, writer_lock
@@ -54,10 +54,6 @@ class ExportReport:
 class ImportReport:
     counts: dict[str, int]
     indexing: IngestReport | None = None
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
 class _ArchiveWriter:
@@ -102,7 +98,7 @@ def export_base(settings: Settings, archive_path: Path, questions: bool = False)
                 manifest = {
                     "format": FORMAT,
                     "format_version": FORMAT_VERSION,
-                    "created_at": _now(),
+                    "created_at": timestamp(),
                     "counts": report.counts,
                     "index": index_info,
                     "settings": {
@@ -263,7 +259,7 @@ def _assemble(unpacked: Path, data: Path) -> dict[str, int]:
     _check(isinstance(keys, list) and all(isinstance(k, dict) and k.get("name") for k in keys), "keys.json")
     if keys:
         # names only: placeholders that no presented key can match, revoked
-        now = _now()
+        now = timestamp()
         placeholders = [{**key, "digest": "", "revoked_at": key.get("revoked_at") or now} for key in keys]
         (data / "keys.json").write_text(json.dumps(placeholders, indent=1), encoding="utf-8")
         os.chmod(data / "keys.json", 0o600)

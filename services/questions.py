@@ -23,7 +23,8 @@ from kb import question_stats
 from kb.errors import InvalidRequest, KBError, Problem, TooManyRequests
 from kb.filters import Filters
 from kb.index import KnowledgeIndex
-from kb.querylog import QuestionLog, Period, timestamp, utc_now
+from kb.clock import timestamp, utc_now
+from kb.querylog import QuestionLog, Period
 from kb.ratelimit import RateLimiter
 from kb.settings import Settings
 from kb.vocabulary import SECTORS, content_doc_types
