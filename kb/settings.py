@@ -22,6 +22,16 @@ class Settings(BaseSettings):
         description="URL of a `chroma run` server (e.g. http://127.0.0.1:8000). "
         "Unset: an embedded persistent Chroma under data_dir.",
     )
+    database_url: SecretStr | None = Field(
+        None,
+        description="PostgreSQL (15 or later, with the pgvector and unaccent extensions) holding "
+        "the whole base: registry, vectors, keys, logs and documents' files, shared by any number "
+        "of API servers (e.g. postgresql://passerelles:…@db.example/passerelles). Unset: the "
+        "embedded SQLite registry and Chroma under data_dir.",
+    )
+    database_pool_size: int = Field(
+        8, ge=1, le=200, description="Connections each process keeps open to KB_DATABASE_URL."
+    )
     collection_prefix: str = Field(
         "passerelles", description="Prefix of the Chroma collection names."
     )
@@ -352,3 +362,8 @@ class Settings(BaseSettings):
     @property
     def max_file_size_bytes(self) -> int:
         return int(self.max_file_size_mb * 1024 * 1024)
+
+    @property
+    def database(self) -> str | None:
+        """``KB_DATABASE_URL`` in clear (for the connection only: it may hold a password)."""
+        return self.database_url.get_secret_value() if self.database_url else None

