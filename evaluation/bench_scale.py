@@ -62,7 +62,8 @@ from evaluation.bench_api import kb_server, load, percentile
 from evaluation.datasets import CNIL_PATH, CORPUS, PROJECT_ROOT, load_questions, load_squad, missing_dataset_message
 from evaluation.retrieval import write_dataset_as_files
 from kb.embeddings import create_embedder
-from kb.index import KnowledgeIndex, current_location, writer_lock
+from kb.generations import current_location, writer_lock
+from kb.index import KnowledgeIndex
 from kb.models import Chunk, DocumentMetadata
 from kb.registry import Registry
 from kb.settings import Settings
@@ -112,9 +113,9 @@ class BuildReport:
     failed: int = 0
 
 
-def registry_counts(data_dir: Path) -> tuple[int, int]:
+def registry_counts(settings: Settings) -> tuple[int, int]:
     """(documents, passages) of the current generation, without opening the model or Chroma."""
-    path = current_location(data_dir).directory / "registry.sqlite3"
+    path = current_location(settings).directory / "registry.sqlite3"
     if not path.exists():
         return 0, 0
     registry = Registry(path)
@@ -218,7 +219,7 @@ def build_index(data_dir: Path, target: int, backend: str, noise: float, seed: i
     report = BuildReport()
     settings = Settings(data_dir=data_dir, embedding_backend=backend)
     folder = data_dir / CACHE_DIR
-    documents, passages = registry_counts(data_dir)
+    documents, passages = registry_counts(settings)
     if passages >= target:
         report.reused = True
         report.documents, report.passages = documents, passages
@@ -230,7 +231,7 @@ def build_index(data_dir: Path, target: int, backend: str, noise: float, seed: i
         raise SystemExit("nothing was ingested: no document to copy")
     report.base_passages = sum(len(d.chunks) for d in base)
     started = time.perf_counter()
-    with writer_lock(data_dir):
+    with writer_lock(settings):
         index = open_index(settings, RecordedModel(model_id, dimension))
         try:
             present = set(index.registry.versions())

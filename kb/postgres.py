@@ -37,17 +37,25 @@ def describe_url(url: str) -> str:
     return f"postgresql://{host}{port}{parsed.path or ''}"
 
 
+def _unavailable(exc: Exception) -> bool:
+    """Whether a failure is the database's (down, restarting, read-only, out of connections),
+    not a bug of the statement: only those are 503s."""
+    import psycopg
+
+    return isinstance(
+        exc, (psycopg.OperationalError, psycopg.InterfaceError, psycopg.errors.ReadOnlySqlTransaction)
+    ) or _is_pool_timeout(exc)
+
+
 def _translate(exc: Exception, url: str) -> KBError:
     import psycopg
 
     if isinstance(exc, psycopg.errors.ReadOnlySqlTransaction):
         return StorageReadOnly("la base PostgreSQL est en lecture seule : les écritures sont impossibles.")
-    if isinstance(exc, (psycopg.OperationalError, psycopg.InterfaceError)) or _is_pool_timeout(exc):
-        return BackendUnavailable(
-            f"la base PostgreSQL ({describe_url(url)}) ne répond pas ; réessayez dans quelques "
-            "instants ou vérifiez KB_DATABASE_URL."
-        )
-    return BackendUnavailable("la base PostgreSQL a refusé l'opération ; réessayez dans quelques instants.")
+    return BackendUnavailable(
+        f"la base PostgreSQL ({describe_url(url)}) ne répond pas ; réessayez dans quelques "
+        "instants ou vérifiez KB_DATABASE_URL."
+    )
 
 
 def _is_pool_timeout(exc: Exception) -> bool:
@@ -92,7 +100,9 @@ class Database:
         except KBError:
             raise
         except Exception as exc:
-            raise _translate(exc, url) from exc
+            if _unavailable(exc):
+                raise _translate(exc, url) from exc
+            raise
         self._closed = False
         self._users = 0  # open_database's handles still open
 
@@ -113,10 +123,8 @@ class Database:
                 yield conn
         except KBError:
             raise
-        except self._psycopg.Error as exc:
-            raise _translate(exc, self.url) from exc
         except Exception as exc:
-            if _is_pool_timeout(exc):
+            if _unavailable(exc):
                 raise _translate(exc, self.url) from exc
             raise
 
@@ -124,11 +132,8 @@ class Database:
     def transaction(self) -> Iterator[Any]:
         """A pooled connection inside one transaction."""
         with self.connection() as conn:
-            try:
-                with conn.transaction():
-                    yield conn
-            except self._psycopg.Error as exc:
-                raise _translate(exc, self.url) from exc
+            with conn.transaction():
+                yield conn
 
     def execute(self, sql: str, params: Any = None) -> list[tuple]:
         """One statement in autocommit; its rows (empty for a statement without result)."""

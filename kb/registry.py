@@ -48,14 +48,62 @@ SNAPSHOT_MAX_CHANGES = 2000
 _BOOKKEEPING = ("revision", "tracked_since")
 
 
-class Registry(SqliteStore):
+class RegistrySnapshots:
+    """The per-revision snapshot of the documents, shared by every registry backend: the
+    subclass gives ``revision``, ``changed_since`` and ``_document_rows``."""
+
+    _snapshot_cache: tuple[int, dict[str, StoredDocument], dict[str, str]] | None = None
+
+    def revision(self) -> int:
+        raise NotImplementedError
+
+    def changed_since(self, revision: int) -> tuple[set[str], int] | None:
+        raise NotImplementedError
+
+    def _document_rows(self, doc_ids: Iterable[str] | None = None) -> list[tuple]:
+        raise NotImplementedError
+
+    def snapshot(self) -> tuple[dict[str, StoredDocument], dict[str, str]]:
+        """All documents (in doc_id order) and their versions, brought up to date when the
+        revision has moved: only the documents written or deleted since are read again.
+
+        Searches read these on every request; parsing thousands of metadata rows each time
+        would dominate their cost. The revision is read before the rows, so a snapshot is
+        never older than its stamp (at worst newer, and then reloaded on the next call)."""
+        revision = self.revision()
+        cached = self._snapshot_cache
+        if cached is not None and cached[0] == revision:
+            return cached[1], cached[2]
+        changed = self.changed_since(cached[0]) if cached is not None else None
+        if changed is None or len(changed[0]) > SNAPSHOT_MAX_CHANGES:
+            documents = {row[0]: stored_document(row[1:]) for row in self._document_rows()}
+        else:
+            documents = dict(cached[1])
+            for doc_id in changed[0]:
+                documents.pop(doc_id, None)
+            rows = self._document_rows(changed[0]) if changed[0] else []
+            for row in rows:
+                documents[row[0]] = stored_document(row[1:])
+            if rows:
+                documents = dict(sorted(documents.items()))
+        versions = {doc_id: stored.version for doc_id, stored in documents.items()}
+        self._snapshot_cache = (revision, documents, versions)
+        return documents, versions
+
+    def documents(self) -> Iterator[StoredDocument]:
+        return iter(list(self.snapshot()[0].values()))
+
+    def versions(self) -> dict[str, str]:
+        return self.snapshot()[1]
+
+
+class Registry(RegistrySnapshots, SqliteStore):
     """One SQLite connection per thread (``kb/sqlite.py``)."""
 
     def __init__(self, path: Path) -> None:
         super().__init__(path, _SCHEMA, foreign_keys=True)
         with storage_errors(path):
             self._migrate()
-        self._snapshot_cache: tuple[int, dict[str, StoredDocument], dict[str, str]] | None = None
 
     def _migrate(self) -> None:
         """Registries made before per-document revisions get the column; changes made before
@@ -180,51 +228,20 @@ class Registry(SqliteStore):
             "SELECT metadata, version, chunk_count, indexed_at FROM documents WHERE doc_id = ?",
             (doc_id,),
         ).fetchone()
-        return _stored(row) if row else None
+        return stored_document(row) if row else None
 
     def document_text(self, doc_id: str) -> str | None:
         row = self._db.execute("SELECT text FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
         return row[0] if row else None
 
-    def snapshot(self) -> tuple[dict[str, StoredDocument], dict[str, str]]:
-        """All documents (in doc_id order) and their versions, brought up to date when the
-        revision has moved: only the documents written or deleted since are read again.
-
-        Searches read these on every request; parsing thousands of metadata rows each time
-        would dominate their cost. The revision is read before the rows, so a snapshot is
-        never older than its stamp (at worst newer, and then reloaded on the next call)."""
-        revision = self.revision()
-        cached = self._snapshot_cache
-        if cached is not None and cached[0] == revision:
-            return cached[1], cached[2]
-        changed = self.changed_since(cached[0]) if cached is not None else None
-        if changed is None or len(changed[0]) > SNAPSHOT_MAX_CHANGES:
-            rows = self._db.execute(
-                "SELECT doc_id, metadata, version, chunk_count, indexed_at FROM documents ORDER BY doc_id"
-            ).fetchall()
-            documents = {row[0]: _stored(row[1:]) for row in rows}
-        else:
-            documents = dict(cached[1])
-            for doc_id in changed[0]:
-                documents.pop(doc_id, None)
-            rows = self._db.execute(
-                "SELECT doc_id, metadata, version, chunk_count, indexed_at FROM documents "
-                "WHERE doc_id IN (SELECT value FROM json_each(?))",
-                (json.dumps(sorted(changed[0])),),
-            ).fetchall()
-            for row in rows:
-                documents[row[0]] = _stored(row[1:])
-            if rows:
-                documents = dict(sorted(documents.items()))
-        versions = {doc_id: stored.version for doc_id, stored in documents.items()}
-        self._snapshot_cache = (revision, documents, versions)
-        return documents, versions
-
-    def documents(self) -> Iterator[StoredDocument]:
-        return iter(list(self.snapshot()[0].values()))
-
-    def versions(self) -> dict[str, str]:
-        return self.snapshot()[1]
+    def _document_rows(self, doc_ids: Iterable[str] | None = None) -> list[tuple]:
+        """(doc_id, metadata, version, chunk_count, indexed_at) of every document or of ``doc_ids``."""
+        columns = "SELECT doc_id, metadata, version, chunk_count, indexed_at FROM documents"
+        if doc_ids is None:
+            return self._db.execute(columns + " ORDER BY doc_id").fetchall()
+        return self._db.execute(
+            columns + " WHERE doc_id IN (SELECT value FROM json_each(?))", (json.dumps(sorted(doc_ids)),)
+        ).fetchall()
 
     def doc_ids_for_source(self, source_path: str) -> list[str]:
         rows = self._db.execute(
@@ -261,10 +278,11 @@ class Registry(SqliteStore):
         return found
 
 
-def _stored(row: tuple) -> StoredDocument:
+def stored_document(row: tuple) -> StoredDocument:
+    """A (metadata as JSON text or dict, version, chunk_count, indexed_at) row."""
     metadata, version, chunk_count, indexed_at = row
     return StoredDocument(
-        metadata=DocumentMetadata.from_dict(json.loads(metadata)),
+        metadata=DocumentMetadata.from_dict(json.loads(metadata) if isinstance(metadata, str) else metadata),
         version=version,
         chunk_count=chunk_count,
         indexed_at=indexed_at,

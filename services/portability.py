@@ -23,7 +23,7 @@ from ingest.pipeline import IngestReport, chunking_params
 from kb.clock import timestamp
 from kb.embeddings import Embedder
 from kb.errors import ArchiveError, KBError
-from kb.index import current_location, writer_lock
+from kb.generations import current_location, writer_lock
 from kb.registry import Registry
 from kb.settings import Settings
 from services import runtime
@@ -42,6 +42,10 @@ DOCUMENTS = "documents"
 PROPOSALS_DB = "proposals.sqlite"
 QUESTIONS_DB = "questions.sqlite"
 TABLES = "tables.json"
+_ON_POSTGRES = (
+    "L'archive porte sur une base embarquée (KB_DATA_DIR). Pour une base PostgreSQL, utilisez "
+    "`kb migrate` (vers ou depuis un dossier de données) ou les sauvegardes de PostgreSQL (pg_dump)."
+)
 
 
 @dataclass
@@ -78,13 +82,15 @@ class _ArchiveWriter:
 def export_base(settings: Settings, archive_path: Path, questions: bool = False) -> ExportReport:
     """Write the base of ``settings`` to ``archive_path`` (replaced atomically)."""
     data_dir = settings.data_dir
-    registry_path = current_location(data_dir).directory / "registry.sqlite3"
+    if settings.database:
+        raise KBError(_ON_POSTGRES)
+    registry_path = current_location(settings).directory / "registry.sqlite3"
     if not registry_path.exists():
         raise KBError(f"Aucune base dans « {data_dir} » : rien à exporter (vérifiez KB_DATA_DIR).")
     archive_path = archive_path.resolve()
     archive_path.parent.mkdir(parents=True, exist_ok=True)
     temporary = archive_path.with_name(f".{archive_path.name}.tmp")
-    with writer_lock(data_dir):  # a consistent snapshot: no write meanwhile
+    with writer_lock(settings):  # a consistent snapshot: no write meanwhile
         registry = Registry(registry_path)
         try:
             stored = list(registry.documents())
@@ -198,6 +204,8 @@ def import_base(settings: Settings, archive_path: Path, embedder: Embedder | Non
     Everything is checked first (paths, sizes, checksums, contents) in a staging folder next
     to the data directory: a refused archive leaves nothing behind. The keys come back as
     revoked names (their digests are not exported): new keys must be created."""
+    if settings.database:
+        raise KBError(_ON_POSTGRES)
     data_dir = settings.data_dir.resolve()
     existed = data_dir.exists()
     if existed and any(data_dir.iterdir()):

@@ -11,8 +11,7 @@ from pathlib import Path
 
 from ingest.pipeline import IngestReport, Ingestor, chunking_params
 from kb.embeddings import Embedder, create_embedder
-from kb.index import (
-    KnowledgeIndex,
+from kb.generations import (
     current_location,
     discard_generation,
     next_location,
@@ -20,6 +19,7 @@ from kb.index import (
     switch_current,
     writer_lock,
 )
+from kb.index import KnowledgeIndex
 from kb.errors import ServiceUnavailable
 from kb.settings import Settings
 
@@ -92,7 +92,7 @@ def ingest(
     embedder: Embedder | None = None,
     **callbacks,
 ) -> IngestReport:
-    with writer_lock(settings.data_dir):
+    with writer_lock(settings):
         index = open_index(settings, embedder)
         try:
             return Ingestor(index, settings).ingest_paths(paths, prune=prune, **callbacks)
@@ -101,7 +101,7 @@ def ingest(
 
 
 def remove(settings: Settings, doc_id: str, embedder: Embedder | None = None) -> None:
-    with writer_lock(settings.data_dir):
+    with writer_lock(settings):
         index = open_index(settings, embedder)
         try:
             index.remove(doc_id)
@@ -116,10 +116,10 @@ def reindex(settings: Settings, embedder: Embedder | None = None, **callbacks) -
     point) and stays the current one until the new generation is complete.
     """
     embedder = embedder or create_embedder(settings)
-    with writer_lock(settings.data_dir):
-        old = current_location(settings.data_dir)
-        sources = [Path(path) for path in source_paths(old)]
-        new = next_location(settings.data_dir)
+    with writer_lock(settings):
+        old = current_location(settings)
+        sources = [Path(path) for path in source_paths(settings, old)]
+        new = next_location(settings)
         discard_generation(settings, new)  # leftovers of an interrupted rebuild
         index = KnowledgeIndex(
             settings, embedder, chunking_params(settings).as_record(), location=new
@@ -133,7 +133,7 @@ def reindex(settings: Settings, embedder: Embedder | None = None, **callbacks) -
             discard_generation(settings, new)
             raise
         index.close()
-        switch_current(new)
+        switch_current(settings, new)
         if old.generation != new.generation:
             discard_generation(settings, old)
         return report

@@ -1,4 +1,5 @@
-"""One storage contract, run against both Chroma modes: embedded persistent and HTTP server."""
+"""One storage contract, run against every backend: embedded Chroma, a Chroma server, and
+PostgreSQL with pgvector."""
 
 from __future__ import annotations
 
@@ -16,14 +17,17 @@ from tests.fakes import ToyEmbedder, vowel_vector
 CHUNKING = {"chunker": "test", "max_chars": 1000}
 
 
-@pytest.fixture(params=["persistent", "http"])
+@pytest.fixture(params=["persistent", "http", "postgres"])
 def make_index(request, tmp_path):
     prefix = f"t{uuid.uuid4().hex[:10]}"
     chroma_url = request.getfixturevalue("chroma_server") if request.param == "http" else None
+    database_url = request.getfixturevalue("postgres_url") if request.param == "postgres" else None
     opened = []
 
     def factory(embedder=None, chunking=CHUNKING) -> KnowledgeIndex:
-        settings = Settings(data_dir=tmp_path / "data", chroma_url=chroma_url, collection_prefix=prefix)
+        settings = Settings(
+            data_dir=tmp_path / "data", chroma_url=chroma_url, collection_prefix=prefix, database_url=database_url
+        )
         index = KnowledgeIndex(settings, embedder or ToyEmbedder(), chunking)
         opened.append(index)
         return index

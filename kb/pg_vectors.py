@@ -1,0 +1,156 @@
+"""The vectors on PostgreSQL (pgvector): the same contract as ``ChromaVectorStore``.
+
+One table per generation schema, beside the registry's, with an HNSW index (cosine). Scoped
+queries filter inside the index scan (pgvector 0.8's iterative scans), so a narrow scope still
+gets its ``n_results`` nearest passages.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+from psycopg.types.json import Jsonb
+
+from kb.models import Scope
+from kb.postgres import Database
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS {s}.vector_info (key TEXT PRIMARY KEY, value JSONB NOT NULL);
+CREATE TABLE IF NOT EXISTS {s}.vectors (
+    chunk_id TEXT PRIMARY KEY,
+    doc_id TEXT NOT NULL,
+    version TEXT NOT NULL,
+    doc_type TEXT,
+    sector TEXT,
+    embedding vector({dimension}) NOT NULL
+);
+CREATE INDEX IF NOT EXISTS vectors_doc ON {s}.vectors(doc_id, version);
+CREATE INDEX IF NOT EXISTS vectors_hnsw ON {s}.vectors USING hnsw (embedding vector_cosine_ops);
+"""
+# The HNSW candidate list: at least this wide, and at least the number of results asked.
+EF_SEARCH = 100
+_BATCH = 1000
+
+
+class PgVectorStore:
+    """Vectors and per-chunk metadata. Each vector carries its document's ``doc_id``/``version``."""
+
+    def __init__(self, database: Database, schema: str, description: dict[str, Any]) -> None:
+        self._database = database
+        self.schema = schema
+        self.name = schema
+        dimension = int(description.get("dimension") or 0)
+        with database.transaction() as conn:
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (schema + ".vectors",))
+            conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+            conn.execute(f"CREATE TABLE IF NOT EXISTS {schema}.vector_info (key TEXT PRIMARY KEY, value JSONB NOT NULL)")
+            recorded = dict(conn.execute(f"SELECT key, value FROM {schema}.vector_info").fetchall())
+            if not recorded:
+                if dimension <= 0:
+                    raise ValueError("the vector store needs the embedding dimension")
+                with conn.cursor() as cursor:
+                    cursor.executemany(
+                        f"INSERT INTO {schema}.vector_info(key, value) VALUES (%s, %s)",
+                        [(key, Jsonb(value)) for key, value in description.items()],
+                    )
+                recorded = dict(description)
+            # The table keeps the dimension it was made with; a mismatch is reported by the
+            # index from the description (IndexMismatchError), not by a failing insert.
+            made_with = int(recorded.get("dimension") or dimension)
+            conn.execute(_SCHEMA.format(s=schema, dimension=made_with))
+        self._description = recorded
+
+    @property
+    def description(self) -> dict[str, Any]:
+        return dict(self._description)
+
+    def close(self) -> None:
+        """The pool belongs to the index, which closes it."""
+
+    def add(
+        self,
+        ids: Sequence[str],
+        embeddings: np.ndarray,
+        texts: Sequence[str],
+        metadatas: Sequence[dict[str, Any]],
+    ) -> None:
+        """Upsert; the passage texts live in the registry, not here."""
+        vectors = np.asarray(embeddings, dtype=np.float32)
+        rows = [
+            (chunk, meta.get("doc_id"), meta.get("version"), meta.get("doc_type"), meta.get("sector"), vectors[i])
+            for i, (chunk, meta) in enumerate(zip(ids, metadatas))
+        ]
+        with self._database.transaction() as conn, conn.cursor() as cursor:
+            for start in range(0, len(rows), _BATCH):
+                cursor.executemany(
+                    f"INSERT INTO {self.schema}.vectors(chunk_id, doc_id, version, doc_type, sector, embedding) "
+                    "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (chunk_id) DO UPDATE SET doc_id = EXCLUDED.doc_id, "
+                    "version = EXCLUDED.version, doc_type = EXCLUDED.doc_type, sector = EXCLUDED.sector, "
+                    "embedding = EXCLUDED.embedding",
+                    rows[start : start + _BATCH],
+                )
+
+    def delete_document(self, doc_id: str, keep_version: str | None = None) -> None:
+        if keep_version is None:
+            self._database.execute(f"DELETE FROM {self.schema}.vectors WHERE doc_id = %s", (doc_id,))
+        else:
+            self._database.execute(
+                f"DELETE FROM {self.schema}.vectors WHERE doc_id = %s AND version <> %s", (doc_id, keep_version)
+            )
+
+    def query(self, embedding: np.ndarray, n_results: int, scope: Scope | None = None) -> list[tuple[str, float]]:
+        """(chunk id, cosine similarity), best first; ``scope`` restricts inside the search."""
+        if n_results <= 0 or (scope is not None and scope.is_empty()):
+            return []
+        conditions, params = _where(scope)
+        vector = np.asarray(embedding, dtype=np.float32)
+        sql = (
+            f"SELECT chunk_id, 1 - (embedding <=> %s) FROM {self.schema}.vectors {conditions} "
+            "ORDER BY embedding <=> %s LIMIT %s"
+        )
+        with self._database.transaction() as conn:
+            conn.execute(f"SET LOCAL hnsw.ef_search = {max(EF_SEARCH, min(int(n_results), 1000))}")
+            conn.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
+            rows = conn.execute(sql, (vector, *params, vector, int(n_results))).fetchall()
+        # relaxed_order may return near-ties slightly out of order
+        return sorted(((chunk, float(score)) for chunk, score in rows), key=lambda hit: hit[1], reverse=True)
+
+    def versions_by_chunk(self) -> dict[str, tuple[str, str]]:
+        """Every stored chunk id with its (doc_id, version): used to sweep orphans."""
+        rows = self._database.execute(f"SELECT chunk_id, doc_id, version FROM {self.schema}.vectors")
+        return {chunk: (doc_id, version) for chunk, doc_id, version in rows}
+
+    def embeddings(self, doc_id: str, version: str) -> np.ndarray:
+        """The stored vectors of one document version, in chunk order."""
+        rows = self._database.execute(
+            f"SELECT embedding FROM {self.schema}.vectors WHERE doc_id = %s AND version = %s "
+            'ORDER BY chunk_id COLLATE "C"',
+            (doc_id, version),
+        )
+        if not rows:
+            return np.zeros((0, int(self._description.get("dimension") or 0)), dtype=np.float32)
+        return np.vstack([np.asarray(row[0], dtype=np.float32) for row in rows])
+
+    def delete_ids(self, ids: Sequence[str]) -> None:
+        for start in range(0, len(ids), _BATCH):
+            self._database.execute(
+                f"DELETE FROM {self.schema}.vectors WHERE chunk_id = ANY(%s)", (list(ids[start : start + _BATCH]),)
+            )
+
+    def count(self) -> int:
+        return int(self._database.execute(f"SELECT COUNT(*) FROM {self.schema}.vectors")[0][0])
+
+    def drop(self) -> None:
+        self._database.execute(f"DROP TABLE IF EXISTS {self.schema}.vectors, {self.schema}.vector_info")
+
+
+def _where(scope: Scope | None) -> tuple[str, tuple]:
+    if scope is None:
+        return "", ()
+    clauses, params = [], []
+    for column, values in (("doc_type", scope.doc_types), ("sector", scope.sectors), ("doc_id", scope.doc_ids)):
+        if values:
+            clauses.append(f"{column} = ANY(%s)")
+            params.append(list(values))
+    return ("WHERE " + " AND ".join(clauses), tuple(params)) if clauses else ("", ())
