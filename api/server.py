@@ -1,10 +1,18 @@
-"""Run the app with uvicorn, whose own answers to malformed HTTP are said in French."""
+"""Run the app with uvicorn, whose own answers to malformed HTTP are said in French.
+
+One process serves ``create_app(settings)`` directly; several (``kb serve --workers N``, on
+PostgreSQL only) each build theirs with ``app_from_environment``, the settings being read
+from the environment they inherit. The protocol class is importable by name, as uvicorn's
+worker processes need it.
+"""
 
 from __future__ import annotations
 
 import uvicorn
+from fastapi import FastAPI
 
 from api.app import create_app
+from kb.errors import KBError
 from kb.settings import Settings
 
 _FRENCH = {
@@ -12,21 +20,20 @@ _FRENCH = {
     "Unsupported upgrade request.": "Changement de protocole non pris en charge.",
 }
 
+try:
+    from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+except ImportError:  # httptools absent: h11 only sends ASCII bodies
+    from uvicorn.protocols.http.h11_impl import H11Protocol
 
-def _french_protocol():
-    """uvicorn's HTTP protocol (httptools when installed, else h11) with French 400 bodies."""
-    try:
-        from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
-    except ImportError:  # httptools absent: h11 only sends ASCII bodies
-        from uvicorn.protocols.http.h11_impl import H11Protocol
+    class FrenchProtocol(H11Protocol):
+        def send_400_response(self, msg: str) -> None:
+            super().send_400_response("Requete HTTP invalide.")
 
-        class FrenchH11Protocol(H11Protocol):
-            def send_400_response(self, msg: str) -> None:
-                super().send_400_response("Requete HTTP invalide.")
+else:
 
-        return FrenchH11Protocol
+    class FrenchProtocol(HttpToolsProtocol):  # type: ignore[no-redef]
+        """uvicorn's httptools protocol with French 400 bodies."""
 
-    class FrenchProtocol(HttpToolsProtocol):
         def send_400_response(self, msg: str) -> None:
             body = _FRENCH.get(msg, "Requête HTTP invalide.").encode("utf-8")
             content = [STATUS_LINE[400]]
@@ -41,14 +48,35 @@ def _french_protocol():
             self.transport.write(b"".join(content))
             self.transport.close()
 
+
+PROTOCOL = f"{__name__}:FrenchProtocol"
+
+
+def _french_protocol() -> type:
     return FrenchProtocol
 
 
-def serve(settings: Settings, host: str | None = None, port: int | None = None) -> None:
-    uvicorn.run(
-        create_app(settings),
-        host=host or settings.host,
-        port=port or settings.port,
-        http=_french_protocol(),
-        log_level="info",
-    )
+def app_from_environment() -> FastAPI:
+    """The app of one worker process of ``kb serve --workers N`` (uvicorn's app factory)."""
+    return create_app(Settings())
+
+
+def check_workers(settings: Settings, workers: int) -> None:
+    """Several processes need a base they can share: PostgreSQL."""
+    if workers > 1 and not settings.database:
+        raise KBError(
+            f"{workers} processus demandés, mais la base embarquée (SQLite et Chroma dans "
+            "KB_DATA_DIR) ne se partage pas entre processus : lancez un seul processus, ou "
+            "configurez KB_DATABASE_URL (PostgreSQL)."
+        )
+
+
+def serve(settings: Settings, host: str | None = None, port: int | None = None, workers: int | None = None) -> None:
+    """``workers``: processes (default ``KB_WORKERS``); more than one needs PostgreSQL."""
+    workers = workers or settings.workers
+    check_workers(settings, workers)
+    common = {"host": host or settings.host, "port": port or settings.port, "http": PROTOCOL, "log_level": "info"}
+    if workers == 1:
+        uvicorn.run(create_app(settings), **common)
+    else:
+        uvicorn.run(f"{__name__}:app_from_environment", factory=True, workers=workers, **common)

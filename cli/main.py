@@ -535,6 +535,15 @@ def serve_command(
     port: Optional[int] = typer.Option(
         None, "--port", min=1, max=65535, metavar="PORT", help="Port d'écoute (par défaut KB_PORT, 8000)."
     ),
+    workers: Optional[int] = typer.Option(
+        None,
+        "--workers",
+        min=1,
+        max=64,
+        metavar="N",
+        help="Nombre de processus qui répondent (par défaut KB_WORKERS, 1). Plus d'un demande une "
+        "base PostgreSQL (KB_DATABASE_URL), que tous partagent.",
+    ),
 ) -> None:
     """Démarrer l'API HTTP et le site (documentation de l'API sur /docs).
 
@@ -542,9 +551,14 @@ def serve_command(
     variable KB_ALLOWED_ORIGINS (par défaut http://127.0.0.1:8000 et http://localhost:8000),
     séparés par des virgules, et les sites partenaires ajoutés depuis la page de la
     coordination (effectifs sans redémarrage)."""
-    from api.server import serve
+    from api.server import check_workers, serve
 
-    serve(_settings(), host, port)
+    settings = _settings()
+    try:
+        check_workers(settings, workers or settings.workers)
+    except KBError as exc:
+        _fail(str(exc))
+    serve(settings, host, port, workers)
 
 
 def main() -> None:

@@ -201,5 +201,10 @@ class StorageReadOnly(ServiceUnavailable):
     """The data directory cannot be written."""
 
 
+class IndexReplaced(ServiceUnavailable):
+    """The generation a request was reading was dropped under it by a `kb reindex` run
+    elsewhere; the next request opens the new one (``services/runtime.py``)."""
+
+
 class IndexMismatchError(ServiceUnavailable):
     """The index was built with another embedding model or other chunking parameters."""

@@ -44,7 +44,7 @@ class IndexLocation:
 def _database(settings: Settings):
     from kb.postgres import open_database
 
-    database = open_database(settings.database, settings.database_pool_size)
+    database = open_database(settings.database, settings.database_pool_size, settings.database_timeout_s)
     try:
         yield database
     finally:

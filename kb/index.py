@@ -94,7 +94,9 @@ class KnowledgeIndex:
         from kb.pg_vectors import PgVectorStore
         from kb.postgres import generation_schema, open_database
 
-        self.database = open_database(self.settings.database, self.settings.database_pool_size)
+        self.database = open_database(
+            self.settings.database, self.settings.database_pool_size, self.settings.database_timeout_s
+        )
         try:
             schema = generation_schema(self.location.generation)
             self.registry = PgRegistry(self.database, schema)
@@ -106,7 +108,10 @@ class KnowledgeIndex:
             raise
         cache = self.settings.data_dir / "cache" / self.registry.base_id() / self.location.generation
         self.lexical = LexicalIndex(
-            self.registry, cache / "lexical", delta_max_chunks=self.settings.lexical_delta_max_chunks
+            self.registry,
+            cache / "lexical",
+            delta_max_chunks=self.settings.lexical_delta_max_chunks,
+            shared=True,
         )
 
     def _check_description(self, recorded: dict[str, Any]) -> None:

@@ -143,9 +143,16 @@ class LexicalIndex:
     """BM25 over the current chunks: a saved main, a delta of the recent writes (see above)."""
 
     def __init__(
-        self, registry: Registry, directory: Path, analyzer: FrenchAnalyzer | None = None, delta_max_chunks: int = 2000
+        self,
+        registry: Registry,
+        directory: Path,
+        analyzer: FrenchAnalyzer | None = None,
+        delta_max_chunks: int = 2000,
+        shared: bool = False,
     ):
+        """``shared``: the registry is written by other processes too (PostgreSQL)."""
         self._registry = registry
+        self._shared = shared
         self._directory = directory
         self.analyzer = analyzer or FrenchAnalyzer()
         self.delta_max_chunks = delta_max_chunks
@@ -217,12 +224,14 @@ class LexicalIndex:
     def refresh(self, wait: bool = True) -> None:
         """Bring the view to the registry's revision. A reader (``wait=False``) that finds a
         refresh under way keeps searching the current view rather than waiting for it: the
-        write that moved the registry refreshes before it is acknowledged."""
+        write that moved the registry refreshes before it is acknowledged. Not on a shared
+        registry: a write acknowledged by another server may be what the refresh under way
+        has not read yet, so the reader waits (a delta's refresh is short)."""
         revision = self._registry.revision()
         view = self._view
         if view is not None and view.revision == revision:
             return
-        if not self._lock.acquire(blocking=wait or view is None):
+        if not self._lock.acquire(blocking=wait or view is None or self._shared):
             return
         try:
             if self._view is None or self._view.revision != self._registry.revision():

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from typing import Any, Iterator
 from urllib.parse import urlparse
 
-from kb.errors import BackendUnavailable, KBError, StorageReadOnly
+from kb.errors import BackendUnavailable, IndexReplaced, KBError, StorageReadOnly
 
 # The tables every generation of the index shares (one row each).
 _GLOBAL_SCHEMA = """
@@ -56,6 +56,15 @@ def _translate(exc: Exception, url: str) -> KBError:
         f"la base PostgreSQL ({describe_url(url)}) ne répond pas ; réessayez dans quelques "
         "instants ou vérifiez KB_DATABASE_URL."
     )
+
+
+def _generation_dropped(exc: Exception) -> bool:
+    """A statement on a generation's schema that another process's `kb reindex` has just
+    dropped: not a bug, the index moved (the server follows it on the next request)."""
+    import psycopg
+
+    undefined = (psycopg.errors.UndefinedTable, psycopg.errors.InvalidSchemaName)
+    return isinstance(exc, undefined) and "kb_gen_" in str(exc)
 
 
 def _is_pool_timeout(exc: Exception) -> bool:
@@ -126,6 +135,8 @@ class Database:
         except Exception as exc:
             if _unavailable(exc):
                 raise _translate(exc, self.url) from exc
+            if _generation_dropped(exc):
+                raise IndexReplaced("l'index vient d'être reconstruit (kb reindex) : réessayez.") from exc
             raise
 
     @contextmanager

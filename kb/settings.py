@@ -32,6 +32,13 @@ class Settings(BaseSettings):
     database_pool_size: int = Field(
         8, ge=1, le=200, description="Connections each process keeps open to KB_DATABASE_URL."
     )
+    database_timeout_s: float = Field(
+        5.0,
+        gt=0,
+        le=120,
+        description="Seconds to wait for PostgreSQL to accept a connection (a free connection of "
+        "the pool: twice that) before a request is answered 503.",
+    )
     collection_prefix: str = Field(
         "passerelles", description="Prefix of the Chroma collection names."
     )
@@ -327,6 +334,20 @@ class Settings(BaseSettings):
     )
     host: str = Field("127.0.0.1", description="Address `kb serve` listens on.")
     port: int = Field(8000, ge=1, le=65535, description="Port `kb serve` listens on.")
+    workers: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="Worker processes of `kb serve` (its --workers). More than one needs "
+        "KB_DATABASE_URL: the embedded SQLite registry and Chroma are one-process stores.",
+    )
+    backend_retry_s: float = Field(
+        5.0,
+        gt=0,
+        le=600,
+        description="Seconds the API waits between two attempts to open a base that was down "
+        "at start-up (a database restarting, a Chroma server not up yet); 503 meanwhile.",
+    )
     allowed_origins: Annotated[list[str], NoDecode] = Field(
         ["http://127.0.0.1:8000", "http://localhost:8000"],
         description="Origins (scheme://host[:port]) of the sites allowed to call the API from a "

@@ -41,22 +41,30 @@ def open_knowledge_base(settings: Settings, embedder: Embedder | None = None, se
 
 class KnowledgeBaseHolder:
     """Opens the knowledge base on first use and again after a failure (a Chroma server not
-    up yet, a disk remounted): the API starts and answers 503 meanwhile instead of exiting.
-    Documents a killed process left between file and index are indexed once it opens."""
+    up yet, a database restarting, a disk remounted): the API starts and answers 503
+    meanwhile instead of exiting. Documents a killed process left between file and index are
+    indexed once it opens.
 
-    def __init__(self, settings: Settings, embedder: Embedder, retry_seconds: float = 5.0) -> None:
+    On PostgreSQL the base is shared: each request reads the generation pointer (one query,
+    which also answers 503 while the database is down) and, when a `kb reindex` run elsewhere
+    has moved it, opens the new generation; the one it replaces is closed with the next
+    replacement (requests may still be reading it) or with the holder."""
+
+    def __init__(self, settings: Settings, embedder: Embedder, retry_seconds: float | None = None) -> None:
         self.settings = settings
         self.embedder = embedder
-        self.retry_seconds = retry_seconds
+        self.retry_seconds = settings.backend_retry_s if retry_seconds is None else retry_seconds
         self.kb = None
         self.error: ServiceUnavailable | None = None
         self._reconciled = False
         self._last_attempt = float("-inf")
         self._lock = threading.Lock()
+        self._retired = None  # the knowledge base of the generation last replaced
 
     def get(self):
-        if self.kb is not None and self._reconciled:
-            return self.kb
+        kb = self.kb
+        if kb is not None and self._reconciled:
+            return kb if self._current(kb) else self._follow(kb)
         with self._lock:
             settled = self.kb is not None and self._reconciled  # another thread may have opened it
             waiting = self.error is not None and time.monotonic() - self._last_attempt < self.retry_seconds
@@ -79,7 +87,33 @@ class KnowledgeBaseHolder:
             if self.kb is None:
                 raise
 
+    @staticmethod
+    def _current(kb) -> bool:
+        """Whether ``kb`` still reads the base's current generation (always, embedded: only
+        this process writes there)."""
+        database = kb.index.database
+        if database is None:
+            return True
+        return database.current_generation() in (None, kb.index.location.generation)
+
+    def _follow(self, stale):
+        """Open the generation another process made current. No reconciliation: the
+        rebuild has just indexed the source files."""
+        with self._lock:
+            if self.kb is stale:
+                fresh = open_knowledge_base(self.settings, self.embedder, serving=True)
+                logger.info("index rebuilt elsewhere: now serving %s", fresh.index.location.generation)
+                self.kb = fresh
+                self._retire(stale)
+            return self.kb
+
+    def _retire(self, kb) -> None:
+        if self._retired is not None:
+            self._retired.close()
+        self._retired = kb
+
     def close(self) -> None:
+        self._retire(None)
         if self.kb is not None:
             self.kb.close()
             self.kb = None
