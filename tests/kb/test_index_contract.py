@@ -188,3 +188,11 @@ def test_type_and_sector_scope_apply_inside_both_searches(make_index):
     assert [p.chunk.doc_id for p in index.lexical_search("aaaa", 1, scope)] == ["exp"]
     assert index.dense_search("aaaa", 5, Scope(sectors=("transversal",))) == []
     assert index.lexical_search("aaaa", 5, Scope(doc_ids=())) == []
+
+
+def test_a_documents_stored_vectors_come_back_in_chunk_order(make_index):
+    index = make_index()
+    index.upsert(*_document("alpha", ["aaaa aaa", "ooo oo", "iii"], "v1"))
+    stored = index.document_vectors("alpha")
+    assert stored.dtype == np.float32
+    assert np.allclose(stored, np.stack([vowel_vector(t) for t in ["aaaa aaa", "ooo oo", "iii"]]), atol=1e-6)
