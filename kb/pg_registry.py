@@ -14,6 +14,7 @@ from typing import Any, Iterable, Iterator
 from psycopg.types.json import Jsonb
 
 from kb.clock import timestamp
+from kb.errors import StorageReadOnly
 from kb.models import Chunk, DocumentMetadata, StoredDocument, chunk_id
 from kb.postgres import Database
 from kb.registry import RegistrySnapshots, stored_document
@@ -54,14 +55,18 @@ class PgRegistry(RegistrySnapshots):
     def __init__(self, database: Database, schema: str) -> None:
         self._database = database
         self.schema = schema
-        with database.transaction() as conn:
-            conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (schema,))
-            conn.execute(_SCHEMA.format(s=schema))
-            conn.execute(
-                f"INSERT INTO {schema}.index_info(key, value) VALUES ('revision', '0'), ('base_id', %s) "
-                "ON CONFLICT (key) DO NOTHING",
-                (Jsonb(uuid.uuid4().hex),),
-            )
+        try:
+            with database.transaction() as conn:
+                conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (schema,))
+                conn.execute(_SCHEMA.format(s=schema))
+                conn.execute(
+                    f"INSERT INTO {schema}.index_info(key, value) VALUES ('revision', '0'), ('base_id', %s) "
+                    "ON CONFLICT (key) DO NOTHING",
+                    (Jsonb(uuid.uuid4().hex),),
+                )
+        except StorageReadOnly:
+            if not database.has_table(f"{schema}.deletions"):
+                raise
 
     def close(self) -> None:
         """The pool belongs to the index (``kb/postgres.py``), which closes it."""

@@ -12,6 +12,7 @@ from typing import Any, Sequence
 import numpy as np
 from psycopg.types.json import Jsonb
 
+from kb.errors import StorageReadOnly
 from kb.models import Scope
 from kb.postgres import Database
 
@@ -40,26 +41,36 @@ class PgVectorStore:
         self._database = database
         self.schema = schema
         self.name = schema
+        try:
+            recorded = self._create(description)
+        except StorageReadOnly:  # a read-only base made earlier: reads go on
+            if not database.has_table(f"{schema}.vectors"):
+                raise
+            recorded = dict(database.execute(f"SELECT key, value FROM {schema}.vector_info"))
+        self._description = recorded
+
+    def _create(self, description: dict[str, Any]) -> dict[str, Any]:
+        """The schema's tables, made once; the description they were made with."""
         dimension = int(description.get("dimension") or 0)
-        with database.transaction() as conn:
-            conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (schema + ".vectors",))
-            conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-            conn.execute(f"CREATE TABLE IF NOT EXISTS {schema}.vector_info (key TEXT PRIMARY KEY, value JSONB NOT NULL)")
-            recorded = dict(conn.execute(f"SELECT key, value FROM {schema}.vector_info").fetchall())
+        with self._database.transaction() as conn:
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (self.schema + ".vectors",))
+            conn.execute(f"CREATE SCHEMA IF NOT EXISTS {self.schema}")
+            conn.execute(f"CREATE TABLE IF NOT EXISTS {self.schema}.vector_info (key TEXT PRIMARY KEY, value JSONB NOT NULL)")
+            recorded = dict(conn.execute(f"SELECT key, value FROM {self.schema}.vector_info").fetchall())
             if not recorded:
                 if dimension <= 0:
                     raise ValueError("the vector store needs the embedding dimension")
                 with conn.cursor() as cursor:
                     cursor.executemany(
-                        f"INSERT INTO {schema}.vector_info(key, value) VALUES (%s, %s)",
+                        f"INSERT INTO {self.schema}.vector_info(key, value) VALUES (%s, %s)",
                         [(key, Jsonb(value)) for key, value in description.items()],
                     )
                 recorded = dict(description)
             # The table keeps the dimension it was made with; a mismatch is reported by the
             # index from the description (IndexMismatchError), not by a failing insert.
             made_with = int(recorded.get("dimension") or dimension)
-            conn.execute(_SCHEMA.format(s=schema, dimension=made_with))
-        self._description = recorded
+            conn.execute(_SCHEMA.format(s=self.schema, dimension=made_with))
+        return recorded
 
     @property
     def description(self) -> dict[str, Any]:

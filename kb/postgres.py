@@ -29,6 +29,9 @@ WRITER_LOCK_KEY = 0x70617373  # "pass"
 SCHEMA_LOCK_KEY = 0x70617374
 
 
+READ_ONLY = "la base PostgreSQL est en lecture seule : les écritures sont impossibles."
+
+
 def describe_url(url: str) -> str:
     """The database's address without its password, for messages and /status."""
     parsed = urlparse(url)
@@ -51,7 +54,7 @@ def _translate(exc: Exception, url: str) -> KBError:
     import psycopg
 
     if isinstance(exc, psycopg.errors.ReadOnlySqlTransaction):
-        return StorageReadOnly("la base PostgreSQL est en lecture seule : les écritures sont impossibles.")
+        return StorageReadOnly(READ_ONLY)
     return BackendUnavailable(
         f"la base PostgreSQL ({describe_url(url)}) ne répond pas ; réessayez dans quelques "
         "instants ou vérifiez KB_DATABASE_URL."
@@ -121,6 +124,10 @@ class Database:
             conn.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK_KEY,))
             try:
                 conn.execute(_GLOBAL_SCHEMA)
+            except self._psycopg.errors.ReadOnlySqlTransaction:
+                # a read-only base made earlier still serves reads (writes answer 503)
+                if conn.execute("SELECT to_regclass('kb_generation') IS NULL").fetchone()[0]:
+                    raise
             finally:
                 conn.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK_KEY,))
 
@@ -151,6 +158,11 @@ class Database:
         with self.connection() as conn:
             cursor = conn.execute(sql, params)
             return cursor.fetchall() if cursor.description else []
+
+    def has_table(self, name: str) -> bool:
+        """Whether a table (``schema.table``) exists: on a read-only base, a store whose
+        tables exist opens for reads without its ``CREATE … IF NOT EXISTS``."""
+        return bool(self.execute("SELECT to_regclass(%s) IS NOT NULL", (name,))[0][0])
 
     def run_script(self, sql: str) -> None:
         """DDL run once per database even by processes starting together."""
@@ -201,6 +213,12 @@ class Database:
         except KBError:
             return False
         return bool(rows) and not rows[0][0] and rows[0][1] == "off"
+
+    def require_writable(self) -> None:
+        """``StorageReadOnly`` before a batch of writes (``kb ingest``) rather than one
+        failure per file."""
+        if not self.writable():
+            raise StorageReadOnly(READ_ONLY)
 
     def close(self) -> None:
         """Give back a handle of ``open_database``; the pool closes with the last one."""

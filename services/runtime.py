@@ -129,6 +129,8 @@ def ingest(
     with writer_lock(settings):
         index = open_index(settings, embedder)
         try:
+            if index.database is not None:
+                index.database.require_writable()
             return Ingestor(index, settings).ingest_paths(paths, prune=prune, **callbacks)
         finally:
             index.close()

@@ -3,6 +3,8 @@ non-zero exit; several server processes need the database."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from typer.testing import CliRunner
 
@@ -38,3 +40,22 @@ def test_several_workers_are_refused_on_the_embedded_base(run):
         "Erreur : 2 processus demandés, mais la base embarquée (SQLite et Chroma dans KB_DATA_DIR) ne se "
         "partage pas entre processus : lancez un seul processus, ou configurez KB_DATABASE_URL (PostgreSQL)."
     ]
+
+
+def test_status_reads_a_read_only_database_and_ingest_says_why_it_cannot_write(run, postgres_url, fixtures_dir):
+    from tests.api.test_shared_base import _Admin
+
+    assert run("ingest", str(fixtures_dir / "fiche.md"), KB_DATABASE_URL=postgres_url).exit_code == 0
+    admin = _Admin(postgres_url)
+    admin.read_only(True)
+    try:
+        status = run("status", "--json", KB_DATABASE_URL=postgres_url)
+        assert status.exit_code == 0, status.output
+        assert json.loads(status.output)["documents"] == 1
+        refused = run("ingest", str(fixtures_dir / "page.html"), KB_DATABASE_URL=postgres_url)
+        assert refused.exit_code == 1
+        assert refused.output.strip().splitlines() == [
+            "Erreur : la base PostgreSQL est en lecture seule : les écritures sont impossibles."
+        ]
+    finally:
+        admin.read_only(False)
