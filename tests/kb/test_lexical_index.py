@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 
 import numpy as np
 import pytest
@@ -178,4 +179,38 @@ def test_a_registry_of_the_previous_schema_opens_and_migrates(tmp_path):
     registry.delete_document("garage")
     assert registry.changed_since(8) == ({"garage"}, 0)
     assert [c for c, _ in lexical.search("garage", 5)] == []
+    registry.close()
+
+
+def test_on_a_shared_registry_a_search_waits_for_the_refresh_under_way(tmp_path):
+    """Another process wrote (the registry moved, this lexical index was not told) while a
+    refresh holds the lock: the search must wait for it, not answer from the older view."""
+
+
+    registry = Registry(tmp_path / "registry.sqlite3")
+    lexical = LexicalIndex(registry, tmp_path / "lexical", shared=True)
+    assert lexical.search("recyclerie", 5) == []
+    metadata = DocumentMetadata(doc_id="recyclerie", title="Recyclerie", doc_type="fiche expérience")
+    registry.replace_document(metadata, "v1", "Une recyclerie.", [Chunk("recyclerie", 0, "Une recyclerie du plateau.", 0, 26)])
+    found: list = []
+    held, reached = threading.Lock(), threading.Event()
+
+    class RefreshUnderWay:
+        """The refresh lock, held by another thread until the reader has come to it."""
+
+        def acquire(self, blocking: bool = True) -> bool:
+            reached.set()
+            return held.acquire(blocking)
+
+        def release(self) -> None:
+            held.release()
+
+    held.acquire()
+    lexical._lock = RefreshUnderWay()
+    reader = threading.Thread(target=lambda: found.extend(lexical.search("recyclerie", 5)))
+    reader.start()
+    reached.wait()
+    held.release()
+    reader.join()
+    assert [chunk for chunk, _ in found] == ["recyclerie::v1::0000"]
     registry.close()
