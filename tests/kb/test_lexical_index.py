@@ -185,8 +185,6 @@ def test_a_registry_of_the_previous_schema_opens_and_migrates(tmp_path):
 def test_on_a_shared_registry_a_search_waits_for_the_refresh_under_way(tmp_path):
     """Another process wrote (the registry moved, this lexical index was not told) while a
     refresh holds the lock: the search must wait for it, not answer from the older view."""
-
-
     registry = Registry(tmp_path / "registry.sqlite3")
     lexical = LexicalIndex(registry, tmp_path / "lexical", shared=True)
     assert lexical.search("recyclerie", 5) == []
