@@ -45,6 +45,7 @@ class KnowledgeIndex:
             **{f"chunking_{k}": v for k, v in chunking.items()},
         }
         self.database = None
+        self.local_cache = None  # PostgreSQL: what this process derives from the generation
         if settings.database:
             self._open_postgres()
         else:
@@ -106,10 +107,10 @@ class KnowledgeIndex:
         except BaseException:
             self.database.close()
             raise
-        cache = self.settings.data_dir / "cache" / self.registry.base_id() / self.location.generation
+        self.local_cache = self.settings.data_dir / "cache" / self.registry.base_id()
         self.lexical = LexicalIndex(
             self.registry,
-            cache / "lexical",
+            self.local_cache / self.location.generation / "lexical",
             delta_max_chunks=self.settings.lexical_delta_max_chunks,
             shared=True,
         )

@@ -5,6 +5,7 @@ The whole-index operations (ingest, remove, reindex) take the data directory's w
 from __future__ import annotations
 
 import logging
+import shutil
 import threading
 import time
 from pathlib import Path
@@ -108,9 +109,12 @@ class KnowledgeBaseHolder:
             return self.kb
 
     def _retire(self, kb) -> None:
-        if self._retired is not None:
-            self._retired.close()
-        self._retired = kb
+        retired, self._retired = self._retired, kb
+        if retired is None:
+            return
+        retired.close()
+        if retired.index.local_cache is not None:  # derived from a generation now gone
+            shutil.rmtree(retired.index.local_cache, ignore_errors=True)
 
     def close(self) -> None:
         self._retire(None)

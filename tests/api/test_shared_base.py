@@ -124,6 +124,15 @@ def test_a_server_follows_a_reindex_run_by_another_process(two_servers, tmp_path
         assert server.app.state.holder.kb.index.location.generation == "gen-0002"
         assert server.get("/health").json()["status"] == "ok"
 
+    # a second rebuild: the local cache of the first generation (a's lexical index, saved by
+    # its write) goes
+    first_cache = a.app.state.holder._retired.index.local_cache
+    assert first_cache.exists()
+    assert runtime.reindex(_settings(tmp_path, "a", postgres_url), embedder=ToyEmbedder()).ok
+    for server in (a, b):
+        assert _found(server, "atelier vélo") == ["atelier-velo"]
+    assert not first_cache.exists()
+
 
 def test_the_database_down_is_a_french_503_until_it_is_back(two_servers, postgres_url):
     a, b, auth, _ = two_servers
