@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from pydantic import SecretStr
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
@@ -525,6 +526,43 @@ def import_command(
             soft_wrap=True,
         )
     raise typer.Exit(0 if report.indexing is None or report.indexing.ok else 1)
+
+
+@app.command("migrate")
+def migrate_command(
+    to: str = typer.Option(
+        ...,
+        "--to",
+        metavar="DESTINATION",
+        help="Une URL postgresql://… (depuis la base embarquée de KB_DATA_DIR) ou un dossier de "
+        "données vide (depuis la base PostgreSQL de KB_DATABASE_URL).",
+    ),
+) -> None:
+    """Copier toute la base entre la base embarquée (dossier de données) et PostgreSQL, dans un
+    sens ou dans l'autre, sans recalculer les vecteurs ; les nombres de documents, de passages
+    et de vecteurs sont vérifiés à la fin. La destination doit être vide."""
+    from services.migration import migrate, where
+
+    source = _settings()
+    if to.startswith(("postgresql://", "postgres://")):
+        if source.database:
+            _fail("La base actuelle est déjà sur PostgreSQL (KB_DATABASE_URL) : « --to » doit être un dossier.")
+        target = source.model_copy(update={"database_url": SecretStr(to)})
+    else:
+        if not source.database:
+            _fail("Pour copier vers un dossier, la source est la base PostgreSQL de KB_DATABASE_URL (non définie).")
+        target = source.model_copy(update={"database_url": None, "data_dir": Path(to)})
+    try:
+        report = migrate(source, target)
+    except KBError as exc:
+        _fail(str(exc))
+    copied = ", ".join(f"{count} {name}" for name, count in report.stores.items())
+    out.print(
+        f"Base copiée vers {where(target)} : {report.documents} documents, {report.passages} passages, "
+        f"{report.vectors} vecteurs (vérifiés)" + (f" ; {copied}" if copied else "") + ".",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 @app.command("serve")
