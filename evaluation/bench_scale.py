@@ -294,11 +294,12 @@ def timed_get(http: httpx.Client, path: str, **params) -> tuple[float, httpx.Res
     return 1000 * (time.perf_counter() - started), response
 
 
-def create_key(data_dir: Path, name: str) -> str:
-    """A coordination key for the data dir, made by `kb keys create` (printed once)."""
+def create_key(data_dir: Path, name: str, **env: str) -> str:
+    """A coordination key for the data dir, made by `kb keys create` (printed once); ``env``:
+    more environment variables (e.g. KB_DATABASE_URL)."""
     done = subprocess.run(
         [sys.executable, "-m", "cli.main", "keys", "create", name],
-        env={**os.environ, "KB_DATA_DIR": str(data_dir)},
+        env={**os.environ, "KB_DATA_DIR": str(data_dir), **env},
         capture_output=True,
         text=True,
         check=True,

@@ -90,7 +90,7 @@ def migrate(
         origin = _open(source, description)
         try:
             if existing.get("embedding_model"):
-                documents = _count_documents(target, existing)
+                documents = stored_counts(target, existing)[0]
                 if documents:
                     raise KBError(
                         f"La base de destination ({where(target)}) contient déjà {documents} document(s) : "
@@ -112,10 +112,11 @@ def migrate(
     return report
 
 
-def _count_documents(settings: Settings, description: dict[str, Any]) -> int:
+def stored_counts(settings: Settings, description: dict[str, Any]) -> tuple[int, int]:
+    """(documents, passages) of the base of ``settings``, opened without a model."""
     index = _open(settings, description)
     try:
-        return index.counts()[0]
+        return index.counts()
     finally:
         index.close()
 
