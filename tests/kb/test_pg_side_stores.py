@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
+import threading
 from contextlib import contextmanager
 from functools import partial
 
 import psycopg
 import pytest
 
-from kb.errors import BackendUnavailable, ConflictError
+from kb.errors import BackendUnavailable, ConflictError, KBError
 from kb.keys import CONTRIBUTOR, Actor
 from kb.pg_audit import PgAuditLog
 from kb.pg_keys import PgKeyStore
@@ -39,10 +40,30 @@ def test_a_key_created_on_one_server_authenticates_on_the_other_and_its_revocati
     with two(PgKeyStore, postgres_url) as (first, second):
         key = first.create("Aline", role=CONTRIBUTOR)
         assert second.verify(key) == Actor("Aline", CONTRIBUTOR)
-        with pytest.raises(Exception, match="Une clé active porte déjà le nom « Aline »"):
+        with pytest.raises(KBError, match="Une clé active porte déjà le nom « Aline »"):
             second.create("Aline")
         second.revoke("Aline")
         assert first.verify(key) is None
+
+
+def test_two_servers_creating_one_name_together_make_one_active_key(postgres_url):
+    with two(PgKeyStore, postgres_url) as (first, second):
+        outcomes: list[str] = []
+
+        def create(store) -> None:
+            try:
+                store.create("Aline")
+                outcomes.append("créée")
+            except KBError:
+                outcomes.append("refusée")
+
+        threads = [threading.Thread(target=create, args=(store,)) for store in (first, second, first, second)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(outcomes) == ["créée", "refusée", "refusée", "refusée"]
+        assert [key.name for key in second.list() if key.active] == ["Aline"]
 
 
 def test_a_proposal_stored_by_one_server_is_seen_and_reviewed_once_across_servers(postgres_url):
