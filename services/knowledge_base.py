@@ -38,12 +38,14 @@ class KnowledgeBase:
         retriever = Retriever(index, Glossary.load(settings.glossary_file))
         answerer = Answerer(retriever, AnswerParams.from_settings(settings))
         writer = DocumentWriter(settings, index)
-        generator = Generator.from_settings(settings, index)
-        keys = open_key_store(settings)
-        try:
+        keys = None
+        try:  # the stores opened so far give their connections back if a later one fails
+            generator = Generator.from_settings(settings, index)
+            keys = open_key_store(settings)
             review = Review(writer, open_proposal_store(settings))
         except BaseException:
-            keys.close()
+            if keys is not None:
+                keys.close()
             writer.close()
             raise
         questions = Questions.from_settings(settings, index)

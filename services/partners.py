@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import asdict
 
 from kb.errors import ConflictError, InvalidRequest, Problem
@@ -23,12 +24,14 @@ class PartnerSites:
         # lazily: the app builds this before the database may be up (the partner store waits too)
         self._settings = settings
         self._audit = None
+        self._audit_lock = threading.Lock()
 
     @property
     def audit(self):
-        if self._audit is None:
-            self._audit = open_audit_log(self._settings)
-        return self._audit
+        with self._audit_lock:
+            if self._audit is None:
+                self._audit = open_audit_log(self._settings)
+            return self._audit
 
     def close(self) -> None:
         self.store.close()
