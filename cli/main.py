@@ -6,6 +6,7 @@ import json
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Optional
 
@@ -417,10 +418,16 @@ keys_app = typer.Typer(
 app.add_typer(keys_app, name="keys")
 
 
+@contextmanager
 def _keys():
-    from kb.keys import KeyStore
+    """The key store of the base (its files, or KB_DATABASE_URL), closed after the command."""
+    from kb.stores import open_key_store
 
-    return KeyStore(_settings().data_dir / "keys.json")
+    store = open_key_store(_settings())
+    try:
+        yield store
+    finally:
+        store.close()
 
 
 @keys_app.command("create")
@@ -436,7 +443,8 @@ def keys_create(
 ) -> None:
     """Créer une clé : elle n'est affichée qu'une fois, conservez-la."""
     try:
-        key = _keys().create(name, role=role)
+        with _keys() as keys:
+            key = keys.create(name, role=role)
     except KBError as exc:
         _fail(str(exc))
     console.print(f"Clé « {name} » ({role}) créée. Elle ne sera plus jamais affichée :", highlight=False)
@@ -451,7 +459,12 @@ def keys_list() -> None:
     table.add_column("rôle")
     table.add_column("créée le")
     table.add_column("état")
-    for key in _keys().list():
+    try:
+        with _keys() as keys:
+            listed = keys.list()
+    except KBError as exc:
+        _fail(str(exc))
+    for key in listed:
         table.add_row(key.name, key.role, key.created_at, "active" if key.active else f"révoquée le {key.revoked_at}")
     out.print(table)
 
@@ -460,7 +473,8 @@ def keys_list() -> None:
 def keys_revoke(name: str = typer.Argument(..., metavar="NOM", help="Nom de la clé à révoquer.")) -> None:
     """Révoquer une clé : elle est refusée immédiatement."""
     try:
-        _keys().revoke(name)
+        with _keys() as keys:
+            keys.revoke(name)
     except KBError as exc:
         _fail(str(exc))
     out.print(f"Clé « {name} » révoquée.")

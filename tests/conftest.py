@@ -154,3 +154,13 @@ def postgres_url(postgres_server) -> str:
         conn.execute(f'CREATE DATABASE "{name}"')
     base, _, query = postgres_server.partition("?")
     yield f"{base.rsplit('/', 1)[0]}/{name}" + (f"?{query}" if query else "")
+
+
+@pytest.fixture(params=["file", "postgres"])
+def store_settings(request, tmp_path: Path) -> Settings:
+    """Settings whose side stores (keys, partners, proposals, question log, audit) live in the
+    data directory's files, then in a fresh PostgreSQL database: one contract suite for every
+    backend (build the stores with ``kb/stores.py``)."""
+    if request.param == "file":
+        return Settings(data_dir=tmp_path / "data")
+    return Settings(data_dir=tmp_path / "data", database_url=request.getfixturevalue("postgres_url"))
