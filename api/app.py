@@ -45,6 +45,7 @@ def create_app(settings: Settings) -> FastAPI:
             yield
         finally:
             holder.close()
+            app.state.partner_sites.close()
 
     app = FastAPI(
         title="Passerelles",

@@ -6,10 +6,12 @@ import json
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Optional
 
 import typer
+from pydantic import SecretStr
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
@@ -416,10 +418,16 @@ keys_app = typer.Typer(
 app.add_typer(keys_app, name="keys")
 
 
+@contextmanager
 def _keys():
-    from kb.keys import KeyStore
+    """The key store of the base (its files, or KB_DATABASE_URL), closed after the command."""
+    from kb.stores import open_key_store
 
-    return KeyStore(_settings().data_dir / "keys.json")
+    store = open_key_store(_settings())
+    try:
+        yield store
+    finally:
+        store.close()
 
 
 @keys_app.command("create")
@@ -435,7 +443,8 @@ def keys_create(
 ) -> None:
     """Créer une clé : elle n'est affichée qu'une fois, conservez-la."""
     try:
-        key = _keys().create(name, role=role)
+        with _keys() as keys:
+            key = keys.create(name, role=role)
     except KBError as exc:
         _fail(str(exc))
     console.print(f"Clé « {name} » ({role}) créée. Elle ne sera plus jamais affichée :", highlight=False)
@@ -450,7 +459,12 @@ def keys_list() -> None:
     table.add_column("rôle")
     table.add_column("créée le")
     table.add_column("état")
-    for key in _keys().list():
+    try:
+        with _keys() as keys:
+            listed = keys.list()
+    except KBError as exc:
+        _fail(str(exc))
+    for key in listed:
         table.add_row(key.name, key.role, key.created_at, "active" if key.active else f"révoquée le {key.revoked_at}")
     out.print(table)
 
@@ -459,7 +473,8 @@ def keys_list() -> None:
 def keys_revoke(name: str = typer.Argument(..., metavar="NOM", help="Nom de la clé à révoquer.")) -> None:
     """Révoquer une clé : elle est refusée immédiatement."""
     try:
-        _keys().revoke(name)
+        with _keys() as keys:
+            keys.revoke(name)
     except KBError as exc:
         _fail(str(exc))
     out.print(f"Clé « {name} » révoquée.")
@@ -525,6 +540,43 @@ def import_command(
             soft_wrap=True,
         )
     raise typer.Exit(0 if report.indexing is None or report.indexing.ok else 1)
+
+
+@app.command("migrate")
+def migrate_command(
+    to: str = typer.Option(
+        ...,
+        "--to",
+        metavar="DESTINATION",
+        help="Une URL postgresql://… (depuis la base embarquée de KB_DATA_DIR) ou un dossier de "
+        "données vide (depuis la base PostgreSQL de KB_DATABASE_URL).",
+    ),
+) -> None:
+    """Copier toute la base entre la base embarquée (dossier de données) et PostgreSQL, dans un
+    sens ou dans l'autre, sans recalculer les vecteurs ; les nombres de documents, de passages
+    et de vecteurs sont vérifiés à la fin. La destination doit être vide."""
+    from services.migration import migrate, where
+
+    source = _settings()
+    if to.startswith(("postgresql://", "postgres://")):
+        if source.database:
+            _fail("La base actuelle est déjà sur PostgreSQL (KB_DATABASE_URL) : « --to » doit être un dossier.")
+        target = source.model_copy(update={"database_url": SecretStr(to)})
+    else:
+        if not source.database:
+            _fail("Pour copier vers un dossier, la source est la base PostgreSQL de KB_DATABASE_URL (non définie).")
+        target = source.model_copy(update={"database_url": None, "data_dir": Path(to)})
+    try:
+        report = migrate(source, target)
+    except KBError as exc:
+        _fail(str(exc))
+    copied = ", ".join(f"{count} {name}" for name, count in report.stores.items())
+    out.print(
+        f"Base copiée vers {where(target)} : {report.documents} documents, {report.passages} passages, "
+        f"{report.vectors} vecteurs (vérifiés)" + (f" ; {copied}" if copied else "") + ".",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 @app.command("serve")

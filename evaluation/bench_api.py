@@ -98,15 +98,17 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-def load(base: str, path: str, queries: list[str], requests: int, clients: int) -> dict:
+def load(base: str | list[str], path: str, queries: list[str], requests: int, clients: int) -> dict:
     """``requests`` requests from ``clients`` threads; each query is sent once when there are
-    enough of them (the server caches query embeddings: repeats would flatter the figures)."""
+    enough of them (the server caches query embeddings: repeats would flatter the figures).
+    ``base``: one server, or several that the clients are spread over."""
+    bases = [base] if isinstance(base, str) else base
     latencies: list[float] = []
     errors = 0
     lock = threading.Lock()
     counter = iter(range(requests))
 
-    def client() -> None:
+    def client(base: str) -> None:
         nonlocal errors
         with httpx.Client(base_url=base, timeout=30) as http:
             while True:
@@ -126,7 +128,7 @@ def load(base: str, path: str, queries: list[str], requests: int, clients: int) 
                     errors += response.status_code != 200
 
     started = time.perf_counter()
-    threads = [threading.Thread(target=client) for _ in range(clients)]
+    threads = [threading.Thread(target=client, args=(bases[n % len(bases)],)) for n in range(clients)]
     for thread in threads:
         thread.start()
     for thread in threads:

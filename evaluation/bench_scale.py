@@ -61,7 +61,7 @@ import psutil
 from evaluation.bench_api import kb_server, load, percentile
 from evaluation.datasets import CNIL_PATH, CORPUS, PROJECT_ROOT, load_questions, load_squad, missing_dataset_message
 from evaluation.retrieval import write_dataset_as_files
-from kb.embeddings import create_embedder
+from kb.embeddings import RecordedModel, create_embedder
 from kb.generations import current_location, writer_lock
 from kb.index import KnowledgeIndex
 from kb.models import Chunk, DocumentMetadata
@@ -75,20 +75,6 @@ BATCH_PASSAGES = 2000  # passages per vector-store call while copying
 
 
 # -- building the index ------------------------------------------------------------------
-
-
-class RecordedModel:
-    """Stands for the model an index was built with while only stored vectors are written:
-    the index checks its id and dimension, nothing is embedded."""
-
-    def __init__(self, model_id: str, dimension: int) -> None:
-        self.model_id = model_id
-        self.dimension = dimension
-
-    def embed_passages(self, texts):
-        raise RuntimeError("no model while copying stored vectors")
-
-    embed_query = embed_passages
 
 
 @dataclasses.dataclass
@@ -308,11 +294,12 @@ def timed_get(http: httpx.Client, path: str, **params) -> tuple[float, httpx.Res
     return 1000 * (time.perf_counter() - started), response
 
 
-def create_key(data_dir: Path, name: str) -> str:
-    """A coordination key for the data dir, made by `kb keys create` (printed once)."""
+def create_key(data_dir: Path, name: str, **env: str) -> str:
+    """A coordination key for the data dir, made by `kb keys create` (printed once); ``env``:
+    more environment variables (e.g. KB_DATABASE_URL)."""
     done = subprocess.run(
         [sys.executable, "-m", "cli.main", "keys", "create", name],
-        env={**os.environ, "KB_DATA_DIR": str(data_dir)},
+        env={**os.environ, "KB_DATA_DIR": str(data_dir), **env},
         capture_output=True,
         text=True,
         check=True,

@@ -30,7 +30,6 @@ from ingest.fiche import Fiche, check_upload_metadata, validate_fiche
 from ingest.metadata import merge_metadata
 from ingest.pipeline import IngestReport, Ingestor, LoadedDocument, load_document, read_sidecar
 from ingest.readers import parse_bytes
-from kb.audit import AuditLog
 from kb.duplicates import DuplicateFinder, DuplicateParams
 from kb.files import atomic_write
 from kb.errors import ConflictError, DocumentError, NotFoundError, UploadTooLarge
@@ -38,6 +37,7 @@ from kb.generations import writer_lock
 from kb.index import KnowledgeIndex
 from kb.models import DocumentMetadata, ParsedDocument
 from kb.settings import Settings
+from kb.stores import open_audit_log
 
 UPLOAD_TYPES = (".md", ".markdown", ".txt", ".pdf", ".docx", ".pptx", ".odt", ".html", ".htm")
 logger = logging.getLogger("passerelles.writer")
@@ -77,10 +77,14 @@ class DocumentWriter:
         self.index = index
         self.files_dir = settings.data_dir / "documents"
         self.stash_dir = settings.data_dir / "stash"
-        self.audit = AuditLog(settings.data_dir / "audit.jsonl")
+        self.audit = open_audit_log(settings)
         self.duplicates = DuplicateFinder(index, DuplicateParams.from_settings(settings))
         self.ingestor = Ingestor(index, settings)
         self._lock = threading.Lock()
+
+    def close(self) -> None:
+        """Give back the audit log's connections (PostgreSQL); the index is closed by its owner."""
+        self.audit.close()
 
     # -- building submissions --------------------------------------------------------------
 

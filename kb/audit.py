@@ -10,21 +10,21 @@ from pathlib import Path
 from kb.clock import timestamp
 
 
+def audit_entry(actor: str, action: str, doc_id: str, **details) -> dict:
+    """One entry as both logs store it: time, actor, action, document, then the details."""
+    return {"at": timestamp(), "actor": actor, "action": action, "doc_id": doc_id, **details}
+
+
 class AuditLog:
+    """The log in ``data_dir/audit.jsonl``, one JSON object a line (``kb/pg_audit.py``: on PostgreSQL)."""
+
     def __init__(self, path: Path) -> None:
         self._path = path
         self._lock = threading.Lock()
         self._last: tuple[tuple[int, int], dict[str, dict]] | None = None
 
     def record(self, actor: str, action: str, doc_id: str, **details) -> None:
-        entry = {
-            "at": timestamp(),
-            "actor": actor,
-            "action": action,
-            "doc_id": doc_id,
-            **details,
-        }
-        line = json.dumps(entry, ensure_ascii=False) + "\n"
+        line = json.dumps(audit_entry(actor, action, doc_id, **details), ensure_ascii=False) + "\n"
         with self._lock:
             self._path.parent.mkdir(parents=True, exist_ok=True)
             with open(self._path, "a", encoding="utf-8") as handle:
@@ -54,3 +54,6 @@ class AuditLog:
                 last[entry["doc_id"]] = entry
         self._last = (stamp, last)
         return last
+
+    def close(self) -> None:
+        """Nothing to release (the PostgreSQL log gives back its connections)."""

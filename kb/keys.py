@@ -54,11 +54,35 @@ class ApiKey:
         return self.revoked_at is None
 
 
-def _digest(key: str) -> str:
+def key_digest(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
+def checked_name(name: str, role: str) -> str:
+    """The new key's name, stripped; ``KBError`` in French for an empty name or an unknown role."""
+    name = name.strip()
+    if not name:
+        raise KBError("Donnez un nom à la clé (par exemple le nom de la personne).")
+    if role not in ROLES:
+        raise KBError(f"Rôle inconnu « {role} » : choisissez {' ou '.join(ROLES)}.")
+    return name
+
+
+def new_key() -> str:
+    return PREFIX + secrets.token_urlsafe(32)
+
+
+def name_taken(name: str) -> KBError:
+    return KBError(f"Une clé active porte déjà le nom « {name} ».")
+
+
+def no_active_key(name: str) -> KBError:
+    return KBError(f"Aucune clé active nommée « {name} ».")
+
+
 class KeyStore:
+    """The keys in ``data_dir/keys.json`` (``kb/pg_keys.py``: the same on PostgreSQL)."""
+
     def __init__(self, path: Path) -> None:
         self._path = path
         self._lock = threading.Lock()
@@ -72,17 +96,13 @@ class KeyStore:
         atomic_write(self._path, json.dumps([asdict(k) for k in keys], indent=1).encode("utf-8"), mode=0o600)
 
     def create(self, name: str, role: str = COORDINATOR) -> str:
-        name = name.strip()
-        if not name:
-            raise KBError("Donnez un nom à la clé (par exemple le nom de la personne).")
-        if role not in ROLES:
-            raise KBError(f"Rôle inconnu « {role} » : choisissez {' ou '.join(ROLES)}.")
+        name = checked_name(name, role)
         with self._lock:
             keys = self._load()
             if any(k.name == name and k.active for k in keys):
-                raise KBError(f"Une clé active porte déjà le nom « {name} ».")
-            key = PREFIX + secrets.token_urlsafe(32)
-            keys.append(ApiKey(name=name, digest=_digest(key), created_at=timestamp(), role=role))
+                raise name_taken(name)
+            key = new_key()
+            keys.append(ApiKey(name=name, digest=key_digest(key), created_at=timestamp(), role=role))
             self._save(keys)
         return key
 
@@ -94,16 +114,19 @@ class KeyStore:
             keys = self._load()
             active = [k for k in keys if k.name == name and k.active]
             if not active:
-                raise KBError(f"Aucune clé active nommée « {name} ».")
+                raise no_active_key(name)
             for key in active:
                 key.revoked_at = timestamp()
             self._save(keys)
 
     def verify(self, presented: str) -> Actor | None:
         """The key's holder when ``presented`` is an active key, else None."""
-        candidate = _digest(presented or "")
+        candidate = key_digest(presented or "")
         matched: Actor | None = None
         for key in self._load():
             if hmac.compare_digest(candidate, key.digest) and key.active:
                 matched = Actor(key.name, key.role)
         return matched
+
+    def close(self) -> None:
+        """Nothing to release (the PostgreSQL store gives back its connections)."""

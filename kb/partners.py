@@ -61,7 +61,35 @@ def _invalid(message: str) -> InvalidRequest:
     return InvalidRequest("Site partenaire invalide.", [Problem("origin", message)])
 
 
+def wanted_origin(value: str) -> str:
+    """An origin as a removal names it (not validated: any stored origin can be removed)."""
+    return (value or "").strip().rstrip("/").lower()
+
+
+def new_partner(origin: str, name: str, actor: str) -> Partner:
+    """A partner to add, checked (``InvalidRequest`` in French), stamped now."""
+    origin = normalise_origin(origin)
+    name = (name or "").strip()
+    if not name:
+        raise InvalidRequest("Site partenaire invalide.", [Problem("name", "le nom du site est obligatoire")])
+    if len(name) > MAX_NAME_CHARS:
+        raise InvalidRequest(
+            "Site partenaire invalide.", [Problem("name", f"trop long (au plus {MAX_NAME_CHARS} caractères)")]
+        )
+    return Partner(origin=origin, name=name, added_at=timestamp(), added_by=actor)
+
+
+def already_partner(origin: str) -> ConflictError:
+    return ConflictError(f"Le site « {origin} » est déjà un site partenaire.")
+
+
+def no_partner(origin: str) -> NotFoundError:
+    return NotFoundError(f"Aucun site partenaire « {origin} ».")
+
+
 class PartnerStore:
+    """The partner sites in ``data_dir/partners.json`` (``kb/pg_partners.py``: on PostgreSQL)."""
+
     def __init__(self, path: Path) -> None:
         self._path = path
         self._lock = threading.Lock()
@@ -83,29 +111,21 @@ class PartnerStore:
         return self._load()
 
     def add(self, origin: str, name: str, actor: str) -> Partner:
-        origin = normalise_origin(origin)
-        name = (name or "").strip()
-        if not name:
-            raise InvalidRequest("Site partenaire invalide.", [Problem("name", "le nom du site est obligatoire")])
-        if len(name) > MAX_NAME_CHARS:
-            raise InvalidRequest(
-                "Site partenaire invalide.", [Problem("name", f"trop long (au plus {MAX_NAME_CHARS} caractères)")]
-            )
+        partner = new_partner(origin, name, actor)
         with self._lock:
             partners = self._load()
-            if any(p.origin == origin for p in partners):
-                raise ConflictError(f"Le site « {origin} » est déjà un site partenaire.")
-            partner = Partner(origin=origin, name=name, added_at=timestamp(), added_by=actor)
+            if any(p.origin == partner.origin for p in partners):
+                raise already_partner(partner.origin)
             self._save([*partners, partner])
         return partner
 
     def remove(self, origin: str) -> Partner:
-        wanted = (origin or "").strip().rstrip("/").lower()
+        wanted = wanted_origin(origin)
         with self._lock:
             partners = self._load()
             removed = next((p for p in partners if p.origin == wanted), None)
             if removed is None:
-                raise NotFoundError(f"Aucun site partenaire « {wanted} ».")
+                raise no_partner(wanted)
             self._save([p for p in partners if p.origin != wanted])
         return removed
 
@@ -130,3 +150,6 @@ class PartnerStore:
             origins = frozenset()  # a damaged file allows no partner rather than failing requests
         self._cached = (stamp, origins)
         return origins
+
+    def close(self) -> None:
+        """Nothing to release (the PostgreSQL store gives back its connections)."""

@@ -141,8 +141,7 @@ class PgVectorStore:
         )
         if not rows:
             return np.zeros((0, int(self._description.get("dimension") or 0)), dtype=np.float32)
-        # pgvector's loader gives Vector objects, which numpy cannot read as they are
-        return np.vstack([np.asarray(row[0].to_numpy(), dtype=np.float32) for row in rows])
+        return np.vstack([_array(row[0]) for row in rows])
 
     def delete_ids(self, ids: Sequence[str]) -> None:
         for start in range(0, len(ids), _BATCH):
@@ -155,6 +154,11 @@ class PgVectorStore:
 
     def drop(self) -> None:
         self._database.execute(f"DROP TABLE IF EXISTS {self.schema}.vectors, {self.schema}.vector_info")
+
+
+def _array(value) -> np.ndarray:
+    """pgvector gives a ``Vector`` (0.4 and later) or an array, depending on its version."""
+    return np.asarray(value.to_numpy() if hasattr(value, "to_numpy") else value, dtype=np.float32)
 
 
 def _where(scope: Scope | None) -> tuple[str, tuple]:

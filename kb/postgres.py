@@ -7,6 +7,7 @@ on PostgreSQL (registry, vectors, keys, logs, files) takes a :class:`Database`.
 
 from __future__ import annotations
 
+import re
 import threading
 from contextlib import contextmanager
 from typing import Any, Iterator
@@ -23,6 +24,7 @@ CREATE TABLE IF NOT EXISTS kb_generation (
     current TEXT NOT NULL
 );
 """
+_CREATED_TABLE = re.compile(r"CREATE TABLE IF NOT EXISTS\s+([\w.]+)", re.IGNORECASE)
 # Advisory lock keys (pg_advisory_lock): one writer at a time on a base, like the data
 # directory's .write.lock; the schema is created once even by servers starting together.
 WRITER_LOCK_KEY = 0x70617373  # "pass"
@@ -165,10 +167,16 @@ class Database:
         return bool(self.execute("SELECT to_regclass(%s) IS NOT NULL", (name,))[0][0])
 
     def run_script(self, sql: str) -> None:
-        """DDL run once per database even by processes starting together."""
-        with self.transaction() as conn:
-            conn.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK_KEY,))
-            conn.execute(sql)
+        """DDL run once per database even by processes starting together. On a read-only
+        database where every table of the script exists already, nothing to do: reads go on."""
+        try:
+            with self.transaction() as conn:
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK_KEY,))
+                conn.execute(sql)
+        except StorageReadOnly:
+            tables = _CREATED_TABLE.findall(sql)
+            if not tables or not all(self.has_table(table) for table in tables):
+                raise
 
     @contextmanager
     def writer_lock(self) -> Iterator[None]:

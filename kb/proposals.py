@@ -54,7 +54,7 @@ CREATE TABLE IF NOT EXISTS proposals (
 CREATE INDEX IF NOT EXISTS proposals_author ON proposals(submitted_by);
 """
 
-_COLUMNS = (
+COLUMNS = (
     "doc_id, status, replace_existing, title, doc_type, sector, territory, porteur, date, submitted_by,"
     " submitted_at, updated_at, comment, data, suffix, sidecar, duplicates"
 )
@@ -112,29 +112,22 @@ def check_transition(proposal: Proposal, target: str) -> None:
 
 
 class ProposalStore(SqliteStore):
+    """The proposals in ``data_dir/proposals.sqlite`` (``kb/pg_proposals.py``: on PostgreSQL)."""
+
     def __init__(self, path: Path) -> None:
         super().__init__(path, _SCHEMA)
 
     def get(self, doc_id: str) -> Proposal | None:
         with storage_errors(self._path):
-            row = self._db.execute(f"SELECT {_COLUMNS} FROM proposals WHERE doc_id = ?", (doc_id,)).fetchone()
-        return _proposal(row) if row else None
+            row = self._db.execute(f"SELECT {COLUMNS} FROM proposals WHERE doc_id = ?", (doc_id,)).fetchone()
+        return proposal_from_row(row) if row else None
 
     def list(self, status: str | None = None, submitted_by: str | None = None) -> list[Proposal]:
         """Proposals, most recently updated first, optionally of one status or one author."""
-        clauses, values = [], []
-        if status is not None:
-            clauses.append("status = ?")
-            values.append(status)
-        if submitted_by is not None:
-            clauses.append("submitted_by = ?")
-            values.append(submitted_by)
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        where, values = list_filter(status, submitted_by, "?")
         with storage_errors(self._path):
-            rows = self._db.execute(
-                f"SELECT {_COLUMNS} FROM proposals {where} ORDER BY updated_at DESC, doc_id", values
-            ).fetchall()
-        return [_proposal(row) for row in rows]
+            rows = self._db.execute(f"SELECT {COLUMNS} FROM proposals {where} {LIST_ORDER}", values).fetchall()
+        return [proposal_from_row(row) for row in rows]
 
     def count(self, statuses: tuple[str, ...] = OPEN) -> int:
         marks = ", ".join("?" for _ in statuses)
@@ -143,24 +136,21 @@ class ProposalStore(SqliteStore):
 
     def put(self, proposal: Proposal) -> None:
         """Store ``proposal``, replacing any proposal of the same document id."""
-        p = proposal
         with storage_errors(self._path), self._db:
             self._db.execute(
-                f"INSERT OR REPLACE INTO proposals({_COLUMNS}) VALUES ({', '.join('?' * 17)})",
-                (
-                    p.doc_id, p.status, int(p.replace), p.title, p.doc_type, p.sector, p.territory, p.porteur,
-                    p.date, p.submitted_by, p.submitted_at, p.updated_at, p.comment, p.data, p.suffix,
-                    json.dumps(p.sidecar, ensure_ascii=False), json.dumps(p.duplicates, ensure_ascii=False),
-                ),
+                f"INSERT OR REPLACE INTO proposals({COLUMNS}) VALUES ({', '.join('?' * 17)})", proposal_row(proposal)
             )
 
     def set_status(self, proposal: Proposal, status: str, comment: str | None) -> Proposal:
+        """Move ``proposal`` (as read) to ``status``; ``ConflictError`` if it changed meanwhile."""
         updated = replace(proposal, status=status, comment=comment, updated_at=now())
         with storage_errors(self._path), self._db:
-            self._db.execute(
-                "UPDATE proposals SET status = ?, comment = ?, updated_at = ? WHERE doc_id = ?",
-                (updated.status, updated.comment, updated.updated_at, updated.doc_id),
-            )
+            changed = self._db.execute(
+                "UPDATE proposals SET status = ?, comment = ?, updated_at = ? WHERE doc_id = ? AND status = ?",
+                (updated.status, updated.comment, updated.updated_at, updated.doc_id, proposal.status),
+            ).rowcount
+        if not changed:
+            raise changed_meanwhile(proposal.doc_id)
         return updated
 
     def remove(self, doc_id: str) -> None:
@@ -168,7 +158,37 @@ class ProposalStore(SqliteStore):
             self._db.execute("DELETE FROM proposals WHERE doc_id = ?", (doc_id,))
 
 
-def _proposal(row: tuple) -> Proposal:
+LIST_ORDER = "ORDER BY updated_at DESC, doc_id"
+
+
+def list_filter(status: str | None, submitted_by: str | None, mark: str) -> tuple[str, list]:
+    """The WHERE clause of ``list`` (``mark``: the driver's placeholder) and its values."""
+    clauses, values = [], []
+    if status is not None:
+        clauses.append(f"status = {mark}")
+        values.append(status)
+    if submitted_by is not None:
+        clauses.append(f"submitted_by = {mark}")
+        values.append(submitted_by)
+    return (f"WHERE {' AND '.join(clauses)}" if clauses else ""), values
+
+
+def changed_meanwhile(doc_id: str) -> ConflictError:
+    return ConflictError(
+        f"La proposition « {doc_id} » a changé ou a été retirée entre-temps : rechargez-la avant de la relire."
+    )
+
+
+def proposal_row(p: Proposal) -> tuple:
+    """The proposal as a row of ``COLUMNS`` (SQLite and PostgreSQL alike)."""
+    return (
+        p.doc_id, p.status, int(p.replace), p.title, p.doc_type, p.sector, p.territory, p.porteur,
+        p.date, p.submitted_by, p.submitted_at, p.updated_at, p.comment, p.data, p.suffix,
+        json.dumps(p.sidecar, ensure_ascii=False), json.dumps(p.duplicates, ensure_ascii=False),
+    )
+
+
+def proposal_from_row(row: tuple) -> Proposal:
     (doc_id, status, replace_existing, title, doc_type, sector, territory, porteur, date, submitted_by,
      submitted_at, updated_at, comment, data, suffix, sidecar, duplicates) = row
     return Proposal(

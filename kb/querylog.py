@@ -102,15 +102,11 @@ class QuestionLog(SqliteStore):
     """The questions asked and the feedback given, in one SQLite file."""
 
     def __init__(self, path: Path, retention_days: int, clock: Clock = utc_now) -> None:
-        self._retention = dt.timedelta(days=retention_days)
         self._clock = clock
-        self._last_purge: dt.datetime | None = None
+        self._retention = Retention(retention_days)
         # a short lock wait: a search never waits long on its log line
         super().__init__(path, _SCHEMA, timeout=5, what=_WHAT)
-        try:
-            self.purge()
-        except ServiceUnavailable as exc:  # a read-only disk still lets the dashboard read
-            logger.warning("journal des questions non purgé : %s", exc)
+        purge_at_opening(self)
 
     # -- writes ----------------------------------------------------------------------------
 
@@ -119,18 +115,9 @@ class QuestionLog(SqliteStore):
         widget's search of a few seconds before (one extends the other: the widget searches while
         a practitioner types) updates that row rather than logging every keystroke."""
         now = self._clock()
-        text = question.strip()[:MAX_QUESTION_CHARS]
-        row = (
-            timestamp(now),
-            kind,
-            text,
-            json.dumps(filters, ensure_ascii=False, sort_keys=True),
-            int(bool(found)),
-            json.dumps(list(doc_ids)[:MAX_LOGGED_DOCUMENTS]),
-            channel,
-        )
+        row = question_row(now, kind, question, filters, found, doc_ids, channel)
         with _storage_errors(), self._db:
-            typed = self._being_typed(kind, text, row[3], channel, now) if (kind, channel) == (SEARCH, TYPED) else None
+            typed = self._being_typed(row, now) if is_typed(kind, channel) else None
             if typed is None:
                 self._db.execute(
                     "INSERT INTO questions(at, kind, question, filters, found, doc_ids, channel) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -139,23 +126,18 @@ class QuestionLog(SqliteStore):
             else:
                 self._db.execute(
                     "UPDATE questions SET at = ?, question = ?, found = ?, doc_ids = ? WHERE id = ?",
-                    (row[0], text, row[4], row[5], typed),
+                    (row[0], row[2], row[4], row[5], typed),
                 )
         self._purge_if_due(now)
 
-    def _being_typed(self, kind: str, text: str, filters: str, channel: str, now: dt.datetime) -> int | None:
+    def _being_typed(self, row: tuple, now: dt.datetime) -> int | None:
         """The id of the channel's latest search when it is recent and one text extends the other."""
         latest = self._db.execute(
             "SELECT id, question FROM questions WHERE kind = ? AND channel = ? AND filters = ? AND at >= ? "
             "ORDER BY id DESC LIMIT 1",
-            (kind, channel, filters, timestamp(now - TYPING_WINDOW)),
+            typing_key(row, now),
         ).fetchone()
-        if latest is None:
-            return None
-        previous = fold(latest[1]).strip()
-        current = fold(text).strip()
-        refines = previous != current and (current.startswith(previous) or previous.startswith(current))
-        return latest[0] if previous and current and refines else None
+        return latest[0] if latest is not None and refines(latest[1], row[2]) else None
 
     def record_feedback(
         self, question: str, useful: bool, comment: str | None, doc_ids: list[str], channel: str
@@ -164,61 +146,134 @@ class QuestionLog(SqliteStore):
         with _storage_errors(), self._db:
             self._db.execute(
                 "INSERT INTO feedback(at, question, useful, comment, doc_ids, channel) VALUES (?, ?, ?, ?, ?, ?)",
-                (timestamp(now), question.strip()[:MAX_QUESTION_CHARS], int(useful), comment or None,
-                 json.dumps(list(doc_ids)), channel),
+                feedback_row(now, question, useful, comment, doc_ids, channel),
             )
         self._purge_if_due(now)
 
     def purge(self) -> int:
         """Delete the rows older than the retention; how many went."""
         now = self._clock()
-        horizon = timestamp(now - self._retention)
+        horizon = self._retention.horizon(now)
         with _storage_errors(), self._db:
             removed = self._db.execute("DELETE FROM questions WHERE at < ?", (horizon,)).rowcount
             removed += self._db.execute("DELETE FROM feedback WHERE at < ?", (horizon,)).rowcount
-        self._last_purge = now
+        self._retention.purged(now)
         return removed
 
     def _purge_if_due(self, now: dt.datetime) -> None:
-        if self._last_purge is None or now - self._last_purge >= PURGE_INTERVAL:
+        if self._retention.due(now):
             self.purge()
 
     # -- reads -----------------------------------------------------------------------------
 
     def questions(self, period: Period) -> list[LoggedQuestion]:
-        sql, args = _where(period, "found")
+        sql, args = period_filter(period, "found")
         with _storage_errors():
-            rows = self._db.execute(
-                f"SELECT at, kind, question, filters, found, doc_ids, channel FROM questions {sql} ORDER BY at, id",
-                args,
-            ).fetchall()
-        return [
-            LoggedQuestion(at, kind, question, json.loads(filters), bool(found), tuple(json.loads(doc_ids)), channel)
-            for at, kind, question, filters, found, doc_ids, channel in rows
-        ]
+            rows = self._db.execute(f"SELECT {QUESTION_FIELDS} FROM questions {sql} {QUESTION_ORDER}", args).fetchall()
+        return [logged_question(row) for row in rows]
 
     def feedback(self, period: Period, useful: bool | None = None) -> list[Feedback]:
-        sql, args = _where(Period(period.since, period.until, None, period.channel), None)
-        if useful is not None:
-            sql += " AND useful = ?"
-            args.append(int(useful))
+        sql, args = period_filter(period, None, useful=useful)
         with _storage_errors():
-            rows = self._db.execute(
-                f"SELECT at, question, useful, comment, doc_ids, channel FROM feedback {sql} ORDER BY at DESC, id DESC",
-                args,
-            ).fetchall()
-        return [
-            Feedback(at, question, bool(useful_), comment, tuple(json.loads(doc_ids)), channel)
-            for at, question, useful_, comment, doc_ids, channel in rows
-        ]
+            rows = self._db.execute(f"SELECT {FEEDBACK_FIELDS} FROM feedback {sql} {FEEDBACK_ORDER}", args).fetchall()
+        return [feedback_from_row(row) for row in rows]
 
 
-def _where(period: Period, found_column: str | None) -> tuple[str, list]:
-    clauses, args = ["at >= ?", "at < ?"], [period.since, period.until]
+# -- what the SQLite and the PostgreSQL logs share (kb/pg_querylog.py) ------------------------
+
+
+class Retention:
+    """How long rows are kept, and when this process purges next (at most hourly)."""
+
+    def __init__(self, days: int) -> None:
+        self.period = dt.timedelta(days=days)
+        self._last_purge: dt.datetime | None = None
+
+    def horizon(self, now: dt.datetime) -> str:
+        """The instant before which rows go."""
+        return timestamp(now - self.period)
+
+    def purged(self, now: dt.datetime) -> None:
+        self._last_purge = now
+
+    def due(self, now: dt.datetime) -> bool:
+        return self._last_purge is None or now - self._last_purge >= PURGE_INTERVAL
+
+
+def purge_at_opening(log) -> None:
+    """The purge of a log being opened: a store that refuses writes still lets the dashboard read."""
+    try:
+        log.purge()
+    except ServiceUnavailable as exc:
+        logger.warning("journal des questions non purgé : %s", exc)
+
+QUESTION_FIELDS = "at, kind, question, filters, found, doc_ids, channel"
+QUESTION_ORDER = "ORDER BY at, id"
+FEEDBACK_FIELDS = "at, question, useful, comment, doc_ids, channel"
+FEEDBACK_ORDER = "ORDER BY at DESC, id DESC"
+
+
+def question_row(
+    now: dt.datetime, kind: str, question: str, filters: dict, found: bool, doc_ids: list[str], channel: str
+) -> tuple:
+    """A question as both logs store it (``QUESTION_FIELDS``): text and documents bounded."""
+    return (
+        timestamp(now),
+        kind,
+        question.strip()[:MAX_QUESTION_CHARS],
+        json.dumps(filters, ensure_ascii=False, sort_keys=True),
+        int(bool(found)),
+        json.dumps(list(doc_ids)[:MAX_LOGGED_DOCUMENTS]),
+        channel,
+    )
+
+
+def feedback_row(
+    now: dt.datetime, question: str, useful: bool, comment: str | None, doc_ids: list[str], channel: str
+) -> tuple:
+    """A feedback as both logs store it (``FEEDBACK_FIELDS``)."""
+    return (timestamp(now), question.strip()[:MAX_QUESTION_CHARS], int(useful), comment or None,
+            json.dumps(list(doc_ids)), channel)
+
+
+def is_typed(kind: str, channel: str) -> bool:
+    """Whether a search comes from the channel that searches as one types."""
+    return (kind, channel) == (SEARCH, TYPED)
+
+
+def typing_key(row: tuple, now: dt.datetime) -> tuple:
+    """What a search being typed shares with the row it refines: kind, channel, filters, and a
+    time within the typing window."""
+    return row[1], row[6], row[3], timestamp(now - TYPING_WINDOW)
+
+
+def refines(previous: str, current: str) -> bool:
+    """Whether one text extends the other (folded), and they differ."""
+    before, after = fold(previous).strip(), fold(current).strip()
+    return bool(before and after) and before != after and (after.startswith(before) or before.startswith(after))
+
+
+def logged_question(row: tuple) -> LoggedQuestion:
+    at, kind, question, filters, found, doc_ids, channel = row
+    return LoggedQuestion(at, kind, question, json.loads(filters), bool(found), tuple(json.loads(doc_ids)), channel)
+
+
+def feedback_from_row(row: tuple) -> Feedback:
+    at, question, useful, comment, doc_ids, channel = row
+    return Feedback(at, question, bool(useful), comment, tuple(json.loads(doc_ids)), channel)
+
+
+def period_filter(period: Period, found_column: str | None, mark: str = "?", useful: bool | None = None) -> tuple[str, list]:
+    """The WHERE clause of a period (``mark``: the driver's placeholder) and its values; the
+    outcome and ``useful`` are compared as integers, which both logs store."""
+    clauses, args = [f"at >= {mark}", f"at < {mark}"], [period.since, period.until]
     if found_column and period.found is not None:
-        clauses.append(f"{found_column} = ?")
+        clauses.append(f"{found_column} = {mark}")
         args.append(int(period.found))
     if period.channel:
-        clauses.append("channel = ?")
+        clauses.append(f"channel = {mark}")
         args.append(period.channel)
+    if useful is not None:
+        clauses.append(f"useful = {mark}")
+        args.append(int(useful))
     return "WHERE " + " AND ".join(clauses), args

@@ -1,4 +1,9 @@
-"""A per-client sliding-window limiter, in memory only: the addresses it sees are never stored."""
+"""A per-client sliding-window limiter, in memory only: the addresses it sees are never stored.
+
+Each process counts on its own, also with ``KB_DATABASE_URL``: sharing the counts between API
+servers would mean storing the addresses. Behind N servers a client may post N times the limit,
+which still bounds a flood.
+"""
 
 from __future__ import annotations
 

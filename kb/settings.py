@@ -320,7 +320,8 @@ class Settings(BaseSettings):
         ge=1,
         le=1000,
         description="Most feedback posts (POST /feedback, the site's form) accepted per client "
-        "address and minute (429 beyond); the addresses are held in memory only, never stored.",
+        "address and minute (429 beyond); the addresses are held in memory only, never stored, "
+        "so each API server counts on its own (behind N servers a client may post N times this).",
     )
     question_group_similarity: float = Field(
         0.92,
@@ -353,6 +354,16 @@ class Settings(BaseSettings):
         description="Origins (scheme://host[:port]) of the sites allowed to call the API from a "
         "browser, e.g. the partner sites embedding /widget.js (CORS). Env KB_ALLOWED_ORIGINS: "
         "a JSON list or comma-separated origins.",
+    )
+
+    partners_refresh_s: float = Field(
+        5.0,
+        ge=0,
+        le=3600,
+        description="With KB_DATABASE_URL: how long, in seconds, a server trusts its copy of the "
+        "partner sites (read by every cross-origin request) before reading the table again; a "
+        "change made on another server reaches this one within that time (on this server: at "
+        "once). Without a database the partners file is re-read as soon as it changes.",
     )
 
     @field_validator("allowed_origins", mode="before")

@@ -11,11 +11,10 @@ from kb.errors import InvalidRequest
 from kb.filters import Filters, parse_filters
 from kb.glossary import Glossary
 from kb.index import KnowledgeIndex
-from kb.keys import KeyStore
-from kb.proposals import ProposalStore
 from kb.retrieval import Retriever
 from kb.search import search_documents
 from kb.settings import Settings
+from kb.stores import AnyKeyStore, open_key_store, open_proposal_store
 from kb.vocabulary import vocabulary_payload
 from services.generation import Event, Generator
 from services.review import Review
@@ -28,7 +27,7 @@ class KnowledgeBase:
     retriever: Retriever
     answerer: Answerer
     writer: DocumentWriter
-    keys: KeyStore
+    keys: AnyKeyStore
     generator: Generator | None = None  # the LLM of KB_LLM_URL, when one is configured
     review: Review | None = None  # writes by role and proposals (None: writes publish directly)
     questions: Questions | None = None  # the question log and feedback (services/questions.py)
@@ -39,9 +38,16 @@ class KnowledgeBase:
         retriever = Retriever(index, Glossary.load(settings.glossary_file))
         answerer = Answerer(retriever, AnswerParams.from_settings(settings))
         writer = DocumentWriter(settings, index)
-        generator = Generator.from_settings(settings, index)
-        review = Review(writer, ProposalStore(settings.data_dir / "proposals.sqlite"))
-        keys = KeyStore(settings.data_dir / "keys.json")
+        keys = None
+        try:  # the stores opened so far give their connections back if a later one fails
+            generator = Generator.from_settings(settings, index)
+            keys = open_key_store(settings)
+            review = Review(writer, open_proposal_store(settings))
+        except BaseException:
+            if keys is not None:
+                keys.close()
+            writer.close()
+            raise
         questions = Questions.from_settings(settings, index)
         return cls(index, retriever, answerer, writer, keys, generator, review, questions)
 
@@ -50,6 +56,8 @@ class KnowledgeBase:
             self.review.close()
         if self.questions is not None:
             self.questions.close()
+        self.keys.close()
+        self.writer.close()
         self.index.close()
 
     def health(self) -> dict:

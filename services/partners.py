@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import asdict
 
-from kb.audit import AuditLog
 from kb.errors import ConflictError, InvalidRequest, Problem
-from kb.partners import PartnerStore, normalise_origin
+from kb.partners import normalise_origin, wanted_origin
 from kb.settings import Settings
+from kb.stores import open_audit_log, open_partner_store
 
 ADDED = "site partenaire ajouté"
 REMOVED = "site partenaire retiré"
@@ -16,15 +17,26 @@ REMOVED = "site partenaire retiré"
 NO_DOCUMENT = ""
 
 
-def partners_file(settings: Settings):
-    return settings.data_dir / "partners.json"
-
-
 class PartnerSites:
     def __init__(self, settings: Settings) -> None:
         self.base = tuple(settings.allowed_origins)
-        self.store = PartnerStore(partners_file(settings))
-        self.audit = AuditLog(settings.data_dir / "audit.jsonl")
+        self.store = open_partner_store(settings)
+        # lazily: the app builds this before the database may be up (the partner store waits too)
+        self._settings = settings
+        self._audit = None
+        self._audit_lock = threading.Lock()
+
+    @property
+    def audit(self):
+        with self._audit_lock:
+            if self._audit is None:
+                self._audit = open_audit_log(self._settings)
+            return self._audit
+
+    def close(self) -> None:
+        self.store.close()
+        if self._audit is not None:
+            self._audit.close()
 
     def allows(self, origin: str) -> bool:
         """Whether a browser page of ``origin`` may call the API (base list ∪ stored list)."""
@@ -44,7 +56,7 @@ class PartnerSites:
         return asdict(partner)
 
     def remove(self, origin: str, actor: str) -> dict:
-        wanted = (origin or "").strip().rstrip("/").lower()
+        wanted = wanted_origin(origin)
         if wanted in self.base:
             raise InvalidRequest(
                 "Ce site fait partie de la liste de base.",

@@ -24,9 +24,10 @@ from kb.errors import InvalidRequest, KBError, Problem, TooManyRequests
 from kb.filters import Filters
 from kb.index import KnowledgeIndex
 from kb.clock import timestamp, utc_now
-from kb.querylog import QuestionLog, Period
+from kb.querylog import Period
 from kb.ratelimit import RateLimiter
 from kb.settings import Settings
+from kb.stores import AnyQuestionLog, open_question_log
 from kb.vocabulary import SECTORS, content_doc_types
 
 logger = logging.getLogger("passerelles.questions")
@@ -45,7 +46,7 @@ class Questions:
         self,
         settings: Settings,
         index: KnowledgeIndex,
-        open_log: Callable[[], QuestionLog] | None,
+        open_log: Callable[[], AnyQuestionLog] | None,
         limiter: RateLimiter,
         clock=utc_now,
     ) -> None:
@@ -54,7 +55,7 @@ class Questions:
         self.enabled = open_log is not None
         self.limiter = limiter
         self._open_log = open_log
-        self._log: QuestionLog | None = None
+        self._log: AnyQuestionLog | None = None
         self._log_lock = threading.Lock()
         self._clock = clock
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
@@ -63,12 +64,11 @@ class Questions:
 
     @classmethod
     def from_settings(cls, settings: Settings, index: KnowledgeIndex) -> Questions:
-        path = settings.data_dir / "questions.sqlite"
-        opener = (lambda: QuestionLog(path, settings.query_log_days)) if settings.query_log else None
+        opener = (lambda: open_question_log(settings)) if settings.query_log else None
         return cls(settings, index, opener, RateLimiter(settings.feedback_per_minute))
 
     @property
-    def log(self) -> QuestionLog | None:
+    def log(self) -> AnyQuestionLog | None:
         """The open log (None when it is off); ``ServiceUnavailable`` when it cannot be opened."""
         if self._open_log is None:
             return None
@@ -79,7 +79,7 @@ class Questions:
                 self._log = self._open_log()
             return self._log
 
-    def _writable_log(self) -> QuestionLog | None:
+    def _writable_log(self) -> AnyQuestionLog | None:
         try:
             return self.log
         except KBError as exc:

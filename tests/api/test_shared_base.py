@@ -10,8 +10,8 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
-from kb.keys import KeyStore
 from kb.settings import Settings
+from kb.stores import open_key_store
 from services import runtime
 from tests.api.test_coordination import FICHE
 from tests.apps import app_over
@@ -30,7 +30,11 @@ def _client(settings: Settings) -> TestClient:
 
 
 def _auth(settings: Settings) -> dict:
-    return {"Authorization": f"Bearer {KeyStore(settings.data_dir / 'keys.json').create('coordinatrice')}"}
+    keys = open_key_store(settings)
+    try:
+        return {"Authorization": f"Bearer {keys.create('coordinatrice')}"}
+    finally:
+        keys.close()
 
 
 def _found(client: TestClient, query: str) -> list[str]:

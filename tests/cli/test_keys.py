@@ -22,3 +22,22 @@ def test_keys_are_created_with_a_role_and_listed_with_it(tmp_path):
     refused = runner.invoke(app, ["keys", "create", "Paul", "--role", "éditeur"], env=env)
     assert refused.exit_code == 1 and "Rôle inconnu" in refused.output
     assert "contributeur" in runner.invoke(app, ["keys", "create", "--help"], env=env).output
+
+
+def test_with_a_database_keys_are_created_there_and_no_key_file_is_written(tmp_path, postgres_url):
+    from kb.settings import Settings
+    from kb.stores import open_key_store
+
+    runner = CliRunner()
+    env = {"KB_DATA_DIR": str(tmp_path / "data"), "KB_DATABASE_URL": postgres_url}
+    created = runner.invoke(app, ["keys", "create", "Aline", "--role", "contributeur"], env=env)
+    assert created.exit_code == 0, created.output
+    key = created.output.strip().splitlines()[-1]
+    assert runner.invoke(app, ["keys", "revoke", "Personne"], env=env).exit_code == 1
+    assert "contributeur" in runner.invoke(app, ["keys", "list"], env=env).output
+    assert not (tmp_path / "data" / "keys.json").exists()
+    store = open_key_store(Settings(data_dir=tmp_path / "data", database_url=postgres_url))
+    try:
+        assert store.verify(key).name == "Aline"
+    finally:
+        store.close()

@@ -183,3 +183,23 @@ def test_the_progress_line_tells_files_ocr_pages_passages_and_time_left(monkeypa
     assert "passages calculés 100/300 (reste environ 45 s) ; écoulé 1 min 15 s" in progress.line()
     now[0] = 400.0
     assert "(bientôt terminé)" in progress.line()
+
+
+def test_migrate_copies_the_base_to_postgresql_and_back(run, folder, tmp_path, postgres_url):
+    """`kb migrate --to postgresql://…`, then `--to DOSSIER` from PostgreSQL; the base found
+    on each side answers the same search."""
+    assert run("ingest", str(folder)).exit_code == 0
+    there = run("migrate", "--to", postgres_url)
+    assert there.exit_code == 0, there.output
+    assert "3 documents" in there.output and "(vérifiés)" in there.output
+    shared = {"KB_DATA_DIR": str(tmp_path / "cache"), "KB_DATABASE_URL": postgres_url}
+    status = json.loads(run("status", "--json", extra_env=shared).output)
+    assert status["documents"] == 3 and "kb_gen_0001" in status["index_path"]
+    hits = json.loads(run("search", "chauffeurs bénévoles pour les personnes âgées", "--json", extra_env=shared).output)
+    assert hits[0]["doc_id"] == "page"
+    back = run("migrate", "--to", str(tmp_path / "back"), extra_env=shared)
+    assert back.exit_code == 0, back.output
+    again = run("migrate", "--to", str(tmp_path / "back"), extra_env=shared)
+    assert again.exit_code == 1 and "contient déjà 3 document(s)" in again.output
+    wrong_way = run("migrate", "--to", str(tmp_path / "elsewhere"))
+    assert wrong_way.exit_code == 1 and "KB_DATABASE_URL" in wrong_way.output

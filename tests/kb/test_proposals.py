@@ -1,4 +1,5 @@
-"""The proposal store, the review transitions, keys with a role and the audit log's last entries."""
+"""The proposal store, the review transitions, keys with a role and the audit log, on every
+backend (``store_settings``: the data directory's files, then PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ import json
 
 import pytest
 
-from kb.audit import AuditLog
 from kb.errors import ConflictError, KBError
 from kb.keys import CONTRIBUTOR, COORDINATOR, Actor, KeyStore
 from kb.proposals import (
@@ -15,9 +15,9 @@ from kb.proposals import (
     PUBLISHED,
     REJECTED,
     Proposal,
-    ProposalStore,
     check_transition,
 )
+from kb.stores import open_audit_log, open_key_store, open_proposal_store
 
 
 def proposal(doc_id: str = "fiche-a", status: str = PROPOSED, by: str = "Aline", updated_at: str = "2025-01-01T00:00:00+00:00") -> Proposal:
@@ -30,8 +30,22 @@ def proposal(doc_id: str = "fiche-a", status: str = PROPOSED, by: str = "Aline",
 
 
 @pytest.fixture
-def store(tmp_path):
-    opened = ProposalStore(tmp_path / "proposals.sqlite")
+def store(store_settings):
+    opened = open_proposal_store(store_settings)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def keys(store_settings):
+    opened = open_key_store(store_settings)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def audit(store_settings):
+    opened = open_audit_log(store_settings)
     yield opened
     opened.close()
 
@@ -62,6 +76,15 @@ def test_set_status_and_remove(store):
     assert store.get("fiche-a") is None
 
 
+def test_a_status_change_on_a_proposal_changed_meanwhile_is_a_conflict(store):
+    store.put(proposal())
+    read_by_two = store.get("fiche-a")
+    store.set_status(read_by_two, REJECTED, "Hors sujet.")
+    with pytest.raises(ConflictError, match="a changé ou a été retirée entre-temps"):
+        store.set_status(read_by_two, CHANGES_REQUESTED, "Ajoutez le budget.")
+    assert store.get("fiche-a").status == REJECTED
+
+
 @pytest.mark.parametrize(
     "current, target, allowed",
     [
@@ -86,17 +109,38 @@ def test_transitions(current, target, allowed):
             check_transition(proposal(status=current), target)
 
 
-def test_keys_have_a_role_and_old_keys_are_coordination(tmp_path):
-    path = tmp_path / "keys.json"
-    keys = KeyStore(path)
+def test_keys_have_a_role(keys):
     contributor = keys.create("Aline", role=CONTRIBUTOR)
     coordinator = keys.create("Marie")
     assert keys.verify(contributor) == Actor("Aline", CONTRIBUTOR) and not keys.verify(contributor).is_coordinator
     assert keys.verify(coordinator) == Actor("Marie", COORDINATOR) and keys.verify(coordinator).is_coordinator
-    assert keys.verify("psl_faux") is None
+    assert keys.verify("psl_faux") is None and keys.verify("") is None
     with pytest.raises(KBError, match="Rôle inconnu « éditeur »"):
         keys.create("Paul", role="éditeur")
+    with pytest.raises(KBError, match="Donnez un nom"):
+        keys.create("  ")
+    assert [(key.name, key.role) for key in keys.list()] == [("Aline", CONTRIBUTOR), ("Marie", COORDINATOR)]
+    assert all(key.digest not in (contributor, coordinator) for key in keys.list()), "digests only"
 
+
+def test_one_active_key_per_name_and_a_revoked_key_is_refused(keys):
+    first = keys.create(" Aline ")
+    with pytest.raises(KBError, match="Une clé active porte déjà le nom « Aline »"):
+        keys.create("Aline")
+    keys.revoke("Aline")
+    assert keys.verify(first) is None
+    with pytest.raises(KBError, match="Aucune clé active nommée « Aline »"):
+        keys.revoke("Aline")
+    second = keys.create("Aline", role=CONTRIBUTOR)
+    assert keys.verify(second) == Actor("Aline", CONTRIBUTOR)
+    listed = keys.list()
+    assert [(key.name, key.active) for key in listed] == [("Aline", False), ("Aline", True)]
+    assert listed[0].revoked_at >= listed[0].created_at
+
+
+def test_keys_written_before_roles_existed_are_coordination_keys(tmp_path):
+    path = tmp_path / "keys.json"
+    contributor = KeyStore(path).create("Aline", role=CONTRIBUTOR)
     rows = json.loads(path.read_text())
     for row in rows:
         del row["role"]  # a keys.json written before roles existed
@@ -105,12 +149,21 @@ def test_keys_have_a_role_and_old_keys_are_coordination(tmp_path):
     assert KeyStore(path).verify(contributor) == Actor("Aline", COORDINATOR)
 
 
-def test_last_entries_follow_the_log(tmp_path):
-    audit = AuditLog(tmp_path / "audit.jsonl")
-    assert audit.last_entries() == {}
+def test_last_entries_follow_the_log(audit):
+    assert audit.last_entries() == {} and audit.entries() == []
     audit.record("Aline", "proposition", "a")
     audit.record("Marie", "ajout", "b")
     assert audit.last_entries()["a"]["action"] == "proposition"
     audit.record("Marie", "publication", "a")
     last = audit.last_entries()
     assert (last["a"]["actor"], last["a"]["action"]) == ("Marie", "publication") and last["b"]["action"] == "ajout"
+
+
+def test_entries_keep_their_order_and_details(audit):
+    audit.record("Aline", "proposition", "a", title="Épicerie", remplacement=False)
+    audit.record("Marie", "ajout", "b", version=2)
+    audit.record("Marie", "rejet", "a", title="Épicerie", commentaire=None)
+    assert [entry["action"] for entry in audit.entries()] == ["proposition", "ajout", "rejet"]
+    first, last = audit.entries("a")
+    assert list(first) == ["at", "actor", "action", "doc_id", "title", "remplacement"]
+    assert (first["title"], first["remplacement"], last["commentaire"]) == ("Épicerie", False, None)

@@ -1,4 +1,5 @@
-"""The question log's store, its retention, and what the dashboard computes from it."""
+"""The question log's store on every backend (``store_settings``), its retention, and what the
+dashboard computes from it."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ import numpy as np
 import pytest
 
 from kb import question_stats
-from kb.querylog import LoggedQuestion, Period, QuestionLog
+from kb.postgres import open_database
+from kb.querylog import LoggedQuestion, Period
 from kb.ratelimit import RateLimiter
+from kb.stores import open_question_log
 
 START = dt.datetime(2026, 11, 2, 9, 30, 15, 123456, tzinfo=dt.timezone.utc)
 EVERYTHING = Period("2000-01-01", "2100-01-01")
@@ -30,8 +33,13 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def log(tmp_path, clock) -> QuestionLog:
-    store = QuestionLog(tmp_path / "questions.sqlite", retention_days=30, clock=clock)
+def settings_30_days(store_settings):
+    return store_settings.model_copy(update={"query_log_days": 30})
+
+
+@pytest.fixture
+def log(settings_30_days, clock):
+    store = open_question_log(settings_30_days, clock=clock)
     yield store
     store.close()
 
@@ -81,7 +89,7 @@ def test_feedback_is_stored_with_the_question(log):
     assert len(log.feedback(EVERYTHING)) == 2
 
 
-def test_rows_past_the_retention_are_purged_on_write_at_most_hourly_and_at_start_up(tmp_path, log, clock):
+def test_rows_past_the_retention_are_purged_on_write_at_most_hourly_and_at_start_up(settings_30_days, log, clock):
     log.record("recherche", "ancienne", {}, True, [], "api")
     log.record_feedback("ancienne", False, None, [], "api")
     clock.now = START + dt.timedelta(days=30, minutes=-10)
@@ -95,14 +103,23 @@ def test_rows_past_the_retention_are_purged_on_write_at_most_hourly_and_at_start
     assert log.feedback(EVERYTHING) == []
 
     clock.now = START + dt.timedelta(days=61)
-    QuestionLog(tmp_path / "questions.sqlite", retention_days=30, clock=clock).close()  # a restart
+    open_question_log(settings_30_days, clock=clock).close()  # a restart
     assert log.questions(EVERYTHING) == []
 
 
-def test_nothing_that_identifies_a_person_has_a_column(tmp_path, log):
+def test_nothing_that_identifies_a_person_has_a_column(store_settings, log):
     log.record("recherche", "vélo", {}, True, [], "api")
-    with sqlite3.connect(tmp_path / "questions.sqlite") as db:
-        columns = {row[1] for table in ("questions", "feedback") for row in db.execute(f"PRAGMA table_info({table})")}
+    if store_settings.database is None:
+        with sqlite3.connect(store_settings.data_dir / "questions.sqlite") as db:
+            columns = {row[1] for table in ("questions", "feedback") for row in db.execute(f"PRAGMA table_info({table})")}
+    else:
+        database = open_database(store_settings.database)
+        try:
+            columns = {row[0] for row in database.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name IN ('kb_questions', 'kb_feedback')"
+            )}
+        finally:
+            database.close()
     assert columns == {"id", "at", "kind", "question", "filters", "found", "doc_ids", "channel", "useful", "comment"}
 
 

@@ -1,0 +1,87 @@
+"""Proposals on PostgreSQL (``kb_proposals``): the contract of ``kb/proposals.py``, the same
+columns (the submission's bytes as ``bytea``), one row per document id, seen by every server.
+
+A change of status is conditional on the status the reviewer read, so two coordinators acting
+on one proposal from two servers cannot both succeed: the second gets a 409.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from kb.pg_store import Connect, PgStore
+from kb.proposals import (
+    COLUMNS,
+    LIST_ORDER,
+    OPEN,
+    Proposal,
+    changed_meanwhile,
+    list_filter,
+    now,
+    proposal_from_row,
+    proposal_row,
+)
+
+_DDL = """
+CREATE TABLE IF NOT EXISTS kb_proposals (
+    doc_id TEXT COLLATE "C" PRIMARY KEY,
+    status TEXT NOT NULL,
+    replace_existing INTEGER NOT NULL,
+    title TEXT NOT NULL,
+    doc_type TEXT NOT NULL,
+    sector TEXT,
+    territory TEXT,
+    porteur TEXT,
+    date TEXT,
+    submitted_by TEXT NOT NULL,
+    submitted_at TEXT NOT NULL,
+    updated_at TEXT COLLATE "C" NOT NULL,
+    comment TEXT,
+    data BYTEA NOT NULL,
+    suffix TEXT NOT NULL,
+    sidecar TEXT NOT NULL,
+    duplicates TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS kb_proposals_author ON kb_proposals(submitted_by);
+"""
+_UPSERT = (
+    f"INSERT INTO kb_proposals({COLUMNS}) VALUES ({', '.join(['%s'] * 17)}) ON CONFLICT (doc_id) DO UPDATE SET "
+    + ", ".join(f"{column.strip()} = EXCLUDED.{column.strip()}" for column in COLUMNS.split(",")[1:])
+)
+
+
+class PgProposalStore(PgStore):
+    def __init__(self, connect: Connect) -> None:
+        super().__init__(connect, _DDL)
+
+    def get(self, doc_id: str) -> Proposal | None:
+        rows = self._db.execute(f"SELECT {COLUMNS} FROM kb_proposals WHERE doc_id = %s", (doc_id,))
+        return proposal_from_row(rows[0]) if rows else None
+
+    def list(self, status: str | None = None, submitted_by: str | None = None) -> list[Proposal]:
+        """Proposals, most recently updated first, optionally of one status or one author."""
+        where, values = list_filter(status, submitted_by, "%s")
+        rows = self._db.execute(f"SELECT {COLUMNS} FROM kb_proposals {where} {LIST_ORDER}", values)
+        return [proposal_from_row(row) for row in rows]
+
+    def count(self, statuses: tuple[str, ...] = OPEN) -> int:
+        return self._db.execute("SELECT COUNT(*) FROM kb_proposals WHERE status = ANY(%s)", (list(statuses),))[0][0]
+
+    def put(self, proposal: Proposal) -> None:
+        """Store ``proposal``, replacing any proposal of the same document id."""
+        self._db.execute(_UPSERT, proposal_row(proposal))
+
+    def set_status(self, proposal: Proposal, status: str, comment: str | None) -> Proposal:
+        """Move ``proposal`` (as read) to ``status``; ``ConflictError`` if it changed meanwhile."""
+        updated = replace(proposal, status=status, comment=comment, updated_at=now())
+        rows = self._db.execute(
+            "UPDATE kb_proposals SET status = %s, comment = %s, updated_at = %s WHERE doc_id = %s AND status = %s "
+            "RETURNING doc_id",
+            (updated.status, updated.comment, updated.updated_at, updated.doc_id, proposal.status),
+        )
+        if not rows:
+            raise changed_meanwhile(proposal.doc_id)
+        return updated
+
+    def remove(self, doc_id: str) -> None:
+        self._db.execute("DELETE FROM kb_proposals WHERE doc_id = %s", (doc_id,))

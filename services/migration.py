@@ -1,0 +1,154 @@
+"""`kb migrate`: copy a base between the embedded backend (SQLite + Chroma under a data
+directory) and PostgreSQL, either way, without re-embedding anything.
+
+The copy reads the source's registry and stored vectors and writes them through the target's
+normal write path (``KnowledgeIndex.upsert_many``: vectors first, then each document's
+registry switch), so the target is a base like any other. Both writer locks are held, the
+target must be empty, and the counts are compared at the end: a difference is an error, and
+the target is then discarded rather than left half-copied.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from kb.embeddings import RecordedModel
+from kb.errors import KBError
+from kb.generations import current_location, discard_generation, has_current, writer_lock
+from kb.index import KnowledgeIndex
+from kb.settings import Settings
+
+BATCH_DOCUMENTS = 100
+
+
+@dataclass
+class MigrationReport:
+    documents: int = 0
+    passages: int = 0
+    vectors: int = 0
+    stores: dict[str, int] = field(default_factory=dict)  # rows copied per side store, files
+
+
+def recorded_description(settings: Settings) -> dict[str, Any]:
+    """The model and chunking the base of ``settings`` was built with ({} when there is none)."""
+    if not has_current(settings):
+        return {}
+    location = current_location(settings)
+    if settings.database:
+        from kb.pg_registry import PgRegistry
+        from kb.postgres import generation_schema, open_database
+
+        database = open_database(settings.database, settings.database_pool_size, settings.database_timeout_s)
+        try:
+            schema = generation_schema(location.generation)
+            if not database.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema,)):
+                return {}
+            return PgRegistry(database, schema).info()
+        finally:
+            database.close()
+    from kb.registry import Registry
+
+    path = location.directory / "registry.sqlite3"
+    if not path.exists():
+        return {}
+    registry = Registry(path)
+    try:
+        return registry.info()
+    finally:
+        registry.close()
+
+
+def _open(settings: Settings, description: dict[str, Any]) -> KnowledgeIndex:
+    model = RecordedModel(description["embedding_model"], int(description["dimension"]))
+    chunking = {key.removeprefix("chunking_"): value for key, value in description.items() if key.startswith("chunking_")}
+    return KnowledgeIndex(settings, model, chunking)
+
+
+def where(settings: Settings) -> str:
+    if settings.database:
+        from kb.postgres import describe_url
+
+        return describe_url(settings.database)
+    return f"le dossier {settings.data_dir}"
+
+
+def migrate(
+    source: Settings,
+    target: Settings,
+    copy_stores: Callable[[Settings, Settings], dict[str, int]] | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> MigrationReport:
+    """Copy the base of ``source`` into the empty base of ``target``; ``copy_stores`` copies
+    what lives beside the index (keys, logs, files) and returns rows copied per store."""
+    description = recorded_description(source)
+    if not description.get("embedding_model"):
+        raise KBError(f"Aucune base à copier dans {where(source)} (vérifiez KB_DATA_DIR ou KB_DATABASE_URL).")
+    existing = recorded_description(target)
+    report = MigrationReport()
+    with writer_lock(source), writer_lock(target):
+        origin = _open(source, description)
+        try:
+            if existing.get("embedding_model"):
+                documents = stored_counts(target, existing)[0]
+                if documents:
+                    raise KBError(
+                        f"La base de destination ({where(target)}) contient déjà {documents} document(s) : "
+                        "la copie se fait vers une base vide."
+                    )
+            destination = _open(target, description)
+            location = destination.location
+            try:
+                _copy_index(origin, destination, report, on_progress)
+                if copy_stores is not None:
+                    report.stores = copy_stores(source, target)
+            except BaseException:
+                destination.close()
+                discard_generation(target, location)
+                raise
+            destination.close()
+        finally:
+            origin.close()
+    return report
+
+
+def stored_counts(settings: Settings, description: dict[str, Any]) -> tuple[int, int]:
+    """(documents, passages) of the base of ``settings``, opened without a model."""
+    index = _open(settings, description)
+    try:
+        return index.counts()
+    finally:
+        index.close()
+
+
+def _copy_index(origin: KnowledgeIndex, destination: KnowledgeIndex, report: MigrationReport, on_progress) -> None:
+    stored = origin.documents()
+    batch: list[tuple] = []
+    for number, document in enumerate(stored, start=1):
+        doc_id = document.metadata.doc_id
+        chunks = origin.document_chunks(doc_id)
+        vectors = origin.document_vectors(doc_id)
+        if len(chunks) != len(vectors):
+            raise KBError(
+                f"Le document « {doc_id} » a {len(chunks)} passages mais {len(vectors)} vecteurs dans la "
+                "base source : lancez `kb reindex` sur la source avant de la copier."
+            )
+        batch.append((document.metadata, document.version, origin.document_text(doc_id) or "", chunks, vectors))
+        if len(batch) >= BATCH_DOCUMENTS:
+            destination.upsert_many(batch)
+            batch = []
+            if on_progress:
+                on_progress(number, len(stored))
+    if batch:
+        destination.upsert_many(batch)
+    if on_progress:
+        on_progress(len(stored), len(stored))
+    destination.persist_derived(wait=True)
+    expected, copied = origin.counts(), destination.counts()
+    vectors = destination.vectors.count()
+    if copied != expected or vectors != expected[1]:
+        raise KBError(
+            f"Copie incomplète : {copied[0]} documents et {copied[1]} passages ({vectors} vecteurs) copiés "
+            f"pour {expected[0]} documents et {expected[1]} passages dans la source ; rien n'est gardé."
+        )
+    report.documents, report.passages, report.vectors = copied[0], copied[1], vectors
