@@ -11,8 +11,7 @@ from kb.keys import Actor
 from kb.settings import Settings
 from kb.stores import open_key_store, open_partner_store
 from services.migration import copy_side_stores, migrate, recorded_description
-from tests.services.test_migration import _fill
-from tests.side_stores import fill_side_stores, side_store_contents
+from tests.migration_data import fill_index, fill_side_stores, side_store_contents
 
 COPIED = {"clés": 3, "sites partenaires": 2, "propositions": 1, "questions": 2, "avis": 1, "entrées du journal": 3}
 
@@ -26,7 +25,7 @@ def test_every_side_store_goes_to_postgresql_and_back(tmp_path, postgres_url):
     embedded = Settings(data_dir=tmp_path / "embedded")
     shared = Settings(data_dir=tmp_path / "cache", database_url=postgres_url)
     back = Settings(data_dir=tmp_path / "back")
-    _fill(embedded, 2)
+    fill_index(embedded, 2)
     kept, revoked = fill_side_stores(embedded)
 
     assert migrate(embedded, shared, copy_stores=copy_side_stores).stores == COPIED
@@ -41,7 +40,7 @@ def test_every_side_store_goes_to_postgresql_and_back(tmp_path, postgres_url):
 def test_a_target_store_that_has_rows_is_refused_and_nothing_is_kept(tmp_path, postgres_url):
     embedded = Settings(data_dir=tmp_path / "embedded")
     shared = Settings(data_dir=tmp_path / "cache", database_url=postgres_url)
-    _fill(embedded, 1)
+    fill_index(embedded, 1)
     fill_side_stores(embedded)
     with closing(open_partner_store(shared)) as partners:
         partners.add("https://deja.exemple.org", "Déjà là", "Zoé")

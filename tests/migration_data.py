@@ -1,14 +1,22 @@
-"""Side stores filled with one row of each kind, and what they hold, for the migration tests."""
+"""A base and side stores filled with a little of everything, and what they hold, for the
+migration tests."""
 
 from __future__ import annotations
 
 from contextlib import closing
 
+import numpy as np
+
+from kb.index import KnowledgeIndex
 from kb.keys import CONTRIBUTOR, COORDINATOR
+from kb.models import Chunk, DocumentMetadata
 from kb.proposals import PROPOSED, Proposal
 from kb.querylog import Period
 from kb.settings import Settings
 from kb.stores import open_audit_log, open_key_store, open_partner_store, open_proposal_store, open_question_log
+from tests.fakes import ToyEmbedder, vowel_vector
+
+CHUNKING = {"chunker": "test", "max_chars": 1000}
 
 EVERYTHING = Period("2000-01-01", "2100-01-01")
 
@@ -19,6 +27,20 @@ PROPOSAL = Proposal(
     data=b"# Une fiche\n\xc3\xa9t\xc3\xa9\x00\xff", suffix=".md", sidecar={"themes": ["commerce"]},
     duplicates=[{"doc_id": "x", "reasons": ["même titre"]}],
 )
+
+
+def fill_index(settings: Settings, count: int) -> None:
+    """``count`` documents of two passages each, embedded by the toy model."""
+    index = KnowledgeIndex(settings, ToyEmbedder(), CHUNKING)
+    try:
+        for n in range(count):
+            texts = [f"aaa ooo {n}", f"iii uuu {n} eee"]
+            metadata = DocumentMetadata(doc_id=f"doc-{n}", title=f"Document {n}", doc_type="expérience", sector="social")
+            chunks = [Chunk(metadata.doc_id, i, t, i * 20, i * 20 + len(t)) for i, t in enumerate(texts)]
+            index.upsert(metadata, "v1", " ".join(texts), chunks, np.stack([vowel_vector(t) for t in texts]))
+        index.persist_derived(wait=True)
+    finally:
+        index.close()
 
 
 def fill_side_stores(settings: Settings) -> tuple[str, str]:
