@@ -19,7 +19,7 @@ from pathlib import Path
 from kb.clock import timestamp
 from kb.errors import KBError
 from kb.files import atomic_write
-from kb.store_copy import StoreDump, check_empty
+from kb.store_copy import JsonListCopy
 
 PREFIX = "psl_"
 
@@ -81,8 +81,11 @@ def no_active_key(name: str) -> KBError:
     return KBError(f"Aucune clé active nommée « {name} ».")
 
 
-class KeyStore:
+class KeyStore(JsonListCopy):
     """The keys in ``data_dir/keys.json`` (``kb/pg_keys.py``: the same on PostgreSQL)."""
+
+    _TABLE = "keys"
+    _ROW = ApiKey
 
     def __init__(self, path: Path) -> None:
         self._path = path
@@ -128,20 +131,6 @@ class KeyStore:
             if hmac.compare_digest(candidate, key.digest) and key.active:
                 matched = Actor(key.name, key.role)
         return matched
-
-    def dump(self) -> StoreDump:
-        """Every key as stored, digests included (for ``kb migrate`` only, see kb/store_copy.py)."""
-        return {"keys": [asdict(key) for key in self._load()]}
-
-    def restore(self, dump: StoreDump) -> None:
-        """Write the dumped keys as they are into an empty store (one atomic file write)."""
-        with self._lock:
-            check_empty("keys", len(self._load()))
-            self._save([ApiKey(**row) for row in dump.get("keys", [])])
-
-    def undo_restore(self) -> None:
-        with self._lock:
-            self._path.unlink(missing_ok=True)
 
     def close(self) -> None:
         """Nothing to release (the PostgreSQL store gives back its connections)."""

@@ -17,7 +17,7 @@ from pathlib import Path
 from kb.clock import timestamp
 from kb.errors import ConflictError, InvalidRequest, NotFoundError, Problem
 from kb.files import atomic_write
-from kb.store_copy import StoreDump, check_empty
+from kb.store_copy import JsonListCopy
 
 MAX_NAME_CHARS = 200
 MAX_ORIGIN_CHARS = 300
@@ -88,8 +88,11 @@ def no_partner(origin: str) -> NotFoundError:
     return NotFoundError(f"Aucun site partenaire « {origin} ».")
 
 
-class PartnerStore:
+class PartnerStore(JsonListCopy):
     """The partner sites in ``data_dir/partners.json`` (``kb/pg_partners.py``: on PostgreSQL)."""
+
+    _TABLE = "partners"
+    _ROW = Partner
 
     def __init__(self, path: Path) -> None:
         self._path = path
@@ -151,20 +154,6 @@ class PartnerStore:
             origins = frozenset()  # a damaged file allows no partner rather than failing requests
         self._cached = (stamp, origins)
         return origins
-
-    def dump(self) -> StoreDump:
-        """Every partner site as stored (for ``kb migrate`` only, see kb/store_copy.py)."""
-        return {"partners": [asdict(partner) for partner in self._load()]}
-
-    def restore(self, dump: StoreDump) -> None:
-        """Write the dumped partner sites as they are into an empty store (one atomic file write)."""
-        with self._lock:
-            check_empty("partners", len(self._load()))
-            self._save([Partner(**row) for row in dump.get("partners", [])])
-
-    def undo_restore(self) -> None:
-        with self._lock:
-            self._path.unlink(missing_ok=True)
 
     def close(self) -> None:
         """Nothing to release (the PostgreSQL store gives back its connections)."""

@@ -12,7 +12,8 @@ that fails further on.
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import asdict
+from typing import Any, ClassVar
 
 from kb.errors import KBError
 
@@ -41,3 +42,25 @@ def check_empty(table: str, count: int) -> None:
             f"La destination contient déjà des {LABELS[table]} ({count}) : la copie se fait vers une "
             "base vide ; rien n'est gardé de cette copie."
         )
+
+
+class JsonListCopy:
+    """``dump``/``restore``/``undo_restore`` of a store kept as one JSON list of dataclasses
+    (the keys, the partner sites): it has ``_path``, ``_lock``, ``_load()`` and ``_save(rows)``."""
+
+    _TABLE: ClassVar[str]
+    _ROW: ClassVar[type]
+
+    def dump(self) -> StoreDump:
+        """Every row as stored, a key's digest included (for ``kb migrate`` only)."""
+        return {self._TABLE: [asdict(row) for row in self._load()]}
+
+    def restore(self, dump: StoreDump) -> None:
+        """Write the dumped rows as they are into an empty store (one atomic file write)."""
+        with self._lock:
+            check_empty(self._TABLE, len(self._load()))
+            self._save([self._ROW(**row) for row in dump.get(self._TABLE, [])])
+
+    def undo_restore(self) -> None:
+        with self._lock:
+            self._path.unlink(missing_ok=True)

@@ -9,7 +9,7 @@ import pytest
 
 from kb.errors import KBError
 from kb.stores import open_audit_log, open_key_store, open_partner_store, open_proposal_store, open_question_log
-from tests.migration_data import fill_index, fill_side_stores, side_store_contents
+from tests.migration_data import fill_side_stores, side_store_contents
 
 OPENERS = [open_key_store, open_partner_store, open_proposal_store, open_question_log, open_audit_log]
 TABLES = {
