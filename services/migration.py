@@ -185,8 +185,8 @@ def copy_side_stores(source: Settings, target: Settings) -> dict[str, int]:
                 for table, rows in dump.items():
                     if len(found.get(table, [])) != len(rows):
                         raise KBError(
-                            f"Copie incomplète des {LABELS[table]} : {len(found.get(table, []))} copiées pour "
-                            f"{len(rows)} dans la source ; rien n'est gardé."
+                            f"Copie incomplète des {LABELS[table]} : la destination en a {len(found.get(table, []))} "
+                            f"pour {len(rows)} dans la source ; rien n'est gardé."
                         )
                     copied[LABELS[table]] = len(rows)
         except BaseException:

@@ -6,8 +6,10 @@ from contextlib import closing
 
 import pytest
 
+from kb.audit import AuditLog
 from kb.errors import KBError
 from kb.keys import Actor
+from kb.querylog import QuestionLog
 from kb.settings import Settings
 from kb.stores import open_key_store, open_partner_store
 from services.migration import copy_side_stores, migrate, recorded_description
@@ -58,12 +60,28 @@ def test_a_failure_after_some_stores_empties_them_again(tmp_path, postgres_url, 
     fill_side_stores(shared)
     back = Settings(data_dir=tmp_path / "back")
     before = side_store_contents(back)
-    from kb.audit import AuditLog
 
     def broken(self, dump):
         raise KBError("Le disque est plein.")
 
     monkeypatch.setattr(AuditLog, "restore", broken)
     with pytest.raises(KBError, match="disque est plein"):
+        copy_side_stores(shared, back)
+    assert side_store_contents(back) == before
+
+
+def test_a_count_that_differs_after_the_copy_keeps_nothing(tmp_path, postgres_url, monkeypatch):
+    shared = Settings(data_dir=tmp_path / "cache", database_url=postgres_url)
+    fill_side_stores(shared)
+    back = Settings(data_dir=tmp_path / "back")
+    before = side_store_contents(back)
+
+    restore = QuestionLog.restore
+
+    def losing_the_feedback(self, dump):
+        restore(self, {**dump, "feedback": []})
+
+    monkeypatch.setattr(QuestionLog, "restore", losing_the_feedback)
+    with pytest.raises(KBError, match="Copie incomplète des avis : la destination en a 0 pour 1"):
         copy_side_stores(shared, back)
     assert side_store_contents(back) == before
