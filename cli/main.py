@@ -554,8 +554,10 @@ def migrate_command(
 ) -> None:
     """Copier toute la base entre la base embarquée (dossier de données) et PostgreSQL, dans un
     sens ou dans l'autre, sans recalculer les vecteurs ; les nombres de documents, de passages
-    et de vecteurs sont vérifiés à la fin. La destination doit être vide."""
-    from services.migration import migrate, where
+    et de vecteurs sont vérifiés à la fin. Les clés (qui restent valables, ou révoquées), les
+    sites partenaires, les propositions, le journal des questions et des avis et le journal des
+    modifications sont copiés aussi, ligne pour ligne. La destination doit être vide."""
+    from services.migration import copy_side_stores, migrate, where
 
     source = _settings()
     if to.startswith(("postgresql://", "postgres://")):
@@ -567,7 +569,7 @@ def migrate_command(
             _fail("Pour copier vers un dossier, la source est la base PostgreSQL de KB_DATABASE_URL (non définie).")
         target = source.model_copy(update={"database_url": None, "data_dir": Path(to)})
     try:
-        report = migrate(source, target)
+        report = migrate(source, target, copy_stores=copy_side_stores)
     except KBError as exc:
         _fail(str(exc))
     copied = ", ".join(f"{count} {name}" for name, count in report.stores.items())

@@ -8,11 +8,17 @@ import threading
 from pathlib import Path
 
 from kb.clock import timestamp
+from kb.files import atomic_write
+from kb.store_copy import StoreDump, check_empty
 
 
 def audit_entry(actor: str, action: str, doc_id: str, **details) -> dict:
     """One entry as both logs store it: time, actor, action, document, then the details."""
     return {"at": timestamp(), "actor": actor, "action": action, "doc_id": doc_id, **details}
+
+
+def _line(entry: dict) -> str:
+    return json.dumps(entry, ensure_ascii=False) + "\n"
 
 
 class AuditLog:
@@ -24,7 +30,7 @@ class AuditLog:
         self._last: tuple[tuple[int, int], dict[str, dict]] | None = None
 
     def record(self, actor: str, action: str, doc_id: str, **details) -> None:
-        line = json.dumps(audit_entry(actor, action, doc_id, **details), ensure_ascii=False) + "\n"
+        line = _line(audit_entry(actor, action, doc_id, **details))
         with self._lock:
             self._path.parent.mkdir(parents=True, exist_ok=True)
             with open(self._path, "a", encoding="utf-8") as handle:
@@ -54,6 +60,21 @@ class AuditLog:
                 last[entry["doc_id"]] = entry
         self._last = (stamp, last)
         return last
+
+    def dump(self) -> StoreDump:
+        """Every entry in order (for ``kb migrate`` only, see kb/store_copy.py)."""
+        return {"audit": self.entries()}
+
+    def restore(self, dump: StoreDump) -> None:
+        """Write the dumped entries in their order into an empty log (one atomic file write)."""
+        with self._lock:
+            check_empty("audit", len(self.entries()))
+            entries = dump.get("audit", [])
+            atomic_write(self._path, "".join(_line(entry) for entry in entries).encode("utf-8"))
+
+    def undo_restore(self) -> None:
+        with self._lock:
+            self._path.unlink(missing_ok=True)
 
     def close(self) -> None:
         """Nothing to release (the PostgreSQL log gives back its connections)."""

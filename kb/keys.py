@@ -19,6 +19,7 @@ from pathlib import Path
 from kb.clock import timestamp
 from kb.errors import KBError
 from kb.files import atomic_write
+from kb.store_copy import JsonListCopy
 
 PREFIX = "psl_"
 
@@ -80,8 +81,11 @@ def no_active_key(name: str) -> KBError:
     return KBError(f"Aucune clé active nommée « {name} ».")
 
 
-class KeyStore:
+class KeyStore(JsonListCopy):
     """The keys in ``data_dir/keys.json`` (``kb/pg_keys.py``: the same on PostgreSQL)."""
+
+    _TABLE = "keys"
+    _ROW = ApiKey
 
     def __init__(self, path: Path) -> None:
         self._path = path

@@ -17,6 +17,7 @@ from pathlib import Path
 from kb.clock import timestamp
 from kb.errors import ConflictError, InvalidRequest, NotFoundError, Problem
 from kb.files import atomic_write
+from kb.store_copy import JsonListCopy
 
 MAX_NAME_CHARS = 200
 MAX_ORIGIN_CHARS = 300
@@ -87,8 +88,11 @@ def no_partner(origin: str) -> NotFoundError:
     return NotFoundError(f"Aucun site partenaire « {origin} ».")
 
 
-class PartnerStore:
+class PartnerStore(JsonListCopy):
     """The partner sites in ``data_dir/partners.json`` (``kb/pg_partners.py``: on PostgreSQL)."""
+
+    _TABLE = "partners"
+    _ROW = Partner
 
     def __init__(self, path: Path) -> None:
         self._path = path

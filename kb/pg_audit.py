@@ -10,6 +10,7 @@ import json
 
 from kb.audit import audit_entry
 from kb.pg_store import Connect, PgStore
+from kb.store_copy import StoreDump
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS kb_audit (
@@ -23,6 +24,8 @@ CREATE INDEX IF NOT EXISTS kb_audit_doc_id ON kb_audit(doc_id, id);
 
 
 class PgAuditLog(PgStore):
+    _COPIED = {"audit": ("at, doc_id, entry", "id")}
+
     def __init__(self, connect: Connect) -> None:
         super().__init__(connect, _DDL)
         self._last: tuple[tuple, dict[str, dict]] | None = None
@@ -50,3 +53,15 @@ class PgAuditLog(PgStore):
         last = {doc_id: entry for doc_id, entry in rows}
         self._last = (stamp, last)
         return last
+
+    def dump(self) -> StoreDump:
+        """Every entry in order (for ``kb migrate`` only, see kb/store_copy.py)."""
+        return {"audit": self.entries()}
+
+    def restore(self, dump: StoreDump) -> None:
+        """Write the dumped entries in their order into an empty log, in one transaction."""
+        rows = [
+            {"at": entry.get("at", ""), "doc_id": entry.get("doc_id", ""), "entry": json.dumps(entry, ensure_ascii=False)}
+            for entry in dump.get("audit", [])
+        ]
+        super().restore({"audit": rows})

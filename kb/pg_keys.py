@@ -29,6 +29,8 @@ CREATE UNIQUE INDEX IF NOT EXISTS kb_keys_active_name ON kb_keys(name) WHERE rev
 
 
 class PgKeyStore(PgStore):
+    _COPIED = {"keys": ("name, digest, created_at, revoked_at, role", "id")}
+
     def __init__(self, connect: Connect) -> None:
         super().__init__(connect, _DDL)
 

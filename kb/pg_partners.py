@@ -16,6 +16,7 @@ from typing import Callable
 from kb.errors import KBError
 from kb.partners import Partner, already_partner, new_partner, no_partner, wanted_origin
 from kb.pg_store import Connect, PgStore
+from kb.store_copy import StoreDump
 
 logger = logging.getLogger("passerelles.partners")
 
@@ -32,6 +33,8 @@ _FIELDS = "origin, name, added_at, added_by"
 
 
 class PgPartnerStore(PgStore):
+    _COPIED = {"partners": (_FIELDS, "id")}
+
     def __init__(
         self, connect: Connect, refresh_seconds: float = 5.0, clock: Callable[[], float] = time.monotonic
     ) -> None:
@@ -75,6 +78,14 @@ class PgPartnerStore(PgStore):
                     f"INSERT INTO kb_partners({_FIELDS}) VALUES (%s, %s, %s, %s)",
                     [(p.origin, p.name, p.added_at, p.added_by) for p in partners],
                 )
+        self._forget()
+
+    def restore(self, dump: StoreDump) -> None:
+        super().restore(dump)
+        self._forget()
+
+    def undo_restore(self) -> None:
+        super().undo_restore()
         self._forget()
 
     def origins(self) -> frozenset[str]:

@@ -12,6 +12,7 @@ from dataclasses import replace
 from kb.pg_store import Connect, PgStore
 from kb.proposals import (
     COLUMNS,
+    COPIED,
     LIST_ORDER,
     OPEN,
     Proposal,
@@ -51,6 +52,8 @@ _UPSERT = (
 
 
 class PgProposalStore(PgStore):
+    _COPIED = COPIED
+
     def __init__(self, connect: Connect) -> None:
         super().__init__(connect, _DDL)
 

@@ -13,6 +13,7 @@ import datetime as dt
 from kb.clock import utc_now
 from kb.pg_store import Connect, PgStore
 from kb.querylog import (
+    COPIED,
     FEEDBACK_FIELDS,
     FEEDBACK_ORDER,
     QUESTION_FIELDS,
@@ -60,6 +61,8 @@ CREATE INDEX IF NOT EXISTS kb_feedback_at ON kb_feedback(at);
 
 
 class PgQuestionLog(PgStore):
+    _COPIED = COPIED
+
     def __init__(self, connect: Connect, retention_days: int, clock: Clock = utc_now) -> None:
         self._clock = clock
         self._retention = Retention(retention_days)

@@ -10,9 +10,10 @@ the files sort it, whatever the database's locale.
 from __future__ import annotations
 
 import threading
-from typing import Callable
+from typing import Callable, ClassVar
 
 from kb.postgres import Database
+from kb.store_copy import StoreDump, check_empty, field_names
 
 Connect = Callable[[], Database]
 
@@ -52,3 +53,37 @@ class PgStore:
             if self._database is not None:
                 self._database.close()
                 self._database = None
+
+    # -- the migration's copy (kb/store_copy.py) -------------------------------------------
+
+    # table name (read as ``kb_<name>``) → (its columns, the order they were written in)
+    _COPIED: ClassVar[dict[str, tuple[str, str]]] = {}
+
+    def dump(self) -> StoreDump:
+        """Every row of the store's tables, as stored (for ``kb migrate`` only)."""
+        dump: StoreDump = {}
+        for name, (fields, order) in self._COPIED.items():
+            rows = self._db.execute(f"SELECT {fields} FROM kb_{name} ORDER BY {order}")
+            dump[name] = [dict(zip(field_names(fields), row)) for row in rows]
+        return dump
+
+    def restore(self, dump: StoreDump) -> None:
+        """Write ``dump`` as it is, in one transaction, into empty tables only (``KBError``
+        otherwise, and nothing written)."""
+        with self._db.transaction() as conn:
+            for name, (fields, _order) in self._COPIED.items():
+                conn.execute(f"LOCK TABLE kb_{name} IN EXCLUSIVE MODE")
+                check_empty(name, conn.execute(f"SELECT count(*) FROM kb_{name}").fetchone()[0])
+                columns = field_names(fields)
+                marks = ", ".join(["%s"] * len(columns))
+                with conn.cursor() as cursor:
+                    cursor.executemany(
+                        f"INSERT INTO kb_{name}({fields}) VALUES ({marks})",
+                        [tuple(row[column] for column in columns) for row in dump.get(name, [])],
+                    )
+
+    def undo_restore(self) -> None:
+        """Empty the tables that ``restore`` filled (a migration failing after it)."""
+        with self._db.transaction() as conn:
+            for name in self._COPIED:
+                conn.execute(f"DELETE FROM kb_{name}")

@@ -59,6 +59,7 @@ COLUMNS = (
     " submitted_at, updated_at, comment, data, suffix, sidecar, duplicates"
 )
 
+COPIED = {"proposals": (COLUMNS, "doc_id")}  # what `kb migrate` copies (kb/store_copy.py)
 
 now = timestamp  # what services/review.py stamps proposals with
 
@@ -113,6 +114,8 @@ def check_transition(proposal: Proposal, target: str) -> None:
 
 class ProposalStore(SqliteStore):
     """The proposals in ``data_dir/proposals.sqlite`` (``kb/pg_proposals.py``: on PostgreSQL)."""
+
+    _COPIED = COPIED
 
     def __init__(self, path: Path) -> None:
         super().__init__(path, _SCHEMA)

@@ -59,6 +59,13 @@ CREATE TABLE IF NOT EXISTS feedback (
 CREATE INDEX IF NOT EXISTS feedback_at ON feedback(at);
 """
 
+QUESTION_FIELDS = "at, kind, question, filters, found, doc_ids, channel"
+QUESTION_ORDER = "ORDER BY at, id"
+FEEDBACK_FIELDS = "at, question, useful, comment, doc_ids, channel"
+FEEDBACK_ORDER = "ORDER BY at DESC, id DESC"
+# what `kb migrate` copies (kb/store_copy.py): both tables in the order rows were written
+COPIED = {"questions": (QUESTION_FIELDS, "id"), "feedback": (FEEDBACK_FIELDS, "id")}
+
 
 @dataclass(frozen=True)
 class LoggedQuestion:
@@ -100,6 +107,8 @@ def _storage_errors():
 
 class QuestionLog(SqliteStore):
     """The questions asked and the feedback given, in one SQLite file."""
+
+    _COPIED = COPIED
 
     def __init__(self, path: Path, retention_days: int, clock: Clock = utc_now) -> None:
         self._clock = clock
@@ -206,11 +215,6 @@ def purge_at_opening(log) -> None:
         log.purge()
     except ServiceUnavailable as exc:
         logger.warning("journal des questions non purgé : %s", exc)
-
-QUESTION_FIELDS = "at, kind, question, filters, found, doc_ids, channel"
-QUESTION_ORDER = "ORDER BY at, id"
-FEEDBACK_FIELDS = "at, question, useful, comment, doc_ids, channel"
-FEEDBACK_ORDER = "ORDER BY at DESC, id DESC"
 
 
 def question_row(

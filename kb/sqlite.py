@@ -7,8 +7,10 @@ import sqlite3
 import threading
 from contextlib import contextmanager
 from pathlib import Path
+from typing import ClassVar
 
 from kb.errors import ServiceUnavailable, StorageReadOnly
+from kb.store_copy import StoreDump, check_empty, field_names
 
 
 @contextmanager
@@ -68,6 +70,7 @@ class SqliteStore:
     ) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._path = path
+        self._what = what
         self._connections = ThreadConnections(path, foreign_keys=foreign_keys, timeout=timeout)
         with storage_errors(path, what):
             self._db.executescript(schema)
@@ -79,3 +82,36 @@ class SqliteStore:
 
     def close(self) -> None:
         self._connections.close()
+
+    # -- the migration's copy (kb/store_copy.py) -------------------------------------------
+
+    # table name → (its columns, the order they were written in)
+    _COPIED: ClassVar[dict[str, tuple[str, str]]] = {}
+
+    def dump(self) -> StoreDump:
+        """Every row of the store's tables, as stored (for ``kb migrate`` only)."""
+        dump: StoreDump = {}
+        with storage_errors(self._path, self._what):
+            for name, (fields, order) in self._COPIED.items():
+                rows = self._db.execute(f"SELECT {fields} FROM {name} ORDER BY {order}").fetchall()
+                dump[name] = [dict(zip(field_names(fields), row)) for row in rows]
+        return dump
+
+    def restore(self, dump: StoreDump) -> None:
+        """Write ``dump`` as it is, in one transaction, into empty tables only (``KBError``
+        otherwise, and nothing written)."""
+        with storage_errors(self._path, self._what), self._db:
+            self._db.execute("BEGIN IMMEDIATE")  # no other writer between the check and the copy
+            for name, (fields, _order) in self._COPIED.items():
+                check_empty(name, self._db.execute(f"SELECT COUNT(*) FROM {name}").fetchone()[0])
+                columns = field_names(fields)
+                self._db.executemany(
+                    f"INSERT INTO {name}({fields}) VALUES ({', '.join('?' * len(columns))})",
+                    [tuple(row[column] for column in columns) for row in dump.get(name, [])],
+                )
+
+    def undo_restore(self) -> None:
+        """Empty the tables that ``restore`` filled (a migration failing after it)."""
+        with storage_errors(self._path, self._what), self._db:
+            for name in self._COPIED:
+                self._db.execute(f"DELETE FROM {name}")

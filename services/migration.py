@@ -6,10 +6,16 @@ normal write path (``KnowledgeIndex.upsert_many``: vectors first, then each docu
 registry switch), so the target is a base like any other. Both writer locks are held, the
 target must be empty, and the counts are compared at the end: a difference is an error, and
 the target is then discarded rather than left half-copied.
+
+``copy_side_stores`` then copies what lives beside the index (keys with their digests, partner
+sites, proposals with their submissions, questions and feedback, the audit log) row for row,
+through each store's ``dump``/``restore`` (kb/store_copy.py), and empties again the target
+stores it filled if a later one fails.
 """
 
 from __future__ import annotations
 
+from contextlib import ExitStack, closing, suppress
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -18,6 +24,8 @@ from kb.errors import KBError
 from kb.generations import current_location, discard_generation, has_current, writer_lock
 from kb.index import KnowledgeIndex
 from kb.settings import Settings
+from kb.store_copy import LABELS
+from kb.stores import open_audit_log, open_key_store, open_partner_store, open_proposal_store, open_question_log
 
 BATCH_DOCUMENTS = 100
 
@@ -152,3 +160,39 @@ def _copy_index(origin: KnowledgeIndex, destination: KnowledgeIndex, report: Mig
             f"pour {expected[0]} documents et {expected[1]} passages dans la source ; rien n'est gardé."
         )
     report.documents, report.passages, report.vectors = copied[0], copied[1], vectors
+
+
+# in the order of kb/store_copy.py's LABELS
+_SIDE_STORES = (open_key_store, open_partner_store, open_proposal_store, open_question_log, open_audit_log)
+
+
+def copy_side_stores(source: Settings, target: Settings) -> dict[str, int]:
+    """Copy every side store of ``source`` into the empty ones of ``target`` as stored (a key
+    keeps its digest, so it keeps working; a revoked one stays revoked), then compare the
+    counts. On any failure the target stores already filled are emptied again. The rows
+    copied per table, named in French for the CLI."""
+    copied: dict[str, int] = {}
+    with ExitStack() as opened:
+        restored = []
+        try:
+            for open_store in _SIDE_STORES:
+                origin = opened.enter_context(closing(open_store(source)))
+                destination = opened.enter_context(closing(open_store(target)))
+                dump = origin.dump()
+                destination.restore(dump)
+                restored.append(destination)
+                found = destination.dump()
+                for table, rows in dump.items():
+                    if len(found.get(table, [])) != len(rows):
+                        raise KBError(
+                            f"Copie incomplète des {LABELS[table]} : la destination en a {len(found.get(table, []))} "
+                            f"pour {len(rows)} dans la source ; rien n'est gardé."
+                        )
+                    copied[LABELS[table]] = len(rows)
+        except BaseException:
+            for destination in reversed(restored):
+                # the failure that stopped the copy is the one to report, not a failed cleanup
+                with suppress(KBError):
+                    destination.undo_restore()
+            raise
+    return copied

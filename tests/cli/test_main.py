@@ -9,6 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 from cli.main import app
+from kb.settings import Settings
+from tests.migration_data import fill_index, fill_side_stores
 
 
 @pytest.fixture
@@ -203,3 +205,20 @@ def test_migrate_copies_the_base_to_postgresql_and_back(run, folder, tmp_path, p
     assert again.exit_code == 1 and "contient déjà 3 document(s)" in again.output
     wrong_way = run("migrate", "--to", str(tmp_path / "elsewhere"))
     assert wrong_way.exit_code == 1 and "KB_DATABASE_URL" in wrong_way.output
+
+
+def test_migrate_says_what_it_copied_beside_the_index(run, tmp_path, postgres_url):
+    """The keys, partner sites, proposals, questions, feedback and audit entries are copied
+    too, and counted on the line; a key keeps working on the other side."""
+    data = Settings(data_dir=tmp_path / "data")
+    fill_index(data, 1)
+    fill_side_stores(data)
+    there = run("migrate", "--to", postgres_url)
+    assert there.exit_code == 0, there.output
+    assert (
+        "1 documents, 2 passages, 2 vecteurs (vérifiés) ; 3 clés, 2 sites partenaires, 1 propositions, "
+        "2 questions, 1 avis, 3 entrées du journal." in there.output
+    )
+    shared = {"KB_DATA_DIR": str(tmp_path / "cache"), "KB_DATABASE_URL": postgres_url}
+    listed = run("keys", "list", extra_env=shared).output
+    assert "Aline" in listed and "Bruno" in listed

@@ -2,30 +2,14 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from kb.errors import KBError
 from kb.index import KnowledgeIndex
-from kb.models import Chunk, DocumentMetadata
 from kb.settings import Settings
 from services.migration import migrate
-from tests.fakes import ToyEmbedder, vowel_vector
-
-CHUNKING = {"chunker": "test", "max_chars": 1000}
-
-
-def _fill(settings: Settings, count: int) -> None:
-    index = KnowledgeIndex(settings, ToyEmbedder(), CHUNKING)
-    try:
-        for n in range(count):
-            texts = [f"aaa ooo {n}", f"iii uuu {n} eee"]
-            metadata = DocumentMetadata(doc_id=f"doc-{n}", title=f"Document {n}", doc_type="expérience", sector="social")
-            chunks = [Chunk(metadata.doc_id, i, t, i * 20, i * 20 + len(t)) for i, t in enumerate(texts)]
-            index.upsert(metadata, "v1", " ".join(texts), chunks, np.stack([vowel_vector(t) for t in texts]))
-        index.persist_derived(wait=True)
-    finally:
-        index.close()
+from tests.fakes import ToyEmbedder
+from tests.migration_data import CHUNKING, fill_index
 
 
 def _contents(settings: Settings) -> dict:
@@ -45,7 +29,7 @@ def test_a_base_goes_to_postgresql_and_back_unchanged(tmp_path, postgres_url):
     embedded = Settings(data_dir=tmp_path / "embedded")
     shared = Settings(data_dir=tmp_path / "cache", database_url=postgres_url)
     back = Settings(data_dir=tmp_path / "back")
-    _fill(embedded, 7)
+    fill_index(embedded, 7)
 
     there = migrate(embedded, shared)
     assert (there.documents, there.passages, there.vectors) == (7, 14, 14)
@@ -57,8 +41,8 @@ def test_a_base_goes_to_postgresql_and_back_unchanged(tmp_path, postgres_url):
 def test_a_target_that_is_not_empty_is_refused_and_left_alone(tmp_path, postgres_url):
     embedded = Settings(data_dir=tmp_path / "embedded")
     shared = Settings(data_dir=tmp_path / "cache", database_url=postgres_url)
-    _fill(embedded, 2)
-    _fill(shared, 1)
+    fill_index(embedded, 2)
+    fill_index(shared, 1)
     with pytest.raises(KBError, match="contient déjà 1 document"):
         migrate(embedded, shared)
     assert set(_contents(shared)) == {"doc-0"}
