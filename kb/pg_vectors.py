@@ -130,7 +130,8 @@ class PgVectorStore:
         )
         if not rows:
             return np.zeros((0, int(self._description.get("dimension") or 0)), dtype=np.float32)
-        return np.vstack([np.asarray(row[0], dtype=np.float32) for row in rows])
+        # pgvector (0.5) loads a column as its own Vector type
+        return np.vstack([np.asarray(row[0].to_numpy(), dtype=np.float32) for row in rows])
 
     def delete_ids(self, ids: Sequence[str]) -> None:
         for start in range(0, len(ids), _BATCH):
