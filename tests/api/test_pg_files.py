@@ -13,6 +13,9 @@ import yaml
 from fastapi.testclient import TestClient
 
 from kb.keys import CONTRIBUTOR, KeyStore
+from kb.models import StoredFile
+from kb.pg_files import PgFiles
+from kb.postgres import open_database
 from kb.settings import Settings
 from services.runtime import ingest, reindex
 from tests.api.test_coordination import FICHE, UPLOAD_FIELDS
@@ -136,6 +139,24 @@ def test_reindex_rebuilds_from_the_database_alone(base, toy_embedder):
         after = {d["doc_id"]: d["title"] for d in fresh.get("/documents", params={"limit": 100}).json()["documents"]}
         assert after == before
         assert FICHE_ID in [r["doc_id"] for r in fresh.get("/search", params={"q": "atelier vélo bourg"}).json()["results"]]
+
+
+def test_start_up_indexes_a_kept_file_the_index_lacks(base, toy_embedder):
+    """The safety net of reconcile(): a kept file whose version the index does not hold."""
+    client, _, settings, _ = base
+    client.close()
+    note = b"# Note de passage\n\nUne note sur la zorglubine des bourgs ruraux.\n"
+    kept = StoredFile("note-de-passage", "note-de-passage.md", "documents/note-de-passage.md", note, b"", "v-absente")
+    database = open_database(settings.database)
+    try:
+        with database.transaction() as conn:
+            PgFiles(database).put_in(kept)(conn)
+    finally:
+        database.close()
+    with TestClient(app_over(settings, toy_embedder)) as fresh:
+        detail = fresh.get("/documents/note-de-passage")
+        assert detail.status_code == 200 and "zorglubine" in detail.json()["text"]
+    assert rows(settings)["note-de-passage"][2] == note
 
 
 def _database_down(maintenance: str, settings: Settings, down: bool) -> None:
