@@ -209,11 +209,18 @@ class Ingestor:
         other = claimed.loaded.metadata.source_path if claimed else None
         if other is None and existing is not None:
             other = existing.metadata.source_path
-        if other and other != loaded.metadata.source_path and Path(other).exists():
+        if other and other != loaded.metadata.source_path and self._source_exists(other):
             raise DuplicateDocIdError(f"identifiant « {doc_id} » déjà utilisé par {other}")
         if existing is not None and existing.version == loaded.version:
             return None
         return _Pending(loaded, self.chunk(loaded), is_new=existing is None)
+
+    def _source_exists(self, source: str) -> bool:
+        """Whether a document's recorded source is still there: a file the writer keeps in the
+        database is named by a relative path (``documents/…``), any other is a path of a disk."""
+        if self.kept_files is not None and not Path(source).is_absolute():
+            return self.kept_files.has_source(source)
+        return Path(source).exists()
 
     def _flush(self, batch: list["_Pending"], report: IngestReport, progress: "_PassageProgress") -> None:
         """Embed a batch of documents in one go, then store each one atomically."""

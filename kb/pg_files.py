@@ -79,6 +79,9 @@ class PgFiles:
     def has(self, doc_id: str) -> bool:
         return bool(self._database.execute("SELECT 1 FROM kb_files WHERE doc_id = %s", (doc_id,)))
 
+    def has_source(self, source_path: str) -> bool:
+        return bool(self._database.execute("SELECT 1 FROM kb_files WHERE source_path = %s", (source_path,)))
+
     def versions(self) -> dict[str, str]:
         """doc_id → version of every stored file (no bytes read)."""
         return dict(self._database.execute("SELECT doc_id, version FROM kb_files"))

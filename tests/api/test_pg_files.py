@@ -106,6 +106,16 @@ def test_metadata_edit_reads_and_rewrites_the_file_in_the_database(base):
     assert no_local_documents(settings)
 
 
+def test_a_folder_ingested_again_does_not_undo_an_edit(base, toy_embedder):
+    client, auth, settings, corpus = base
+    client.patch("/documents/exp-epicerie-village", json={"title": "Une épicerie rouverte"}, headers=auth["coordinatrice"])
+    again = ingest(settings, [corpus], embedder=toy_embedder)
+    assert [reason for _, reason in again.failed] == [
+        "identifiant « exp-epicerie-village » déjà utilisé par documents/exp-epicerie-village.md"
+    ]
+    assert client.get("/documents/exp-epicerie-village").json()["title"] == "Une épicerie rouverte"
+
+
 def test_a_published_proposal_keeps_its_file_in_the_database(base):
     client, auth, settings, _ = base
     proposed = {**FICHE, "id": "atelier-propose"}
