@@ -7,10 +7,8 @@ reports what happened to every file.
 
 from __future__ import annotations
 
-import bisect
 import dataclasses
 import hashlib
-import itertools
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +18,7 @@ from ingest.chunking import ChunkingParams, chunk_document, embedding_text
 from ingest.discover import discover, sidecar_for
 from ingest.metadata import build_metadata, merge_metadata
 from ingest.readers import DEFAULT_OPTIONS, ReaderOptions, parse_bytes
+from ingest.progress import OnFile, OnOcr, OnPassages, OnStart, PassageProgress
 from ingest.yaml_metadata import load_metadata_yaml
 from kb.embeddings import Vectors
 from kb.errors import DocumentError, DocumentTooLarge, DuplicateDocIdError, KBError
@@ -31,11 +30,6 @@ from kb.settings import Settings
 # 2: pages of a PDF without text layer are OCRed.
 READER_VERSION = "2"
 
-# Progress callbacks of ``Ingestor.ingest_paths`` (the CLI draws them; ingest/ draws nothing).
-OnStart = Callable[[int], None]  # (files found)
-OnFile = Callable[[Path], None]  # a file was read (or found unchanged, or failed)
-OnOcr = Callable[[Path, int, int], None]  # (file, pages OCRed, pages to OCR): 0 before the first
-OnPassages = Callable[[int, int, str], None]  # (passages embedded, passages to embed, file in hand)
 
 
 @dataclass(frozen=True)
@@ -222,7 +216,7 @@ class Ingestor:
             return self.kept_files.has_source(source)
         return Path(source).exists()
 
-    def _flush(self, batch: list["_Pending"], report: IngestReport, progress: "_PassageProgress") -> None:
+    def _flush(self, batch: list["_Pending"], report: IngestReport, progress: "PassageProgress") -> None:
         """Embed a batch of documents in one go, then store each one atomically."""
         if not batch:
             return
@@ -255,7 +249,7 @@ class Ingestor:
                     self.remove(stale)
                     report.removed.append(stale)
 
-    def _embed_pending(self, pending: dict[str, "_Pending"], report: IngestReport, progress: "_PassageProgress") -> None:
+    def _embed_pending(self, pending: dict[str, "_Pending"], report: IngestReport, progress: "PassageProgress") -> None:
         """Embed and store what was read, a few batches at a time (each stored as soon as embedded)."""
         flush_at = self.settings.embedding_batch_size * 4
         batch: list[_Pending] = []
@@ -372,7 +366,7 @@ class Ingestor:
         """Run each (label, read) in turn, a failure reported against its label, embedding and
         storing what was read whenever enough passages wait."""
         pending: dict[str, _Pending] = {}
-        progress = _PassageProgress(on_passages)
+        progress = PassageProgress(on_passages)
         for label, read in reads:
             try:
                 read(pending)
@@ -403,37 +397,3 @@ class Ingestor:
                 self.remove(stored.metadata.doc_id)
                 removed.append(stored.metadata.doc_id)
         return removed
-
-
-class _PassageProgress:
-    """Passages embedded against passages read so far, reported with the file whose passages
-    are being embedded."""
-
-    def __init__(self, callback: OnPassages | None) -> None:
-        self.callback = callback
-        self.done = 0
-        self.planned = 0
-        self._batch_end = 0
-
-    def read(self, pending: int) -> None:
-        self.planned = self.done + pending
-
-    def batch(self, batch: list[_Pending]) -> Callable[[int], None]:
-        """The ``on_progress`` of one embedding call over ``batch``."""
-        base = self.done
-        ends = list(itertools.accumulate(len(item.chunks) for item in batch))
-        labels = [item.path_label for item in batch]
-        self._batch_end = base + ends[-1]
-
-        def report(embedded: int) -> None:
-            self.done = base + embedded
-            if self.callback is not None:
-                label = labels[min(bisect.bisect_right(ends, embedded), len(labels) - 1)]
-                self.callback(self.done, max(self.planned, self.done), label)
-
-        report(0)
-        return report
-
-    def skip(self) -> None:
-        """The current batch failed: its passages will not be embedded."""
-        self.done = self._batch_end

@@ -20,6 +20,7 @@ from tests.api.test_kill_during_write import DISTINCT, _fiche
 from tests.servers import free_port
 
 pytestmark = pytest.mark.slow
+REVISED_FILES = "SELECT COUNT(*) FROM kb_files WHERE convert_from(data, 'UTF8') LIKE '%révisés%'"
 
 
 def _environment(tmp_path, database_url: str) -> dict:
@@ -132,7 +133,7 @@ def test_sigkill_of_kb_ingest_on_postgresql(tmp_path, postgres_url, fixtures_dir
     deadline = time.time() + 120
     with psycopg.connect(postgres_url, autocommit=True) as conn:
         while time.time() < deadline and process.poll() is None:
-            if conn.execute("SELECT COUNT(*) FROM kb_files WHERE convert_from(data, 'UTF8') LIKE '%révisés%'").fetchone()[0]:
+            if conn.execute(REVISED_FILES).fetchone()[0]:
                 break
             time.sleep(0.02)
     process.send_signal(signal.SIGKILL)
@@ -141,10 +142,14 @@ def test_sigkill_of_kb_ingest_on_postgresql(tmp_path, postgres_url, fixtures_dir
     documents = _documents(postgres_url)
     assert len(documents) == 120, "no acknowledged document is lost"
     _assert_whole(documents)
+    assert 0 < _revised(postgres_url) < 120, "the kill should land mid-run"
     resumed = _kb("ingest", str(folder), env=env)
     assert resumed.returncode == 0, resumed.stderr
-    documents = _documents(postgres_url)
-    _assert_whole(documents)
-    with psycopg.connect(postgres_url) as conn:
-        revised = conn.execute("SELECT COUNT(*) FROM kb_files WHERE convert_from(data, 'UTF8') LIKE '%révisés%'").fetchone()[0]
-    assert revised == 120
+    _assert_whole(_documents(postgres_url))
+    assert _revised(postgres_url) == 120
+
+
+def _revised(database_url: str) -> int:
+    """Kept files of the revised version (each kept with its indexed version: _assert_whole)."""
+    with psycopg.connect(database_url) as conn:
+        return conn.execute(REVISED_FILES).fetchone()[0]
