@@ -4,6 +4,7 @@ database, never on the server's disk, and the file and the index change together
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -85,6 +86,7 @@ def test_fiche_upload_replace_and_delete_keep_the_file_in_the_database(base):
     name, _, data, sidecar = rows(settings)[FICHE_ID]
     assert name == f"{FICHE_ID}.pdf" and data == pdf and yaml.safe_load(sidecar)["id"] == FICHE_ID
     assert client.get(f"/fiches/{FICHE_ID}/original").content == pdf
+    assert f'href="/fiches/{FICHE_ID}/original"' in client.get(f"/fiches/{FICHE_ID}").text
     assert client.get(f"/documents/{FICHE_ID}/file", headers=coordination).content == pdf
 
     assert client.delete(f"/documents/{FICHE_ID}", headers=coordination).status_code == 200
@@ -169,6 +171,14 @@ def test_start_up_indexes_a_kept_file_the_index_lacks(base, toy_embedder):
     assert rows(settings)["note-de-passage"][2] == note
 
 
+def _wait_until_healthy(client: TestClient) -> None:
+    for _ in range(240):
+        if client.get("/health").json().get("status") == "ok":
+            return
+        time.sleep(0.25)
+    raise AssertionError("the base did not come back")
+
+
 def _database_down(maintenance: str, settings: Settings, down: bool) -> None:
     """This base refuses every connection (as a stopped server would), or accepts them again."""
     name = urlparse(settings.database).path.lstrip("/")
@@ -195,6 +205,7 @@ def test_a_write_while_the_database_is_down_is_a_french_503_and_changes_nothing(
         assert response.status_code == 503
         assert "la base PostgreSQL" in response.json()["detail"] and "ne répond pas" in response.json()["detail"]
     assert rows(settings) == before_rows
+    _wait_until_healthy(client)  # the pool reconnects with a back-off of its own
     assert client.get(f"/documents/{FICHE_ID}").json()["text"] == before["text"]
     assert client.get(f"/documents/{FICHE_ID}/file", headers=coordination).content == before_rows[FICHE_ID][2]
     assert no_local_documents(settings)

@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 
 import httpx
@@ -16,7 +15,8 @@ import pytest
 
 from kb.keys import KeyStore
 from kb.postgres import generation_schema
-from tests.api.test_kill_during_write import DISTINCT, _fiche
+from tests.api.test_kill_during_write import DISTINCT, _start, big_fiche, kill_during, post_fiches
+from tests.ingest.test_kill_during_ingest import _kb
 from tests.servers import free_port
 
 pytestmark = pytest.mark.slow
@@ -25,24 +25,6 @@ REVISED_FILES = "SELECT COUNT(*) FROM kb_files WHERE convert_from(data, 'UTF8') 
 
 def _environment(tmp_path, database_url: str) -> dict:
     return {**os.environ, "KB_DATA_DIR": str(tmp_path / "data"), "KB_DATABASE_URL": database_url}
-
-
-def _start(env: dict, port: int) -> subprocess.Popen:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "cli.main", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    process.kill()
-    raise RuntimeError("server did not start")
 
 
 def _documents(database_url: str) -> dict[str, tuple]:
@@ -64,39 +46,24 @@ def _assert_whole(documents: dict[str, tuple]) -> None:
 
 
 def test_sigkill_of_a_server_during_a_write_on_postgresql(tmp_path, postgres_url):
-    env = _environment(tmp_path, postgres_url)
     key = KeyStore(tmp_path / "data" / "keys.json").create("coordinatrice")
     auth = {"Authorization": f"Bearer {key}"}
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    server = _start(env, port)
+    server = _start(tmp_path / "data", port, KB_DATABASE_URL=postgres_url)
     try:
-        acknowledged = []
-        for n in range(4):
-            response = httpx.post(f"{base}/documents", params=DISTINCT, json=_fiche(n), headers=auth, timeout=60)
-            assert response.status_code == 201
-            acknowledged.append(response.json()["doc_id"])
-        long_text = "Les bénévoles réparent des vélos et accueillent les habitants chaque semaine. " * 180
-        big = {**_fiche(99), "sections": {name: long_text for name in ("contexte", "étapes", "résultats", "suites")}}
-
-        def in_flight():
-            try:
-                httpx.put(f"{base}/documents/fiche-0", params=DISTINCT, json={**big, "id": "fiche-0"}, headers=auth, timeout=60)
-            except httpx.HTTPError:
-                pass  # the server dies under it
-
-        writer = threading.Thread(target=in_flight)
-        writer.start()
-        time.sleep(1.0)
-        server.send_signal(signal.SIGKILL)
-        server.wait()
-        writer.join()
+        acknowledged = post_fiches(base, auth, 4)
+        replacement = {**big_fiche(), "id": "fiche-0"}
+        kill_during(
+            server,
+            lambda: httpx.put(f"{base}/documents/fiche-0", params=DISTINCT, json=replacement, headers=auth, timeout=60),
+        )
     finally:
         if server.poll() is None:
             server.kill()
 
     _assert_whole(_documents(postgres_url))  # before any reconciliation: atomic by itself
-    server = _start(env, port)
+    server = _start(tmp_path / "data", port, KB_DATABASE_URL=postgres_url)
     try:
         documents = _documents(postgres_url)
         assert set(acknowledged) <= set(documents)
@@ -111,10 +78,6 @@ def test_sigkill_of_a_server_during_a_write_on_postgresql(tmp_path, postgres_url
     finally:
         server.kill()
         server.wait()
-
-
-def _kb(*args: str, env: dict) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "cli.main", *args], env=env, capture_output=True, text=True, timeout=600)
 
 
 def test_sigkill_of_kb_ingest_on_postgresql(tmp_path, postgres_url, fixtures_dir):
