@@ -236,7 +236,6 @@ class DocumentWriter:
         a sidecar holds the metadata a file cannot (any format but Markdown, or given fields)."""
         suffix = ".html" if submission.suffix == ".htm" else submission.suffix
         name = f"{doc_id}{suffix}"
-        self.files.check_name(name)
         sidecar = dict(submission.sidecar)
         sidecar_bytes = b""
         if suffix not in (".md", ".markdown") or sidecar:

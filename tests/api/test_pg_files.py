@@ -18,7 +18,7 @@ from kb.models import StoredFile
 from kb.pg_files import PgFiles
 from kb.postgres import open_database
 from kb.settings import Settings
-from services.runtime import ingest, reindex
+from services.runtime import ingest, reindex, remove
 from tests.api.test_coordination import FICHE, UPLOAD_FIELDS
 from tests.apps import app_over
 
@@ -134,6 +134,12 @@ def test_ingesting_twice_adds_nothing(base, toy_embedder):
     again = ingest(settings, [corpus], embedder=toy_embedder)
     assert again.ok and not again.added and not again.updated and not again.removed and again.unchanged
     assert rows(settings) == before
+
+
+def test_kb_remove_takes_the_kept_file_with_it(base, toy_embedder):
+    _, _, settings, _ = base
+    remove(settings, "exp-epicerie-village", embedder=toy_embedder)
+    assert "exp-epicerie-village" not in rows(settings) and "exp-transport-solidaire" in rows(settings)
 
 
 def test_reindex_rebuilds_from_the_database_alone(base, toy_embedder):
