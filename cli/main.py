@@ -554,7 +554,7 @@ def migrate_command(
 ) -> None:
     """Copier toute la base entre la base embarquée (dossier de données) et PostgreSQL, dans un
     sens ou dans l'autre, sans recalculer les vecteurs ; les nombres de documents, de passages
-    et de vecteurs sont vérifiés à la fin. Les clés (qui restent valables, ou révoquées), les
+    et de vecteurs sont vérifiés à la fin. Les fichiers originaux des documents suivent. Les clés (qui restent valables, ou révoquées), les
     sites partenaires, les propositions, le journal des questions et des avis et le journal des
     modifications sont copiés aussi, ligne pour ligne. La destination doit être vide."""
     from services.migration import copy_side_stores, migrate, where
@@ -575,10 +575,19 @@ def migrate_command(
     copied = ", ".join(f"{count} {name}" for name, count in report.stores.items())
     out.print(
         f"Base copiée vers {where(target)} : {report.documents} documents, {report.passages} passages, "
-        f"{report.vectors} vecteurs (vérifiés)" + (f" ; {copied}" if copied else "") + ".",
+        f"{report.vectors} vecteurs (vérifiés), {report.files} fichiers originaux"
+        + (f" ; {copied}" if copied else "")
+        + ".",
         highlight=False,
         soft_wrap=True,
     )
+    for doc_id in report.missing_files:
+        console.print(
+            f"[yellow]attention[/yellow] : le fichier du document « {doc_id} » a disparu de la source ; "
+            "le document est copié sans son original.",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 @app.command("serve")

@@ -8,29 +8,29 @@ into it, since a sidecar wins over front matter); other formats keep theirs in t
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 import yaml
 
 from ingest.metadata import merge_metadata
-from ingest.pipeline import read_sidecar
+from ingest.pipeline import parse_sidecar
 from ingest.readers import decode_text, split_front_matter
 from ingest.writer import Submission
 from kb.errors import InvalidRequest, Problem
+from kb.models import StoredFile
 
 MARKDOWN_SUFFIXES = (".md", ".markdown")
 _SUMMARY_SECTION = re.compile(r"^## En bref[ \t]*\n(.*?)(?=^## |\Z)", re.MULTILINE | re.DOTALL)
 
 
-def edited_submission(path: Path, changes: dict[str, Any]) -> Submission:
-    """The file at ``path`` with ``changes`` (canonical field names; None removes a field) applied
-    to its metadata; ``summary`` rewrites the « En bref » section of a fiche."""
+def edited_submission(original: StoredFile, changes: dict[str, Any]) -> Submission:
+    """The stored ``original`` with ``changes`` (canonical field names; None removes a field)
+    applied to its metadata; ``summary`` rewrites the « En bref » section of a fiche."""
     changes = dict(changes)
     summary = changes.pop("summary", None)
-    data = path.read_bytes()
-    sidecar, _ = read_sidecar(path)
-    suffix = path.suffix.lower()
+    data = original.data
+    sidecar = parse_sidecar(original.sidecar, original.name)
+    suffix = original.suffix
     if suffix not in MARKDOWN_SUFFIXES:
         if summary is not None:
             raise _no_summary()

@@ -7,35 +7,29 @@ reports what happened to every file.
 
 from __future__ import annotations
 
-import bisect
 import dataclasses
 import hashlib
-import itertools
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
 from ingest.chunking import ChunkingParams, chunk_document, embedding_text
 from ingest.discover import discover, sidecar_for
 from ingest.metadata import build_metadata, merge_metadata
 from ingest.readers import DEFAULT_OPTIONS, ReaderOptions, parse_bytes
+from ingest.progress import OnFile, OnOcr, OnPassages, OnStart, PassageProgress
 from ingest.yaml_metadata import load_metadata_yaml
 from kb.embeddings import Vectors
 from kb.errors import DocumentError, DocumentTooLarge, DuplicateDocIdError, KBError
-from kb.index import KnowledgeIndex
-from kb.models import Chunk, DocumentMetadata, ParsedDocument
+from kb.index import Alongside, KnowledgeIndex
+from kb.models import Chunk, DocumentMetadata, ParsedDocument, StoredFile
 from kb.settings import Settings
 
 # Bump when a reader's output changes, so that re-ingesting picks up the new extraction.
 # 2: pages of a PDF without text layer are OCRed.
 READER_VERSION = "2"
 
-# Progress callbacks of ``Ingestor.ingest_paths`` (the CLI draws them; ingest/ draws nothing).
-OnStart = Callable[[int], None]  # (files found)
-OnFile = Callable[[Path], None]  # a file was read (or found unchanged, or failed)
-OnOcr = Callable[[Path, int, int], None]  # (file, pages OCRed, pages to OCR): 0 before the first
-OnPassages = Callable[[int, int, str], None]  # (passages embedded, passages to embed, file in hand)
 
 
 @dataclass(frozen=True)
@@ -51,6 +45,7 @@ class _Pending:
     chunks: list[Chunk]
     is_new: bool
     path_label: str = ""
+    file: StoredFile | None = None  # its bytes, kept in the database on PostgreSQL
 
 
 @dataclass
@@ -82,7 +77,14 @@ def read_sidecar(path: Path) -> tuple[dict, bytes]:
     if sidecar is None:
         return {}, b""
     raw = sidecar.read_bytes()
-    return load_metadata_yaml(raw.decode("utf-8", errors="replace"), f"métadonnées de {sidecar.name}"), raw
+    return parse_sidecar(raw, sidecar.name), raw
+
+
+def parse_sidecar(raw: bytes, name: str) -> dict:
+    """The metadata of a sidecar's bytes (``{}`` for none)."""
+    if not raw:
+        return {}
+    return load_metadata_yaml(raw.decode("utf-8", errors="replace"), f"métadonnées de {name}")
 
 
 def document_version(data: bytes, sidecar_bytes: bytes = b"") -> str:
@@ -109,11 +111,20 @@ def load_document(
 
 
 class Ingestor:
+    """On PostgreSQL every document stored keeps its original bytes in ``kb_files``, written
+    in the registry's switch transaction (``kb/pg_files.py``): ``kb reindex`` and any server
+    rebuild from the database alone."""
+
     def __init__(self, index: KnowledgeIndex, settings: Settings) -> None:
         self.index = index
         self.settings = settings
         self.params = chunking_params(settings)
         self.reader_options = ReaderOptions.from_settings(settings)
+        self.kept_files = None
+        if index.database is not None:
+            from kb.pg_files import PgFiles
+
+            self.kept_files = PgFiles(index.database)
 
     # -- steps ---------------------------------------------------------------------------
 
@@ -164,8 +175,23 @@ class Ingestor:
         report.embed_seconds += time.perf_counter() - started
         return vectors
 
-    def store(self, loaded: LoadedDocument, chunks: list[Chunk], vectors: Vectors) -> None:
-        self.index.upsert(loaded.metadata, loaded.version, loaded.parsed.text, chunks, vectors)
+    def store(
+        self,
+        loaded: LoadedDocument,
+        chunks: list[Chunk],
+        vectors: Vectors,
+        file: StoredFile | None = None,
+        alongside: Alongside | None = None,
+    ) -> None:
+        """Index a document; ``file``: its original, kept with it on PostgreSQL; ``alongside``:
+        another write of the same transaction (the writer's, which keeps the file itself)."""
+        if alongside is None and file is not None and self.kept_files is not None:
+            alongside = self.kept_files.put_in(file)
+        self.index.upsert(loaded.metadata, loaded.version, loaded.parsed.text, chunks, vectors, alongside)
+
+    def remove(self, doc_id: str) -> None:
+        """Take a document out of the index (and its kept file with it)."""
+        self.index.remove(doc_id, self.kept_files.delete_in(doc_id) if self.kept_files is not None else None)
 
     # -- orchestration -------------------------------------------------------------------
 
@@ -177,13 +203,20 @@ class Ingestor:
         other = claimed.loaded.metadata.source_path if claimed else None
         if other is None and existing is not None:
             other = existing.metadata.source_path
-        if other and other != loaded.metadata.source_path and Path(other).exists():
+        if other and other != loaded.metadata.source_path and self._source_exists(other):
             raise DuplicateDocIdError(f"identifiant « {doc_id} » déjà utilisé par {other}")
         if existing is not None and existing.version == loaded.version:
             return None
         return _Pending(loaded, self.chunk(loaded), is_new=existing is None)
 
-    def _flush(self, batch: list["_Pending"], report: IngestReport, progress: "_PassageProgress") -> None:
+    def _source_exists(self, source: str) -> bool:
+        """Whether a document's recorded source is still there: a file the writer keeps in the
+        database is named by a relative path (``documents/…``), any other is a path of a disk."""
+        if self.kept_files is not None and not Path(source).is_absolute():
+            return self.kept_files.has_source(source)
+        return Path(source).exists()
+
+    def _flush(self, batch: list["_Pending"], report: IngestReport, progress: "PassageProgress") -> None:
         """Embed a batch of documents in one go, then store each one atomically."""
         if not batch:
             return
@@ -201,7 +234,7 @@ class Ingestor:
         for item in batch:
             count = len(item.chunks)
             try:
-                self.store(item.loaded, item.chunks, vectors[offset : offset + count])
+                self.store(item.loaded, item.chunks, vectors[offset : offset + count], item.file)
             except Exception as exc:
                 report.failed.append((item.path_label, f"échec de l'écriture dans l'index ({exc})"))
                 continue
@@ -213,10 +246,10 @@ class Ingestor:
             source = item.loaded.metadata.source_path or ""
             for stale in self.index.doc_ids_for_source(source):
                 if stale != item.loaded.metadata.doc_id:
-                    self.index.remove(stale)
+                    self.remove(stale)
                     report.removed.append(stale)
 
-    def _embed_pending(self, pending: dict[str, "_Pending"], report: IngestReport, progress: "_PassageProgress") -> None:
+    def _embed_pending(self, pending: dict[str, "_Pending"], report: IngestReport, progress: "PassageProgress") -> None:
         """Embed and store what was read, a few batches at a time (each stored as soon as embedded)."""
         flush_at = self.settings.embedding_batch_size * 4
         batch: list[_Pending] = []
@@ -234,15 +267,32 @@ class Ingestor:
         if doc_id is not None and doc_id not in pending:
             report.unchanged.append(doc_id)
             return
+        self._take(path, path.resolve(), data, sidecar, sidecar_bytes, pending, report, on_ocr)
+
+    def _take(
+        self,
+        label: Path,
+        source: Path,
+        data: bytes,
+        sidecar: dict,
+        sidecar_bytes: bytes,
+        pending: dict[str, "_Pending"],
+        report: IngestReport,
+        on_ocr: OnOcr | None,
+    ) -> None:
+        """Read a file's bytes (recorded under ``source``) and plan its storing."""
         options = self.reader_options
         if on_ocr is not None:
-            options = dataclasses.replace(options, on_ocr_page=lambda done, total: on_ocr(path, done, total))
-        loaded = load_document(path.resolve(), data, sidecar, sidecar_bytes, options)
+            options = dataclasses.replace(options, on_ocr_page=lambda done, total: on_ocr(label, done, total))
+        loaded = load_document(source, data, sidecar, sidecar_bytes, options)
         planned = self.plan(loaded, pending)
         if planned is None:
             report.unchanged.append(loaded.metadata.doc_id)
         else:
-            planned.path_label = str(path)
+            planned.path_label = str(label)
+            planned.file = StoredFile(
+                loaded.metadata.doc_id, source.name, str(source), data, sidecar_bytes, loaded.version
+            )
             pending[loaded.metadata.doc_id] = planned
 
     def ingest_paths(
@@ -264,30 +314,76 @@ class Ingestor:
             report.failed.append((str(path), reason))
         if on_start:
             on_start(len(found.files))
-        pending: dict[str, _Pending] = {}
-        progress = _PassageProgress(on_passages)
-        for path in found.files:
-            try:
-                self._read_one(path, pending, report, on_ocr)
-            except KBError as exc:
-                report.failed.append((str(path), str(exc)))
-            except OSError as exc:
-                report.failed.append((str(path), f"lecture impossible ({exc.strerror or exc})"))
-            except (RecursionError, MemoryError, ValueError, TypeError, LookupError) as exc:
-                # a reader library choking on a hostile file: that file fails, the run goes on
-                report.failed.append((str(path), f"fichier illisible ({type(exc).__name__})"))
-            waiting = sum(len(item.chunks) for item in pending.values())
-            progress.read(waiting)
-            if waiting >= self.settings.ingest_read_ahead_passages:
-                self._embed_pending(pending, report, progress)
-            if on_file:
-                on_file(path)
-        self._embed_pending(pending, report, progress)
+        reads = [(path, lambda pending, path=path: self._read_one(path, pending, report, on_ocr)) for path in found.files]
+        self._read_and_store(reads, report, on_file, on_passages)
         if prune:
             report.removed.extend(self._prune(found.roots, {p.resolve() for p in found.files}))
         self.index.persist_derived(wait=True)
         report.total_seconds = time.perf_counter() - started
         return report
+
+    def ingest_stored(
+        self,
+        doc_ids: list[str] | None = None,
+        on_file: OnFile | None = None,
+        on_start: OnStart | None = None,
+        on_ocr: OnOcr | None = None,
+        on_passages: OnPassages | None = None,
+    ) -> IngestReport:
+        """Index the files kept in the database (every one, or those of ``doc_ids``) as
+        ``ingest_paths`` indexes a folder: each under the source path it was first recorded
+        with, unchanged ones skipped. PostgreSQL only."""
+        started = time.perf_counter()
+        report = IngestReport()
+        self.index.sweep_orphans()
+        wanted = sorted(self.kept_files.versions()) if doc_ids is None else sorted(doc_ids)
+        if on_start:
+            on_start(len(wanted))
+        reads = (
+            (Path(file.name), lambda pending, file=file: self._read_stored(file, pending, report, on_ocr))
+            for file in self.kept_files.files(wanted)
+        )
+        self._read_and_store(reads, report, on_file, on_passages)
+        self.index.persist_derived(wait=True)
+        report.total_seconds = time.perf_counter() - started
+        return report
+
+    def _read_stored(self, file: StoredFile, pending: dict[str, "_Pending"], report: IngestReport, on_ocr: OnOcr | None) -> None:
+        existing = self.index.find(file.doc_id)
+        if existing is not None and existing.version == file.version and file.doc_id not in pending:
+            report.unchanged.append(file.doc_id)
+            return
+        sidecar = parse_sidecar(file.sidecar, file.name)
+        self._take(Path(file.name), Path(file.source_path), file.data, sidecar, file.sidecar, pending, report, on_ocr)
+
+    def _read_and_store(
+        self,
+        reads: Iterable[tuple[Path, Callable[[dict[str, "_Pending"]], None]]],
+        report: IngestReport,
+        on_file: OnFile | None,
+        on_passages: OnPassages | None,
+    ) -> None:
+        """Run each (label, read) in turn, a failure reported against its label, embedding and
+        storing what was read whenever enough passages wait."""
+        pending: dict[str, _Pending] = {}
+        progress = PassageProgress(on_passages)
+        for label, read in reads:
+            try:
+                read(pending)
+            except KBError as exc:
+                report.failed.append((str(label), str(exc)))
+            except OSError as exc:
+                report.failed.append((str(label), f"lecture impossible ({exc.strerror or exc})"))
+            except (RecursionError, MemoryError, ValueError, TypeError, LookupError) as exc:
+                # a reader library choking on a hostile file: that file fails, the run goes on
+                report.failed.append((str(label), f"fichier illisible ({type(exc).__name__})"))
+            waiting = sum(len(item.chunks) for item in pending.values())
+            progress.read(waiting)
+            if waiting >= self.settings.ingest_read_ahead_passages:
+                self._embed_pending(pending, report, progress)
+            if on_file:
+                on_file(label)
+        self._embed_pending(pending, report, progress)
 
     def _prune(self, roots: list[Path], present: set[Path]) -> list[str]:
         removed = []
@@ -298,40 +394,6 @@ class Ingestor:
             source_path = Path(source)
             under_root = any(source_path.is_relative_to(root) for root in roots)
             if under_root and source_path not in present:
-                self.index.remove(stored.metadata.doc_id)
+                self.remove(stored.metadata.doc_id)
                 removed.append(stored.metadata.doc_id)
         return removed
-
-
-class _PassageProgress:
-    """Passages embedded against passages read so far, reported with the file whose passages
-    are being embedded."""
-
-    def __init__(self, callback: OnPassages | None) -> None:
-        self.callback = callback
-        self.done = 0
-        self.planned = 0
-        self._batch_end = 0
-
-    def read(self, pending: int) -> None:
-        self.planned = self.done + pending
-
-    def batch(self, batch: list[_Pending]) -> Callable[[int], None]:
-        """The ``on_progress`` of one embedding call over ``batch``."""
-        base = self.done
-        ends = list(itertools.accumulate(len(item.chunks) for item in batch))
-        labels = [item.path_label for item in batch]
-        self._batch_end = base + ends[-1]
-
-        def report(embedded: int) -> None:
-            self.done = base + embedded
-            if self.callback is not None:
-                label = labels[min(bisect.bisect_right(ends, embedded), len(labels) - 1)]
-                self.callback(self.done, max(self.planned, self.done), label)
-
-        report(0)
-        return report
-
-    def skip(self) -> None:
-        """The current batch failed: its passages will not be embedded."""
-        self.done = self._batch_end

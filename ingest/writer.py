@@ -1,23 +1,21 @@
 """Coordinator writes: add, replace and remove documents, searchable as soon as acknowledged.
 
-Every accepted document is first written as a file under ``data_dir/documents`` (atomically,
-fsynced), then indexed: the files are the source of truth, so ``kb reindex`` rebuilds the
-whole index from them, and at start-up ``reconcile()`` re-indexes whatever a killed process
-left between the two steps. Writes are serialised (one thread at a time in this process, one
-process at a time on the data directory).
+Every accepted document keeps its original file in the file store (``ingest/file_store.py``:
+``data_dir/documents`` embedded, the ``kb_files`` table on PostgreSQL), stored with its index
+switch: the files are the source of truth, so ``kb reindex`` rebuilds the whole index from
+them, and at start-up ``reconcile()`` settles whatever a killed process left between the two
+steps. Writes are serialised (one thread at a time in this process, one process at a time on
+the base).
 
-A failed write changes nothing: the files a write replaces or removes are first moved aside
-(``data_dir/stash/``) and put back if the index refuses the change (a vector store that is
-down, a read-only disk); ``reconcile()`` settles whatever a killed process left there.
+A failed write changes nothing: the file store keeps the old file when the index refuses the
+change (a vector store or a database that is down, a read-only disk); see the file store's
+docstring for the order of the steps on each backend.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import os
 import threading
-import logging
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -25,22 +23,20 @@ from typing import Callable
 import yaml
 
 from ingest.chunking import embedding_text
-from ingest.discover import SIDECAR_SUFFIXES
+from ingest.file_store import open_file_store
 from ingest.fiche import Fiche, check_upload_metadata, validate_fiche
 from ingest.metadata import merge_metadata
-from ingest.pipeline import IngestReport, Ingestor, LoadedDocument, load_document, read_sidecar
+from ingest.pipeline import IngestReport, Ingestor, LoadedDocument, document_version, load_document, parse_sidecar
 from ingest.readers import parse_bytes
 from kb.duplicates import DuplicateFinder, DuplicateParams
-from kb.files import atomic_write
 from kb.errors import ConflictError, DocumentError, NotFoundError, UploadTooLarge
 from kb.generations import writer_lock
 from kb.index import KnowledgeIndex
-from kb.models import DocumentMetadata, ParsedDocument
+from kb.models import DocumentMetadata, ParsedDocument, StoredFile
 from kb.settings import Settings
 from kb.stores import open_audit_log
 
 UPLOAD_TYPES = (".md", ".markdown", ".txt", ".pdf", ".docx", ".pptx", ".odt", ".html", ".htm")
-logger = logging.getLogger("passerelles.writer")
 
 
 @dataclass(frozen=True)
@@ -75,8 +71,7 @@ class DocumentWriter:
     def __init__(self, settings: Settings, index: KnowledgeIndex) -> None:
         self.settings = settings
         self.index = index
-        self.files_dir = settings.data_dir / "documents"
-        self.stash_dir = settings.data_dir / "stash"
+        self.files = open_file_store(settings, index)
         self.audit = open_audit_log(settings)
         self.duplicates = DuplicateFinder(index, DuplicateParams.from_settings(settings))
         self.ingestor = Ingestor(index, settings)
@@ -120,7 +115,7 @@ class DocumentWriter:
     ) -> tuple[LoadedDocument, Submission]:
         """Parse and check the submission without storing anything (content sniffed, not named);
         the submission comes back completed with what a strict one keeps of the replaced document."""
-        virtual = self.files_dir / f"{filename_hint}{submission.suffix}"
+        virtual = Path(self.files.source_path(f"{filename_hint}{submission.suffix}"))
         try:
             parsed = parse_bytes(virtual, submission.data, self.ingestor.reader_options)
             if submission.strict:
@@ -200,17 +195,17 @@ class DocumentWriter:
             with writer_lock(self.settings):
                 if self.index.orphans_pending:
                     self.index.sweep_orphans()
-                stash = self._stash(doc_id)
-                try:
-                    stored_path = self._write_files(doc_id, submission, loaded)
-                    final = load_document(
-                        stored_path, submission.data, *read_sidecar(stored_path), parsed=loaded.parsed
-                    )
-                    self.ingestor.store(final, chunks, vectors)
-                except BaseException:
-                    self._unstash(doc_id, stash)
-                    raise
-                shutil.rmtree(stash, ignore_errors=True)
+                new = self._stored_file(doc_id, submission)
+                final = load_document(
+                    Path(new.source_path),
+                    new.data,
+                    parse_sidecar(new.sidecar, new.name),
+                    new.sidecar,
+                    parsed=loaded.parsed,
+                )
+                self.files.write(
+                    doc_id, new, lambda alongside: self.ingestor.store(final, chunks, vectors, alongside=alongside)
+                )
                 self.index.persist_derived()
             audit = audit or AuditEntry("remplacement" if replace else "ajout")
             self.audit.record(actor, audit.action, doc_id, version=final.version, title=final.metadata.title, **audit.details)
@@ -219,81 +214,45 @@ class DocumentWriter:
     def delete(self, doc_id: str, actor: str) -> None:
         with self._lock, writer_lock(self.settings):
             stored = self.index.get(doc_id)
-            stash = self._stash(doc_id)
-            try:
-                self.index.remove(doc_id)
-            except BaseException:
-                self._unstash(doc_id, stash)
-                raise
-            shutil.rmtree(stash, ignore_errors=True)
+            self.files.write(doc_id, None, lambda alongside: self.index.remove(doc_id, alongside))
             self.index.persist_derived()
         self.audit.record(actor, "suppression", doc_id, title=stored.metadata.title)
 
     def reconcile(self) -> IngestReport | None:
-        """Settle what a killed process left: stashed files go back where their document has no
-        file any more (the write never completed), then the folder is indexed (new files in,
-        removed files out)."""
-        if not self.files_dir.exists():
-            return None
+        """Settle what a killed process left. Embedded: stashed files go back where their
+        document has no file any more (the write never completed), then the folder is indexed
+        (new files in, removed files out). PostgreSQL: file and index switch in one
+        transaction, so only the invisible vectors of an unfinished write remain (swept), and
+        any stored file whose version the index lacks is indexed (a safety net)."""
         with self._lock, writer_lock(self.settings):
-            if self.stash_dir.exists():
-                for stash in sorted(self.stash_dir.iterdir()):
-                    if self._files_of(stash.name):
-                        shutil.rmtree(stash, ignore_errors=True)
-                    else:
-                        self._unstash(stash.name, stash)
-            return self.ingestor.ingest_paths([self.files_dir], prune=True)
+            self.files.recover()
+            if self.files.folder is not None:
+                if not self.files.folder.exists():
+                    return None
+                return self.ingestor.ingest_paths([self.files.folder], prune=True)
+            kept = self.ingestor.kept_files
+            versions = {doc.metadata.doc_id: doc.version for doc in self.index.documents()}
+            behind = [doc_id for doc_id, version in kept.versions().items() if versions.get(doc_id) != version]
+            return self.ingestor.ingest_stored(behind)
 
-    # -- files -----------------------------------------------------------------------------
-
-    def _write_files(self, doc_id: str, submission: Submission, loaded: LoadedDocument) -> Path:
-        """File names come from the validated doc_id, never from the uploaded name."""
-        self.files_dir.mkdir(parents=True, exist_ok=True)
+    def _stored_file(self, doc_id: str, submission: Submission) -> StoredFile:
+        """The file as stored: named from the validated doc_id, never from the uploaded name;
+        a sidecar holds the metadata a file cannot (any format but Markdown, or given fields)."""
         suffix = ".html" if submission.suffix == ".htm" else submission.suffix
-        target = (self.files_dir / f"{doc_id}{suffix}").resolve()
-        if target.parent != self.files_dir.resolve():
-            raise DocumentError("identifiant de document invalide")
+        name = f"{doc_id}{suffix}"
         sidecar = dict(submission.sidecar)
+        sidecar_bytes = b""
         if suffix not in (".md", ".markdown") or sidecar:
             sidecar["id"] = doc_id
-            atomic_write(target.with_name(target.name + ".meta.yaml"), yaml.safe_dump(sidecar, allow_unicode=True).encode())
-        atomic_write(target, submission.data)
-        return target
-
-    def _files_of(self, doc_id: str) -> list[Path]:
-        """The files (document and sidecars, any format) of ``doc_id`` in the documents folder."""
-        if not self.files_dir.exists():
-            return []
-        found = []
-        for path in self.files_dir.iterdir():
-            base = path.name
-            for suffix in SIDECAR_SUFFIXES:
-                base = base.removesuffix(suffix)
-            if path.is_file() and not path.name.startswith(".") and Path(base).stem == doc_id:
-                found.append(path)
-        return found
-
-    def _stash(self, doc_id: str) -> Path:
-        """Move the document's current files aside (atomic renames): a replacement in another
-        format leaves no older file behind, and a failed write can put them back."""
-        stash = self.stash_dir / doc_id
-        shutil.rmtree(stash, ignore_errors=True)
-        stash.mkdir(parents=True, exist_ok=True)
-        for path in self._files_of(doc_id):
-            os.replace(path, stash / path.name)
-        return stash
-
-    def _unstash(self, doc_id: str, stash: Path) -> None:
-        """Undo a write: remove what it wrote, put the stashed files back."""
-        try:
-            for path in self._files_of(doc_id):
-                path.unlink(missing_ok=True)
-            if stash.exists():
-                for path in stash.iterdir():
-                    os.replace(path, self.files_dir / path.name)
-                stash.rmdir()
-        except OSError:
-            logger.exception("could not restore the files of %s from %s", doc_id, stash)
+            sidecar_bytes = yaml.safe_dump(sidecar, allow_unicode=True).encode()
+        return StoredFile(
+            doc_id,
+            name,
+            self.files.source_path(name),
+            submission.data,
+            sidecar_bytes,
+            document_version(submission.data, sidecar_bytes),
+        )
 
 
 def _not_found(doc_id: str) -> NotFoundError:

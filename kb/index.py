@@ -25,6 +25,8 @@ from kb.settings import Settings
 from kb.vectors import open_vector_store
 
 logger = logging.getLogger("passerelles.index")
+# A write run inside the registry's switch transaction, given its connection (see upsert).
+Alongside = Callable[[Any], None]
 
 
 class KnowledgeIndex:
@@ -147,12 +149,16 @@ class KnowledgeIndex:
         text: str,
         chunks: list[Chunk],
         embeddings: Vectors,
+        alongside: Alongside | None = None,
     ) -> None:
-        """New vectors first, then the registry switch, then the old vectors go."""
-        self.upsert_many([(metadata, version, text, chunks, embeddings)])
+        """New vectors first, then the registry switch (with ``alongside``, a write committed
+        in its transaction: the document's stored file on PostgreSQL), then the old vectors go."""
+        self.upsert_many([(metadata, version, text, chunks, embeddings)], [alongside])
 
     def upsert_many(
-        self, documents: Sequence[tuple[DocumentMetadata, str, str, list[Chunk], Vectors]]
+        self,
+        documents: Sequence[tuple[DocumentMetadata, str, str, list[Chunk], Vectors]],
+        alongside: Sequence[Alongside | None] | None = None,
     ) -> None:
         """Several documents whose chunks are already embedded, each given as ``upsert``'s
         arguments (distinct ``doc_id``s), with one vector-store call for all their vectors:
@@ -181,16 +187,18 @@ class KnowledgeIndex:
                 )
         if ids:
             self.vectors.add(ids, np.vstack([embeddings for *_, embeddings in documents]), texts, records)
-        for metadata, version, text, chunks, _ in documents:
+        companions = list(alongside or [None] * len(documents))
+        for (metadata, version, text, chunks, _), companion in zip(documents, companions):
             had_previous = self.registry.get_document(metadata.doc_id) is not None
-            self.registry.replace_document(metadata, version, text, chunks)
+            self.registry.replace_document(metadata, version, text, chunks, alongside=companion)
             if had_previous:
                 self.vectors.delete_document(metadata.doc_id, keep_version=version)
 
-    def remove(self, doc_id: str) -> None:
-        """The registry switch removes the document from every read; its vectors go next, or,
-        when the vector store is down, with the next sweep (they are invisible meanwhile)."""
-        if not self.registry.delete_document(doc_id):
+    def remove(self, doc_id: str, alongside: Alongside | None = None) -> None:
+        """The registry switch removes the document from every read (``alongside``: a write in
+        the same transaction); its vectors go next, or, when the vector store is down, with the
+        next sweep (they are invisible meanwhile)."""
+        if not self.registry.delete_document(doc_id, alongside=alongside):
             raise NotFoundError(f"Aucun document « {doc_id} » dans l'index.")
         try:
             self.vectors.delete_document(doc_id)

@@ -144,3 +144,23 @@ class Scope:
             and (not self.sectors or meta.sector in self.sectors)
             and (self.doc_ids is None or meta.doc_id in self.doc_ids)
         )
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """A document's original as received: ``name`` (``<doc_id><suffix>`` for the writer's files,
+    the file's own name for an ingested one), the ``source_path`` the index records for it,
+    its bytes and its sidecar's (``b""`` without one), and the version the ingestion computed
+    from them (what the registry holds once the file is indexed)."""
+
+    doc_id: str
+    name: str
+    source_path: str
+    data: bytes
+    sidecar: bytes
+    version: str
+
+    @property
+    def suffix(self) -> str:
+        dot = self.name.rfind(".")
+        return self.name[dot:].lower() if dot > 0 else ""

@@ -9,7 +9,7 @@ write acknowledged by one server is what the next search on any other sees.
 from __future__ import annotations
 
 import uuid
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from psycopg.types.json import Jsonb
 
@@ -96,10 +96,21 @@ class PgRegistry(RegistrySnapshots):
 
     # -- documents -----------------------------------------------------------------------
 
-    def replace_document(self, metadata: DocumentMetadata, version: str, text: str, chunks: list[Chunk]) -> None:
+    def replace_document(
+        self,
+        metadata: DocumentMetadata,
+        version: str,
+        text: str,
+        chunks: list[Chunk],
+        alongside: Callable[[Any], None] | None = None,
+    ) -> None:
+        """``alongside(connection)``: another write committed in the same transaction (the
+        document's stored file, ``kb/pg_files.py``), so that the two switch together."""
         s = self.schema
         with self._database.transaction() as conn:
             revision = _bump_revision(conn, s)
+            if alongside is not None:
+                alongside(conn)
             conn.execute(f"DELETE FROM {s}.chunks WHERE doc_id = %s", (metadata.doc_id,))
             conn.execute(f"DELETE FROM {s}.deletions WHERE doc_id = %s", (metadata.doc_id,))
             conn.execute(
@@ -138,10 +149,12 @@ class PgRegistry(RegistrySnapshots):
                     ],
                 )
 
-    def delete_document(self, doc_id: str) -> bool:
+    def delete_document(self, doc_id: str, alongside: Callable[[Any], None] | None = None) -> bool:
         s = self.schema
         with self._database.transaction() as conn:
             revision = _bump_revision(conn, s)
+            if alongside is not None:
+                alongside(conn)
             deleted = conn.execute(f"DELETE FROM {s}.documents WHERE doc_id = %s", (doc_id,)).rowcount > 0
             if deleted:
                 conn.execute(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from kb.clock import timestamp
 from kb.models import Chunk, DocumentMetadata, StoredDocument, chunk_id
@@ -134,11 +134,19 @@ class Registry(RegistrySnapshots, SqliteStore):
     # -- documents -----------------------------------------------------------------------
 
     def replace_document(
-        self, metadata: DocumentMetadata, version: str, text: str, chunks: list[Chunk]
+        self,
+        metadata: DocumentMetadata,
+        version: str,
+        text: str,
+        chunks: list[Chunk],
+        alongside: Callable[[Any], None] | None = None,
     ) -> None:
+        """``alongside(connection)``: another write committed in the same transaction."""
         now = timestamp()
         with storage_errors(), self._db:
             revision = self._bump_revision()
+            if alongside is not None:
+                alongside(self._db)
             self._db.execute("DELETE FROM chunks WHERE doc_id = ?", (metadata.doc_id,))
             self._db.execute("DELETE FROM deletions WHERE doc_id = ?", (metadata.doc_id,))
             self._db.execute(
@@ -172,9 +180,11 @@ class Registry(RegistrySnapshots, SqliteStore):
                 ],
             )
 
-    def delete_document(self, doc_id: str) -> bool:
+    def delete_document(self, doc_id: str, alongside: Callable[[Any], None] | None = None) -> bool:
         with storage_errors(), self._db:
             revision = self._bump_revision()
+            if alongside is not None:
+                alongside(self._db)
             cursor = self._db.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
             if cursor.rowcount > 0:
                 self._db.execute("INSERT OR REPLACE INTO deletions VALUES (?, ?)", (doc_id, revision))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from ingest.fiche import check_metadata
@@ -33,10 +32,10 @@ class Catalogue:
         if problems:
             raise InvalidRequest("Métadonnées invalides.", problems)
         values = {name: list(value) if isinstance(value, tuple) else value for name, value in values.items()}
-        source = Path(stored.metadata.source_path or "")
-        if not stored.metadata.source_path or not source.is_file():
+        original = self.kb.writer.files.original(doc_id, stored.metadata.source_path)
+        if original is None:
             raise NotFoundError(f"Le fichier de « {doc_id} » n'est plus disponible : remplacez-le.")
-        submission = edited_submission(source, values)
+        submission = edited_submission(original, values)
         before = _current_values(stored.metadata)
         changed = [name for name, value in values.items() if name == "summary" or before.get(name) != value]
         details = {
@@ -51,7 +50,7 @@ class Catalogue:
             submission, actor, filename_hint=doc_id, replace=doc_id, audit=AuditEntry("modification", details)
         ) | {"fields": changed}
 
-    def original_file(self, doc_id: str) -> tuple[Path, str, str]:
+    def original_file(self, doc_id: str) -> tuple[bytes, str, str]:
         """(file, content type, download name ``<doc_id><suffix>``) of a document's stored file."""
         return Site(self.kb).original(doc_id)
 

@@ -7,6 +7,11 @@ registry switch), so the target is a base like any other. Both writer locks are 
 target must be empty, and the counts are compared at the end: a difference is an error, and
 the target is then discarded rather than left half-copied.
 
+The documents' original files go with them: into ``kb_files`` in the transaction of each
+document's switch (to PostgreSQL), or into the target's ``documents/`` folder, where the
+document's source path then points (to a data directory). A document whose file is gone from
+the source is copied without it and named in the report.
+
 ``copy_side_stores`` then copies what lives beside the index (keys with their digests, partner
 sites, proposals with their submissions, questions and feedback, the audit log) row for row,
 through each store's ``dump``/``restore`` (kb/store_copy.py), and empties again the target
@@ -16,9 +21,11 @@ stores it filled if a later one fails.
 from __future__ import annotations
 
 from contextlib import ExitStack, closing, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any, Callable
 
+from ingest.file_store import DatabaseFileStore, FileStore, FolderFileStore, open_file_store
 from kb.embeddings import RecordedModel
 from kb.errors import KBError
 from kb.generations import current_location, discard_generation, has_current, writer_lock
@@ -36,6 +43,8 @@ class MigrationReport:
     passages: int = 0
     vectors: int = 0
     stores: dict[str, int] = field(default_factory=dict)  # rows copied per side store, files
+    files: int = 0  # original files copied
+    missing_files: list[str] = field(default_factory=list)  # documents whose file the source lacks
 
 
 def recorded_description(settings: Settings) -> dict[str, Any]:
@@ -129,9 +138,51 @@ def stored_counts(settings: Settings, description: dict[str, Any]) -> tuple[int,
         index.close()
 
 
+class _FileCopier:
+    """Each document's original from the source's file store to the target's."""
+
+    def __init__(self, origin: KnowledgeIndex, destination: KnowledgeIndex) -> None:
+        self.source: FileStore = open_file_store(origin.settings, origin)
+        self.target: FileStore = open_file_store(destination.settings, destination)
+        self.written: list[Path] = []  # files written into a target folder (removed on failure)
+
+    def copy(self, document, report: MigrationReport):
+        """(the metadata to store, the write to run in the document's switch, or None)."""
+        metadata = document.metadata
+        original = self.source.original(metadata.doc_id, metadata.source_path)
+        if original is None:
+            report.missing_files.append(metadata.doc_id)
+            return metadata, None
+        report.files += 1
+        if isinstance(self.target, DatabaseFileStore):
+            in_folder = isinstance(self.source, FolderFileStore) and Path(original.source_path).parent == self.source.folder.resolve()
+            path = self.target.source_path(original.name) if in_folder else original.source_path
+            moved = replace(original, source_path=path)
+            return replace(metadata, source_path=path), self.target.files.put_in(moved)
+        name = f"{metadata.doc_id}{original.suffix}"
+        path = self.target.source_path(name)
+        self.target.write(metadata.doc_id, replace(original, name=name, source_path=path), lambda _: None)
+        self.written.extend([Path(path), Path(path + ".meta.yaml")])
+        return replace(metadata, source_path=path), None
+
+    def undo(self) -> None:
+        for path in self.written:
+            path.unlink(missing_ok=True)
+
+
 def _copy_index(origin: KnowledgeIndex, destination: KnowledgeIndex, report: MigrationReport, on_progress) -> None:
     stored = origin.documents()
+    files = _FileCopier(origin, destination)
+    try:
+        _copy_documents(origin, destination, stored, files, report, on_progress)
+    except BaseException:
+        files.undo()
+        raise
+
+
+def _copy_documents(origin, destination, stored, files: _FileCopier, report: MigrationReport, on_progress) -> None:
     batch: list[tuple] = []
+    companions: list = []
     for number, document in enumerate(stored, start=1):
         doc_id = document.metadata.doc_id
         chunks = origin.document_chunks(doc_id)
@@ -141,14 +192,16 @@ def _copy_index(origin: KnowledgeIndex, destination: KnowledgeIndex, report: Mig
                 f"Le document « {doc_id} » a {len(chunks)} passages mais {len(vectors)} vecteurs dans la "
                 "base source : lancez `kb reindex` sur la source avant de la copier."
             )
-        batch.append((document.metadata, document.version, origin.document_text(doc_id) or "", chunks, vectors))
+        metadata, companion = files.copy(document, report)
+        batch.append((metadata, document.version, origin.document_text(doc_id) or "", chunks, vectors))
+        companions.append(companion)
         if len(batch) >= BATCH_DOCUMENTS:
-            destination.upsert_many(batch)
-            batch = []
+            destination.upsert_many(batch, companions)
+            batch, companions = [], []
             if on_progress:
                 on_progress(number, len(stored))
     if batch:
-        destination.upsert_many(batch)
+        destination.upsert_many(batch, companions)
     if on_progress:
         on_progress(len(stored), len(stored))
     destination.persist_derived(wait=True)

@@ -144,13 +144,14 @@ def remove(settings: Settings, doc_id: str, embedder: Embedder | None = None) ->
     with writer_lock(settings):
         index = open_index(settings, embedder)
         try:
-            index.remove(doc_id)
+            Ingestor(index, settings).remove(doc_id)
         finally:
             index.close()
 
 
 def reindex(settings: Settings, embedder: Embedder | None = None, **callbacks) -> IngestReport:
     """Rebuild the whole index from the source files into a new generation, then switch.
+    On PostgreSQL the sources are the files kept in the database (``kb_files``), not a disk.
 
     The old generation is read without the model check (rebuilding with a new model is the
     point) and stays the current one until the new generation is complete.
@@ -165,9 +166,7 @@ def reindex(settings: Settings, embedder: Embedder | None = None, **callbacks) -
             settings, embedder, chunking_params(settings).as_record(), location=new
         )
         try:
-            present = [path for path in sources if path.exists()]
-            report = Ingestor(index, settings).ingest_paths(present, **callbacks)
-            report.removed.extend(str(path) for path in sources if not path.exists())
+            report = _rebuild(Ingestor(index, settings), sources, callbacks)
         except BaseException:
             index.close()
             discard_generation(settings, new)
@@ -177,3 +176,25 @@ def reindex(settings: Settings, embedder: Embedder | None = None, **callbacks) -
         if old.generation != new.generation:
             discard_generation(settings, old)
         return report
+
+
+def _rebuild(ingestor: Ingestor, sources: list[Path], callbacks: dict) -> IngestReport:
+    """Index every source into the new generation: on PostgreSQL the kept files, then the
+    sources of the old generation that have none kept but still exist on this disk (indexed
+    before the files were kept in the database; they are kept from now on)."""
+    missing = [path for path in sources if not path.exists()]
+    if ingestor.kept_files is None:
+        report = ingestor.ingest_paths([path for path in sources if path.exists()], **callbacks)
+        report.removed.extend(str(path) for path in missing)
+        return report
+    kept = ingestor.kept_files.source_paths()
+    report = ingestor.ingest_stored(**callbacks)
+    legacy = [path for path in sources if str(path) not in kept and path.exists()]
+    if legacy:
+        more = ingestor.ingest_paths(legacy)
+        report.added += more.added
+        report.unchanged += more.unchanged
+        report.failed += more.failed
+        report.chunks_written += more.chunks_written
+    report.removed.extend(str(path) for path in missing if str(path) not in kept)
+    return report

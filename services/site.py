@@ -214,7 +214,7 @@ class Site:
             "replaces": version_links(versions.replaced(doc_id), self.base_url),
             "other_sector": self._related(doc_id, centre, self._other_sector_scope(meta), 3, family),
             "related": self._related(doc_id, centre, Scope(doc_types=content_doc_types()), 5, family),
-            "has_original": bool(meta.source_path and Path(meta.source_path).is_file()),
+            "has_original": self.kb.writer.files.has_original(doc_id, meta.source_path),
             "ocr": meta.extra.get("ocr") if isinstance(meta.extra.get("ocr"), dict) else None,
             "indexed_at": stored.indexed_at,
         }
@@ -238,15 +238,15 @@ class Site:
                 found.append({**card(stored.metadata, self.base_url), "score": round(score, 3)})
         return found[:limit]
 
-    def original(self, doc_id: str) -> tuple[Path, str, str]:
-        """(file, content type, download name) of a document's original; the path comes from
-        the index, never from the request."""
+    def original(self, doc_id: str) -> tuple[bytes, str, str]:
+        """(bytes, content type, download name) of a document's original, from the file store
+        (the data directory's folder or the database); found by the index, never by the request."""
         meta = self.index.get(doc_id).metadata
-        path = Path(meta.source_path or "")
-        if not meta.source_path or not path.is_file():
+        original = self.kb.writer.files.original(doc_id, meta.source_path)
+        if original is None:
             raise NotFoundError(f"Le fichier original de « {doc_id} » n'est plus disponible.")
-        media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        return path, media_type, f"{doc_id}{path.suffix.lower()}"
+        media_type = mimetypes.guess_type(original.name)[0] or "application/octet-stream"
+        return original.data, media_type, f"{doc_id}{original.suffix}"
 
     # -- annuaire --------------------------------------------------------------------------
 

@@ -8,8 +8,9 @@ import mimetypes
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
-from fastapi.responses import FileResponse
+from fastapi.responses import Response
 
+from api.downloads import download
 from api.deps import CoordinatorDep, KnowledgeBaseDep
 from api.schemas import History, MetadataEdit, MetadataEdited, errors
 from ingest.writer import UPLOAD_TYPES
@@ -49,22 +50,16 @@ _FILE_TYPES = {
 
 @router.get(
     "/documents/{doc_id}/file",
-    response_class=FileResponse,
+    response_class=Response,
     responses={
         200: {"description": "Le fichier tel qu'il est enregistré, avec le type de son format.", "content": _FILE_TYPES},
         **errors(401, 403, 404, 422, 503),
     },
 )
-def document_file(catalogue: CatalogueDep, actor: CoordinatorDep, doc_id: str) -> FileResponse:
+def document_file(catalogue: CatalogueDep, actor: CoordinatorDep, doc_id: str) -> Response:
     """Télécharger le fichier enregistré d'un document (les octets reçus, nommé
     `<identifiant><extension>`), par exemple avant de le remplacer par `PUT /documents/{doc_id}`."""
-    path, media_type, name = catalogue.original_file(doc_id)
-    return FileResponse(
-        path,
-        media_type=media_type,
-        filename=name,  # built from the doc_id: a safe Content-Disposition
-        headers={"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandbox"},
-    )
+    return download(*catalogue.original_file(doc_id))
 
 
 @router.get("/documents/{doc_id}/history", response_model=History, responses=errors(401, 403, 404, 422, 503))

@@ -11,10 +11,11 @@ from typing import Optional
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
+from api.downloads import download
 from api.deps import ClientDep, KnowledgeBaseDep, SettingsDep, require_read
 from api.site import render
 from kb.errors import FiltersInvalid, KBError, NotFoundError
@@ -165,15 +166,10 @@ def fiche_page(request: Request, kb: KnowledgeBaseDep, doc_id: str) -> HTMLRespo
 @router.get("/fiches/{doc_id}/original")
 def original(request: Request, kb: KnowledgeBaseDep, doc_id: str) -> Response:
     try:
-        path, media_type, name = Site(kb).original(doc_id)
+        data, media_type, name = Site(kb).original(doc_id)
     except NotFoundError as exc:
         return error_page(request, 404, "Fichier introuvable", str(exc))
-    return FileResponse(
-        path,
-        media_type=media_type,
-        filename=name,  # built from the doc_id: a safe Content-Disposition
-        headers={"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandbox"},
-    )
+    return download(data, media_type, name)
 
 
 @router.get("/annuaire", response_class=HTMLResponse)

@@ -23,8 +23,9 @@ pytestmark = pytest.mark.slow
 DISTINCT = {"duplicate_reason": "fiches de test au texte commun"}
 
 
-def _start(data_dir, port: int) -> subprocess.Popen:
-    env = {**os.environ, "KB_DATA_DIR": str(data_dir)}
+def _start(data_dir, port: int, **settings: str) -> subprocess.Popen:
+    """``kb serve`` on ``data_dir`` (``settings``: more ``KB_`` variables), once it answers."""
+    env = {**os.environ, "KB_DATA_DIR": str(data_dir), **settings}
     process = subprocess.Popen(
         [sys.executable, "-m", "cli.main", "serve", "--port", str(port)],
         env=env,
@@ -51,6 +52,39 @@ def _fiche(n: int) -> dict:
     }
 
 
+def big_fiche() -> dict:
+    """A long fiche (about 60 passages to embed): a kill lands in the middle of its write."""
+    long_text = "Les bénévoles réparent des vélos et accueillent les habitants chaque semaine. " * 180
+    return {**_fiche(99), "sections": {name: long_text for name in ("contexte", "étapes", "résultats", "suites")}}
+
+
+def post_fiches(base: str, auth: dict, count: int) -> list[str]:
+    """Publish ``count`` fiches, each acknowledged (201): their ids."""
+    acknowledged = []
+    for n in range(count):
+        response = httpx.post(f"{base}/documents", params=DISTINCT, json=_fiche(n), headers=auth, timeout=60)
+        assert response.status_code == 201
+        acknowledged.append(response.json()["doc_id"])
+    return acknowledged
+
+
+def kill_during(server: subprocess.Popen, write) -> None:
+    """SIGKILL ``server`` a second into ``write()`` (an HTTP request, run in a thread)."""
+
+    def in_flight():
+        try:
+            write()
+        except httpx.HTTPError:
+            pass  # the server dies under it
+
+    writer = threading.Thread(target=in_flight)
+    writer.start()
+    time.sleep(1.0)
+    server.send_signal(signal.SIGKILL)
+    server.wait()
+    writer.join()
+
+
 def test_sigkill_during_a_write_loses_no_acknowledged_document(tmp_path):
     data_dir = tmp_path / "data"
     key = KeyStore(data_dir / "keys.json").create("coordinatrice")
@@ -59,28 +93,9 @@ def test_sigkill_during_a_write_loses_no_acknowledged_document(tmp_path):
     base = f"http://127.0.0.1:{port}"
     server = _start(data_dir, port)
     try:
-        acknowledged = []
-        for n in range(5):
-            response = httpx.post(f"{base}/documents", params=DISTINCT, json=_fiche(n), headers=auth, timeout=60)
-            assert response.status_code == 201
-            acknowledged.append(response.json()["doc_id"])
-
+        acknowledged = post_fiches(base, auth, 5)
         # a long fiche (about 60 passages to embed): the kill lands in the middle of its write
-        long_text = "Les bénévoles réparent des vélos et accueillent les habitants chaque semaine. " * 180
-        big = {**_fiche(99), "sections": {name: long_text for name in ("contexte", "étapes", "résultats", "suites")}}
-
-        def in_flight():
-            try:
-                httpx.post(f"{base}/documents", params=DISTINCT, json=big, headers=auth, timeout=60)
-            except httpx.HTTPError:
-                pass  # the server dies under it
-
-        writer = threading.Thread(target=in_flight)
-        writer.start()
-        time.sleep(1.0)
-        server.send_signal(signal.SIGKILL)
-        server.wait()
-        writer.join()
+        kill_during(server, lambda: httpx.post(f"{base}/documents", params=DISTINCT, json=big_fiche(), headers=auth, timeout=60))
     finally:
         if server.poll() is None:
             server.kill()

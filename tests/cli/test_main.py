@@ -193,14 +193,23 @@ def test_migrate_copies_the_base_to_postgresql_and_back(run, folder, tmp_path, p
     assert run("ingest", str(folder)).exit_code == 0
     there = run("migrate", "--to", postgres_url)
     assert there.exit_code == 0, there.output
-    assert "3 documents" in there.output and "(vérifiés)" in there.output
+    assert "3 documents" in there.output and "(vérifiés), 3 fichiers originaux" in there.output
     shared = {"KB_DATA_DIR": str(tmp_path / "cache"), "KB_DATABASE_URL": postgres_url}
+    shutil.rmtree(folder)  # the originals now live in the database: a rebuild needs no local file
+    assert run("reindex", extra_env=shared).exit_code == 0
     status = json.loads(run("status", "--json", extra_env=shared).output)
-    assert status["documents"] == 3 and "kb_gen_0001" in status["index_path"]
+    assert status["documents"] == 3 and "kb_gen_0002" in status["index_path"]  # rebuilt by the reindex
     hits = json.loads(run("search", "chauffeurs bénévoles pour les personnes âgées", "--json", extra_env=shared).output)
     assert hits[0]["doc_id"] == "page"
     back = run("migrate", "--to", str(tmp_path / "back"), extra_env=shared)
     assert back.exit_code == 0, back.output
+    assert "3 fichiers originaux" in back.output
+    assert sorted(p.name for p in (tmp_path / "back" / "documents").iterdir() if not p.name.endswith(".yaml")) == [
+        "deux-pages.pdf", "exp-cafe-associatif.md", "page.html"  # named by their doc_id
+    ]
+    embedded_again = {"KB_DATA_DIR": str(tmp_path / "back")}
+    assert run("ingest", str(tmp_path / "back" / "documents"), extra_env=embedded_again).exit_code == 0
+    assert json.loads(run("status", "--json", extra_env=embedded_again).output)["documents"] == 3
     again = run("migrate", "--to", str(tmp_path / "back"), extra_env=shared)
     assert again.exit_code == 1 and "contient déjà 3 document(s)" in again.output
     wrong_way = run("migrate", "--to", str(tmp_path / "elsewhere"))
@@ -216,7 +225,7 @@ def test_migrate_says_what_it_copied_beside_the_index(run, tmp_path, postgres_ur
     there = run("migrate", "--to", postgres_url)
     assert there.exit_code == 0, there.output
     assert (
-        "1 documents, 2 passages, 2 vecteurs (vérifiés) ; 3 clés, 2 sites partenaires, 1 propositions, "
+        "1 documents, 2 passages, 2 vecteurs (vérifiés), 0 fichiers originaux ; 3 clés, 2 sites partenaires, 1 propositions, "
         "2 questions, 1 avis, 3 entrées du journal." in there.output
     )
     shared = {"KB_DATA_DIR": str(tmp_path / "cache"), "KB_DATABASE_URL": postgres_url}

@@ -33,6 +33,7 @@ def test_a_base_goes_to_postgresql_and_back_unchanged(tmp_path, postgres_url):
 
     there = migrate(embedded, shared)
     assert (there.documents, there.passages, there.vectors) == (7, 14, 14)
+    assert there.files == 0 and len(there.missing_files) == 7  # written straight to the index: no file
     again = migrate(shared, back)
     assert (again.documents, again.passages, again.vectors) == (7, 14, 14)
     assert _contents(embedded) == _contents(shared) == _contents(back)
