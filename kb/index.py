@@ -349,6 +349,17 @@ class KnowledgeIndex:
         stored = self.get(doc_id)
         return self.vectors.embeddings(doc_id, stored.version)
 
+    def documents_vectors(self, doc_ids: Sequence[str]) -> dict[str, Vectors]:
+        """The stored vectors of several documents' current versions, in one vector-store call."""
+        versions = self.registry.versions()
+        wanted = {doc_id: versions[doc_id] for doc_id in doc_ids if doc_id in versions}
+        return self.vectors.embeddings_of(wanted) if wanted else {}
+
+    def bulk_load(self):
+        """A context for adding many documents to an empty index (``kb migrate``): the vector
+        store may defer its own indexing to the end."""
+        return self.vectors.bulk_load()
+
     def document_centre(self, doc_id: str) -> Vectors | None:
         """The normalised mean of a document's stored vectors (no model call); None if it has none."""
         vectors = self.document_vectors(doc_id)

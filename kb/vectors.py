@@ -6,8 +6,9 @@ Chroma types stay in this module; callers see ids, scores and plain dicts.
 from __future__ import annotations
 
 import functools
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 from urllib.parse import urlparse
 
 import numpy as np
@@ -177,6 +178,18 @@ class ChromaVectorStore:
         return np.asarray(found["embeddings"], dtype=np.float32)[order]
 
     @_backend_call
+    def embeddings_of(self, versions: dict[str, str]) -> dict[str, np.ndarray]:
+        """The stored vectors of several documents (doc_id → version), in chunk order each:
+        one call for a batch (``kb migrate``)."""
+        found = self._collection.get(where={"doc_id": {"$in": list(versions)}}, include=["embeddings", "metadatas"])
+        return _by_document(found["ids"], found["embeddings"], found["metadatas"], versions)
+
+    @contextmanager
+    def bulk_load(self) -> Iterator[None]:
+        """Many vectors about to be added at once (nothing to change for Chroma)."""
+        yield
+
+    @_backend_call
     def delete_ids(self, ids: Sequence[str]) -> None:
         for start in range(0, len(ids), self._max_batch):
             self._collection.delete(ids=list(ids[start : start + self._max_batch]))
@@ -187,6 +200,19 @@ class ChromaVectorStore:
 
     def drop(self) -> None:
         self._client.delete_collection(self.name)
+
+
+def _by_document(ids, embeddings, metadatas, versions: dict[str, str]) -> dict[str, np.ndarray]:
+    """Rows grouped per document of ``versions`` (other versions left out), in chunk id order."""
+    rows: dict[str, list[tuple[str, Any]]] = {doc_id: [] for doc_id in versions}
+    for chunk, vector, meta in zip(ids, embeddings, metadatas):
+        doc_id = str(meta.get("doc_id"))
+        if versions.get(doc_id) == str(meta.get("version")):
+            rows[doc_id].append((chunk, vector))
+    return {
+        doc_id: np.asarray([vector for _, vector in sorted(found, key=lambda row: row[0])], dtype=np.float32)
+        for doc_id, found in rows.items()
+    }
 
 
 def _where(scope: Scope | None) -> dict[str, Any] | None:

@@ -181,29 +181,27 @@ def _copy_index(origin: KnowledgeIndex, destination: KnowledgeIndex, report: Mig
 
 
 def _copy_documents(origin, destination, stored, files: _FileCopier, report: MigrationReport, on_progress) -> None:
-    batch: list[tuple] = []
-    companions: list = []
-    for number, document in enumerate(stored, start=1):
-        doc_id = document.metadata.doc_id
-        chunks = origin.document_chunks(doc_id)
-        vectors = origin.document_vectors(doc_id)
-        if len(chunks) != len(vectors):
-            raise KBError(
-                f"Le document « {doc_id} » a {len(chunks)} passages mais {len(vectors)} vecteurs dans la "
-                "base source : lancez `kb reindex` sur la source avant de la copier."
-            )
-        metadata, companion = files.copy(document, report)
-        batch.append((metadata, document.version, origin.document_text(doc_id) or "", chunks, vectors))
-        companions.append(companion)
-        if len(batch) >= BATCH_DOCUMENTS:
-            destination.upsert_many(batch, companions)
+    with destination.bulk_load():
+        for start in range(0, len(stored), BATCH_DOCUMENTS):
+            documents = stored[start : start + BATCH_DOCUMENTS]
+            vectors = origin.documents_vectors([d.metadata.doc_id for d in documents])
             batch, companions = [], []
+            for document in documents:
+                doc_id = document.metadata.doc_id
+                chunks = origin.document_chunks(doc_id)
+                found = vectors.get(doc_id)
+                if found is None or len(chunks) != len(found):
+                    raise KBError(
+                        f"Le document « {doc_id} » a {len(chunks)} passages mais "
+                        f"{0 if found is None else len(found)} vecteurs dans la base source : lancez "
+                        "`kb reindex` sur la source avant de la copier."
+                    )
+                metadata, companion = files.copy(document, report)
+                batch.append((metadata, document.version, origin.document_text(doc_id) or "", chunks, found))
+                companions.append(companion)
+            destination.upsert_many(batch, companions)
             if on_progress:
-                on_progress(number, len(stored))
-    if batch:
-        destination.upsert_many(batch, companions)
-    if on_progress:
-        on_progress(len(stored), len(stored))
+                on_progress(start + len(documents), len(stored))
     destination.persist_derived(wait=True)
     expected, copied = origin.counts(), destination.counts()
     vectors = destination.vectors.count()

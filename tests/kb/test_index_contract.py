@@ -196,3 +196,23 @@ def test_a_documents_stored_vectors_come_back_in_chunk_order(make_index):
     stored = index.document_vectors("alpha")
     assert stored.dtype == np.float32
     assert np.allclose(stored, np.stack([vowel_vector(t) for t in ["aaaa aaa", "ooo oo", "iii"]]), atol=1e-6)
+
+
+def test_vectors_of_several_documents_come_in_one_call_as_one_by_one(make_index):
+    index = make_index()
+    index.upsert(*_document("alpha", ["aaaa aaa", "ooo oo", "iii"], "v1"))
+    index.upsert(*_document("alpha", ["aaaa aaa", "uuu"], "v2"))  # only the current version counts
+    index.upsert(*_document("beta", ["eee ee"], "v1"))
+    together = index.documents_vectors(["alpha", "beta", "absent"])
+    assert set(together) == {"alpha", "beta"}
+    for doc_id in ("alpha", "beta"):
+        assert np.allclose(together[doc_id], index.document_vectors(doc_id))
+    assert together["alpha"].shape[0] == 2
+
+
+def test_a_bulk_load_leaves_an_index_that_finds_its_vectors(make_index):
+    index = make_index()
+    with index.bulk_load():
+        for n in range(5):
+            index.upsert(*_document(f"doc-{n}", ["aaa" if n == 3 else "ooo"], "v1"))
+    assert index.dense_search("aaa", 1)[0].chunk.doc_id == "doc-3"
