@@ -1,4 +1,4 @@
-"""Which lexical search on PostgreSQL? ``python -m evaluation.pg_lexical [--database URL]``
+"""Which lexical search on PostgreSQL? ``python -m evaluation.pg_lexical --index-dir DIR [--database URL]``
 
 Issue #17 offers two: PostgreSQL's own full text (``french`` configuration over ``unaccent``,
 ranked by ``ts_rank_cd``), or the project's French BM25 derived from the shared registry by
@@ -161,12 +161,19 @@ def _chunking(settings: Settings) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--database", default=None, help="a PostgreSQL server's URL (default: a throw-away one)")
-    parser.add_argument("--base-dir", type=Path, default=Path("/tmp/bench-scale/data") / CACHE_DIR)
+    parser.add_argument(
+        "--index-dir",
+        type=Path,
+        required=True,
+        help="an index directory of evaluation.bench_scale (its cached base is read from it)",
+    )
     parser.add_argument("--weights", type=float, nargs="+", default=list(WEIGHTS), help="fusion weights to measure")
     args = parser.parse_args(argv)
-    loaded = load_base(args.base_dir)
+    loaded = load_base(args.index_dir / CACHE_DIR)
     if loaded is None:
-        raise SystemExit(f"no cached base in {args.base_dir}: run `python -m evaluation.bench_scale` first")
+        raise SystemExit(
+            f"no cached base in {args.index_dir}: run `python -m evaluation.bench_scale --index-dir {args.index_dir}` first"
+        )
     model_id, dimension, base = loaded
     cnil = load_dataset(CNIL_PATH, PROJECT_ROOT / "corpus")
     project = load_dataset(PROJECT_ROOT / "evaluation" / "questions.jsonl", PROJECT_ROOT / "corpus")
