@@ -167,14 +167,7 @@ class DocumentWriter:
         loaded, submission = self.load(submission, filename_hint, replace)
         with self._lock:
             doc_id = loaded.metadata.doc_id
-            existing = self.index.find(doc_id)
-            if replace is None and existing is not None:
-                raise ConflictError(
-                    f"Le document « {doc_id} » existe déjà : utilisez PUT /documents/{doc_id} "
-                    "pour le remplacer, ou donnez un autre identifiant."
-                )
-            if replace is not None and existing is None:
-                raise _not_found(replace)
+            self._check_presence(doc_id, replace)
             chunks = self.ingestor.chunk(loaded)
             vectors = self.ingestor.embed(
                 [embedding_text(loaded.metadata.title, c) for c in chunks], IngestReport()
@@ -193,6 +186,8 @@ class DocumentWriter:
             if dry_run:
                 return {**result, "dry_run": True, "valid": True, "stored": False}
             with writer_lock(self.settings):
+                # again under the base's lock: another server may have written this id meanwhile
+                self._check_presence(doc_id, replace)
                 if self.index.orphans_pending:
                     self.index.sweep_orphans()
                 new = self._stored_file(doc_id, submission)
@@ -210,6 +205,17 @@ class DocumentWriter:
             audit = audit or AuditEntry("remplacement" if replace else "ajout")
             self.audit.record(actor, audit.action, doc_id, version=final.version, title=final.metadata.title, **audit.details)
             return {**result, "status": "replaced" if replace else "created", "stored": True}
+
+    def _check_presence(self, doc_id: str, replace: str | None) -> None:
+        """A new document's id must be free; a replaced one must exist."""
+        existing = self.index.find(doc_id)
+        if replace is None and existing is not None:
+            raise ConflictError(
+                f"Le document « {doc_id} » existe déjà : utilisez PUT /documents/{doc_id} "
+                "pour le remplacer, ou donnez un autre identifiant."
+            )
+        if replace is not None and existing is None:
+            raise _not_found(replace)
 
     def delete(self, doc_id: str, actor: str) -> None:
         with self._lock, writer_lock(self.settings):

@@ -10,6 +10,7 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
+from kb.errors import ConflictError
 from kb.settings import Settings
 from kb.stores import open_key_store
 from services import runtime
@@ -111,6 +112,25 @@ def test_a_write_on_one_server_is_read_at_once_on_the_other(two_servers):
         assert _found(server, "atelier vélo") == []
         assert server.get("/documents/atelier-velo").status_code == 404
         assert server.get("/vocabulary").json()["themes"] == []
+
+
+def test_one_id_posted_on_two_servers_at_once_is_created_once(two_servers):
+    """The id is checked again under the base's writer lock: a fiche of the same id written
+    through the other server between the first check and the lock is a 409, not a silent
+    replacement."""
+    a, b, auth, _ = two_servers
+    writer = b.app.state.holder.get().writer
+    fiche = {**FICHE, "id": "atelier-velo"}
+    on_a: list[int] = []
+
+    def meanwhile_on_a(*_) -> None:  # runs after b's first check, before b takes the lock
+        on_a.append(a.post("/documents", params=DISTINCT, json=fiche, headers=auth).status_code)
+
+    submission, _ = writer.from_fiche({**fiche, "title": "Un autre atelier vélo"})
+    with pytest.raises(ConflictError, match="existe déjà"):
+        writer.submit(submission, "coordinatrice", check=meanwhile_on_a)
+    assert on_a == [201]
+    assert b.get("/documents/atelier-velo").json()["title"] == FICHE["title"]
 
 
 def test_a_server_follows_a_reindex_run_by_another_process(two_servers, tmp_path, postgres_url):
