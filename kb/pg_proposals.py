@@ -15,8 +15,10 @@ from kb.proposals import (
     COPIED,
     LIST_ORDER,
     OPEN,
+    ANY_PROPOSAL,
     Proposal,
     changed_meanwhile,
+    check_unchanged,
     list_filter,
     now,
     proposal_from_row,
@@ -50,6 +52,11 @@ _UPSERT = (
     + ", ".join(f"{column.strip()} = EXCLUDED.{column.strip()}" for column in COLUMNS.split(",")[1:])
 )
 
+_INSERT_NEW = (
+    f"INSERT INTO kb_proposals({COLUMNS}) VALUES ({', '.join(['%s'] * 17)}) "
+    "ON CONFLICT (doc_id) DO NOTHING RETURNING doc_id"
+)
+
 
 class PgProposalStore(PgStore):
     _COPIED = COPIED
@@ -70,9 +77,23 @@ class PgProposalStore(PgStore):
     def count(self, statuses: tuple[str, ...] = OPEN) -> int:
         return self._db.execute("SELECT COUNT(*) FROM kb_proposals WHERE status = ANY(%s)", (list(statuses),))[0][0]
 
-    def put(self, proposal: Proposal) -> None:
-        """Store ``proposal``, replacing any proposal of the same document id."""
-        self._db.execute(_UPSERT, proposal_row(proposal))
+    def put(self, proposal: Proposal, expected: Proposal | None | object = ANY_PROPOSAL) -> None:
+        """Store ``proposal``, replacing any proposal of the same document id; with
+        ``expected`` (as read before, or None for none), only if the stored one is still that
+        (the row is locked meanwhile): ``ConflictError`` otherwise."""
+        with self._db.transaction() as conn:
+            if expected is None:  # a new id: the insert itself must find the id free
+                inserted = conn.execute(_INSERT_NEW, proposal_row(proposal)).fetchall()
+                if not inserted:
+                    check_unchanged(proposal.doc_id, None, ("déjà proposé",))
+                return
+            if expected is not ANY_PROPOSAL:
+                row = conn.execute(
+                    "SELECT status, updated_at, submitted_by FROM kb_proposals WHERE doc_id = %s FOR UPDATE",
+                    (proposal.doc_id,),
+                ).fetchone()
+                check_unchanged(proposal.doc_id, expected, row)
+            conn.execute(_UPSERT, proposal_row(proposal))
 
     def set_status(self, proposal: Proposal, status: str, comment: str | None) -> Proposal:
         """Move ``proposal`` (as read) to ``status``; ``ConflictError`` if it changed meanwhile."""

@@ -112,6 +112,21 @@ def check_transition(proposal: Proposal, target: str) -> None:
         )
 
 
+# ``put``'s default: replace whatever is stored
+ANY_PROPOSAL = object()
+
+
+def check_unchanged(doc_id: str, expected: Proposal | None, row: tuple | None) -> None:
+    """``ConflictError`` when the stored proposal (status, updated_at, submitted_by) is no
+    longer the one read as ``expected``."""
+    seen = None if expected is None else (expected.status, expected.updated_at, expected.submitted_by)
+    if (tuple(row) if row is not None else None) != seen:
+        raise ConflictError(
+            f"Une autre personne vient de proposer ou de modifier le document « {doc_id} » : "
+            "rechargez-le, ou donnez un autre identifiant."
+        )
+
+
 class ProposalStore(SqliteStore):
     """The proposals in ``data_dir/proposals.sqlite`` (``kb/pg_proposals.py``: on PostgreSQL)."""
 
@@ -137,9 +152,24 @@ class ProposalStore(SqliteStore):
         with storage_errors(self._path):
             return self._db.execute(f"SELECT COUNT(*) FROM proposals WHERE status IN ({marks})", statuses).fetchone()[0]
 
-    def put(self, proposal: Proposal) -> None:
-        """Store ``proposal``, replacing any proposal of the same document id."""
+    def put(self, proposal: Proposal, expected: Proposal | None | object = ANY_PROPOSAL) -> None:
+        """Store ``proposal``, replacing any proposal of the same document id; with
+        ``expected`` (the proposal as read before, or None for none), only if the stored one is
+        still that: ``ConflictError`` otherwise (two authors proposing one id at once)."""
         with storage_errors(self._path), self._db:
+            if expected is None:  # a new id: the insert itself must find the id free
+                inserted = self._db.execute(
+                    f"INSERT OR IGNORE INTO proposals({COLUMNS}) VALUES ({', '.join('?' * 17)})",
+                    proposal_row(proposal),
+                ).rowcount
+                if not inserted:
+                    check_unchanged(proposal.doc_id, None, ("déjà proposé",))
+                return
+            if expected is not ANY_PROPOSAL:
+                row = self._db.execute(
+                    "SELECT status, updated_at, submitted_by FROM proposals WHERE doc_id = ?", (proposal.doc_id,)
+                ).fetchone()
+                check_unchanged(proposal.doc_id, expected, row)
             self._db.execute(
                 f"INSERT OR REPLACE INTO proposals({COLUMNS}) VALUES ({', '.join('?' * 17)})", proposal_row(proposal)
             )

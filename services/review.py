@@ -110,7 +110,8 @@ class Review:
                 data=completed.data, suffix=completed.suffix,
                 sidecar=dict(completed.sidecar), duplicates=result["duplicates"],
             )
-            self.proposals.put(proposal)
+            # only if nobody proposed or changed this id since it was read (another server)
+            self.proposals.put(proposal, expected=existing)
             stored["resubmitted"] = own is not None
 
         result = self.writer.submit(

@@ -167,3 +167,22 @@ def test_entries_keep_their_order_and_details(audit):
     first, last = audit.entries("a")
     assert list(first) == ["at", "actor", "action", "doc_id", "title", "remplacement"]
     assert (first["title"], first["remplacement"], last["commentaire"]) == ("Épicerie", False, None)
+
+
+def test_a_proposal_stored_against_what_was_read_refuses_a_change_made_meanwhile(store_settings):
+    """Two servers read no proposal for one id, then both store theirs: the second is a 409,
+    not a silent overwrite; the same for a proposal changed since it was read."""
+    first, second = open_proposal_store(store_settings), open_proposal_store(store_settings)
+    try:
+        first.put(proposal(by="Aline"), expected=None)
+        with pytest.raises(ConflictError, match="Une autre personne vient de proposer"):
+            second.put(proposal(by="Bruno"), expected=None)
+        assert first.get("fiche-a").submitted_by == "Aline"
+        read = second.get("fiche-a")
+        first.put(proposal(by="Aline", updated_at="2025-06-01T00:00:00+00:00"), expected=read)
+        with pytest.raises(ConflictError):
+            second.put(proposal(by="Aline", updated_at="2025-07-01T00:00:00+00:00"), expected=read)
+        assert first.get("fiche-a").updated_at == "2025-06-01T00:00:00+00:00"
+    finally:
+        first.close()
+        second.close()
