@@ -34,13 +34,15 @@ from kb.retrieval import FusionParams, Retriever
 from kb.settings import Settings
 
 WEIGHTS = (0.0, 0.01, 0.02, 0.03, 0.05, 0.08, 0.12, 0.2)
-_FULL_TEXT = """
-CREATE TABLE IF NOT EXISTS {s}.full_text AS
+# a chunk's full-text row: what the table is made of, and what a write adds to it
+_ROWS = """
     SELECT c.chunk_id, d.doc_id, d.metadata->>'doc_type' AS doc_type, d.metadata->>'sector' AS sector,
            to_tsvector('french', unaccent(coalesce(d.metadata->>'title', '') || ' ' || c.text)) AS terms
-    FROM {s}.chunks c JOIN {s}.documents d ON d.doc_id = c.doc_id;
-CREATE INDEX IF NOT EXISTS full_text_terms ON {s}.full_text USING gin (terms);
-"""
+    FROM {s}.chunks c JOIN {s}.documents d ON d.doc_id = c.doc_id"""
+_FULL_TEXT = (
+    "CREATE TABLE IF NOT EXISTS {s}.full_text AS" + _ROWS + ";\n"
+    "CREATE INDEX IF NOT EXISTS full_text_terms ON {s}.full_text USING gin (terms);"
+)
 
 
 class PostgresFullText:
@@ -140,10 +142,7 @@ def write_visibility(settings: Settings, embedder, base) -> dict[str, float]:
         index_schema = full_text.schema
         started = time.perf_counter()
         reader.database.execute(
-            f"INSERT INTO {index_schema}.full_text SELECT c.chunk_id, d.doc_id, d.metadata->>'doc_type', "
-            f"d.metadata->>'sector', to_tsvector('french', unaccent(coalesce(d.metadata->>'title', '') || ' ' || c.text)) "
-            f"FROM {index_schema}.chunks c JOIN {index_schema}.documents d ON d.doc_id = c.doc_id WHERE d.doc_id = %s",
-            (doc_id,),
+            f"INSERT INTO {index_schema}.full_text" + _ROWS.format(s=index_schema) + " WHERE d.doc_id = %s", (doc_id,)
         )
         found = full_text.search(word, 5)
         full_text_seconds = time.perf_counter() - started

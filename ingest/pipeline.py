@@ -63,6 +63,17 @@ class IngestReport:
     def ok(self) -> bool:
         return not self.failed
 
+    def absorb(self, other: "IngestReport") -> None:
+        """Add another run's outcome to this one (one rebuild made of two runs)."""
+        self.added += other.added
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        self.removed += other.removed
+        self.failed += other.failed
+        self.chunks_written += other.chunks_written
+        self.embed_seconds += other.embed_seconds
+        self.total_seconds += other.total_seconds
+
 
 def chunking_params(settings: Settings) -> ChunkingParams:
     return ChunkingParams(

@@ -40,7 +40,6 @@ class KnowledgeIndex:
     ) -> None:
         self.settings = settings
         self.embedder = embedder
-        self.location = location or current_location(settings)
         self.description = {
             "embedding_model": embedder.model_id,
             "dimension": embedder.dimension,
@@ -49,9 +48,20 @@ class KnowledgeIndex:
         self.database = None
         self.local_cache = None  # PostgreSQL: what this process derives from the generation
         if settings.database:
-            self._open_postgres()
-        else:
-            self._open_embedded()
+            from kb.postgres import open_database
+
+            # opened first: reading the generation pointer then shares this pool
+            self.database = open_database(settings.database, settings.database_pool_size, settings.database_timeout_s)
+        try:
+            self.location = location or current_location(settings)
+            if self.database is not None:
+                self._open_postgres()
+            else:
+                self._open_embedded()
+        except BaseException:
+            if self.database is not None:
+                self.database.close()
+            raise
         if not has_current(settings):
             switch_current(settings, self.location)
         if not self.registry.info():
@@ -95,20 +105,13 @@ class KnowledgeIndex:
         the shared registry, is kept by each server in its own data directory (per base)."""
         from kb.pg_registry import PgRegistry
         from kb.pg_vectors import PgVectorStore
-        from kb.postgres import generation_schema, open_database
+        from kb.postgres import generation_schema
 
-        self.database = open_database(
-            self.settings.database, self.settings.database_pool_size, self.settings.database_timeout_s
-        )
-        try:
-            schema = generation_schema(self.location.generation)
-            self.registry = PgRegistry(self.database, schema)
-            self._check_description(self.registry.info())
-            self.vectors = PgVectorStore(self.database, schema, self.description)
-            self._check_description(self.vectors.description)
-        except BaseException:
-            self.database.close()
-            raise
+        schema = generation_schema(self.location.generation)
+        self.registry = PgRegistry(self.database, schema)
+        self._check_description(self.registry.info())
+        self.vectors = PgVectorStore(self.database, schema, self.description)
+        self._check_description(self.vectors.description)
         self.local_cache = self.settings.data_dir / "cache" / self.registry.base_id()
         self.lexical = LexicalIndex(
             self.registry,

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
+from ingest.discover import SIDECAR_SUFFIXES
 from ingest.file_store import DatabaseFileStore, FileStore, FolderFileStore, open_file_store
 from kb.embeddings import RecordedModel
 from kb.errors import KBError
@@ -162,7 +163,7 @@ class _FileCopier:
         name = f"{metadata.doc_id}{original.suffix}"
         path = self.target.source_path(name)
         self.target.write(metadata.doc_id, replace(original, name=name, source_path=path), lambda _: None)
-        self.written.extend([Path(path), Path(path + ".meta.yaml")])
+        self.written.extend([Path(path), Path(path + SIDECAR_SUFFIXES[0])])
         return replace(metadata, source_path=path), None
 
     def undo(self) -> None:

@@ -191,10 +191,6 @@ def _rebuild(ingestor: Ingestor, sources: list[Path], callbacks: dict) -> Ingest
     report = ingestor.ingest_stored(**callbacks)
     legacy = [path for path in sources if str(path) not in kept and path.exists()]
     if legacy:
-        more = ingestor.ingest_paths(legacy)
-        report.added += more.added
-        report.unchanged += more.unchanged
-        report.failed += more.failed
-        report.chunks_written += more.chunks_written
+        report.absorb(ingestor.ingest_paths(legacy))
     report.removed.extend(str(path) for path in missing if str(path) not in kept)
     return report
