@@ -20,7 +20,7 @@ from kb.errors import BackendUnavailable, IndexMismatchError, NotFoundError
 from kb.generations import IndexLocation, current_location, has_current, switch_current
 from kb.lexical_index import LexicalIndex
 from kb.models import Chunk, DocumentMetadata, Passage, Scope, StoredDocument, chunk_id, parse_chunk_id
-from kb.registry import Registry
+from kb.registry import EVERY_DOCUMENT, Registry
 from kb.settings import Settings
 from kb.vectors import open_vector_store
 
@@ -188,6 +188,11 @@ class KnowledgeIndex:
                         "sector": metadata.sector,
                     }
                 )
+        doc_ids = [metadata.doc_id for metadata, *_ in documents]
+        if not doc_ids:
+            return
+        # journalled first: whatever is interrupted from here on, the next sweep looks at them
+        self.registry.mark_unsettled(doc_ids)
         if ids:
             self.vectors.add(ids, np.vstack([embeddings for *_, embeddings in documents]), texts, records)
         companions = list(alongside or [None] * len(documents))
@@ -196,18 +201,23 @@ class KnowledgeIndex:
             self.registry.replace_document(metadata, version, text, chunks, alongside=companion)
             if had_previous:
                 self.vectors.delete_document(metadata.doc_id, keep_version=version)
+        self.registry.mark_settled(doc_ids)
 
     def remove(self, doc_id: str, alongside: Alongside | None = None) -> None:
         """The registry switch removes the document from every read (``alongside``: a write in
         the same transaction); its vectors go next, or, when the vector store is down, with the
         next sweep (they are invisible meanwhile)."""
+        self.registry.mark_unsettled([doc_id])
         if not self.registry.delete_document(doc_id, alongside=alongside):
+            self.registry.mark_settled([doc_id])
             raise NotFoundError(f"Aucun document « {doc_id} » dans l'index.")
         try:
             self.vectors.delete_document(doc_id)
         except BackendUnavailable:
             logger.warning("vectors of %s left for the next sweep: the vector store is down", doc_id)
             self.orphans_pending = True
+            return
+        self.registry.mark_settled([doc_id])
 
     def persist_derived(self, wait: bool = False) -> None:
         """After a write: the lexical index takes it in (searchable on return) and saves or
@@ -216,15 +226,27 @@ class KnowledgeIndex:
         self.lexical.persist(wait=wait)
 
     def sweep_orphans(self) -> int:
-        """Delete vectors that belong to no current version (left by an interrupted write)."""
-        versions = self.registry.versions()
-        orphans = [
-            chunk
-            for chunk, (doc_id, version) in self.vectors.versions_by_chunk().items()
-            if versions.get(doc_id) != version
-        ]
-        if orphans:
-            self.vectors.delete_ids(orphans)
+        """Delete the vectors that belong to no current version (left by an interrupted write
+        or removal). Only the documents of the registry's journal can have any: each write
+        journals its documents before touching the vector store and settles them once their
+        old vectors are gone, so the sweep reads their vectors only, not the whole store's
+        (every vector when the journal says "*": a registry older than the journal). Run under
+        the writer lock, as every write is: a write in progress is never swept."""
+        unsettled = self.registry.unsettled()
+        if unsettled:
+            if EVERY_DOCUMENT in unsettled:
+                versions = self.registry.versions()
+                stored = self.vectors.versions_by_chunk()
+            else:
+                current = {doc_id: self.registry.get_document(doc_id) for doc_id in unsettled}
+                versions = {doc_id: found.version for doc_id, found in current.items() if found is not None}
+                stored = self.vectors.versions_by_chunk_of(unsettled)
+            orphans = [chunk for chunk, (doc_id, version) in stored.items() if versions.get(doc_id) != version]
+            if orphans:
+                self.vectors.delete_ids(orphans)
+            self.registry.mark_settled(unsettled)
+        else:
+            orphans = []
         self.orphans_pending = False
         return len(orphans)
 

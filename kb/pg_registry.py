@@ -17,7 +17,7 @@ from kb.clock import timestamp
 from kb.errors import StorageReadOnly
 from kb.models import Chunk, DocumentMetadata, StoredDocument, chunk_id
 from kb.postgres import Database
-from kb.registry import RegistrySnapshots, stored_document
+from kb.registry import EVERY_DOCUMENT, RegistrySnapshots, stored_document
 
 _SCHEMA = """
 CREATE SCHEMA IF NOT EXISTS {s};
@@ -46,6 +46,7 @@ CREATE INDEX IF NOT EXISTS chunks_doc ON {s}.chunks(doc_id);
 CREATE INDEX IF NOT EXISTS documents_source ON {s}.documents(source_path);
 CREATE INDEX IF NOT EXISTS documents_revision ON {s}.documents(revision);
 CREATE TABLE IF NOT EXISTS {s}.deletions (doc_id TEXT PRIMARY KEY, revision BIGINT NOT NULL);
+CREATE TABLE IF NOT EXISTS {s}.unsettled (doc_id TEXT PRIMARY KEY);
 """
 # Keys of index_info that are bookkeeping, not the index's description.
 _BOOKKEEPING = ("revision", "base_id")
@@ -55,18 +56,23 @@ class PgRegistry(RegistrySnapshots):
     def __init__(self, database: Database, schema: str) -> None:
         self._database = database
         self.schema = schema
+        self._journal = True  # the table of unsettled documents exists
         try:
             with database.transaction() as conn:
                 conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (schema,))
+                journal = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (f"{schema}.unsettled",)).fetchone()[0]
                 conn.execute(_SCHEMA.format(s=schema))
                 conn.execute(
                     f"INSERT INTO {schema}.index_info(key, value) VALUES ('revision', '0'), ('base_id', %s) "
                     "ON CONFLICT (key) DO NOTHING",
                     (Jsonb(uuid.uuid4().hex),),
                 )
+                if not journal:  # a registry older than the journal: any vector may be an orphan
+                    conn.execute(f"INSERT INTO {schema}.unsettled(doc_id) VALUES (%s)", (EVERY_DOCUMENT,))
         except StorageReadOnly:
             if not database.has_table(f"{schema}.deletions"):
                 raise
+            self._journal = database.has_table(f"{schema}.unsettled")
 
     def close(self) -> None:
         """The pool belongs to the index (``kb/postgres.py``), which closes it."""
@@ -172,6 +178,22 @@ class PgRegistry(RegistrySnapshots):
     def revision(self) -> int:
         rows = self._rows("SELECT value FROM {s}.index_info WHERE key = 'revision'")
         return int(rows[0][0]) if rows else 0
+
+    # -- the journal of unsettled documents (see KnowledgeIndex.sweep_orphans) ---------------
+
+    def unsettled(self) -> set[str]:
+        if not self._journal:  # a read-only base older than the journal
+            return {EVERY_DOCUMENT}
+        return {row[0] for row in self._rows("SELECT doc_id FROM {s}.unsettled")}
+
+    def mark_unsettled(self, doc_ids: Iterable[str]) -> None:
+        self._rows(
+            "INSERT INTO {s}.unsettled(doc_id) SELECT unnest(%s::text[]) ON CONFLICT (doc_id) DO NOTHING", (list(doc_ids),)
+        )
+
+    def mark_settled(self, doc_ids: Iterable[str]) -> None:
+        if self._journal:
+            self._rows("DELETE FROM {s}.unsettled WHERE doc_id = ANY(%s)", (list(doc_ids),))
 
     def lexical_rows(self, doc_ids: Iterable[str] | None = None) -> Iterator[tuple[str, str, str, str, str, str]]:
         """(chunk id, title, section path, text, doc_type, sector) of every current chunk, or of

@@ -8,7 +8,7 @@ gets its ``n_results`` nearest passages.
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
 from psycopg.types.json import Jsonb
@@ -131,6 +131,13 @@ class PgVectorStore:
     def versions_by_chunk(self) -> dict[str, tuple[str, str]]:
         """Every stored chunk id with its (doc_id, version): used to sweep orphans."""
         rows = self._database.execute(f"SELECT chunk_id, doc_id, version FROM {self.schema}.vectors")
+        return {chunk: (doc_id, version) for chunk, doc_id, version in rows}
+
+    def versions_by_chunk_of(self, doc_ids: Iterable[str]) -> dict[str, tuple[str, str]]:
+        """The stored chunk ids of some documents with their (doc_id, version)."""
+        rows = self._database.execute(
+            f"SELECT chunk_id, doc_id, version FROM {self.schema}.vectors WHERE doc_id = ANY(%s)", (sorted(doc_ids),)
+        )
         return {chunk: (doc_id, version) for chunk, doc_id, version in rows}
 
     def embeddings(self, doc_id: str, version: str) -> np.ndarray:

@@ -46,6 +46,9 @@ CREATE TABLE IF NOT EXISTS deletions (doc_id TEXT PRIMARY KEY, revision INTEGER 
 SNAPSHOT_MAX_CHANGES = 2000
 # Keys of index_info that are bookkeeping, not the index's description.
 _BOOKKEEPING = ("revision", "tracked_since")
+# An unsettled entry meaning "any vector may be an orphan": written when the journal is
+# created, since a registry older than it cannot say which writes were interrupted.
+EVERY_DOCUMENT = "*"
 
 
 class RegistrySnapshots:
@@ -70,10 +73,20 @@ class RegistrySnapshots:
         Searches read these on every request; parsing thousands of metadata rows each time
         would dominate their cost. The revision is read before the rows, so a snapshot is
         never older than its stamp (at worst newer, and then reloaded on the next call)."""
+        _, documents, versions = self._snapshot()
+        return documents, versions
+
+    def revisioned_snapshot(self) -> tuple[int, dict[str, StoredDocument]]:
+        """The revision the snapshot stands for (it may hold writes a little newer), and its
+        documents: what ``kb/document_tally.py`` keeps in step from."""
+        revision, documents, _ = self._snapshot()
+        return revision, documents
+
+    def _snapshot(self) -> tuple[int, dict[str, StoredDocument], dict[str, str]]:
         revision = self.revision()
         cached = self._snapshot_cache
         if cached is not None and cached[0] == revision:
-            return cached[1], cached[2]
+            return cached
         changed = self.changed_since(cached[0]) if cached is not None else None
         if changed is None or len(changed[0]) > SNAPSHOT_MAX_CHANGES:
             documents = {row[0]: stored_document(row[1:]) for row in self._document_rows()}
@@ -88,7 +101,7 @@ class RegistrySnapshots:
                 documents = dict(sorted(documents.items()))
         versions = {doc_id: stored.version for doc_id, stored in documents.items()}
         self._snapshot_cache = (revision, documents, versions)
-        return documents, versions
+        return self._snapshot_cache
 
     def documents(self) -> Iterator[StoredDocument]:
         return iter(list(self.snapshot()[0].values()))
@@ -117,6 +130,10 @@ class Registry(RegistrySnapshots, SqliteStore):
                     (str(self.revision()),),
                 )
             self._db.execute("CREATE INDEX IF NOT EXISTS documents_revision ON documents(revision)")
+            journal = self._db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'unsettled'")
+            if journal.fetchone() is None:
+                self._db.execute("CREATE TABLE unsettled (doc_id TEXT PRIMARY KEY)")
+                self._db.execute("INSERT INTO unsettled VALUES (?)", (EVERY_DOCUMENT,))
 
     # -- index description ---------------------------------------------------------------
 
@@ -214,6 +231,19 @@ class Registry(RegistrySnapshots, SqliteStore):
     def revision(self) -> int:
         row = self._db.execute("SELECT value FROM index_info WHERE key = 'revision'").fetchone()
         return int(row[0]) if row else 0
+
+    # -- the journal of unsettled documents (see KnowledgeIndex.sweep_orphans) ---------------
+
+    def unsettled(self) -> set[str]:
+        return {row[0] for row in self._db.execute("SELECT doc_id FROM unsettled")}
+
+    def mark_unsettled(self, doc_ids: Iterable[str]) -> None:
+        with storage_errors(), self._db:
+            self._db.executemany("INSERT OR IGNORE INTO unsettled VALUES (?)", [(doc_id,) for doc_id in doc_ids])
+
+    def mark_settled(self, doc_ids: Iterable[str]) -> None:
+        with storage_errors(), self._db:
+            self._db.executemany("DELETE FROM unsettled WHERE doc_id = ?", [(doc_id,) for doc_id in doc_ids])
 
     def lexical_rows(self, doc_ids: Iterable[str] | None = None) -> Iterator[tuple[str, str, str, str, str, str]]:
         """(chunk id, title, section path, text, doc_type, sector) of every current chunk, or of

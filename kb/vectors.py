@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 from urllib.parse import urlparse
 
 import numpy as np
@@ -163,9 +163,16 @@ class ChromaVectorStore:
         found: dict[str, tuple[str, str]] = {}
         total = self._collection.count()
         for offset in range(0, total, 1000):
-            page = self._collection.get(include=["metadatas"], limit=1000, offset=offset)
-            for chunk, meta in zip(page["ids"], page["metadatas"]):
-                found[chunk] = (str(meta.get("doc_id")), str(meta.get("version")))
+            _add_versions(found, self._collection.get(include=["metadatas"], limit=1000, offset=offset))
+        return found
+
+    @_backend_call
+    def versions_by_chunk_of(self, doc_ids: Iterable[str]) -> dict[str, tuple[str, str]]:
+        """The stored chunk ids of some documents with their (doc_id, version)."""
+        found: dict[str, tuple[str, str]] = {}
+        wanted = sorted(doc_ids)
+        for start in range(0, len(wanted), 500):
+            _add_versions(found, self._collection.get(where={"doc_id": {"$in": wanted[start : start + 500]}}, include=["metadatas"]))
         return found
 
     @_backend_call
@@ -200,6 +207,11 @@ class ChromaVectorStore:
 
     def drop(self) -> None:
         self._client.delete_collection(self.name)
+
+
+def _add_versions(found: dict[str, tuple[str, str]], page) -> None:
+    for chunk, meta in zip(page["ids"], page["metadatas"]):
+        found[chunk] = (str(meta.get("doc_id")), str(meta.get("version")))
 
 
 def _by_document(ids, embeddings, metadatas, versions: dict[str, str]) -> dict[str, np.ndarray]:

@@ -8,9 +8,10 @@ import uuid
 import numpy as np
 import pytest
 
-from kb.errors import IndexMismatchError, NotFoundError
+from kb.errors import BackendUnavailable, IndexMismatchError, NotFoundError
 from kb.index import KnowledgeIndex
 from kb.models import Chunk, DocumentMetadata, Scope
+from kb.registry import EVERY_DOCUMENT
 from kb.settings import Settings
 from tests.fakes import ToyEmbedder, vowel_vector
 
@@ -120,15 +121,69 @@ def test_crash_before_the_switch_keeps_the_old_version_searchable(make_index, mo
     assert _live_ids(index) == {"alpha::v1::0000"}
 
 
+def _killed(*args, **kwargs):
+    raise RuntimeError("killed")
+
+
 def test_crash_after_the_switch_shows_only_the_new_version(make_index, monkeypatch):
     index = make_index()
     index.upsert(*_document("alpha", ["aaa"], "v1"))
-    monkeypatch.setattr(index.vectors, "delete_document", lambda *a, **k: None)
-    index.upsert(*_document("alpha", ["eee"], "v2"))
+    monkeypatch.setattr(index.vectors, "delete_document", _killed)
+    with pytest.raises(RuntimeError):
+        index.upsert(*_document("alpha", ["eee"], "v2"))
     monkeypatch.undo()
     assert [p.chunk.text for p in index.dense_search("aaa", 5)] == ["eee"]
     assert index.sweep_orphans() == 1
     assert _live_ids(index) == {"alpha::v2::0000"}
+
+
+def test_a_sweep_reads_only_the_vectors_of_documents_whose_write_was_interrupted(make_index, monkeypatch):
+    index = make_index()
+    index.sweep_orphans()  # a new index's journal: "*" until a first sweep
+    index.upsert_many([_document("alpha", ["aaa"], "v1"), _document("beta", ["eee"], "v1")])
+    assert index.registry.unsettled() == set()  # settled once the old vectors are gone
+    monkeypatch.setattr(index.registry, "replace_document", _killed)
+    with pytest.raises(RuntimeError):
+        index.upsert(*_document("alpha", ["iii", "ooo"], "v2"))
+    monkeypatch.undo()
+    assert index.registry.unsettled() == {"alpha"}
+    monkeypatch.setattr(index.vectors, "versions_by_chunk", _killed)  # no full scan
+    assert index.sweep_orphans() == 2
+    monkeypatch.undo()
+    assert _live_ids(index) == {"alpha::v1::0000", "beta::v1::0000"}
+    assert index.registry.unsettled() == set()
+    assert index.sweep_orphans() == 0
+
+
+def test_a_removal_whose_vectors_stayed_is_swept_after_reopening(make_index, monkeypatch):
+    index = make_index()
+    index.upsert(*_document("alpha", ["aaa"], "v1"))
+    index.upsert(*_document("beta", ["eee"], "v1"))
+    index.sweep_orphans()
+    monkeypatch.setattr(index.vectors, "delete_document", _backend_down)
+    index.remove("alpha")
+    monkeypatch.undo()
+    index.close()
+    reopened = make_index()  # the flag of the process is gone, the journal is not
+    assert reopened.registry.unsettled() == {"alpha"}
+    assert reopened.sweep_orphans() == 1
+    assert _live_ids(reopened) == {"beta::v1::0000"}
+
+
+def test_a_journal_saying_every_document_sweeps_the_whole_store_once(make_index):
+    index = make_index()
+    index.upsert(*_document("alpha", ["aaa"], "v1"))
+    index.sweep_orphans()
+    # vectors a crash left before the journal existed: only a full scan can find them
+    index.vectors.add(["alpha::v0::0000"], np.stack([vowel_vector("ooo")]), ["ooo"], [{"doc_id": "alpha", "version": "v0"}])
+    index.registry.mark_unsettled([EVERY_DOCUMENT])
+    assert index.sweep_orphans() == 1
+    assert _live_ids(index) == {"alpha::v1::0000"}
+    assert index.registry.unsettled() == set()
+
+
+def _backend_down(*args, **kwargs):
+    raise BackendUnavailable("la base de vecteurs ne répond pas")
 
 
 def test_reopening_with_another_model_is_refused(make_index):

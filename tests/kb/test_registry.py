@@ -4,7 +4,7 @@ date from it."""
 from __future__ import annotations
 
 from kb.models import Chunk, DocumentMetadata
-from kb.registry import Registry
+from kb.registry import EVERY_DOCUMENT, Registry
 
 
 def _write(registry: Registry, doc_id: str, version: str = "v1", chunks: int = 1) -> None:
@@ -43,3 +43,17 @@ def test_the_snapshot_follows_each_write_as_a_full_reload_would(tmp_path):
     assert documents["alpha"].version == "v2"
     registry.close()
     fresh.close()
+
+
+def test_a_registry_older_than_the_journal_asks_for_one_whole_sweep(tmp_path):
+    registry = Registry(tmp_path / "registry.sqlite3")
+    registry.mark_settled([EVERY_DOCUMENT])
+    registry.mark_unsettled(["alpha", "beta"])
+    registry.mark_settled(["beta"])
+    assert registry.unsettled() == {"alpha"}
+    with registry._db:
+        registry._db.execute("DROP TABLE unsettled")
+    registry.close()
+    reopened = Registry(tmp_path / "registry.sqlite3")
+    assert reopened.unsettled() == {EVERY_DOCUMENT}
+    reopened.close()
