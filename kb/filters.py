@@ -7,10 +7,13 @@ with the same French messages (``FiltersInvalid``, a 422 over HTTP).
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
+from typing import Mapping
 
+from kb.document_tally import DocumentTally
 from kb.errors import FiltersInvalid, Problem
-from kb.models import DocumentMetadata
+from kb.models import DocumentMetadata, StoredDocument
 from kb.text import fold
 from kb.vocabulary import DOC_TYPES, SECTORS, known_doc_type, normalise_sector
 
@@ -121,3 +124,37 @@ def parse_filters(
         date_to=date_to.strip() if date_to else None,
     )
     return None if filters.is_empty() else filters
+
+
+class FilterValues(DocumentTally[dict[str, set[str]]]):
+    """The themes and territories the current documents use, counted (a value goes with its
+    last document)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.themes: Counter[str] = Counter()
+        self.territories: Counter[str] = Counter()
+
+    def clear(self) -> None:
+        self.themes.clear()
+        self.territories.clear()
+
+    def add(self, stored: StoredDocument) -> None:
+        self._count(stored, 1)
+
+    def discard(self, stored: StoredDocument) -> None:
+        self._count(stored, -1)
+
+    def _count(self, stored: StoredDocument, step: int) -> None:
+        territory = [stored.metadata.territory] if stored.metadata.territory else []
+        for counter, values in ((self.themes, set(stored.metadata.themes)), (self.territories, territory)):
+            for value in values:
+                counter[value] += step
+                if counter[value] <= 0:
+                    del counter[value]
+
+    def result(self, documents: Mapping[str, StoredDocument]) -> dict[str, set[str]]:
+        return {
+            "themes": set(self.themes),
+            "territories": set(self.territories),
+        }

@@ -23,11 +23,13 @@ mistake) go to the latest date, then to the greatest id: arbitrary but stable.
 
 from __future__ import annotations
 
+import threading
 import weakref
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable, Mapping
 
-from kb.models import DocumentMetadata, page_url
+from kb.document_tally import DocumentTally
+from kb.models import DocumentMetadata, StoredDocument, page_url
 
 if TYPE_CHECKING:  # kb.retrieval imports this module
     from kb.index import KnowledgeIndex
@@ -47,9 +49,16 @@ class Versions:
     @classmethod
     def build(cls, documents: Iterable[DocumentMetadata]) -> Versions:
         current = {meta.doc_id: meta for meta in documents}
+        return cls.linking(current, [doc_id for doc_id, meta in current.items() if meta.replaces])
+
+    @classmethod
+    def linking(cls, current: Mapping[str, DocumentMetadata], replacing: Iterable[str]) -> Versions:
+        """The relations of the ``current`` documents, given those of them that name others
+        in ``replaces`` (every other document can only be named): the cost is that of the
+        documents with versions, not of the base."""
         direct = {
-            doc_id: tuple(old for old in meta.replaces if old in current and old != doc_id)
-            for doc_id, meta in current.items()
+            doc_id: tuple(old for old in current[doc_id].replaces if old in current and old != doc_id)
+            for doc_id in replacing
         }
         replaced_by: dict[str, set[str]] = {}
         for doc_id, olds in direct.items():
@@ -82,7 +91,7 @@ class Versions:
         return cls(
             families=families,
             newer=newer,
-            replaces={doc_id: direct[doc_id] for doc_id in linked if direct[doc_id]},
+            replaces={doc_id: direct[doc_id] for doc_id in linked if direct.get(doc_id)},
             metadata={doc_id: current[doc_id] for doc_id in linked},
         )
 
@@ -164,16 +173,55 @@ def version_links(versions: Iterable[DocumentMetadata], base_url: str = "") -> l
     ]
 
 
-_cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+class VersionTally(DocumentTally[Versions]):
+    """The documents that name others in ``replaces``, kept in step with the writes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.doc_ids: set[str] = set()
+
+    def clear(self) -> None:
+        self.doc_ids.clear()
+
+    def add(self, stored: StoredDocument) -> None:
+        if stored.metadata.replaces:
+            self.doc_ids.add(stored.metadata.doc_id)
+
+    def discard(self, stored: StoredDocument) -> None:
+        self.doc_ids.discard(stored.metadata.doc_id)
+
+    def result(self, documents: Mapping[str, StoredDocument]) -> Versions:
+        return Versions.linking(_Metadata(documents), sorted(self.doc_ids))
+
+
+class _Metadata(Mapping[str, DocumentMetadata]):
+    """The metadata of a snapshot's documents, read through (no copy of the whole base)."""
+
+    def __init__(self, documents: Mapping[str, StoredDocument]) -> None:
+        self._documents = documents
+
+    def __getitem__(self, doc_id: str) -> DocumentMetadata:
+        return self._documents[doc_id].metadata
+
+    def __contains__(self, doc_id: object) -> bool:
+        return doc_id in self._documents
+
+    def __iter__(self):
+        return iter(self._documents)
+
+    def __len__(self) -> int:
+        return len(self._documents)
+
+
+_tallies: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_tallies_lock = threading.Lock()
 
 
 def versions_of(index: KnowledgeIndex) -> Versions:
-    """The version relations of an index's current documents, rebuilt when its registry's
-    revision moves (every write)."""
-    revision = index.revision()  # read first: a write meanwhile only makes the next call rebuild
-    cached = _cache.get(index)
-    if cached is not None and cached[0] == revision:
-        return cached[1]
-    versions = Versions.build(stored.metadata for stored in index.documents())
-    _cache[index] = (revision, versions)
-    return versions
+    """The version relations of an index's current documents, brought up to date from the
+    documents written since when its registry's revision moves (every write)."""
+    with _tallies_lock:
+        tally = _tallies.get(index)
+        if tally is None:
+            tally = _tallies[index] = VersionTally()
+    return tally.current(index.registry)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import AsyncIterator
 
 from ingest.writer import DocumentWriter, Submission
 from kb.answer import AnswerParams, Answerer, document_summary
 from kb.errors import InvalidRequest
-from kb.filters import Filters, parse_filters
+from kb.filters import FilterValues, Filters, parse_filters
 from kb.glossary import Glossary
 from kb.index import KnowledgeIndex
 from kb.retrieval import Retriever
@@ -31,7 +31,7 @@ class KnowledgeBase:
     generator: Generator | None = None  # the LLM of KB_LLM_URL, when one is configured
     review: Review | None = None  # writes by role and proposals (None: writes publish directly)
     questions: Questions | None = None  # the question log and feedback (services/questions.py)
-    _vocabulary: tuple[int, dict[str, set[str]]] | None = None
+    _vocabulary: FilterValues = field(default_factory=lambda: FilterValues())
 
     @classmethod
     def create(cls, settings: Settings, index: KnowledgeIndex) -> KnowledgeBase:
@@ -170,18 +170,7 @@ class KnowledgeBase:
 
     def known_values(self) -> dict[str, set[str]]:
         """The values filters may take: known themes and territories of the indexed documents."""
-        revision = self.index.revision()
-        if self._vocabulary is not None and self._vocabulary[0] == revision:
-            return self._vocabulary[1]
-        themes: set[str] = set()
-        territories: set[str] = set()
-        for stored in self.index.documents():
-            themes.update(stored.metadata.themes)
-            if stored.metadata.territory:
-                territories.add(stored.metadata.territory)
-        vocabulary = {"themes": themes, "territories": territories}
-        self._vocabulary = (revision, vocabulary)
-        return vocabulary
+        return self._vocabulary.current(self.index.registry)
 
     def stats(self, with_paths: bool = False) -> dict:
         """Counts by type and sector; the index's location only for a coordinator."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from kb.models import DocumentMetadata
+from kb.registry import Registry
 from kb.retrieval import DocumentHit
 from kb.versions import Versions, one_per_family, version_links, versions_of
 
@@ -90,26 +91,20 @@ def test_links_name_each_version_with_its_page():
     ]
 
 
-class Stored:
-    def __init__(self, metadata):
-        self.metadata = metadata
+class Holder:
+    """What ``versions_of`` reads of an index: its registry."""
+
+    def __init__(self, registry):
+        self.registry = registry
 
 
-class FakeIndex:
-    def __init__(self, documents):
-        self.docs, self.rev, self.reads = documents, 1, 0
-
-    def revision(self):
-        return self.rev
-
-    def documents(self):
-        self.reads += 1
-        return [Stored(m) for m in self.docs]
-
-
-def test_relations_are_cached_per_registry_revision():
-    index = FakeIndex([A, B])
+def test_relations_are_kept_per_registry_revision(tmp_path):
+    registry = Registry(tmp_path / "registry.sqlite3")
+    for metadata in (A, B):
+        registry.replace_document(metadata, "v1", metadata.title, [])
+    index = Holder(registry)
     assert versions_of(index).family("a") == ("a", "b")
-    assert versions_of(index) is versions_of(index) and index.reads == 1
-    index.docs, index.rev = [A, B, C], 2
-    assert versions_of(index).family("a") == ("a", "b", "c") and index.reads == 2
+    assert versions_of(index) is versions_of(index)
+    registry.replace_document(C, "v1", C.title, [])
+    assert versions_of(index).family("a") == ("a", "b", "c")
+    registry.close()
