@@ -10,7 +10,8 @@ deleted since its last revision gave (``changed_since``) and adds what they give
 from __future__ import annotations
 
 import threading
-from typing import Generic, Mapping, TypeVar
+from contextlib import contextmanager
+from typing import Generic, Iterator, Mapping, TypeVar
 
 from kb.models import StoredDocument
 from kb.registry import SNAPSHOT_MAX_CHANGES, RegistrySnapshots
@@ -49,24 +50,36 @@ class DocumentTally(Generic[Result]):
         if state is not None and state[0] == revision:
             return state[2]
         with self._lock:
-            state = self._state
-            if state is not None and state[0] == revision:
-                return state[2]
-            changed = registry.changed_since(state[0]) if state is not None else None
-            if changed is None or len(changed[0]) > SNAPSHOT_MAX_CHANGES:
-                self.clear()
-                for stored in documents.values():
-                    self.add(stored)
-            else:
-                before = state[1]
-                for doc_id in changed[0]:
-                    old, new = before.get(doc_id), documents.get(doc_id)
-                    if old is new:
-                        continue
-                    if old is not None:
-                        self.discard(old)
-                    if new is not None:
-                        self.add(new)
-            result = self.result(documents)
-            self._state = (revision, documents, result)
-            return result
+            return self._bring_to(registry, revision, documents)
+
+    @contextmanager
+    def up_to_date(self, registry: RegistrySnapshots) -> Iterator[None]:
+        """The tally brought to the registry's revision and held (its lock) while it is read:
+        for a tally read through its own methods rather than one ``result``."""
+        revision, documents = registry.revisioned_snapshot()
+        with self._lock:
+            self._bring_to(registry, revision, documents)
+            yield
+
+    def _bring_to(self, registry: RegistrySnapshots, revision: int, documents: Mapping[str, StoredDocument]) -> Result:
+        state = self._state
+        if state is not None and state[0] == revision:
+            return state[2]
+        changed = registry.changed_since(state[0]) if state is not None else None
+        if changed is None or len(changed[0]) > SNAPSHOT_MAX_CHANGES:
+            self.clear()
+            for stored in documents.values():
+                self.add(stored)
+        else:
+            before = state[1]
+            for doc_id in changed[0]:
+                old, new = before.get(doc_id), documents.get(doc_id)
+                if old is new:
+                    continue
+                if old is not None:
+                    self.discard(old)
+                if new is not None:
+                    self.add(new)
+        result = self.result(documents)
+        self._state = (revision, documents, result)
+        return result

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
-from rapidfuzz import fuzz
 
+from kb.duplicate_candidates import NamedDocuments, jaccard, name_match, title_words
 from kb.embeddings import Vectors
 from kb.index import KnowledgeIndex
 from kb.models import DocumentMetadata
@@ -75,10 +75,6 @@ def shingles(text: str, size: int = 5) -> set[str]:
     return {" ".join(words[i : i + size]) for i in range(len(words) - size + 1)}
 
 
-def jaccard(a: set[str], b: set[str]) -> float:
-    return len(a & b) / len(a | b) if a and b else 0.0
-
-
 def figures(text: str) -> set[str]:
     """The figures of a text (counts, amounts, percentages), written without separators.
     Years and single digits are left out: distinct documents of one period share them."""
@@ -88,32 +84,6 @@ def figures(text: str) -> set[str]:
         if len(value) > 1 and not _YEAR.fullmatch(value):
             found.add(value)
     return found
-
-
-def name_match(a: str | None, b: str | None) -> float:
-    """0-1: how far two spellings of a name (porteur, territory) are the same; one contained
-    in the other counts as the same ("Le Panier des Sucs" in "Épicerie solidaire Le Panier
-    des Sucs")."""
-    if not a or not b:
-        return 0.0
-    words_a, words_b = _name_words(a), _name_words(b)
-    score = fuzz.token_set_ratio(" ".join(words_a), " ".join(words_b))
-    squashed_a, squashed_b = "".join(words_a), "".join(words_b)
-    if min(len(squashed_a), len(squashed_b)) >= 8:
-        # "Roulensemble" and "Roul'Ensemble Vercors-Roubion": one name glued in the other
-        score = max(score, fuzz.partial_ratio(squashed_a, squashed_b))
-    return score / 100
-
-
-_NAME_STOPWORDS = {"l", "d", "le", "la", "les", "de", "des", "du", "et", "en"}
-
-
-def _name_words(name: str) -> list[str]:
-    return [w for w in re.findall(r"\w+", fold(name)) if w not in _NAME_STOPWORDS]
-
-
-def _title_words(title: str) -> set[str]:
-    return {w for w in re.findall(r"\w+", fold(title)) if len(w) > 2}
 
 
 def _normalised(vectors: np.ndarray) -> np.ndarray:
@@ -143,7 +113,7 @@ class NewDocument:
 
     @cached_property
     def title_words(self) -> set[str]:
-        return _title_words(self.metadata.title)
+        return title_words(self.metadata.title)
 
 
 @dataclass
@@ -180,6 +150,12 @@ class DuplicateFinder:
         self.params = params
         self._features: OrderedDict[tuple[str, str], tuple[set[str], set[str]]] = OrderedDict()
         self._lock = threading.Lock()
+        self._named = NamedDocuments()
+
+    def prepare(self) -> None:
+        """Read the titles and porteurs of every document now rather than on the first write."""
+        with self._named.up_to_date(self.index.registry):
+            pass
 
     def find(
         self, metadata: DocumentMetadata, text: str, vectors: Vectors, exclude: str | None = None
@@ -195,33 +171,30 @@ class DuplicateFinder:
         close title or the same porteur (from the registry, no model call)."""
         nearest = self._nearest_documents(new, exclude)
         candidates = {doc_id for near in nearest for doc_id in near}
-        for stored in self.index.documents():
-            other = stored.metadata
-            if other.doc_id == exclude:
-                continue
-            if (
-                jaccard(new.title_words, _title_words(other.title)) >= self.params.title_jaccard
-                or fold(other.title) == fold(new.metadata.title)
-                or name_match(new.metadata.porteur, other.porteur) >= self.params.porteur_match
-            ):
-                candidates.add(other.doc_id)
+        with self._named.up_to_date(self.index.registry):
+            named = self._named.matching(
+                new.metadata.title, new.metadata.porteur, self.params.title_jaccard, self.params.porteur_match
+            )
+        candidates |= named - {exclude}
         nearest_of_passages = [max(near, key=near.__getitem__) for near in nearest if near]
+        vectors = self.index.documents_vectors(sorted(candidates))  # one vector-store call for all
         found = []
         for doc_id in sorted(candidates):
-            signals = self.compare(new, doc_id)
+            signals = self.compare(new, doc_id, vectors.get(doc_id))
             if signals is not None:
                 signals.nearest_share = nearest_of_passages.count(doc_id) / max(1, len(new.passages))
                 found.append(signals)
         return found
 
-    def compare(self, new: NewDocument, doc_id: str) -> Signals | None:
-        """Every signal between the new document and one existing document."""
+    def compare(self, new: NewDocument, doc_id: str, vectors: Vectors | None = None) -> Signals | None:
+        """Every signal between the new document and one existing document (``vectors``: its
+        stored vectors, when the caller has them already)."""
         stored = self.index.find(doc_id)
         if stored is None:
             return None
         other = stored.metadata
         signals = Signals(doc_id=doc_id, title=other.title, doc_type=other.doc_type)
-        existing = np.asarray(self.index.document_vectors(doc_id), dtype=np.float32)
+        existing = np.asarray(self.index.document_vectors(doc_id) if vectors is None else vectors, dtype=np.float32)
         if len(existing) and len(new.passages):
             existing = _normalised(existing)
             cosines = new.passages @ existing.T
@@ -230,7 +203,7 @@ class DuplicateFinder:
             signals.centre = float(centres[0] @ centres[1])
         other_shingles, other_figures = self._text_features(doc_id, stored.version)
         signals.text = jaccard(new.shingles, other_shingles)
-        signals.title_similarity = jaccard(new.title_words, _title_words(other.title))
+        signals.title_similarity = jaccard(new.title_words, title_words(other.title))
         signals.same_title = fold(other.title) == fold(new.metadata.title)
         signals.porteur = name_match(new.metadata.porteur, other.porteur)
         signals.territory = name_match(new.metadata.territory, other.territory)

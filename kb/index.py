@@ -375,10 +375,14 @@ class KnowledgeIndex:
         return self.vectors.embeddings(doc_id, stored.version)
 
     def documents_vectors(self, doc_ids: Sequence[str]) -> dict[str, Vectors]:
-        """The stored vectors of several documents' current versions, in one vector-store call."""
+        """The stored vectors of several documents' current versions, in one vector-store call
+        per 500 documents."""
         versions = self.registry.versions()
-        wanted = {doc_id: versions[doc_id] for doc_id in doc_ids if doc_id in versions}
-        return self.vectors.embeddings_of(wanted) if wanted else {}
+        wanted = [(doc_id, versions[doc_id]) for doc_id in doc_ids if doc_id in versions]
+        found: dict[str, Vectors] = {}
+        for start in range(0, len(wanted), 500):  # a bounded filter per vector-store call
+            found.update(self.vectors.embeddings_of(dict(wanted[start : start + 500])))
+        return found
 
     def bulk_load(self):
         """A context for adding many documents to an empty index (``kb migrate``): the vector

@@ -342,6 +342,12 @@ class Settings(BaseSettings):
         description="Worker processes of `kb serve` (its --workers). More than one needs "
         "KB_DATABASE_URL: the embedded SQLite registry and Chroma are one-process stores.",
     )
+    warm_up: bool = Field(
+        True,
+        description="After start-up, the server prepares in the background what the first "
+        "requests would otherwise prepare (the model's first run, the filter values, the "
+        "families of versions, the duplicate finder's titles): /health answers meanwhile.",
+    )
     backend_retry_s: float = Field(
         5.0,
         gt=0,

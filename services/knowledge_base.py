@@ -15,6 +15,7 @@ from kb.retrieval import Retriever
 from kb.search import search_documents
 from kb.settings import Settings
 from kb.stores import AnyKeyStore, open_key_store, open_proposal_store
+from kb.versions import versions_of
 from kb.vocabulary import vocabulary_payload
 from services.generation import Event, Generator
 from services.review import Review
@@ -59,6 +60,16 @@ class KnowledgeBase:
         self.keys.close()
         self.writer.close()
         self.index.close()
+
+    def warm_up(self) -> None:
+        """Prepare what the first search and the first write would otherwise prepare: the
+        model's first run (most of a second on e5-int8), the registry snapshot and the values
+        derived from every document. Each is computed under its own lock, so a request that
+        comes meanwhile waits for it or finds it done, never half made."""
+        self.index.query_vector("passerelles")
+        self.known_values()
+        versions_of(self.index)
+        self.writer.duplicates.prepare()
 
     def health(self) -> dict:
         """``ok`` when every backend answers, else ``dégradé`` with what is wrong."""

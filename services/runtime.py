@@ -61,6 +61,7 @@ class KnowledgeBaseHolder:
         self._last_attempt = float("-inf")
         self._lock = threading.Lock()
         self._retired = None  # the knowledge base of the generation last replaced
+        self._warming: threading.Thread | None = None  # the background warm-up (Settings.warm_up)
 
     def get(self):
         kb = self.kb
@@ -82,6 +83,9 @@ class KnowledgeBaseHolder:
                 self.kb = open_knowledge_base(self.settings, self.embedder, serving=True)
             self.kb.writer.reconcile()
             self._reconciled, self.error = True, None
+            if self.settings.warm_up:
+                self._warming = threading.Thread(target=_warm_up, args=(self.kb,), name="warm-up", daemon=True)
+                self._warming.start()
         except ServiceUnavailable as exc:
             self.error = exc
             logger.error("base indisponible : %s", exc)
@@ -117,10 +121,19 @@ class KnowledgeBaseHolder:
             shutil.rmtree(retired.index.local_cache, ignore_errors=True)
 
     def close(self) -> None:
+        if self._warming is not None:
+            self._warming.join()  # it reads the base being closed
         self._retire(None)
         if self.kb is not None:
             self.kb.close()
             self.kb = None
+
+
+def _warm_up(kb) -> None:
+    try:
+        kb.warm_up()
+    except Exception:  # only an optimisation: the first requests prepare what is missing
+        logger.warning("préparation en arrière-plan interrompue", exc_info=True)
 
 
 def ingest(

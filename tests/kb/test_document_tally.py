@@ -5,15 +5,22 @@ from __future__ import annotations
 
 import pytest
 
+from kb.duplicate_candidates import NamedDocuments, jaccard, name_match, title_words
 from kb.filters import FilterValues
+from kb.text import fold
 from kb.models import DocumentMetadata
 from kb.registry import Registry
 from kb.versions import Versions, VersionTally
 
 
-def _write(registry: Registry, doc_id: str, themes=(), territory=None, replaces=(), version="v1") -> None:
+def _write(registry: Registry, doc_id: str, themes=(), territory=None, replaces=(), version="v1", title=None, porteur=None) -> None:
     metadata = DocumentMetadata(
-        doc_id=doc_id, title=doc_id.title(), themes=tuple(themes), territory=territory, replaces=tuple(replaces)
+        doc_id=doc_id,
+        title=title or doc_id.title(),
+        themes=tuple(themes),
+        territory=territory,
+        replaces=tuple(replaces),
+        porteur=porteur,
     )
     registry.replace_document(metadata, version, doc_id, [])
 
@@ -82,3 +89,43 @@ def test_a_registry_that_cannot_tell_what_changed_is_read_whole(registry, monkey
     _write(registry, "b", ["emploi"])
     monkeypatch.setattr(registry, "changed_since", lambda revision: None)
     assert values.current(registry)["themes"] == {"mobilité", "emploi"}
+
+
+NAMED_WRITES = [
+    lambda r: _write(r, "a", title="Épicerie solidaire itinérante", porteur="Le Panier des Sucs"),
+    lambda r: _write(r, "b", title="Une épicerie solidaire en camion", porteur="Panier des Sucs"),
+    lambda r: _write(r, "c", title="Garage solidaire", porteur="Roul'Ensemble Vercors"),
+    lambda r: _write(r, "a", title="Épicerie itinérante solidaire", version="v2"),  # no porteur now
+    lambda r: r.delete_document("b"),
+    lambda r: _write(r, "d", title="EPICERIE ITINERANTE SOLIDAIRE", porteur="Roulensemble"),
+]
+QUERIES = [
+    ("Épicerie solidaire itinérante", "Panier des Sucs"),
+    ("épicerie itinérante solidaire", None),
+    ("Garage", "Roulensemble"),
+    ("Autre chose", "Le Panier"),
+]
+
+
+def _named_by_scan(registry: Registry, title: str, porteur: str | None) -> set[str]:
+    """What the finder read before the tally: every document's title and porteur."""
+    return {
+        stored.metadata.doc_id
+        for stored in registry.documents()
+        if jaccard(title_words(title), title_words(stored.metadata.title)) >= 0.75
+        or fold(stored.metadata.title) == fold(title)
+        or name_match(porteur, stored.metadata.porteur) >= 0.9
+    }
+
+
+def test_named_documents_match_what_a_scan_of_every_document_finds(registry):
+    named = NamedDocuments()
+    for write in NAMED_WRITES:
+        write(registry)
+        for title, porteur in QUERIES:
+            with named.up_to_date(registry):
+                found = named.matching(title, porteur, 0.75, 0.9)
+            assert found == _named_by_scan(registry, title, porteur)
+    with named.up_to_date(registry):
+        assert named.matching("Épicerie solidaire itinérante", "Roulensemble", 0.75, 0.9) == {"a", "c", "d"}
+        assert named.matching("x", None, 0.0, 0.9) == {"a", "c", "d"}  # a zero threshold takes every document
