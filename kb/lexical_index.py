@@ -92,11 +92,7 @@ class _View:
     known: frozenset[str]
     main_frequencies: np.ndarray  # document frequency of each main term, masked rows left out
     delta_frequencies: np.ndarray
-
-    @property
-    def pending(self) -> int:
-        """Rows the delta and the mask hold: what a fold of the main would absorb."""
-        return len(self.delta.rows.ids) + int(self.masked.sum())
+    pending: int  # rows the delta and the mask hold: what a fold of the main would absorb
 
     def document_frequency(self, term: str) -> int:
         return self.main.postings.document_frequency(term, self.main_frequencies) + self.delta.postings.document_frequency(
@@ -136,6 +132,7 @@ def _view(revision: int, main: _Tier, main_revision: int, changed: set[str], del
         words,
         main.postings.document_frequencies(masked),
         delta.postings.document_frequencies(),
+        len(delta.rows.ids) + int(masked.sum()),
     )
 
 

@@ -9,6 +9,7 @@ the old version or the new one searchable, never a mix and never nothing.
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
@@ -115,6 +116,7 @@ class Registry(RegistrySnapshots, SqliteStore):
 
     def __init__(self, path: Path) -> None:
         super().__init__(path, _SCHEMA, foreign_keys=True)
+        self._journal = True  # the table of unsettled documents exists
         with storage_errors(path):
             self._migrate()
 
@@ -130,10 +132,14 @@ class Registry(RegistrySnapshots, SqliteStore):
                     (str(self.revision()),),
                 )
             self._db.execute("CREATE INDEX IF NOT EXISTS documents_revision ON documents(revision)")
-            journal = self._db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'unsettled'")
-            if journal.fetchone() is None:
-                self._db.execute("CREATE TABLE unsettled (doc_id TEXT PRIMARY KEY)")
-                self._db.execute("INSERT INTO unsettled VALUES (?)", (EVERY_DOCUMENT,))
+        journal = self._db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'unsettled'")
+        if journal.fetchone() is None:
+            try:
+                with self._db:
+                    self._db.execute("CREATE TABLE unsettled (doc_id TEXT PRIMARY KEY)")
+                    self._db.execute("INSERT INTO unsettled VALUES (?)", (EVERY_DOCUMENT,))
+            except sqlite3.OperationalError:  # a read-only disk: served as it is, swept whole
+                self._journal = False
 
     # -- index description ---------------------------------------------------------------
 
@@ -235,6 +241,8 @@ class Registry(RegistrySnapshots, SqliteStore):
     # -- the journal of unsettled documents (see KnowledgeIndex.sweep_orphans) ---------------
 
     def unsettled(self) -> set[str]:
+        if not self._journal:  # a read-only registry older than the journal
+            return {EVERY_DOCUMENT}
         return {row[0] for row in self._db.execute("SELECT doc_id FROM unsettled")}
 
     def mark_unsettled(self, doc_ids: Iterable[str]) -> None:
@@ -242,6 +250,8 @@ class Registry(RegistrySnapshots, SqliteStore):
             self._db.executemany("INSERT OR IGNORE INTO unsettled VALUES (?)", [(doc_id,) for doc_id in doc_ids])
 
     def mark_settled(self, doc_ids: Iterable[str]) -> None:
+        if not self._journal:
+            return
         with storage_errors(), self._db:
             self._db.executemany("DELETE FROM unsettled WHERE doc_id = ?", [(doc_id,) for doc_id in doc_ids])
 

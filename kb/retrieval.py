@@ -137,20 +137,22 @@ class Retriever:
         by_document: dict[str, list] = {}
         for passage, dense_score, lexical_score in passages.values():
             by_document.setdefault(passage.chunk.doc_id, []).append((passage, dense_score, lexical_score))
+        scored = [
+            (max(e[1] for e in entries) + weight * max(e[2] for e in entries), entries)
+            for entries in by_document.values()
+        ]
+        scored.sort(key=lambda item: item[0], reverse=True)  # stable: ties keep their order
         hits = []
-        for entries in by_document.values():
-            score = max(e[1] for e in entries) + weight * max(e[2] for e in entries)
+        for score, entries in scored[:k]:  # passages are built for the documents kept only
             ranked = sorted(entries, key=lambda e: e[1] + weight * e[2], reverse=True)[:per_document]
-            first = ranked[0][0]
             hits.append(
                 DocumentHit(
-                    first.metadata,
+                    ranked[0][0].metadata,
                     score,
                     [Passage(p.chunk, d + weight * lex, p.metadata) for p, d, lex in ranked],
                 )
             )
-        hits.sort(key=lambda hit: hit.score, reverse=True)
-        return hits[:k]
+        return hits
 
 
 def _group(scored: list[tuple[Passage, float]], k: int, per_document: int) -> list[DocumentHit]:
