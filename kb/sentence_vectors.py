@@ -76,12 +76,13 @@ class SentenceVectors:
         already known (a copy of a base), else (None) they are embedded here."""
         known = list(stored) if stored is not None else [None] * len(documents)
         rows = [self.rows(metadata, version, chunks) for metadata, version, chunks in documents]
-        missing = [text for (_, texts, _), given in zip(rows, known) if given is None for text in texts]
-        embedded = iter(self._embed(missing) if missing else ())
+        # a sentence repeated (a boilerplate line, a list's refrain) is embedded once
+        missing = list(dict.fromkeys(text for (_, texts, _), given in zip(rows, known) if given is None for text in texts))
+        embedded = dict(zip(missing, self._embed(missing))) if missing else {}
         ids, texts, records, vectors = [], [], [], []
         for (doc_ids, doc_texts, doc_records), given, (metadata, *_) in zip(rows, known, documents):
             if given is None:
-                given = [next(embedded) for _ in doc_ids]
+                given = [embedded[text] for text in doc_texts]
             elif len(given) != len(doc_ids):
                 raise ValueError(f"{metadata.doc_id}: {len(given)} sentence vectors for {len(doc_ids)} sentences")
             ids += doc_ids

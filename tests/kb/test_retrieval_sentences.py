@@ -47,3 +47,14 @@ def test_an_index_without_sentence_vectors_ranks_by_passages_whatever_the_share(
         assert _first(plain, 0.6) == "beta"
     finally:
         plain.close()
+
+
+def test_a_sentence_repeated_in_a_document_is_embedded_once(tmp_path):
+    model = ToyEmbedder()
+    index = KnowledgeIndex(Settings(data_dir=tmp_path / "data"), model, {"chunker": "test"})
+    try:
+        _store(index, "gamma", "Une étape du projet. Une étape du projet. Une autre étape.")
+        assert model.passages_embedded == 2  # the passage's vector is given; two distinct sentences
+        assert index.sentences.store.count() == 3
+    finally:
+        index.close()
