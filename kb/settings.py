@@ -134,7 +134,7 @@ class Settings(BaseSettings):
         "one (hybrid score), so that a query's page is not padded with unrelated documents.",
     )
     answer_min_score: float = Field(
-        0.98,
+        0.967,
         ge=0,
         le=3,
         description="Evidence threshold of /ask (best document score + answer_coverage_weight x "
@@ -165,7 +165,7 @@ class Settings(BaseSettings):
         description="The document whose score is the reference of answer_gap_weight.",
     )
     search_min_evidence: float = Field(
-        0.962,
+        0.953,
         ge=0,
         le=3,
         description="Relevance floor of /search, the search page and the widget, on the evidence "
