@@ -16,7 +16,7 @@ import numpy as np
 from evaluation.datasets import Dataset
 from evaluation.retrieval import dataset_index
 from kb.glossary import Glossary
-from kb.sentences import document_sentences
+from kb.sentence_vectors import passage_sentences
 from kb.settings import Settings
 
 DEPTH = 300  # candidates kept per search; shallower depths are read as prefixes
@@ -48,10 +48,6 @@ class Signals:
 def _split_of(question, position: int) -> str:
     """The question's own split, else (CNIL) alternate halves in file order."""
     return question.split or ("calibration" if position % 2 == 0 else "held_out")
-
-
-def _sentences(text: str) -> list[str]:
-    return [s.text for s in document_sentences(text) if len(s.text) > 3] or [text]
 
 
 def _timed(label: str, started: float, count: int) -> None:
@@ -121,7 +117,7 @@ def compute(
         if "sentences" in extras and not (cache / "sentence_vectors.npy").exists():
             owner, sentences = [], []
             for number, text in enumerate(texts):
-                for sentence in _sentences(text):
+                for sentence in passage_sentences(text):
                     owner.append(number)
                     sentences.append(sentence)
             started = time.perf_counter()
