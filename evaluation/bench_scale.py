@@ -203,7 +203,8 @@ def copy_of(document: BaseDocument, number: int, noise: float, rng: np.random.Ge
 
 def build_index(data_dir: Path, target: int, backend: str, noise: float, seed: int) -> BuildReport:
     report = BuildReport()
-    settings = Settings(data_dir=data_dir, embedding_backend=backend)
+    # the copies carry passage vectors only: sentence vectors are not measured at scale yet
+    settings = Settings(data_dir=data_dir, embedding_backend=backend, sentence_vectors=False)
     folder = data_dir / CACHE_DIR
     documents, passages = registry_counts(settings)
     if passages >= target:

@@ -91,9 +91,12 @@ def discard_generation(settings: Settings, location: IndexLocation) -> None:
         with _database(settings) as database:
             database.drop_generation(location.generation)
     elif settings.chroma_url:
+        from kb.sentence_vectors import STORE_SUFFIX
         from kb.vectors import drop_collection
 
-        drop_collection(settings.chroma_url, location.collection_name(settings.collection_prefix))
+        name = location.collection_name(settings.collection_prefix)
+        drop_collection(settings.chroma_url, name)
+        drop_collection(settings.chroma_url, f"{name}-{STORE_SUFFIX}")
     shutil.rmtree(location.directory, ignore_errors=True)
 
 

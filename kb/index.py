@@ -11,6 +11,7 @@ import os
 import threading
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -22,7 +23,10 @@ from kb.lexical_index import LexicalIndex
 from kb.models import Chunk, DocumentMetadata, Passage, Scope, StoredDocument, chunk_id, parse_chunk_id
 from kb.registry import EVERY_DOCUMENT, Registry
 from kb.settings import Settings
+from kb.sentence_vectors import STORE_SUFFIX, SentenceVectors
 from kb.vectors import open_vector_store
+
+SENTENCE_VECTORS_FORMAT = 1  # the description's mark of an index whose sentences are stored
 
 logger = logging.getLogger("passerelles.index")
 # A write run inside the registry's switch transaction, given its connection (see upsert).
@@ -45,6 +49,10 @@ class KnowledgeIndex:
             "dimension": embedder.dimension,
             **{f"chunking_{k}": v for k, v in chunking.items()},
         }
+        if settings.sentence_vectors:
+            # recorded: an index without sentence vectors is refused, never silently mixed
+            self.description["sentence_vectors"] = SENTENCE_VECTORS_FORMAT
+        self.sentences: SentenceVectors | None = None
         self.database = None
         self.local_cache = None  # PostgreSQL: what this process derives from the generation
         if settings.database:
@@ -96,6 +104,14 @@ class KnowledgeIndex:
             self.description,
         )
         self._check_description(self.vectors.description)
+        if self.settings.sentence_vectors:
+            store = open_vector_store(
+                self.settings.chroma_url,
+                directory / "chroma",
+                f"{self.location.collection_name(self.settings.collection_prefix)}-{STORE_SUFFIX}",
+                self.description,
+            )
+            self.sentences = SentenceVectors(store, self.embed_passages)
         self.lexical = LexicalIndex(
             self.registry, directory / "lexical", delta_max_chunks=self.settings.lexical_delta_max_chunks
         )
@@ -112,6 +128,9 @@ class KnowledgeIndex:
         self._check_description(self.registry.info())
         self.vectors = PgVectorStore(self.database, schema, self.description)
         self._check_description(self.vectors.description)
+        if self.settings.sentence_vectors:
+            store = PgVectorStore(self.database, schema, self.description, table=f"{STORE_SUFFIX}_vectors")
+            self.sentences = SentenceVectors(store, self.embed_passages)
         self.local_cache = self.settings.data_dir / "cache" / self.registry.base_id()
         self.lexical = LexicalIndex(
             self.registry,
@@ -124,13 +143,14 @@ class KnowledgeIndex:
         if not recorded:
             return
         differences = [
-            f"{key} : index « {recorded.get(key)} », configuration « {value} »"
-            for key, value in self.description.items()
-            if recorded.get(key) != value
+            f"{key} : index « {recorded.get(key)} », configuration « {self.description.get(key)} »"
+            for key in {**recorded, **self.description}
+            if recorded.get(key) != self.description.get(key)
         ]
         if differences:
             raise IndexMismatchError(
-                "L'index a été construit avec un autre modèle d'embeddings ou un autre découpage "
+                "L'index a été construit avec un autre modèle d'embeddings, un autre découpage ou "
+                "sans les vecteurs de phrases (ou avec, KB_SENTENCE_VECTORS) "
                 f"({'; '.join(differences)}). Lancez `kb reindex` pour le reconstruire avec la "
                 "configuration actuelle."
             )
@@ -138,6 +158,8 @@ class KnowledgeIndex:
     def close(self) -> None:
         self.lexical.wait_for_fold()  # it reads the registry, and saves what it built
         self._passage_worker.shutdown(wait=False)
+        if self.sentences is not None:
+            self.sentences.store.close()
         self.vectors.close()
         self.registry.close()
         if self.database is not None:
@@ -162,12 +184,15 @@ class KnowledgeIndex:
         self,
         documents: Sequence[tuple[DocumentMetadata, str, str, list[Chunk], Vectors]],
         alongside: Sequence[Alongside | None] | None = None,
+        sentence_vectors: Sequence[Vectors | None] | None = None,
     ) -> None:
         """Several documents whose chunks are already embedded, each given as ``upsert``'s
         arguments (distinct ``doc_id``s), with one vector-store call for all their vectors:
         the same order as ``upsert`` (every new vector first, then each document's registry
         switch in its own transaction, then the old vectors of the documents replaced), so a
-        crash leaves each document whole, old or new. For bulk loads (evaluation/bench_scale.py)."""
+        crash leaves each document whole, old or new. For bulk loads (evaluation/bench_scale.py).
+        With sentence vectors, those of each document are embedded here unless given
+        (``sentence_vectors``, in the order of ``documents``: a copy of a base)."""
         ids: list[str] = []
         texts: list[str] = []
         records: list[dict[str, Any]] = []
@@ -195,12 +220,15 @@ class KnowledgeIndex:
         self.registry.mark_unsettled(doc_ids)
         if ids:
             self.vectors.add(ids, np.vstack([embeddings for *_, embeddings in documents]), texts, records)
+        if self.sentences is not None:
+            self.sentences.add([(m, v, chunks) for m, v, _, chunks, _ in documents], sentence_vectors)
         companions = list(alongside or [None] * len(documents))
         for (metadata, version, text, chunks, _), companion in zip(documents, companions):
             had_previous = self.registry.get_document(metadata.doc_id) is not None
             self.registry.replace_document(metadata, version, text, chunks, alongside=companion)
             if had_previous:
-                self.vectors.delete_document(metadata.doc_id, keep_version=version)
+                for store in self._stores():
+                    store.delete_document(metadata.doc_id, keep_version=version)
         self.registry.mark_settled(doc_ids)
 
     def remove(self, doc_id: str, alongside: Alongside | None = None) -> None:
@@ -212,7 +240,8 @@ class KnowledgeIndex:
             self.registry.mark_settled([doc_id])
             raise NotFoundError(f"Aucun document « {doc_id} » dans l'index.")
         try:
-            self.vectors.delete_document(doc_id)
+            for store in self._stores():
+                store.delete_document(doc_id)
         except BackendUnavailable:
             logger.warning("vectors of %s left for the next sweep: the vector store is down", doc_id)
             self.orphans_pending = True
@@ -227,28 +256,35 @@ class KnowledgeIndex:
 
     def sweep_orphans(self) -> int:
         """Delete the vectors that belong to no current version (left by an interrupted write
-        or removal). Only the documents of the registry's journal can have any: each write
-        journals its documents before touching the vector store and settles them once their
-        old vectors are gone, so the sweep reads their vectors only, not the whole store's
-        (every vector when the journal says "*": a registry older than the journal). Run under
-        the writer lock, as every write is: a write in progress is never swept."""
+        or removal); the number of passage vectors deleted (their sentences go with them). Only
+        the documents of the registry's journal can have any: each write journals its documents
+        before touching the vector stores and settles them once their old vectors are gone, so
+        the sweep reads their vectors only, not the whole stores' (every vector when the journal
+        says "*": a registry older than the journal). Run under the writer lock, as every write
+        is: a write in progress is never swept."""
         unsettled = self.registry.unsettled()
+        swept = [0]
         if unsettled:
             if EVERY_DOCUMENT in unsettled:
                 versions = self.registry.versions()
-                stored = self.vectors.versions_by_chunk()
             else:
                 current = {doc_id: self.registry.get_document(doc_id) for doc_id in unsettled}
                 versions = {doc_id: found.version for doc_id, found in current.items() if found is not None}
-                stored = self.vectors.versions_by_chunk_of(unsettled)
-            orphans = [chunk for chunk, (doc_id, version) in stored.items() if versions.get(doc_id) != version]
-            if orphans:
-                self.vectors.delete_ids(orphans)
+            swept = []
+            for store in self._stores():
+                every = EVERY_DOCUMENT in unsettled
+                stored = store.versions_by_chunk() if every else store.versions_by_chunk_of(unsettled)
+                orphans = [chunk for chunk, (doc_id, version) in stored.items() if versions.get(doc_id) != version]
+                if orphans:
+                    store.delete_ids(orphans)
+                swept.append(len(orphans))
             self.registry.mark_settled(unsettled)
-        else:
-            orphans = []
         self.orphans_pending = False
-        return len(orphans)
+        return swept[0]  # passages (their sentences go with them)
+
+    def _stores(self) -> list:
+        """The vector stores a document's versions live in: passages, and sentences if kept."""
+        return [self.vectors] + ([self.sentences.store] if self.sentences is not None else [])
 
     # -- reads ---------------------------------------------------------------------------
 
@@ -266,6 +302,14 @@ class KnowledgeIndex:
         if broad is not None:
             return self.passages(broad, limit)
         return self.passages(self.vectors.query(embedding, wanted, scope), limit)
+
+    def sentence_search(self, query: str, limit: int, scope: Scope | None = None) -> list[Passage]:
+        """Passages by their best sentence's cosine, from the ``limit`` nearest sentences
+        (none when the index keeps no sentence vectors)."""
+        if self.sentences is None:
+            return []
+        hits = self.sentences.search(self.query_vector(query), limit + 10, scope)
+        return self.passages(hits, limit)
 
     def _broad_scope_hits(self, embedding, wanted: int, scope: Scope | None):
         """For a type/sector scope that keeps a fair share of the passages (e.g. "everything but
@@ -374,6 +418,14 @@ class KnowledgeIndex:
         stored = self.get(doc_id)
         return self.vectors.embeddings(doc_id, stored.version)
 
+    def documents_sentence_vectors(self, doc_ids: Sequence[str]) -> dict[str, Vectors] | None:
+        """The stored sentence vectors of several documents' current versions (in sentence id
+        order), or None when the index keeps none."""
+        if self.sentences is None:
+            return None
+        versions = self.registry.versions()
+        return self.sentences.vectors_of({doc_id: versions[doc_id] for doc_id in doc_ids if doc_id in versions})
+
     def documents_vectors(self, doc_ids: Sequence[str]) -> dict[str, Vectors]:
         """The stored vectors of several documents' current versions, in one vector-store call
         per 500 documents."""
@@ -386,8 +438,11 @@ class KnowledgeIndex:
 
     def bulk_load(self):
         """A context for adding many documents to an empty index (``kb migrate``): the vector
-        store may defer its own indexing to the end."""
-        return self.vectors.bulk_load()
+        stores may defer their own indexing to the end."""
+        stack = ExitStack()
+        for store in self._stores():
+            stack.enter_context(store.bulk_load())
+        return stack
 
     def document_centre(self, doc_id: str) -> Vectors | None:
         """The normalised mean of a document's stored vectors (no model call); None if it has none."""

@@ -18,8 +18,8 @@ from kb.models import Scope
 from kb.postgres import Database
 
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS {s}.vector_info (key TEXT PRIMARY KEY, value JSONB NOT NULL);
-CREATE TABLE IF NOT EXISTS {s}.vectors (
+CREATE TABLE IF NOT EXISTS {s}.{info} (key TEXT PRIMARY KEY, value JSONB NOT NULL);
+CREATE TABLE IF NOT EXISTS {s}.{t} (
     chunk_id TEXT PRIMARY KEY,
     doc_id TEXT NOT NULL,
     version TEXT NOT NULL,
@@ -27,8 +27,8 @@ CREATE TABLE IF NOT EXISTS {s}.vectors (
     sector TEXT,
     embedding vector({dimension}) NOT NULL
 );
-CREATE INDEX IF NOT EXISTS vectors_doc ON {s}.vectors(doc_id, version);
-CREATE INDEX IF NOT EXISTS vectors_hnsw ON {s}.vectors USING hnsw (embedding vector_cosine_ops);
+CREATE INDEX IF NOT EXISTS {t}_doc ON {s}.{t}(doc_id, version);
+CREATE INDEX IF NOT EXISTS {t}_hnsw ON {s}.{t} USING hnsw (embedding vector_cosine_ops);
 """
 # The HNSW candidate list: at least this wide, and at least the number of results asked.
 EF_SEARCH = 100
@@ -38,39 +38,44 @@ _BATCH = 1000
 class PgVectorStore:
     """Vectors and per-chunk metadata. Each vector carries its document's ``doc_id``/``version``."""
 
-    def __init__(self, database: Database, schema: str, description: dict[str, Any]) -> None:
+    def __init__(self, database: Database, schema: str, description: dict[str, Any], table: str = "vectors") -> None:
+        """``table``: the passages' vectors ("vectors") or another set of the same shape, such
+        as the sentences' (kb/sentence_vectors.py), each with its own description table."""
         self._database = database
         self.schema = schema
-        self.name = schema
+        self.table = f"{schema}.{table}"
+        self._info = f"{schema}.{'vector_info' if table == 'vectors' else table + '_info'}"
+        self._names = {"s": schema, "t": table, "info": self._info.split(".", 1)[1]}
+        self.name = schema if table == "vectors" else f"{schema}.{table}"
         try:
             recorded = self._create(description)
         except StorageReadOnly:  # a read-only base made earlier: reads go on
-            if not database.has_table(f"{schema}.vectors"):
+            if not database.has_table(self.table):
                 raise
-            recorded = dict(database.execute(f"SELECT key, value FROM {schema}.vector_info"))
+            recorded = dict(database.execute(f"SELECT key, value FROM {self._info}"))
         self._description = recorded
 
     def _create(self, description: dict[str, Any]) -> dict[str, Any]:
         """The schema's tables, made once; the description they were made with."""
         dimension = int(description.get("dimension") or 0)
         with self._database.transaction() as conn:
-            conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (self.schema + ".vectors",))
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (self.table,))
             conn.execute(f"CREATE SCHEMA IF NOT EXISTS {self.schema}")
-            conn.execute(f"CREATE TABLE IF NOT EXISTS {self.schema}.vector_info (key TEXT PRIMARY KEY, value JSONB NOT NULL)")
-            recorded = dict(conn.execute(f"SELECT key, value FROM {self.schema}.vector_info").fetchall())
+            conn.execute(f"CREATE TABLE IF NOT EXISTS {self._info} (key TEXT PRIMARY KEY, value JSONB NOT NULL)")
+            recorded = dict(conn.execute(f"SELECT key, value FROM {self._info}").fetchall())
             if not recorded:
                 if dimension <= 0:
                     raise ValueError("the vector store needs the embedding dimension")
                 with conn.cursor() as cursor:
                     cursor.executemany(
-                        f"INSERT INTO {self.schema}.vector_info(key, value) VALUES (%s, %s)",
+                        f"INSERT INTO {self._info}(key, value) VALUES (%s, %s)",
                         [(key, Jsonb(value)) for key, value in description.items()],
                     )
                 recorded = dict(description)
             # The table keeps the dimension it was made with; a mismatch is reported by the
             # index from the description (IndexMismatchError), not by a failing insert.
             made_with = int(recorded.get("dimension") or dimension)
-            conn.execute(_SCHEMA.format(s=self.schema, dimension=made_with))
+            conn.execute(_SCHEMA.format(**self._names, dimension=made_with))
         return recorded
 
     @property
@@ -96,7 +101,7 @@ class PgVectorStore:
         with self._database.transaction() as conn, conn.cursor() as cursor:
             for start in range(0, len(rows), _BATCH):
                 cursor.executemany(
-                    f"INSERT INTO {self.schema}.vectors(chunk_id, doc_id, version, doc_type, sector, embedding) "
+                    f"INSERT INTO {self.table}(chunk_id, doc_id, version, doc_type, sector, embedding) "
                     "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (chunk_id) DO UPDATE SET doc_id = EXCLUDED.doc_id, "
                     "version = EXCLUDED.version, doc_type = EXCLUDED.doc_type, sector = EXCLUDED.sector, "
                     "embedding = EXCLUDED.embedding",
@@ -105,10 +110,10 @@ class PgVectorStore:
 
     def delete_document(self, doc_id: str, keep_version: str | None = None) -> None:
         if keep_version is None:
-            self._database.execute(f"DELETE FROM {self.schema}.vectors WHERE doc_id = %s", (doc_id,))
+            self._database.execute(f"DELETE FROM {self.table} WHERE doc_id = %s", (doc_id,))
         else:
             self._database.execute(
-                f"DELETE FROM {self.schema}.vectors WHERE doc_id = %s AND version <> %s", (doc_id, keep_version)
+                f"DELETE FROM {self.table} WHERE doc_id = %s AND version <> %s", (doc_id, keep_version)
             )
 
     def query(self, embedding: np.ndarray, n_results: int, scope: Scope | None = None) -> list[tuple[str, float]]:
@@ -118,7 +123,7 @@ class PgVectorStore:
         conditions, params = _where(scope)
         vector = np.asarray(embedding, dtype=np.float32)
         sql = (
-            f"SELECT chunk_id, 1 - (embedding <=> %s) FROM {self.schema}.vectors {conditions} "
+            f"SELECT chunk_id, 1 - (embedding <=> %s) FROM {self.table} {conditions} "
             "ORDER BY embedding <=> %s LIMIT %s"
         )
         with self._database.transaction() as conn:
@@ -130,20 +135,20 @@ class PgVectorStore:
 
     def versions_by_chunk(self) -> dict[str, tuple[str, str]]:
         """Every stored chunk id with its (doc_id, version): used to sweep orphans."""
-        rows = self._database.execute(f"SELECT chunk_id, doc_id, version FROM {self.schema}.vectors")
+        rows = self._database.execute(f"SELECT chunk_id, doc_id, version FROM {self.table}")
         return {chunk: (doc_id, version) for chunk, doc_id, version in rows}
 
     def versions_by_chunk_of(self, doc_ids: Iterable[str]) -> dict[str, tuple[str, str]]:
         """The stored chunk ids of some documents with their (doc_id, version)."""
         rows = self._database.execute(
-            f"SELECT chunk_id, doc_id, version FROM {self.schema}.vectors WHERE doc_id = ANY(%s)", (sorted(doc_ids),)
+            f"SELECT chunk_id, doc_id, version FROM {self.table} WHERE doc_id = ANY(%s)", (sorted(doc_ids),)
         )
         return {chunk: (doc_id, version) for chunk, doc_id, version in rows}
 
     def embeddings(self, doc_id: str, version: str) -> np.ndarray:
         """The stored vectors of one document version, in chunk order."""
         rows = self._database.execute(
-            f"SELECT embedding FROM {self.schema}.vectors WHERE doc_id = %s AND version = %s "
+            f"SELECT embedding FROM {self.table} WHERE doc_id = %s AND version = %s "
             'ORDER BY chunk_id COLLATE "C"',
             (doc_id, version),
         )
@@ -154,7 +159,7 @@ class PgVectorStore:
     def embeddings_of(self, versions: dict[str, str]) -> dict[str, np.ndarray]:
         """The stored vectors of several documents (doc_id → version), in chunk order each."""
         rows = self._database.execute(
-            f"SELECT doc_id, version, embedding FROM {self.schema}.vectors WHERE doc_id = ANY(%s) "
+            f"SELECT doc_id, version, embedding FROM {self.table} WHERE doc_id = ANY(%s) "
             'ORDER BY doc_id, chunk_id COLLATE "C"',
             (list(versions),),
         )
@@ -175,27 +180,27 @@ class PgVectorStore:
         if self.count():
             yield
             return
-        self._database.execute(f"DROP INDEX IF EXISTS {self.schema}.vectors_hnsw")
+        self._database.execute(f"DROP INDEX IF EXISTS {self.table}_hnsw")
         try:
             yield
         finally:
             with self._database.transaction() as conn:
                 conn.execute("SET LOCAL maintenance_work_mem = '512MB'")
                 conn.execute(
-                    f"CREATE INDEX IF NOT EXISTS vectors_hnsw ON {self.schema}.vectors USING hnsw (embedding vector_cosine_ops)"
+                    f"CREATE INDEX IF NOT EXISTS {self._names['t']}_hnsw ON {self.table} USING hnsw (embedding vector_cosine_ops)"
                 )
 
     def delete_ids(self, ids: Sequence[str]) -> None:
         for start in range(0, len(ids), _BATCH):
             self._database.execute(
-                f"DELETE FROM {self.schema}.vectors WHERE chunk_id = ANY(%s)", (list(ids[start : start + _BATCH]),)
+                f"DELETE FROM {self.table} WHERE chunk_id = ANY(%s)", (list(ids[start : start + _BATCH]),)
             )
 
     def count(self) -> int:
-        return int(self._database.execute(f"SELECT COUNT(*) FROM {self.schema}.vectors")[0][0])
+        return int(self._database.execute(f"SELECT COUNT(*) FROM {self.table}")[0][0])
 
     def drop(self) -> None:
-        self._database.execute(f"DROP TABLE IF EXISTS {self.schema}.vectors, {self.schema}.vector_info")
+        self._database.execute(f"DROP TABLE IF EXISTS {self.table}, {self._info}")
 
 
 def _array(value) -> np.ndarray:

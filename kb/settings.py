@@ -83,12 +83,33 @@ class Settings(BaseSettings):
         "Unset: the glossary packaged with the application (kb/resources/glossaire.yaml).",
     )
     fusion_lexical_weight: float = Field(
-        0.03,
+        0.025,
         ge=0,
         le=10,
-        description="Hybrid retrieval: a document scores its best cosine plus this weight x its "
-        "best BM25 score normalised by the query's best (chosen on CNIL and the project "
-        "questions with evaluation/tune_fusion.py, see README).",
+        description="Hybrid retrieval: a document scores its cosine (see fusion_sentence_share) plus "
+        "this weight x its best BM25 score normalised by the query's best (chosen on CNIL and the "
+        "project questions with evaluation/tune_retrieval.py, see README).",
+    )
+    sentence_vectors: bool = Field(
+        True,
+        description="Index every passage's sentences as vectors of their own, beside the passages' "
+        "(hybrid retrieval adds a share of a document's best sentence cosine). Recorded in the "
+        "index: changing it needs `kb reindex`. About 4 sentences a passage: ingestion embeds "
+        "that many more (short) texts.",
+    )
+    fusion_sentence_share: float = Field(
+        0.15,
+        ge=0,
+        le=1,
+        description="Hybrid retrieval with sentence vectors: a document's cosine is (1 - share) x "
+        "its best passage cosine + share x its best sentence cosine. 0: sentences not searched.",
+    )
+    sentence_candidates: int = Field(
+        200,
+        ge=5,
+        le=4000,
+        description="Sentences taken from the sentence search before fusion (a passage has about "
+        "4; the best sentence of each passage counts).",
     )
     lexical_delta_max_chunks: int = Field(
         2000,
@@ -113,7 +134,7 @@ class Settings(BaseSettings):
         "one (hybrid score), so that a query's page is not padded with unrelated documents.",
     )
     answer_min_score: float = Field(
-        0.98,
+        0.967,
         ge=0,
         le=3,
         description="Evidence threshold of /ask (best document score + answer_coverage_weight x "
@@ -144,7 +165,7 @@ class Settings(BaseSettings):
         description="The document whose score is the reference of answer_gap_weight.",
     )
     search_min_evidence: float = Field(
-        0.962,
+        0.953,
         ge=0,
         le=3,
         description="Relevance floor of /search, the search page and the widget, on the evidence "

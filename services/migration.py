@@ -80,6 +80,8 @@ def recorded_description(settings: Settings) -> dict[str, Any]:
 def _open(settings: Settings, description: dict[str, Any]) -> KnowledgeIndex:
     model = RecordedModel(description["embedding_model"], int(description["dimension"]))
     chunking = {key.removeprefix("chunking_"): value for key, value in description.items() if key.startswith("chunking_")}
+    # a copy keeps the source's format: sentence vectors if, and only if, it has them
+    settings = settings.model_copy(update={"sentence_vectors": "sentence_vectors" in description})
     return KnowledgeIndex(settings, model, chunking)
 
 
@@ -185,7 +187,9 @@ def _copy_documents(origin, destination, stored, files: _FileCopier, report: Mig
     with destination.bulk_load():
         for start in range(0, len(stored), BATCH_DOCUMENTS):
             documents = stored[start : start + BATCH_DOCUMENTS]
-            vectors = origin.documents_vectors([d.metadata.doc_id for d in documents])
+            doc_ids = [d.metadata.doc_id for d in documents]
+            vectors = origin.documents_vectors(doc_ids)
+            sentences = origin.documents_sentence_vectors(doc_ids) or {}
             batch, companions = [], []
             for document in documents:
                 doc_id = document.metadata.doc_id
@@ -200,7 +204,7 @@ def _copy_documents(origin, destination, stored, files: _FileCopier, report: Mig
                 metadata, companion = files.copy(document, report)
                 batch.append((metadata, document.version, origin.document_text(doc_id) or "", chunks, found))
                 companions.append(companion)
-            destination.upsert_many(batch, companions)
+            destination.upsert_many(batch, companions, [sentences.get(doc_id) for doc_id in doc_ids])
             if on_progress:
                 on_progress(start + len(documents), len(stored))
     destination.persist_derived(wait=True)

@@ -25,9 +25,13 @@ def make_index(request, tmp_path):
     database_url = request.getfixturevalue("postgres_url") if request.param == "postgres" else None
     opened = []
 
-    def factory(embedder=None, chunking=CHUNKING) -> KnowledgeIndex:
+    def factory(embedder=None, chunking=CHUNKING, sentence_vectors=True) -> KnowledgeIndex:
         settings = Settings(
-            data_dir=tmp_path / "data", chroma_url=chroma_url, collection_prefix=prefix, database_url=database_url
+            data_dir=tmp_path / "data",
+            chroma_url=chroma_url,
+            collection_prefix=prefix,
+            database_url=database_url,
+            sentence_vectors=sentence_vectors,
         )
         index = KnowledgeIndex(settings, embedder or ToyEmbedder(), chunking)
         opened.append(index)
@@ -200,6 +204,44 @@ def test_reopening_with_other_chunking_is_refused(make_index):
     make_index().close()
     with pytest.raises(IndexMismatchError):
         make_index(chunking={"chunker": "test", "max_chars": 500})
+
+
+def test_a_passage_is_found_by_its_closest_sentence(make_index):
+    index = make_index()
+    # the passage's own vector is mostly "o"; one of its sentences is all "a"
+    index.upsert(*_document("alpha", ["Ooooo ooo oooo. Aaaa aa.", "iii"], "v1"))
+    index.upsert(*_document("beta", ["aaoo ooa aoa"], "v1"))
+    assert index.dense_search("aaa", 1)[0].chunk.doc_id == "beta"
+    found = index.sentence_search("aaa", 5)
+    assert (found[0].chunk.doc_id, found[0].chunk.index) == ("alpha", 0)
+    assert found[0].score == pytest.approx(1.0, abs=1e-5)
+    assert [p.chunk.doc_id for p in index.sentence_search("aaa", 5, Scope(doc_ids=("beta",)))] == ["beta"]
+
+
+def test_sentences_follow_new_versions_and_removals(make_index):
+    index = make_index()
+    index.upsert(*_document("alpha", ["Uuu. Aaaa."], "v1"))
+    index.upsert(*_document("alpha", ["Uuu. Iiii."], "v2"))
+    assert {p.chunk.doc_id for p in index.sentence_search("aaa", 10)} == {"alpha"}
+    assert set(index.sentences.store.versions_by_chunk().values()) == {("alpha", "v2")}
+    assert len(index.documents_sentence_vectors(["alpha"])["alpha"]) == 2
+    index.remove("alpha")
+    assert index.sentence_search("aaa", 10) == []
+    assert index.sentences.store.count() == 0
+
+
+def test_an_index_without_sentence_vectors_is_refused_when_they_are_expected(make_index):
+    make_index(sentence_vectors=False).close()
+    with pytest.raises(IndexMismatchError) as refused:
+        make_index()
+    assert "sentence_vectors" in str(refused.value) and "kb reindex" in str(refused.value)
+    make_index(sentence_vectors=False).close()
+
+
+def test_an_index_with_sentence_vectors_is_refused_without_them(make_index):
+    make_index().close()
+    with pytest.raises(IndexMismatchError):
+        make_index(sentence_vectors=False)
 
 
 def test_the_index_persists_across_reopening(make_index):
