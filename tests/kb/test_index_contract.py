@@ -159,6 +159,23 @@ def test_a_sweep_reads_only_the_vectors_of_documents_whose_write_was_interrupted
     assert index.sweep_orphans() == 0
 
 
+def test_the_journalled_sweep_clears_the_sentences_of_an_interrupted_write(make_index, monkeypatch):
+    index = make_index()
+    index.sweep_orphans()
+    index.upsert(*_document("alpha", ["aaa"], "v1"))
+    monkeypatch.setattr(index.registry, "replace_document", _killed)
+    with pytest.raises(RuntimeError):
+        index.upsert(*_document("alpha", ["iii", "ooo"], "v2"))
+    monkeypatch.undo()
+    assert ("alpha", "v2") in set(index.sentences.store.versions_by_chunk().values())
+    for store in (index.vectors, index.sentences.store):
+        monkeypatch.setattr(store, "versions_by_chunk", _killed)  # no full scan of either store
+    assert index.sweep_orphans() == 2
+    monkeypatch.undo()
+    assert set(index.sentences.store.versions_by_chunk().values()) == {("alpha", "v1")}
+    assert {p.chunk.doc_id for p in index.sentence_search("ooo", 5)} == {"alpha"}
+
+
 def test_a_removal_whose_vectors_stayed_is_swept_after_reopening(make_index, monkeypatch):
     index = make_index()
     index.upsert(*_document("alpha", ["aaa"], "v1"))
