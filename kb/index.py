@@ -23,7 +23,7 @@ from kb.lexical_index import LexicalIndex
 from kb.models import Chunk, DocumentMetadata, Passage, Scope, StoredDocument, chunk_id, parse_chunk_id
 from kb.registry import EVERY_DOCUMENT, Registry
 from kb.settings import Settings
-from kb.sentence_vectors import STORE_SUFFIX, SentenceVectors
+from kb.sentence_vectors import STORE_SUFFIX, SentenceVectors, best_by_chunk, chunk_of
 from kb.vectors import open_vector_store
 
 SENTENCE_VECTORS_FORMAT = 1  # the description's mark of an index whose sentences are stored
@@ -308,15 +308,21 @@ class KnowledgeIndex:
         (none when the index keeps no sentence vectors)."""
         if self.sentences is None:
             return []
-        hits = self.sentences.search(self.query_vector(query), limit + 10, scope)
-        return self.passages(hits, limit)
+        embedding, wanted = self.query_vector(query), limit + 10
+        broad = self._broad_scope_hits(embedding, wanted, scope, self.sentences.store, chunk_of)
+        if broad is not None:
+            return self.passages(best_by_chunk(broad), limit)
+        return self.passages(self.sentences.search(embedding, wanted, scope), limit)
 
-    def _broad_scope_hits(self, embedding, wanted: int, scope: Scope | None):
+    def _broad_scope_hits(
+        self, embedding, wanted: int, scope: Scope | None, store=None, owner: Callable[[str], str] = str
+    ):
         """For a type/sector scope that keeps a fair share of the passages (e.g. "everything but
         the annuaire", one sector), an unfiltered query with proportionally more results,
         filtered here, is several times faster than Chroma's metadata filter. When that over-fetch does not yield
         enough passages inside the scope, None: the caller runs the filtered query, so a scope
-        never empties a page that has matches further down."""
+        never empties a page that has matches further down. ``store``: the passages' by default,
+        or the sentences' (``owner`` then names the chunk a hit belongs to)."""
         if scope is None or scope.doc_ids is not None or not (scope.doc_types or scope.sectors):
             return None
         documents, _ = self.registry.snapshot()
@@ -332,11 +338,11 @@ class KnowledgeIndex:
         if share < 0.1:
             return None
         fetch = int(wanted / share) + 10
-        hits = self.vectors.query(embedding, fetch, None)
+        hits = (store or self.vectors).query(embedding, fetch, None)
         selected = [
-            (chunk, score)
-            for chunk, score in hits
-            if (doc := documents.get(parse_chunk_id(chunk)[0])) is not None and scope.admits(doc.metadata)
+            (hit, score)
+            for hit, score in hits
+            if (doc := documents.get(parse_chunk_id(owner(hit))[0])) is not None and scope.admits(doc.metadata)
         ]
         if len(selected) >= wanted or len(hits) < fetch:
             return selected[:wanted]

@@ -12,7 +12,7 @@ type, sector), so scopes and version switches apply to it as to passages.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -37,6 +37,16 @@ def sentence_id(chunk: str, number: int) -> str:
 def chunk_of(sentence: str) -> str:
     """The chunk id a sentence id belongs to."""
     return sentence.rsplit("~", 1)[0]
+
+
+def best_by_chunk(hits: Iterable[tuple[str, float]]) -> list[tuple[str, float]]:
+    """(chunk id, its best sentence's score) from sentence hits, best first."""
+    best: dict[str, float] = {}
+    for sentence, score in hits:
+        chunk = chunk_of(sentence)
+        if score > best.get(chunk, float("-inf")):
+            best[chunk] = score
+    return sorted(best.items(), key=lambda hit: hit[1], reverse=True)
 
 
 class SentenceVectors:
@@ -95,12 +105,7 @@ class SentenceVectors:
     def search(self, embedding: np.ndarray, limit: int, scope=None) -> list[tuple[str, float]]:
         """(chunk id, best sentence cosine of that chunk), best first, from the ``limit``
         nearest sentences."""
-        best: dict[str, float] = {}
-        for sentence, score in self.store.query(embedding, limit, scope):
-            chunk = chunk_of(sentence)
-            if score > best.get(chunk, float("-inf")):
-                best[chunk] = score
-        return sorted(best.items(), key=lambda hit: hit[1], reverse=True)
+        return best_by_chunk(self.store.query(embedding, limit, scope))
 
     def vectors_of(self, versions: dict[str, str]) -> dict[str, Vectors]:
         """The stored sentence vectors of several documents (doc_id → version), in id order."""

@@ -4,6 +4,7 @@ PostgreSQL with pgvector."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -233,6 +234,22 @@ def test_a_passage_is_found_by_its_closest_sentence(make_index):
     assert (found[0].chunk.doc_id, found[0].chunk.index) == ("alpha", 0)
     assert found[0].score == pytest.approx(1.0, abs=1e-5)
     assert [p.chunk.doc_id for p in index.sentence_search("aaa", 5, Scope(doc_ids=("beta",)))] == ["beta"]
+
+
+def test_a_sentence_search_in_a_broad_scope_filters_an_unfiltered_query_itself(make_index, monkeypatch):
+    index = make_index()
+    index.upsert(*_document("alpha", ["Aaaa aa. Oooo oo.", "iii"], "v1"))
+    metadata, version, text, chunks, vectors = _document("beta", ["Aaa aaa. Eee ee."], "v1")
+    index.upsert(replace(metadata, doc_type="compte rendu"), version, text, chunks, vectors)
+    scope = Scope(doc_types=("compte rendu",))
+    by_store_filter = index.sentences.search(index.query_vector("aaa"), 20, scope)
+    filters = []
+    query = index.sentences.store.query
+    monkeypatch.setattr(index.sentences.store, "query", lambda e, n, s=None: filters.append(s) or query(e, n, s))
+    found = index.sentence_search("aaa", 5, scope)
+    assert filters == [None]  # a store's metadata filter costs the whole collection at scale
+    assert [(p.chunk.doc_id, p.chunk.index) for p in found] == [("beta", 0)]
+    assert [p.score for p in found] == pytest.approx([score for _, score in by_store_filter])
 
 
 def test_sentences_follow_new_versions_and_removals(make_index):
