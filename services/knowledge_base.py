@@ -63,10 +63,12 @@ class KnowledgeBase:
 
     def warm_up(self) -> None:
         """Prepare what the first search and the first write would otherwise prepare: the
-        model's first run (most of a second on e5-int8), the registry snapshot and the values
-        derived from every document. Each is computed under its own lock, so a request that
-        comes meanwhile waits for it or finds it done, never half made."""
-        self.index.query_vector("passerelles")
+        model's first run (most of a second on e5-int8), the vector stores' search graphs
+        (Chroma loads a collection's on its first query: 0.9 s at 100k passages), the lexical
+        index, the registry snapshot and the values derived from every document. Each is
+        computed under its own lock, so a request that comes meanwhile waits for it or finds it
+        done, never half made."""
+        self.retriever.search("passerelles", k=1)
         self.known_values()
         versions_of(self.index)
         self.writer.duplicates.prepare()
