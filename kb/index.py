@@ -263,22 +263,23 @@ class KnowledgeIndex:
         says "*": a registry older than the journal). Run under the writer lock, as every write
         is: a write in progress is never swept."""
         unsettled = self.registry.unsettled()
-        swept = [0]
-        if unsettled:
-            if EVERY_DOCUMENT in unsettled:
-                versions = self.registry.versions()
-            else:
-                current = {doc_id: self.registry.get_document(doc_id) for doc_id in unsettled}
-                versions = {doc_id: found.version for doc_id, found in current.items() if found is not None}
-            swept = []
-            for store in self._stores():
-                every = EVERY_DOCUMENT in unsettled
-                stored = store.versions_by_chunk() if every else store.versions_by_chunk_of(unsettled)
-                orphans = [chunk for chunk, (doc_id, version) in stored.items() if versions.get(doc_id) != version]
-                if orphans:
-                    store.delete_ids(orphans)
-                swept.append(len(orphans))
-            self.registry.mark_settled(unsettled)
+        if not unsettled:
+            self.orphans_pending = False
+            return 0
+        every = EVERY_DOCUMENT in unsettled
+        if every:
+            versions = self.registry.versions()
+        else:
+            current = {doc_id: self.registry.get_document(doc_id) for doc_id in unsettled}
+            versions = {doc_id: found.version for doc_id, found in current.items() if found is not None}
+        swept = []
+        for store in self._stores():
+            stored = store.versions_by_chunk() if every else store.versions_by_chunk_of(unsettled)
+            orphans = [chunk for chunk, (doc_id, version) in stored.items() if versions.get(doc_id) != version]
+            if orphans:
+                store.delete_ids(orphans)
+            swept.append(len(orphans))
+        self.registry.mark_settled(unsettled)
         self.orphans_pending = False
         return swept[0]  # passages (their sentences go with them)
 
@@ -429,18 +430,16 @@ class KnowledgeIndex:
         order), or None when the index keeps none."""
         if self.sentences is None:
             return None
-        versions = self.registry.versions()
-        return self.sentences.vectors_of({doc_id: versions[doc_id] for doc_id in doc_ids if doc_id in versions})
+        return self._current_vectors(self.sentences.store, doc_ids)
 
     def documents_vectors(self, doc_ids: Sequence[str]) -> dict[str, Vectors]:
-        """The stored vectors of several documents' current versions, in one vector-store call
-        per 500 documents."""
+        """The stored vectors of several documents' current versions, in few vector-store calls."""
+        return self._current_vectors(self.vectors, doc_ids)
+
+    def _current_vectors(self, store, doc_ids: Sequence[str]) -> dict[str, Vectors]:
         versions = self.registry.versions()
-        wanted = [(doc_id, versions[doc_id]) for doc_id in doc_ids if doc_id in versions]
-        found: dict[str, Vectors] = {}
-        for start in range(0, len(wanted), 500):  # a bounded filter per vector-store call
-            found.update(self.vectors.embeddings_of(dict(wanted[start : start + 500])))
-        return found
+        wanted = {doc_id: versions[doc_id] for doc_id in doc_ids if doc_id in versions}
+        return store.embeddings_of(wanted) if wanted else {}
 
     def bulk_load(self):
         """A context for adding many documents to an empty index (``kb migrate``): the vector

@@ -106,7 +106,3 @@ class SentenceVectors:
         """(chunk id, best sentence cosine of that chunk), best first, from the ``limit``
         nearest sentences."""
         return best_by_chunk(self.store.query(embedding, limit, scope))
-
-    def vectors_of(self, versions: dict[str, str]) -> dict[str, Vectors]:
-        """The stored sentence vectors of several documents (doc_id → version), in id order."""
-        return self.store.embeddings_of(versions) if versions else {}

@@ -366,8 +366,9 @@ class Settings(BaseSettings):
     warm_up: bool = Field(
         True,
         description="After start-up, the server prepares in the background what the first "
-        "requests would otherwise prepare (the model's first run, the filter values, the "
-        "families of versions, the duplicate finder's titles): /health answers meanwhile.",
+        "requests would otherwise prepare (the model's first run, one search that loads the vector "
+        "stores' graphs and the lexical index, the filter values, the families of versions, the "
+        "duplicate finder's titles): /health answers meanwhile.",
     )
     backend_retry_s: float = Field(
         5.0,

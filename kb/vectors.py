@@ -171,8 +171,9 @@ class ChromaVectorStore:
         """The stored chunk ids of some documents with their (doc_id, version)."""
         found: dict[str, tuple[str, str]] = {}
         wanted = sorted(doc_ids)
-        for start in range(0, len(wanted), 500):
-            _add_versions(found, self._collection.get(where={"doc_id": {"$in": wanted[start : start + 500]}}, include=["metadatas"]))
+        for start in range(0, len(wanted), _IN_BATCH):
+            batch = wanted[start : start + _IN_BATCH]
+            _add_versions(found, self._collection.get(where={"doc_id": {"$in": batch}}, include=["metadatas"]))
         return found
 
     @_backend_call
@@ -187,9 +188,14 @@ class ChromaVectorStore:
     @_backend_call
     def embeddings_of(self, versions: dict[str, str]) -> dict[str, np.ndarray]:
         """The stored vectors of several documents (doc_id → version), in chunk order each:
-        one call for a batch (``kb migrate``)."""
-        found = self._collection.get(where={"doc_id": {"$in": list(versions)}}, include=["embeddings", "metadatas"])
-        return _by_document(found["ids"], found["embeddings"], found["metadatas"], versions)
+        one call per batch of documents (``kb migrate``, the duplicate finder)."""
+        wanted = list(versions)
+        rows: dict[str, np.ndarray] = {}
+        for start in range(0, len(wanted), _IN_BATCH):
+            batch = {doc_id: versions[doc_id] for doc_id in wanted[start : start + _IN_BATCH]}
+            found = self._collection.get(where={"doc_id": {"$in": list(batch)}}, include=["embeddings", "metadatas"])
+            rows.update(_by_document(found["ids"], found["embeddings"], found["metadatas"], batch))
+        return rows
 
     @contextmanager
     def bulk_load(self) -> Iterator[None]:
@@ -207,6 +213,10 @@ class ChromaVectorStore:
 
     def drop(self) -> None:
         self._client.delete_collection(self.name)
+
+
+# Documents named by one `$in` filter: a bounded filter per call, whatever the caller asks.
+_IN_BATCH = 500
 
 
 def _add_versions(found: dict[str, tuple[str, str]], page) -> None:
