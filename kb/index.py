@@ -23,7 +23,8 @@ from kb.lexical_index import LexicalIndex
 from kb.models import Chunk, DocumentMetadata, Passage, Scope, StoredDocument, chunk_id, parse_chunk_id
 from kb.registry import EVERY_DOCUMENT, Registry
 from kb.settings import Settings
-from kb.sentence_vectors import STORE_SUFFIX, SentenceVectors, best_by_chunk, chunk_of
+from kb.scoped_search import ScopedSearch, passage_ids
+from kb.sentence_vectors import STORE_SUFFIX, SentenceVectors, best_by_chunk, chunk_of, sentence_ids
 from kb.vectors import open_vector_store
 
 SENTENCE_VECTORS_FORMAT = 1  # the description's mark of an index whose sentences are stored
@@ -89,7 +90,9 @@ class KnowledgeIndex:
         self._query_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._document_terms: OrderedDict[tuple[str, str], frozenset[str]] = OrderedDict()
         self._terms_lock = threading.Lock()
-        self._scope_shares: dict[tuple, float] = {}
+        self.scoped = ScopedSearch(
+            self.registry, settings.exact_search_max_passages, settings.scope_overfetch_max
+        )
         self.orphans_pending = False  # vectors of removed documents still in the vector store
 
     def _open_embedded(self) -> None:
@@ -299,10 +302,7 @@ class KnowledgeIndex:
         """Passages by cosine similarity; vectors of non-current versions are skipped."""
         embedding = self.query_vector(query)
         wanted = limit + 10  # a few extra: vectors of a version being replaced are skipped
-        broad = self._broad_scope_hits(embedding, wanted, scope)
-        if broad is not None:
-            return self.passages(broad, limit)
-        return self.passages(self.vectors.query(embedding, wanted, scope), limit)
+        return self.passages(self.scoped.hits(self.vectors, embedding, wanted, scope), limit)
 
     def sentence_search(self, query: str, limit: int, scope: Scope | None = None) -> list[Passage]:
         """Passages by their best sentence's cosine, from the ``limit`` nearest sentences
@@ -310,44 +310,11 @@ class KnowledgeIndex:
         if self.sentences is None:
             return []
         embedding, wanted = self.query_vector(query), limit + 10
-        broad = self._broad_scope_hits(embedding, wanted, scope, self.sentences.store, chunk_of)
-        if broad is not None:
-            return self.passages(best_by_chunk(broad), limit)
-        return self.passages(self.sentences.search(embedding, wanted, scope), limit)
+        hits = self.scoped.hits(self.sentences.store, embedding, wanted, scope, self._sentence_ids, chunk_of)
+        return self.passages(best_by_chunk(hits), limit)
 
-    def _broad_scope_hits(
-        self, embedding, wanted: int, scope: Scope | None, store=None, owner: Callable[[str], str] = str
-    ):
-        """For a type/sector scope that keeps a fair share of the passages (e.g. "everything but
-        the annuaire", one sector), an unfiltered query with proportionally more results,
-        filtered here, is several times faster than Chroma's metadata filter. When that over-fetch does not yield
-        enough passages inside the scope, None: the caller runs the filtered query, so a scope
-        never empties a page that has matches further down. ``store``: the passages' by default,
-        or the sentences' (``owner`` then names the chunk a hit belongs to)."""
-        if scope is None or scope.doc_ids is not None or not (scope.doc_types or scope.sectors):
-            return None
-        documents, _ = self.registry.snapshot()
-        key = (self.registry.revision(), scope.doc_types, scope.sectors)
-        share = self._scope_shares.get(key)
-        if share is None:
-            total = sum(d.chunk_count for d in documents.values())
-            kept = sum(d.chunk_count for d in documents.values() if scope.admits(d.metadata))
-            share = kept / total if total else 0.0
-            if len(self._scope_shares) > 64:
-                self._scope_shares.clear()
-            self._scope_shares[key] = share
-        if share < 0.1:
-            return None
-        fetch = int(wanted / share) + 10
-        hits = (store or self.vectors).query(embedding, fetch, None)
-        selected = [
-            (hit, score)
-            for hit, score in hits
-            if (doc := documents.get(parse_chunk_id(owner(hit))[0])) is not None and scope.admits(doc.metadata)
-        ]
-        if len(selected) >= wanted or len(hits) < fetch:
-            return selected[:wanted]
-        return None
+    def _sentence_ids(self, documents: Sequence[StoredDocument]) -> list[str]:
+        return sentence_ids(self.registry.chunks(passage_ids(documents)))
 
     def embed_passages(
         self,

@@ -156,6 +156,16 @@ class PgVectorStore:
             return np.zeros((0, int(self._description.get("dimension") or 0)), dtype=np.float32)
         return np.vstack([_array(row[0]) for row in rows])
 
+    def vectors_by_id(self, ids: Sequence[str]) -> tuple[list[str], np.ndarray]:
+        """The stored vectors of some ids (those stored, in no set order)."""
+        rows = self._database.execute(
+            f"SELECT chunk_id, embedding FROM {self.table} WHERE chunk_id = ANY(%s)", (list(ids),)
+        )
+        dimension = int(self._description.get("dimension") or 0)
+        if not rows:
+            return [], np.zeros((0, dimension), dtype=np.float32)
+        return [row[0] for row in rows], np.vstack([_array(row[1]) for row in rows])
+
     def embeddings_of(self, versions: dict[str, str]) -> dict[str, np.ndarray]:
         """The stored vectors of several documents (doc_id → version), in chunk order each."""
         rows = self._database.execute(

@@ -12,7 +12,7 @@ type, sector), so scopes and version switches apply to it as to passages.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -37,6 +37,12 @@ def sentence_id(chunk: str, number: int) -> str:
 def chunk_of(sentence: str) -> str:
     """The chunk id a sentence id belongs to."""
     return sentence.rsplit("~", 1)[0]
+
+
+def sentence_ids(chunks: Mapping[str, Chunk]) -> list[str]:
+    """The ids of the stored sentences of some passages (chunk id → its chunk): the split that
+    named them when they were written, redone on the registry's text."""
+    return [sentence_id(owner, n) for owner, chunk in chunks.items() for n, _ in enumerate(passage_sentences(chunk.text))]
 
 
 def best_by_chunk(hits: Iterable[tuple[str, float]]) -> list[tuple[str, float]]:

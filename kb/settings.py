@@ -111,6 +111,24 @@ class Settings(BaseSettings):
         description="Sentences taken from the sentence search before fusion (a passage has about "
         "4; the best sentence of each passage counts).",
     )
+    exact_search_max_passages: int = Field(
+        300,
+        ge=0,
+        le=100_000,
+        description="A search restricted to a few documents (a version family's current member) "
+        "reads their vectors by id and compares them exactly when they have at most this many "
+        "passages; beyond, the vector store's filtered query (whose cost grows with the base: "
+        "40 to 160 ms at 100,000 passages, against about 1 ms read by id).",
+    )
+    scope_overfetch_max: int = Field(
+        8000,
+        ge=0,
+        le=100_000,
+        description="A type/sector scope is searched by an unfiltered query of proportionally "
+        "more vectors, filtered by the application (deeper once when too few fall inside), up to "
+        "this many vectors; beyond, the vector store's filtered query (400 to 600 ms at 100,000 "
+        "passages, against 25 ms for 8,000 unfiltered).",
+    )
     lexical_delta_max_chunks: int = Field(
         2000,
         ge=0,

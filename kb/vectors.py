@@ -197,6 +197,20 @@ class ChromaVectorStore:
             rows.update(_by_document(found["ids"], found["embeddings"], found["metadatas"], batch))
         return rows
 
+    @_backend_call
+    def vectors_by_id(self, ids: Sequence[str]) -> tuple[list[str], np.ndarray]:
+        """The stored vectors of some ids (those stored, in no set order): an exact search over
+        a few documents reads them instead of running a filtered query."""
+        found_ids: list[str] = []
+        found: list[Any] = []
+        for start in range(0, len(ids), _IDS_BATCH):
+            page = self._collection.get(ids=list(ids[start : start + _IDS_BATCH]), include=["embeddings"])
+            found_ids += page["ids"]
+            found += list(page["embeddings"])
+        if not found:
+            return [], np.zeros((0, int(self.description.get("dimension") or 0)), dtype=np.float32)
+        return found_ids, np.asarray(found, dtype=np.float32)
+
     @contextmanager
     def bulk_load(self) -> Iterator[None]:
         """Many vectors about to be added at once (nothing to change for Chroma)."""
@@ -217,6 +231,7 @@ class ChromaVectorStore:
 
 # Documents named by one `$in` filter: a bounded filter per call, whatever the caller asks.
 _IN_BATCH = 500
+_IDS_BATCH = 5000  # ids named by one `get` (SQLite's bound on a statement's variables)
 
 
 def _add_versions(found: dict[str, tuple[str, str]], page) -> None:

@@ -252,6 +252,42 @@ def test_a_sentence_search_in_a_broad_scope_filters_an_unfiltered_query_itself(m
     assert [p.score for p in found] == pytest.approx([score for _, score in by_store_filter])
 
 
+def test_a_few_documents_scope_compares_their_vectors_read_by_id(make_index, monkeypatch):
+    index = make_index()
+    index.upsert(*_document("alpha", ["Aaaa aa. Oooo oo.", "iii ee"], "v1"))
+    index.upsert(*_document("alpha", ["Aaa ooo. Eee.", "iii ee"], "v2"))  # v1's vectors must not count
+    index.upsert(*_document("beta", ["aaaa"], "v1"))
+    scope = Scope(doc_ids=("alpha",))
+    embedding = index.query_vector("aaa")
+    filtered_passages = index.vectors.query(embedding, 20, scope)
+    filtered_sentences = index.sentences.store.query(embedding, 20, scope)
+    for store in (index.vectors, index.sentences.store):
+        monkeypatch.setattr(store, "query", lambda *args: pytest.fail("a filtered query was run"))
+    passages = index.dense_search("aaa", 5, scope)
+    assert [(p.chunk.doc_id, p.chunk.index) for p in passages] == [("alpha", 0), ("alpha", 1)]
+    assert [p.score for p in passages] == pytest.approx([s for _, s in filtered_passages], abs=1e-5)
+    by_sentence = index.sentence_search("aaa", 5, scope)
+    best = {}
+    for sentence, score in filtered_sentences:
+        best.setdefault(sentence.rsplit("~", 1)[0], score)
+    assert [p.score for p in by_sentence] == pytest.approx(list(best.values()), abs=1e-5)
+    assert index.dense_search("aaa", 5, Scope(doc_ids=("alpha",), doc_types=("compte rendu",))) == []
+
+
+def test_vectors_are_read_by_id_and_unknown_ids_are_ignored(make_index):
+    index = make_index()
+    *_, vectors = document = _document("alpha", ["aaa", "eee"], "v1")
+    index.upsert(*document)
+    ids = sorted(index.vectors.versions_by_chunk())  # chunk order
+    found, matrix = index.vectors.vectors_by_id([*reversed(ids), "nowhere"])
+    assert sorted(found) == sorted(ids)
+    by_id = dict(zip(found, matrix))
+    for chunk, vector in zip(ids, vectors):
+        assert by_id[chunk] / np.linalg.norm(by_id[chunk]) == pytest.approx(vector / np.linalg.norm(vector), abs=1e-6)
+    assert index.vectors.vectors_by_id(["nowhere"])[0] == []
+    assert index.vectors.vectors_by_id(["nowhere"])[1].shape == (0, index.embedder.dimension)
+
+
 def test_sentences_follow_new_versions_and_removals(make_index):
     index = make_index()
     index.upsert(*_document("alpha", ["Uuu. Aaaa."], "v1"))
