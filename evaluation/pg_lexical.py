@@ -28,7 +28,7 @@ from ingest.pipeline import chunking_params
 from kb.embeddings import create_embedder
 from kb.glossary import Glossary
 from kb.index import KnowledgeIndex
-from kb.models import Chunk, DocumentMetadata, Passage, Scope
+from kb.models import Chunk, ChunkHit, DocumentMetadata, Passage, Scope
 from kb.postgres import generation_schema
 from kb.retrieval import FusionParams, Retriever
 from kb.settings import Settings
@@ -55,6 +55,9 @@ class PostgresFullText:
         index.database.run_script(_FULL_TEXT.format(s=self.schema))
 
     def search(self, query: str, limit: int, scope: Scope | None = None) -> list[Passage]:
+        return self.index.read_passages(self.hits(query, limit, scope))
+
+    def hits(self, query: str, limit: int, scope: Scope | None = None) -> list[ChunkHit]:
         clauses, params = [], []
         if scope is not None:
             for column, values in (("doc_type", scope.doc_types), ("sector", scope.sectors), ("doc_id", scope.doc_ids)):
@@ -68,7 +71,7 @@ class PostgresFullText:
             f"{' '.join(clauses)} ORDER BY score DESC LIMIT %s",
             (query, *params, limit),
         )
-        return self.index.passages([(chunk, float(score)) for chunk, score in rows], limit)
+        return self.index.hits([(chunk, float(score)) for chunk, score in rows], limit)
 
 
 @contextmanager
@@ -104,9 +107,9 @@ def mrr_table(
     index: KnowledgeIndex, full_text: PostgresFullText, glossary: Glossary, datasets, weights=WEIGHTS
 ) -> list[tuple]:
     rows = []
-    bm25 = index.lexical_search
-    for lexical_name, search in (("BM25 (project)", bm25), ("PostgreSQL full text", full_text.search)):
-        index.lexical_search = search  # the retriever reads the lexical side through the index
+    bm25 = index.lexical_hits
+    for lexical_name, search in (("BM25 (project)", bm25), ("PostgreSQL full text", full_text.hits)):
+        index.lexical_hits = search  # the retriever reads the lexical side through the index
         for weight in weights:
             retriever = Retriever(index, glossary, FusionParams(weight, index.settings.retrieval_candidates))
             figures = []
@@ -116,7 +119,7 @@ def mrr_table(
                 # "bm25" is the retriever's name of its lexical side, whichever search fills it
                 figures.append((name, results["hybrid"]["mrr@10"], results.get("bm25", {}).get("mrr@10")))
             rows.append((lexical_name, weight, figures))
-    index.lexical_search = bm25
+    index.lexical_hits = bm25
     return rows
 
 

@@ -298,6 +298,7 @@ class Answerer:
             question,
             k=3,
             filters=Filters(doc_type=content_doc_types(), sector=tuple(wanted)),
+            near_top_only=True,  # a listed document scores near the top: its search stays cheap at scale
         )
         terms = self.retriever.query_terms(question)
         weights = self.index.idf(sorted(terms))

@@ -20,11 +20,11 @@ from kb.embeddings import Embedder, Vectors
 from kb.errors import BackendUnavailable, IndexMismatchError, NotFoundError
 from kb.generations import IndexLocation, current_location, has_current, switch_current
 from kb.lexical_index import LexicalIndex
-from kb.models import Chunk, DocumentMetadata, Passage, Scope, StoredDocument, chunk_id, parse_chunk_id
+from kb.models import Chunk, ChunkHit, DocumentMetadata, Passage, Scope, StoredDocument, chunk_id, parse_chunk_id
 from kb.registry import EVERY_DOCUMENT, Registry
 from kb.settings import Settings
 from kb.scoped_search import ScopedSearch, passage_ids
-from kb.sentence_vectors import STORE_SUFFIX, SentenceVectors, best_by_chunk, chunk_of, sentence_ids
+from kb.sentence_vectors import STORE_SUFFIX, SentenceVectors, best_by_chunk, sentence_ids
 from kb.vectors import open_vector_store
 
 SENTENCE_VECTORS_FORMAT = 1  # the description's mark of an index whose sentences are stored
@@ -300,18 +300,24 @@ class KnowledgeIndex:
 
     def dense_search(self, query: str, limit: int, scope: Scope | None = None) -> list[Passage]:
         """Passages by cosine similarity; vectors of non-current versions are skipped."""
+        return self.read_passages(self.dense_hits(query, limit, scope))
+
+    def dense_hits(self, query: str, limit: int, scope: Scope | None = None) -> list[ChunkHit]:
         embedding = self.query_vector(query)
         wanted = limit + 10  # a few extra: vectors of a version being replaced are skipped
-        return self.passages(self.scoped.hits(self.vectors, embedding, wanted, scope), limit)
+        return self.hits(self.scoped.hits(self.vectors, embedding, wanted, scope), limit)
 
     def sentence_search(self, query: str, limit: int, scope: Scope | None = None) -> list[Passage]:
         """Passages by their best sentence's cosine, from the ``limit`` nearest sentences
         (none when the index keeps no sentence vectors)."""
+        return self.read_passages(self.sentence_hits(query, limit, scope))
+
+    def sentence_hits(self, query: str, limit: int, scope: Scope | None = None) -> list[ChunkHit]:
         if self.sentences is None:
             return []
         embedding, wanted = self.query_vector(query), limit + 10
-        hits = self.scoped.hits(self.sentences.store, embedding, wanted, scope, self._sentence_ids, chunk_of)
-        return self.passages(best_by_chunk(hits), limit)
+        found = self.scoped.hits(self.sentences.store, embedding, wanted, scope, self._sentence_ids)
+        return self.hits(best_by_chunk(found), limit)
 
     def _sentence_ids(self, documents: Sequence[StoredDocument]) -> list[str]:
         return sentence_ids(self.registry.chunks(passage_ids(documents)))
@@ -348,25 +354,32 @@ class KnowledgeIndex:
 
     def lexical_search(self, query: str, limit: int, scope: Scope | None = None) -> list[Passage]:
         """Passages by BM25 (French analyser) over the current chunks."""
-        return self.passages(self.lexical.search(query, limit, scope), limit)
+        return self.read_passages(self.lexical_hits(query, limit, scope))
 
-    def passages(self, hits: list[tuple[str, float]], limit: int) -> list[Passage]:
-        """Turn (chunk id, score) hits into passages, keeping only current versions."""
+    def lexical_hits(self, query: str, limit: int, scope: Scope | None = None) -> list[ChunkHit]:
+        return self.hits(self.lexical.search(query, limit, scope), limit)
+
+    def hits(self, found: list[tuple[str, float]], limit: int) -> list[ChunkHit]:
+        """(chunk id, score) pairs of a search as chunk hits, current versions only, text unread."""
         current, versions = self.registry.snapshot()
-        live = [(chunk, score) for chunk, score in hits if _is_current(chunk, versions)][:limit]
-        chunks = self.registry.chunks(chunk for chunk, _ in live)
-        documents: dict[str, DocumentMetadata] = {}
-        passages: list[Passage] = []
-        for chunk, score in live:
-            found = chunks.get(chunk)
-            if found is None:
-                continue
-            if found.doc_id not in documents:
-                if found.doc_id not in current:
-                    continue
-                documents[found.doc_id] = current[found.doc_id].metadata
-            passages.append(Passage(found, score, documents[found.doc_id]))
-        return passages
+        hits: list[ChunkHit] = []
+        for chunk, score in found:
+            doc_id, version, number = parse_chunk_id(chunk)
+            document = current.get(doc_id)
+            if document is not None and versions.get(doc_id) == version:
+                hits.append(ChunkHit(chunk, doc_id, number, score, document.metadata))
+                if len(hits) == limit:
+                    break
+        return hits
+
+    def read_passages(self, hits: Sequence[ChunkHit]) -> list[Passage]:
+        """The passages of some hits, their chunks read in one call (a chunk gone since is left out)."""
+        chunks = self.registry.chunks(hit.chunk_id for hit in hits)
+        return [Passage(chunks[hit.chunk_id], hit.score, hit.metadata) for hit in hits if hit.chunk_id in chunks]
+
+    def passages(self, found: list[tuple[str, float]], limit: int) -> list[Passage]:
+        """Turn (chunk id, score) hits into passages, keeping only current versions."""
+        return self.read_passages(self.hits(found, limit))
 
     def find(self, doc_id: str) -> StoredDocument | None:
         return self.registry.get_document(doc_id)
@@ -433,7 +446,7 @@ class KnowledgeIndex:
             return []
         versions = self.registry.versions()
         best: dict[str, float] = {}
-        for chunk, score in self.vectors.query(centre, limit * 8 + 10, scope):
+        for chunk, score in self.scoped.hits(self.vectors, centre, limit * 8 + 10, scope):
             other, version, _ = parse_chunk_id(chunk)
             if other != doc_id and versions.get(other) == version:
                 best[other] = max(best.get(other, 0.0), score)

@@ -127,6 +127,18 @@ class Passage:
 
 
 @dataclass(frozen=True)
+class ChunkHit:
+    """A chunk a search found, before its text is read: a fusion ranks hundreds of these and
+    reads the text of the few passages it keeps (``KnowledgeIndex.read_passages``)."""
+
+    chunk_id: str
+    doc_id: str
+    index: int
+    score: float
+    metadata: DocumentMetadata
+
+
+@dataclass(frozen=True)
 class Scope:
     """Which documents a search may return. Applied inside both searches (as metadata
     conditions in the vector store, as a row mask in BM25), never after them."""
@@ -134,6 +146,10 @@ class Scope:
     doc_types: tuple[str, ...] = ()  # empty: any type
     sectors: tuple[str, ...] = ()  # empty: any sector
     doc_ids: tuple[str, ...] | None = None  # None: any document
+    # Only the matches near the top matter (an answer's other sector): the vector store's
+    # filtered query, whose cost grows with the base, is not run; a type/sector scope keeps what
+    # an unfiltered query of KB_SCOPE_OVERFETCH_MAX vectors finds inside it.
+    near_top_only: bool = False
 
     def is_empty(self) -> bool:
         return self.doc_ids is not None and not self.doc_ids

@@ -7,7 +7,7 @@ documents before searching, so a filter never empties a page that has matches fu
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from kb.filters import Filters
@@ -85,10 +85,15 @@ class Retriever:
         filters: Filters | None = None,
         mode: Mode = "hybrid",
         passages_per_document: int = 3,
+        near_top_only: bool = False,
     ) -> list[DocumentHit]:
         """The ``k`` best documents, each with its best passages; the versions of one document
-        (front matter ``replaces``) come as one hit, its most recent version (kb/versions.py)."""
+        (front matter ``replaces``) come as one hit, its most recent version (kb/versions.py).
+        ``near_top_only``: the filters' best matches matter only if they score near the query's
+        best (see ``Scope.near_top_only``)."""
         scope = self.scope(filters)
+        if scope is not None and near_top_only:
+            scope = replace(scope, near_top_only=True)
         if scope is not None and scope.is_empty():
             return []
         versions = versions_of(self.index)
@@ -118,12 +123,12 @@ class Retriever:
         spelled = self.index.restore_accents(expanded)
         candidates = max(self.fusion.candidates, k * 5)
         if mode == "dense":
-            scored = [(p, p.score) for p in self.index.dense_search(spelled, candidates, scope)]
+            found = self.index.dense_hits(spelled, candidates, scope)
         elif mode == "bm25":
-            scored = [(p, p.score) for p in self.index.lexical_search(expanded, candidates, scope)]
+            found = self.index.lexical_hits(expanded, candidates, scope)
         else:
             return self._hybrid(expanded, spelled, candidates, scope, k + spare, passages_per_document)
-        return _group(scored, k + spare, passages_per_document)
+        return _group([(p, p.score) for p in self.index.read_passages(found)], k + spare, passages_per_document)
 
     def _hybrid(
         self, query: str, spelled: str, candidates: int, scope: Scope | None, k: int, per_document: int
@@ -132,26 +137,21 @@ class Retriever:
         share x its best sentence cosine, plus a weighted share of its best BM25 score
         (normalised by the query's best). A document one search did not find takes that
         search's lowest score. Measured better than passage-level fusion and RRF (README)."""
-        dense = self.index.dense_search(spelled, candidates, scope)
-        lexical = self.index.lexical_search(query, candidates, scope)
+        dense = self.index.dense_hits(spelled, candidates, scope)
+        lexical = self.index.lexical_hits(query, candidates, scope)
         share = self.fusion.sentence_share if self.index.sentences is not None else 0.0
-        sentences = self.index.sentence_search(spelled, self.fusion.sentence_candidates, scope) if share else []
-        best_lexical = max((p.score for p in lexical), default=0.0) or 1.0
-        dense_floor = min((p.score for p in dense), default=0.0)
-        sentence_floor = min((p.score for p in sentences), default=dense_floor)
-        # per passage: [passage, dense cosine, best sentence cosine, normalised BM25]
+        sentences = self.index.sentence_hits(spelled, self.fusion.sentence_candidates, scope) if share else []
+        best_lexical = max((h.score for h in lexical), default=0.0) or 1.0
+        dense_floor = min((h.score for h in dense), default=0.0)
+        sentence_floor = min((h.score for h in sentences), default=dense_floor)
+        # per passage: [hit, dense cosine, best sentence cosine, normalised BM25]
         passages: dict[tuple[str, int], list] = {}
-
-        def entry(passage: Passage) -> list:
-            key = (passage.chunk.doc_id, passage.chunk.index)
-            return passages.setdefault(key, [passage, dense_floor, sentence_floor, 0.0])
-
-        for passage in dense:
-            entry(passage)[1] = passage.score
-        for passage in sentences:
-            entry(passage)[2] = passage.score
-        for passage in lexical:
-            entry(passage)[3] = passage.score / best_lexical
+        for signal, found, scale in ((1, dense, 1.0), (2, sentences, 1.0), (3, lexical, best_lexical)):
+            for hit in found:
+                entry = passages.get((hit.doc_id, hit.index))
+                if entry is None:
+                    entry = passages[(hit.doc_id, hit.index)] = [hit, dense_floor, sentence_floor, 0.0]
+                entry[signal] = hit.score / scale
         weight = self.fusion.lexical_weight
 
         def fused(d: float, s: float, lex: float) -> float:
@@ -159,19 +159,29 @@ class Retriever:
 
         by_document: dict[str, list] = {}
         for values in passages.values():
-            by_document.setdefault(values[0].chunk.doc_id, []).append(values)
+            by_document.setdefault(values[0].doc_id, []).append(values)
         scored = [(fused(*(max(e[i] for e in entries) for i in (1, 2, 3))), entries) for entries in by_document.values()]
         scored.sort(key=lambda item: item[0], reverse=True)  # stable: ties keep their order
+        kept = [
+            (score, sorted(entries, key=lambda e: fused(e[1], e[2], e[3]), reverse=True)[:per_document])
+            for score, entries in scored[:k]
+        ]
+        # only the kept passages are read from the registry
+        read = {
+            (p.chunk.doc_id, p.chunk.index): p
+            for p in self.index.read_passages([entry[0] for _, ranked in kept for entry in ranked])
+        }
         hits = []
-        for score, entries in scored[:k]:  # passages are built for the documents kept only
-            ranked = sorted(entries, key=lambda e: fused(e[1], e[2], e[3]), reverse=True)[:per_document]
-            hits.append(
-                DocumentHit(
-                    ranked[0][0].metadata,
-                    score,
-                    [Passage(p.chunk, fused(d, sent, lex), p.metadata) for p, d, sent, lex in ranked],
+        for score, ranked in kept:
+            found = [(read[(e[0].doc_id, e[0].index)], e) for e in ranked if (e[0].doc_id, e[0].index) in read]
+            if found:
+                hits.append(
+                    DocumentHit(
+                        found[0][0].metadata,
+                        score,
+                        [Passage(p.chunk, fused(d, sent, lex), p.metadata) for p, (_, d, sent, lex) in found],
+                    )
                 )
-            )
         return hits
 
 

@@ -10,7 +10,8 @@ of three equivalent routes:
 - **a type/sector scope**: an unfiltered query with proportionally more results, kept when
   enough of them fall inside the scope, else deeper (four times, up to a bound);
 - otherwise the store's own filtered query, so that a scope never empties a page that has
-  matches further down.
+  matches further down; unless the caller wants only the matches near the top
+  (``Scope.near_top_only``), which the bounded over-fetch has already found.
 """
 
 from __future__ import annotations
@@ -20,13 +21,14 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from kb.models import Scope, StoredDocument, chunk_id, parse_chunk_id
+from kb.models import Scope, StoredDocument, chunk_id
 
 Hits = list[tuple[str, float]]
 # The ids a store names the vectors of some document versions by (passages or sentences).
 IdsOf = Callable[[Sequence[StoredDocument]], list[str]]
 
 _DEEPER = 4  # an over-fetch that fell short is tried again, this many times deeper
+_SCOPES_CACHED = 16  # type/sector scopes whose documents are kept (a few sets of doc ids)
 
 
 def passage_ids(documents: Sequence[StoredDocument]) -> list[str]:
@@ -42,7 +44,7 @@ class ScopedSearch:
         self.registry = registry
         self.exact_max_passages = exact_max_passages
         self.overfetch_max = overfetch_max
-        self._shares: dict[tuple, float] = {}
+        self._scopes: dict[tuple, tuple[frozenset[str], float]] = {}
         self._lock = threading.Lock()
 
     def hits(
@@ -52,10 +54,9 @@ class ScopedSearch:
         wanted: int,
         scope: Scope | None,
         ids_of: IdsOf = passage_ids,
-        owner: Callable[[str], str] = str,
     ) -> Hits:
         """The ``wanted`` nearest vectors of ``store`` inside ``scope``, (id, cosine) best first.
-        ``ids_of`` names a store's vectors of some documents; ``owner`` the chunk id of a hit."""
+        ``ids_of`` names a store's vectors of some documents."""
         if scope is None or scope.is_empty() or not (scope.doc_types or scope.sectors or scope.doc_ids is not None):
             return store.query(embedding, wanted, scope)
         documents, _ = self.registry.snapshot()
@@ -64,43 +65,42 @@ class ScopedSearch:
             if sum(d.chunk_count for d in admitted) <= self.exact_max_passages:
                 return exact_hits(store, embedding, wanted, ids_of(admitted))
             return store.query(embedding, wanted, scope)
-        found = self._overfetched(store, embedding, wanted, scope, documents, owner)
+        found = self._overfetched(store, embedding, wanted, scope, documents)
         return found if found is not None else store.query(embedding, wanted, scope)
 
-    def _overfetched(self, store, embedding, wanted: int, scope: Scope, documents, owner) -> Hits | None:
+    def _overfetched(self, store, embedding, wanted: int, scope: Scope, documents) -> Hits | None:
         """An unfiltered query filtered here, or None when it would not do within the bound."""
-        share = self._share(scope, documents)
+        admitted, share = self._admitted(scope, documents)
         if share <= 0:
             return None
         fetch = int(wanted / share) + 10
         while fetch <= self.overfetch_max:
             hits = store.query(embedding, fetch, None)
-            selected = [
-                (hit, score)
-                for hit, score in hits
-                if (doc := documents.get(parse_chunk_id(owner(hit))[0])) is not None and scope.admits(doc.metadata)
-            ]
+            # a passage's or a sentence's id starts with its document's (kb/models.chunk_id)
+            selected = [(hit, score) for hit, score in hits if hit.rsplit("::", 2)[0] in admitted]
             if len(selected) >= wanted or len(hits) < fetch:
                 return selected[:wanted]
             if fetch == self.overfetch_max:
-                break
+                return selected[:wanted] if scope.near_top_only else None
             fetch = min(fetch * _DEEPER, self.overfetch_max)
         return None
 
-    def _share(self, scope: Scope, documents: dict[str, StoredDocument]) -> float:
-        """The share of the passages a type/sector scope keeps (cached per registry revision)."""
+    def _admitted(self, scope: Scope, documents: dict[str, StoredDocument]) -> tuple[frozenset[str], float]:
+        """The documents a type/sector scope keeps, and their share of the passages (cached per
+        registry revision)."""
         key = (self.registry.revision(), scope.doc_types, scope.sectors)
         with self._lock:
-            share = self._shares.get(key)
-        if share is None:
+            found = self._scopes.get(key)
+        if found is None:
+            kept = [d for d in documents.values() if scope.admits(d.metadata)]
             total = sum(d.chunk_count for d in documents.values())
-            kept = sum(d.chunk_count for d in documents.values() if scope.admits(d.metadata))
-            share = kept / total if total else 0.0
+            share = sum(d.chunk_count for d in kept) / total if total else 0.0
+            found = (frozenset(d.metadata.doc_id for d in kept), share)
             with self._lock:
-                if len(self._shares) > 64:
-                    self._shares.clear()
-                self._shares[key] = share
-        return share
+                if len(self._scopes) >= _SCOPES_CACHED:
+                    self._scopes.clear()
+                self._scopes[key] = found
+        return found
 
 
 def exact_hits(store, embedding: np.ndarray, wanted: int, ids: list[str]) -> Hits:

@@ -102,3 +102,12 @@ def test_exact_hits_keep_the_wanted_best_and_survive_nothing_stored():
     assert exact_hits(store, np.array([1.0, 0.0]), 5, ["z"]) == [("z", 0.0)]  # a zero vector scores 0
     assert exact_hits(store, np.array([1.0, 0.0]), 5, ["w"]) == []
     assert exact_hits(store, np.array([1.0, 0.0]), 5, []) == []
+
+
+def test_near_the_top_only_a_scope_keeps_what_the_bounded_over_fetch_found():
+    registry, store = _base(local=300, social=100)
+    store.ranked.insert(5, store.ranked.pop(350))  # one social passage among the nearest
+    scope = Scope(sectors=("social",), near_top_only=True)
+    hits = ScopedSearch(registry, exact_max_passages=0, overfetch_max=300).hits(store, None, 10, scope)
+    assert store.calls == [(50, None), (200, None), (300, None)]  # never the filtered query
+    assert [c for c, _ in hits] == [chunk_id("s50", "v1", 0)]

@@ -22,8 +22,8 @@ def test_warm_up_queries_every_vector_store_and_the_lexical_index(tmp_path, monk
         for name, store in (("passages", index.vectors), ("sentences", index.sentences.store)):
             query = store.query
             monkeypatch.setattr(store, "query", lambda *a, _q=query, _n=name, **kw: touched.append(_n) or _q(*a, **kw))
-        lexical = index.lexical_search
-        monkeypatch.setattr(index, "lexical_search", lambda *a, **kw: touched.append("lexical") or lexical(*a, **kw))
+        lexical = index.lexical_hits
+        monkeypatch.setattr(index, "lexical_hits", lambda *a, **kw: touched.append("lexical") or lexical(*a, **kw))
         kb.warm_up()
         # Chroma loads a collection's search graph on its first query: the first user search
         # would pay for it (0.9 s at 100k passages)
