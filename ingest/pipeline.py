@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
-from ingest.chunking import ChunkingParams, chunk_document, embedding_text
+from ingest.batch_texts import BatchTexts
+from ingest.chunking import ChunkingParams, chunk_document
 from ingest.discover import discover, sidecar_for
 from ingest.metadata import build_metadata, merge_metadata
 from ingest.readers import DEFAULT_OPTIONS, ReaderOptions, parse_bytes
@@ -193,12 +194,16 @@ class Ingestor:
         vectors: Vectors,
         file: StoredFile | None = None,
         alongside: Alongside | None = None,
+        sentence_vectors: Vectors | None = None,
     ) -> None:
         """Index a document; ``file``: its original, kept with it on PostgreSQL; ``alongside``:
-        another write of the same transaction (the writer's, which keeps the file itself)."""
+        another write of the same transaction (the writer's, which keeps the file itself);
+        ``sentence_vectors``: its sentences' when already embedded (else the index embeds them)."""
         if alongside is None and file is not None and self.kept_files is not None:
             alongside = self.kept_files.put_in(file)
-        self.index.upsert(loaded.metadata, loaded.version, loaded.parsed.text, chunks, vectors, alongside)
+        self.index.upsert(
+            loaded.metadata, loaded.version, loaded.parsed.text, chunks, vectors, alongside, sentence_vectors
+        )
 
     def remove(self, doc_id: str) -> None:
         """Take a document out of the index (and its kept file with it)."""
@@ -228,30 +233,33 @@ class Ingestor:
         return Path(source).exists()
 
     def _flush(self, batch: list["_Pending"], report: IngestReport, progress: "PassageProgress") -> None:
-        """Embed a batch of documents in one go, then store each one atomically."""
+        """Embed a batch of documents in one go (their passages and sentences), then store each
+        one atomically."""
         if not batch:
             return
-        texts = [
-            embedding_text(item.loaded.metadata.title, chunk) for item in batch for chunk in item.chunks
-        ]
+        plan = BatchTexts.of(
+            [(item.loaded.metadata.title, item.chunks) for item in batch], self.index.sentences is not None
+        )
         try:
-            vectors = self.embed(texts, report, progress.batch(batch))
+            vectors = self.embed(plan.texts, report, progress.batch(batch, plan.texts_per_passage))
         except Exception as exc:  # the model failing must not stop the run nor lose documents
             for item in batch:
                 report.failed.append((item.path_label, f"échec du calcul des embeddings ({exc})"))
             progress.skip()
             return
-        offset = 0
-        for item in batch:
-            count = len(item.chunks)
+        for number, item in enumerate(batch):
             try:
-                self.store(item.loaded, item.chunks, vectors[offset : offset + count], item.file)
+                self.store(
+                    item.loaded,
+                    item.chunks,
+                    plan.passage_vectors(vectors, number),
+                    item.file,
+                    sentence_vectors=plan.sentence_vectors(vectors, number),
+                )
             except Exception as exc:
                 report.failed.append((item.path_label, f"échec de l'écriture dans l'index ({exc})"))
                 continue
-            finally:
-                offset += count
-            report.chunks_written += count
+            report.chunks_written += len(item.chunks)
             (report.added if item.is_new else report.updated).append(item.loaded.metadata.doc_id)
             # The file's front matter may have changed its id: the old id must not linger.
             source = item.loaded.metadata.source_path or ""

@@ -28,17 +28,22 @@ class PassageProgress:
     def read(self, pending: int) -> None:
         self.planned = self.done + pending
 
-    def batch(self, batch: list) -> Callable[[int], None]:
-        """The ``on_progress`` of one embedding call over ``batch``."""
+    def batch(self, batch: list, texts_per_passage: list[int] | None = None) -> Callable[[int], None]:
+        """The ``on_progress`` of one embedding call over ``batch`` (called with the number of
+        texts embedded); ``texts_per_passage``: the texts each passage adds to the call, in
+        order (its own and its sentences'), one each by default. A passage counts as done once
+        its last text is embedded."""
         base = self.done
         ends = list(itertools.accumulate(len(item.chunks) for item in batch))
+        text_ends = list(itertools.accumulate(texts_per_passage or [1] * ends[-1]))
         labels = [item.path_label for item in batch]
         self._batch_end = base + ends[-1]
 
         def report(embedded: int) -> None:
-            self.done = base + embedded
+            passages = bisect.bisect_right(text_ends, embedded)
+            self.done = base + passages
             if self.callback is not None:
-                label = labels[min(bisect.bisect_right(ends, embedded), len(labels) - 1)]
+                label = labels[min(bisect.bisect_right(ends, passages), len(labels) - 1)]
                 self.callback(self.done, max(self.planned, self.done), label)
 
         report(0)

@@ -178,10 +178,13 @@ class KnowledgeIndex:
         chunks: list[Chunk],
         embeddings: Vectors,
         alongside: Alongside | None = None,
+        sentence_vectors: Vectors | None = None,
     ) -> None:
         """New vectors first, then the registry switch (with ``alongside``, a write committed
-        in its transaction: the document's stored file on PostgreSQL), then the old vectors go."""
-        self.upsert_many([(metadata, version, text, chunks, embeddings)], [alongside])
+        in its transaction: the document's stored file on PostgreSQL), then the old vectors go.
+        ``sentence_vectors``: its sentences' (in ``SentenceVectors.rows`` order) when already
+        embedded; else they are embedded here."""
+        self.upsert_many([(metadata, version, text, chunks, embeddings)], [alongside], [sentence_vectors])
 
     def upsert_many(
         self,

@@ -6,6 +6,7 @@ import os
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from ingest.pipeline import Ingestor
@@ -237,3 +238,18 @@ def test_progress_reports_files_ocr_pages_and_passages(settings, corpus, fixture
     assert done == sorted(done) and done[0] == 0 and done[-1] == report.chunks_written
     assert len(set(done)) > 3, "several reports, one per model call"
     assert {source for _, _, source in passages} <= set(seen["file"])
+
+
+def test_sentences_are_embedded_with_their_passages_one_call_a_batch(settings, corpus, monkeypatch):
+    embedder = ToyEmbedder()
+    ingestor = make_ingestor(settings, embedder)
+    sentences = ingestor.index.sentences
+    monkeypatch.setattr(sentences, "_embed", lambda texts: pytest.fail(f"{len(texts)} sentences embedded while storing"))
+    report = ingestor.ingest_paths([corpus / "fiche.md"])
+    assert report.failed == [] and embedder.passage_calls == 1 and report.embed_seconds > 0
+    doc_id = report.added[0]
+    stored = ingestor.index.documents_sentence_vectors([doc_id])[doc_id]
+    stored_doc = ingestor.index.get(doc_id)
+    _, texts, _ = sentences.rows(stored_doc.metadata, stored_doc.version, ingestor.index.document_chunks(doc_id))
+    assert embedder.passages_embedded == len(set(texts)) + report.chunks_written
+    assert np.allclose(stored, embedder.embed_passages(texts), atol=1e-6)
