@@ -12,8 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Sequence
 
-import numpy as np
-
 from ingest.chunking import embedding_text
 from kb.embeddings import Vectors
 from kb.models import Chunk
@@ -52,11 +50,11 @@ class BatchTexts:
 
     def passage_vectors(self, vectors: Vectors, document: int) -> Vectors:
         """The passage vectors of the ``document``-th document, in chunk order."""
-        return vectors[np.asarray(self._passage_rows[document], dtype=np.intp)]
+        return vectors[self._passage_rows[document]]
 
     def sentence_vectors(self, vectors: Vectors, document: int) -> Vectors | None:
         """Its sentence vectors, in the sentence store's id order (None: not embedded here)."""
         rows = self._sentence_rows[document]
         if rows is None:
             return None
-        return vectors[np.asarray(rows, dtype=np.intp)].reshape(len(rows), vectors.shape[1])
+        return vectors[rows]

@@ -1,7 +1,8 @@
-"""The knowledge index: registry + vector store + the embedder they were built with.
+"""The knowledge index: registry + vector stores + the embedder they were built with.
 
 Embedded (SQLite registry + Chroma) or on PostgreSQL (``KB_DATABASE_URL``: registry and
-pgvector in the generation's schema); an index is one *generation* (``kb/generations.py``).
+pgvector in the generation's schema; both opened by ``kb/index_backends.py``); an index is one
+*generation* (``kb/generations.py``).
 """
 
 from __future__ import annotations
@@ -17,15 +18,14 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from kb.embeddings import Embedder, Vectors
-from kb.errors import BackendUnavailable, IndexMismatchError, NotFoundError
+from kb.errors import BackendUnavailable, NotFoundError
 from kb.generations import IndexLocation, current_location, has_current, switch_current
-from kb.lexical_index import LexicalIndex
+from kb.index_backends import open_backends
 from kb.models import Chunk, ChunkHit, DocumentMetadata, Passage, Scope, StoredDocument, chunk_id, parse_chunk_id
-from kb.registry import EVERY_DOCUMENT, Registry
+from kb.registry import EVERY_DOCUMENT
 from kb.settings import Settings
 from kb.scoped_search import ScopedSearch, passage_ids
-from kb.sentence_vectors import STORE_SUFFIX, SentenceVectors, best_by_chunk, sentence_ids
-from kb.vectors import open_vector_store
+from kb.sentence_vectors import SentenceVectors, best_by_chunk, sentence_ids
 
 SENTENCE_VECTORS_FORMAT = 1  # the description's mark of an index whose sentences are stored
 
@@ -55,7 +55,6 @@ class KnowledgeIndex:
             self.description["sentence_vectors"] = SENTENCE_VECTORS_FORMAT
         self.sentences: SentenceVectors | None = None
         self.database = None
-        self.local_cache = None  # PostgreSQL: what this process derives from the generation
         if settings.database:
             from kb.postgres import open_database
 
@@ -63,14 +62,17 @@ class KnowledgeIndex:
             self.database = open_database(settings.database, settings.database_pool_size, settings.database_timeout_s)
         try:
             self.location = location or current_location(settings)
-            if self.database is not None:
-                self._open_postgres()
-            else:
-                self._open_embedded()
+            backends = open_backends(settings, self.location, self.description, self.database)
         except BaseException:
             if self.database is not None:
                 self.database.close()
             raise
+        self.registry = backends.registry
+        self.vectors = backends.vectors
+        self.lexical = backends.lexical
+        self.local_cache = backends.local_cache
+        if backends.sentence_store is not None:
+            self.sentences = SentenceVectors(backends.sentence_store, self.embed_passages)
         if not has_current(settings):
             switch_current(settings, self.location)
         if not self.registry.info():
@@ -94,69 +96,6 @@ class KnowledgeIndex:
             self.registry, settings.exact_search_max_passages, settings.scope_overfetch_max
         )
         self.orphans_pending = False  # vectors of removed documents still in the vector store
-
-    def _open_embedded(self) -> None:
-        directory = self.location.directory
-        directory.mkdir(parents=True, exist_ok=True)
-        self.registry = Registry(directory / "registry.sqlite3")
-        self._check_description(self.registry.info())
-        self.vectors = open_vector_store(
-            self.settings.chroma_url,
-            directory / "chroma",
-            self.location.collection_name(self.settings.collection_prefix),
-            self.description,
-        )
-        self._check_description(self.vectors.description)
-        if self.settings.sentence_vectors:
-            store = open_vector_store(
-                self.settings.chroma_url,
-                directory / "chroma",
-                f"{self.location.collection_name(self.settings.collection_prefix)}-{STORE_SUFFIX}",
-                self.description,
-            )
-            self.sentences = SentenceVectors(store, self.embed_passages)
-        self.lexical = LexicalIndex(
-            self.registry, directory / "lexical", delta_max_chunks=self.settings.lexical_delta_max_chunks
-        )
-
-    def _open_postgres(self) -> None:
-        """Registry and vectors in the generation's schema; the lexical index, derived from
-        the shared registry, is kept by each server in its own data directory (per base)."""
-        from kb.pg_registry import PgRegistry
-        from kb.pg_vectors import PgVectorStore
-        from kb.postgres import generation_schema
-
-        schema = generation_schema(self.location.generation)
-        self.registry = PgRegistry(self.database, schema)
-        self._check_description(self.registry.info())
-        self.vectors = PgVectorStore(self.database, schema, self.description)
-        self._check_description(self.vectors.description)
-        if self.settings.sentence_vectors:
-            store = PgVectorStore(self.database, schema, self.description, table=f"{STORE_SUFFIX}_vectors")
-            self.sentences = SentenceVectors(store, self.embed_passages)
-        self.local_cache = self.settings.data_dir / "cache" / self.registry.base_id()
-        self.lexical = LexicalIndex(
-            self.registry,
-            self.local_cache / self.location.generation / "lexical",
-            delta_max_chunks=self.settings.lexical_delta_max_chunks,
-            shared=True,
-        )
-
-    def _check_description(self, recorded: dict[str, Any]) -> None:
-        if not recorded:
-            return
-        differences = [
-            f"{key} : index « {recorded.get(key)} », configuration « {self.description.get(key)} »"
-            for key in {**recorded, **self.description}
-            if recorded.get(key) != self.description.get(key)
-        ]
-        if differences:
-            raise IndexMismatchError(
-                "L'index a été construit avec un autre modèle d'embeddings, un autre découpage ou "
-                "sans les vecteurs de phrases (ou avec, KB_SENTENCE_VECTORS) "
-                f"({'; '.join(differences)}). Lancez `kb reindex` pour le reconstruire avec la "
-                "configuration actuelle."
-            )
 
     def close(self) -> None:
         self.lexical.wait_for_fold()  # it reads the registry, and saves what it built
