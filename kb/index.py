@@ -27,7 +27,10 @@ from kb.settings import Settings
 from kb.scoped_search import ScopedSearch, passage_ids
 from kb.sentence_vectors import SentenceVectors, best_by_chunk, sentence_ids
 
-SENTENCE_VECTORS_FORMAT = 1  # the description's mark of an index whose sentences are stored
+# The description's mark of an index whose sentences are stored. Bump it when the split of
+# ``passage_sentences`` changes: the sentence ids of a few documents are recomputed from their
+# chunks' text at search time (``_sentence_ids``), so an index split otherwise must be rebuilt.
+SENTENCE_VECTORS_FORMAT = 1
 
 logger = logging.getLogger("passerelles.index")
 # A write run inside the registry's switch transaction, given its connection (see upsert).

@@ -25,7 +25,9 @@ MIN_SENTENCE_CHARS = 4  # shorter "sentences" (a stray number, a bullet) are not
 
 
 def passage_sentences(text: str) -> list[str]:
-    """The sentences of a passage's text, embedded one by one (the whole text when it has none)."""
+    """The sentences of a passage's text, embedded one by one (the whole text when it has none).
+    Their numbers name the stored vectors: a change of this split needs a new
+    ``SENTENCE_VECTORS_FORMAT`` (kb/index.py)."""
     found = [s.text for s in document_sentences(text) if len(s.text) >= MIN_SENTENCE_CHARS]
     return found or [text]
 
