@@ -8,6 +8,8 @@ worker processes need it.
 
 from __future__ import annotations
 
+import ctypes
+
 import uvicorn
 from fastapi import FastAPI
 
@@ -58,7 +60,25 @@ def _french_protocol() -> type:
 
 def app_from_environment() -> FastAPI:
     """The app of one worker process of ``kb serve --workers N`` (uvicorn's app factory)."""
-    return create_app(Settings())
+    settings = Settings()
+    limit_malloc_arenas(settings.malloc_arenas)
+    return create_app(settings)
+
+
+_M_ARENA_MAX = -8  # glibc's mallopt parameter (malloc.h)
+
+
+def limit_malloc_arenas(count: int) -> bool:
+    """Cap glibc's malloc arenas for the threads created from now on (the API's thread pool):
+    each thread otherwise gets an arena of its own, whose freed memory stays mapped. Whether
+    the cap was set (0, or a C library without ``mallopt``: nothing done)."""
+    if count <= 0:
+        return False
+    try:
+        libc = ctypes.CDLL(None)
+        return bool(libc.mallopt(_M_ARENA_MAX, int(count)))
+    except (OSError, AttributeError):
+        return False
 
 
 def check_workers(settings: Settings, workers: int) -> None:
@@ -75,6 +95,8 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None, 
     """``workers``: processes (default ``KB_WORKERS``); more than one needs PostgreSQL."""
     workers = workers or settings.workers
     check_workers(settings, workers)
+    if workers == 1:
+        limit_malloc_arenas(settings.malloc_arenas)
     common = {"host": host or settings.host, "port": port or settings.port, "http": PROTOCOL, "log_level": "info"}
     if workers == 1:
         uvicorn.run(create_app(settings), **common)

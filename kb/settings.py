@@ -374,6 +374,14 @@ class Settings(BaseSettings):
     )
     host: str = Field("127.0.0.1", description="Address `kb serve` listens on.")
     port: int = Field(8000, ge=1, le=65535, description="Port `kb serve` listens on.")
+    malloc_arenas: int = Field(
+        2,
+        ge=0,
+        le=64,
+        description="`kb serve`: glibc malloc arenas at most for the server's threads (each "
+        "thread otherwise gets its own, whose freed memory stays mapped: 1.78 instead of 1.86 GB "
+        "at 100,000 passages, same latencies). 0: the C library's default.",
+    )
     workers: int = Field(
         1,
         ge=1,
