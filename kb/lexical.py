@@ -32,7 +32,10 @@ class FrenchAnalyzer:
         if cached is not None:
             return cached
         tokens = self.tokens(word)
-        return tokens[-1] if tokens else ""
+        term = tokens[-1] if tokens else ""
+        if len(self._cache) < 200_000:
+            self._cache[word] = term  # an elided form ("l'épicerie") too, met in every snippet
+        return term
 
     def tokens(self, text: str) -> list[str]:
         text = _ELISION.sub(" ", text.replace("œ", "oe").replace("Œ", "OE").lower())
