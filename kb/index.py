@@ -94,6 +94,8 @@ class KnowledgeIndex:
         )
         self._query_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._document_terms: OrderedDict[tuple[str, str], frozenset[str]] = OrderedDict()
+        self._sentence_ids_of: OrderedDict[tuple[str, str], tuple[str, ...]] = OrderedDict()
+        self._sentence_ids_lock = threading.Lock()
         self._terms_lock = threading.Lock()
         self.scoped = ScopedSearch(
             self.registry, settings.exact_search_max_passages, settings.scope_overfetch_max
@@ -265,7 +267,27 @@ class KnowledgeIndex:
         return self.hits(best_by_chunk(found), limit)
 
     def _sentence_ids(self, documents: Sequence[StoredDocument]) -> list[str]:
-        return sentence_ids(self.registry.chunks(passage_ids(documents)))
+        """The stored sentences' ids of some document versions, each version's split once: a
+        version family's current member is searched alone again and again."""
+        found: list[str] = []
+        missing = []
+        with self._sentence_ids_lock:
+            for document in documents:
+                known = self._sentence_ids_of.get((document.metadata.doc_id, document.version))
+                if known is None:
+                    missing.append(document)
+                else:
+                    found += known
+        chunks = self.registry.chunks(passage_ids(missing)) if missing else {}
+        for document in missing:
+            own = {c: chunks[c] for c in passage_ids([document]) if c in chunks}
+            ids = tuple(sentence_ids(own))
+            found += ids
+            with self._sentence_ids_lock:
+                self._sentence_ids_of[(document.metadata.doc_id, document.version)] = ids
+                if len(self._sentence_ids_of) > 2048:
+                    self._sentence_ids_of.popitem(last=False)
+        return found
 
     def embed_passages(
         self,

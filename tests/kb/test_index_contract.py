@@ -274,6 +274,19 @@ def test_a_few_documents_scope_compares_their_vectors_read_by_id(make_index, mon
     assert index.dense_search("aaa", 5, Scope(doc_ids=("alpha",), doc_types=("compte rendu",))) == []
 
 
+def test_a_versions_sentence_ids_are_split_once_and_a_new_version_is_split_again(make_index, monkeypatch):
+    index = make_index()
+    index.upsert(*_document("alpha", ["Aaaa aa. Oooo oo."], "v1"))
+    scope = Scope(doc_ids=("alpha",))
+    first = index.sentence_hits("aaa", 5, scope)
+    chunks = index.registry.chunks
+    read = []
+    monkeypatch.setattr(index.registry, "chunks", lambda ids: read.append(list(ids)) or chunks(ids))
+    assert index.sentence_hits("aaa", 5, scope) == first and read == []
+    index.upsert(*_document("alpha", ["Eee ee. Aaa."], "v2"))
+    assert [h.chunk_id for h in index.sentence_hits("aaa", 5, scope)] == ["alpha::v2::0000"] and read
+
+
 def test_vectors_are_read_by_id_and_unknown_ids_are_ignored(make_index):
     index = make_index()
     *_, vectors = document = _document("alpha", ["aaa", "eee"], "v1")
