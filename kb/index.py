@@ -344,10 +344,6 @@ class KnowledgeIndex:
         chunks = self.registry.chunks(hit.chunk_id for hit in hits)
         return [Passage(chunks[hit.chunk_id], hit.score, hit.metadata) for hit in hits if hit.chunk_id in chunks]
 
-    def passages(self, found: list[tuple[str, float]], limit: int) -> list[Passage]:
-        """Turn (chunk id, score) hits into passages, keeping only current versions."""
-        return self.read_passages(self.hits(found, limit))
-
     def find(self, doc_id: str) -> StoredDocument | None:
         return self.registry.get_document(doc_id)
 

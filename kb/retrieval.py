@@ -146,8 +146,8 @@ class Retriever:
         sentence_floor = min((h.score for h in sentences), default=dense_floor)
         # per passage: [hit, dense cosine, best sentence cosine, normalised BM25]
         passages: dict[tuple[str, int], list] = {}
-        for signal, found, scale in ((1, dense, 1.0), (2, sentences, 1.0), (3, lexical, best_lexical)):
-            for hit in found:
+        for signal, signal_hits, scale in ((1, dense, 1.0), (2, sentences, 1.0), (3, lexical, best_lexical)):
+            for hit in signal_hits:
                 entry = passages.get((hit.doc_id, hit.index))
                 if entry is None:
                     entry = passages[(hit.doc_id, hit.index)] = [hit, dense_floor, sentence_floor, 0.0]

@@ -109,8 +109,3 @@ class SentenceVectors:
             vectors += list(given)
         if ids:
             self.store.add(ids, np.asarray(vectors, dtype=np.float32), texts, records)
-
-    def search(self, embedding: np.ndarray, limit: int, scope=None) -> list[tuple[str, float]]:
-        """(chunk id, best sentence cosine of that chunk), best first, from the ``limit``
-        nearest sentences."""
-        return best_by_chunk(self.store.query(embedding, limit, scope))

@@ -13,6 +13,7 @@ from kb.errors import BackendUnavailable, IndexMismatchError, NotFoundError
 from kb.index import KnowledgeIndex
 from kb.models import Chunk, DocumentMetadata, Scope
 from kb.registry import EVERY_DOCUMENT
+from kb.sentence_vectors import best_by_chunk
 from kb.settings import Settings
 from tests.fakes import ToyEmbedder, vowel_vector
 
@@ -242,7 +243,7 @@ def test_a_sentence_search_in_a_broad_scope_filters_an_unfiltered_query_itself(m
     metadata, version, text, chunks, vectors = _document("beta", ["Aaa aaa. Eee ee."], "v1")
     index.upsert(replace(metadata, doc_type="compte rendu"), version, text, chunks, vectors)
     scope = Scope(doc_types=("compte rendu",))
-    by_store_filter = index.sentences.search(index.query_vector("aaa"), 20, scope)
+    by_store_filter = best_by_chunk(index.sentences.store.query(index.query_vector("aaa"), 20, scope))
     filters = []
     query = index.sentences.store.query
     monkeypatch.setattr(index.sentences.store, "query", lambda e, n, s=None: filters.append(s) or query(e, n, s))
