@@ -9,10 +9,9 @@ passages (chunks) that hold them, so that each sentence is cited with its source
 from __future__ import annotations
 
 import re
-import threading
 from dataclasses import dataclass, field
-from collections import OrderedDict
 
+from kb.bounded_cache import BoundedCache
 from kb.index import KnowledgeIndex
 from kb.models import Chunk
 from kb.retrieval import DocumentHit
@@ -164,8 +163,7 @@ class Digester:
         self.max_figures = figures
         self.keep_ratio = 0.4  # a sentence scoring under this share of the best is not quoted
         # a document is cut into sentences once per version (keyed by doc_id and version)
-        self._units: OrderedDict[tuple[str, str], tuple[_Unit, ...]] = OrderedDict()
-        self._lock = threading.Lock()
+        self._units: BoundedCache[tuple[str, str], tuple[_Unit, ...]] = BoundedCache(512)
 
     def block(
         self, hit: DocumentHit, terms: set[str], weights: dict[str, float], asks: tuple[str, ...], matched_only: bool = False
@@ -236,16 +234,9 @@ class Digester:
     def _document_units(self, hit: DocumentHit) -> tuple[_Unit, ...]:
         doc_id = hit.metadata.doc_id
         key = (doc_id, self.index.get(doc_id).version)
-        with self._lock:
-            units = self._units.get(key)
-        if units is None:
-            text = self.index.document_text(doc_id) or ""
-            units = _units(text, tuple(self.index.document_chunks(doc_id)))
-            with self._lock:
-                self._units[key] = units
-                if len(self._units) > 512:
-                    self._units.popitem(last=False)
-        return units
+        return self._units.get_or_compute(
+            key, lambda: _units(self.index.document_text(doc_id) or "", tuple(self.index.document_chunks(doc_id)))
+        )
 
 
 def _overlaps(a: _Unit, b: _Unit) -> bool:

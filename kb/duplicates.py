@@ -17,13 +17,12 @@ meaning in common just below the threshold. Thresholds: ``Settings`` (calibrated
 from __future__ import annotations
 
 import re
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
 
+from kb.bounded_cache import BoundedCache
 from kb.duplicate_candidates import NamedDocuments, jaccard, name_match, title_words
 from kb.embeddings import Vectors
 from kb.index import KnowledgeIndex
@@ -148,8 +147,7 @@ class DuplicateFinder:
     def __init__(self, index: KnowledgeIndex, params: DuplicateParams) -> None:
         self.index = index
         self.params = params
-        self._features: OrderedDict[tuple[str, str], tuple[set[str], set[str]]] = OrderedDict()
-        self._lock = threading.Lock()
+        self._features: BoundedCache[tuple[str, str], tuple[set[str], set[str]]] = BoundedCache(FEATURES_KEPT)
         self._named = NamedDocuments()
 
     def prepare(self) -> None:
@@ -218,17 +216,11 @@ class DuplicateFinder:
         text is most of a comparison's time, and the same neighbours come back upload after
         upload."""
         key = (doc_id, version)
-        with self._lock:
-            found = self._features.get(key)
-            if found is not None:
-                self._features.move_to_end(key)
-                return found
-        text = self.index.document_text(doc_id) or ""
-        found = (shingles(text), figures(text))
-        with self._lock:
-            self._features[key] = found
-            if len(self._features) > FEATURES_KEPT:
-                self._features.popitem(last=False)
+        found = self._features.get(key)
+        if found is None:
+            text = self.index.document_text(doc_id) or ""
+            found = (shingles(text), figures(text))
+            self._features.put(key, found)
         return found
 
     def _nearest_documents(self, new: NewDocument, exclude: str | None) -> list[dict[str, float]]:

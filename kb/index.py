@@ -17,6 +17,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from kb.bounded_cache import BoundedCache
 from kb.embeddings import Embedder, Vectors
 from kb.errors import BackendUnavailable, NotFoundError
 from kb.generations import IndexLocation, current_location, has_current, switch_current
@@ -93,10 +94,8 @@ class KnowledgeIndex:
             initializer=_lower_priority if yield_to_queries else None,
         )
         self._query_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._document_terms: OrderedDict[tuple[str, str], frozenset[str]] = OrderedDict()
-        self._sentence_ids_of: OrderedDict[tuple[str, str], tuple[str, ...]] = OrderedDict()
-        self._sentence_ids_lock = threading.Lock()
-        self._terms_lock = threading.Lock()
+        self._document_terms: BoundedCache[tuple[str, str], frozenset[str]] = BoundedCache(1024)
+        self._sentence_ids_of: BoundedCache[tuple[str, str], tuple[str, ...]] = BoundedCache(2048)
         self.scoped = ScopedSearch(
             self.registry, settings.exact_search_max_passages, settings.scope_overfetch_max
         )
@@ -271,22 +270,18 @@ class KnowledgeIndex:
         version family's current member is searched alone again and again."""
         found: list[str] = []
         missing = []
-        with self._sentence_ids_lock:
-            for document in documents:
-                known = self._sentence_ids_of.get((document.metadata.doc_id, document.version))
-                if known is None:
-                    missing.append(document)
-                else:
-                    found += known
+        for document in documents:
+            known = self._sentence_ids_of.get((document.metadata.doc_id, document.version))
+            if known is None:
+                missing.append(document)
+            else:
+                found += known
         chunks = self.registry.chunks(passage_ids(missing)) if missing else {}
         for document in missing:
             own = {c: chunks[c] for c in passage_ids([document]) if c in chunks}
             ids = tuple(sentence_ids(own))
             found += ids
-            with self._sentence_ids_lock:
-                self._sentence_ids_of[(document.metadata.doc_id, document.version)] = ids
-                if len(self._sentence_ids_of) > 2048:
-                    self._sentence_ids_of.popitem(last=False)
+            self._sentence_ids_of.put((document.metadata.doc_id, document.version), ids)
         return found
 
     def embed_passages(
@@ -448,16 +443,9 @@ class KnowledgeIndex:
         stored = self.registry.get_document(doc_id)
         if stored is None:
             return frozenset()
-        key = (doc_id, stored.version)
-        with self._terms_lock:
-            terms = self._document_terms.get(key)
-        if terms is None:
-            terms = frozenset(self.terms(self.registry.document_text(doc_id) or ""))
-            with self._terms_lock:
-                self._document_terms[key] = terms
-                if len(self._document_terms) > 1024:
-                    self._document_terms.popitem(last=False)
-        return terms
+        return self._document_terms.get_or_compute(
+            (doc_id, stored.version), lambda: frozenset(self.terms(self.registry.document_text(doc_id) or ""))
+        )
 
     def idf(self, terms: list[str]) -> dict[str, float]:
         return self.lexical.idf(terms)

@@ -13,13 +13,13 @@ import io
 import json
 import logging
 import threading
-from collections import OrderedDict
 from dataclasses import asdict
 from typing import Callable
 
 import numpy as np
 
 from kb import question_stats
+from kb.bounded_cache import BoundedCache
 from kb.errors import InvalidRequest, KBError, Problem, TooManyRequests
 from kb.filters import Filters
 from kb.index import KnowledgeIndex
@@ -58,8 +58,7 @@ class Questions:
         self._log: AnyQuestionLog | None = None
         self._log_lock = threading.Lock()
         self._clock = clock
-        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._vectors_lock = threading.Lock()
+        self._vectors: BoundedCache[str, np.ndarray] = BoundedCache(_VECTOR_CACHE)
         self._writable_log()
 
     @classmethod
@@ -180,15 +179,11 @@ class Questions:
         """Query embeddings of questions, cached by text (the log repeats its questions)."""
         rows = []
         for text in texts:
-            with self._vectors_lock:
-                vector = self._vectors.get(text)
-            if vector is None:
-                vector = np.asarray(self.index.embedder.embed_query(text), dtype=np.float32)
-                with self._vectors_lock:
-                    self._vectors[text] = vector
-                    if len(self._vectors) > _VECTOR_CACHE:
-                        self._vectors.popitem(last=False)
-            rows.append(vector)
+            rows.append(
+                self._vectors.get_or_compute(
+                    text, lambda: np.asarray(self.index.embedder.embed_query(text), dtype=np.float32)
+                )
+            )
         return np.stack(rows) if rows else np.zeros((0, self.index.embedder.dimension), np.float32)
 
     def coverage(self) -> dict:
