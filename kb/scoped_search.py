@@ -16,11 +16,11 @@ of three equivalent routes:
 
 from __future__ import annotations
 
-import threading
 from typing import Callable, Sequence
 
 import numpy as np
 
+from kb.bounded_cache import BoundedCache
 from kb.models import Scope, StoredDocument, chunk_id
 
 Hits = list[tuple[str, float]]
@@ -44,8 +44,7 @@ class ScopedSearch:
         self.registry = registry
         self.exact_max_passages = exact_max_passages
         self.overfetch_max = overfetch_max
-        self._scopes: dict[tuple, tuple[frozenset[str], float]] = {}
-        self._lock = threading.Lock()
+        self._scopes: BoundedCache[tuple, tuple[frozenset[str], float]] = BoundedCache(_SCOPES_CACHED)
 
     def hits(
         self,
@@ -88,19 +87,14 @@ class ScopedSearch:
     def _admitted(self, scope: Scope, documents: dict[str, StoredDocument]) -> tuple[frozenset[str], float]:
         """The documents a type/sector scope keeps, and their share of the passages (cached per
         registry revision)."""
-        key = (self.registry.revision(), scope.doc_types, scope.sectors)
-        with self._lock:
-            found = self._scopes.get(key)
-        if found is None:
+
+        def admitted() -> tuple[frozenset[str], float]:
             kept = [d for d in documents.values() if scope.admits(d.metadata)]
             total = sum(d.chunk_count for d in documents.values())
             share = sum(d.chunk_count for d in kept) / total if total else 0.0
-            found = (frozenset(d.metadata.doc_id for d in kept), share)
-            with self._lock:
-                if len(self._scopes) >= _SCOPES_CACHED:
-                    self._scopes.clear()
-                self._scopes[key] = found
-        return found
+            return frozenset(d.metadata.doc_id for d in kept), share
+
+        return self._scopes.get_or_compute((self.registry.revision(), scope.doc_types, scope.sectors), admitted)
 
 
 def exact_hits(store, embedding: np.ndarray, wanted: int, ids: list[str]) -> Hits:
