@@ -95,10 +95,9 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None, 
     """``workers``: processes (default ``KB_WORKERS``); more than one needs PostgreSQL."""
     workers = workers or settings.workers
     check_workers(settings, workers)
-    if workers == 1:
-        limit_malloc_arenas(settings.malloc_arenas)
     common = {"host": host or settings.host, "port": port or settings.port, "http": PROTOCOL, "log_level": "info"}
     if workers == 1:
+        limit_malloc_arenas(settings.malloc_arenas)  # each worker process sets its own
         uvicorn.run(create_app(settings), **common)
     else:
         uvicorn.run(f"{__name__}:app_from_environment", factory=True, workers=workers, **common)
