@@ -22,9 +22,9 @@ from api.errors import install_error_handlers
 from api.feed import router as feed_router
 from api.middleware import BodyLimit, CatchAll, FrenchCORSMiddleware, SecurityHeaders
 from api.widget.router import router as widget_router
-from kb.embeddings import create_embedder
-from kb.errors import ServiceUnavailable
-from kb.settings import Settings
+from kb.index.embeddings import create_embedder
+from kb.core.errors import ServiceUnavailable
+from kb.core.settings import Settings
 from services.partners import PartnerSites
 from services.runtime import KnowledgeBaseHolder
 

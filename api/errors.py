@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from kb.errors import KBError
+from kb.core.errors import KBError
 
 logger = logging.getLogger("passerelles.api")
 

@@ -9,7 +9,7 @@ from fastapi.responses import Response
 
 from api.deps import KnowledgeBaseDep, require_read
 from api.schemas import errors
-from kb.filters import MAX_VALUES
+from kb.search.filters import MAX_VALUES
 from services.feed import atom_feed
 
 router = APIRouter(dependencies=[Depends(require_read)])

@@ -11,7 +11,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from kb.errors import UploadTooLarge
+from kb.core.errors import UploadTooLarge
 
 logger = logging.getLogger("passerelles.api")
 

@@ -18,7 +18,6 @@ from api.schemas import (
     DocumentDetail,
     FeedbackAck,
     FeedbackRequest,
-    DocumentPage,
     Health,
     DocumentsOrProposals,
     SearchResponse,
@@ -26,8 +25,8 @@ from api.schemas import (
     Vocabulary,
     errors,
 )
-from kb.errors import ServiceUnavailable, Unauthorized
-from kb.filters import DATE_PATTERN, MAX_VALUES
+from kb.core.errors import ServiceUnavailable, Unauthorized
+from kb.search.filters import DATE_PATTERN, MAX_VALUES
 from services.knowledge_base import KnowledgeBase
 
 router = APIRouter()

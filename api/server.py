@@ -14,8 +14,8 @@ import uvicorn
 from fastapi import FastAPI
 
 from api.app import create_app
-from kb.errors import KBError
-from kb.settings import Settings
+from kb.core.errors import KBError
+from kb.core.settings import Settings
 
 _FRENCH = {
     "Invalid HTTP request received.": "Requête HTTP invalide.",

@@ -44,7 +44,7 @@ def retrieval_command(
 ) -> None:
     """Recall@1/5/10, MRR@10 et nDCG@10 au niveau document, par type de question."""
     from evaluation.retrieval import run
-    from kb.settings import Settings
+    from kb.core.settings import Settings
 
     _check(dataset)
     figures = run(dataset, _modes(retriever), Settings(), corpus=corpus, index_dir=index_dir, limit=limit)
@@ -99,7 +99,7 @@ def _answers(dataset: Path, index_dir: Path | None) -> dict:
     from evaluation.datasets import load_dataset
     from evaluation.retrieval import dataset_index
     from services.knowledge_base import KnowledgeBase
-    from kb.settings import Settings
+    from kb.core.settings import Settings
 
     _check(dataset)
     settings = Settings()
@@ -119,9 +119,9 @@ def report_command(
     from evaluation.datasets import load_dataset
     from evaluation.report import write_report
     from evaluation.retrieval import dataset_index, evaluate_retrieval
-    from kb.retrieval import MODES
+    from kb.search.retrieval import MODES
     from services.knowledge_base import KnowledgeBase
-    from kb.settings import Settings
+    from kb.core.settings import Settings
 
     settings = Settings()
     sections = []

@@ -18,8 +18,8 @@ from rich.table import Table
 from rich.text import Text
 
 from cli import french
-from kb.errors import FiltersInvalid, KBError, MissingPathError, NotFoundError
-from kb.settings import Settings
+from kb.core.errors import FiltersInvalid, KBError, MissingPathError, NotFoundError
+from kb.core.settings import Settings
 
 french.install()
 
@@ -421,7 +421,7 @@ app.add_typer(keys_app, name="keys")
 @contextmanager
 def _keys():
     """The key store of the base (its files, or KB_DATABASE_URL), closed after the command."""
-    from kb.stores import open_key_store
+    from kb.storage.backend import open_key_store
 
     store = open_key_store(_settings())
     try:

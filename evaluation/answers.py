@@ -13,7 +13,7 @@ import unicodedata
 from typing import Iterable
 
 from evaluation.datasets import Question
-from kb.text import fold
+from kb.core.text import fold
 
 _MARKER = re.compile(r"\[(\d+)\]")
 _WORD = re.compile(r"[a-z0-9]+")

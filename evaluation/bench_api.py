@@ -28,7 +28,7 @@ import psutil
 from evaluation.datasets import CNIL_PATH, PROJECT_ROOT, Dataset, DatasetDocument, load_questions, load_squad
 from evaluation.retrieval import write_dataset_as_files
 from services.runtime import ingest, open_index
-from kb.settings import Settings
+from kb.core.settings import Settings
 
 
 def build_index(data_dir: Path, target_passages: int) -> int:

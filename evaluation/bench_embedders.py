@@ -50,8 +50,8 @@ def worker(backend: str, passages: int, queries: int) -> dict:
     if backend == "e5-int8":
         import torch  # noqa: F401
 
-    from kb.embeddings import create_embedder
-    from kb.settings import Settings
+    from kb.index.embeddings import create_embedder
+    from kb.core.settings import Settings
 
     contexts, questions = _texts(passages)
     process = psutil.Process()

@@ -45,9 +45,9 @@ import httpx
 
 from evaluation.bench_api import free_port, percentile
 from evaluation.datasets import PROJECT_ROOT
-from kb.embeddings import create_embedder
-from kb.models import chunk_id
-from kb.settings import Settings
+from kb.index.embeddings import create_embedder
+from kb.core.models import chunk_id
+from kb.core.settings import Settings
 from services.runtime import open_index
 
 READ_ROUTES = ("/search", "/ask")

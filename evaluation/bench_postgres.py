@@ -43,7 +43,7 @@ from evaluation.bench_scale import (
     rss_mb,
 )
 from evaluation.pg_lexical import fresh_database, postgres
-from kb.settings import Settings
+from kb.core.settings import Settings
 from services.migration import migrate, recorded_description, stored_counts
 
 

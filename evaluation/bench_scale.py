@@ -70,12 +70,12 @@ import psutil
 from evaluation.bench_api import kb_server, load, percentile
 from evaluation.datasets import CNIL_PATH, CORPUS, PROJECT_ROOT, load_questions, load_squad, missing_dataset_message
 from evaluation.retrieval import write_dataset_as_files
-from kb.embeddings import RecordedModel, create_embedder
-from kb.generations import current_location, writer_lock
-from kb.index import KnowledgeIndex
-from kb.models import Chunk, DocumentMetadata
-from kb.registry import Registry
-from kb.settings import Settings
+from kb.index.embeddings import RecordedModel, create_embedder
+from kb.index.generations import current_location, writer_lock
+from kb.index.knowledge_index import KnowledgeIndex
+from kb.core.models import Chunk, DocumentMetadata
+from kb.storage.embedded.registry import Registry
+from kb.core.settings import Settings
 from services.runtime import ingest, open_index
 
 CACHE_DIR = "bench-scale"  # under the index dir: the base documents, their chunks and vectors

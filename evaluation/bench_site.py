@@ -19,7 +19,7 @@ import httpx
 
 from evaluation.bench_api import kb_server, percentile
 from evaluation.datasets import PROJECT_ROOT, load_questions
-from kb.settings import Settings
+from kb.core.settings import Settings
 from services.runtime import ingest, open_index
 
 

@@ -4,7 +4,7 @@ Indexes the corpus (or reuses ``--index-dir``), then, for every labelled pair of
 ``evaluation/duplicates/pairs.jsonl``, submits the pair's first member as a new document
 against the base holding the other (a rewrite file is loaded, cut and embedded as the writer
 does; a corpus document is read back from the index with ``exclude=`` itself) and prints the
-precision, recall and F1 of each signal of ``kb/duplicates.py`` at several thresholds, of the
+precision, recall and F1 of each signal of ``kb/duplicates/finder.py`` at several thresholds, of the
 combined rule as configured, and the finder's time per call.
 """
 
@@ -22,9 +22,9 @@ from evaluation.datasets import PROJECT_ROOT, Dataset
 from evaluation.retrieval import dataset_index
 from ingest.chunking import chunk_document, embedding_text
 from ingest.pipeline import chunking_params, load_document
-from kb.duplicates import DuplicateFinder, DuplicateParams, NewDocument, Signals
-from kb.index import KnowledgeIndex
-from kb.settings import Settings
+from kb.duplicates.finder import DuplicateFinder, DuplicateParams, NewDocument, Signals
+from kb.index.knowledge_index import KnowledgeIndex
+from kb.core.settings import Settings
 from services.runtime import open_index
 
 PAIRS_DIR = PROJECT_ROOT / "evaluation" / "duplicates"

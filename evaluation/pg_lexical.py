@@ -2,7 +2,7 @@
 
 Issue #17 offers two: PostgreSQL's own full text (``french`` configuration over ``unaccent``,
 ranked by ``ts_rank_cd``), or the project's French BM25 derived from the shared registry by
-each server (``kb/lexical_index.py``). Both are measured here on the PostgreSQL backend, inside
+each server (``kb/index/lexical_index.py``). Both are measured here on the PostgreSQL backend, inside
 the shipped retriever (glossary, accent restoration, document-level fusion), on the CNIL FAQ and
 on the project's questions, with the fusion weight re-tuned for each; then the time for a write
 made through one server to be found by the lexical search of another.
@@ -25,13 +25,13 @@ from evaluation.bench_scale import CACHE_DIR, load_base
 from evaluation.datasets import CNIL_PATH, PROJECT_ROOT, load_dataset
 from evaluation.retrieval import evaluate_retrieval
 from ingest.pipeline import chunking_params
-from kb.embeddings import create_embedder
-from kb.glossary import Glossary
-from kb.index import KnowledgeIndex
-from kb.models import Chunk, ChunkHit, DocumentMetadata, Passage, Scope
-from kb.postgres import generation_schema
-from kb.retrieval import FusionParams, Retriever
-from kb.settings import Settings
+from kb.index.embeddings import create_embedder
+from kb.search.glossary import Glossary
+from kb.index.knowledge_index import KnowledgeIndex
+from kb.core.models import Chunk, ChunkHit, DocumentMetadata, Passage, Scope
+from kb.storage.postgres.database import generation_schema
+from kb.search.retrieval import FusionParams, Retriever
+from kb.core.settings import Settings
 
 WEIGHTS = (0.0, 0.01, 0.02, 0.03, 0.05, 0.08, 0.12, 0.2)
 # a chunk's full-text row: what the table is made of, and what a write adds to it

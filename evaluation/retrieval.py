@@ -14,11 +14,11 @@ from typing import Iterator
 
 from evaluation.datasets import PROJECT_ROOT, Dataset, Question, load_dataset
 from evaluation.metrics import summarise
-from kb.answer import AnswerParams, Answerer
-from kb.glossary import Glossary
-from kb.retrieval import MODES, Retriever
+from kb.answer.answerer import AnswerParams, Answerer
+from kb.search.glossary import Glossary
+from kb.search.retrieval import MODES, Retriever
 from services.runtime import ingest, open_index
-from kb.settings import Settings
+from kb.core.settings import Settings
 
 
 def write_dataset_as_files(dataset: Dataset, folder: Path) -> None:

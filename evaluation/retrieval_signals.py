@@ -15,9 +15,9 @@ import numpy as np
 
 from evaluation.datasets import Dataset
 from evaluation.retrieval import dataset_index
-from kb.glossary import Glossary
-from kb.sentence_vectors import passage_sentences
-from kb.settings import Settings
+from kb.search.glossary import Glossary
+from kb.index.sentence_vectors import passage_sentences
+from kb.core.settings import Settings
 
 DEPTH = 300  # candidates kept per search; shallower depths are read as prefixes
 

@@ -129,7 +129,7 @@ Strategy = Callable[[Question], np.ndarray]
 
 
 def shipped(depth: int, weight: float) -> Strategy:
-    """kb.retrieval's fusion before sentence vectors: a candidate's best candidate cosine (the
+    """kb.search.retrieval's fusion before sentence vectors: a candidate's best candidate cosine (the
     lowest dense score for a document only BM25 found) plus weight x its normalised best BM25."""
 
     def score(q: Question) -> np.ndarray:

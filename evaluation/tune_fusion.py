@@ -2,7 +2,7 @@
 
 Dense and BM25 candidates are computed once per question; each strategy then ranks documents
 from them, so many strategies are compared at the cost of one retrieval pass. This is how the
-shipped fusion (kb.retrieval.FusionParams) was chosen.
+shipped fusion (kb.search.retrieval.FusionParams) was chosen.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from pathlib import Path
 from evaluation.datasets import CNIL_PATH, PROJECT_ROOT, load_dataset
 from evaluation.metrics import summarise
 from evaluation.retrieval import dataset_index
-from kb.glossary import Glossary
-from kb.settings import Settings
+from kb.search.glossary import Glossary
+from kb.core.settings import Settings
 
 
 def doc_scores(passages) -> dict[str, float]:

@@ -33,7 +33,7 @@ from evaluation.retrieval_strategies import (
 )
 from evaluation.datasets import CNIL_PATH, PROJECT_ROOT, load_dataset
 from evaluation.metrics import reciprocal_rank
-from kb.settings import Settings
+from kb.core.settings import Settings
 
 EXTRA_FILES = {
     "sentences": "sentence_vectors.npy",

@@ -1,5 +1,5 @@
 """What one model call embeds for a batch of documents: each passage's text and, when the index
-keeps sentence vectors, the sentences of that passage (kb/sentence_vectors.py).
+keeps sentence vectors, the sentences of that passage (kb/index/sentence_vectors.py).
 
 Embedding the sentences with their passages, instead of one document at a time while it is
 stored, batches them across documents, counts their time in ``IngestReport.embed_seconds`` and
@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 from ingest.chunking import embedding_text
-from kb.embeddings import Vectors
-from kb.models import Chunk
-from kb.sentence_vectors import passage_sentences
+from kb.index.embeddings import Vectors
+from kb.core.models import Chunk
+from kb.index.sentence_vectors import passage_sentences
 
 
 @dataclass

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from kb.models import Chunk, ParsedDocument, Section
+from kb.core.models import Chunk, ParsedDocument, Section
 
 _SENTENCE_END = re.compile(r"[.!?…:;][»\"')\]]*\s+")
 

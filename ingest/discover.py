@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingest.readers import READERS
-from kb.errors import MissingPathError
+from kb.core.errors import MissingPathError
 
 IGNORE_FILE = ".kbignore"
 SIDECAR_SUFFIXES = (".meta.yaml", ".meta.yml")

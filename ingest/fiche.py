@@ -13,10 +13,10 @@ from typing import Any
 
 import yaml
 
-from kb.errors import FicheInvalid, InvalidRequest, Problem
-from kb.filters import DATE_PATTERN
-from kb.text import fold
-from kb.vocabulary import (
+from kb.core.errors import FicheInvalid, InvalidRequest, Problem
+from kb.search.filters import DATE_PATTERN
+from kb.core.text import fold
+from kb.core.vocabulary import (
     CHOSEN_DOC_TYPES, CROSS_SECTOR, REQUIRED_FIELDS, SECTORS, is_doc_id, known_doc_type, normalise_sector, slugify,
 )
 

@@ -5,7 +5,7 @@
   moved aside (``data_dir/stash/``) and put back if the index refuses the change; after a kill,
   ``recover()`` puts back the stashed files of a write that never completed and the writer
   re-indexes the folder (file written, index not switched → indexed).
-* ``DatabaseFileStore`` (PostgreSQL): the ``kb_files`` row (``kb/pg_files.py``) is written in
+* ``DatabaseFileStore`` (PostgreSQL): the ``kb_files`` row (``kb/storage/postgres/files.py``) is written in
   the very transaction that switches the registry to the new version (or deletes it), so the
   file and the index change together or not at all; a kill leaves both old or both new, and
   only vectors of the unfinished version, which are invisible and swept.
@@ -26,11 +26,11 @@ from typing import Callable
 
 from ingest.discover import SIDECAR_SUFFIXES
 from ingest.pipeline import document_version, read_sidecar
-from kb.errors import DocumentError
-from kb.files import atomic_write
-from kb.index import Alongside, KnowledgeIndex
-from kb.models import StoredFile
-from kb.settings import Settings
+from kb.core.errors import DocumentError
+from kb.core.files import atomic_write
+from kb.index.knowledge_index import Alongside, KnowledgeIndex
+from kb.core.models import StoredFile
+from kb.core.settings import Settings
 
 logger = logging.getLogger("passerelles.files")
 # The folder named in the source path of a document the writer stored in the database: a name
@@ -160,7 +160,7 @@ class FolderFileStore(FileStore):
 
 class DatabaseFileStore(FileStore):
     def __init__(self, index: KnowledgeIndex) -> None:
-        from kb.pg_files import PgFiles
+        from kb.storage.postgres.files import PgFiles
 
         self.files = PgFiles(index.database)
 

@@ -14,10 +14,10 @@ import re
 from pathlib import Path
 from typing import Any
 
-from kb.errors import DocumentError
-from kb.models import DocumentMetadata
-from kb.text import fold
-from kb.vocabulary import is_doc_id, normalise_doc_type, normalise_sector, normalise_themes, slugify
+from kb.core.errors import DocumentError
+from kb.core.models import DocumentMetadata
+from kb.core.text import fold
+from kb.core.vocabulary import is_doc_id, normalise_doc_type, normalise_sector, normalise_themes, slugify
 
 _KEY_ALIASES = {
     "doc_id": ("id", "doc_id", "identifiant", "slug"),

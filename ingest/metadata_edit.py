@@ -16,8 +16,8 @@ from ingest.metadata import merge_metadata
 from ingest.pipeline import parse_sidecar
 from ingest.readers import decode_text, split_front_matter
 from ingest.writer import Submission
-from kb.errors import InvalidRequest, Problem
-from kb.models import StoredFile
+from kb.core.errors import InvalidRequest, Problem
+from kb.core.models import StoredFile
 
 MARKDOWN_SUFFIXES = (".md", ".markdown")
 _SUMMARY_SECTION = re.compile(r"^## En bref[ \t]*\n(.*?)(?=^## |\Z)", re.MULTILINE | re.DOTALL)

@@ -22,7 +22,7 @@ import subprocess
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from kb.errors import DocumentError, OcrUnavailable
+from kb.core.errors import DocumentError, OcrUnavailable
 
 if TYPE_CHECKING:  # pragma: no cover
     from ingest.readers import ReaderOptions

@@ -21,11 +21,11 @@ from ingest.metadata import build_metadata, merge_metadata
 from ingest.readers import DEFAULT_OPTIONS, ReaderOptions, parse_bytes
 from ingest.progress import OnFile, OnOcr, OnPassages, OnStart, PassageProgress
 from ingest.yaml_metadata import load_metadata_yaml
-from kb.embeddings import Vectors
-from kb.errors import DocumentError, DocumentTooLarge, DuplicateDocIdError, KBError
-from kb.index import Alongside, KnowledgeIndex
-from kb.models import Chunk, DocumentMetadata, ParsedDocument, StoredFile
-from kb.settings import Settings
+from kb.index.embeddings import Vectors
+from kb.core.errors import DocumentError, DocumentTooLarge, DuplicateDocIdError, KBError
+from kb.index.knowledge_index import Alongside, KnowledgeIndex
+from kb.core.models import Chunk, DocumentMetadata, ParsedDocument, StoredFile
+from kb.core.settings import Settings
 
 # Bump when a reader's output changes, so that re-ingesting picks up the new extraction.
 # 2: pages of a PDF without text layer are OCRed.
@@ -124,7 +124,7 @@ def load_document(
 
 class Ingestor:
     """On PostgreSQL every document stored keeps its original bytes in ``kb_files``, written
-    in the registry's switch transaction (``kb/pg_files.py``): ``kb reindex`` and any server
+    in the registry's switch transaction (``kb/storage/postgres/files.py``): ``kb reindex`` and any server
     rebuild from the database alone."""
 
     def __init__(self, index: KnowledgeIndex, settings: Settings) -> None:
@@ -134,7 +134,7 @@ class Ingestor:
         self.reader_options = ReaderOptions.from_settings(settings)
         self.kept_files = None
         if index.database is not None:
-            from kb.pg_files import PgFiles
+            from kb.storage.postgres.files import PgFiles
 
             self.kept_files = PgFiles(index.database)
 

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ingest.yaml_metadata import load_metadata_yaml
-from kb.errors import DocumentError
-from kb.models import ParsedDocument, Section
-from kb.settings import Settings
+from kb.core.errors import DocumentError
+from kb.core.models import ParsedDocument, Section
+from kb.core.settings import Settings
 
 _HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$")
 _FENCE = re.compile(r"^(```|~~~)")

@@ -28,13 +28,13 @@ from ingest.fiche import Fiche, check_upload_metadata, validate_fiche
 from ingest.metadata import merge_metadata
 from ingest.pipeline import IngestReport, Ingestor, LoadedDocument, document_version, load_document, parse_sidecar
 from ingest.readers import parse_bytes
-from kb.duplicates import DuplicateFinder, DuplicateParams
-from kb.errors import ConflictError, DocumentError, NotFoundError, UploadTooLarge
-from kb.generations import writer_lock
-from kb.index import KnowledgeIndex
-from kb.models import DocumentMetadata, ParsedDocument, StoredFile
-from kb.settings import Settings
-from kb.stores import open_audit_log
+from kb.duplicates.finder import DuplicateFinder, DuplicateParams
+from kb.core.errors import ConflictError, DocumentError, NotFoundError, UploadTooLarge
+from kb.index.generations import writer_lock
+from kb.index.knowledge_index import KnowledgeIndex
+from kb.core.models import DocumentMetadata, ParsedDocument, StoredFile
+from kb.core.settings import Settings
+from kb.storage.backend import open_audit_log
 
 UPLOAD_TYPES = (".md", ".markdown", ".txt", ".pdf", ".docx", ".pptx", ".odt", ".html", ".htm")
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from kb.errors import DocumentError
+from kb.core.errors import DocumentError
 
 MAX_METADATA_BYTES = 64 * 1024
 MAX_VALUE_CHARS = 5_000

@@ -11,7 +11,7 @@ import zipfile
 import zlib
 from pathlib import Path, PurePosixPath
 
-from kb.errors import ArchiveError
+from kb.core.errors import ArchiveError
 
 MANIFEST = "manifest.json"
 FORMAT = "passerelles-archive"

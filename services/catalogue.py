@@ -7,8 +7,8 @@ from typing import Any
 from ingest.fiche import check_metadata
 from ingest.metadata_edit import edited_submission
 from ingest.writer import AuditEntry
-from kb.errors import InvalidRequest, NotFoundError, Problem
-from kb.models import DocumentMetadata
+from kb.core.errors import InvalidRequest, NotFoundError, Problem
+from kb.core.models import DocumentMetadata
 from services.knowledge_base import KnowledgeBase
 from services.site import Site
 

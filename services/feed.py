@@ -12,9 +12,9 @@ import re
 
 from feedgen.feed import FeedGenerator
 
-from kb.filters import Filters
-from kb.models import StoredDocument, page_url
-from kb.vocabulary import content_doc_types
+from kb.search.filters import Filters
+from kb.core.models import StoredDocument, page_url
+from kb.core.vocabulary import content_doc_types
 from services.knowledge_base import KnowledgeBase
 
 FEED_SIZE = 50

@@ -20,8 +20,8 @@ import time
 from dataclasses import dataclass
 from typing import Any, AsyncIterator, Protocol
 
-from kb.index import KnowledgeIndex
-from kb.settings import Settings
+from kb.index.knowledge_index import KnowledgeIndex
+from kb.core.settings import Settings
 
 logger = logging.getLogger("passerelles.generation")
 

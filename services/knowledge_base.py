@@ -6,17 +6,18 @@ from dataclasses import dataclass, field
 from typing import AsyncIterator
 
 from ingest.writer import DocumentWriter, Submission
-from kb.answer import AnswerParams, Answerer, document_summary
-from kb.errors import InvalidRequest
-from kb.filters import FilterValues, Filters, parse_filters
-from kb.glossary import Glossary
-from kb.index import KnowledgeIndex
-from kb.retrieval import Retriever
-from kb.search import search_documents
-from kb.settings import Settings
-from kb.stores import AnyKeyStore, open_key_store, open_proposal_store
-from kb.versions import versions_of
-from kb.vocabulary import vocabulary_payload
+from kb.answer.answerer import AnswerParams, Answerer
+from kb.search.views import document_summary
+from kb.core.errors import InvalidRequest
+from kb.search.filters import FilterValues, Filters, parse_filters
+from kb.search.glossary import Glossary
+from kb.index.knowledge_index import KnowledgeIndex
+from kb.search.retrieval import Retriever
+from kb.search.views import search_documents
+from kb.core.settings import Settings
+from kb.storage.backend import AnyKeyStore, open_key_store, open_proposal_store
+from kb.search.versions import versions_of
+from kb.core.vocabulary import vocabulary_payload
 from services.generation import Event, Generator
 from services.review import Review
 from services.questions import Questions

@@ -25,11 +25,12 @@ from llama_index.core.schema import NodeRelationship, NodeWithScore, QueryBundle
 from llama_index.llms.openai_like import OpenAILike
 from pydantic import PrivateAttr
 
-from kb.filters import Filters
-from kb.index import KnowledgeIndex
-from kb.models import Passage, page_url
-from kb.retrieval import DocumentHit, Retriever
-from kb.settings import Settings
+from kb.search.filters import Filters
+from kb.index.knowledge_index import KnowledgeIndex
+from kb.core.models import Passage, page_url
+from kb.search.hits import DocumentHit
+from kb.search.retrieval import Retriever
+from kb.core.settings import Settings
 
 NO_KEY = "no-key"  # sent when KB_LLM_API_KEY is empty (never OPENAI_API_KEY from the environment)
 MAX_TOKENS = 600  # a short answer: a few sentences

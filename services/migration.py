@@ -14,7 +14,7 @@ the source is copied without it and named in the report.
 
 ``copy_side_stores`` then copies what lives beside the index (keys with their digests, partner
 sites, proposals with their submissions, questions and feedback, the audit log) row for row,
-through each store's ``dump``/``restore`` (kb/store_copy.py), and empties again the target
+through each store's ``dump``/``restore`` (kb/storage/copy.py), and empties again the target
 stores it filled if a later one fails.
 """
 
@@ -27,13 +27,13 @@ from typing import Any, Callable
 
 from ingest.discover import SIDECAR_SUFFIXES
 from ingest.file_store import DatabaseFileStore, FileStore, FolderFileStore, open_file_store
-from kb.embeddings import RecordedModel
-from kb.errors import KBError
-from kb.generations import current_location, discard_generation, has_current, writer_lock
-from kb.index import KnowledgeIndex
-from kb.settings import Settings
-from kb.store_copy import LABELS
-from kb.stores import open_audit_log, open_key_store, open_partner_store, open_proposal_store, open_question_log
+from kb.index.embeddings import RecordedModel
+from kb.core.errors import KBError
+from kb.index.generations import current_location, discard_generation, has_current, writer_lock
+from kb.index.knowledge_index import KnowledgeIndex
+from kb.core.settings import Settings
+from kb.storage.copy import LABELS
+from kb.storage.backend import open_audit_log, open_key_store, open_partner_store, open_proposal_store, open_question_log
 
 BATCH_DOCUMENTS = 100
 
@@ -54,8 +54,8 @@ def recorded_description(settings: Settings) -> dict[str, Any]:
         return {}
     location = current_location(settings)
     if settings.database:
-        from kb.pg_registry import PgRegistry
-        from kb.postgres import generation_schema, open_database
+        from kb.storage.postgres.registry import PgRegistry
+        from kb.storage.postgres.database import generation_schema, open_database
 
         database = open_database(settings.database, settings.database_pool_size, settings.database_timeout_s)
         try:
@@ -65,7 +65,7 @@ def recorded_description(settings: Settings) -> dict[str, Any]:
             return PgRegistry(database, schema).info()
         finally:
             database.close()
-    from kb.registry import Registry
+    from kb.storage.embedded.registry import Registry
 
     path = location.directory / "registry.sqlite3"
     if not path.exists():
@@ -87,7 +87,7 @@ def _open(settings: Settings, description: dict[str, Any]) -> KnowledgeIndex:
 
 def where(settings: Settings) -> str:
     if settings.database:
-        from kb.postgres import describe_url
+        from kb.storage.postgres.database import describe_url
 
         return describe_url(settings.database)
     return f"le dossier {settings.data_dir}"
@@ -218,7 +218,7 @@ def _copy_documents(origin, destination, stored, files: _FileCopier, report: Mig
     report.documents, report.passages, report.vectors = copied[0], copied[1], vectors
 
 
-# in the order of kb/store_copy.py's LABELS
+# in the order of kb/storage/copy.py's LABELS
 _SIDE_STORES = (open_key_store, open_partner_store, open_proposal_store, open_question_log, open_audit_log)
 
 

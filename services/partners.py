@@ -6,10 +6,10 @@ from __future__ import annotations
 import threading
 from dataclasses import asdict
 
-from kb.errors import ConflictError, InvalidRequest, Problem
-from kb.partners import normalise_origin, wanted_origin
-from kb.settings import Settings
-from kb.stores import open_audit_log, open_partner_store
+from kb.core.errors import ConflictError, InvalidRequest, Problem
+from kb.records.partners import normalise_origin, wanted_origin
+from kb.core.settings import Settings
+from kb.storage.backend import open_audit_log, open_partner_store
 
 ADDED = "site partenaire ajouté"
 REMOVED = "site partenaire retiré"

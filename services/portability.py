@@ -20,12 +20,12 @@ from pathlib import Path
 
 from ingest.discover import SIDECAR_SUFFIXES, sidecar_for
 from ingest.pipeline import IngestReport, chunking_params
-from kb.clock import timestamp
-from kb.embeddings import Embedder
-from kb.errors import ArchiveError, KBError
-from kb.generations import current_location, writer_lock
-from kb.registry import Registry
-from kb.settings import Settings
+from kb.core.clock import timestamp
+from kb.index.embeddings import Embedder
+from kb.core.errors import ArchiveError, KBError
+from kb.index.generations import current_location, writer_lock
+from kb.storage.embedded.registry import Registry
+from kb.core.settings import Settings
 from services import runtime
 from services.archive import (
     FORMAT,

@@ -18,17 +18,17 @@ from typing import Callable
 
 import numpy as np
 
-from kb import question_stats
-from kb.bounded_cache import BoundedCache
-from kb.errors import InvalidRequest, KBError, Problem, TooManyRequests
-from kb.filters import Filters
-from kb.index import KnowledgeIndex
-from kb.clock import timestamp, utc_now
-from kb.querylog import Period
-from kb.ratelimit import RateLimiter
-from kb.settings import Settings
-from kb.stores import AnyQuestionLog, open_question_log
-from kb.vocabulary import SECTORS, content_doc_types
+from kb.records import question_stats
+from kb.core.bounded_cache import BoundedCache
+from kb.core.errors import InvalidRequest, KBError, Problem, TooManyRequests
+from kb.search.filters import Filters
+from kb.index.knowledge_index import KnowledgeIndex
+from kb.core.clock import timestamp, utc_now
+from kb.records.questions import Period
+from kb.core.ratelimit import RateLimiter
+from kb.core.settings import Settings
+from kb.storage.backend import AnyQuestionLog, open_question_log
+from kb.core.vocabulary import SECTORS, content_doc_types
 
 logger = logging.getLogger("passerelles.questions")
 

@@ -1,7 +1,7 @@
 """Writes by role and the review of proposals.
 
 A coordinator's write is published at once (unless a strong duplicate needs a reason); a
-contributor's write is checked exactly like one, then kept as a proposal (``kb/proposals.py``),
+contributor's write is checked exactly like one, then kept as a proposal (``kb/storage/embedded/proposals.py``),
 outside the index, until coordination publishes, sends back or rejects it. Every step is in the
 audit log.
 """
@@ -11,25 +11,16 @@ from __future__ import annotations
 from typing import Any
 
 from ingest.writer import AuditEntry, DocumentWriter, Submission
-from kb.errors import ConflictError, DuplicateBlocked, NotFoundError
-from kb.keys import Actor
-from kb.models import DocumentMetadata
-from kb.proposals import (
-    CHANGES_REQUESTED,
-    OPEN,
-    PROPOSED,
-    PUBLISHED,
-    REJECTED,
-    Proposal,
-    ProposalStore,
-    check_transition,
-    now,
-)
-from kb.text import fold
+from kb.core.errors import ConflictError, DuplicateBlocked, NotFoundError
+from kb.records.keys import Actor
+from kb.core.models import DocumentMetadata
+from kb.records.proposals import CHANGES_REQUESTED, OPEN, PROPOSED, PUBLISHED, REJECTED, Proposal, check_transition, now
+from kb.storage.embedded.proposals import ProposalStore
+from kb.core.text import fold
 
 def is_strong(warning: dict[str, Any]) -> bool:
     """Whether a duplicate warning blocks publishing until the coordinator gives a reason."""
-    return bool(warning.get("strong"))  # the calibrated decision of kb.duplicates
+    return bool(warning.get("strong"))  # the calibrated decision of kb.duplicates.finder
 
 
 class Review:

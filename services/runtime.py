@@ -11,8 +11,8 @@ import time
 from pathlib import Path
 
 from ingest.pipeline import IngestReport, Ingestor, chunking_params
-from kb.embeddings import Embedder, create_embedder
-from kb.generations import (
+from kb.index.embeddings import Embedder, create_embedder
+from kb.index.generations import (
     current_location,
     discard_generation,
     next_location,
@@ -20,9 +20,9 @@ from kb.generations import (
     switch_current,
     writer_lock,
 )
-from kb.index import KnowledgeIndex
-from kb.errors import ServiceUnavailable
-from kb.settings import Settings
+from kb.index.knowledge_index import KnowledgeIndex
+from kb.core.errors import ServiceUnavailable
+from kb.core.settings import Settings
 
 logger = logging.getLogger("passerelles.runtime")
 

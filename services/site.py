@@ -12,14 +12,14 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from kb import directory
-from kb.errors import NotFoundError
-from kb.filters import Filters
-from kb.search import passage_views
-from kb.models import DocumentMetadata, Scope, page_url
-from kb.text import fold
-from kb.versions import version_links, versions_of
-from kb.vocabulary import ANNUAIRE, LOCAL_DEVELOPMENT, OTHER_SECTOR, SECTORS, SOCIAL_ACTION, content_doc_types
+from kb.answer import directory
+from kb.core.errors import NotFoundError
+from kb.search.filters import Filters
+from kb.search.views import passage_views
+from kb.core.models import DocumentMetadata, Scope, page_url
+from kb.core.text import fold
+from kb.search.versions import version_links, versions_of
+from kb.core.vocabulary import ANNUAIRE, LOCAL_DEVELOPMENT, OTHER_SECTOR, SECTORS, SOCIAL_ACTION, content_doc_types
 from services.knowledge_base import KnowledgeBase
 
 PER_PAGE = 10

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from api.app import create_app
 from api.deps import get_embedder
-from kb.settings import Settings
+from kb.core.settings import Settings
 from services import runtime
 
 

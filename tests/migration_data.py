@@ -7,13 +7,13 @@ from contextlib import closing
 
 import numpy as np
 
-from kb.index import KnowledgeIndex
-from kb.keys import CONTRIBUTOR, COORDINATOR
-from kb.models import Chunk, DocumentMetadata
-from kb.proposals import PROPOSED, Proposal
-from kb.querylog import Period
-from kb.settings import Settings
-from kb.stores import open_audit_log, open_key_store, open_partner_store, open_proposal_store, open_question_log
+from kb.index.knowledge_index import KnowledgeIndex
+from kb.records.keys import CONTRIBUTOR, COORDINATOR
+from kb.core.models import Chunk, DocumentMetadata
+from kb.records.proposals import PROPOSED, Proposal
+from kb.records.questions import Period
+from kb.core.settings import Settings
+from kb.storage.backend import open_audit_log, open_key_store, open_partner_store, open_proposal_store, open_question_log
 from tests.fakes import ToyEmbedder, vowel_vector
 
 CHUNKING = {"chunker": "test", "max_chars": 1000}

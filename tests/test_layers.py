@@ -9,7 +9,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # Each package may import only the packages of strictly lower layers (and itself).
 LAYERS = {
-    "kb": 0,  # the core: vocabulary, settings, errors, stores, retrieval, answers
+    "kb": 0,  # the core, in rooms (ROOMS below)
     "ingest": 1,  # getting documents in: readers, chunking, pipeline, coordinator's write path
     "services": 2,  # wiring of components and the use-case facade
     "evaluation": 3,  # quality and speed measurements
@@ -18,18 +18,49 @@ LAYERS = {
 }
 
 
-def project_imports(path: Path) -> set[str]:
-    """Top-level project packages imported by a module, wherever the import statement is."""
+# Rooms of kb/: each may import only the rooms of strictly lower floors (and itself).
+ROOMS = {
+    "core": 0,  # vocabulary, settings, errors, text
+    "records": 1,  # the side stores' domain, no I/O
+    "storage": 2,  # protocols, the backend switch, embedded/ and postgres/
+    "index": 3,  # the knowledge index: generations, embedders, vector and lexical sides
+    "search": 4,  # a query in, ranked documents out
+    "answer": 5,  # a cited answer
+    "duplicates": 5,  # duplicate warnings
+}
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Absolute module names imported by a module, wherever the import statement is."""
     found: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
         if isinstance(node, ast.Import):
-            names = [alias.name for alias in node.names]
+            found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            names = [node.module]
-        else:
-            continue
-        found.update(name.split(".")[0] for name in names if name.split(".")[0] in LAYERS)
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
     return found
+
+
+def project_imports(path: Path) -> set[str]:
+    """Top-level project packages imported by a module, wherever the import statement is."""
+    return {name.split(".")[0] for name in imported_modules(path) if name.split(".")[0] in LAYERS}
+
+
+def room_violations() -> list[str]:
+    problems = []
+    for module in sorted((ROOT / "kb").rglob("*.py")):
+        parts = module.relative_to(ROOT / "kb").parts
+        if len(parts) < 2:
+            continue
+        room = parts[0]
+        for name in imported_modules(module):
+            imported = name.split(".")
+            if imported[0] != "kb" or len(imported) < 2 or imported[1] not in ROOMS or imported[1] == room:
+                continue
+            if ROOMS[imported[1]] >= ROOMS[room]:
+                problems.append(f"{module.relative_to(ROOT)} imports {name}")
+    return sorted(set(problems))
 
 
 def violations() -> list[str]:
@@ -51,6 +82,20 @@ def test_no_module_imports_a_higher_or_sibling_layer():
     assert violations() == []
 
 
+def test_every_room_of_kb_is_listed_and_mapped():
+    rooms = {p.name for p in (ROOT / "kb").iterdir() if (p / "__init__.py").exists()}
+    assert rooms == set(ROOMS)
+    assert [p.name for p in (ROOT / "kb").glob("*.py")] == ["__init__.py"], "every module of kb/ lives in a room"
+    for room in rooms:
+        docstring = ast.get_docstring(ast.parse((ROOT / "kb" / room / "__init__.py").read_text(encoding="utf-8")))
+        assert docstring, f"kb/{room}/__init__.py has no map"
+        assert len(docstring.splitlines()) <= 15, f"kb/{room}/__init__.py: a map, not a manual"
+
+
+def test_no_room_of_kb_imports_a_higher_or_sibling_room():
+    assert room_violations() == []
+
+
 def test_the_guard_sees_a_violation(tmp_path):
     module = tmp_path / "bad.py"
     module.write_text("def f():\n    from api.app import create_app\n    import services.runtime\n")
@@ -58,11 +103,11 @@ def test_the_guard_sees_a_violation(tmp_path):
 
 
 def test_library_types_stay_behind_their_module():
-    """numpy stays out of ingest/, the raw Chroma client in kb/vectors.py, bm25s in kb/lexical.py,
+    """numpy stays out of ingest/, the raw Chroma client in kb/storage/embedded/chroma.py, bm25s in kb/index/lexical.py,
     llama-index in services/llama_adapter.py."""
     allowed = {
-        "chromadb": {"kb/vectors.py"},
-        "bm25s": {"kb/lexical.py"},
+        "chromadb": {"kb/storage/embedded/chroma.py"},
+        "bm25s": {"kb/index/lexical.py"},
         "llama_index": {"services/llama_adapter.py"},
     }
     for module in sorted(ROOT.glob("*/**/*.py")):
@@ -80,4 +125,5 @@ def test_library_types_stay_behind_their_module():
             assert "numpy" not in imported, relative
         for library, homes in allowed.items():
             if library in imported:
-                assert relative in homes, f"{relative} imports {library}"
+                at_home = relative.startswith(homes) if isinstance(homes, str) else relative in homes
+                assert at_home, f"{relative} imports {library}"

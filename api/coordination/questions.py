@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import CoordinatorDep, KnowledgeBaseDep
 from api.schemas import QuestionsDashboard, errors
-from kb.errors import InvalidRequest, Problem
+from kb.core.errors import InvalidRequest, Problem
 
 router = APIRouter()
 

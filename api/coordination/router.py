@@ -13,12 +13,12 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import ActorDep, CoordinatorDep, KnowledgeBaseDep
 from api.schemas import Deleted, WriteResult, errors
-from kb.errors import InvalidRequest, NotFoundError, Problem, UnsupportedMediaType
-from kb.filters import DATE_PATTERN
-from kb.keys import Actor
-from kb.proposals import PROPOSED
+from kb.core.errors import InvalidRequest, NotFoundError, Problem, UnsupportedMediaType
+from kb.search.filters import DATE_PATTERN
+from kb.records.keys import Actor
+from kb.records.proposals import PROPOSED
 from ingest.fiche import MAX_REPLACED
-from kb.vocabulary import DOC_ID_MAX_CHARS, DOC_ID_PATTERN, slugify
+from kb.core.vocabulary import DOC_ID_MAX_CHARS, DOC_ID_PATTERN, slugify
 from services.knowledge_base import KnowledgeBase
 
 router = APIRouter()

@@ -18,8 +18,8 @@ from starlette.concurrency import run_in_threadpool
 from api.downloads import download
 from api.deps import ClientDep, KnowledgeBaseDep, SettingsDep, require_read
 from api.site import render
-from kb.errors import FiltersInvalid, KBError, NotFoundError
-from kb.filters import MAX_VALUES
+from kb.core.errors import FiltersInvalid, KBError, NotFoundError
+from kb.search.filters import MAX_VALUES
 from services.site import Site
 
 HERE = Path(__file__).parent

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from kb.models import Scope
-from kb.settings import Settings
+from kb.core.models import Scope
+from kb.core.settings import Settings
 from tests.apps import app_over
 
 MINI = Path(__file__).parents[1] / "fixtures" / "mini-corpus"

@@ -15,8 +15,8 @@ from fastapi.testclient import TestClient
 
 from api.deps import get_knowledge_base
 from api.schemas import AskResponse
-from kb.errors import BackendUnavailable
-from kb.settings import Settings
+from kb.core.errors import BackendUnavailable
+from kb.core.settings import Settings
 from services.generation import Generator
 from tests.apps import app_over
 from tests.fakes import ToyEmbedder

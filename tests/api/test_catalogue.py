@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from kb.errors import BackendUnavailable
-from kb.keys import KeyStore
-from kb.settings import Settings
+from kb.core.errors import BackendUnavailable
+from kb.storage.embedded.keys import KeyStore
+from kb.core.settings import Settings
 from tests.apps import app_over
 from tests.fakes import ToyEmbedder
 

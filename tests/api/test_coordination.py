@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from kb.keys import KeyStore
-from kb.models import parse_chunk_id
-from kb.settings import Settings
+from kb.storage.embedded.keys import KeyStore
+from kb.core.models import parse_chunk_id
+from kb.core.settings import Settings
 from services.runtime import reindex
 from tests.apps import app_over
 

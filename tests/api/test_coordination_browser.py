@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from kb.keys import KeyStore
-from kb.settings import Settings
+from kb.storage.embedded.keys import KeyStore
+from kb.core.settings import Settings
 from tests.apps import app_over
 from tests.coordination_page import fill_repair_cafe
 from tests.servers import CHROMIUM, CHROMIUM_ARGS, serve_in_thread

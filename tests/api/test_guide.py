@@ -7,7 +7,7 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from kb.settings import Settings
+from kb.core.settings import Settings
 from tests.apps import app_over
 
 

@@ -14,8 +14,8 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from kb.keys import KeyStore
-from kb.settings import Settings
+from kb.storage.embedded.keys import KeyStore
+from kb.core.settings import Settings
 from tests.api.test_coordination import FICHE, UPLOAD_FIELDS
 from tests.apps import app_over
 from tests.fakes import ToyEmbedder

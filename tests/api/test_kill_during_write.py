@@ -12,7 +12,7 @@ import time
 import httpx
 import pytest
 
-from kb.keys import KeyStore
+from kb.storage.embedded.keys import KeyStore
 from tests.api.test_coordination import FICHE
 from tests.servers import free_port
 

@@ -22,8 +22,8 @@ from api.schemas import (
     Vocabulary,
     WriteResult,
 )
-from kb.keys import KeyStore
-from kb.settings import Settings
+from kb.storage.embedded.keys import KeyStore
+from kb.core.settings import Settings
 from tests.apps import app_over
 
 MINI = Path(__file__).parents[1] / "fixtures" / "mini-corpus"

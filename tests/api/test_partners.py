@@ -7,8 +7,8 @@ import json
 import pytest
 from fastapi.testclient import TestClient
 
-from kb.keys import KeyStore
-from kb.settings import Settings
+from kb.storage.embedded.keys import KeyStore
+from kb.core.settings import Settings
 from tests.apps import app_over
 
 BASE = "https://base.exemple.org"

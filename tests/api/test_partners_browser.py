@@ -6,8 +6,8 @@ import os
 
 import pytest
 
-from kb.keys import KeyStore
-from kb.settings import Settings
+from kb.storage.embedded.keys import KeyStore
+from kb.core.settings import Settings
 from tests.apps import app_over
 from tests.servers import CHROMIUM, CHROMIUM_ARGS, serve_in_thread
 

@@ -13,12 +13,12 @@ import pytest
 import yaml
 from fastapi.testclient import TestClient
 
-from kb.keys import CONTRIBUTOR
-from kb.stores import open_key_store
-from kb.models import StoredFile
-from kb.pg_files import PgFiles
-from kb.postgres import open_database
-from kb.settings import Settings
+from kb.records.keys import CONTRIBUTOR
+from kb.storage.backend import open_key_store
+from kb.core.models import StoredFile
+from kb.storage.postgres.files import PgFiles
+from kb.storage.postgres.database import open_database
+from kb.core.settings import Settings
 from services.runtime import ingest, reindex, remove
 from tests.api.test_coordination import FICHE, UPLOAD_FIELDS
 from tests.apps import app_over

@@ -13,9 +13,9 @@ import httpx
 import psycopg
 import pytest
 
-from kb.postgres import generation_schema
-from kb.settings import Settings
-from kb.stores import open_key_store
+from kb.storage.postgres.database import generation_schema
+from kb.core.settings import Settings
+from kb.storage.backend import open_key_store
 from tests.api.test_kill_during_write import DISTINCT, _start, big_fiche, kill_during, post_fiches
 from tests.ingest.test_kill_during_ingest import _kb
 from tests.servers import free_port

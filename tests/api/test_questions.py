@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from kb.keys import KeyStore
-from kb.settings import Settings
+from kb.storage.embedded.keys import KeyStore
+from kb.core.settings import Settings
 from tests.apps import app_over
 from tests.fakes import ToyEmbedder
 
@@ -75,8 +75,8 @@ def test_no_address_agent_or_key_is_stored(api):
 
 
 def test_a_log_that_cannot_be_written_never_fails_a_search(api, monkeypatch, caplog):
-    from kb.errors import StorageReadOnly
-    from kb.querylog import QuestionLog
+    from kb.core.errors import StorageReadOnly
+    from kb.storage.embedded.querylog import QuestionLog
 
     def refuse(*args, **kwargs):
         raise StorageReadOnly("le journal des questions est en lecture seule.")

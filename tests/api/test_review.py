@@ -9,9 +9,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.schemas import CataloguePage, ErrorBody, Proposal, ProposalDetail, ProposalPage, WriteResult
-from kb.audit import AuditLog
-from kb.keys import CONTRIBUTOR, KeyStore
-from kb.settings import Settings
+from kb.storage.embedded.audit import AuditLog
+from kb.records.keys import CONTRIBUTOR
+from kb.storage.embedded.keys import KeyStore
+from kb.core.settings import Settings
 from tests.api.test_coordination import FICHE
 from tests.apps import app_over
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from kb.keys import KeyStore
-from kb.settings import Settings
+from kb.storage.embedded.keys import KeyStore
+from kb.core.settings import Settings
 from tests.apps import app_over
 from tests.fakes import ToyEmbedder
 from tests.servers import serve_in_thread

@@ -10,9 +10,9 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
-from kb.errors import ConflictError
-from kb.settings import Settings
-from kb.stores import open_key_store
+from kb.core.errors import ConflictError
+from kb.core.settings import Settings
+from kb.storage.backend import open_key_store
 from services import runtime
 from tests.api.test_coordination import FICHE
 from tests.apps import app_over

@@ -10,7 +10,7 @@ from urllib.parse import urljoin, urlparse
 import pytest
 from fastapi.testclient import TestClient
 
-from kb.settings import Settings
+from kb.core.settings import Settings
 from services.site import PER_PAGE, Site
 from tests.apps import app_over
 

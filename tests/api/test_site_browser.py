@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from kb.settings import Settings
+from kb.core.settings import Settings
 from tests.apps import app_over
 from tests.servers import CHROMIUM, CHROMIUM_ARGS, serve_in_thread
 

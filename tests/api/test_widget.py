@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from kb.settings import Settings
+from kb.core.settings import Settings
 
 PARTNER = "https://www.cc-haut-vernay.example"
 

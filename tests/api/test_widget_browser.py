@@ -21,7 +21,7 @@ from urllib.parse import unquote
 
 import pytest
 
-from kb.settings import Settings
+from kb.core.settings import Settings
 from tests.apps import app_over
 from tests.servers import CHROMIUM, CHROMIUM_ARGS
 

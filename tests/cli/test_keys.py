@@ -25,8 +25,8 @@ def test_keys_are_created_with_a_role_and_listed_with_it(tmp_path):
 
 
 def test_with_a_database_keys_are_created_there_and_no_key_file_is_written(tmp_path, postgres_url):
-    from kb.settings import Settings
-    from kb.stores import open_key_store
+    from kb.core.settings import Settings
+    from kb.storage.backend import open_key_store
 
     runner = CliRunner()
     env = {"KB_DATA_DIR": str(tmp_path / "data"), "KB_DATABASE_URL": postgres_url}

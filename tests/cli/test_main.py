@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cli.main import app
-from kb.settings import Settings
+from kb.core.settings import Settings
 from tests.migration_data import fill_index, fill_side_stores
 
 

@@ -11,7 +11,7 @@ import pytest
 from evaluation.datasets import corpus_build, scanned_sources
 from ingest.discover import discover
 from ingest.pipeline import load_document, read_sidecar
-from kb.vocabulary import DOC_TYPES, SECTORS
+from kb.core.vocabulary import DOC_TYPES, SECTORS
 
 ROOT = Path(__file__).parents[2]
 CORPUS = ROOT / "corpus"

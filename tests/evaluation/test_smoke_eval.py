@@ -11,10 +11,10 @@ import pytest
 from evaluation.answers import evaluate_answers
 from evaluation.datasets import Dataset, Question
 from evaluation.retrieval import dataset_index, evaluate_retrieval
-from kb.glossary import Glossary
-from kb.retrieval import Retriever
+from kb.search.glossary import Glossary
+from kb.search.retrieval import Retriever
 from services.knowledge_base import KnowledgeBase
-from kb.settings import Settings
+from kb.core.settings import Settings
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).parents[2]

@@ -7,8 +7,8 @@ import numpy as np
 from ingest.batch_texts import BatchTexts
 from ingest.chunking import embedding_text
 from ingest.progress import PassageProgress
-from kb.models import Chunk, DocumentMetadata
-from kb.sentence_vectors import SentenceVectors
+from kb.core.models import Chunk, DocumentMetadata
+from kb.index.sentence_vectors import SentenceVectors
 
 
 def _chunks(doc_id: str, texts: list[str]) -> list[Chunk]:

@@ -6,7 +6,7 @@ import pytest
 
 from ingest.chunking import ChunkingParams, chunk_document, embedding_text
 from ingest.readers import parse_bytes
-from kb.models import ParsedDocument, Section
+from kb.core.models import ParsedDocument, Section
 
 SENTENCE = "Le centre social organise un atelier de cuisine avec les familles du bourg. "
 
@@ -62,6 +62,6 @@ def test_pdf_pages_are_never_merged(fixtures_dir):
     [((), "Titre\n\ncorps"), (("Partie", "Sous-partie"), "Titre\nPartie > Sous-partie\n\ncorps")],
 )
 def test_embedding_text_prepends_title_and_section_path(section, expected):
-    from kb.models import Chunk
+    from kb.core.models import Chunk
 
     assert embedding_text("Titre", Chunk("d", 0, "corps", 0, 5, section)) == expected

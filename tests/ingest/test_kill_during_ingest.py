@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from kb.registry import Registry
+from kb.storage.embedded.registry import Registry
 
 pytestmark = pytest.mark.slow
 

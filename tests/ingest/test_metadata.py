@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from ingest.metadata import build_metadata, normalise_date
-from kb.errors import DocumentError
-from kb.models import DocumentMetadata
+from kb.core.errors import DocumentError
+from kb.core.models import DocumentMetadata
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ import yaml
 from ingest.metadata_edit import edited_submission
 from ingest.readers import split_front_matter
 from ingest.file_store import FolderFileStore
-from kb.errors import InvalidRequest
+from kb.core.errors import InvalidRequest
 
 
 def _original(path):

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from ingest.pipeline import Ingestor
-from kb.index import KnowledgeIndex
-from kb.settings import Settings
+from kb.index.knowledge_index import KnowledgeIndex
+from kb.core.settings import Settings
 from tests.fakes import ToyEmbedder
 
 GOOD = ["fiche.md", "deux-pages.pdf", "methode.docx", "page.html", "latin1.txt"]

@@ -6,8 +6,8 @@ import pytest
 
 from ingest import ocr
 from ingest.readers import ReaderOptions, parse_bytes, split_front_matter
-from kb.errors import DocumentError, OcrUnavailable
-from kb.settings import Settings
+from kb.core.errors import DocumentError, OcrUnavailable
+from kb.core.settings import Settings
 
 
 def parse(path: Path, options: ReaderOptions | None = None):

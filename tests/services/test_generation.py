@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from kb.settings import Settings
+from kb.core.settings import Settings
 from services import runtime
 from services.generation import Generator, build_prompt, check_markers, split_sentences
 from tests.llm_stub import GOOD, INVENTED, UNCITED

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from kb.filters import Filters
-from kb.settings import Settings
+from kb.search.filters import Filters
+from kb.core.settings import Settings
 from services import runtime
 
 MINI = Path(__file__).parents[1] / "fixtures" / "mini-corpus"

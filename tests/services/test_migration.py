@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from kb.errors import KBError
-from kb.index import KnowledgeIndex
-from kb.settings import Settings
+from kb.core.errors import KBError
+from kb.index.knowledge_index import KnowledgeIndex
+from kb.core.settings import Settings
 from services.migration import migrate
 from tests.fakes import ToyEmbedder
 from tests.migration_data import CHUNKING, fill_index

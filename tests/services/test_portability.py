@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from kb.errors import ArchiveError
-from kb.querylog import QuestionLog
-from kb.keys import CONTRIBUTOR, Actor, KeyStore
-from kb.settings import Settings
+from kb.core.errors import ArchiveError
+from kb.storage.embedded.querylog import QuestionLog
+from kb.records.keys import CONTRIBUTOR, Actor
+from kb.storage.embedded.keys import KeyStore
+from kb.core.settings import Settings
 from services import runtime
 from services.partners import PartnerSites
 from services.portability import export_base, import_base

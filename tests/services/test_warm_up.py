@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kb.settings import Settings
+from kb.core.settings import Settings
 from services import runtime
 from tests.fakes import ToyEmbedder
 

@@ -1,0 +1,353 @@
+"""Extractive answers: a digest of the documents that answer, source by source.
+
+Nothing is generated. The answer opens with what was found ("Deux expériences et une fiche
+méthode répondent à votre question."), then gives one block per document, in the order of the
+ranking /search shows for the same question: the document's own sentences that best answer,
+its key figures when the question asks about money, people or time, and how to reach its
+porteur. Every sentence is followed by ``[n]`` and ``citations[n-1].quote`` holds it.
+
+Below the evidence threshold the answer says so: plainly when nothing comes close, with a doubt
+("Je ne suis pas sûr…") in the grey zone just under it; both list the nearest documents.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kb.answer import directory
+from kb.answer.digest import Block, Digester, Quoted, asked_figures, quote_of
+from kb.search.filters import Filters
+from kb.core.models import DocumentMetadata, page_url
+from kb.search.hits import DocumentHit
+from kb.search.views import document_summary
+from kb.search.retrieval import Retriever
+from kb.core.settings import Settings
+from kb.core.text import fold
+from kb.search.versions import version_links
+from kb.core.vocabulary import ANNUAIRE, MINUTES, LOCAL_DEVELOPMENT, OTHER_SECTOR, SOCIAL_ACTION, content_doc_types
+
+NOTHING = "La base ne contient pas de document qui réponde à cette question."
+UNSURE = "Je ne suis pas sûr que la base réponde à cette question ; voici les documents les plus proches."
+
+
+@dataclass(frozen=True)
+class AnswerParams:
+    # Evidence = best document score + coverage_weight x the IDF-weighted share of the
+    # question's terms found in the top documents; calibrated on the unanswerable questions
+    # (see README). Their home is ``Settings``.
+    min_score: float
+    coverage_weight: float
+    gap_weight: float = 2.0  # how far the best document stands out from the gap_rank-th
+    gap_rank: int = 10
+    grey_margin: float = 0.01  # below min_score by less than this: "not sure", not "nothing"
+    results_margin: float = 0.08  # blocks only for documents the search page lists
+    related_margin: float = 0.06  # annuaire contacts and other-sector documents
+    sources: int = 4
+    block_match_ratio: float = 0.6
+    depth: int = 20  # documents retrieved: the content ones, the annuaire, the other sector
+    evidence_documents: int = 3
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> AnswerParams:
+        return cls(
+            min_score=settings.answer_min_score,
+            coverage_weight=settings.answer_coverage_weight,
+            gap_weight=settings.answer_gap_weight,
+            gap_rank=settings.answer_gap_rank,
+            grey_margin=settings.answer_grey_margin,
+            results_margin=settings.results_margin,
+        )
+
+
+class Answerer:
+    def __init__(self, retriever: Retriever, params: AnswerParams) -> None:
+        self.retriever = retriever
+        self.index = retriever.index
+        self.params = params
+        self.base_url = self.index.settings.public_url
+        self.digester = Digester(self.index)
+
+    # -- entry points ----------------------------------------------------------------------
+
+    def answer(self, question: str, filters: Filters | None = None, hits: list[DocumentHit] | None = None) -> dict:
+        """The answer to a question; ``hits`` when the caller has already searched it with the
+        same filters (the search page), so that the answer cites what the page lists."""
+        if hits is None:
+            hits = self.retriever.search(question, k=self.params.depth, filters=filters)
+        content, entries = _split_annuaire(hits, filters)
+        terms = self.retriever.query_terms(question)
+        evidence = self._evidence(self._evidence_hits(question, filters, hits), terms)
+        if evidence < self.params.min_score - self.params.grey_margin:
+            return self._not_found(content, NOTHING + _nearest_titles(content), uncertain=False)
+        blocks = self._blocks(question, content, terms)
+        if evidence < self.params.min_score or not blocks:
+            return self._not_found(content, UNSURE, uncertain=True)
+        return self._digest(question, blocks, content, entries)
+
+    def evidence(self, question: str, filters: Filters | None = None, hits: list[DocumentHit] | None = None) -> float:
+        """The figure compared with the threshold (exposed for calibration and the search page)."""
+        if hits is None and (filters is None or filters.is_empty()):
+            hits = self.retriever.search(question, k=self.params.depth)
+        return self._evidence(self._evidence_hits(question, filters, hits), self.retriever.query_terms(question))
+
+    def names_every_term(self, question: str, hits: list[DocumentHit]) -> bool:
+        """Whether the best document holds every term of the question as typed (a rare word
+        or a name the dense model does not know: "glanage", a place): an exact match is listed
+        even when the evidence is low."""
+        terms = set(self.index.terms(self.retriever.glossary.expand(question)))
+        if not terms or not hits:
+            return False
+        return terms <= self.index.document_terms(hits[0].metadata.doc_id)
+
+    # -- evidence and blocks -----------------------------------------------------------------
+
+    def _evidence_hits(self, question: str, filters: Filters | None, hits: list[DocumentHit] | None) -> list[DocumentHit]:
+        """Whether the base answers is judged on the whole base, the annuaire included (a "who"
+        question is answered by a structure): a filter narrows what is shown, not the evidence."""
+        if hits is not None and (filters is None or filters.is_empty()):
+            return hits
+        return self.retriever.search(question, k=self.params.depth)
+
+    def _evidence(self, hits: list[DocumentHit], terms: set[str]) -> float:
+        """Best document score + coverage_weight x the IDF-weighted share of the question's
+        terms found in the top documents + gap_weight x how far the best document stands out
+        from the gap_rank-th (a question nothing answers scores alike on many documents)."""
+        if not hits:
+            return 0.0
+        weights = self.index.idf(sorted(terms))
+        total = sum(weights.values()) or 1.0
+        coverage = 0.0
+        for hit in hits[: self.params.evidence_documents]:
+            present = self.index.document_terms(hit.metadata.doc_id)
+            coverage = max(coverage, sum(w for t, w in weights.items() if t in present) / total)
+        reference = hits[min(self.params.gap_rank, len(hits)) - 1].score
+        gap = hits[0].score - reference
+        return hits[0].score + self.params.coverage_weight * coverage + self.params.gap_weight * gap
+
+    def _blocks(self, question: str, hits: list[DocumentHit], terms: set[str]) -> list[Block]:
+        """One block per document that answers, among those the search page lists."""
+        if not hits:
+            return []
+        floor = hits[0].score - self.params.results_margin
+        weights = self.index.idf(sorted(terms))
+        asks = asked_figures(question)
+        blocks: list[Block] = []
+        for hit in hits[: self.params.sources + 2]:
+            if hit.score < floor or len(blocks) >= self.params.sources:
+                break
+            block = self.digester.block(hit, terms, weights, asks, matched_only=bool(blocks))
+            if block is None or not block.sentences:
+                continue
+            # a later source says as much about the question as the first, or is left out
+            if blocks and block.match < self.params.block_match_ratio * blocks[0].match:
+                continue
+            blocks.append(block)
+        # a sheet whose title is the question's subject before a minute that mentions it
+        total = sum(weights.values()) or 1.0
+
+        def titled(block: Block) -> bool:
+            meta = block.hit.metadata
+            title_terms = set(self.index.terms(meta.title))
+            return meta.doc_type != MINUTES and sum(w for t, w in weights.items() if t in title_terms) / total >= 0.5
+
+        return sorted(blocks, key=lambda block: block.hit.metadata.doc_type == MINUTES and any(map(titled, blocks)))
+
+    # -- the answer --------------------------------------------------------------------------
+
+    def _digest(self, question: str, blocks: list[Block], content: list[DocumentHit], entries: list[DocumentHit]) -> dict:
+        citations: list[dict] = []
+        number_of: dict[tuple[str, int], int] = {}
+
+        def cite(quoted: Quoted, meta: DocumentMetadata, text: str) -> int:
+            """The citation number of a sentence's passage; a later sentence of the same passage
+            may run past the chunk's window, and the quote must hold it too."""
+            key = (meta.doc_id, quoted.chunk.index)
+            quote = quote_of(text, quoted)
+            if key not in number_of:
+                number_of[key] = len(citations) + 1
+                citations.append(self._citation(number_of[key], quoted, meta, quote))
+            elif len(quote) > len(citations[number_of[key] - 1]["quote"]):
+                citations[number_of[key] - 1]["quote"] = quote
+            return number_of[key]
+
+        sources: list[dict] = []
+        lines = [lead_sentence([block.hit.metadata.doc_type for block in blocks])]
+        for block in blocks:
+            meta = block.hit.metadata
+            text = self.index.document_text(meta.doc_id) or ""
+            sentences = [{"text": q.text, "n": cite(q, meta, text)} for q in block.sentences]
+            figures = [{"text": q.text, "n": cite(q, meta, text)} for q in block.figures]
+            contact = self._reach(meta, text)
+            sources.append(
+                {
+                    **document_summary(meta, block.hit.score, self.base_url),
+                    "territory": meta.territory,
+                    "porteur": meta.porteur,
+                    "year": (meta.date or "")[:4] or None,
+                    "sentences": sentences,
+                    "figures": figures,
+                    "contact": contact,
+                    "other_versions": version_links(block.hit.other_versions, self.base_url),
+                }
+            )
+            lines.append(_block_text(sources[-1]))
+        floor = content[0].score - self.params.related_margin
+        return {
+            "found": True,
+            "uncertain": False,
+            "mode": "extractive",
+            "answer": "\n\n".join(lines),
+            "sources": sources,
+            "citations": citations,
+            "contacts": self._contacts(sources, entries, floor),
+            "other_sector": self._other_sector(question, blocks, floor),
+        }
+
+    def _not_found(self, hits: list[DocumentHit], answer: str, uncertain: bool) -> dict:
+        return {
+            "found": False,
+            "uncertain": uncertain,
+            "mode": "extractive",
+            "answer": answer,
+            "sources": [],
+            "citations": [],
+            "contacts": [],
+            "other_sector": [],
+            "nearest": [document_summary(h.metadata, h.score, self.base_url) for h in hits[:3]],
+        }
+
+    def _citation(self, number: int, quoted: Quoted, meta: DocumentMetadata, quote: str) -> dict:
+        return {
+            "n": number,
+            "doc_id": meta.doc_id,
+            "title": meta.title,
+            "url": page_url(self.base_url, meta.doc_id, quoted.chunk.index),
+            "source_url": meta.source_url,
+            "source": meta.source_name,
+            "section": quoted.chunk.section_label,
+            "page": quoted.chunk.page,
+            "quote": quote,
+        }
+
+    # -- who to contact, the other sector ----------------------------------------------------
+
+    def _reach(self, meta: DocumentMetadata, text: str) -> dict | None:
+        """How to reach the porteur of a document (``text``: its text): the document's own
+        contact section, else its directory entry's; ``None`` when neither says how."""
+        own = directory.section_text(text, "contact")
+        entry = directory.porteur_entry(self.index, meta)
+        reason = f"porteur de « {meta.title} »"
+        if own:
+            return {
+                "name": meta.porteur or meta.title,
+                "doc_id": entry.doc_id if entry else None,
+                "territory": meta.territory,
+                "contact": own,
+                "reason": reason,
+            }
+        if entry is not None:
+            contact = directory.contact(self.index, entry, reason)
+            return contact if contact["contact"] else None
+        return None
+
+    def _contacts(self, sources: list[dict], entries: list[DocumentHit], floor: float) -> list[dict]:
+        """The porteurs of the sources and the directory's structures on the subject, each with
+        its way to reach it."""
+        contacts: dict[str, dict] = {}
+        for source in sources:
+            contact = source["contact"]
+            if contact is not None:
+                contacts.setdefault(fold(contact["name"]), contact)
+        for hit in entries:
+            if hit.score < floor:
+                break
+            contact = directory.contact(self.index, hit.metadata, "structure qui intervient sur ce sujet")
+            if contact["contact"]:
+                contacts.setdefault(fold(contact["name"]), contact)
+        return list(contacts.values())[:5]
+
+    def _other_sector(self, question: str, blocks: list[Block], floor: float) -> list[dict]:
+        """Documents of the other sector on the question's subject: the other side of the top
+        source (for a cross-sector one, the side least present among the sources), scoring near
+        the top and saying as much about the question as a source would; else nothing."""
+        cited = [block.hit.metadata for block in blocks]
+        primary = cited[0].sector if cited else None
+        if primary in OTHER_SECTOR:
+            wanted = [OTHER_SECTOR[primary]]
+        else:
+            counts = {s: sum(m.sector == s for m in cited) for s in (SOCIAL_ACTION, LOCAL_DEVELOPMENT)}
+            fewest = min(counts.values())
+            wanted = [s for s, n in counts.items() if n == fewest]
+        hits = self.retriever.search(
+            question,
+            k=3,
+            filters=Filters(doc_type=content_doc_types(), sector=tuple(wanted)),
+            near_top_only=True,  # a listed document scores near the top: its search stays cheap at scale
+        )
+        terms = self.retriever.query_terms(question)
+        weights = self.index.idf(sorted(terms))
+        cited_ids = {m.doc_id for m in cited}
+        needed = self.params.block_match_ratio * (blocks[0].match if blocks else 0.0)
+        listed = []
+        for hit in hits:
+            if hit.metadata.doc_id in cited_ids or hit.score < floor:
+                continue
+            block = self.digester.block(hit, terms, weights, (), matched_only=True)
+            if block is not None and block.match >= needed:
+                listed.append(document_summary(hit.metadata, hit.score, self.base_url))
+        return listed
+
+
+def _split_annuaire(hits: list[DocumentHit], filters: Filters | None) -> tuple[list[DocumentHit], list[DocumentHit]]:
+    """Answers quote fiches; the annuaire feeds the contacts, unless the question asks for it."""
+    if filters and filters.doc_type and ANNUAIRE in filters.doc_type:
+        return hits, [h for h in hits if h.metadata.doc_type == ANNUAIRE]
+    content = [h for h in hits if h.metadata.doc_type != ANNUAIRE]
+    return content, [h for h in hits if h.metadata.doc_type == ANNUAIRE]
+
+
+def _nearest_titles(hits: list[DocumentHit]) -> str:
+    titles = ", ".join(f"« {h.metadata.title} »" for h in hits[:3])
+    return f" Documents les plus proches, à vérifier : {titles}." if titles else ""
+
+
+def _block_text(source: dict) -> str:
+    """A block as plain text: the title and its facts, then its sentences with their markers."""
+    facts = ", ".join(str(v) for v in (source["doc_type"], source["territory"], source["porteur"], source["year"]) if v)
+    lines = [f"« {source['title'] } » ({facts})"]
+    lines.append(" ".join(f"{s['text']} [{s['n']}]" for s in source["sentences"]))
+    if source["figures"]:
+        lines.append("Chiffres clés : " + " ; ".join(f"{f['text']} [{f['n']}]" for f in source["figures"]))
+    if source["contact"]:
+        lines.append(f"Contact : {source['contact']['name']} — {source['contact']['contact']}")
+    return "\n".join(lines)
+
+
+# How each type is counted in the lead: (singular, plural, feminine)
+_TYPE_NOUNS = {
+    "fiche expérience": ("expérience", "expériences", True),
+    "fiche méthode": ("fiche méthode", "fiches méthode", True),
+    "compte rendu": ("compte rendu", "comptes rendus", False),
+    "fiche financement": ("fiche financement", "fiches financement", True),
+    "questions-réponses": ("fiche questions-réponses", "fiches questions-réponses", True),
+    "veille": ("note de veille", "notes de veille", True),
+    "annuaire": ("structure de l'annuaire", "structures de l'annuaire", True),
+}
+_NUMBERS = {2: "deux", 3: "trois", 4: "quatre", 5: "cinq", 6: "six"}
+
+
+def lead_sentence(doc_types: list[str]) -> str:
+    """"Trois expériences et une fiche méthode répondent à votre question." """
+    counts: dict[str, int] = {}
+    for doc_type in doc_types:
+        counts[doc_type] = counts.get(doc_type, 0) + 1
+    parts = []
+    for doc_type, count in counts.items():
+        singular, plural, feminine = _TYPE_NOUNS.get(doc_type, ("document", "documents", False))
+        if count == 1:
+            parts.append(f"{'une' if feminine else 'un'} {singular}")
+        else:
+            parts.append(f"{_NUMBERS.get(count, str(count))} {plural}")
+    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " et " + parts[-1]
+    verb = "répond" if len(doc_types) == 1 else "répondent"
+    return f"{listed[0].upper()}{listed[1:]} {verb} à votre question."

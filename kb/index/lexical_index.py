@@ -1,0 +1,400 @@
+"""The lexical index in two tiers, kept in step with the registry (the source of truth).
+
+The *main* tier is built from every chunk of the registry and saved with the revision it was
+built at. The *delta* tier holds the chunks of the documents written since (the registry's
+``changed_since``), rebuilt in memory when the revision moves; the main's chunks of those
+documents are *masked*. A search scores both tiers with the statistics of the live corpus
+(main minus masked plus delta, ``kb/index/bm25.py``), so its results and scores are those a full
+rebuild would give. When the delta grows past ``KB_LEXICAL_DELTA_MAX_CHUNKS`` the main is
+rebuilt in a background thread (searches go on with main + delta) and saved. Everything here
+is derivable from the registry: a lost or stale main only costs a rebuild. Reads never write;
+the write path saves (``persist``), best effort.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from kb.index.bm25 import CorpusStats, Postings, Rows, best_of
+from kb.index.lexical import (
+    _ELISION,
+    _WORD,
+    TYPO_FAN_OUT,
+    TYPO_MIN_LETTERS,
+    FrenchAnalyzer,
+    _Spellings,
+    restore_accents,
+    typo_distance,
+)
+from kb.core.models import Scope
+from kb.storage.embedded.registry import Registry
+from kb.core.text import fold
+
+logger = logging.getLogger("passerelles.lexical")
+FORMAT = 2  # of the saved main; another format is rebuilt
+SYNCHRONOUS_FACTOR = 4  # a delta this many times over the limit is rebuilt before searching
+
+
+@dataclass(frozen=True)
+class _Tier:
+    """Passages analysed together: their postings, rows and spellings."""
+
+    postings: Postings
+    rows: Rows
+    spellings: _Spellings
+    accents: dict[str, str]
+    words: frozenset[str]
+
+    @classmethod
+    def build(cls, analyzer: FrenchAnalyzer, registry_rows, cache: dict | None = None) -> "_Tier":
+        ids, types, sectors, corpus = [], [], [], []
+        spellings = _Spellings()
+        for chunk_id, title, section, text, doc_type, sector in registry_rows:
+            ids.append(chunk_id)
+            types.append(doc_type)
+            sectors.append(sector)
+            if cache is None:  # the main: analysed once, in one go
+                corpus.append(analyzer.tokens(f"{title}\n{section}\n{text}"))
+                spellings.add(text)
+                continue
+            analysed = cache.get(chunk_id)
+            if analysed is None:
+                own = _Spellings()
+                own.add(text)
+                analysed = cache[chunk_id] = (analyzer.tokens(f"{title}\n{section}\n{text}"), own)
+            corpus.append(analysed[0])
+            spellings.merge(analysed[1])
+        return cls(
+            Postings.build(corpus), Rows(ids, types, sectors), spellings, spellings.accented(), frozenset(spellings.words())
+        )
+
+
+@dataclass(frozen=True)
+class _View:
+    """What searches read, swapped as one: the main, its mask, the delta and their union's
+    statistics and spellings."""
+
+    revision: int
+    main: _Tier
+    main_revision: int
+    masked: np.ndarray  # over the main's rows
+    delta: _Tier
+    stats: CorpusStats
+    accents: dict[str, str]
+    words: list[str]  # sorted, for typo matching
+    known: frozenset[str]
+    main_frequencies: np.ndarray  # document frequency of each main term, masked rows left out
+    delta_frequencies: np.ndarray
+    pending: int  # rows the delta and the mask hold: what a fold of the main would absorb
+
+    def document_frequency(self, term: str) -> int:
+        return self.main.postings.document_frequency(term, self.main_frequencies) + self.delta.postings.document_frequency(
+            term, self.delta_frequencies
+        )
+
+
+def _view(revision: int, main: _Tier, main_revision: int, changed: set[str], delta: _Tier) -> _View:
+    masked = main.rows.doc.allows(changed) if changed else np.zeros(len(main.rows.ids), dtype=bool)
+    lengths = main.postings.lengths
+    stats = CorpusStats(
+        len(lengths) - int(masked.sum()) + len(delta.postings),
+        float(lengths.sum() - lengths[masked].sum() + delta.postings.lengths.sum()),
+    )
+    # Adding the delta's spellings is exact; the masked chunks' spellings stay until the next
+    # fold (their text is gone from the registry), so a removed word may still be offered.
+    accents, words = main.accents, main.words
+    if delta.rows.ids:
+        touched: dict[str, dict[str, int]] = {}
+        for folded, forms in delta.spellings.counts.items():
+            merged = dict(main.spellings.counts.get(folded, {}))
+            for form, count in forms.items():
+                merged[form] = merged.get(form, 0) + count
+            touched[folded] = merged
+        accents = {folded: form for folded, form in main.accents.items() if folded not in touched}
+        accents.update(_Spellings(touched).accented())
+        words = main.words | delta.words
+    return _View(
+        revision,
+        main,
+        main_revision,
+        masked,
+        delta,
+        stats,
+        accents,
+        sorted(words),
+        words,
+        main.postings.document_frequencies(masked),
+        delta.postings.document_frequencies(),
+        len(delta.rows.ids) + int(masked.sum()),
+    )
+
+
+class LexicalIndex:
+    """BM25 over the current chunks: a saved main, a delta of the recent writes (see above)."""
+
+    def __init__(
+        self,
+        registry: Registry,
+        directory: Path,
+        analyzer: FrenchAnalyzer | None = None,
+        delta_max_chunks: int = 2000,
+        shared: bool = False,
+    ):
+        """``shared``: the registry is written by other processes too (PostgreSQL)."""
+        self._registry = registry
+        self._shared = shared
+        self._directory = directory
+        self.analyzer = analyzer or FrenchAnalyzer()
+        self.delta_max_chunks = delta_max_chunks
+        self._lock = threading.Lock()  # one refresh at a time
+        self._view: _View | None = None
+        self._main: tuple[_Tier, int] | None = None  # (main, the revision it was built at)
+        self._saved_revision: int | None = None
+        self._analysed: dict[str, tuple] = {}  # the delta's chunks, analysed once
+        self._fold: threading.Thread | None = None
+        self._load()
+
+    # -- the main tier on disk -------------------------------------------------------------
+
+    def _load(self) -> bool:
+        """Load the saved main (True) unless it is missing, unreadable or of another format."""
+        try:
+            meta = json.loads((self._directory / "stamp.json").read_text())
+            if meta.get("format") != FORMAT:
+                return False
+            with np.load(self._directory / meta["file"]) as arrays:
+                postings = Postings.from_arrays(meta["terms"], {k: arrays[k] for k in arrays.files})
+            spellings = _Spellings(meta["spellings"])
+            main = _Tier(
+                postings,
+                Rows(meta["ids"], meta["types"], meta["sectors"]),
+                spellings,
+                meta["accents"],
+                frozenset(meta["words"]),
+            )
+        except (OSError, ValueError, KeyError):  # missing, partial or older: rebuilt when needed
+            return False
+        if self._main is not None and self._main[1] >= meta["revision"]:
+            return False
+        self._main = (main, meta["revision"])
+        self._saved_revision = meta["revision"]
+        return True
+
+    def _save(self, main: _Tier, revision: int) -> None:
+        """Write beside, then swap the stamp: a reader sees the old or the new main, whole."""
+        self._directory.mkdir(parents=True, exist_ok=True)
+        name = f"main-{revision}-{os.getpid()}.npz"
+        with open(self._directory / name, "wb") as handle:
+            np.savez(handle, **main.postings.arrays())
+        temporary = self._directory / f"stamp.json.{os.getpid()}.tmp"
+        temporary.write_text(
+            json.dumps(
+                {
+                    "format": FORMAT,
+                    "revision": revision,
+                    "file": name,
+                    "terms": main.postings.terms(),
+                    "ids": main.rows.ids,
+                    "types": main.rows.types,
+                    "sectors": main.rows.sectors,
+                    "spellings": main.spellings.counts,
+                    "accents": main.accents,
+                    "words": sorted(main.words),
+                },
+                ensure_ascii=False,
+            )
+        )
+        temporary.replace(self._directory / "stamp.json")
+        for old in [*self._directory.glob("main-*.npz"), *self._directory.glob("bm25-*")]:
+            if old.name != name:
+                _remove(old)
+
+    # -- keeping in step with the registry ---------------------------------------------------
+
+    def refresh(self, wait: bool = True) -> None:
+        """Bring the view to the registry's revision. A reader (``wait=False``) that finds a
+        refresh under way keeps searching the current view rather than waiting for it: the
+        write that moved the registry refreshes before it is acknowledged. Not on a shared
+        registry: a write acknowledged by another server may be what the refresh under way
+        has not read yet, so the reader waits (a delta's refresh is short)."""
+        revision = self._registry.revision()
+        view = self._view
+        if view is not None and view.revision == revision:
+            return
+        if not self._lock.acquire(blocking=wait or view is None or self._shared):
+            return
+        try:
+            if self._view is None or self._view.revision != self._registry.revision():
+                self._update()
+        finally:
+            self._lock.release()
+
+    def _update(self) -> None:
+        """Under the lock: the delta since the main; the main first when it is missing, older
+        than the registry can account for, or far behind."""
+        revision = self._registry.revision()  # before the rows: the view is never older than its stamp
+        changed = None if self._main is None else self._registry.changed_since(self._main[1])
+        limit = SYNCHRONOUS_FACTOR * max(self.delta_max_chunks, 1)
+        if changed is not None and changed[1] > limit and self._load():
+            changed = self._registry.changed_since(self._main[1])  # another process saved a newer main
+        if changed is None or changed[1] > limit:
+            self._main = (self._build_main(), revision)
+            changed = (set(), 0)
+        main, main_revision = self._main
+        rows = self._registry.lexical_rows(changed[0]) if changed[0] else iter(())
+        delta = _Tier.build(self.analyzer, rows, self._analysed)
+        live = set(delta.rows.ids)
+        for chunk in [c for c in self._analysed if c not in live]:
+            del self._analysed[chunk]
+        self._view = _view(revision, main, main_revision, changed[0], delta)
+
+    def _build_main(self) -> _Tier:
+        return _Tier.build(self.analyzer, self._registry.lexical_rows())
+
+    def _fold_main(self, save: bool) -> None:
+        """Rebuild the main from the whole registry (no lock held: searches go on with main +
+        delta), install it, and save it when asked."""
+        revision = self._registry.revision()
+        main = self._build_main()
+        with self._lock:
+            if self._main is None or self._main[1] < revision:
+                self._main = (main, revision)
+                self._update()
+        if save:
+            self._save_quietly(main, revision)
+
+    def _save_quietly(self, main: _Tier, revision: int) -> None:
+        try:
+            self._save(main, revision)
+            self._saved_revision = revision
+        except OSError as exc:
+            logger.warning("lexical index kept in memory only (%s)", exc)
+
+    def _fold_if_needed(self, save: bool, wait: bool) -> None:
+        view = self._view
+        if view is None or view.pending <= self.delta_max_chunks:
+            return
+        if wait:
+            self.wait_for_fold()
+            self._fold_main(save)
+            return
+        if self._fold is not None and self._fold.is_alive():
+            return
+        self._fold = threading.Thread(target=self._fold_quietly, args=(save,), name="lexical-fold", daemon=True)
+        self._fold.start()
+
+    def _fold_quietly(self, save: bool) -> None:
+        try:
+            self._fold_main(save)
+        except Exception:  # the delta keeps serving; the next write tries again
+            logger.exception("lexical index: rebuilding the main failed")
+
+    def wait_for_fold(self) -> None:
+        """Wait for a background rebuild of the main, if one is running."""
+        fold = self._fold
+        if fold is not None:
+            fold.join()
+
+    def persist(self, wait: bool = False) -> None:
+        """Write path, after a write: bring the view up to date (the write is then searchable),
+        save a main not saved yet, and rebuild the main when the delta has grown past its
+        limit, in the background unless ``wait`` (a batch ingestion). Saving is best effort."""
+        self.refresh()
+        view = self._view
+        if view is not None and view.pending > self.delta_max_chunks:
+            self._fold_if_needed(save=True, wait=wait)
+        elif self._main is not None and self._main[1] != self._saved_revision:
+            self._save_quietly(*self._main)
+
+    # -- reads -------------------------------------------------------------------------------
+
+    def _current(self) -> _View:
+        self.refresh(wait=False)
+        view = self._view
+        assert view is not None  # the first refresh waits
+        if view.pending > self.delta_max_chunks:
+            self._fold_if_needed(save=False, wait=False)  # reads never write
+        return view
+
+    def restore_accents(self, text: str) -> str:
+        """``text`` with the words typed without accents or hyphens written as the base writes
+        them, for the dense model (the lexical side folds and does not need it)."""
+        return restore_accents(text, self._current().accents)
+
+    def idf(self, terms: list[str]) -> dict[str, float]:
+        """Inverse document frequency of analysed terms over the current passages: rare terms
+        weigh more when an answer sentence is chosen."""
+        view = self._current()
+        if view.stats.count == 0:
+            return {term: 1.0 for term in terms}
+        return {term: view.stats.idf(view.document_frequency(term)) for term in terms}
+
+    def query_terms(self, query: str) -> list[str]:
+        """The analysed terms of a query, and for each word the base never writes (5 letters or
+        more: "solidair", "itinerente"), the terms of the base's nearest words (1 edit, 2 from 8
+        letters; at most TYPO_FAN_OUT of them)."""
+        return self._query_terms(self._current(), query)
+
+    def _query_terms(self, view: _View, query: str) -> list[str]:
+        terms = self.analyzer.tokens(query)
+        if view.stats.count == 0 or not view.words:
+            return terms
+        from rapidfuzz import process
+        from rapidfuzz.distance import Levenshtein
+
+        found = list(terms)
+        for word in set(_WORD.findall(fold(_ELISION.sub(" ", query)))):
+            # unknown as written, even when its stem happens to exist ("assurence" -> "assurent")
+            if len(word) < TYPO_MIN_LETTERS or word in view.known or not word.isalpha() or not self.analyzer.term(word):
+                continue
+            nearest = process.extract(
+                word, view.words, scorer=Levenshtein.distance, score_cutoff=typo_distance(word), limit=TYPO_FAN_OUT * 2
+            )
+            added = 0
+            for match, _, _ in nearest:
+                corrected = self.analyzer.term(match)
+                if corrected not in found and view.document_frequency(corrected) > 0:
+                    found.append(corrected)
+                    added += 1
+                    if added >= TYPO_FAN_OUT:
+                        break
+        return found
+
+    def search(self, query: str, limit: int, scope: Scope | None = None) -> list[tuple[str, float]]:
+        """(chunk id, BM25 score), best first (ties in chunk id order), only within ``scope``."""
+        view = self._current()
+        if view.stats.count == 0 or (scope is not None and scope.is_empty()):
+            return []
+        terms = self._query_terms(view, query)
+        if not terms:
+            return []
+        idf = {term: view.stats.idf(view.document_frequency(term)) for term in set(terms)}
+        tiers = []
+        for tier, hidden in ((view.main, view.masked), (view.delta, None)):
+            scores = np.zeros(len(tier.rows.ids), dtype=np.float64)
+            for term in terms:  # a repeated term counts again, as in bm25s
+                rows, frequencies = tier.postings.column(term)
+                if len(rows):
+                    scores[rows] += view.stats.scores(frequencies, tier.postings.lengths[rows], idf[term])
+            if hidden is not None:
+                scores[hidden] = 0.0
+            if scope is not None:
+                scores[~tier.rows.mask(scope)] = 0.0
+            tiers.append((tier.rows.ids, scores))
+        return best_of(tiers, limit)
+
+
+def _remove(path: Path) -> None:
+    import shutil
+
+    if path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)

@@ -1,0 +1,160 @@
+"""Search filters: parsed from what a user typed, validated against the vocabulary, applied.
+
+Parsing lives here, in the core, so that the API, the CLI and the pages refuse the same values
+with the same French messages (``FiltersInvalid``, a 422 over HTTP).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from typing import Mapping
+
+from kb.index.document_tally import DocumentTally
+from kb.core.errors import FiltersInvalid, Problem
+from kb.core.models import DocumentMetadata, StoredDocument
+from kb.core.text import fold
+from kb.core.vocabulary import DOC_TYPES, SECTORS, known_doc_type, normalise_sector
+
+DATE_PATTERN = r"^\d{4}(-\d{2}(-\d{2})?)?$"  # AAAA, AAAA-MM or AAAA-MM-JJ (filters, fiches, schemas)
+_DATE = re.compile(DATE_PATTERN)
+MAX_VALUES = 20  # values of one list parameter: a filter naming more is not a real query
+
+
+@dataclass(frozen=True)
+class Filters:
+    doc_type: tuple[str, ...] = ()
+    sector: tuple[str, ...] = ()
+    theme: tuple[str, ...] = ()
+    territory: str | None = None
+    date_from: str | None = None
+    date_to: str | None = None
+
+    def is_empty(self) -> bool:
+        return not (
+            self.doc_type or self.sector or self.theme or self.territory or self.date_from or self.date_to
+        )
+
+    def needs_document_list(self) -> bool:
+        """Theme, territory and dates are not in the vector metadata: they become a list of
+        allowed documents; type and sector are conditions inside both searches."""
+        return bool(self.theme or self.territory or self.date_from or self.date_to)
+
+    def accepts(self, meta: DocumentMetadata) -> bool:
+        if self.doc_type and meta.doc_type not in self.doc_type:
+            return False
+        if self.sector and meta.sector not in self.sector:
+            return False
+        if self.theme:
+            themes = {fold(t) for t in meta.themes}
+            if not any(fold(t) in themes for t in self.theme):
+                return False
+        if self.territory and fold(self.territory) not in fold(meta.territory or ""):
+            return False
+        if self.date_from and (not meta.date or meta.date < self.date_from):
+            return False
+        if self.date_to and (not meta.date or meta.date[: len(self.date_to)] > self.date_to):
+            return False
+        return True
+
+    def with_types(self, doc_types: tuple[str, ...]) -> Filters:
+        return Filters(doc_types, self.sector, self.theme, self.territory, self.date_from, self.date_to)
+
+
+def _values(field: str, raw: str | list[str] | None, problems: list[Problem]) -> list[str]:
+    if raw is None:
+        return []
+    items = raw if isinstance(raw, list) else [raw]
+    values = list(dict.fromkeys(part.strip() for item in items for part in str(item).split(",") if part.strip()))
+    if len(values) > MAX_VALUES:
+        problems.append(Problem(field, f"{MAX_VALUES} valeurs au plus"))
+        return []
+    return values
+
+
+def parse_filters(
+    vocabulary: dict[str, set[str]],
+    doc_type: str | list[str] | None = None,
+    sector: str | list[str] | None = None,
+    theme: str | list[str] | None = None,
+    territory: str | None = None,
+    date_from: str | None = None,
+    date_to: str | None = None,
+) -> Filters | None:
+    """Filters from raw values (lists or comma-separated), or ``FiltersInvalid`` listing every
+    unknown value. ``vocabulary`` holds the themes and territories of the indexed documents."""
+    problems: list[Problem] = []
+    types: list[str] = []
+    for value in _values("type", doc_type, problems):
+        canonical = known_doc_type(value)
+        if canonical is None:
+            problems.append(Problem("type", f"type inconnu « {value} » (valeurs possibles : {', '.join(DOC_TYPES)})"))
+        elif canonical not in types:
+            types.append(canonical)
+    sectors: list[str] = []
+    for value in _values("sector", sector, problems):
+        canonical = normalise_sector(value)
+        if canonical is None:
+            problems.append(Problem("sector", f"secteur inconnu « {value} » (valeurs possibles : {', '.join(SECTORS)})"))
+        elif canonical not in sectors:
+            sectors.append(canonical)
+    known_themes = {fold(t): t for t in vocabulary["themes"]}
+    themes: list[str] = []
+    for value in _values("theme", theme, problems):
+        if fold(value) not in known_themes:
+            problems.append(Problem("theme", f"thème inconnu « {value} »"))
+        elif known_themes[fold(value)] not in themes:
+            themes.append(known_themes[fold(value)])
+    if territory is not None:
+        territory = territory.strip()
+        if territory and not any(fold(territory) in fold(t) for t in vocabulary["territories"]):
+            problems.append(Problem("territory", f"territoire inconnu « {territory} »"))
+    for label, value in (("date_from", date_from), ("date_to", date_to)):
+        if value is not None and not _DATE.match(value.strip()):
+            problems.append(Problem(label, "date attendue au format AAAA, AAAA-MM ou AAAA-MM-JJ"))
+    if problems:
+        raise FiltersInvalid(problems)
+    filters = Filters(
+        doc_type=tuple(types),
+        sector=tuple(sectors),
+        theme=tuple(themes),
+        territory=territory or None,
+        date_from=date_from.strip() if date_from else None,
+        date_to=date_to.strip() if date_to else None,
+    )
+    return None if filters.is_empty() else filters
+
+
+class FilterValues(DocumentTally[dict[str, set[str]]]):
+    """The themes and territories the current documents use, counted (a value goes with its
+    last document)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.themes: Counter[str] = Counter()
+        self.territories: Counter[str] = Counter()
+
+    def clear(self) -> None:
+        self.themes.clear()
+        self.territories.clear()
+
+    def add(self, stored: StoredDocument) -> None:
+        self._count(stored, 1)
+
+    def discard(self, stored: StoredDocument) -> None:
+        self._count(stored, -1)
+
+    def _count(self, stored: StoredDocument, step: int) -> None:
+        territory = [stored.metadata.territory] if stored.metadata.territory else []
+        for counter, values in ((self.themes, set(stored.metadata.themes)), (self.territories, territory)):
+            for value in values:
+                counter[value] += step
+                if counter[value] <= 0:
+                    del counter[value]
+
+    def result(self, documents: Mapping[str, StoredDocument]) -> dict[str, set[str]]:
+        return {
+            "themes": set(self.themes),
+            "territories": set(self.territories),
+        }
