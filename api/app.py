@@ -11,20 +11,20 @@ from api import routes
 from api.coordination.catalogue import router as catalogue_router
 from api.coordination.guide import router as guide_router
 from api.coordination.partners import router as partners_router
-from api.coordination.review import router as review_router
 from api.coordination.questions import router as questions_router
+from api.coordination.review import router as review_router
 from api.coordination.router import router as coordination_router
 from api.deps import get_embedder
 from api.docs.router import router as docs_router
-from api.site.router import public as site_assets
-from api.site.router import router as site_router
 from api.errors import install_error_handlers
 from api.feed import router as feed_router
 from api.middleware import BodyLimit, CatchAll, FrenchCORSMiddleware, SecurityHeaders
+from api.site.router import public as site_assets
+from api.site.router import router as site_router
 from api.widget.router import router as widget_router
-from kb.index.embeddings import create_embedder
 from kb.core.errors import ServiceUnavailable
 from kb.core.settings import Settings
+from kb.index.embeddings import create_embedder
 from services.partners import PartnerSites
 from services.runtime import KnowledgeBaseHolder
 

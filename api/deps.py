@@ -11,10 +11,10 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from kb.index.embeddings import Embedder, create_embedder
 from kb.core.errors import Forbidden, Unauthorized
-from kb.records.keys import Actor
 from kb.core.settings import Settings
+from kb.index.embeddings import Embedder, create_embedder
+from kb.records.keys import Actor
 from services.knowledge_base import KnowledgeBase
 from services.partners import PartnerSites
 

@@ -58,8 +58,10 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError):
         problems = [
-            {"field": ".".join(str(p) for p in error["loc"] if p not in ("body", "query", "path")) or None,
-             "message": _french(error)}
+            {
+                "field": ".".join(str(p) for p in error["loc"] if p not in ("body", "query", "path")) or None,
+                "message": _french(error),
+            }
             for error in exc.errors()
         ]
         return JSONResponse(status_code=422, content={"detail": "Requête invalide.", "problems": problems})

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
@@ -27,8 +25,8 @@ ATOM = "application/atom+xml; charset=utf-8"
 def atom(
     request: Request,
     kb: KnowledgeBaseDep,
-    type: Optional[list[str]] = Query(None, max_length=MAX_VALUES, description="Type de document."),
-    secteur: Optional[list[str]] = Query(None, max_length=MAX_VALUES, description="Secteur."),
+    type: list[str] | None = Query(None, max_length=MAX_VALUES, description="Type de document."),
+    secteur: list[str] | None = Query(None, max_length=MAX_VALUES, description="Secteur."),
 ) -> Response:
     """Le flux Atom des 50 fiches publiées le plus récemment (date de première publication),
     filtrable par type et par secteur : de quoi suivre les nouvelles fiches dans un lecteur de

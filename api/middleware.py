@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Callable
+from collections.abc import Callable
 
 from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware
@@ -143,8 +143,12 @@ class FrenchCORSMiddleware(CORSMiddleware):
     def is_allowed_origin(self, origin: str) -> bool:
         return self.allow_all_origins or self.allows(origin)
 
-    _FAILURES = {"origin": "ce site (origine)", "method": "cette méthode", "headers": "ces en-têtes",
-                 "private-network": "l'accès au réseau privé"}
+    _FAILURES = {
+        "origin": "ce site (origine)",
+        "method": "cette méthode",
+        "headers": "ces en-têtes",
+        "private-network": "l'accès au réseau privé",
+    }
 
     def preflight_response(self, request_headers: Headers) -> Response:
         response = super().preflight_response(request_headers)
@@ -154,8 +158,10 @@ class FrenchCORSMiddleware(CORSMiddleware):
         what = ", ".join(self._FAILURES.get(item, item) for item in refused)
         headers = {k: v for k, v in response.headers.items() if k.lower() not in ("content-length", "content-type")}
         return JSONResponse(
-            {"detail": f"Requête d'un autre site refusée (CORS) : {what} non autorisé(s). Le site doit "
-             "figurer parmi les sites partenaires (page de coordination) ou dans KB_ALLOWED_ORIGINS."},
+            {
+                "detail": f"Requête d'un autre site refusée (CORS) : {what} non autorisé(s). Le site doit "
+                "figurer parmi les sites partenaires (page de coordination) ou dans KB_ALLOWED_ORIGINS."
+            },
             status_code=400,
             headers=headers,
         )

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, AsyncIterator, Literal, Optional
+from collections.abc import AsyncIterator
+from typing import Annotated, Literal, Optional
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
@@ -16,10 +17,10 @@ from api.schemas import (
     ASK_STREAM_EVENT,
     AskResponse,
     DocumentDetail,
+    DocumentsOrProposals,
     FeedbackAck,
     FeedbackRequest,
     Health,
-    DocumentsOrProposals,
     SearchResponse,
     Stats,
     Vocabulary,
@@ -38,7 +39,10 @@ MAX_LIST = MAX_VALUES  # values of one filter list, checked again after comma-sp
 DATE = DATE_PATTERN
 
 
-FilterValues = Optional[Annotated[list[Annotated[str, Field(max_length=200)]], Field(max_length=MAX_LIST)] | Annotated[str, Field(max_length=2000)]]
+FilterValues = Optional[
+    Annotated[list[Annotated[str, Field(max_length=200)]], Field(max_length=MAX_LIST)]
+    | Annotated[str, Field(max_length=2000)]
+]
 
 
 class AskFilters(BaseModel):
@@ -47,16 +51,16 @@ class AskFilters(BaseModel):
     type: FilterValues = Field(None, description="Type(s) de document.")
     sector: FilterValues = Field(None, description="Secteur(s).")
     theme: FilterValues = Field(None, description="Thème(s).")
-    territory: Optional[str] = Field(None, max_length=200, description="Territoire (extrait du nom).")
-    date_from: Optional[str] = Field(None, pattern=DATE, description="Date minimale (AAAA, AAAA-MM, AAAA-MM-JJ).")
-    date_to: Optional[str] = Field(None, pattern=DATE, description="Date maximale (AAAA, AAAA-MM, AAAA-MM-JJ).")
+    territory: str | None = Field(None, max_length=200, description="Territoire (extrait du nom).")
+    date_from: str | None = Field(None, pattern=DATE, description="Date minimale (AAAA, AAAA-MM, AAAA-MM-JJ).")
+    date_to: str | None = Field(None, pattern=DATE, description="Date maximale (AAAA, AAAA-MM, AAAA-MM-JJ).")
 
 
 class AskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     question: str = Field(..., min_length=1, max_length=MAX_QUESTION, description="La question posée.")
-    filters: Optional[AskFilters] = None
+    filters: AskFilters | None = None
 
 
 @router.get("/health", response_model=Health, responses={503: {"model": Health, "description": "Service dégradé."}})
@@ -95,12 +99,16 @@ def search(
     channel: ChannelDep,
     q: str = Query(..., min_length=1, max_length=MAX_QUESTION, description="La question ou les mots cherchés."),
     k: int = Query(10, ge=1, le=50, description="Nombre de documents (1 à 50)."),
-    type: Optional[list[str]] = Query(None, max_length=MAX_LIST, description="Type de document (fiche expérience, fiche méthode…)."),
-    sector: Optional[list[str]] = Query(None, max_length=MAX_LIST, description="Secteur : action sociale, développement local, transversal."),
-    theme: Optional[list[str]] = Query(None, max_length=MAX_LIST, description="Thème."),
-    territory: Optional[str] = Query(None, max_length=200, description="Territoire (extrait du nom)."),
-    date_from: Optional[str] = Query(None, pattern=DATE, description="Date minimale (AAAA, AAAA-MM ou AAAA-MM-JJ)."),
-    date_to: Optional[str] = Query(None, pattern=DATE, description="Date maximale (AAAA, AAAA-MM ou AAAA-MM-JJ)."),
+    type: list[str] | None = Query(
+        None, max_length=MAX_LIST, description="Type de document (fiche expérience, fiche méthode…)."
+    ),
+    sector: list[str] | None = Query(
+        None, max_length=MAX_LIST, description="Secteur : action sociale, développement local, transversal."
+    ),
+    theme: list[str] | None = Query(None, max_length=MAX_LIST, description="Thème."),
+    territory: str | None = Query(None, max_length=200, description="Territoire (extrait du nom)."),
+    date_from: str | None = Query(None, pattern=DATE, description="Date minimale (AAAA, AAAA-MM ou AAAA-MM-JJ)."),
+    date_to: str | None = Query(None, pattern=DATE, description="Date maximale (AAAA, AAAA-MM ou AAAA-MM-JJ)."),
 ) -> JSONResponse:
     """Les documents qui répondent à la question, chacun avec ses meilleurs passages.
 
@@ -196,17 +204,17 @@ async def _server_sent(events: AsyncIterator[tuple[str, dict]]) -> AsyncIterator
 def documents(
     kb: KnowledgeBaseDep,
     actor: OptionalActorDep,
-    status: Optional[Literal["publié", "proposé", "à revoir", "rejeté"]] = Query(
+    status: Literal["publié", "proposé", "à revoir", "rejeté"] | None = Query(
         None,
         description="`publié` (par défaut) : les documents de la base. `proposé`, `à revoir`, `rejeté` : les "
         "propositions (clé requise ; une contributrice ne voit que les siennes).",
     ),
     offset: int = Query(0, ge=0, description="Position du premier document."),
     limit: int = Query(20, ge=1, le=100, description="Nombre de documents (1 à 100)."),
-    type: Optional[list[str]] = Query(None, max_length=MAX_LIST, description="Type de document."),
-    sector: Optional[list[str]] = Query(None, max_length=MAX_LIST, description="Secteur."),
-    theme: Optional[list[str]] = Query(None, max_length=MAX_LIST, description="Thème."),
-    territory: Optional[str] = Query(None, max_length=200, description="Territoire."),
+    type: list[str] | None = Query(None, max_length=MAX_LIST, description="Type de document."),
+    sector: list[str] | None = Query(None, max_length=MAX_LIST, description="Secteur."),
+    theme: list[str] | None = Query(None, max_length=MAX_LIST, description="Thème."),
+    territory: str | None = Query(None, max_length=200, description="Territoire."),
 ) -> dict:
     """La liste des documents de la base, par pages, filtrable ; avec `status`, les propositions."""
     if status in (None, "publié"):

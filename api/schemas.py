@@ -2,26 +2,33 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Optional
+from typing import Annotated, Any, Literal
 
-from pydantic import StrictBool, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 
 class ProblemOut(BaseModel):
-    field: Optional[str] = Field(None, description="Le champ ou paramètre concerné.")
+    field: str | None = Field(None, description="Le champ ou paramètre concerné.")
     message: str = Field(..., description="Le problème, en français.")
 
 
 class DuplicateWarning(BaseModel):
     doc_id: str
     title: str
-    similarity: float = Field(..., description="Le chiffre sur lequel repose l'avertissement (0 à 1), celui que cite `explanation`.")
+    similarity: float = Field(
+        ..., description="Le chiffre sur lequel repose l'avertissement (0 à 1), celui que cite `explanation`."
+    )
     title_similarity: float = Field(..., description="Mots du titre en commun (Jaccard).")
-    semantic_similarity: float = Field(..., description="Sens commun : moyenne, sur les passages du nouveau document, de leur meilleure similarité dans le document existant.")
+    semantic_similarity: float = Field(
+        ...,
+        description="Sens commun : moyenne, sur les passages du nouveau document, de leur meilleure similarité dans le document existant.",
+    )
     text_similarity: float = Field(0.0, description="Passages de 5 mots en commun (Jaccard).")
     shared_figures: float = Field(0.0, description="Part des chiffres du document existant que le nouveau reprend.")
     reasons: list[str]
-    strong: bool = Field(False, description="Doublon probable (décision calibrée) : la publication demande un choix du coordinateur.")
+    strong: bool = Field(
+        False, description="Doublon probable (décision calibrée) : la publication demande un choix du coordinateur."
+    )
     explanation: str = Field("", description="Une phrase qui dit pourquoi ce document est signalé.")
 
 
@@ -30,12 +37,12 @@ class ErrorBody(BaseModel):
 
     detail: str = Field(..., description="Le message d'erreur, en français.")
     problems: list[ProblemOut] = Field(default_factory=list)
-    conflict: Optional[Literal["identifiant", "doublon"]] = Field(
+    conflict: Literal["identifiant", "doublon"] | None = Field(
         None,
         description="Pour un conflit (409) : `identifiant` (l'identifiant est déjà pris : mettre à jour le "
         "document existant ou changer d'identifiant) ou `doublon` (un document très proche est déjà publié).",
     )
-    duplicates: Optional[list[DuplicateWarning]] = Field(
+    duplicates: list[DuplicateWarning] | None = Field(
         None, description="Pour un doublon (409, `conflict` vaut `doublon`) : les documents publiés très proches."
     )
 
@@ -62,9 +69,9 @@ def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
 
 class Health(BaseModel):
     status: str = Field(..., description="`ok` quand tout répond, `dégradé` sinon (réponse 503).")
-    documents: Optional[int] = None
+    documents: int | None = None
     backends: dict[str, str] = Field(..., description="L'état de chaque composant : `ok` ou le problème.")
-    detail: Optional[str] = Field(None, description="Quand la base n'a pas pu être ouverte : pourquoi.")
+    detail: str | None = Field(None, description="Quand la base n'a pas pu être ouverte : pourquoi.")
 
 
 class Stats(BaseModel):
@@ -77,7 +84,7 @@ class Stats(BaseModel):
     generation: str
     vector_store: str
     vectors: int
-    index_path: Optional[str] = None
+    index_path: str | None = None
     by_type: dict[str, int]
     by_sector: dict[str, int]
 
@@ -88,18 +95,20 @@ class Vocabulary(BaseModel):
     other_sector: dict[str, str] = Field(..., description="L'autre secteur de chacun des deux secteurs.")
     themes: list[str] = Field(..., description="Thèmes des documents de la base.")
     territories: list[str] = Field(..., description="Territoires des documents de la base.")
-    required_fields: list[str] = Field(..., description="Les champs obligatoires d'un document ajouté (fiche ou fichier).")
+    required_fields: list[str] = Field(
+        ..., description="Les champs obligatoires d'un document ajouté (fiche ou fichier)."
+    )
 
 
 class DocumentSummary(BaseModel):
     doc_id: str
     title: str
     doc_type: str
-    sector: Optional[str] = None
+    sector: str | None = None
     url: str = Field(..., description="La page du document sur ce site (`/fiches/{doc_id}`).")
-    source_url: Optional[str] = Field(None, description="La page d'origine du document, quand elle est connue.")
-    source: Optional[str] = Field(None, description="Le nom du fichier source.")
-    score: Optional[float] = None
+    source_url: str | None = Field(None, description="La page d'origine du document, quand elle est connue.")
+    source: str | None = Field(None, description="Le nom du fichier source.")
+    score: float | None = None
 
 
 class SearchPassage(BaseModel):
@@ -107,7 +116,7 @@ class SearchPassage(BaseModel):
     snippet: str
     highlights: list[list[int]] = Field(..., description="Positions `[début, fin]` des termes trouvés dans `snippet`.")
     section: str
-    page: Optional[int] = None
+    page: int | None = None
     url: str = Field(..., description="La page du document, ouverte à ce passage.")
 
 
@@ -116,7 +125,7 @@ class OtherVersion(BaseModel):
 
     doc_id: str
     title: str
-    date: Optional[str] = None
+    date: str | None = None
     url: str = Field(..., description="La page de cette version sur ce site (`/fiches/{doc_id}`).")
 
 
@@ -141,18 +150,18 @@ class Citation(BaseModel):
     doc_id: str
     title: str
     url: str = Field(..., description="La page du document, ouverte au passage cité.")
-    source_url: Optional[str] = None
-    source: Optional[str] = None
+    source_url: str | None = None
+    source: str | None = None
     section: str
-    page: Optional[int] = None
+    page: int | None = None
     quote: str = Field(..., description="Le passage d'où vient la phrase citée.")
 
 
 class Contact(BaseModel):
     name: str
-    doc_id: Optional[str] = None
-    territory: Optional[str] = None
-    contact: Optional[str] = None
+    doc_id: str | None = None
+    territory: str | None = None
+    contact: str | None = None
     reason: str
 
 
@@ -164,12 +173,14 @@ class CitedText(BaseModel):
 class AnswerSource(DocumentSummary):
     """Un document qui répond, tel que la réponse le présente."""
 
-    territory: Optional[str] = None
-    porteur: Optional[str] = None
-    year: Optional[str] = None
+    territory: str | None = None
+    porteur: str | None = None
+    year: str | None = None
     sentences: list[CitedText] = Field(..., description="Les 1 à 3 phrases du document qui répondent le mieux.")
-    figures: list[CitedText] = Field(..., description="Ses chiffres clés quand la question porte sur l'argent, les personnes ou le temps.")
-    contact: Optional[Contact] = Field(None, description="Comment joindre son porteur.")
+    figures: list[CitedText] = Field(
+        ..., description="Ses chiffres clés quand la question porte sur l'argent, les personnes ou le temps."
+    )
+    contact: Contact | None = Field(None, description="Comment joindre son porteur.")
     other_versions: list[OtherVersion] = Field(default_factory=list, description=_OTHER_VERSIONS)
 
 
@@ -186,24 +197,27 @@ class AnswerMode(BaseModel):
 class AskResponse(AnswerMode):
     found: bool
     uncertain: bool = Field(
-        False, description="Vrai quand la base contient peut-être la réponse sans que ce soit sûr (`found` est alors faux)."
+        False,
+        description="Vrai quand la base contient peut-être la réponse sans que ce soit sûr (`found` est alors faux).",
     )
     answer: str = Field(
         ...,
         description="La réponse en texte : une phrase qui dit ce qui a été trouvé, puis un bloc par source ; chaque phrase est suivie de sa source `[n]`.",
     )
-    sources: list[AnswerSource] = Field(..., description="Les blocs de la réponse, un par document, dans l'ordre du classement.")
+    sources: list[AnswerSource] = Field(
+        ..., description="Les blocs de la réponse, un par document, dans l'ordre du classement."
+    )
     citations: list[Citation]
     contacts: list[Contact]
     other_sector: list[DocumentSummary]
-    nearest: Optional[list[DocumentSummary]] = Field(None, description="Quand `found` est faux.")
+    nearest: list[DocumentSummary] | None = Field(None, description="Quand `found` est faux.")
 
 
 class DocumentListItem(DocumentSummary):
     themes: list[str]
-    territory: Optional[str] = None
-    date: Optional[str] = None
-    porteur: Optional[str] = None
+    territory: str | None = None
+    date: str | None = None
+    porteur: str | None = None
 
 
 class DocumentPage(BaseModel):
@@ -217,13 +231,13 @@ class DocumentDetail(BaseModel):
     doc_id: str
     title: str
     doc_type: str
-    sector: Optional[str] = None
+    sector: str | None = None
     themes: list[str]
-    territory: Optional[str] = None
-    date: Optional[str] = None
-    porteur: Optional[str] = None
-    source_url: Optional[str] = None
-    source: Optional[str] = Field(None, description="Le nom du fichier source.")
+    territory: str | None = None
+    date: str | None = None
+    porteur: str | None = None
+    source_url: str | None = None
+    source: str | None = Field(None, description="Le nom du fichier source.")
     content_hash: str
     replaces: list[str] = Field(
         default_factory=list,
@@ -233,24 +247,24 @@ class DocumentDetail(BaseModel):
     version: str
     chunks: int
     indexed_at: str
-    text: Optional[str] = None
+    text: str | None = None
 
 
 class WriteResult(BaseModel):
     doc_id: str
     title: str
     doc_type: str
-    sector: Optional[str] = None
+    sector: str | None = None
     chunks: int
     duplicates: list[DuplicateWarning]
     stored: bool
-    status: Optional[str] = Field(
+    status: str | None = Field(
         None,
         description="`created` ou `replaced` (publié par la coordination), `proposé` (proposition d'une "
         "contributrice, en attente de relecture, réponse 202), `publié` (proposition publiée).",
     )
-    dry_run: Optional[bool] = None
-    valid: Optional[bool] = None
+    dry_run: bool | None = None
+    valid: bool | None = None
 
 
 class Deleted(BaseModel):
@@ -267,16 +281,16 @@ class MetadataEdit(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    title: Optional[str] = Field(None, description="Titre (5 à 200 caractères).")
-    doc_type: Optional[str] = Field(None, description="Type de document (voir `GET /vocabulary`).")
-    sector: Optional[str] = Field(None, description="Secteur (voir `GET /vocabulary`).")
-    themes: Optional[list[str]] = Field(None, description="Thèmes (1 à 10).")
-    territory: Optional[str] = Field(None, description="Territoire.")
-    porteur: Optional[str] = Field(None, description="Porteur du projet.")
-    partners: Optional[list[str]] = Field(None, description="Partenaires.")
-    date: Optional[str] = Field(None, description="Date (AAAA-MM-JJ, AAAA-MM ou AAAA).")
-    source_url: Optional[str] = Field(None, description="Adresse de la page d'origine (http:// ou https://).")
-    summary: Optional[str] = Field(None, description="Résumé d'une fiche (section « En bref »), 40 à 3 000 caractères.")
+    title: str | None = Field(None, description="Titre (5 à 200 caractères).")
+    doc_type: str | None = Field(None, description="Type de document (voir `GET /vocabulary`).")
+    sector: str | None = Field(None, description="Secteur (voir `GET /vocabulary`).")
+    themes: list[str] | None = Field(None, description="Thèmes (1 à 10).")
+    territory: str | None = Field(None, description="Territoire.")
+    porteur: str | None = Field(None, description="Porteur du projet.")
+    partners: list[str] | None = Field(None, description="Partenaires.")
+    date: str | None = Field(None, description="Date (AAAA-MM-JJ, AAAA-MM ou AAAA).")
+    source_url: str | None = Field(None, description="Adresse de la page d'origine (http:// ou https://).")
+    summary: str | None = Field(None, description="Résumé d'une fiche (section « En bref »), 40 à 3 000 caractères.")
 
 
 class HistoryEntry(BaseModel):
@@ -284,7 +298,8 @@ class HistoryEntry(BaseModel):
     actor: str = Field(..., description="Le nom de la clé qui a agi.")
     action: str = Field(..., description="`ajout`, `remplacement`, `modification` ou `suppression`.")
     details: dict[str, Any] = Field(
-        ..., description="Le reste de l'entrée : version, titre ; pour une modification, `fields` et `changes` (avant → après)."
+        ...,
+        description="Le reste de l'entrée : version, titre ; pour une modification, `fields` et `changes` (avant → après).",
     )
 
 
@@ -302,9 +317,9 @@ class CatalogueEntry(BaseModel):
     doc_id: str
     title: str
     doc_type: str
-    sector: Optional[str] = None
-    territory: Optional[str] = None
-    date: Optional[str] = None
+    sector: str | None = None
+    territory: str | None = None
+    date: str | None = None
 
 
 class Proposal(CatalogueEntry):
@@ -314,7 +329,7 @@ class Proposal(CatalogueEntry):
     submitted_by: str = Field(..., description="Le nom de la clé qui l'a proposée.")
     submitted_at: str
     updated_at: str
-    comment: Optional[str] = Field(None, description="Le dernier commentaire de la coordination.")
+    comment: str | None = Field(None, description="Le dernier commentaire de la coordination.")
     replace: bool = Field(..., description="Vrai pour la mise à jour d'un document déjà publié.")
     duplicates: list[DuplicateWarning] = Field(..., description="Les doublons trouvés à la proposition.")
 
@@ -336,7 +351,7 @@ class DocumentsOrProposals(BaseModel):
 
 
 class ProposalDetail(Proposal):
-    porteur: Optional[str] = None
+    porteur: str | None = None
     themes: list[str]
     text: str = Field(..., description="Le texte extrait du document proposé.")
 
@@ -344,7 +359,7 @@ class ProposalDetail(Proposal):
 class PublishRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    duplicate_reason: Optional[str] = Field(
+    duplicate_reason: str | None = Field(
         None, min_length=1, max_length=500, description="Publier malgré un doublon probable : pourquoi."
     )
 
@@ -358,19 +373,19 @@ class ChangesRequest(BaseModel):
 class RejectRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    comment: Optional[str] = Field(None, max_length=2000, description="Pourquoi la proposition est rejetée.")
+    comment: str | None = Field(None, max_length=2000, description="Pourquoi la proposition est rejetée.")
 
 
 class LastChange(BaseModel):
     at: str
-    actor: Optional[str] = Field(None, description="Le nom de la clé, absent pour une indexation en ligne de commande.")
-    action: Optional[str] = None
+    actor: str | None = Field(None, description="Le nom de la clé, absent pour une indexation en ligne de commande.")
+    action: str | None = None
 
 
 class CatalogueRow(CatalogueEntry):
-    porteur: Optional[str] = None
+    porteur: str | None = None
     status: Literal["publié", "proposé", "à revoir", "rejeté"]
-    proposal_status: Optional[ProposalStatus] = Field(
+    proposal_status: ProposalStatus | None = Field(
         None, description="Pour un document publié : l'état d'une mise à jour proposée, s'il y en a une."
     )
     last_change: LastChange
@@ -389,9 +404,13 @@ class CataloguePage(BaseModel):
 class FeedbackRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    question: str = Field(..., min_length=1, max_length=1000, description="La question à laquelle la réponse répondait.")
+    question: str = Field(
+        ..., min_length=1, max_length=1000, description="La question à laquelle la réponse répondait."
+    )
     useful: StrictBool = Field(..., description="La réponse a-t-elle aidé ?")
-    comment: Optional[str] = Field(None, max_length=1000, description="Un commentaire facultatif (1000 caractères au plus).")
+    comment: str | None = Field(
+        None, max_length=1000, description="Un commentaire facultatif (1000 caractères au plus)."
+    )
     doc_ids: list[Annotated[str, Field(max_length=200)]] = Field(
         default_factory=list, max_length=10, description="Les documents de la réponse (10 au plus)."
     )
@@ -420,7 +439,7 @@ class UnansweredGroup(BaseModel):
 
 class NotUsefulAnswer(BaseModel):
     question: str
-    comment: Optional[str] = None
+    comment: str | None = None
     at: str
     doc_ids: list[str]
 
@@ -438,11 +457,13 @@ class Coverage(BaseModel):
 
 
 class QuestionsDashboard(BaseModel):
-    log_enabled: bool = Field(..., description="Faux quand le journal des questions est désactivé (KB_QUERY_LOG=false).")
+    log_enabled: bool = Field(
+        ..., description="Faux quand le journal des questions est désactivé (KB_QUERY_LOG=false)."
+    )
     since: str
     until: str
     total: int
-    answered_ratio: Optional[float] = Field(None, description="Part des questions auxquelles la base a répondu.")
+    answered_ratio: float | None = Field(None, description="Part des questions auxquelles la base a répondu.")
     frequent: list[FrequentQuestion]
     unanswered_groups: list[UnansweredGroup]
     not_useful: list[NotUsefulAnswer]

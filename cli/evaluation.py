@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.console import Console
@@ -35,12 +34,20 @@ def _check(path: Path) -> None:
 
 @eval_app.command("retrieval")
 def retrieval_command(
-    dataset: Path = typer.Option(QUESTIONS, "--dataset", metavar="FICHIER", help="questions.jsonl du projet ou JSON de type SQuAD."),
+    dataset: Path = typer.Option(
+        QUESTIONS, "--dataset", metavar="FICHIER", help="questions.jsonl du projet ou JSON de type SQuAD."
+    ),
     retriever: str = typer.Option("all", "--retriever", metavar="MÉTHODE", help="bm25, dense, hybrid ou all."),
     as_json: bool = typer.Option(False, "--json", help="Écrire les chiffres en JSON."),
-    index_dir: Optional[Path] = typer.Option(None, "--index-dir", metavar="DOSSIER", help="Garder l'index ici pour le réutiliser."),
-    limit: Optional[int] = typer.Option(None, "--limit", min=1, metavar="N", help="Seulement les N premières questions."),
-    corpus: Path = typer.Option(PROJECT_ROOT / "corpus", "--corpus", metavar="DOSSIER", help="Dossier des documents (questions.jsonl)."),
+    index_dir: Path | None = typer.Option(
+        None, "--index-dir", metavar="DOSSIER", help="Garder l'index ici pour le réutiliser."
+    ),
+    limit: int | None = typer.Option(
+        None, "--limit", min=1, metavar="N", help="Seulement les N premières questions."
+    ),
+    corpus: Path = typer.Option(
+        PROJECT_ROOT / "corpus", "--corpus", metavar="DOSSIER", help="Dossier des documents (questions.jsonl)."
+    ),
 ) -> None:
     """Recall@1/5/10, MRR@10 et nDCG@10 au niveau document, par type de question."""
     from evaluation.retrieval import run
@@ -58,7 +65,8 @@ def retrieval_command(
         if mode in figures:
             f = figures[mode]
             table.add_row(
-                mode, *(f"{f[key]:.3f}" for key in ("recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10")),
+                mode,
+                *(f"{f[key]:.3f}" for key in ("recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10")),
                 f"{f['ms_per_query']:.0f}",
             )
     out.print(table)
@@ -78,7 +86,9 @@ def retrieval_command(
 def answers_command(
     dataset: Path = typer.Option(QUESTIONS, "--dataset", metavar="FICHIER", help="questions.jsonl (avec key_facts)."),
     as_json: bool = typer.Option(False, "--json", help="Écrire les chiffres en JSON."),
-    index_dir: Optional[Path] = typer.Option(None, "--index-dir", metavar="DOSSIER", help="Garder l'index ici pour le réutiliser."),
+    index_dir: Path | None = typer.Option(
+        None, "--index-dir", metavar="DOSSIER", help="Garder l'index ici pour le réutiliser."
+    ),
 ) -> None:
     """Faits clés présents, validité des citations, réponses sans citation, abstention."""
     figures = _answers(dataset, index_dir)
@@ -98,8 +108,8 @@ def _answers(dataset: Path, index_dir: Path | None) -> dict:
     from evaluation.answers import evaluate_answers
     from evaluation.datasets import load_dataset
     from evaluation.retrieval import dataset_index
-    from services.knowledge_base import KnowledgeBase
     from kb.core.settings import Settings
+    from services.knowledge_base import KnowledgeBase
 
     _check(dataset)
     settings = Settings()
@@ -119,14 +129,17 @@ def report_command(
     from evaluation.datasets import load_dataset
     from evaluation.report import write_report
     from evaluation.retrieval import dataset_index, evaluate_retrieval
+    from kb.core.settings import Settings
     from kb.search.retrieval import MODES
     from services.knowledge_base import KnowledgeBase
-    from kb.core.settings import Settings
 
     settings = Settings()
     sections = []
     answers = None
-    datasets = ((QUESTIONS, "Questions du projet (corpus d'exemple)", "projet"), (cnil, "FAQ de la CNIL (jeu externe)", "cnil"))
+    datasets = (
+        (QUESTIONS, "Questions du projet (corpus d'exemple)", "projet"),
+        (cnil, "FAQ de la CNIL (jeu externe)", "cnil"),
+    )
     for path, name, slug in datasets:
         if not path.exists():
             err.print(missing_dataset_message(path))
@@ -135,7 +148,9 @@ def report_command(
         with dataset_index(data, settings) as (index, _):
             kb = KnowledgeBase.create(settings, index)
             figures, rankings = evaluate_retrieval(kb.retriever, data.questions, MODES)
-            figures.update(questions=len(data.questions), documents=index.counts()[0], embedding_model=index.embedder.model_id)
+            figures.update(
+                questions=len(data.questions), documents=index.counts()[0], embedding_model=index.embedder.model_id
+            )
             sections.append({"name": name, "slug": slug, "figures": figures, "rankings": rankings})
             if slug == "projet":
                 answers = evaluate_answers(kb.answerer, data.questions, settings.search_min_evidence)

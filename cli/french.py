@@ -49,8 +49,14 @@ _FRENCH = {
 }
 _FRENCH_PLURAL = {
     "Got unexpected extra argument ({args})": ("Argument en trop ({args})", "Arguments en trop ({args})"),
-    "Option {name!r} requires an argument.": ("L'option {name!r} demande une valeur.", "L'option {name!r} demande {nargs} valeurs."),
-    "Did you mean {possibility}?": ("Vouliez-vous dire {possibility} ?", "(Vouliez-vous dire l'une de : {possibilities} ?)"),
+    "Option {name!r} requires an argument.": (
+        "L'option {name!r} demande une valeur.",
+        "L'option {name!r} demande {nargs} valeurs.",
+    ),
+    "Did you mean {possibility}?": (
+        "Vouliez-vous dire {possibility} ?",
+        "(Vouliez-vous dire l'une de : {possibilities} ?)",
+    ),
     "{value!r} is not {choice}.": ("{value!r} n'est pas {choice}.", "{value!r} n'est pas l'une des valeurs {choices}."),
 }
 
@@ -68,8 +74,18 @@ def ngettext(singular: str, plural: str, count: int) -> str:
 
 def install() -> None:
     """Point the libraries' translation functions at the French ones (idempotent)."""
-    for name in ("click.core", "click.formatting", "click.decorators", "click.exceptions", "click.types",
-                 "click.parser", "click.termui", "typer.core", "typer.main", "typer.rich_utils"):
+    for name in (
+        "click.core",
+        "click.formatting",
+        "click.decorators",
+        "click.exceptions",
+        "click.types",
+        "click.parser",
+        "click.termui",
+        "typer.core",
+        "typer.main",
+        "typer.rich_utils",
+    ):
         try:
             module = importlib.import_module(name)
         except ImportError:

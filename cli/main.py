@@ -8,7 +8,6 @@ import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Optional
 
 import typer
 from pydantic import SecretStr
@@ -125,13 +124,11 @@ class _IngestProgress:
             self.passages = (done, total)
             self.current, self.ocr = Path(source).name, None
         if self._bars is not None:
-            self._bars.update(
-                self._passages_task, completed=done, total=total, visible=True, detail=Path(source).name
-            )
+            self._bars.update(self._passages_task, completed=done, total=total, visible=True, detail=Path(source).name)
 
     # -- display ---------------------------------------------------------------------------
 
-    def __enter__(self) -> "_IngestProgress":
+    def __enter__(self) -> _IngestProgress:
         if console.is_terminal:
             self._bars = Progress(
                 TextColumn("{task.description}"),
@@ -187,7 +184,9 @@ class _IngestProgress:
                 parts = [f"fichiers lus {self.files_done}/{self.files_total}"]
             if self.current and self.ocr:
                 done, total = self.ocr
-                parts.append(f"en cours : {self.current} (reconnaissance de texte, page {min(done + 1, total)}/{total})")
+                parts.append(
+                    f"en cours : {self.current} (reconnaissance de texte, page {min(done + 1, total)}/{total})"
+                )
             elif self.current:
                 parts.append(f"en cours : {self.current}")
             if self.passages is not None:
@@ -223,9 +222,7 @@ def _run_with_progress(action, description: str, settings: Settings):
 @app.command("ingest")
 def ingest_command(
     paths: list[Path] = typer.Argument(..., metavar="CHEMINS…", help="Fichiers ou dossiers à indexer (récursif)."),
-    prune: bool = typer.Option(
-        False, "--prune", help="Retirer de l'index les documents dont le fichier a disparu."
-    ),
+    prune: bool = typer.Option(False, "--prune", help="Retirer de l'index les documents dont le fichier a disparu."),
 ) -> None:
     """Indexer des fichiers ou des dossiers (Markdown, PDF, y compris scannés, DOCX, PPTX, ODT, HTML, texte)."""
     from services import runtime
@@ -301,9 +298,7 @@ def reindex_command() -> None:
 
     settings = _settings()
     try:
-        report = _run_with_progress(
-            lambda **cb: runtime.reindex(settings, **cb), "Reconstruction", settings
-        )
+        report = _run_with_progress(lambda **cb: runtime.reindex(settings, **cb), "Reconstruction", settings)
     except KBError as exc:
         _fail(str(exc))
     _print_report(report, "Bilan de la reconstruction")
@@ -341,8 +336,12 @@ def _run_query(text: str, what: str, filter_values: tuple, call):
         kb.close()
 
 
-TYPE_OPTION = typer.Option(None, "--type", metavar="TYPE", help="Type de document (fiche expérience, fiche méthode…) ; répétable.")
-SECTOR_OPTION = typer.Option(None, "--secteur", metavar="SECTEUR", help="Secteur : action sociale, développement local, transversal ; répétable.")
+TYPE_OPTION = typer.Option(
+    None, "--type", metavar="TYPE", help="Type de document (fiche expérience, fiche méthode…) ; répétable."
+)
+SECTOR_OPTION = typer.Option(
+    None, "--secteur", metavar="SECTEUR", help="Secteur : action sociale, développement local, transversal ; répétable."
+)
 THEME_OPTION = typer.Option(None, "--theme", metavar="THÈME", help="Thème ; répétable.")
 TERRITORY_OPTION = typer.Option(None, "--territoire", metavar="TERRITOIRE", help="Territoire (extrait du nom).")
 
@@ -351,15 +350,17 @@ TERRITORY_OPTION = typer.Option(None, "--territoire", metavar="TERRITOIRE", help
 def search_command(
     query: str = typer.Argument(..., metavar="QUESTION", help="La question ou les mots recherchés."),
     k: int = typer.Option(5, "-k", min=1, max=50, metavar="NOMBRE", help="Nombre de documents (1 à 50)."),
-    doc_type: Optional[list[str]] = TYPE_OPTION,
-    sector: Optional[list[str]] = SECTOR_OPTION,
-    theme: Optional[list[str]] = THEME_OPTION,
-    territory: Optional[str] = TERRITORY_OPTION,
+    doc_type: list[str] | None = TYPE_OPTION,
+    sector: list[str] | None = SECTOR_OPTION,
+    theme: list[str] | None = THEME_OPTION,
+    territory: str | None = TERRITORY_OPTION,
     as_json: bool = typer.Option(False, "--json", help="Sortie JSON."),
 ) -> None:
     """Chercher les documents qui répondent à une question, avec leurs meilleurs passages."""
     results = _run_query(
-        query, "la recherche", (doc_type, sector, theme, territory),
+        query,
+        "la recherche",
+        (doc_type, sector, theme, territory),
         lambda kb, filters: kb.search(query, k, filters)["results"],
     )
     if as_json:
@@ -368,7 +369,10 @@ def search_command(
     if not results:
         out.print("Aucun résultat.")
     for rank, doc in enumerate(results, start=1):
-        out.print(f"[bold]{rank}. {doc['title']}[/bold] ({doc['doc_type']}, {doc['sector'] or 'secteur non précisé'})", highlight=False)
+        out.print(
+            f"[bold]{rank}. {doc['title']}[/bold] ({doc['doc_type']}, {doc['sector'] or 'secteur non précisé'})",
+            highlight=False,
+        )
         out.print(f"   {doc['doc_id']} — {doc['source']}", highlight=False)
         for passage in doc["passages"][:1]:
             out.print(f"   {passage['snippet']}", highlight=False)
@@ -377,15 +381,17 @@ def search_command(
 @app.command("ask")
 def ask_command(
     question: str = typer.Argument(..., metavar="QUESTION", help="La question posée."),
-    doc_type: Optional[list[str]] = TYPE_OPTION,
-    sector: Optional[list[str]] = SECTOR_OPTION,
-    theme: Optional[list[str]] = THEME_OPTION,
-    territory: Optional[str] = TERRITORY_OPTION,
+    doc_type: list[str] | None = TYPE_OPTION,
+    sector: list[str] | None = SECTOR_OPTION,
+    theme: list[str] | None = THEME_OPTION,
+    territory: str | None = TERRITORY_OPTION,
     as_json: bool = typer.Option(False, "--json", help="Sortie JSON."),
 ) -> None:
     """Poser une question : réponse rédigée avec les sources citées, contacts et autre secteur."""
     answer = _run_query(
-        question, "la question", (doc_type, sector, theme, territory),
+        question,
+        "la question",
+        (doc_type, sector, theme, territory),
         lambda kb, filters: kb.ask(question, filters),
     )
     if as_json:
@@ -505,8 +511,12 @@ def export_command(
         soft_wrap=True,
     )
     for doc_id in report.missing_sources:
-        console.print(f"[yellow]attention[/yellow] : le fichier du document « {doc_id} » a disparu ; "
-                      "ses métadonnées sont dans l'archive, pas son contenu.", highlight=False, soft_wrap=True)
+        console.print(
+            f"[yellow]attention[/yellow] : le fichier du document « {doc_id} » a disparu ; "
+            "ses métadonnées sont dans l'archive, pas son contenu.",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 @app.command("import")
@@ -592,13 +602,13 @@ def migrate_command(
 
 @app.command("serve")
 def serve_command(
-    host: Optional[str] = typer.Option(
+    host: str | None = typer.Option(
         None, "--host", metavar="ADRESSE", help="Adresse d'écoute (par défaut KB_HOST, 127.0.0.1)."
     ),
-    port: Optional[int] = typer.Option(
+    port: int | None = typer.Option(
         None, "--port", min=1, max=65535, metavar="PORT", help="Port d'écoute (par défaut KB_PORT, 8000)."
     ),
-    workers: Optional[int] = typer.Option(
+    workers: int | None = typer.Option(
         None,
         "--workers",
         min=1,

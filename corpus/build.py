@@ -86,7 +86,7 @@ def write_pdf(meta: dict, body: str, target: Path) -> None:
     pdf.set_author(str(meta.get("author", "")))
     pdf.set_subject(str(meta.get("doc_type", "")))
     pdf.set_keywords(", ".join(meta.get("themes", [])))
-    pdf.set_creation_date(dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc))  # deterministic output
+    pdf.set_creation_date(dt.datetime(2025, 1, 1, tzinfo=dt.UTC))  # deterministic output
     pdf.add_page()
     pdf.set_font("DejaVu", "B", 15)
     pdf.multi_cell(0, 8, title)
@@ -208,7 +208,12 @@ def render_scan(meta: dict, body: str, seed: int, page: tuple[int, int] = SCAN_P
             y += font.size * 1.35
         if footer:
             label = f"Page {number}/{len(pages)}"
-            draw.text((page[0] - SCAN_MARGINS[2] - fonts["p"].getlength(label), page[1] - 130), label, font=fonts["p"], fill=40)
+            draw.text(
+                (page[0] - SCAN_MARGINS[2] - fonts["p"].getlength(label), page[1] - 130),
+                label,
+                font=fonts["p"],
+                fill=40,
+            )
         image = image.rotate(rng.uniform(-0.8, 0.8), resample=Image.Resampling.BICUBIC, fillcolor=255)
         image = image.filter(ImageFilter.GaussianBlur(rng.uniform(0.5, 0.8)))
         images.append(_paper_and_speckles(image, rng))
@@ -241,7 +246,7 @@ def write_scan(meta: dict, body: str, target: Path) -> None:
     seed = int(hashlib.sha256(target.name.encode()).hexdigest()[:8], 16)
     pdf = FPDF(unit="pt", format=(SCAN_PAGE[0] * 72 / SCAN_DPI, SCAN_PAGE[1] * 72 / SCAN_DPI))
     pdf.set_creator("Numériseur du copieur, accueil Ressources Rurales AURA")
-    pdf.set_creation_date(dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc))
+    pdf.set_creation_date(dt.datetime(2025, 1, 1, tzinfo=dt.UTC))
     pdf.set_auto_page_break(False)
     for image in render_scan(meta, body, seed):
         buffer = io.BytesIO()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Iterable
+from collections.abc import Iterable
 
 from evaluation.datasets import Question
 from kb.core.text import fold
@@ -19,8 +19,7 @@ _MARKER = re.compile(r"\[(\d+)\]")
 _WORD = re.compile(r"[a-z0-9]+")
 # function words a reworded answer may drop without losing the fact
 _STOP = frozenset(
-    "a au aux avec ce ces d de des du en et l la le les leur leurs n ne par pas pour qu que qui sa se ses "
-    "son sur un une y est sont ou dans il elle ils elles on au tous tout toute toutes plus".split()
+    ["a", "au", "aux", "avec", "ce", "ces", "d", "de", "des", "du", "en", "et", "l", "la", "le", "les", "leur", "leurs", "n", "ne", "par", "pas", "pour", "qu", "que", "qui", "sa", "se", "ses", "son", "sur", "un", "une", "y", "est", "sont", "ou", "dans", "il", "elle", "ils", "elles", "on", "au", "tous", "tout", "toute", "toutes", "plus"]
 )
 _TERMINAL = tuple(".!…»)")
 
@@ -99,7 +98,9 @@ def strip_accents(question: str) -> str:
     return text.replace("-", " ")
 
 
-def calibrate_threshold(answerable: list[float], unanswerable: list[float], abstention: float = 0.9) -> tuple[float, float]:
+def calibrate_threshold(
+    answerable: list[float], unanswerable: list[float], abstention: float = 0.9
+) -> tuple[float, float]:
     """The evidence threshold that answers the most answerable questions while abstaining on at
     least ``abstention`` of the unanswerable ones; returns it with the answer rate it gives.
     The threshold sits halfway between the lowest score it accepts and the next one below."""
@@ -194,7 +195,11 @@ def evaluate_answers(answerer, questions: list[Question], search_floor: float | 
         "search_held_out_abstention": _rate(searches.get("held_out", {}).get("unanswerable", [])),
         "search_held_out_listed": _rate(searches.get("held_out", {}).get("answerable", [])),
         "by_kind": {
-            name: {"questions": len(v["answered"]), "answered": _rate(v["answered"]), "key_facts": _mean(v["key_facts"])}
+            name: {
+                "questions": len(v["answered"]),
+                "answered": _rate(v["answered"]),
+                "key_facts": _mean(v["key_facts"]),
+            }
             for name, v in sorted(kinds.items())
         },
         "threshold_in_use": answerer.params.min_score,

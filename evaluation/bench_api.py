@@ -18,17 +18,17 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import httpx
 import psutil
 
 from evaluation.datasets import CNIL_PATH, PROJECT_ROOT, Dataset, DatasetDocument, load_questions, load_squad
 from evaluation.retrieval import write_dataset_as_files
-from services.runtime import ingest, open_index
 from kb.core.settings import Settings
+from services.runtime import ingest, open_index
 
 
 def build_index(data_dir: Path, target_passages: int) -> int:
@@ -159,7 +159,16 @@ def main(argv: list[str] | None = None) -> int:
         passages = build_index(data_dir, args.passages)
         print(f"index: {passages} passages ({time.perf_counter() - started:.0f} s to build or open)")
 
-        queries = [q.question for q in load_questions(PROJECT_ROOT / "evaluation" / "questions.jsonl", PROJECT_ROOT / "corpus").questions] if (PROJECT_ROOT / "evaluation" / "questions.jsonl").exists() else []
+        queries = (
+            [
+                q.question
+                for q in load_questions(
+                    PROJECT_ROOT / "evaluation" / "questions.jsonl", PROJECT_ROOT / "corpus"
+                ).questions
+            ]
+            if (PROJECT_ROOT / "evaluation" / "questions.jsonl").exists()
+            else []
+        )
         if CNIL_PATH.exists():
             queries += [q.question for q in load_squad(CNIL_PATH).questions]
         random.Random(7).shuffle(queries)
@@ -181,7 +190,9 @@ def main(argv: list[str] | None = None) -> int:
                     f"p99 {figures['p99_ms']:.0f} ms, {figures['rps']:.1f} req/s, errors {figures['errors']}, "
                     f"server CPU {cpu_ms:.1f} ms/request"
                 )
-            print(f"server memory: {idle_rss:.0f} MB after start-up, {process.memory_info().rss / 2**20:.0f} MB after the load")
+            print(
+                f"server memory: {idle_rss:.0f} MB after start-up, {process.memory_info().rss / 2**20:.0f} MB after the load"
+            )
     return 0
 
 

@@ -37,21 +37,24 @@ def _texts(passages: int) -> tuple[list[str], list[str]]:
     cnil = load_squad(CNIL_PATH)
     contexts = [d.text for d in cnil.documents][:passages]
     questions = [q.question for q in cnil.questions]
-    questions += [q.question for q in load_questions(PROJECT_ROOT / "evaluation" / "questions.jsonl", PROJECT_ROOT / "corpus").questions]
+    questions += [
+        q.question
+        for q in load_questions(PROJECT_ROOT / "evaluation" / "questions.jsonl", PROJECT_ROOT / "corpus").questions
+    ]
     random.Random(11).shuffle(questions)
     return contexts, questions
 
 
 def worker(backend: str, passages: int, queries: int) -> dict:
     """In its own process: load time, memory, tokens/s, query latency of one backend."""
+    import numpy as np  # noqa: F401  (imports before the RSS baseline)
     import psutil
 
-    import numpy as np  # noqa: F401  (imports before the RSS baseline)
     if backend == "e5-int8":
         import torch  # noqa: F401
 
-    from kb.index.embeddings import create_embedder
     from kb.core.settings import Settings
+    from kb.index.embeddings import create_embedder
 
     contexts, questions = _texts(passages)
     process = psutil.Process()
@@ -60,7 +63,7 @@ def worker(backend: str, passages: int, queries: int) -> dict:
     embedder = create_embedder(Settings(embedding_backend=backend))
     load_seconds = time.perf_counter() - started
     loaded = process.memory_info().rss
-    count = getattr(embedder, "count_tokens")
+    count = embedder.count_tokens
     tokens = sum(count(text) for text in contexts)
     embedder.embed_passages(contexts[:32])  # warm-up
     cpu, wall = time.process_time(), time.perf_counter()
@@ -99,7 +102,10 @@ def ingest(backend: str, data_dir: Path) -> dict:
     started = time.perf_counter()
     subprocess.run(
         [sys.executable, "-m", "cli.main", "ingest", str(PROJECT_ROOT / "corpus")],
-        env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     after = os.times()
     cpu = (after.children_user + after.children_system) - (before.children_user + before.children_system)
@@ -130,9 +136,20 @@ def _round(backend: str, args, questions: list[str], tmp: Path, number: int) -> 
     data_dir = tmp / f"{backend}-{number}"
     result = json.loads(
         subprocess.run(
-            [sys.executable, "-m", "evaluation.bench_embedders", "--worker", backend,
-             "--passages", str(args.passages), "--queries", str(args.queries)],
-            check=True, capture_output=True, text=True,
+            [
+                sys.executable,
+                "-m",
+                "evaluation.bench_embedders",
+                "--worker",
+                backend,
+                "--passages",
+                str(args.passages),
+                "--queries",
+                str(args.queries),
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
         ).stdout.splitlines()[-1]
     )
     if not args.no_ingest:
@@ -146,8 +163,20 @@ LOWER = ("ingest_s", "ingest_cpu_s", "query_p50_ms", "query_cpu_p50_ms", "search
 
 
 def _show(result: dict) -> str:
-    keys = ("load_s", "model_rss_mb", "rss_after_use_mb", "tokens_per_s", "tokens_per_cpu_s", "query_p50_ms",
-            "query_cpu_p50_ms", "ingest_s", "ingest_cpu_s", "search_rps", "search_p50_ms", "search_cpu_ms")
+    keys = (
+        "load_s",
+        "model_rss_mb",
+        "rss_after_use_mb",
+        "tokens_per_s",
+        "tokens_per_cpu_s",
+        "query_p50_ms",
+        "query_cpu_p50_ms",
+        "ingest_s",
+        "ingest_cpu_s",
+        "search_rps",
+        "search_p50_ms",
+        "search_cpu_ms",
+    )
     return ", ".join(f"{k} {result[k]:.1f}" for k in keys if k in result)
 
 

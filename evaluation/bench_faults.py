@@ -45,9 +45,9 @@ import httpx
 
 from evaluation.bench_api import free_port, percentile
 from evaluation.datasets import PROJECT_ROOT
-from kb.index.embeddings import create_embedder
 from kb.core.models import chunk_id
 from kb.core.settings import Settings
+from kb.index.embeddings import create_embedder
 from services.runtime import open_index
 
 READ_ROUTES = ("/search", "/ask")
@@ -458,11 +458,17 @@ class Writer:
                 response = http.delete(f"/documents/{doc.doc_id}")
         except httpx.ConnectError as exc:
             # the connection was never made: the server cannot have seen the request
-            self.record(WriteRecord(op, doc.doc_id, phase, time.perf_counter() - started, "not sent", error=type(exc).__name__))
+            self.record(
+                WriteRecord(op, doc.doc_id, phase, time.perf_counter() - started, "not sent", error=type(exc).__name__)
+            )
             self.forget_unsent(op, doc)
             return
         except httpx.HTTPError as exc:
-            self.record(WriteRecord(op, doc.doc_id, phase, time.perf_counter() - started, "unacknowledged", error=type(exc).__name__))
+            self.record(
+                WriteRecord(
+                    op, doc.doc_id, phase, time.perf_counter() - started, "unacknowledged", error=type(exc).__name__
+                )
+            )
             doc.allowed.add(new_state)
             doc.uncertain = True
             return
@@ -472,12 +478,18 @@ class Writer:
         seconds = time.perf_counter() - started
         if 200 <= response.status_code < 300:
             chunks = response.json().get("chunks") if op != "DELETE" else None
-            self.record(WriteRecord(op, doc.doc_id, phase, seconds, "acknowledged", response.status_code, chunks, aimed=passages))
+            self.record(
+                WriteRecord(
+                    op, doc.doc_id, phase, seconds, "acknowledged", response.status_code, chunks, aimed=passages
+                )
+            )
             doc.allowed = {new_state}
             doc.acknowledged, doc.acknowledged_op = new_state, op
         else:
             # an error response: the write must have changed nothing ("a failed write changes nothing")
-            self.record(WriteRecord(op, doc.doc_id, phase, seconds, "refused", response.status_code, error=response.text[:300]))
+            self.record(
+                WriteRecord(op, doc.doc_id, phase, seconds, "refused", response.status_code, error=response.text[:300])
+            )
 
     def forget_unsent(self, op: str, doc: Tracked) -> None:
         if op != "DELETE":
@@ -508,8 +520,20 @@ def make_fiche(doc_id: str, marker: str, passages: int, rng: random.Random, mate
     }
 
 
-_SECTION_KEYS = ("contexte", "objectifs", "public", "etapes", "moyens_et_financements", "difficultes",
-                 "conseils", "pieges", "resultats", "suites", "quand_l_utiliser", "contact")
+_SECTION_KEYS = (
+    "contexte",
+    "objectifs",
+    "public",
+    "etapes",
+    "moyens_et_financements",
+    "difficultes",
+    "conseils",
+    "pieges",
+    "resultats",
+    "suites",
+    "quand_l_utiliser",
+    "contact",
+)
 _CHARS_PER_PASSAGE = 1000  # measured: 1,000-character windows, sentence cuts and overlap give about this
 _SECTION_LIMIT = 18_000  # the template accepts 20,000 characters per section
 
@@ -700,9 +724,16 @@ def check_documents(check: Check, index, files_dir: Path, writer: Writer) -> Non
                 f"{doc.doc_id}: last acknowledged {doc.acknowledged_op} -> {shown(doc.acknowledged)}, "
                 f"may hold {sorted(map(shown, doc.allowed))}, holds {shown(state)}"
             )
-    check.figure("acknowledged writes present with their last content", good["present"], totals["present"], bad["present"])
+    check.figure(
+        "acknowledged writes present with their last content", good["present"], totals["present"], bad["present"]
+    )
     check.figure("acknowledged deletes gone", good["deleted"], totals["deleted"], bad["deleted"])
-    check.figure("unacknowledged writes left whole (old or new state)", good["unacknowledged"], totals["unacknowledged"], bad["unacknowledged"])
+    check.figure(
+        "unacknowledged writes left whole (old or new state)",
+        good["unacknowledged"],
+        totals["unacknowledged"],
+        bad["unacknowledged"],
+    )
     if totals["unacknowledged"]:
         check.lines.append(f"    of which applied {applied['applied']}, not applied {applied['not applied']}")
     check.figure("benchmark documents whose file agrees with the index", good["files"], totals["files"], bad["files"])
@@ -711,7 +742,9 @@ def check_documents(check: Check, index, files_dir: Path, writer: Writer) -> Non
 def check_stores(check: Check, index, files_dir: Path, material: Material) -> None:
     documents = index.documents()
     root = files_dir.resolve()
-    api_docs = {d.metadata.doc_id for d in documents if d.metadata.source_path and Path(d.metadata.source_path).parent == root}
+    api_docs = {
+        d.metadata.doc_id for d in documents if d.metadata.source_path and Path(d.metadata.source_path).parent == root
+    }
     files = set(document_files(files_dir))
     check.equal("API documents: registry vs files under data/documents", "registry", len(api_docs), "files", len(files))
     for doc_id in sorted(api_docs ^ files)[:10]:
@@ -778,7 +811,9 @@ def report_writes(writer: Writer) -> None:
     embedded = sum(r.passages or 0 for r in acknowledged)
     busy = sum(r.seconds for r in acknowledged if r.op != "DELETE")
     if busy:
-        print(f"write path: {embedded} passages in {busy:.1f} s of POST/PUT = {embedded / busy:.1f} passages/s under read load")
+        print(
+            f"write path: {embedded} passages in {busy:.1f} s of POST/PUT = {embedded / busy:.1f} passages/s under read load"
+        )
 
 
 def report_errors(samples: Samples, writer: Writer, server: Server) -> None:
@@ -830,7 +865,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=None, help="duration of phases A and B each")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument(
-        "--index-dir", type=Path, default=None,
+        "--index-dir",
+        type=Path,
+        default=None,
         help="ingest the corpus here and reuse it on later runs (the run works on a copy)",
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary data dir and server logs")

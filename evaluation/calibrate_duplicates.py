@@ -13,18 +13,18 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Callable, Iterator
 
 from evaluation.datasets import PROJECT_ROOT, Dataset
 from evaluation.retrieval import dataset_index
 from ingest.chunking import chunk_document, embedding_text
 from ingest.pipeline import chunking_params, load_document
+from kb.core.settings import Settings
 from kb.duplicates.finder import DuplicateFinder, DuplicateParams, NewDocument, Signals
 from kb.index.knowledge_index import KnowledgeIndex
-from kb.core.settings import Settings
 from services.runtime import open_index
 
 PAIRS_DIR = PROJECT_ROOT / "evaluation" / "duplicates"
@@ -173,14 +173,14 @@ def signal_rules(params: DuplicateParams) -> dict[str, Callable[[PairResult], bo
         and r.signals.same_type
     )
     for t in (0.5, 0.7, 0.9):
-        rules[f"figures of the existing one repeated >= {t}"] = (
-            lambda r, t=t: r.signals.common_figures >= t * max(1, r.signals.existing_figures)
+        rules[f"figures of the existing one repeated >= {t}"] = lambda r, t=t: (
+            r.signals.common_figures >= t * max(1, r.signals.existing_figures)
         )
     for t in (0.3, 0.5, 0.65, 0.8):
         rules[f"figures in common (Jaccard) >= {t}"] = lambda r, t=t: r.signals.shared_figures >= t
     for sem, fig in ((0.90, 0.65), (0.92, 0.5), (0.92, 0.65), (0.92, 0.8), (0.94, 0.65)):
-        rules[f"semantic >= {sem} and figures >= {fig}"] = (
-            lambda r, sem=sem, fig=fig: r.signals.semantic >= sem and r.signals.shared_figures >= fig
+        rules[f"semantic >= {sem} and figures >= {fig}"] = lambda r, sem=sem, fig=fig: (
+            r.signals.semantic >= sem and r.signals.shared_figures >= fig
         )
     rules["combined rule (settings), anywhere"] = lambda r: r.strong
     rules["combined rule (settings), in the 5 shown"] = lambda r: r.shown
@@ -197,6 +197,7 @@ def leave_one_out(results: list[PairResult], params: DuplicateParams) -> dict[st
             s = r.signals
             rewritten = s.semantic >= sem and s.shared_figures >= fig and s.common_figures >= params.min_figures
             return rewritten or s.text >= params.text_jaccard or s.same_title
+
         return flagged
 
     decided = {}
@@ -216,8 +217,10 @@ def print_report(results: list[PairResult], ms_per_call: float, params: Duplicat
         s = scores(results, rule)
         print(f"{name:48} {s['precision']:5.2f} {s['recall']:5.2f} {s['f1']:5.2f} {s['flagged']:7d}")
     print(f"\nfinder: {ms_per_call:.1f} ms per call\n")
-    print(f"{'dup':3} {'kind':24} {'sem':>5} {'cent':>5} {'near':>5} {'text':>5} {'titl':>5} "
-          f"{'port':>4} {'terr':>4} {'fig':>12} strong  pair")
+    print(
+        f"{'dup':3} {'kind':24} {'sem':>5} {'cent':>5} {'near':>5} {'text':>5} {'titl':>5} "
+        f"{'port':>4} {'terr':>4} {'fig':>12} strong  pair"
+    )
     for r in sorted(results, key=lambda r: (not r.pair.duplicate, -r.signals.semantic)):
         s = r.signals
         print(
@@ -260,12 +263,16 @@ def main(argv: list[str] | None = None) -> int:
         write_signals(results)
     print_report(results, ms_per_call, params)
     held_out = leave_one_out(results, params)
-    print(f"\nleave-one-out (semantic and figures thresholds chosen without the pair): "
-          f"P {held_out['precision']:.2f} R {held_out['recall']:.2f} F1 {held_out['f1']:.2f}")
+    print(
+        f"\nleave-one-out (semantic and figures thresholds chosen without the pair): "
+        f"P {held_out['precision']:.2f} R {held_out['recall']:.2f} F1 {held_out['f1']:.2f}"
+    )
     alarms = population["strong_false_alarms"]
-    print(f"\nwhole corpus and rewrites ({population['submissions']} submissions): "
-          f"{len(alarms)} strong false alarms, "
-          f"{population['weak_warnings_per_submission']:.1f} information warnings per submission")
+    print(
+        f"\nwhole corpus and rewrites ({population['submissions']} submissions): "
+        f"{len(alarms)} strong false alarms, "
+        f"{population['weak_warnings_per_submission']:.1f} information warnings per submission"
+    )
     for name, doc_id, explanation in alarms:
         print(f"  {Path(name).stem} -> {doc_id}: {explanation}")
     return 0

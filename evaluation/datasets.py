@@ -98,9 +98,7 @@ def load_squad(path: Path) -> Dataset:
         dataset.documents.append(DatasetDocument(doc_id, "\n\n".join(contexts), label))
         for paragraph in article.get("paragraphs", []):
             for qa in paragraph.get("qas", []):
-                dataset.questions.append(
-                    Question(str(qa.get("id", len(dataset.questions))), qa["question"], (doc_id,))
-                )
+                dataset.questions.append(Question(str(qa.get("id", len(dataset.questions))), qa["question"], (doc_id,)))
     return dataset
 
 

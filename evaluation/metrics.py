@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 
 def recall_at(ranked: Sequence[str], relevant: set[str], k: int) -> float:
@@ -29,9 +29,7 @@ def ndcg_at(ranked: Sequence[str], relevant: set[str], k: int = 10) -> float:
     if not relevant:
         return 0.0
     dcg = sum(
-        1.0 / math.log2(position + 1)
-        for position, doc_id in enumerate(ranked[:k], start=1)
-        if doc_id in relevant
+        1.0 / math.log2(position + 1) for position, doc_id in enumerate(ranked[:k], start=1) if doc_id in relevant
     )
     ideal = sum(1.0 / math.log2(position + 1) for position in range(1, min(len(relevant), k) + 1))
     return dcg / ideal

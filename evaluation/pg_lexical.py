@@ -25,13 +25,13 @@ from evaluation.bench_scale import CACHE_DIR, load_base
 from evaluation.datasets import CNIL_PATH, PROJECT_ROOT, load_dataset
 from evaluation.retrieval import evaluate_retrieval
 from ingest.pipeline import chunking_params
-from kb.index.embeddings import create_embedder
-from kb.search.glossary import Glossary
-from kb.index.knowledge_index import KnowledgeIndex
 from kb.core.models import Chunk, ChunkHit, DocumentMetadata, Passage, Scope
-from kb.storage.postgres.database import generation_schema
-from kb.search.retrieval import FusionParams, Retriever
 from kb.core.settings import Settings
+from kb.index.embeddings import create_embedder
+from kb.index.knowledge_index import KnowledgeIndex
+from kb.search.glossary import Glossary
+from kb.search.retrieval import FusionParams, Retriever
+from kb.storage.postgres.database import generation_schema
 
 WEIGHTS = (0.0, 0.01, 0.02, 0.03, 0.05, 0.08, 0.12, 0.2)
 # a chunk's full-text row: what the table is made of, and what a write adds to it
@@ -184,14 +184,18 @@ def main(argv: list[str] | None = None) -> int:
         ("project", [q for q in project.questions if q.relevant]),
     ]
     with postgres(args.database) as server, tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(data_dir=Path(tmp), database_url=fresh_database(server), embedding_backend=backend_of(model_id))
+        settings = Settings(
+            data_dir=Path(tmp), database_url=fresh_database(server), embedding_backend=backend_of(model_id)
+        )
         embedder = create_embedder(settings)
         assert embedder.model_id == model_id, f"cache built with {model_id}, model here {embedder.model_id}"
         index = KnowledgeIndex(settings, embedder, _chunking(settings))
         try:
             started = time.perf_counter()
             index.upsert_many([(d.metadata, d.version, d.text, d.chunks, d.vectors) for d in base])
-            print(f"loaded {len(base)} documents, {index.counts()[1]} passages in {time.perf_counter() - started:.1f} s")
+            print(
+                f"loaded {len(base)} documents, {index.counts()[1]} passages in {time.perf_counter() - started:.1f} s"
+            )
             full_text = PostgresFullText(index)
             glossary = Glossary.load(settings.glossary_file)
             table = mrr_table(index, full_text, glossary, datasets, tuple(args.weights))
@@ -200,7 +204,9 @@ def main(argv: list[str] | None = None) -> int:
         print("\n| lexical side | fusion weight | " + " | ".join(f"{n} hybrid MRR@10" for n, _ in datasets) + " |")
         print("|---|---|" + "---|" * len(datasets))
         for name, weight, figures in table:
-            cells = " | ".join(f"{hybrid:.3f}" + (f" (alone {alone:.3f})" if alone is not None else "") for _, hybrid, alone in figures)
+            cells = " | ".join(
+                f"{hybrid:.3f}" + (f" (alone {alone:.3f})" if alone is not None else "") for _, hybrid, alone in figures
+            )
             print(f"| {name} | {weight:g} | {cells} |")
         visibility = write_visibility(settings, embedder, base)
         print("\nwrite visibility across servers:", {k: round(v, 4) for k, v in visibility.items()})

@@ -125,7 +125,9 @@ def write_report(sections: list[dict], answers: dict | None, directory: Path) ->
     if answers and answers.get("by_kind"):
         lines += ["| type de question | questions | réponse donnée | faits clés présents |", "|---|---|---|---|"]
         for kind, figures in answers["by_kind"].items():
-            lines.append(f"| {kind} | {figures['questions']} | {_pct(figures['answered'])} | {_pct(figures['key_facts'])} |")
+            lines.append(
+                f"| {kind} | {figures['questions']} | {_pct(figures['answered'])} | {_pct(figures['key_facts'])} |"
+            )
         lines.append("")
     report = directory / "rapport-qualite.md"
     report.write_text("\n".join(lines), encoding="utf-8")

@@ -8,17 +8,17 @@ from __future__ import annotations
 import json
 import tempfile
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from evaluation.datasets import PROJECT_ROOT, Dataset, Question, load_dataset
 from evaluation.metrics import summarise
-from kb.answer.answerer import AnswerParams, Answerer
+from kb.answer.answerer import Answerer, AnswerParams
+from kb.core.settings import Settings
 from kb.search.glossary import Glossary
 from kb.search.retrieval import MODES, Retriever
 from services.runtime import ingest, open_index
-from kb.core.settings import Settings
 
 
 def write_dataset_as_files(dataset: Dataset, folder: Path) -> None:
@@ -69,8 +69,7 @@ def evaluate_retrieval(
         overall = summarise((ranked, set(q.relevant)) for q, ranked in rankings)
         kinds = sorted({q.kind for q in questions if q.relevant})
         per_kind = {
-            kind: summarise((ranked, set(q.relevant)) for q, ranked in rankings if q.kind == kind)
-            for kind in kinds
+            kind: summarise((ranked, set(q.relevant)) for q, ranked in rankings if q.kind == kind) for kind in kinds
         }
         results[mode] = {
             **overall,

@@ -15,9 +15,9 @@ import numpy as np
 
 from evaluation.datasets import Dataset
 from evaluation.retrieval import dataset_index
-from kb.search.glossary import Glossary
-from kb.index.sentence_vectors import passage_sentences
 from kb.core.settings import Settings
+from kb.index.sentence_vectors import passage_sentences
+from kb.search.glossary import Glossary
 
 DEPTH = 300  # candidates kept per search; shallower depths are read as prefixes
 

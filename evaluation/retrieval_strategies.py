@@ -3,8 +3,8 @@ question's documents from per-document score arrays, for evaluation/tune_retriev
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cached_property
-from typing import Callable
 
 import numpy as np
 
@@ -18,7 +18,7 @@ class MissingSignal(Exception):
 class Question:
     """One question's signals, as per-document scores (arrays over the dataset's documents)."""
 
-    def __init__(self, signals: retrieval_signals.Signals, docs: "Documents", number: int) -> None:
+    def __init__(self, signals: retrieval_signals.Signals, docs: Documents, number: int) -> None:
         self.signals = signals
         self.docs = docs
         self.number = number
@@ -275,7 +275,10 @@ def rrf(depth: int, lexical_weight: float, k: int, sentence_weight: float = 0.0)
     def score(q: Question) -> np.ndarray:
         mask = q.candidates(depth)
         fused_scores = np.zeros(q.docs.count)
-        signals = [(np.where(mask, q.cosine, -np.inf), 1.0), (np.where(q.lexical(depth) > 0, q.lexical(depth), -np.inf), lexical_weight)]
+        signals = [
+            (np.where(mask, q.cosine, -np.inf), 1.0),
+            (np.where(q.lexical(depth) > 0, q.lexical(depth), -np.inf), lexical_weight),
+        ]
         if sentence_weight:
             signals.append((np.where(mask, q.sentence, -np.inf), sentence_weight))
         for scores, weight in signals:

@@ -14,8 +14,8 @@ from pathlib import Path
 from evaluation.datasets import CNIL_PATH, PROJECT_ROOT, load_dataset
 from evaluation.metrics import summarise
 from evaluation.retrieval import dataset_index
-from kb.search.glossary import Glossary
 from kb.core.settings import Settings
+from kb.search.glossary import Glossary
 
 
 def doc_scores(passages) -> dict[str, float]:
@@ -71,7 +71,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'strategy':24} {'R@1':>6} {'R@5':>6} {'R@10':>6} {'MRR@10':>7} {'nDCG@10':>8}")
     for name, rows in strategies.items():
         f = summarise(rows)
-        print(f"{name:24} {f['recall@1']:6.3f} {f['recall@5']:6.3f} {f['recall@10']:6.3f} {f['mrr@10']:7.3f} {f['ndcg@10']:8.3f}")
+        print(
+            f"{name:24} {f['recall@1']:6.3f} {f['recall@5']:6.3f} {f['recall@10']:6.3f} {f['mrr@10']:7.3f} {f['ndcg@10']:8.3f}"
+        )
     return 0
 
 

@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from evaluation import retrieval_signals
+from evaluation.datasets import CNIL_PATH, PROJECT_ROOT, load_dataset
+from evaluation.metrics import reciprocal_rank
 from evaluation.retrieval_strategies import (
     Documents,
     MissingSignal,
@@ -31,8 +33,6 @@ from evaluation.retrieval_strategies import (
     searched_sentences,
     shipped,
 )
-from evaluation.datasets import CNIL_PATH, PROJECT_ROOT, load_dataset
-from evaluation.metrics import reciprocal_rank
 from kb.core.settings import Settings
 
 EXTRA_FILES = {
@@ -91,7 +91,9 @@ def strategies() -> dict[str, Strategy]:
             found[f"max(passage, sentence), depth {depth}, BM25 {weight}"] = fused(depth, weight, combine="max")
             for share in (0.3, 0.5, 1.0):
                 found[f"passage + {share} sentence, depth {depth}, BM25 {weight}"] = fused(depth, weight, share)
-            found[f"0.5 passage + 0.5 sentence, depth {depth}, BM25 {weight}"] = fused(depth, weight, 0.5, passage_weight=0.5)
+            found[f"0.5 passage + 0.5 sentence, depth {depth}, BM25 {weight}"] = fused(
+                depth, weight, 0.5, passage_weight=0.5
+            )
         for weight in (0.03, 0.05, 0.08):
             for share in (0.01, 0.03, 0.05, 0.1):
                 found[f"sparse {share}, depth {depth}, BM25 {weight}"] = fused(depth, weight, sparse=share)
@@ -126,16 +128,23 @@ def mean(values: list[float]) -> float:
 
 def report(cnil: dict | None, project: dict | None) -> None:
     names = list((cnil or project).keys())
-    header = f"{'strategy':58} {'CNIL':>6} {'C.cal':>6} {'C.ho':>6} {'proj':>6} {'p.ho':>6} " + " ".join(
-        f"{k[:6]:>6}" for k in KINDS
-    ) + f" {'para.ho':>7} {'typo.ho':>7}"
+    header = (
+        f"{'strategy':58} {'CNIL':>6} {'C.cal':>6} {'C.ho':>6} {'proj':>6} {'p.ho':>6} "
+        + " ".join(f"{k[:6]:>6}" for k in KINDS)
+        + f" {'para.ho':>7} {'typo.ho':>7}"
+    )
     print(header)
     for name in names:
         c = cnil[name] if cnil else {}
         p = project[name] if project else {}
         cells = [mean(c.get(g, [])) for g in ("all", "calibration", "held_out")]
         cells += [mean(p.get(g, [])) for g in ("all", "held_out", *KINDS, "paraphrase@held_out", "typo@held_out")]
-        print(f"{name[:58]:58} " + " ".join(f"{v:6.3f}" for v in cells[:5 + len(KINDS)]) + " " + " ".join(f"{v:7.3f}" for v in cells[5 + len(KINDS):]))
+        print(
+            f"{name[:58]:58} "
+            + " ".join(f"{v:6.3f}" for v in cells[: 5 + len(KINDS)])
+            + " "
+            + " ".join(f"{v:7.3f}" for v in cells[5 + len(KINDS) :])
+        )
 
 
 def winners(cnil: dict, project: dict, tolerance: float = 0.005) -> list[str]:
@@ -150,7 +159,11 @@ def winners(cnil: dict, project: dict, tolerance: float = 0.005) -> list[str]:
             kept.append(name)
     return sorted(
         kept,
-        key=lambda n: (mean(cnil[n]["held_out"]) >= 0.75, mean(project[n]["paraphrase@held_out"]), mean(cnil[n]["held_out"])),
+        key=lambda n: (
+            mean(cnil[n]["held_out"]) >= 0.75,
+            mean(project[n]["paraphrase@held_out"]),
+            mean(cnil[n]["held_out"]),
+        ),
         reverse=True,
     )
 
@@ -162,7 +175,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sparse-top-k", type=int, default=64)
     parser.add_argument("--only", choices=("cnil", "project"), default=None)
     parser.add_argument(
-        "--extras", default="sentences,sparse", help="costly signals to compute: sentences, sparse (comma-separated, or none)"
+        "--extras",
+        default="sentences,sparse",
+        help="costly signals to compute: sentences, sparse (comma-separated, or none)",
     )
     args = parser.parse_args(argv)
     settings = Settings()

@@ -9,12 +9,12 @@ sentences are. A sentence repeated within the batch (a boilerplate line) is embe
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 from ingest.chunking import embedding_text
-from kb.index.embeddings import Vectors
 from kb.core.models import Chunk
+from kb.index.embeddings import Vectors
 from kb.index.sentence_vectors import passage_sentences
 
 
@@ -26,7 +26,7 @@ class BatchTexts:
     _sentence_rows: list[list[int] | None] = field(default_factory=list)  # per document
 
     @classmethod
-    def of(cls, documents: Sequence[tuple[str, Sequence[Chunk]]], with_sentences: bool) -> "BatchTexts":
+    def of(cls, documents: Sequence[tuple[str, Sequence[Chunk]]], with_sentences: bool) -> BatchTexts:
         """``documents``: (title, chunks) of each document of the batch, in order."""
         plan = cls()
         seen: dict[str, int] = {}

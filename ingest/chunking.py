@@ -70,9 +70,7 @@ def _trimmed(text: str, sections: tuple[Section, ...]) -> list[Section]:
     return result
 
 
-def _merge_small_sections(
-    text: str, sections: list[Section], params: ChunkingParams
-) -> list[Section]:
+def _merge_small_sections(text: str, sections: list[Section], params: ChunkingParams) -> list[Section]:
     merged: list[Section] = []
     for section in sections:
         if merged:

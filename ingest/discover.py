@@ -81,9 +81,7 @@ def _walk(root: Path, found: Discovery, seen_files: set[Path]) -> None:
         current = Path(directory)
         real = os.path.realpath(directory)
         if real in visited:
-            found.problems.append(
-                (current, "boucle de liens symboliques : ce dossier a déjà été parcouru")
-            )
+            found.problems.append((current, "boucle de liens symboliques : ce dossier a déjà été parcouru"))
             subdirs[:] = []
             continue
         visited.add(real)

@@ -14,11 +14,18 @@ from typing import Any
 import yaml
 
 from kb.core.errors import FicheInvalid, InvalidRequest, Problem
-from kb.search.filters import DATE_PATTERN
 from kb.core.text import fold
 from kb.core.vocabulary import (
-    CHOSEN_DOC_TYPES, CROSS_SECTOR, REQUIRED_FIELDS, SECTORS, is_doc_id, known_doc_type, normalise_sector, slugify,
+    CHOSEN_DOC_TYPES,
+    CROSS_SECTOR,
+    REQUIRED_FIELDS,
+    SECTORS,
+    is_doc_id,
+    known_doc_type,
+    normalise_sector,
+    slugify,
 )
+from kb.search.filters import DATE_PATTERN
 
 SECTION_TITLES = {
     "contexte": "Contexte",
@@ -203,8 +210,21 @@ def validate_fiche(data: Any) -> Fiche:
     if not isinstance(data, dict):
         raise FicheInvalid([Problem("fiche", "un objet JSON est attendu")])
     problems: list[Problem] = []
-    known = {"id", "title", "doc_type", "sector", "themes", "territory", "summary", "sections",
-             "porteur", "partners", "date", "source_url", "replaces"}
+    known = {
+        "id",
+        "title",
+        "doc_type",
+        "sector",
+        "themes",
+        "territory",
+        "summary",
+        "sections",
+        "porteur",
+        "partners",
+        "date",
+        "source_url",
+        "replaces",
+    }
     for key in data:
         if key not in known:
             problems.append(Problem(str(key), f"champ inconnu (champs possibles : {', '.join(sorted(known))})"))
@@ -222,7 +242,9 @@ def validate_fiche(data: Any) -> Fiche:
     for name, text in raw_sections.items():
         key = _section_key(str(name))
         if key not in SECTION_TITLES:
-            problems.append(Problem(f"sections.{name}", f"section inconnue (sections possibles : {', '.join(SECTION_TITLES)})"))
+            problems.append(
+                Problem(f"sections.{name}", f"section inconnue (sections possibles : {', '.join(SECTION_TITLES)})")
+            )
         elif not isinstance(text, str) or not text.strip():
             problems.append(Problem(f"sections.{name}", "le texte de la section est vide"))
         elif len(text) > 20_000:
@@ -230,7 +252,9 @@ def validate_fiche(data: Any) -> Fiche:
         else:
             sections.append((key, text))
     if doc_type == "fiche expérience" and not any(k in ("contexte", "etapes", "resultats") for k, _ in sections):
-        problems.append(Problem("sections", "une fiche expérience décrit au moins le contexte, les étapes ou les résultats"))
+        problems.append(
+            Problem("sections", "une fiche expérience décrit au moins le contexte, les étapes ou les résultats")
+        )
     if doc_type == "fiche expérience" and not _text(data, "porteur"):
         problems.append(Problem("porteur", "le porteur est obligatoire pour une fiche expérience"))
 
@@ -242,7 +266,11 @@ def validate_fiche(data: Any) -> Fiche:
     if isinstance(replaces, str):
         replaces = [replaces]
     if not isinstance(replaces, list) or not all(is_doc_id(r) for r in replaces):
-        problems.append(Problem("replaces", "identifiant (ou liste d'identifiants) de document attendu : minuscules, chiffres et tirets"))
+        problems.append(
+            Problem(
+                "replaces", "identifiant (ou liste d'identifiants) de document attendu : minuscules, chiffres et tirets"
+            )
+        )
         replaces = []
     elif len(replaces) > MAX_REPLACED:
         problems.append(Problem("replaces", f"{MAX_REPLACED} documents remplacés au plus"))

@@ -21,16 +21,16 @@ import logging
 import os
 import shutil
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from ingest.discover import SIDECAR_SUFFIXES
 from ingest.pipeline import document_version, read_sidecar
 from kb.core.errors import DocumentError
 from kb.core.files import atomic_write
-from kb.index.knowledge_index import Alongside, KnowledgeIndex
 from kb.core.models import StoredFile
 from kb.core.settings import Settings
+from kb.index.knowledge_index import Alongside, KnowledgeIndex
 
 logger = logging.getLogger("passerelles.files")
 # The folder named in the source path of a document the writer stored in the database: a name

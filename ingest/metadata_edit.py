@@ -40,7 +40,7 @@ def edited_submission(original: StoredFile, changes: dict[str, Any]) -> Submissi
         body = _with_summary(body, summary)
     metadata = _applied(merge_metadata(front, sidecar), changes)
     header = yaml.safe_dump(metadata, allow_unicode=True, sort_keys=False)
-    return Submission(f"---\n{header}---\n{body}".encode("utf-8"), suffix, {})
+    return Submission(f"---\n{header}---\n{body}".encode(), suffix, {})
 
 
 def _applied(metadata: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:

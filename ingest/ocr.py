@@ -96,7 +96,7 @@ def _run(command: list[str], stdin: bytes, timeout: float) -> subprocess.Complet
     return subprocess.run(command, input=stdin, capture_output=True, timeout=timeout, check=True, env=environment)
 
 
-def read_pages(data: bytes, numbers: list[int], options: "ReaderOptions") -> list[OcrPage]:
+def read_pages(data: bytes, numbers: list[int], options: ReaderOptions) -> list[OcrPage]:
     """OCR of the given pages (1-based numbers) of a PDF; pages with nothing legible are left out.
 
     ``options.on_ocr_page(done, total)`` is called before the first page (done = 0) and after
@@ -127,7 +127,7 @@ def read_pages(data: bytes, numbers: list[int], options: "ReaderOptions") -> lis
     return pages
 
 
-def read_image(image, number: int, options: "ReaderOptions") -> OcrPage:
+def read_image(image, number: int, options: ReaderOptions) -> OcrPage:
     """OCR of one grayscale page image (Pillow), rendered at ``options.ocr_dpi``."""
     from PIL import ImageFilter
 
@@ -139,7 +139,18 @@ def read_image(image, number: int, options: "ReaderOptions") -> OcrPage:
     image = image.filter(ImageFilter.MedianFilter(max(3, round(options.ocr_dpi / 60) | 1)))
     buffer = io.BytesIO()
     image.save(buffer, format="PPM")  # uncompressed PGM: quick to write and to read
-    command = [TESSERACT, "stdin", "stdout", "-l", options.ocr_language, "--psm", "3", "--dpi", str(options.ocr_dpi), "tsv"]
+    command = [
+        TESSERACT,
+        "stdin",
+        "stdout",
+        "-l",
+        options.ocr_language,
+        "--psm",
+        "3",
+        "--dpi",
+        str(options.ocr_dpi),
+        "tsv",
+    ]
     try:
         result = _run(command, buffer.getvalue(), options.ocr_page_timeout_s)
     except subprocess.TimeoutExpired as exc:

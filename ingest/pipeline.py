@@ -10,27 +10,26 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
 
 from ingest.batch_texts import BatchTexts
 from ingest.chunking import ChunkingParams, chunk_document
 from ingest.discover import discover, sidecar_for
 from ingest.metadata import build_metadata, merge_metadata
-from ingest.readers import DEFAULT_OPTIONS, ReaderOptions, parse_bytes
 from ingest.progress import OnFile, OnOcr, OnPassages, OnStart, PassageProgress
+from ingest.readers import DEFAULT_OPTIONS, ReaderOptions, parse_bytes
 from ingest.yaml_metadata import load_metadata_yaml
-from kb.index.embeddings import Vectors
 from kb.core.errors import DocumentError, DocumentTooLarge, DuplicateDocIdError, KBError
-from kb.index.knowledge_index import Alongside, KnowledgeIndex
 from kb.core.models import Chunk, DocumentMetadata, ParsedDocument, StoredFile
 from kb.core.settings import Settings
+from kb.index.embeddings import Vectors
+from kb.index.knowledge_index import Alongside, KnowledgeIndex
 
 # Bump when a reader's output changes, so that re-ingesting picks up the new extraction.
 # 2: pages of a PDF without text layer are OCRed.
 READER_VERSION = "2"
-
 
 
 @dataclass(frozen=True)
@@ -64,7 +63,7 @@ class IngestReport:
     def ok(self) -> bool:
         return not self.failed
 
-    def absorb(self, other: "IngestReport") -> None:
+    def absorb(self, other: IngestReport) -> None:
         """Add another run's outcome to this one (one rebuild made of two runs)."""
         self.added += other.added
         self.updated += other.updated
@@ -211,7 +210,7 @@ class Ingestor:
 
     # -- orchestration -------------------------------------------------------------------
 
-    def plan(self, loaded: LoadedDocument, pending: dict[str, "_Pending"]) -> "_Pending | None":
+    def plan(self, loaded: LoadedDocument, pending: dict[str, _Pending]) -> _Pending | None:
         """None when the document is unchanged; else what must be embedded and stored."""
         doc_id = loaded.metadata.doc_id
         claimed = pending.get(doc_id)
@@ -232,7 +231,7 @@ class Ingestor:
             return self.kept_files.has_source(source)
         return Path(source).exists()
 
-    def _flush(self, batch: list["_Pending"], report: IngestReport, progress: "PassageProgress") -> None:
+    def _flush(self, batch: list[_Pending], report: IngestReport, progress: PassageProgress) -> None:
         """Embed a batch of documents in one go (their passages and sentences), then store each
         one atomically."""
         if not batch:
@@ -268,7 +267,7 @@ class Ingestor:
                     self.remove(stale)
                     report.removed.append(stale)
 
-    def _embed_pending(self, pending: dict[str, "_Pending"], report: IngestReport, progress: "PassageProgress") -> None:
+    def _embed_pending(self, pending: dict[str, _Pending], report: IngestReport, progress: PassageProgress) -> None:
         """Embed and store what was read, a few batches at a time (each stored as soon as embedded)."""
         flush_at = self.settings.embedding_batch_size * 4
         batch: list[_Pending] = []
@@ -280,7 +279,7 @@ class Ingestor:
         self._flush(batch, report, progress)
         pending.clear()
 
-    def _read_one(self, path: Path, pending: dict[str, "_Pending"], report: IngestReport, on_ocr: OnOcr | None) -> None:
+    def _read_one(self, path: Path, pending: dict[str, _Pending], report: IngestReport, on_ocr: OnOcr | None) -> None:
         data, sidecar, sidecar_bytes = self.read_source(path)
         doc_id = self.unchanged(path, data, sidecar_bytes)
         if doc_id is not None and doc_id not in pending:
@@ -295,7 +294,7 @@ class Ingestor:
         data: bytes,
         sidecar: dict,
         sidecar_bytes: bytes,
-        pending: dict[str, "_Pending"],
+        pending: dict[str, _Pending],
         report: IngestReport,
         on_ocr: OnOcr | None,
     ) -> None:
@@ -333,7 +332,9 @@ class Ingestor:
             report.failed.append((str(path), reason))
         if on_start:
             on_start(len(found.files))
-        reads = [(path, lambda pending, path=path: self._read_one(path, pending, report, on_ocr)) for path in found.files]
+        reads = [
+            (path, lambda pending, path=path: self._read_one(path, pending, report, on_ocr)) for path in found.files
+        ]
         self._read_and_store(reads, report, on_file, on_passages)
         if prune:
             report.removed.extend(self._prune(found.roots, {p.resolve() for p in found.files}))
@@ -367,7 +368,9 @@ class Ingestor:
         report.total_seconds = time.perf_counter() - started
         return report
 
-    def _read_stored(self, file: StoredFile, pending: dict[str, "_Pending"], report: IngestReport, on_ocr: OnOcr | None) -> None:
+    def _read_stored(
+        self, file: StoredFile, pending: dict[str, _Pending], report: IngestReport, on_ocr: OnOcr | None
+    ) -> None:
         existing = self.index.find(file.doc_id)
         if existing is not None and existing.version == file.version and file.doc_id not in pending:
             report.unchanged.append(file.doc_id)
@@ -377,7 +380,7 @@ class Ingestor:
 
     def _read_and_store(
         self,
-        reads: Iterable[tuple[Path, Callable[[dict[str, "_Pending"]], None]]],
+        reads: Iterable[tuple[Path, Callable[[dict[str, _Pending]], None]]],
         report: IngestReport,
         on_file: OnFile | None,
         on_passages: OnPassages | None,

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import bisect
 import itertools
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 # The callbacks of ``Ingestor.ingest_paths`` and ``ingest_stored``.
 OnStart = Callable[[int], None]  # (files found)

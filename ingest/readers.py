@@ -11,9 +11,10 @@ import datetime as dt
 import io
 import re
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ingest.yaml_metadata import load_metadata_yaml
 from kb.core.errors import DocumentError
@@ -42,7 +43,7 @@ class ReaderOptions:
     on_ocr_page: Callable[[int, int], None] | None = None
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "ReaderOptions":
+    def from_settings(cls, settings: Settings) -> ReaderOptions:
         return cls(
             ocr_enabled=settings.ocr_enabled,
             ocr_language=settings.ocr_language,
@@ -304,8 +305,14 @@ def _docx_blocks(document) -> list[str]:
 
 # Titles that presentation software writes by itself: not a real title.
 _PLACEHOLDER_TITLES = {
-    "powerpoint presentation", "présentation powerpoint", "presentation", "présentation",
-    "untitled", "sans titre", "diapositive 1", "slide 1",
+    "powerpoint presentation",
+    "présentation powerpoint",
+    "presentation",
+    "présentation",
+    "untitled",
+    "sans titre",
+    "diapositive 1",
+    "slide 1",
 }
 
 
@@ -320,16 +327,17 @@ def read_pptx(data: bytes, options: ReaderOptions = DEFAULT_OPTIONS) -> ParsedDo
         deck = pptx.Presentation(io.BytesIO(data))
         slides = [_pptx_slide(slide) for slide in deck.slides]
         properties = deck.core_properties
-        raw = _properties_metadata(
-            properties.author, properties.keywords, properties.modified or properties.created
-        )
+        raw = _properties_metadata(properties.author, properties.keywords, properties.modified or properties.created)
         title = _real_title(properties.title)
     except DocumentError:
         raise
     except Exception as exc:  # python-pptx raises its own PackageNotFoundError, lxml and zip errors
         raise DocumentError("PPTX illisible ou corrompu") from exc
     text, sections = paged_text(
-        [(number, (heading or f"Diapositive {number}",), body) for number, (heading, body) in enumerate(slides, start=1)]
+        [
+            (number, (heading or f"Diapositive {number}",), body)
+            for number, (heading, body) in enumerate(slides, start=1)
+        ]
     )
     if not text.strip():
         raise DocumentError("présentation sans texte")
@@ -403,9 +411,18 @@ _ODF_MIMETYPES = {
 }
 # Parts of an ODT body that hold no reading text of their own (or text found elsewhere).
 _ODT_SKIPPED = {
-    "text:sequence-decls", "text:variable-decls", "text:user-field-decls", "text:tracked-changes",
-    "office:forms", "text:table-of-content", "text:alphabetical-index", "text:illustration-index",
-    "text:table-index", "text:object-index", "text:user-index", "text:bibliography",
+    "text:sequence-decls",
+    "text:variable-decls",
+    "text:user-field-decls",
+    "text:tracked-changes",
+    "office:forms",
+    "text:table-of-content",
+    "text:alphabetical-index",
+    "text:illustration-index",
+    "text:table-index",
+    "text:object-index",
+    "text:user-index",
+    "text:bibliography",
 }
 
 
@@ -445,9 +462,8 @@ def read_odt(data: bytes, options: ReaderOptions = DEFAULT_OPTIONS) -> ParsedDoc
 
 def _odf_encrypted(data: bytes) -> bool:
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            with archive.open("META-INF/manifest.xml") as manifest:
-                return b"encryption-data" in manifest.read(1_000_000)
+        with zipfile.ZipFile(io.BytesIO(data)) as archive, archive.open("META-INF/manifest.xml") as manifest:
+            return b"encryption-data" in manifest.read(1_000_000)
     except (zipfile.BadZipFile, KeyError, OSError, RuntimeError, ValueError):
         return False
 

@@ -16,24 +16,24 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import yaml
 
 from ingest.chunking import embedding_text
-from ingest.file_store import open_file_store
 from ingest.fiche import Fiche, check_upload_metadata, validate_fiche
+from ingest.file_store import open_file_store
 from ingest.metadata import merge_metadata
-from ingest.pipeline import IngestReport, Ingestor, LoadedDocument, document_version, load_document, parse_sidecar
+from ingest.pipeline import Ingestor, IngestReport, LoadedDocument, document_version, load_document, parse_sidecar
 from ingest.readers import parse_bytes
-from kb.duplicates.finder import DuplicateFinder, DuplicateParams
 from kb.core.errors import ConflictError, DocumentError, NotFoundError, UploadTooLarge
-from kb.index.generations import writer_lock
-from kb.index.knowledge_index import KnowledgeIndex
 from kb.core.models import DocumentMetadata, ParsedDocument, StoredFile
 from kb.core.settings import Settings
+from kb.duplicates.finder import DuplicateFinder, DuplicateParams
+from kb.index.generations import writer_lock
+from kb.index.knowledge_index import KnowledgeIndex
 from kb.storage.backend import open_audit_log
 
 UPLOAD_TYPES = (".md", ".markdown", ".txt", ".pdf", ".docx", ".pptx", ".odt", ".html", ".htm")
@@ -92,8 +92,7 @@ class DocumentWriter:
         suffix = Path(filename or "").suffix.lower()
         if suffix not in UPLOAD_TYPES:
             raise DocumentError(
-                f"type de fichier non accepté « {suffix or 'sans extension'} » "
-                f"(acceptés : {', '.join(UPLOAD_TYPES)})"
+                f"type de fichier non accepté « {suffix or 'sans extension'} » (acceptés : {', '.join(UPLOAD_TYPES)})"
             )
         self.check_size(len(data))
         sidecar = {k: v for k, v in fields.items() if v not in (None, "")}
@@ -104,8 +103,7 @@ class DocumentWriter:
     def check_size(self, size: int) -> None:
         if size > self.settings.max_upload_bytes:
             raise UploadTooLarge(
-                f"Fichier trop volumineux ({size / 1_048_576:.1f} Mo ; limite "
-                f"{self.settings.max_upload_mb:g} Mo)."
+                f"Fichier trop volumineux ({size / 1_048_576:.1f} Mo ; limite {self.settings.max_upload_mb:g} Mo)."
             )
 
     # -- the write path --------------------------------------------------------------------
@@ -169,9 +167,7 @@ class DocumentWriter:
             doc_id = loaded.metadata.doc_id
             self._check_presence(doc_id, replace)
             chunks = self.ingestor.chunk(loaded)
-            vectors = self.ingestor.embed(
-                [embedding_text(loaded.metadata.title, c) for c in chunks], IngestReport()
-            )
+            vectors = self.ingestor.embed([embedding_text(loaded.metadata.title, c) for c in chunks], IngestReport())
             duplicates = self.duplicates.find(loaded.metadata, loaded.parsed.text, vectors, exclude=replace)
             result = {
                 "doc_id": doc_id,
@@ -203,7 +199,9 @@ class DocumentWriter:
                 )
                 self.index.persist_derived()
             audit = audit or AuditEntry("remplacement" if replace else "ajout")
-            self.audit.record(actor, audit.action, doc_id, version=final.version, title=final.metadata.title, **audit.details)
+            self.audit.record(
+                actor, audit.action, doc_id, version=final.version, title=final.metadata.title, **audit.details
+            )
             return {**result, "status": "replaced" if replace else "created", "stored": True}
 
     def _check_presence(self, doc_id: str, replace: str | None) -> None:
@@ -269,4 +267,3 @@ def _kept_metadata(metadata: DocumentMetadata) -> dict:
     values = {name: getattr(metadata, name) for name in KEPT_ON_REPLACE}
     values["themes"], values["replaces"] = list(metadata.themes), list(metadata.replaces)
     return {name: value for name, value in values.items() if value not in (None, "", [])}
-

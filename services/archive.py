@@ -51,7 +51,11 @@ def read_manifest(archive: zipfile.ZipFile, max_bytes: int) -> dict:
         manifest = json.loads(archive.read(MANIFEST))
     except (ValueError, zipfile.BadZipFile) as exc:
         raise ArchiveError("manifest.json est illisible") from exc
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT or not isinstance(manifest.get("files"), dict):
+    if (
+        not isinstance(manifest, dict)
+        or manifest.get("format") != FORMAT
+        or not isinstance(manifest.get("files"), dict)
+    ):
         raise ArchiveError("manifest.json n'est pas celui d'une archive de Passerelles")
     if manifest.get("format_version", 0) > FORMAT_VERSION:
         raise ArchiveError("archive d'une version plus récente de Passerelles")

@@ -12,7 +12,18 @@ from kb.core.models import DocumentMetadata
 from services.knowledge_base import KnowledgeBase
 from services.site import Site
 
-EDITABLE_FIELDS = ("title", "doc_type", "sector", "themes", "territory", "porteur", "partners", "date", "source_url", "summary")
+EDITABLE_FIELDS = (
+    "title",
+    "doc_type",
+    "sector",
+    "themes",
+    "territory",
+    "porteur",
+    "partners",
+    "date",
+    "source_url",
+    "summary",
+)
 _AUDIT_KEYS = ("at", "actor", "action", "doc_id")
 _SHORT_VALUE_CHARS = 200  # longer values (a summary) are named in the audit log, not copied
 
@@ -26,7 +37,9 @@ class Catalogue:
         (a failure puts the former files back); audited as ``modification``."""
         stored = self.kb.index.get(doc_id)
         if not changes:
-            raise InvalidRequest("Aucune modification demandée.", [Problem(None, "indiquez au moins un champ à modifier")])
+            raise InvalidRequest(
+                "Aucune modification demandée.", [Problem(None, "indiquez au moins un champ à modifier")]
+            )
         problems: list[Problem] = []
         values = check_metadata(changes, [name for name in EDITABLE_FIELDS if name in changes], problems)
         if problems:

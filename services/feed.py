@@ -12,9 +12,9 @@ import re
 
 from feedgen.feed import FeedGenerator
 
-from kb.search.filters import Filters
 from kb.core.models import StoredDocument, page_url
 from kb.core.vocabulary import content_doc_types
+from kb.search.filters import Filters
 from services.knowledge_base import KnowledgeBase
 
 FEED_SIZE = 50
@@ -64,7 +64,7 @@ def atom_feed(kb: KnowledgeBase, filters: Filters | None, base_url: str) -> byte
     feed.author({"name": "Passerelles"})
     feed.link(href=f"{site}/", rel="alternate", type="text/html")
     feed.link(href=f"{site}/flux.atom", rel="self", type="application/atom+xml")
-    feed.updated(max((_time(e[0]) for e in entries), default=dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)))
+    feed.updated(max((_time(e[0]) for e in entries), default=dt.datetime(2024, 1, 1, tzinfo=dt.UTC)))
     for first, _, stored in entries:
         meta = stored.metadata
         entry = feed.add_entry(order="append")
@@ -84,7 +84,7 @@ def atom_feed(kb: KnowledgeBase, filters: Filters | None, base_url: str) -> byte
 
 def _time(value: str) -> dt.datetime:
     moment = dt.datetime.fromisoformat(value)
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def _clean(text: str) -> str:

@@ -17,11 +17,12 @@ import asyncio
 import logging
 import re
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any, AsyncIterator, Protocol
+from typing import Any, Protocol
 
-from kb.index.knowledge_index import KnowledgeIndex
 from kb.core.settings import Settings
+from kb.index.knowledge_index import KnowledgeIndex
 
 logger = logging.getLogger("passerelles.generation")
 
@@ -74,7 +75,28 @@ _MARKER = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")
 # A sentence ends with . ! ? or … (and the markers that follow it), before a space or the end.
 _END = re.compile(r"[.!?…]+(?:[ \t]*\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\])*(?=\s|$)")
 # Words whose period does not end a sentence ("M. Dupont", "p. 3", "cf. la fiche").
-_ABBREVIATIONS = {"m", "mme", "mmes", "mm", "mlle", "dr", "p", "pp", "cf", "ex", "env", "art", "n°", "no", "vol", "chap", "av", "bd", "st", "ste"}
+_ABBREVIATIONS = {
+    "m",
+    "mme",
+    "mmes",
+    "mm",
+    "mlle",
+    "dr",
+    "p",
+    "pp",
+    "cf",
+    "ex",
+    "env",
+    "art",
+    "n°",
+    "no",
+    "vol",
+    "chap",
+    "av",
+    "bd",
+    "st",
+    "ste",
+}
 _THINKING = re.compile(r"<think>.*?(?:</think>|$)", re.DOTALL | re.IGNORECASE)
 
 
@@ -91,7 +113,11 @@ def split_sentences(text: str) -> list[list[str]]:
         sentences, start = [], 0
         for match in _END.finditer(line):
             word = re.findall(r"[\w°]+$", line[start : match.start()])
-            if match.group().startswith(".") and word and (word[0].lower() in _ABBREVIATIONS or (len(word[0]) == 1 and word[0].isupper())):
+            if (
+                match.group().startswith(".")
+                and word
+                and (word[0].lower() in _ABBREVIATIONS or (len(word[0]) == 1 and word[0].isupper()))
+            ):
                 continue
             sentences.append(line[start : match.end()].strip())
             start = match.end()
@@ -161,7 +187,9 @@ class Generator:
         try:
             text = self.client.answer(system, user)
         except Exception as exc:  # timeout, refused connection, HTTP error, malformed response
-            logger.warning("LLM : réponse extractive gardée (%s après %.1f s)", _reason(exc), time.monotonic() - started)
+            logger.warning(
+                "LLM : réponse extractive gardée (%s après %.1f s)", _reason(exc), time.monotonic() - started
+            )
             return extractive
         return self._checked(extractive, text)
 
@@ -192,7 +220,9 @@ class Generator:
                     yield "delta", {"text": piece}
             final = self._checked(extractive, "".join(pieces))
         except Exception as exc:
-            logger.warning("LLM : réponse extractive gardée (%s après %.1f s)", _reason(exc), time.monotonic() - started)
+            logger.warning(
+                "LLM : réponse extractive gardée (%s après %.1f s)", _reason(exc), time.monotonic() - started
+            )
         finally:
             await _close(stream)
         yield "answer", final

@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import AsyncIterator
 
 from ingest.writer import DocumentWriter, Submission
-from kb.answer.answerer import AnswerParams, Answerer
-from kb.search.views import document_summary
+from kb.answer.answerer import Answerer, AnswerParams
 from kb.core.errors import InvalidRequest
-from kb.search.filters import FilterValues, Filters, parse_filters
-from kb.search.glossary import Glossary
-from kb.index.knowledge_index import KnowledgeIndex
-from kb.search.retrieval import Retriever
-from kb.search.views import search_documents
 from kb.core.settings import Settings
-from kb.storage.backend import AnyKeyStore, open_key_store, open_proposal_store
-from kb.search.versions import versions_of
 from kb.core.vocabulary import vocabulary_payload
+from kb.index.knowledge_index import KnowledgeIndex
+from kb.search.filters import Filters, FilterValues, parse_filters
+from kb.search.glossary import Glossary
+from kb.search.retrieval import Retriever
+from kb.search.versions import versions_of
+from kb.search.views import document_summary, search_documents
+from kb.storage.backend import AnyKeyStore, open_key_store, open_proposal_store
 from services.generation import Event, Generator
-from services.review import Review
 from services.questions import Questions
+from services.review import Review
 
 
 @dataclass
@@ -136,9 +135,7 @@ class KnowledgeBase:
             yield event
 
     def documents(self, offset: int = 0, limit: int = 20, filters: Filters | None = None) -> dict:
-        matching = [
-            stored for stored in self.index.documents() if filters is None or filters.accepts(stored.metadata)
-        ]
+        matching = [stored for stored in self.index.documents() if filters is None or filters.accepts(stored.metadata)]
         page = matching[offset : offset + limit]
         return {
             "total": len(matching),

@@ -14,7 +14,8 @@ that never call anywhere.
 from __future__ import annotations
 
 import asyncio
-from typing import Any, AsyncIterator
+from collections.abc import AsyncIterator
+from typing import Any
 
 from llama_index.core import Settings as LlamaSettings
 from llama_index.core.embeddings import BaseEmbedding, MockEmbedding
@@ -25,12 +26,12 @@ from llama_index.core.schema import NodeRelationship, NodeWithScore, QueryBundle
 from llama_index.llms.openai_like import OpenAILike
 from pydantic import PrivateAttr
 
-from kb.search.filters import Filters
-from kb.index.knowledge_index import KnowledgeIndex
 from kb.core.models import Passage, page_url
+from kb.core.settings import Settings
+from kb.index.knowledge_index import KnowledgeIndex
+from kb.search.filters import Filters
 from kb.search.hits import DocumentHit
 from kb.search.retrieval import Retriever
-from kb.core.settings import Settings
 
 NO_KEY = "no-key"  # sent when KB_LLM_API_KEY is empty (never OPENAI_API_KEY from the environment)
 MAX_TOKENS = 600  # a short answer: a few sentences
@@ -160,7 +161,11 @@ class PasserellesRetriever(BaseRetriever):
             query_bundle.query_str, k=self.k, filters=self.filters, passages_per_document=self.passages_per_document
         )
         base_url = self.retriever.index.settings.public_url
-        return [NodeWithScore(node=_node(hit, passage, base_url), score=passage.score) for hit in hits for passage in hit.passages]
+        return [
+            NodeWithScore(node=_node(hit, passage, base_url), score=passage.score)
+            for hit in hits
+            for passage in hit.passages
+        ]
 
     async def _aretrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
         return await asyncio.to_thread(self._retrieve, query_bundle)

@@ -20,20 +20,27 @@ stores it filled if a later one fails.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import ExitStack, closing, suppress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ingest.discover import SIDECAR_SUFFIXES
 from ingest.file_store import DatabaseFileStore, FileStore, FolderFileStore, open_file_store
-from kb.index.embeddings import RecordedModel
 from kb.core.errors import KBError
+from kb.core.settings import Settings
+from kb.index.embeddings import RecordedModel
 from kb.index.generations import current_location, discard_generation, has_current, writer_lock
 from kb.index.knowledge_index import KnowledgeIndex
-from kb.core.settings import Settings
+from kb.storage.backend import (
+    open_audit_log,
+    open_key_store,
+    open_partner_store,
+    open_proposal_store,
+    open_question_log,
+)
 from kb.storage.copy import LABELS
-from kb.storage.backend import open_audit_log, open_key_store, open_partner_store, open_proposal_store, open_question_log
 
 BATCH_DOCUMENTS = 100
 
@@ -54,8 +61,8 @@ def recorded_description(settings: Settings) -> dict[str, Any]:
         return {}
     location = current_location(settings)
     if settings.database:
-        from kb.storage.postgres.registry import PgRegistry
         from kb.storage.postgres.database import generation_schema, open_database
+        from kb.storage.postgres.registry import PgRegistry
 
         database = open_database(settings.database, settings.database_pool_size, settings.database_timeout_s)
         try:
@@ -79,7 +86,9 @@ def recorded_description(settings: Settings) -> dict[str, Any]:
 
 def _open(settings: Settings, description: dict[str, Any]) -> KnowledgeIndex:
     model = RecordedModel(description["embedding_model"], int(description["dimension"]))
-    chunking = {key.removeprefix("chunking_"): value for key, value in description.items() if key.startswith("chunking_")}
+    chunking = {
+        key.removeprefix("chunking_"): value for key, value in description.items() if key.startswith("chunking_")
+    }
     # a copy keeps the source's format: sentence vectors if, and only if, it has them
     settings = settings.model_copy(update={"sentence_vectors": "sentence_vectors" in description})
     return KnowledgeIndex(settings, model, chunking)
@@ -158,7 +167,10 @@ class _FileCopier:
             return metadata, None
         report.files += 1
         if isinstance(self.target, DatabaseFileStore):
-            in_folder = isinstance(self.source, FolderFileStore) and Path(original.source_path).parent == self.source.folder.resolve()
+            in_folder = (
+                isinstance(self.source, FolderFileStore)
+                and Path(original.source_path).parent == self.source.folder.resolve()
+            )
             path = self.target.source_path(original.name) if in_folder else original.source_path
             moved = replace(original, source_path=path)
             return replace(metadata, source_path=path), self.target.files.put_in(moved)

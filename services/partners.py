@@ -7,8 +7,8 @@ import threading
 from dataclasses import asdict
 
 from kb.core.errors import ConflictError, InvalidRequest, Problem
-from kb.records.partners import normalise_origin, wanted_origin
 from kb.core.settings import Settings
+from kb.records.partners import normalise_origin, wanted_origin
 from kb.storage.backend import open_audit_log, open_partner_store
 
 ADDED = "site partenaire ajouté"
@@ -48,9 +48,7 @@ class PartnerSites:
     def add(self, origin: str, name: str, actor: str) -> dict:
         normalised = normalise_origin(origin)
         if normalised in self.base:
-            raise ConflictError(
-                f"Le site « {normalised} » fait déjà partie de la liste de base (KB_ALLOWED_ORIGINS)."
-            )
+            raise ConflictError(f"Le site « {normalised} » fait déjà partie de la liste de base (KB_ALLOWED_ORIGINS).")
         partner = self.store.add(normalised, name, actor)
         self.audit.record(actor, ADDED, NO_DOCUMENT, origin=partner.origin, name=partner.name)
         return asdict(partner)

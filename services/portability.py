@@ -21,11 +21,11 @@ from pathlib import Path
 from ingest.discover import SIDECAR_SUFFIXES, sidecar_for
 from ingest.pipeline import IngestReport, chunking_params
 from kb.core.clock import timestamp
-from kb.index.embeddings import Embedder
 from kb.core.errors import ArchiveError, KBError
+from kb.core.settings import Settings
+from kb.index.embeddings import Embedder
 from kb.index.generations import current_location, writer_lock
 from kb.storage.embedded.registry import Registry
-from kb.core.settings import Settings
 from services import runtime
 from services.archive import (
     FORMAT,
@@ -144,7 +144,7 @@ def _write_contents(writer: _ArchiveWriter, settings: Settings, stored, question
             writer.add_file(name, source)
             sidecar = sidecar_for(source)
             if sidecar is not None:
-                writer.add_file(name + sidecar.name[len(source.name):], sidecar)
+                writer.add_file(name + sidecar.name[len(source.name) :], sidecar)
         else:
             report.missing_sources.append(meta.doc_id)
         metadata = meta.to_dict()
@@ -209,7 +209,9 @@ def import_base(settings: Settings, archive_path: Path, embedder: Embedder | Non
     data_dir = settings.data_dir.resolve()
     existed = data_dir.exists()
     if existed and any(data_dir.iterdir()):
-        raise ArchiveError(f"le dossier de données « {settings.data_dir} » n'est pas vide ; importez dans un dossier vide (KB_DATA_DIR)")
+        raise ArchiveError(
+            f"le dossier de données « {settings.data_dir} » n'est pas vide ; importez dans un dossier vide (KB_DATA_DIR)"
+        )
     if not archive_path.is_file():
         raise ArchiveError(f"fichier introuvable « {archive_path} »")
     staging = data_dir.parent / f".{data_dir.name}.import-{os.getpid()}"

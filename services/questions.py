@@ -13,22 +13,22 @@ import io
 import json
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import asdict
-from typing import Callable
 
 import numpy as np
 
-from kb.records import question_stats
 from kb.core.bounded_cache import BoundedCache
-from kb.core.errors import InvalidRequest, KBError, Problem, TooManyRequests
-from kb.search.filters import Filters
-from kb.index.knowledge_index import KnowledgeIndex
 from kb.core.clock import timestamp, utc_now
-from kb.records.questions import Period
+from kb.core.errors import InvalidRequest, KBError, Problem, TooManyRequests
 from kb.core.ratelimit import RateLimiter
 from kb.core.settings import Settings
-from kb.storage.backend import AnyQuestionLog, open_question_log
 from kb.core.vocabulary import SECTORS, content_doc_types
+from kb.index.knowledge_index import KnowledgeIndex
+from kb.records import question_stats
+from kb.records.questions import Period
+from kb.search.filters import Filters
+from kb.storage.backend import AnyQuestionLog, open_question_log
 
 logger = logging.getLogger("passerelles.questions")
 
@@ -102,7 +102,9 @@ class Questions:
         """Log a question (/ask, /ask/stream, the site's answer) with the answer's ``found``."""
         cited = [c["doc_id"] for c in answer.get("citations") or []]
         nearest = [d["doc_id"] for d in answer.get("nearest") or []]
-        self._record("question", question, filters, bool(answer.get("found")), list(dict.fromkeys(cited + nearest)), channel)
+        self._record(
+            "question", question, filters, bool(answer.get("found")), list(dict.fromkeys(cited + nearest)), channel
+        )
 
     def _record(
         self, kind: str, text: str, filters: Filters | None, found: bool, doc_ids: list[str], channel: str | None
@@ -120,7 +122,13 @@ class Questions:
     # -- feedback ---------------------------------------------------------------------------
 
     def feedback(
-        self, question: str, useful: bool, comment: str | None, doc_ids: list[str], channel: str | None, client: str | None
+        self,
+        question: str,
+        useful: bool,
+        comment: str | None,
+        doc_ids: list[str],
+        channel: str | None,
+        client: str | None,
     ) -> dict:
         """Store one feedback; ``TooManyRequests`` past KB_FEEDBACK_PER_MINUTE for this client."""
         wait = self.limiter.acquire(client or "inconnu")
@@ -146,12 +154,16 @@ class Questions:
         since = since or until - dt.timedelta(days=DEFAULT_DAYS - 1)
         if since > until:
             raise InvalidRequest("Période invalide.", [Problem("since", "la date de début est après la date de fin")])
-        start = dt.datetime.combine(since, dt.time(), dt.timezone.utc)
-        end = dt.datetime.combine(until + dt.timedelta(days=1), dt.time(), dt.timezone.utc)
+        start = dt.datetime.combine(since, dt.time(), dt.UTC)
+        end = dt.datetime.combine(until + dt.timedelta(days=1), dt.time(), dt.UTC)
         return since, until, Period(timestamp(start), timestamp(end), found, channel)
 
     def dashboard(
-        self, since: dt.date | None = None, until: dt.date | None = None, found: bool | None = None, channel: str | None = None
+        self,
+        since: dt.date | None = None,
+        until: dt.date | None = None,
+        found: bool | None = None,
+        channel: str | None = None,
     ) -> dict:
         since, until, period = self.period(since, until, found, channel)
         log = self.log
@@ -169,7 +181,8 @@ class Questions:
                 unanswered, self.vectors, self.settings.question_group_similarity
             ),
             "not_useful": [
-                {"question": f.question, "comment": f.comment, "at": f.at, "doc_ids": list(f.doc_ids)} for f in not_useful
+                {"question": f.question, "comment": f.comment, "at": f.at, "doc_ids": list(f.doc_ids)}
+                for f in not_useful
             ],
             "weekly": question_stats.weekly(rows, since, until),
             "coverage": self.coverage(),
@@ -205,7 +218,11 @@ class Questions:
         return {"themes": themes, "sectors": sectors, "counts": counts}
 
     def csv(
-        self, since: dt.date | None = None, until: dt.date | None = None, found: bool | None = None, channel: str | None = None
+        self,
+        since: dt.date | None = None,
+        until: dt.date | None = None,
+        found: bool | None = None,
+        channel: str | None = None,
     ) -> str:
         """The log's rows of the period, for a spreadsheet: UTF-8 with BOM, ``;``-separated."""
         _, _, period = self.period(since, until, found, channel)
@@ -232,7 +249,9 @@ class Questions:
 def _filters_dict(filters: Filters | None) -> dict:
     if filters is None:
         return {}
-    return {name: list(value) if isinstance(value, tuple) else value for name, value in asdict(filters).items() if value}
+    return {
+        name: list(value) if isinstance(value, tuple) else value for name, value in asdict(filters).items() if value
+    }
 
 
 def _cell(text: str) -> str:

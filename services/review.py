@@ -12,11 +12,12 @@ from typing import Any
 
 from ingest.writer import AuditEntry, DocumentWriter, Submission
 from kb.core.errors import ConflictError, DuplicateBlocked, NotFoundError
-from kb.records.keys import Actor
 from kb.core.models import DocumentMetadata
+from kb.core.text import fold
+from kb.records.keys import Actor
 from kb.records.proposals import CHANGES_REQUESTED, OPEN, PROPOSED, PUBLISHED, REJECTED, Proposal, check_transition, now
 from kb.storage.embedded.proposals import ProposalStore
-from kb.core.text import fold
+
 
 def is_strong(warning: dict[str, Any]) -> bool:
     """Whether a duplicate warning blocks publishing until the coordinator gives a reason."""
@@ -47,7 +48,9 @@ class Review:
         """A POST or PUT of /documents: checked only (``dry_run``), published (coordination,
         ``status`` ``created``/``replaced``) or kept as a proposal (contributor, ``proposé``)."""
         if dry_run:
-            return self.writer.submit(submission, actor.name, filename_hint=filename_hint, replace=replace, dry_run=True)
+            return self.writer.submit(
+                submission, actor.name, filename_hint=filename_hint, replace=replace, dry_run=True
+            )
         if not actor.is_coordinator:
             return self._propose(submission, actor, filename_hint, replace)
         details: dict[str, Any] = {}
@@ -93,13 +96,23 @@ class Review:
                 check_transition(own, PROPOSED)
             at = now()
             proposal = Proposal(
-                doc_id=doc_id, status=PROPOSED, replace=replace is not None, title=metadata.title,
-                doc_type=metadata.doc_type, sector=metadata.sector, territory=metadata.territory,
-                porteur=metadata.porteur, date=metadata.date, submitted_by=actor.name,
-                submitted_at=own.submitted_at if own else at, updated_at=at,
+                doc_id=doc_id,
+                status=PROPOSED,
+                replace=replace is not None,
+                title=metadata.title,
+                doc_type=metadata.doc_type,
+                sector=metadata.sector,
+                territory=metadata.territory,
+                porteur=metadata.porteur,
+                date=metadata.date,
+                submitted_by=actor.name,
+                submitted_at=own.submitted_at if own else at,
+                updated_at=at,
                 comment=own.comment if own else None,  # what the author was asked to change
-                data=completed.data, suffix=completed.suffix,
-                sidecar=dict(completed.sidecar), duplicates=result["duplicates"],
+                data=completed.data,
+                suffix=completed.suffix,
+                sidecar=dict(completed.sidecar),
+                duplicates=result["duplicates"],
             )
             # only if nobody proposed or changed this id since it was read (another server)
             self.proposals.put(proposal, expected=existing)
@@ -126,8 +139,12 @@ class Review:
 
         submission = Submission(proposal.data, proposal.suffix, proposal.sidecar, proposal.doc_id)
         result = self.writer.submit(
-            submission, actor.name, filename_hint=doc_id, replace=doc_id if proposal.replace else None,
-            check=check, audit=AuditEntry("publication", details),
+            submission,
+            actor.name,
+            filename_hint=doc_id,
+            replace=doc_id if proposal.replace else None,
+            check=check,
+            audit=AuditEntry("publication", details),
         )
         self.proposals.remove(doc_id)
         return {**result, "status": PUBLISHED}
@@ -202,21 +219,33 @@ class Review:
         for p in pending.values():
             row = _row(p.doc_id, p.title, p.doc_type, p.sector, p.territory, p.date, p.status, p.porteur)
             audited = last.get(p.doc_id)
-            row["last_change"] = _change(audited) if audited else {"at": p.updated_at, "actor": p.submitted_by, "action": "proposition"}
+            row["last_change"] = (
+                _change(audited) if audited else {"at": p.updated_at, "actor": p.submitted_by, "action": "proposition"}
+            )
             row["proposal_status"] = p.status
             rows.append(row)
         needle = fold(q.strip()) if q and q.strip() else None
         matching = [
             row
             for row in rows
-            if (needle is None or any(needle in fold(row[key] or "") for key in ("title", "doc_id", "porteur", "territory")))
+            if (
+                needle is None
+                or any(needle in fold(row[key] or "") for key in ("title", "doc_id", "porteur", "territory"))
+            )
             and (status is None or status in (row["status"], row["proposal_status"]))
             and (doc_type is None or row["doc_type"] == doc_type)
             and (sector is None or row["sector"] == sector)
         ]
         # newest change first (times are to the second: at a tie, what awaits a review first)
-        matching.sort(key=lambda row: (row["last_change"]["at"], row["status"] != "publié", row["doc_id"]), reverse=True)
-        return {"total": len(matching), "offset": offset, "limit": limit, "documents": matching[offset : offset + limit]}
+        matching.sort(
+            key=lambda row: (row["last_change"]["at"], row["status"] != "publié", row["doc_id"]), reverse=True
+        )
+        return {
+            "total": len(matching),
+            "offset": offset,
+            "limit": limit,
+            "documents": matching[offset : offset + limit],
+        }
 
     def open_count(self) -> int:
         return self.proposals.count()
@@ -254,8 +283,14 @@ def _guard_duplicates(result: dict, reason: str | None, details: dict[str, Any])
 
 def _row(doc_id, title, doc_type, sector, territory, date, status, porteur) -> dict:
     return {
-        "doc_id": doc_id, "title": title, "doc_type": doc_type, "sector": sector,
-        "territory": territory, "date": date, "status": status, "porteur": porteur,
+        "doc_id": doc_id,
+        "title": title,
+        "doc_type": doc_type,
+        "sector": sector,
+        "territory": territory,
+        "date": date,
+        "status": status,
+        "porteur": porteur,
     }
 
 

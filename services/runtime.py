@@ -10,7 +10,9 @@ import threading
 import time
 from pathlib import Path
 
-from ingest.pipeline import IngestReport, Ingestor, chunking_params
+from ingest.pipeline import Ingestor, IngestReport, chunking_params
+from kb.core.errors import ServiceUnavailable
+from kb.core.settings import Settings
 from kb.index.embeddings import Embedder, create_embedder
 from kb.index.generations import (
     current_location,
@@ -21,8 +23,6 @@ from kb.index.generations import (
     writer_lock,
 )
 from kb.index.knowledge_index import KnowledgeIndex
-from kb.core.errors import ServiceUnavailable
-from kb.core.settings import Settings
 
 logger = logging.getLogger("passerelles.runtime")
 
@@ -175,9 +175,7 @@ def reindex(settings: Settings, embedder: Embedder | None = None, **callbacks) -
         sources = [Path(path) for path in source_paths(settings, old)]
         new = next_location(settings)
         discard_generation(settings, new)  # leftovers of an interrupted rebuild
-        index = KnowledgeIndex(
-            settings, embedder, chunking_params(settings).as_record(), location=new
-        )
+        index = KnowledgeIndex(settings, embedder, chunking_params(settings).as_record(), location=new)
         try:
             report = _rebuild(Ingestor(index, settings), sources, callbacks)
         except BaseException:

@@ -14,12 +14,12 @@ from pathlib import Path
 
 from kb.answer import directory
 from kb.core.errors import NotFoundError
-from kb.search.filters import Filters
-from kb.search.views import passage_views
 from kb.core.models import DocumentMetadata, Scope, page_url
 from kb.core.text import fold
-from kb.search.versions import version_links, versions_of
 from kb.core.vocabulary import ANNUAIRE, LOCAL_DEVELOPMENT, OTHER_SECTOR, SECTORS, SOCIAL_ACTION, content_doc_types
+from kb.search.filters import Filters
+from kb.search.versions import version_links, versions_of
+from kb.search.views import passage_views
 from services.knowledge_base import KnowledgeBase
 
 PER_PAGE = 10
@@ -109,7 +109,9 @@ class Site:
         """A query's documents (or the catalogue without one), facets, one page, and the cited
         answer when asked for. ``FiltersInvalid`` for unknown filter values."""
         filters = self.kb.parse_filters(
-            selected.get("type"), selected.get("secteur"), selected.get("theme"),
+            selected.get("type"),
+            selected.get("secteur"),
+            selected.get("theme"),
             (selected.get("territoire") or [None])[0],
         )
         q = q.strip()
@@ -141,7 +143,11 @@ class Site:
                 weak = bool(rows) and evidence < self.kb.answerer.params.min_score
         else:
             listed = sorted(
-                (stored.metadata for stored in self.index.documents() if filters is None or filters.accepts(stored.metadata)),
+                (
+                    stored.metadata
+                    for stored in self.index.documents()
+                    if filters is None or filters.accepts(stored.metadata)
+                ),
                 key=lambda meta: (meta.date or "", meta.title),
                 reverse=True,
             )
@@ -251,9 +257,7 @@ class Site:
     # -- annuaire --------------------------------------------------------------------------
 
     def directory(self, territory: str | None, theme: str | None) -> dict:
-        filters = Filters(
-            doc_type=(ANNUAIRE,), theme=(theme,) if theme else (), territory=territory or None
-        )
+        filters = Filters(doc_type=(ANNUAIRE,), theme=(theme,) if theme else (), territory=territory or None)
         everything = directory.entries(self.index)
         shown = [meta for meta in everything if filters.accepts(meta)]
         groups: dict[str, list[dict]] = {}

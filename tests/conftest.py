@@ -27,8 +27,8 @@ def fixtures_dir() -> Path:
 def ocr_available() -> None:
     """Tests that OCR for real: skipped when Tesseract or its French model is missing here,
     failed in CI (.ci/run installs them)."""
-    from kb.core.errors import OcrUnavailable
     from ingest.ocr import check_available
+    from kb.core.errors import OcrUnavailable
 
     try:
         check_available("fra")

@@ -7,7 +7,7 @@ The vector of a text is the count of each vowel a, e, i, o, u (accents folded), 
 from __future__ import annotations
 
 import unicodedata
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

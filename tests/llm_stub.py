@@ -26,7 +26,10 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-GOOD = ("D'après les fiches, des chauffeurs bénévoles assurent les trajets [{first}].", "Les passagers réservent leur trajet la veille [{last}].")
+GOOD = (
+    "D'après les fiches, des chauffeurs bénévoles assurent les trajets [{first}].",
+    "Les passagers réservent leur trajet la veille [{last}].",
+)
 INVENTED = "Un financement européen couvre tous les frais [{invented}]."
 UNCITED = "Il faut toujours commencer par un diagnostic."
 
@@ -88,7 +91,11 @@ class Handler(BaseHTTPRequestHandler):
                 "created": int(time.time()),
                 "model": mode,
                 "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
-                "usage": {"prompt_tokens": len(user.split()), "completion_tokens": len(text.split()), "total_tokens": 0},
+                "usage": {
+                    "prompt_tokens": len(user.split()),
+                    "completion_tokens": len(text.split()),
+                    "total_tokens": 0,
+                },
             },
         )
 

@@ -7,13 +7,19 @@ from contextlib import closing
 
 import numpy as np
 
+from kb.core.models import Chunk, DocumentMetadata
+from kb.core.settings import Settings
 from kb.index.knowledge_index import KnowledgeIndex
 from kb.records.keys import CONTRIBUTOR, COORDINATOR
-from kb.core.models import Chunk, DocumentMetadata
 from kb.records.proposals import PROPOSED, Proposal
 from kb.records.questions import Period
-from kb.core.settings import Settings
-from kb.storage.backend import open_audit_log, open_key_store, open_partner_store, open_proposal_store, open_question_log
+from kb.storage.backend import (
+    open_audit_log,
+    open_key_store,
+    open_partner_store,
+    open_proposal_store,
+    open_question_log,
+)
 from tests.fakes import ToyEmbedder, vowel_vector
 
 CHUNKING = {"chunker": "test", "max_chars": 1000}
@@ -21,10 +27,22 @@ CHUNKING = {"chunker": "test", "max_chars": 1000}
 EVERYTHING = Period("2000-01-01", "2100-01-01")
 
 PROPOSAL = Proposal(
-    doc_id="fiche-a", status=PROPOSED, replace=False, title="Une fiche", doc_type="fiche expérience",
-    sector="développement local", territory="Cantal", porteur=None, date="2025", submitted_by="Aline",
-    submitted_at="2025-01-01T00:00:00+00:00", updated_at="2025-01-02T00:00:00+00:00", comment="à compléter",
-    data=b"# Une fiche\n\xc3\xa9t\xc3\xa9\x00\xff", suffix=".md", sidecar={"themes": ["commerce"]},
+    doc_id="fiche-a",
+    status=PROPOSED,
+    replace=False,
+    title="Une fiche",
+    doc_type="fiche expérience",
+    sector="développement local",
+    territory="Cantal",
+    porteur=None,
+    date="2025",
+    submitted_by="Aline",
+    submitted_at="2025-01-01T00:00:00+00:00",
+    updated_at="2025-01-02T00:00:00+00:00",
+    comment="à compléter",
+    data=b"# Une fiche\n\xc3\xa9t\xc3\xa9\x00\xff",
+    suffix=".md",
+    sidecar={"themes": ["commerce"]},
     duplicates=[{"doc_id": "x", "reasons": ["même titre"]}],
 )
 
@@ -35,7 +53,9 @@ def fill_index(settings: Settings, count: int) -> None:
     try:
         for n in range(count):
             texts = [f"aaa ooo {n}", f"iii uuu {n} eee"]
-            metadata = DocumentMetadata(doc_id=f"doc-{n}", title=f"Document {n}", doc_type="expérience", sector="social")
+            metadata = DocumentMetadata(
+                doc_id=f"doc-{n}", title=f"Document {n}", doc_type="expérience", sector="social"
+            )
             chunks = [Chunk(metadata.doc_id, i, t, i * 20, i * 20 + len(t)) for i, t in enumerate(texts)]
             index.upsert(metadata, "v1", " ".join(texts), chunks, np.stack([vowel_vector(t) for t in texts]))
         index.persist_derived(wait=True)
@@ -68,9 +88,13 @@ def fill_side_stores(settings: Settings) -> tuple[str, str]:
 
 def side_store_contents(settings: Settings) -> dict:
     """What every side store gives back through its public methods."""
-    with closing(open_key_store(settings)) as keys, closing(open_partner_store(settings)) as partners, \
-            closing(open_proposal_store(settings)) as proposals, closing(open_question_log(settings)) as log, \
-            closing(open_audit_log(settings)) as audit:
+    with (
+        closing(open_key_store(settings)) as keys,
+        closing(open_partner_store(settings)) as partners,
+        closing(open_proposal_store(settings)) as proposals,
+        closing(open_question_log(settings)) as log,
+        closing(open_audit_log(settings)) as audit,
+    ):
         return {
             "keys": keys.list(),
             "partners": (partners.list(), partners.origins()),

@@ -4,14 +4,13 @@ download its stored file, read its history."""
 from __future__ import annotations
 
 import mimetypes
-
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
-from api.downloads import download
 from api.deps import CoordinatorDep, KnowledgeBaseDep
+from api.downloads import download
 from api.schemas import History, MetadataEdit, MetadataEdited, errors
 from ingest.writer import UPLOAD_TYPES
 from services.catalogue import Catalogue
@@ -52,7 +51,10 @@ _FILE_TYPES = {
     "/documents/{doc_id}/file",
     response_class=Response,
     responses={
-        200: {"description": "Le fichier tel qu'il est enregistré, avec le type de son format.", "content": _FILE_TYPES},
+        200: {
+            "description": "Le fichier tel qu'il est enregistré, avec le type de son format.",
+            "content": _FILE_TYPES,
+        },
         **errors(401, 403, 404, 422, 503),
     },
 )

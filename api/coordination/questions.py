@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Annotated, Literal, Optional
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
@@ -28,10 +28,10 @@ _CHANNEL = Query(None, description="Seulement un canal : `widget`, `site` ou `ap
 class QuestionPeriod:
     """The period and filters both views of the log take (query parameters)."""
 
-    since: Optional[str] = _SINCE
-    until: Optional[str] = _UNTIL
-    found: Optional[bool] = _FOUND
-    channel: Optional[Channel] = _CHANNEL
+    since: str | None = _SINCE
+    until: str | None = _UNTIL
+    found: bool | None = _FOUND
+    channel: Channel | None = _CHANNEL
 
     def arguments(self) -> tuple:
         return _day("since", self.since), _day("until", self.until), self.found, self.channel
@@ -43,7 +43,9 @@ def _day(field: str, value: str | None) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value)
     except ValueError as exc:
-        raise InvalidRequest("Date invalide.", [Problem(field, f"« {value} » n'est pas une date du calendrier")]) from exc
+        raise InvalidRequest(
+            "Date invalide.", [Problem(field, f"« {value} » n'est pas une date du calendrier")]
+        ) from exc
 
 
 PeriodDep = Annotated[QuestionPeriod, Depends()]
@@ -67,8 +69,10 @@ async def questions_dashboard(
     "/coordination/questions.csv",
     response_class=Response,
     responses={
-        200: {"description": "Le journal des questions de la période, en CSV (UTF-8, séparateur `;`).",
-              "content": {"text/csv": {"schema": {"type": "string"}}}},
+        200: {
+            "description": "Le journal des questions de la période, en CSV (UTF-8, séparateur `;`).",
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+        },
         **errors(401, 403, 422, 503),
     },
 )

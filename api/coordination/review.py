@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal, Optional
+from typing import Literal
 
 from fastapi import APIRouter, Body, Query
 
@@ -47,7 +47,7 @@ def publish(
     kb: KnowledgeBaseDep,
     actor: CoordinatorDep,
     doc_id: str,
-    body: Optional[PublishRequest] = Body(None),
+    body: PublishRequest | None = Body(None),
 ) -> dict:
     """Publier une proposition (coordination) : elle entre dans la base et devient trouvable
     aussitôt (`status` : `publié`). Les doublons sont recherchés à nouveau : un doublon probable
@@ -65,7 +65,9 @@ def request_changes(kb: KnowledgeBaseDep, actor: CoordinatorDep, doc_id: str, bo
 
 
 @router.post("/documents/{doc_id}/reject", response_model=Proposal, responses=_REVIEW_ERRORS)
-def reject(kb: KnowledgeBaseDep, actor: CoordinatorDep, doc_id: str, body: Optional[RejectRequest] = Body(None)) -> dict:
+def reject(
+    kb: KnowledgeBaseDep, actor: CoordinatorDep, doc_id: str, body: RejectRequest | None = Body(None)
+) -> dict:
     """Rejeter une proposition (coordination), avec un commentaire facultatif : elle passe à
     `rejeté` et reste visible de son autrice, qui peut la proposer à nouveau."""
     return kb.review.reject(doc_id, actor, body.comment if body else None)
@@ -75,10 +77,14 @@ def reject(kb: KnowledgeBaseDep, actor: CoordinatorDep, doc_id: str, body: Optio
 def catalogue(
     kb: KnowledgeBaseDep,
     actor: CoordinatorDep,
-    q: Optional[str] = Query(None, max_length=200, description="Extrait du titre, de l'identifiant, du porteur ou du territoire (sans accents ni majuscules)."),
-    status: Optional[Literal["publié", "proposé", "à revoir", "rejeté"]] = Query(None, description="État du document."),
-    type: Optional[str] = Query(None, max_length=200, description="Type de document."),
-    sector: Optional[str] = Query(None, max_length=200, description="Secteur."),
+    q: str | None = Query(
+        None,
+        max_length=200,
+        description="Extrait du titre, de l'identifiant, du porteur ou du territoire (sans accents ni majuscules).",
+    ),
+    status: Literal["publié", "proposé", "à revoir", "rejeté"] | None = Query(None, description="État du document."),
+    type: str | None = Query(None, max_length=200, description="Type de document."),
+    sector: str | None = Query(None, max_length=200, description="Secteur."),
     offset: int = Query(0, ge=0, description="Position du premier document."),
     limit: int = Query(50, ge=1, le=500, description="Nombre de documents (1 à 500)."),
 ) -> dict:

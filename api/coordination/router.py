@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Optional
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -13,18 +12,23 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import ActorDep, CoordinatorDep, KnowledgeBaseDep
 from api.schemas import Deleted, WriteResult, errors
+from ingest.fiche import MAX_REPLACED
 from kb.core.errors import InvalidRequest, NotFoundError, Problem, UnsupportedMediaType
-from kb.search.filters import DATE_PATTERN
+from kb.core.vocabulary import DOC_ID_MAX_CHARS, DOC_ID_PATTERN, slugify
 from kb.records.keys import Actor
 from kb.records.proposals import PROPOSED
-from ingest.fiche import MAX_REPLACED
-from kb.core.vocabulary import DOC_ID_MAX_CHARS, DOC_ID_PATTERN, slugify
+from kb.search.filters import DATE_PATTERN
 from services.knowledge_base import KnowledgeBase
 
 router = APIRouter()
 _WRITE_ERRORS = errors(400, 401, 404, 409, 413, 415, 422, 503)
-_PROPOSED = {202: {"model": WriteResult, "description": "Clé de contributrice : la proposition est enregistrée "
-                   "(`status` : `proposé`), hors de la base publique, en attente de la coordination."}}
+_PROPOSED = {
+    202: {
+        "model": WriteResult,
+        "description": "Clé de contributrice : la proposition est enregistrée "
+        "(`status` : `proposé`), hors de la base publique, en attente de la coordination.",
+    }
+}
 _DUPLICATE_REASON = Query(
     None,
     min_length=1,
@@ -33,7 +37,18 @@ _DUPLICATE_REASON = Query(
     "`doublon`) ; la raison est gardée dans le journal.",
 )
 
-_UPLOAD_FIELDS = ("id", "title", "doc_type", "sector", "themes", "territory", "porteur", "date", "source_url", "replaces")
+_UPLOAD_FIELDS = (
+    "id",
+    "title",
+    "doc_type",
+    "sector",
+    "themes",
+    "territory",
+    "porteur",
+    "date",
+    "source_url",
+    "replaces",
+)
 _REPLACED_ID = {"type": "string", "pattern": DOC_ID_PATTERN, "maxLength": DOC_ID_MAX_CHARS}
 
 _BODY_DOC = {
@@ -94,7 +109,9 @@ async def _read_submission(request: Request, kb: KnowledgeBase):
     writer = kb.writer
     declared = request.headers.get("content-length")
     if declared and declared.isdigit():
-        writer.check_size(int(declared) - 64 * 1024 if "multipart" in request.headers.get("content-type", "") else int(declared))
+        writer.check_size(
+            int(declared) - 64 * 1024 if "multipart" in request.headers.get("content-type", "") else int(declared)
+        )
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type == "application/json":
         body = await _bounded_body(request, writer)
@@ -122,7 +139,9 @@ async def _read_submission(request: Request, kb: KnowledgeBase):
 
 def _json_error(exc: Exception) -> str:
     if isinstance(exc, json.JSONDecodeError):
-        return f"ligne {exc.lineno}, colonne {exc.colno} : {_JSON_REASONS.get(exc.msg.split(':')[0], 'syntaxe invalide')}"
+        return (
+            f"ligne {exc.lineno}, colonne {exc.colno} : {_JSON_REASONS.get(exc.msg.split(':')[0], 'syntaxe invalide')}"
+        )
     return "le texte n'est pas encodé en UTF-8"
 
 
@@ -151,7 +170,12 @@ async def _write(
     submission, hint = await _read_submission(request, kb)
     # embedding a document takes seconds: off the event loop, so searches keep answering
     result = await run_in_threadpool(
-        kb.review.write, submission, actor, filename_hint=hint, replace=replace, dry_run=dry_run,
+        kb.review.write,
+        submission,
+        actor,
+        filename_hint=hint,
+        replace=replace,
+        dry_run=dry_run,
         duplicate_reason=duplicate_reason,
     )
     if result.get("status") == PROPOSED:
@@ -192,14 +216,18 @@ def coordination_asset(name: str) -> Response:
     status_code=201,
     openapi_extra=_BODY_DOC,
     response_model=WriteResult,
-    responses={200: {"model": WriteResult, "description": "Vérification seule (`dry_run`)."}, **_PROPOSED, **_WRITE_ERRORS},
+    responses={
+        200: {"model": WriteResult, "description": "Vérification seule (`dry_run`)."},
+        **_PROPOSED,
+        **_WRITE_ERRORS,
+    },
 )
 async def add_document(
     request: Request,
     kb: KnowledgeBaseDep,
     actor: ActorDep,
     dry_run: bool = Query(False, description="Valider et chercher les doublons sans enregistrer."),
-    duplicate_reason: Optional[str] = _DUPLICATE_REASON,
+    duplicate_reason: str | None = _DUPLICATE_REASON,
 ) -> JSONResponse:
     """Ajouter un document : une fiche JSON (modèle de capitalisation) ou un fichier (md, pdf,
     y compris scanné : lu par reconnaissance de texte, docx, pptx, odt, html, txt) avec des
@@ -226,7 +254,7 @@ async def replace_document(
     actor: ActorDep,
     doc_id: str,
     dry_run: bool = Query(False, description="Valider et chercher les doublons sans enregistrer."),
-    duplicate_reason: Optional[str] = _DUPLICATE_REASON,
+    duplicate_reason: str | None = _DUPLICATE_REASON,
 ) -> JSONResponse:
     """Remplacer un document existant (mêmes formats que l'ajout) ; 200 quand c'est fait (clé de
     coordination), 202 pour une mise à jour proposée par une contributrice."""

@@ -7,7 +7,6 @@ goes through ``api/site/render.py`` (sanitised) wherever it is shown.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -15,8 +14,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
-from api.downloads import download
 from api.deps import ClientDep, KnowledgeBaseDep, SettingsDep, require_read
+from api.downloads import download
 from api.site import render
 from kb.core.errors import FiltersInvalid, KBError, NotFoundError
 from kb.search.filters import MAX_VALUES
@@ -83,8 +82,8 @@ def search_page(
     theme: list[str] = Query([], max_length=MAX_VALUES),
     territoire: list[str] = Query([], max_length=1),
     page_number: int = Query(1, alias="page", ge=1, le=1000),
-    question: Optional[str] = Query(None, max_length=1),
-    avis: Optional[str] = Query(None, max_length=10),
+    question: str | None = Query(None, max_length=1),
+    avis: str | None = Query(None, max_length=10),
 ) -> HTMLResponse:
     selected = {"type": type, "secteur": secteur, "theme": theme, "territoire": territoire}
     selected = {name: [v for v in values if v] for name, values in selected.items()}
@@ -104,8 +103,15 @@ def search_page(
         return "/recherche?" + urlencode(query)
 
     return page(
-        request, "results.html", status, r=results, error=error, page_link=page_link, nav="recherche",
-        feedback_sent=avis == "merci", back=_back_query(request.url.query),
+        request,
+        "results.html",
+        status,
+        r=results,
+        error=error,
+        page_link=page_link,
+        nav="recherche",
+        feedback_sent=avis == "merci",
+        back=_back_query(request.url.query),
     )
 
 
@@ -129,9 +135,13 @@ async def feedback_form(request: Request, kb: KnowledgeBaseDep, settings: Settin
     comment = str(form.get("commentaire") or "").strip()
     doc_ids = [str(d)[:200] for d in form.getlist("doc")][:10]
     if not question or len(question) > 1000 or len(comment) > 1000 or form.get("utile") not in ("oui", "non"):
-        return error_page(request, 422, "Avis invalide", "L'avis doit porter sur une question et tenir en 1000 caractères au plus.")
+        return error_page(
+            request, 422, "Avis invalide", "L'avis doit porter sur une question et tenir en 1000 caractères au plus."
+        )
     try:
-        await run_in_threadpool(kb.questions.feedback, question, form.get("utile") == "oui", comment or None, doc_ids, "site", client)
+        await run_in_threadpool(
+            kb.questions.feedback, question, form.get("utile") == "oui", comment or None, doc_ids, "site", client
+        )
     except KBError as exc:
         response = error_page(request, exc.http_status, "Avis non enregistré", str(exc))
         response.headers.update(exc.headers or {})
@@ -176,7 +186,7 @@ def original(request: Request, kb: KnowledgeBaseDep, doc_id: str) -> Response:
 def directory_page(
     request: Request,
     kb: KnowledgeBaseDep,
-    territoire: Optional[str] = Query(None, max_length=200),
-    theme: Optional[str] = Query(None, max_length=200),
+    territoire: str | None = Query(None, max_length=200),
+    theme: str | None = Query(None, max_length=200),
 ) -> HTMLResponse:
     return page(request, "annuaire.html", d=Site(kb).directory(territoire, theme), nav="annuaire")

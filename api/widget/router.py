@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import html
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from fastapi import APIRouter, Request, Response
@@ -16,7 +16,7 @@ STATIC = Path(__file__).parent / "static"
 API_PLACEHOLDER = "__PASSERELLES_API__"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _asset(name: str) -> tuple[bytes, str]:
     content = (STATIC / name).read_bytes()
     return content, '"' + hashlib.sha256(content).hexdigest()[:20] + '"'

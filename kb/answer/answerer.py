@@ -16,15 +16,15 @@ from dataclasses import dataclass
 
 from kb.answer import directory
 from kb.answer.digest import Block, Digester, Quoted, asked_figures, quote_of
-from kb.search.filters import Filters
 from kb.core.models import DocumentMetadata, page_url
-from kb.search.hits import DocumentHit
-from kb.search.views import document_summary
-from kb.search.retrieval import Retriever
 from kb.core.settings import Settings
 from kb.core.text import fold
+from kb.core.vocabulary import ANNUAIRE, LOCAL_DEVELOPMENT, MINUTES, OTHER_SECTOR, SOCIAL_ACTION, content_doc_types
+from kb.search.filters import Filters
+from kb.search.hits import DocumentHit
+from kb.search.retrieval import Retriever
 from kb.search.versions import version_links
-from kb.core.vocabulary import ANNUAIRE, MINUTES, LOCAL_DEVELOPMENT, OTHER_SECTOR, SOCIAL_ACTION, content_doc_types
+from kb.search.views import document_summary
 
 NOTHING = "La base ne contient pas de document qui réponde à cette question."
 UNSURE = "Je ne suis pas sûr que la base réponde à cette question ; voici les documents les plus proches."
@@ -101,7 +101,9 @@ class Answerer:
 
     # -- evidence and blocks -----------------------------------------------------------------
 
-    def _evidence_hits(self, question: str, filters: Filters | None, hits: list[DocumentHit] | None) -> list[DocumentHit]:
+    def _evidence_hits(
+        self, question: str, filters: Filters | None, hits: list[DocumentHit] | None
+    ) -> list[DocumentHit]:
         """Whether the base answers is judged on the whole base, the annuaire included (a "who"
         question is answered by a structure): a filter narrows what is shown, not the evidence."""
         if hits is not None and (filters is None or filters.is_empty()):
@@ -154,7 +156,9 @@ class Answerer:
 
     # -- the answer --------------------------------------------------------------------------
 
-    def _digest(self, question: str, blocks: list[Block], content: list[DocumentHit], entries: list[DocumentHit]) -> dict:
+    def _digest(
+        self, question: str, blocks: list[Block], content: list[DocumentHit], entries: list[DocumentHit]
+    ) -> dict:
         citations: list[dict] = []
         number_of: dict[tuple[str, int], int] = {}
 
@@ -314,7 +318,7 @@ def _nearest_titles(hits: list[DocumentHit]) -> str:
 def _block_text(source: dict) -> str:
     """A block as plain text: the title and its facts, then its sentences with their markers."""
     facts = ", ".join(str(v) for v in (source["doc_type"], source["territory"], source["porteur"], source["year"]) if v)
-    lines = [f"« {source['title'] } » ({facts})"]
+    lines = [f"« {source['title']} » ({facts})"]
     lines.append(" ".join(f"{s['text']} [{s['n']}]" for s in source["sentences"]))
     if source["figures"]:
         lines.append("Chiffres clés : " + " ; ".join(f"{f['text']} [{f['n']}]" for f in source["figures"]))
@@ -337,7 +341,7 @@ _NUMBERS = {2: "deux", 3: "trois", 4: "quatre", 5: "cinq", 6: "six"}
 
 
 def lead_sentence(doc_types: list[str]) -> str:
-    """"Trois expériences et une fiche méthode répondent à votre question." """
+    """ "Trois expériences et une fiche méthode répondent à votre question." """
     counts: dict[str, int] = {}
     for doc_type in doc_types:
         counts[doc_type] = counts.get(doc_type, 0) + 1

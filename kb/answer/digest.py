@@ -12,12 +12,12 @@ import re
 from dataclasses import dataclass, field
 
 from kb.core.bounded_cache import BoundedCache
-from kb.index.knowledge_index import KnowledgeIndex
 from kb.core.models import Chunk
-from kb.search.hits import DocumentHit
-from kb.search.views import skipped_section
 from kb.core.sentences import Sentence, document_sentences
 from kb.core.text import fold
+from kb.index.knowledge_index import KnowledgeIndex
+from kb.search.hits import DocumentHit
+from kb.search.views import skipped_section
 
 # sections that point elsewhere or describe the meeting rather than the experience
 _SUMMARY_SECTIONS = ("en bref", "resume", "synthese", "la reponse", "reponse", "en resume")
@@ -139,7 +139,7 @@ def answer_like(text: str) -> bool:
     """A whole declarative sentence of a reasonable length."""
     if len(text) < 40 or len(text) > 450 or text.rstrip(" »\"')").endswith("?"):
         return False
-    if not (text[0].isupper() or text[0].isdigit() or text[0] in "«\"("):
+    if not (text[0].isupper() or text[0].isdigit() or text[0] in '«"('):
         return False
     if _AGENDA.match(text) or text.endswith(":"):
         return False
@@ -158,7 +158,12 @@ class Digester:
         self._units: BoundedCache[tuple[str, str], tuple[_Unit, ...]] = BoundedCache(512)
 
     def block(
-        self, hit: DocumentHit, terms: set[str], weights: dict[str, float], asks: tuple[str, ...], matched_only: bool = False
+        self,
+        hit: DocumentHit,
+        terms: set[str],
+        weights: dict[str, float],
+        asks: tuple[str, ...],
+        matched_only: bool = False,
     ) -> Block | None:
         """``matched_only``: only sentences that share terms with the question (for the sources
         after the first, which must earn their place by what they say)."""

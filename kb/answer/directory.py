@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 
-from kb.index.knowledge_index import KnowledgeIndex
 from kb.core.models import DocumentMetadata
-from kb.search.snippets import split_sentences
 from kb.core.text import fold
 from kb.core.vocabulary import ANNUAIRE
+from kb.index.knowledge_index import KnowledgeIndex
+from kb.search.snippets import split_sentences
 
 
 def section_text(markdown: str, name: str) -> str | None:

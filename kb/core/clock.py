@@ -6,10 +6,10 @@ import datetime as dt
 
 
 def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def timestamp(moment: dt.datetime | None = None) -> str:
     """``moment`` (default: now) in UTC to the second, e.g. ``2026-12-02T05:47:42+00:00``."""
     moment = utc_now() if moment is None else moment
-    return moment.astimezone(dt.timezone.utc).replace(microsecond=0).isoformat()
+    return moment.astimezone(dt.UTC).replace(microsecond=0).isoformat()

@@ -9,7 +9,6 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 
-
 def source_path_name(path: str | None) -> str | None:
     return path.replace("\\", "/").rsplit("/", 1)[-1] if path else None
 

@@ -11,7 +11,7 @@ import math
 import threading
 import time
 from collections import deque
-from typing import Callable
+from collections.abc import Callable
 
 
 class RateLimiter:

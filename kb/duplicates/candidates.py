@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from typing import Mapping
+from collections.abc import Mapping
 
 from rapidfuzz import fuzz
 
-from kb.index.document_tally import DocumentTally
 from kb.core.models import StoredDocument
 from kb.core.text import fold
+from kb.index.document_tally import DocumentTally
 
 
 def jaccard(a: set[str], b: set[str]) -> float:
@@ -84,7 +84,11 @@ class NamedDocuments(DocumentTally[None]):
         keys = self._keys.pop(doc_id, None)
         if keys is None:
             return
-        for table, key in [*((self._by_word, word) for word in keys[0]), (self._by_title, keys[1]), (self._by_porteur, keys[2])]:
+        for table, key in [
+            *((self._by_word, word) for word in keys[0]),
+            (self._by_title, keys[1]),
+            (self._by_porteur, keys[2]),
+        ]:
             members = table.get(key)
             if members is not None:
                 members.discard(doc_id)

@@ -23,13 +23,13 @@ from functools import cached_property
 import numpy as np
 
 from kb.core.bounded_cache import BoundedCache
+from kb.core.models import DocumentMetadata
+from kb.core.settings import Settings
+from kb.core.text import fold
 from kb.duplicates.candidates import NamedDocuments, jaccard, name_match, title_words
 from kb.index.embeddings import Vectors
 from kb.index.knowledge_index import KnowledgeIndex
-from kb.core.models import DocumentMetadata
-from kb.core.settings import Settings
 from kb.search.snippets import clean_markdown
-from kb.core.text import fold
 
 # the new passages compared (a long document's first ones say what it is about)
 MAX_PASSAGES = 16
@@ -155,9 +155,7 @@ class DuplicateFinder:
         with self._named.up_to_date(self.index.registry):
             pass
 
-    def find(
-        self, metadata: DocumentMetadata, text: str, vectors: Vectors, exclude: str | None = None
-    ) -> list[dict]:
+    def find(self, metadata: DocumentMetadata, text: str, vectors: Vectors, exclude: str | None = None) -> list[dict]:
         """The warnings for a document being added, strong ones first (at most ``limit``)."""
         new = NewDocument(metadata, text, vectors)
         warnings = [w for s in self.signals(new, exclude) if (w := self.warning(s)) is not None]
@@ -236,9 +234,7 @@ class DuplicateFinder:
         """The warning of one candidate, or None when nothing is worth saying."""
         p = self.params
         rewritten = (
-            s.semantic >= p.semantic
-            and s.shared_figures >= p.shared_figures
-            and s.common_figures >= p.min_figures
+            s.semantic >= p.semantic and s.shared_figures >= p.shared_figures and s.common_figures >= p.min_figures
         )
         same_project = s.porteur >= p.porteur_match and s.territory >= p.porteur_match
         strong = True

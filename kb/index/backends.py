@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from kb.core.errors import IndexMismatchError
+from kb.core.settings import Settings
 from kb.index.generations import IndexLocation
 from kb.index.lexical_index import LexicalIndex
-from kb.storage.embedded.registry import Registry
 from kb.index.sentence_vectors import STORE_SUFFIX
-from kb.core.settings import Settings
 from kb.storage.embedded.chroma import open_vector_store
+from kb.storage.embedded.registry import Registry
 
 
 @dataclass
@@ -54,14 +54,12 @@ def _open_embedded(settings: Settings, location: IndexLocation, description: dic
     return IndexBackends(registry, vectors, sentence_store, lexical)
 
 
-def _open_postgres(
-    settings: Settings, location: IndexLocation, description: dict[str, Any], database
-) -> IndexBackends:
+def _open_postgres(settings: Settings, location: IndexLocation, description: dict[str, Any], database) -> IndexBackends:
     """Registry and vectors in the generation's schema; the lexical index, derived from the
     shared registry, is kept by each server in its own data directory (per base)."""
+    from kb.storage.postgres.database import generation_schema
     from kb.storage.postgres.registry import PgRegistry
     from kb.storage.postgres.vectors import PgVectorStore
-    from kb.storage.postgres.database import generation_schema
 
     schema = generation_schema(location.generation)
     registry = PgRegistry(database, schema)

@@ -23,14 +23,24 @@ class Postings:
     """Term frequencies of a list of passages by term: the rows holding term ``t`` are
     ``rows[starts[t]:starts[t + 1]]`` (ascending), with their frequencies beside them."""
 
-    def __init__(self, vocabulary: dict[str, int], starts: np.ndarray, rows: np.ndarray, frequencies: np.ndarray, lengths: np.ndarray):
+    def __init__(
+        self,
+        vocabulary: dict[str, int],
+        starts: np.ndarray,
+        rows: np.ndarray,
+        frequencies: np.ndarray,
+        lengths: np.ndarray,
+    ):
         self.vocabulary = vocabulary
         self.starts, self.rows, self.frequencies, self.lengths = starts, rows, frequencies, lengths
 
     @classmethod
-    def build(cls, corpus: list[list[str]]) -> "Postings":
+    def build(cls, corpus: list[list[str]]) -> Postings:
         vocabulary: dict[str, int] = {}
-        ids = [np.fromiter((vocabulary.setdefault(t, len(vocabulary)) for t in tokens), np.int64, len(tokens)) for tokens in corpus]
+        ids = [
+            np.fromiter((vocabulary.setdefault(t, len(vocabulary)) for t in tokens), np.int64, len(tokens))
+            for tokens in corpus
+        ]
         lengths = np.array([len(tokens) for tokens in corpus], dtype=np.float64)
         count = max(len(corpus), 1)
         if not vocabulary:
@@ -71,7 +81,7 @@ class Postings:
         return {"starts": self.starts, "rows": self.rows, "frequencies": self.frequencies, "lengths": self.lengths}
 
     @classmethod
-    def from_arrays(cls, terms: list[str], arrays) -> "Postings":
+    def from_arrays(cls, terms: list[str], arrays) -> Postings:
         vocabulary = {term: column for column, term in enumerate(terms)}
         return cls(vocabulary, arrays["starts"], arrays["rows"], arrays["frequencies"], arrays["lengths"])
 

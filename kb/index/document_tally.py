@@ -10,8 +10,9 @@ deleted since its last revision gave (``changed_since``) and adds what they give
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Generic, Iterator, Mapping, TypeVar
+from typing import Generic, TypeVar
 
 from kb.core.models import StoredDocument
 from kb.storage.embedded.registry import SNAPSHOT_MAX_CHANGES, RegistrySnapshots

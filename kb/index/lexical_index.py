@@ -22,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+from kb.core.models import Scope
+from kb.core.text import fold
 from kb.index.bm25 import CorpusStats, Postings, Rows, best_of
 from kb.index.lexical import (
     _ELISION,
@@ -33,9 +35,7 @@ from kb.index.lexical import (
     restore_accents,
     typo_distance,
 )
-from kb.core.models import Scope
 from kb.storage.embedded.registry import Registry
-from kb.core.text import fold
 
 logger = logging.getLogger("passerelles.lexical")
 FORMAT = 2  # of the saved main; another format is rebuilt
@@ -53,7 +53,7 @@ class _Tier:
     words: frozenset[str]
 
     @classmethod
-    def build(cls, analyzer: FrenchAnalyzer, registry_rows, cache: dict | None = None) -> "_Tier":
+    def build(cls, analyzer: FrenchAnalyzer, registry_rows, cache: dict | None = None) -> _Tier:
         ids, types, sectors, corpus = [], [], [], []
         spellings = _Spellings()
         for chunk_id, title, section, text, doc_type, sector in registry_rows:
@@ -72,7 +72,11 @@ class _Tier:
             corpus.append(analysed[0])
             spellings.merge(analysed[1])
         return cls(
-            Postings.build(corpus), Rows(ids, types, sectors), spellings, spellings.accented(), frozenset(spellings.words())
+            Postings.build(corpus),
+            Rows(ids, types, sectors),
+            spellings,
+            spellings.accented(),
+            frozenset(spellings.words()),
         )
 
 
@@ -95,9 +99,9 @@ class _View:
     pending: int  # rows the delta and the mask hold: what a fold of the main would absorb
 
     def document_frequency(self, term: str) -> int:
-        return self.main.postings.document_frequency(term, self.main_frequencies) + self.delta.postings.document_frequency(
-            term, self.delta_frequencies
-        )
+        return self.main.postings.document_frequency(
+            term, self.main_frequencies
+        ) + self.delta.postings.document_frequency(term, self.delta_frequencies)
 
 
 def _view(revision: int, main: _Tier, main_revision: int, changed: set[str], delta: _Tier) -> _View:

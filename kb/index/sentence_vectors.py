@@ -12,13 +12,14 @@ type, sector), so scopes and version switches apply to it as to passages.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
-from kb.index.embeddings import Vectors
 from kb.core.models import Chunk, DocumentMetadata, chunk_id
 from kb.core.sentences import document_sentences
+from kb.index.embeddings import Vectors
 
 STORE_SUFFIX = "sentences"  # the Chroma collection's suffix, the PostgreSQL table's prefix
 MIN_SENTENCE_CHARS = 4  # shorter "sentences" (a stray number, a bullet) are not embedded
@@ -44,7 +45,9 @@ def chunk_of(sentence: str) -> str:
 def sentence_ids(chunks: Mapping[str, Chunk]) -> list[str]:
     """The ids of the stored sentences of some passages (chunk id → its chunk): the split that
     named them when they were written, redone on the registry's text."""
-    return [sentence_id(owner, n) for owner, chunk in chunks.items() for n, _ in enumerate(passage_sentences(chunk.text))]
+    return [
+        sentence_id(owner, n) for owner, chunk in chunks.items() for n, _ in enumerate(passage_sentences(chunk.text))
+    ]
 
 
 def best_by_chunk(hits: Iterable[tuple[str, float]]) -> list[tuple[str, float]]:
@@ -95,7 +98,9 @@ class SentenceVectors:
         known = list(stored) if stored is not None else [None] * len(documents)
         rows = [self.rows(metadata, version, chunks) for metadata, version, chunks in documents]
         # a sentence repeated (a boilerplate line, a list's refrain) is embedded once
-        missing = list(dict.fromkeys(text for (_, texts, _), given in zip(rows, known) if given is None for text in texts))
+        missing = list(
+            dict.fromkeys(text for (_, texts, _), given in zip(rows, known) if given is None for text in texts)
+        )
         embedded = dict(zip(missing, self._embed(missing))) if missing else {}
         ids, texts, records, vectors = [], [], [], []
         for (doc_ids, doc_texts, doc_records), given, (metadata, *_) in zip(rows, known, documents):

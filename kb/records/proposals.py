@@ -76,8 +76,7 @@ def check_transition(proposal: Proposal, target: str) -> None:
     """``ConflictError`` (409) when review may not take ``proposal`` to ``target``."""
     if target not in _TRANSITIONS.get(proposal.status, ()):
         raise ConflictError(
-            f"La proposition « {proposal.doc_id} » est « {proposal.status} » : "
-            f"elle ne peut pas passer à « {target} »."
+            f"La proposition « {proposal.doc_id} » est « {proposal.status} » : elle ne peut pas passer à « {target} »."
         )
 
 
@@ -120,18 +119,62 @@ def changed_meanwhile(doc_id: str) -> ConflictError:
 def proposal_row(p: Proposal) -> tuple:
     """The proposal as a row of ``COLUMNS`` (SQLite and PostgreSQL alike)."""
     return (
-        p.doc_id, p.status, int(p.replace), p.title, p.doc_type, p.sector, p.territory, p.porteur,
-        p.date, p.submitted_by, p.submitted_at, p.updated_at, p.comment, p.data, p.suffix,
-        json.dumps(p.sidecar, ensure_ascii=False), json.dumps(p.duplicates, ensure_ascii=False),
+        p.doc_id,
+        p.status,
+        int(p.replace),
+        p.title,
+        p.doc_type,
+        p.sector,
+        p.territory,
+        p.porteur,
+        p.date,
+        p.submitted_by,
+        p.submitted_at,
+        p.updated_at,
+        p.comment,
+        p.data,
+        p.suffix,
+        json.dumps(p.sidecar, ensure_ascii=False),
+        json.dumps(p.duplicates, ensure_ascii=False),
     )
 
 
 def proposal_from_row(row: tuple) -> Proposal:
-    (doc_id, status, replace_existing, title, doc_type, sector, territory, porteur, date, submitted_by,
-     submitted_at, updated_at, comment, data, suffix, sidecar, duplicates) = row
+    (
+        doc_id,
+        status,
+        replace_existing,
+        title,
+        doc_type,
+        sector,
+        territory,
+        porteur,
+        date,
+        submitted_by,
+        submitted_at,
+        updated_at,
+        comment,
+        data,
+        suffix,
+        sidecar,
+        duplicates,
+    ) = row
     return Proposal(
-        doc_id=doc_id, status=status, replace=bool(replace_existing), title=title, doc_type=doc_type,
-        sector=sector, territory=territory, porteur=porteur, date=date, submitted_by=submitted_by,
-        submitted_at=submitted_at, updated_at=updated_at, comment=comment, data=bytes(data), suffix=suffix,
-        sidecar=json.loads(sidecar), duplicates=json.loads(duplicates),
+        doc_id=doc_id,
+        status=status,
+        replace=bool(replace_existing),
+        title=title,
+        doc_type=doc_type,
+        sector=sector,
+        territory=territory,
+        porteur=porteur,
+        date=date,
+        submitted_by=submitted_by,
+        submitted_at=submitted_at,
+        updated_at=updated_at,
+        comment=comment,
+        data=bytes(data),
+        suffix=suffix,
+        sidecar=json.loads(sidecar),
+        duplicates=json.loads(duplicates),
     )

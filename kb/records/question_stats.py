@@ -9,14 +9,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
 
 import numpy as np
 from rapidfuzz import fuzz
 
-from kb.records.questions import LoggedQuestion
 from kb.core.text import fold
+from kb.records.questions import LoggedQuestion
 
 FUZZY_SAME = 90  # rapidfuzz token_set_ratio from which two questions are typos of each other
 MAX_VARIANTS = 5

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from kb.core.clock import timestamp
 from kb.core.errors import ServiceUnavailable
@@ -113,8 +113,14 @@ def feedback_row(
     now: dt.datetime, question: str, useful: bool, comment: str | None, doc_ids: list[str], channel: str
 ) -> tuple:
     """A feedback as both logs store it (``FEEDBACK_FIELDS``)."""
-    return (timestamp(now), question.strip()[:MAX_QUESTION_CHARS], int(useful), comment or None,
-            json.dumps(list(doc_ids)), channel)
+    return (
+        timestamp(now),
+        question.strip()[:MAX_QUESTION_CHARS],
+        int(useful),
+        comment or None,
+        json.dumps(list(doc_ids)),
+        channel,
+    )
 
 
 def is_typed(kind: str, channel: str) -> bool:
@@ -144,7 +150,9 @@ def feedback_from_row(row: tuple) -> Feedback:
     return Feedback(at, question, bool(useful), comment, tuple(json.loads(doc_ids)), channel)
 
 
-def period_filter(period: Period, found_column: str | None, mark: str = "?", useful: bool | None = None) -> tuple[str, list]:
+def period_filter(
+    period: Period, found_column: str | None, mark: str = "?", useful: bool | None = None
+) -> tuple[str, list]:
     """The WHERE clause of a period (``mark``: the driver's placeholder) and its values; the
     outcome and ``useful`` are compared as integers, which both logs store."""
     clauses, args = [f"at >= {mark}", f"at < {mark}"], [period.since, period.until]

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
-from kb.index.document_tally import DocumentTally
 from kb.core.errors import FiltersInvalid, Problem
 from kb.core.models import DocumentMetadata, StoredDocument
 from kb.core.text import fold
 from kb.core.vocabulary import DOC_TYPES, SECTORS, known_doc_type, normalise_sector
+from kb.index.document_tally import DocumentTally
 
 DATE_PATTERN = r"^\d{4}(-\d{2}(-\d{2})?)?$"  # AAAA, AAAA-MM or AAAA-MM-JJ (filters, fiches, schemas)
 _DATE = re.compile(DATE_PATTERN)
@@ -32,9 +32,7 @@ class Filters:
     date_to: str | None = None
 
     def is_empty(self) -> bool:
-        return not (
-            self.doc_type or self.sector or self.theme or self.territory or self.date_from or self.date_to
-        )
+        return not (self.doc_type or self.sector or self.theme or self.territory or self.date_from or self.date_to)
 
     def needs_document_list(self) -> bool:
         """Theme, territory and dates are not in the vector metadata: they become a list of
@@ -96,7 +94,9 @@ def parse_filters(
     for value in _values("sector", sector, problems):
         canonical = normalise_sector(value)
         if canonical is None:
-            problems.append(Problem("sector", f"secteur inconnu « {value} » (valeurs possibles : {', '.join(SECTORS)})"))
+            problems.append(
+                Problem("sector", f"secteur inconnu « {value} » (valeurs possibles : {', '.join(SECTORS)})")
+            )
         elif canonical not in sectors:
             sectors.append(canonical)
     known_themes = {fold(t): t for t in vocabulary["themes"]}

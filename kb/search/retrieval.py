@@ -10,12 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from kb.search.filters import Filters
-from kb.search.hits import DocumentHit
-from kb.search.glossary import Glossary
-from kb.index.knowledge_index import KnowledgeIndex
 from kb.core.models import Passage, Scope
 from kb.core.settings import Settings
+from kb.index.knowledge_index import KnowledgeIndex
+from kb.search.filters import Filters
+from kb.search.glossary import Glossary
+from kb.search.hits import DocumentHit
 from kb.search.versions import one_per_family, versions_of
 
 Mode = Literal["dense", "bm25", "hybrid"]
@@ -153,7 +153,9 @@ class Retriever:
         by_document: dict[str, list] = {}
         for values in passages.values():
             by_document.setdefault(values[0].doc_id, []).append(values)
-        scored = [(fused(*(max(e[i] for e in entries) for i in (1, 2, 3))), entries) for entries in by_document.values()]
+        scored = [
+            (fused(*(max(e[i] for e in entries) for i in (1, 2, 3))), entries) for entries in by_document.values()
+        ]
         scored.sort(key=lambda item: item[0], reverse=True)  # stable: ties keep their order
         kept = [
             (score, sorted(entries, key=lambda e: fused(e[1], e[2], e[3]), reverse=True)[:per_document])

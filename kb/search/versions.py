@@ -25,14 +25,13 @@ from __future__ import annotations
 
 import threading
 import weakref
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
-from typing import Callable, Iterable, Mapping
 
+from kb.core.models import DocumentMetadata, StoredDocument, page_url
 from kb.index.document_tally import DocumentTally
 from kb.index.knowledge_index import KnowledgeIndex
 from kb.search.hits import DocumentHit
-from kb.core.models import DocumentMetadata, StoredDocument, page_url
-
 
 
 @dataclass(frozen=True)
@@ -120,7 +119,10 @@ class Versions:
         no current document replaces it."""
         newer = self.newer.get(doc_id, frozenset())
         heads = [d for d in newer if not self.newer[d] - {doc_id}]
-        return [self.metadata[d] for d in sorted(heads or newer, key=lambda d: (self.metadata[d].date or "", d), reverse=True)]
+        return [
+            self.metadata[d]
+            for d in sorted(heads or newer, key=lambda d: (self.metadata[d].date or "", d), reverse=True)
+        ]
 
     def replaced(self, doc_id: str) -> list[DocumentMetadata]:
         """The current documents a document replaces directly."""

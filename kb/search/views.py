@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
-from kb.search.filters import Filters
 from kb.core.models import DocumentMetadata, page_url
 from kb.core.text import fold
+from kb.search.filters import Filters
 from kb.search.hits import DocumentHit
 from kb.search.retrieval import Retriever
 from kb.search.snippets import make_snippet
 from kb.search.versions import version_links
 
 _SKIPPED_SECTIONS = (
-    "pour aller plus loin", "voir aussi", "contact", "source", "ressources", "lien", "la question",
-    "ordre du jour", "participants", "date, lieu", "date et lieu", "programme", "sommaire",
+    "pour aller plus loin",
+    "voir aussi",
+    "contact",
+    "source",
+    "ressources",
+    "lien",
+    "la question",
+    "ordre du jour",
+    "participants",
+    "date, lieu",
+    "date et lieu",
+    "programme",
+    "sommaire",
 )
 
 

@@ -11,21 +11,21 @@ shared one would have to store the clients' addresses, which the base never stor
 
 from __future__ import annotations
 
-from kb.storage.embedded.audit import AuditLog
 from kb.core.clock import utc_now
+from kb.core.settings import Settings
+from kb.records.questions import Clock
+from kb.storage.embedded.audit import AuditLog
 from kb.storage.embedded.keys import KeyStore
 from kb.storage.embedded.partners import PartnerStore
+from kb.storage.embedded.proposals import ProposalStore
+from kb.storage.embedded.querylog import QuestionLog
 from kb.storage.postgres.audit import PgAuditLog
+from kb.storage.postgres.database import open_database
 from kb.storage.postgres.keys import PgKeyStore
 from kb.storage.postgres.partners import PgPartnerStore
 from kb.storage.postgres.proposals import PgProposalStore
 from kb.storage.postgres.querylog import PgQuestionLog
 from kb.storage.postgres.store import Connect
-from kb.storage.postgres.database import open_database
-from kb.storage.embedded.proposals import ProposalStore
-from kb.records.questions import Clock
-from kb.storage.embedded.querylog import QuestionLog
-from kb.core.settings import Settings
 
 # what callers hold: either backend, the same public methods
 AnyKeyStore = KeyStore | PgKeyStore

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -91,7 +90,9 @@ def test_ask_composes_a_digest_by_source_with_checked_citations(client):
 
 
 def test_ask_about_money_brings_the_key_figures(client):
-    body = client.post("/ask", json={"question": "combien coûte un transport solidaire avec des chauffeurs bénévoles ?"}).json()
+    body = client.post(
+        "/ask", json={"question": "combien coûte un transport solidaire avec des chauffeurs bénévoles ?"}
+    ).json()
     first = body["sources"][0]
     said = [entry["text"] for entry in first["sentences"] + first["figures"]]
     assert any("0,35 euro par kilomètre" in text for text in said), said
@@ -99,7 +100,11 @@ def test_ask_about_money_brings_the_key_figures(client):
 
 
 def test_ask_without_evidence_says_so(client, monkeypatch):
-    monkeypatch.setattr(client.app.state.holder.kb.answerer, "params", replace(client.app.state.holder.kb.answerer.params, min_score=9.0))
+    monkeypatch.setattr(
+        client.app.state.holder.kb.answerer,
+        "params",
+        replace(client.app.state.holder.kb.answerer.params, min_score=9.0),
+    )
     body = client.post("/ask", json={"question": "élevage de chèvres"}).json()
     assert body["found"] is False and body["uncertain"] is False
     assert body["answer"].startswith("La base ne contient pas de document")

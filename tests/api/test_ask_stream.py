@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 
 import httpx
-
 import pytest
 from fastapi.testclient import TestClient
 
@@ -110,7 +109,9 @@ def test_llm_stream_sends_sources_deltas_answer_end(llm_client, mode):
     streamed = "".join(data["text"] for name, data in events if name == "delta")
     assert streamed.startswith(GOOD[0].format(first=final["citations"][0]["n"]))
     assert INVENTED.format(invented=9) in streamed  # shown while written…
-    assert final["mode"] == "llm" and final["answer"] == GOOD[0].format(first=final["citations"][0]["n"])  # …then replaced
+    assert final["mode"] == "llm" and final["answer"] == GOOD[0].format(
+        first=final["citations"][0]["n"]
+    )  # …then replaced
 
 
 def test_a_silent_llm_stream_ends_with_the_extractive_answer(llm_client, extractive_client, mode):
@@ -177,7 +178,9 @@ def test_the_stream_is_documented(llm_client):
     assert answer["contentSchema"] == {"$ref": "#/components/schemas/AskResponse"}
     assert "`delta`" in success["description"] and "`answer`" in success["description"]
     assert operation["description"].startswith("La réponse de `POST /ask`, envoyée au fil de sa rédaction")
-    assert operation["requestBody"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/AskRequest"}
+    assert operation["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/AskRequest"
+    }
 
 
 def test_deltas_reach_a_real_client_as_they_are_written(tmp_path, llm_stub):

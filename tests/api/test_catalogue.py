@@ -11,8 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from kb.core.errors import BackendUnavailable
-from kb.storage.embedded.keys import KeyStore
 from kb.core.settings import Settings
+from kb.storage.embedded.keys import KeyStore
 from tests.apps import app_over
 from tests.fakes import ToyEmbedder
 
@@ -60,7 +60,9 @@ def problem_fields(response) -> set[str]:
 def test_a_new_title_is_searchable_at_once(e5_api):
     client, auth, settings = e5_api
     assert "exp-epicerie-village" not in search_ids(client, "supérette zanzibar")
-    response = client.patch("/documents/exp-epicerie-village", json={"title": "La supérette zanzibar du bourg"}, headers=auth)
+    response = client.patch(
+        "/documents/exp-epicerie-village", json={"title": "La supérette zanzibar du bourg"}, headers=auth
+    )
     assert response.status_code == 200, response.json()
     body = response.json()
     assert body["doc_id"] == "exp-epicerie-village" and body["status"] == "replaced" and body["fields"] == ["title"]
@@ -90,10 +92,22 @@ def test_each_kind_of_field_is_edited_and_normalised(api):
     assert response.status_code == 200, response.json()
     detail = client.get("/documents/exp-transport-solidaire").json()
     assert detail["themes"] == ["mobilité", "covoiturage"]
-    assert (detail["doc_type"], detail["sector"], detail["territory"]) == ("fiche expérience", "développement local", "Pays de Die")
+    assert (detail["doc_type"], detail["sector"], detail["territory"]) == (
+        "fiche expérience",
+        "développement local",
+        "Pays de Die",
+    )
     assert detail["porteur"] is None and detail["extra"]["partners"] == ["Mairie de Die", "Département"]
     assert (detail["date"], detail["source_url"]) == ("2024-06", "https://exemple.org/transport")
-    assert set(response.json()["fields"]) == {"themes", "sector", "territory", "porteur", "partners", "date", "source_url"}
+    assert set(response.json()["fields"]) == {
+        "themes",
+        "sector",
+        "territory",
+        "porteur",
+        "partners",
+        "date",
+        "source_url",
+    }
 
 
 def test_a_fiche_summary_is_rewritten_in_its_section(api):
@@ -169,9 +183,14 @@ def test_vector_store_down_is_a_503_and_changes_nothing(api, monkeypatch):
     monkeypatch.undo()
     assert client.get("/documents/exp-epicerie-village").json() == before
     assert (settings.data_dir / "documents" / "exp-transport-solidaire.md").read_bytes() == stored
-    assert client.get("/documents/exp-transport-solidaire").json()["title"] == "Un transport solidaire avec des chauffeurs bénévoles"
+    assert (
+        client.get("/documents/exp-transport-solidaire").json()["title"]
+        == "Un transport solidaire avec des chauffeurs bénévoles"
+    )
     assert not (settings.data_dir / "stash" / "exp-transport-solidaire").exists()
-    actions = [e["action"] for e in client.get("/documents/exp-transport-solidaire/history", headers=auth).json()["entries"]]
+    actions = [
+        e["action"] for e in client.get("/documents/exp-transport-solidaire/history", headers=auth).json()["entries"]
+    ]
     assert actions == ["modification"]
 
 
@@ -201,7 +220,10 @@ def test_replacing_the_file_alone_keeps_the_metadata_and_given_fields_win(api):
     assert {k: after[k] for k in kept} == {k: before[k] for k in kept}
     assert "200 sociétaires" in after["text"]
     response = client.put(
-        "/documents/exp-epicerie-village", files={"file": ("v3.md", bare.encode())}, data={"territory": "Cantal"}, headers=auth
+        "/documents/exp-epicerie-village",
+        files={"file": ("v3.md", bare.encode())},
+        data={"territory": "Cantal"},
+        headers=auth,
     )
     assert response.status_code == 200 and client.get("/documents/exp-epicerie-village").json()["territory"] == "Cantal"
 
@@ -239,7 +261,13 @@ def test_history_of_an_ingested_document_is_empty_and_unknown_ids_are_404(api):
 def test_history_reads_a_long_log(api):
     client, auth, settings = api
     lines = [
-        {"at": f"2024-01-01T00:{n // 60:02d}:{n % 60:02d}+00:00", "actor": "a", "action": "ajout", "doc_id": f"doc-{n % 7}", "n": n}
+        {
+            "at": f"2024-01-01T00:{n // 60:02d}:{n % 60:02d}+00:00",
+            "actor": "a",
+            "action": "ajout",
+            "doc_id": f"doc-{n % 7}",
+            "n": n,
+        }
         for n in range(700)
     ]
     with open(settings.data_dir / "audit.jsonl", "a", encoding="utf-8") as log:
@@ -255,7 +283,9 @@ def test_history_reads_a_long_log(api):
 def test_unknown_type_or_sector_of_an_upload_is_refused_with_the_accepted_values(api, method, path):
     client, auth, _ = api
     fields = {**FIELDS, "doc_type": "roman", "sector": "agriculture"}
-    response = getattr(client, method)(path, files={"file": ("a.md", b"# Un titre\n\nUn texte.\n")}, data=fields, headers=auth)
+    response = getattr(client, method)(
+        path, files={"file": ("a.md", b"# Un titre\n\nUn texte.\n")}, data=fields, headers=auth
+    )
     assert response.status_code == 422
     problems = {p["field"]: p["message"] for p in response.json()["problems"]}
     assert set(problems) == {"doc_type", "sector"}
@@ -264,7 +294,9 @@ def test_unknown_type_or_sector_of_an_upload_is_refused_with_the_accepted_values
 
 def test_an_upload_without_the_required_fields_names_each_one(api):
     client, auth, _ = api
-    response = client.post("/documents", files={"file": ("a.md", b"# Un titre\n\nUn texte.\n")}, data={"sector": "social"}, headers=auth)
+    response = client.post(
+        "/documents", files={"file": ("a.md", b"# Un titre\n\nUn texte.\n")}, data={"sector": "social"}, headers=auth
+    )
     assert response.status_code == 422
     assert problem_fields(response) == {"title", "doc_type", "themes", "territory"}
     assert client.get("/documents", params={"limit": 100}).json()["total"] == 4

@@ -9,10 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from kb.records.keys import CONTRIBUTOR
-
-from kb.storage.embedded.keys import KeyStore
 from kb.core.settings import Settings
+from kb.records.keys import CONTRIBUTOR
+from kb.storage.embedded.keys import KeyStore
 from tests.apps import app_over
 from tests.coordination_page import fill_repair_cafe
 from tests.servers import CHROMIUM, CHROMIUM_ARGS, serve_in_thread
@@ -44,7 +43,10 @@ def _open_with_key(browser, url, key):
     page = browser.new_page(viewport={"width": 1200, "height": 900})
     errors: list[str] = []
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    page.on("response", lambda response: errors.append(f"{response.status} {response.url}") if response.status >= 400 else None)
+    page.on(
+        "response",
+        lambda response: errors.append(f"{response.status} {response.url}") if response.status >= 400 else None,
+    )
     page.goto(f"{url}/coordination")
     page.fill("#api-key", key)
     page.dispatch_event("#api-key", "change")
@@ -104,7 +106,9 @@ def test_a_proposal_is_reviewed_and_published(browser_and_site):
     expect(page.locator("#detail-message")).to_contain_text("Document publié", timeout=TIMEOUT)
     assert kb.index.find("exp-repair-cafe-val-fleuri") is not None
     results = Axe().run(page).response["violations"]
-    serious = [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in results if v["impact"] in ("serious", "critical")]
+    serious = [
+        (v["id"], [n["target"] for n in v["nodes"]][:3]) for v in results if v["impact"] in ("serious", "critical")
+    ]
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "coordination-catalogue.png"), full_page=True)
     assert serious == [] and errors == []

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from kb.storage.embedded.keys import KeyStore
 from kb.core.models import parse_chunk_id
 from kb.core.settings import Settings
+from kb.storage.embedded.keys import KeyStore
 from services.runtime import reindex
 from tests.apps import app_over
 
@@ -109,7 +109,17 @@ def test_every_problem_of_a_fiche_is_reported_at_once(setup):
     response = client.post("/documents", json=bad, headers=auth)
     assert response.status_code == 422
     fields = {p["field"] for p in response.json()["problems"]}
-    assert fields >= {"title", "doc_type", "sector", "themes", "territory", "summary", "date", "sections.anecdotes", "couleur"}
+    assert fields >= {
+        "title",
+        "doc_type",
+        "sector",
+        "themes",
+        "territory",
+        "summary",
+        "date",
+        "sections.anecdotes",
+        "couleur",
+    }
     assert all(p["message"] for p in response.json()["problems"])
 
 
@@ -161,14 +171,21 @@ def test_existing_id_conflicts_and_dry_run_stores_nothing(setup):
 def test_upload_every_format_with_metadata_fields(setup, name):
     client, auth, settings, _ = setup
     data = (FIXTURES / "docs" / name).read_bytes()
-    fields = {**UPLOAD_FIELDS, "id": "televerse", "themes": "test, format", "replaces": "televerse-2023, televerse-2021"}
+    fields = {
+        **UPLOAD_FIELDS,
+        "id": "televerse",
+        "themes": "test, format",
+        "replaces": "televerse-2023, televerse-2021",
+    }
     response = client.post("/documents", files={"file": (name, data)}, data=fields, headers=auth)
     assert response.status_code == 201, response.json()
     stored = client.get("/documents/televerse").json()
     assert stored["doc_type"] == "fiche méthode" and stored["themes"] == ["test", "format"]
     assert stored["replaces"] == ["televerse-2023", "televerse-2021"]
     suffix = Path(name).suffix
-    assert stored["source"] == f"televerse{suffix}" and (settings.data_dir / "documents" / f"televerse{suffix}").exists()
+    assert (
+        stored["source"] == f"televerse{suffix}" and (settings.data_dir / "documents" / f"televerse{suffix}").exists()
+    )
 
 
 @pytest.mark.parametrize(
@@ -238,7 +255,10 @@ def test_near_duplicate_is_warned_and_distinct_fiche_is_not(setup):
     assert warned["duplicates"][0]["strong"] is True
     assert warned["duplicates"][0]["explanation"].startswith("Texte quasi identique (69")
     distinct = (CORPUS / "experiences" / "exp-micro-creche-ptits-sabots-lizon.md").read_bytes()
-    assert client.post("/documents?dry_run=true", files={"file": ("c.md", distinct)}, headers=auth).json()["duplicates"] == []
+    assert (
+        client.post("/documents?dry_run=true", files={"file": ("c.md", distinct)}, headers=auth).json()["duplicates"]
+        == []
+    )
 
 
 def test_concurrent_writes_of_one_id_end_consistent_and_searches_keep_answering(setup):
@@ -269,7 +289,11 @@ def test_concurrent_writes_of_one_id_end_consistent_and_searches_keep_answering(
     assert errors == []
     kb = client.app.state.holder.kb
     stored = kb.index.get("concurrent")
-    versions = {parse_chunk_id(chunk)[1] for chunk, (doc, _) in kb.index.vectors.versions_by_chunk().items() if doc == "concurrent"}
+    versions = {
+        parse_chunk_id(chunk)[1]
+        for chunk, (doc, _) in kb.index.vectors.versions_by_chunk().items()
+        if doc == "concurrent"
+    }
     assert versions == {stored.version}
     assert sum(f"Version numéro {n}." in kb.index.registry.document_text("concurrent") for n in range(4)) == 1
 
@@ -293,7 +317,9 @@ def test_an_uploaded_scan_is_ocred_once_and_says_so(setup, ocr_available, monkey
     read_image = ocr.read_image
     monkeypatch.setattr(ocr, "read_image", lambda *args: pages.append(args[1]) or read_image(*args))
     data = (FIXTURES / "docs" / "scan-mixte.pdf").read_bytes()
-    response = client.post("/documents", files={"file": ("cr-comite.pdf", data)}, data={**UPLOAD_FIELDS, "id": "cr-comite"}, headers=auth)
+    response = client.post(
+        "/documents", files={"file": ("cr-comite.pdf", data)}, data={**UPLOAD_FIELDS, "id": "cr-comite"}, headers=auth
+    )
     assert response.status_code == 201, response.json()
     assert pages == [2], "the scanned page is read once, not again when the file is stored"
     stored = client.get("/documents/cr-comite").json()

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from kb.storage.embedded.keys import KeyStore
 from kb.core.settings import Settings
+from kb.storage.embedded.keys import KeyStore
 from tests.apps import app_over
 from tests.coordination_page import fill_repair_cafe
 from tests.servers import CHROMIUM, CHROMIUM_ARGS, serve_in_thread
@@ -27,9 +27,7 @@ def page_and_server(tmp_path, e5_embedder):
     key = KeyStore(settings.data_dir / "keys.json").create("coordinatrice")
     app = app_over(settings, e5_embedder)
     with serve_in_thread(app) as url, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         page = browser.new_page()
         page.goto(f"{url}/coordination")
         yield page, url, key, app.state.holder.kb

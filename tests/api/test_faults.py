@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from kb.storage.embedded.keys import KeyStore
 from kb.core.settings import Settings
+from kb.storage.embedded.keys import KeyStore
 from services import runtime
 from tests.api.test_coordination import FICHE
 from tests.apps import app_over
@@ -104,7 +104,9 @@ def test_cli_with_chroma_down_prints_one_french_line(tmp_path, chroma):
     env = {"KB_DATA_DIR": str(tmp_path / "data"), "KB_CHROMA_URL": chroma["url"], "PATH": "/usr/bin:/bin"}
     chroma["stop"]()
     for args in (["status"], ["search", "épicerie"], ["ingest", str(MINI)]):
-        done = subprocess.run([sys.executable, "-m", "cli.main", *args], env=env, capture_output=True, text=True, timeout=300)
+        done = subprocess.run(
+            [sys.executable, "-m", "cli.main", *args], env=env, capture_output=True, text=True, timeout=300
+        )
         assert done.returncode != 0, args
         lines = [line for line in done.stderr.splitlines() if line.strip()]
         assert len(lines) <= 2 and lines[0].startswith("Erreur :") and "Chroma" in done.stderr, (args, done.stderr)

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from kb.storage.embedded.keys import KeyStore
 from kb.core.settings import Settings
+from kb.storage.embedded.keys import KeyStore
 from tests.apps import app_over
 
 MINI = Path(__file__).parents[1] / "fixtures" / "mini-corpus"
@@ -56,10 +56,22 @@ def ids(found: list[ET.Element]) -> list[str]:
 def test_newest_first_publication_first_with_every_field(api):
     client, auth = api
     # (ids in the reverse order of publication: the order is not the ids')
-    first = client.post("/documents", params=DISTINCT, json=fiche("Une méthode pour animer un atelier", "fiche méthode"), headers=auth).json()["doc_id"]
-    second = client.post("/documents", params=DISTINCT, json=fiche("Un atelier vélo dans un bourg rural"), headers=auth).json()["doc_id"]
+    first = client.post(
+        "/documents", params=DISTINCT, json=fiche("Une méthode pour animer un atelier", "fiche méthode"), headers=auth
+    ).json()["doc_id"]
+    second = client.post(
+        "/documents", params=DISTINCT, json=fiche("Un atelier vélo dans un bourg rural"), headers=auth
+    ).json()["doc_id"]
     # replacing the first changes its indexed_at, not its place: the feed follows first publications
-    assert client.put(f"/documents/{first}", params=DISTINCT, json=fiche("Une méthode pour animer un atelier", "fiche méthode"), headers=auth).status_code == 200
+    assert (
+        client.put(
+            f"/documents/{first}",
+            params=DISTINCT,
+            json=fiche("Une méthode pour animer un atelier", "fiche méthode"),
+            headers=auth,
+        ).status_code
+        == 200
+    )
 
     found = entries(client)
     assert ids(found)[:2] == [second, first]
@@ -68,7 +80,11 @@ def test_newest_first_publication_first_with_every_field(api):
     assert entry.find(f"{ATOM}title").text == "Une méthode pour animer un atelier"
     assert entry.find(f"{ATOM}link").get("href") == f"https://passerelles.exemple.org/fiches/{first}"
     assert entry.find(f"{ATOM}summary").text.startswith("Un atelier d'autoréparation de vélos")
-    assert {c.get("term") for c in entry.findall(f"{ATOM}category")} == {"fiche méthode", "développement local", "mobilité"}
+    assert {c.get("term") for c in entry.findall(f"{ATOM}category")} == {
+        "fiche méthode",
+        "développement local",
+        "mobilité",
+    }
     assert entry.find(f"{ATOM}author/{ATOM}name").text == "Association Biclou Rural"
     assert entry.find(f"{ATOM}updated").text >= entry.find(f"{ATOM}published").text
 

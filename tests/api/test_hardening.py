@@ -14,8 +14,8 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from kb.storage.embedded.keys import KeyStore
 from kb.core.settings import Settings
+from kb.storage.embedded.keys import KeyStore
 from tests.api.test_coordination import FICHE, UPLOAD_FIELDS
 from tests.apps import app_over
 from tests.fakes import ToyEmbedder
@@ -59,33 +59,32 @@ def test_a_long_write_never_makes_readers_wait_for_its_embedding(tmp_path):
     app.dependency_overrides[get_embedder] = lambda: slow
     key = KeyStore(settings.data_dir / "keys.json").create("coordinatrice")
     long_fiche = {**FICHE, "id": "atelier-long", "sections": {"étapes": "Une étape détaillée du projet. " * 250}}
-    with serve_in_thread(app) as base:
-        with httpx.Client(base_url=base, timeout=60) as reader:
-            baseline = []
-            for _ in range(5):
-                started = time.perf_counter()
-                assert reader.get("/search", params={"q": "épicerie"}).status_code == 200
-                baseline.append(time.perf_counter() - started)
-            during: list[float] = []
-            write: dict = {}
+    with serve_in_thread(app) as base, httpx.Client(base_url=base, timeout=60) as reader:
+        baseline = []
+        for _ in range(5):
+            started = time.perf_counter()
+            assert reader.get("/search", params={"q": "épicerie"}).status_code == 200
+            baseline.append(time.perf_counter() - started)
+        during: list[float] = []
+        write: dict = {}
 
-            def writer():
-                started = time.perf_counter()
-                write["response"] = httpx.post(
-                    f"{base}/documents", json=long_fiche, headers={"Authorization": f"Bearer {key}"}, timeout=120
-                )
-                write["seconds"] = time.perf_counter() - started
+        def writer():
+            started = time.perf_counter()
+            write["response"] = httpx.post(
+                f"{base}/documents", json=long_fiche, headers={"Authorization": f"Bearer {key}"}, timeout=120
+            )
+            write["seconds"] = time.perf_counter() - started
 
-            thread = threading.Thread(target=writer)
-            thread.start()
-            time.sleep(0.3)
-            while thread.is_alive():
-                for path, params in (("/search", {"q": "transport solidaire"}), ("/health", None)):
-                    started = time.perf_counter()
-                    assert reader.get(path, params=params).status_code == 200
-                    during.append(time.perf_counter() - started)
-                time.sleep(0.05)
-            thread.join()
+        thread = threading.Thread(target=writer)
+        thread.start()
+        time.sleep(0.3)
+        while thread.is_alive():
+            for path, params in (("/search", {"q": "transport solidaire"}), ("/health", None)):
+                started = time.perf_counter()
+                assert reader.get(path, params=params).status_code == 200
+                during.append(time.perf_counter() - started)
+            time.sleep(0.05)
+        thread.join()
     assert write["response"].status_code == 201, write["response"].text
     assert write["seconds"] > 3 and len(during) >= 10
     # structural, not a speed figure: nothing waited for a one-second batch
@@ -94,10 +93,14 @@ def test_a_long_write_never_makes_readers_wait_for_its_embedding(tmp_path):
 
 # -- hostile files (defects 2, 3, 4, 14) --------------------------------------------------------
 
-BILLION_LAUGHS = "---\n" + "\n".join(
-    [f"a0: &a0 [{', '.join(['lol'] * 9)}]"]
-    + [f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 9)}]" for n in range(1, 8)]
-) + "\ntitle: Bombe\n---\n# Bombe\n\nUn texte.\n"
+BILLION_LAUGHS = (
+    "---\n"
+    + "\n".join(
+        [f"a0: &a0 [{', '.join(['lol'] * 9)}]"]
+        + [f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 9)}]" for n in range(1, 8)]
+    )
+    + "\ntitle: Bombe\n---\n# Bombe\n\nUn texte.\n"
+)
 RECURSIVE_ALIAS = "---\ntitle: Boucle\nloop: &x [*x]\n---\n# Boucle\n\nUn texte.\n"
 GOOD = "---\ntitle: Une fiche saine\ndoc_type: fiche méthode\n---\n# Une fiche saine\n\nUn texte ordinaire sur le diagnostic.\n"
 
@@ -172,7 +175,9 @@ def test_too_many_passages_are_refused_before_any_embedding(tmp_path):
     model = ToyEmbedder()
     sections = {name: "Une phrase de plus dans cette longue section. " * 400 for name in ("contexte", "étapes")}
     with TestClient(app_over(settings, model)) as client:
-        response = client.post("/documents", json={**FICHE, "sections": sections}, headers={"Authorization": f"Bearer {key}"})
+        response = client.post(
+            "/documents", json={**FICHE, "sections": sections}, headers={"Authorization": f"Bearer {key}"}
+        )
     assert response.status_code == 413 and "passages" in response.json()["detail"]
     assert model.passages_embedded == 0
 
@@ -186,7 +191,9 @@ def test_non_web_source_urls_are_refused(toy_api, tmp_path):
 
     folder = tmp_path / "docs"
     folder.mkdir()
-    (folder / "piege.md").write_text(GOOD.replace("title:", "source_url: javascript:alert(1)\ntitle:"), encoding="utf-8")
+    (folder / "piege.md").write_text(
+        GOOD.replace("title:", "source_url: javascript:alert(1)\ntitle:"), encoding="utf-8"
+    )
     report = runtime.ingest(Settings(data_dir=tmp_path / "other"), [folder], embedder=ToyEmbedder())
     assert len(report.failed) == 1 and "http:// ou https://" in report.failed[0][1]
 
@@ -209,7 +216,12 @@ def _raw_exchange(port: int, requests: list[bytes]) -> list[bytes]:
                     break
                 data += chunk
             head, _, body = data.partition(b"\r\n\r\n")
-            length = int(next((line.split(b":")[1] for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")), b"0"))
+            length = int(
+                next(
+                    (line.split(b":")[1] for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")),
+                    b"0",
+                )
+            )
             while len(body) < length:
                 chunk = sock.recv(65536)
                 if not chunk:
@@ -223,6 +235,7 @@ def test_after_a_500_the_kept_alive_connection_still_answers(tmp_path, monkeypat
     settings = Settings(data_dir=tmp_path / "data")
     app = app_over(settings, ToyEmbedder(), ingest=[MINI])
     with serve_in_thread(app) as base:
+
         def broken(*args, **kwargs):
             raise RuntimeError("a bug")
 
@@ -230,7 +243,7 @@ def test_after_a_500_the_kept_alive_connection_still_answers(tmp_path, monkeypat
         port = int(base.rsplit(":", 1)[1])
         request = b"GET /search?q=velo HTTP/1.1\r\nHost: x\r\n\r\n"
         first, second = _raw_exchange(port, [request, b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n"])
-    assert first.startswith(b"HTTP/1.1 500") and "Erreur interne".encode() in first
+    assert first.startswith(b"HTTP/1.1 500") and b"Erreur interne" in first
     assert second.startswith(b"HTTP/1.1 200")
 
 
@@ -296,7 +309,7 @@ def test_a_chunked_upload_without_length_is_cut_at_the_limit(tmp_path):
                 break
             sent += len(piece)
     assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
-    assert "volumineuse".encode() in answer
+    assert b"volumineuse" in answer
     assert sent < 10_000_000  # the limit is 1 MB; the rest sat in the kernel's socket buffers
 
 

@@ -95,7 +95,9 @@ def test_sigkill_during_a_write_loses_no_acknowledged_document(tmp_path):
     try:
         acknowledged = post_fiches(base, auth, 5)
         # a long fiche (about 60 passages to embed): the kill lands in the middle of its write
-        kill_during(server, lambda: httpx.post(f"{base}/documents", params=DISTINCT, json=big_fiche(), headers=auth, timeout=60))
+        kill_during(
+            server, lambda: httpx.post(f"{base}/documents", params=DISTINCT, json=big_fiche(), headers=auth, timeout=60)
+        )
     finally:
         if server.poll() is None:
             server.kill()

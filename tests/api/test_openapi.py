@@ -22,8 +22,8 @@ from api.schemas import (
     Vocabulary,
     WriteResult,
 )
-from kb.storage.embedded.keys import KeyStore
 from kb.core.settings import Settings
+from kb.storage.embedded.keys import KeyStore
 from tests.apps import app_over
 
 MINI = Path(__file__).parents[1] / "fixtures" / "mini-corpus"
@@ -54,10 +54,16 @@ def test_every_json_route_declares_its_response_and_errors(api):
             success = [code for code in responses if code.startswith("2")]
             assert success, (path, method)
             for code in success:
-                if "application/json" not in responses[code]["content"]:  # /ask/stream's events, a file, /flux.atom, a CSV export
+                if (
+                    "application/json" not in responses[code]["content"]
+                ):  # /ask/stream's events, a file, /flux.atom, a CSV export
                     content = list(responses[code]["content"])
                     files = path == "/documents/{doc_id}/file" and "application/octet-stream" in content
-                    assert files or content in (["text/event-stream"], ["application/atom+xml"], ["text/csv"]), (path, method, code)
+                    assert files or content in (["text/event-stream"], ["application/atom+xml"], ["text/csv"]), (
+                        path,
+                        method,
+                        code,
+                    )
                     continue
                 schema = _resolve(spec, responses[code]["content"]["application/json"]["schema"])
                 assert schema.get("properties"), (path, method, code)
@@ -79,7 +85,9 @@ def test_reads_validate_against_their_models(api):
     assert "fiche expérience" in vocabulary.doc_types and "mobilité" in vocabulary.themes
     search = SearchResponse.model_validate(client.get("/search", params={"q": "chauffeurs bénévoles"}).json())
     assert search.results and search.results[0].passages
-    found = AskResponse.model_validate(client.post("/ask", json={"question": "transport solidaire avec des bénévoles"}).json())
+    found = AskResponse.model_validate(
+        client.post("/ask", json={"question": "transport solidaire avec des bénévoles"}).json()
+    )
     assert found.found and found.citations
     missing = AskResponse.model_validate(client.post("/ask", json={"question": "élevage de chèvres angora"}).json())
     assert missing.found or missing.nearest is not None

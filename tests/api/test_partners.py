@@ -7,8 +7,8 @@ import json
 import pytest
 from fastapi.testclient import TestClient
 
-from kb.storage.embedded.keys import KeyStore
 from kb.core.settings import Settings
+from kb.storage.embedded.keys import KeyStore
 from tests.apps import app_over
 
 BASE = "https://base.exemple.org"
@@ -25,8 +25,12 @@ def api(tmp_path, toy_embedder):
 
 def preflight(client, origin):
     return client.options(
-        "/ask", headers={"Origin": origin, "Access-Control-Request-Method": "POST",
-                         "Access-Control-Request-Headers": "content-type"}
+        "/ask",
+        headers={
+            "Origin": origin,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        },
     )
 
 
@@ -75,8 +79,17 @@ def test_the_base_list_still_works_and_cannot_be_removed_from_the_page(api):
 
 @pytest.mark.parametrize(
     "origin",
-    ["https://*.exemple.org", "https://exemple.org/widget", "http://exemple.org", "ftp://exemple.org",
-     "exemple.org", "https://exemple.org:99999", "https://user@exemple.org", "", "https://exemple.org?x=1"],
+    [
+        "https://*.exemple.org",
+        "https://exemple.org/widget",
+        "http://exemple.org",
+        "ftp://exemple.org",
+        "exemple.org",
+        "https://exemple.org:99999",
+        "https://user@exemple.org",
+        "",
+        "https://exemple.org?x=1",
+    ],
 )
 def test_an_invalid_origin_is_refused_in_french(api, origin):
     client, auth, settings = api
@@ -90,8 +103,13 @@ def test_an_invalid_origin_is_refused_in_french(api, origin):
 def test_local_origins_and_ports_are_accepted_and_a_second_add_is_a_conflict(api):
     client, auth, _ = api
     for origin in ("http://localhost:5173", "https://site.exemple.org:8443"):
-        assert client.post("/coordination/partners", json={"origin": origin, "name": "Essai"}, headers=auth).status_code == 201
-    again = client.post("/coordination/partners", json={"origin": "HTTP://LOCALHOST:5173", "name": "Essai"}, headers=auth)
+        assert (
+            client.post("/coordination/partners", json={"origin": origin, "name": "Essai"}, headers=auth).status_code
+            == 201
+        )
+    again = client.post(
+        "/coordination/partners", json={"origin": "HTTP://LOCALHOST:5173", "name": "Essai"}, headers=auth
+    )
     assert again.status_code == 409 and "déjà" in again.json()["detail"]
 
 

@@ -6,8 +6,8 @@ import os
 
 import pytest
 
-from kb.storage.embedded.keys import KeyStore
 from kb.core.settings import Settings
+from kb.storage.embedded.keys import KeyStore
 from tests.apps import app_over
 from tests.servers import CHROMIUM, CHROMIUM_ARGS, serve_in_thread
 
@@ -36,8 +36,11 @@ def serious_violations(page, context=None) -> list:
     from axe_playwright_python.sync_playwright import Axe
 
     results = Axe().run(page, context=context)
-    return [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in results.response["violations"]
-            if v["impact"] in ("serious", "critical")]
+    return [
+        (v["id"], [n["target"] for n in v["nodes"]][:3])
+        for v in results.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
 
 
 def test_the_section_lists_adds_and_removes_partner_sites(browser_page):

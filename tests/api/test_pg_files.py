@@ -13,12 +13,12 @@ import pytest
 import yaml
 from fastapi.testclient import TestClient
 
+from kb.core.models import StoredFile
+from kb.core.settings import Settings
 from kb.records.keys import CONTRIBUTOR
 from kb.storage.backend import open_key_store
-from kb.core.models import StoredFile
-from kb.storage.postgres.files import PgFiles
 from kb.storage.postgres.database import open_database
-from kb.core.settings import Settings
+from kb.storage.postgres.files import PgFiles
 from services.runtime import ingest, reindex, remove
 from tests.api.test_coordination import FICHE, UPLOAD_FIELDS
 from tests.apps import app_over
@@ -101,7 +101,9 @@ def test_metadata_edit_reads_and_rewrites_the_file_in_the_database(base):
     client, auth, settings, _ = base
     coordination = auth["coordinatrice"]
     before = rows(settings)["exp-epicerie-village"]
-    edited = client.patch("/documents/exp-epicerie-village", json={"title": "Une épicerie rouverte"}, headers=coordination)
+    edited = client.patch(
+        "/documents/exp-epicerie-village", json={"title": "Une épicerie rouverte"}, headers=coordination
+    )
     assert edited.status_code == 200, edited.json()
     assert client.get("/documents/exp-epicerie-village").json()["title"] == "Une épicerie rouverte"
     name, source, data, _ = rows(settings)["exp-epicerie-village"]
@@ -112,7 +114,9 @@ def test_metadata_edit_reads_and_rewrites_the_file_in_the_database(base):
 
 def test_a_folder_ingested_again_does_not_undo_an_edit(base, toy_embedder):
     client, auth, settings, corpus = base
-    client.patch("/documents/exp-epicerie-village", json={"title": "Une épicerie rouverte"}, headers=auth["coordinatrice"])
+    client.patch(
+        "/documents/exp-epicerie-village", json={"title": "Une épicerie rouverte"}, headers=auth["coordinatrice"]
+    )
     again = ingest(settings, [corpus], embedder=toy_embedder)
     assert [reason for _, reason in again.failed] == [
         "identifiant « exp-epicerie-village » déjà utilisé par documents/exp-epicerie-village.md"
@@ -158,7 +162,9 @@ def test_reindex_rebuilds_from_the_database_alone(base, toy_embedder):
         assert fresh.get("/stats").json()["generation"] != generation
         after = {d["doc_id"]: d["title"] for d in fresh.get("/documents", params={"limit": 100}).json()["documents"]}
         assert after == before
-        assert FICHE_ID in [r["doc_id"] for r in fresh.get("/search", params={"q": "atelier vélo bourg"}).json()["results"]]
+        assert FICHE_ID in [
+            r["doc_id"] for r in fresh.get("/search", params={"q": "atelier vélo bourg"}).json()["results"]
+        ]
 
 
 def test_start_up_indexes_a_kept_file_the_index_lacks(base, toy_embedder):

@@ -13,9 +13,9 @@ import httpx
 import psycopg
 import pytest
 
-from kb.storage.postgres.database import generation_schema
 from kb.core.settings import Settings
 from kb.storage.backend import open_key_store
+from kb.storage.postgres.database import generation_schema
 from tests.api.test_kill_during_write import DISTINCT, _start, big_fiche, kill_during, post_fiches
 from tests.ingest.test_kill_during_ingest import _kb
 from tests.servers import free_port
@@ -94,7 +94,10 @@ def test_sigkill_of_kb_ingest_on_postgresql(tmp_path, postgres_url, fixtures_dir
     for path in folder.iterdir():
         path.write_text(path.read_text().replace("Résultats", "Résultats révisés"))
     process = subprocess.Popen(
-        [sys.executable, "-m", "cli.main", "ingest", str(folder)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        [sys.executable, "-m", "cli.main", "ingest", str(folder)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     deadline = time.time() + 120
     with psycopg.connect(postgres_url, autocommit=True) as conn:

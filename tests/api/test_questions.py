@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from kb.storage.embedded.keys import KeyStore
 from kb.core.settings import Settings
+from kb.storage.embedded.keys import KeyStore
 from tests.apps import app_over
 from tests.fakes import ToyEmbedder
 
@@ -34,7 +34,9 @@ def api(tmp_path):
 
 def logged(settings: Settings) -> list[tuple]:
     with sqlite3.connect(settings.data_dir / "questions.sqlite") as db:
-        return db.execute("SELECT kind, question, found, channel, filters, doc_ids FROM questions ORDER BY id").fetchall()
+        return db.execute(
+            "SELECT kind, question, found, channel, filters, doc_ids FROM questions ORDER BY id"
+        ).fetchall()
 
 
 def test_each_channel_is_logged_with_its_kind_and_outcome(api):
@@ -91,9 +93,14 @@ def test_a_log_that_cannot_be_written_never_fails_a_search(api, monkeypatch, cap
 
 def test_the_widget_may_send_its_channel_header_across_origins(api):
     client, _, _ = api
-    preflight = client.options("/ask", headers={
-        "Origin": "http://localhost:8000", "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": "content-type, x-passerelles-canal"})
+    preflight = client.options(
+        "/ask",
+        headers={
+            "Origin": "http://localhost:8000",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type, x-passerelles-canal",
+        },
+    )
     assert preflight.status_code == 200
     assert "x-passerelles-canal" in preflight.headers["access-control-allow-headers"].lower()
 
@@ -128,7 +135,12 @@ def test_feedback_out_of_bounds_is_refused_in_french(api, body, field):
 
 def test_feedback_is_stored_then_rate_limited_per_client(api):
     client, auth, settings = api
-    body = {"question": "garde d'enfants la nuit ?", "useful": False, "comment": "rien sur le travail de nuit", "doc_ids": ["exp-epicerie-village"]}
+    body = {
+        "question": "garde d'enfants la nuit ?",
+        "useful": False,
+        "comment": "rien sur le travail de nuit",
+        "doc_ids": ["exp-epicerie-village"],
+    }
     for _ in range(3):
         response = client.post("/feedback", json=body, headers=WIDGET)
         assert response.status_code == 201 and response.json() == {"status": "enregistré"}
@@ -137,7 +149,10 @@ def test_feedback_is_stored_then_rate_limited_per_client(api):
     assert "Trop d'avis" in refused.json()["detail"] and int(refused.headers["retry-after"]) > 0
     with sqlite3.connect(settings.data_dir / "questions.sqlite") as db:
         rows = db.execute("SELECT question, useful, comment, doc_ids, channel FROM feedback").fetchall()
-    assert rows == [("garde d'enfants la nuit ?", 0, "rien sur le travail de nuit", '["exp-epicerie-village"]', "widget")] * 3
+    assert (
+        rows
+        == [("garde d'enfants la nuit ?", 0, "rien sur le travail de nuit", '["exp-epicerie-village"]', "widget")] * 3
+    )
     not_useful = client.get("/coordination/questions", headers=auth).json()["not_useful"]
     assert not_useful[0]["comment"] == "rien sur le travail de nuit"
 
@@ -146,9 +161,17 @@ def test_the_sites_feedback_form_posts_and_comes_back_with_thanks(api):
     client, _, settings = api
     page = client.get("/recherche", params={"q": "épicerie", "question": "1"}).text
     assert 'action="/avis"' in page and 'maxlength="1000"' in page
-    response = client.post("/avis", data={"question": "épicerie", "utile": "non", "commentaire": "trop vague",
-                                          "retour": "q=%C3%A9picerie&question=1&evil=1", "doc": ["exp-epicerie-village"]},
-                           follow_redirects=False)
+    response = client.post(
+        "/avis",
+        data={
+            "question": "épicerie",
+            "utile": "non",
+            "commentaire": "trop vague",
+            "retour": "q=%C3%A9picerie&question=1&evil=1",
+            "doc": ["exp-epicerie-village"],
+        },
+        follow_redirects=False,
+    )
     assert response.status_code == 303
     assert response.headers["location"] == "/recherche?q=%C3%A9picerie&question=1&avis=merci#avis"
     thanked = client.get(response.headers["location"]).text
@@ -160,14 +183,26 @@ def test_the_sites_feedback_form_posts_and_comes_back_with_thanks(api):
 
 def test_the_sites_feedback_form_refuses_another_sites_post(api):
     client, _, _ = api
-    response = client.post("/avis", data={"question": "épicerie", "utile": "oui"},
-                           headers={"Origin": "https://ailleurs.example"}, follow_redirects=False)
+    response = client.post(
+        "/avis",
+        data={"question": "épicerie", "utile": "oui"},
+        headers={"Origin": "https://ailleurs.example"},
+        follow_redirects=False,
+    )
     assert response.status_code == 403
-    response = client.post("/avis", data={"question": "épicerie", "utile": "oui"},
-                           headers={"Referer": "https://ailleurs.example/page"}, follow_redirects=False)
+    response = client.post(
+        "/avis",
+        data={"question": "épicerie", "utile": "oui"},
+        headers={"Referer": "https://ailleurs.example/page"},
+        follow_redirects=False,
+    )
     assert response.status_code == 403
-    same_site = client.post("/avis", data={"question": "épicerie", "utile": "oui"},
-                            headers={"Origin": "http://testserver"}, follow_redirects=False)
+    same_site = client.post(
+        "/avis",
+        data={"question": "épicerie", "utile": "oui"},
+        headers={"Origin": "http://testserver"},
+        follow_redirects=False,
+    )
     assert same_site.status_code == 303
 
 
@@ -185,14 +220,21 @@ def test_the_dashboard_counts_groups_and_covers(tmp_path):
 
 
 def check_dashboard(client, auth):
-    for question in ["Crèche en horaires décalés ?", "creche en horaires decales", "crèche en horaire décalés",
-                     "Épicerie", "épicerie"]:
+    for question in [
+        "Crèche en horaires décalés ?",
+        "creche en horaires decales",
+        "crèche en horaire décalés",
+        "Épicerie",
+        "épicerie",
+    ]:
         client.get("/search", params={"q": question})
     client.get("/search", params={"q": "épicerie"}, headers=WIDGET)
     body = client.get("/coordination/questions", headers=auth).json()
     assert body["log_enabled"] is True and body["total"] == 6
     assert body["frequent"][0]["question"] == "épicerie" and body["frequent"][0]["count"] == 3
-    unanswered = [g for g in body["unanswered_groups"] if "rèche" in g["representative"] or "reche" in g["representative"]]
+    unanswered = [
+        g for g in body["unanswered_groups"] if "rèche" in g["representative"] or "reche" in g["representative"]
+    ]
     assert len(unanswered) == 1 and unanswered[0]["count"] == 3  # two spellings and a typo: one subject
     assert sum(week["questions"] for week in body["weekly"]) == 6
     coverage = body["coverage"]
@@ -201,13 +243,15 @@ def check_dashboard(client, auth):
     widget_only = client.get("/coordination/questions", params={"channel": "widget"}, headers=auth).json()
     assert widget_only["total"] == 1
     assert client.get("/coordination/questions", params={"since": "2026-13-01"}, headers=auth).status_code == 422
-    reversed_period = client.get("/coordination/questions", params={"since": "2026-12-02", "until": "2026-12-01"}, headers=auth)
+    reversed_period = client.get(
+        "/coordination/questions", params={"since": "2026-12-02", "until": "2026-12-01"}, headers=auth
+    )
     assert reversed_period.status_code == 422 and "Période invalide" in reversed_period.json()["detail"]
 
 
 def test_the_csv_opens_in_a_french_spreadsheet(api):
     client, auth, _ = api
-    client.get("/search", params={"q": "=HYPERLINK(\"http://x\")"})
+    client.get("/search", params={"q": '=HYPERLINK("http://x")'})
     client.get("/search", params={"q": "épicerie"})
     response = client.get("/coordination/questions.csv", headers=auth)
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
@@ -215,5 +259,5 @@ def test_the_csv_opens_in_a_french_spreadsheet(api):
     assert response.content.startswith("\ufeff".encode())
     table = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
     assert table[0] == ["date", "type", "question", "filtres", "trouvé", "documents", "canal"]
-    assert [row[2] for row in table[1:]] == ["'=HYPERLINK(\"http://x\")", "épicerie"]
+    assert [row[2] for row in table[1:]] == ['\'=HYPERLINK("http://x")', "épicerie"]
     assert {row[4] for row in table[1:]} <= {"oui", "non"} and table[1][6] == "api"

@@ -12,8 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from kb.storage.embedded.keys import KeyStore
 from kb.core.settings import Settings
+from kb.storage.embedded.keys import KeyStore
 from tests.apps import app_over
 from tests.servers import CHROMIUM, CHROMIUM_ARGS, serve_in_thread
 
@@ -65,8 +65,11 @@ def serious_violations(page) -> list:
     from axe_playwright_python.sync_playwright import Axe
 
     results = Axe().run(page)
-    return [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in results.response["violations"]
-            if v["impact"] in ("serious", "critical")]
+    return [
+        (v["id"], [n["target"] for n in v["nodes"]][:3])
+        for v in results.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
 
 
 def rows(settings: Settings, sql: str) -> list[tuple]:
@@ -89,8 +92,9 @@ def test_the_widget_asks_for_feedback_under_its_answer(world):
     page.locator("#passerelles").screenshot(path=str(ARTIFACTS / "widget-avis.png"))
     page.close()
     assert ("question", question, "widget") in rows(world["settings"], "SELECT kind, question, channel FROM questions")
-    assert rows(world["settings"], "SELECT question, useful, comment, channel FROM feedback WHERE channel = 'widget'") == [
-        (question, 0, "Il manque les assurances des chauffeurs.", "widget")]
+    assert rows(
+        world["settings"], "SELECT question, useful, comment, channel FROM feedback WHERE channel = 'widget'"
+    ) == [(question, 0, "Il manque les assurances des chauffeurs.", "widget")]
 
 
 def test_the_site_results_page_takes_feedback_without_script(world):
@@ -106,13 +110,18 @@ def test_the_site_results_page_takes_feedback_without_script(world):
     assert page.locator("#avis form").count() == 0
     page.close()
     assert rows(world["settings"], "SELECT question, useful, comment FROM feedback WHERE channel = 'site'") == [
-        ("épicerie solidaire", 1, "Très utile, merci.")]
+        ("épicerie solidaire", 1, "Très utile, merci.")
+    ]
 
 
 def test_the_dashboard_shows_what_practitioners_ask(world):
     api = world["api"]
-    for question in ["garde d'enfants en horaires décalés", "garde d'enfant en horaire décalé",
-                     "faire garder ses enfants tard le soir", "épicerie solidaire"]:
+    for question in [
+        "garde d'enfants en horaires décalés",
+        "garde d'enfant en horaire décalé",
+        "faire garder ses enfants tard le soir",
+        "épicerie solidaire",
+    ]:
         httpx.post(api + "/ask", json={"question": question}, timeout=60)
     page = world["context"].new_page()
     page.goto(api + "/coordination")

@@ -9,10 +9,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.schemas import CataloguePage, ErrorBody, Proposal, ProposalDetail, ProposalPage, WriteResult
-from kb.storage.embedded.audit import AuditLog
-from kb.records.keys import CONTRIBUTOR
-from kb.storage.embedded.keys import KeyStore
 from kb.core.settings import Settings
+from kb.records.keys import CONTRIBUTOR
+from kb.storage.embedded.audit import AuditLog
+from kb.storage.embedded.keys import KeyStore
 from tests.api.test_coordination import FICHE
 from tests.apps import app_over
 
@@ -124,13 +124,23 @@ def test_every_transition_and_every_refused_one(setup):
     coordination, aline = auth["coordinatrice"], auth["Aline"]
     assert client.post("/documents/inconnu/publish", headers=coordination).status_code == 404
     propose(client, aline)
-    sent_back = client.post(f"/documents/{DOC_ID}/request-changes", json={"comment": "Ajoutez le budget."}, headers=coordination)
+    sent_back = client.post(
+        f"/documents/{DOC_ID}/request-changes", json={"comment": "Ajoutez le budget."}, headers=coordination
+    )
     assert sent_back.status_code == 200 and sent_back.json()["status"] == "à revoir"
     assert Proposal.model_validate(sent_back.json()).comment == "Ajoutez le budget."
-    assert client.post(f"/documents/{DOC_ID}/request-changes", json={"comment": ""}, headers=coordination).status_code == 422
+    assert (
+        client.post(f"/documents/{DOC_ID}/request-changes", json={"comment": ""}, headers=coordination).status_code
+        == 422
+    )
     refused = client.post(f"/documents/{DOC_ID}/publish", headers=coordination)
     assert refused.status_code == 409 and "à revoir" in refused.json()["detail"]
-    assert client.post(f"/documents/{DOC_ID}/request-changes", json={"comment": "encore"}, headers=coordination).status_code == 409
+    assert (
+        client.post(
+            f"/documents/{DOC_ID}/request-changes", json={"comment": "encore"}, headers=coordination
+        ).status_code
+        == 409
+    )
 
     again = propose(client, aline)  # à revoir → proposé, by its author
     assert again["status"] == "proposé"
@@ -192,7 +202,9 @@ def test_a_contributor_proposes_an_update_of_a_published_document(setup):
     update = client.put("/documents/exp-epicerie-village", json=fiche, headers=auth["Aline"])
     assert update.status_code == 202 and update.json()["status"] == "proposé"
     assert client.get("/documents/exp-epicerie-village").json()["title"] != fiche["title"]  # unchanged until published
-    catalogue = client.get("/coordination/catalogue", params={"status": "proposé"}, headers=auth["coordinatrice"]).json()
+    catalogue = client.get(
+        "/coordination/catalogue", params={"status": "proposé"}, headers=auth["coordinatrice"]
+    ).json()
     assert [(r["doc_id"], r["status"], r["proposal_status"]) for r in catalogue["documents"]] == [
         ("exp-epicerie-village", "publié", "proposé")
     ]
@@ -240,8 +252,15 @@ def test_publishing_a_proposed_duplicate_needs_a_reason(setup):
     blocked = client.post("/documents/atelier-velo-bis/publish", headers=coordination)
     assert blocked.status_code == 409 and blocked.json()["conflict"] == "doublon"
     assert client.get("/documents", params={"status": "proposé"}, headers=coordination).json()["total"] == 1
-    assert client.post("/documents/atelier-velo-bis/publish", json={"duplicate_reason": ""}, headers=coordination).status_code == 422
-    published = client.post("/documents/atelier-velo-bis/publish", json={"duplicate_reason": "Autre commune."}, headers=coordination)
+    assert (
+        client.post(
+            "/documents/atelier-velo-bis/publish", json={"duplicate_reason": ""}, headers=coordination
+        ).status_code
+        == 422
+    )
+    published = client.post(
+        "/documents/atelier-velo-bis/publish", json={"duplicate_reason": "Autre commune."}, headers=coordination
+    )
     assert published.status_code == 200 and published.json()["status"] == "publié"
     entry = audit.entries("atelier-velo-bis")[-1]
     assert (entry["action"], entry["raison_doublon"]) == ("publication", "Autre commune.")
@@ -270,4 +289,6 @@ def test_the_catalogue_lists_published_and_proposed_documents(setup):
     assert {row["doc_type"] for row in typed["documents"]} == {"fiche méthode"} and typed["total"] >= 1
     paged = client.get("/coordination/catalogue", params={"offset": 1, "limit": 2}, headers=coordination).json()
     assert [row["doc_id"] for row in paged["documents"]] == ids[1:3]
-    assert client.get("/coordination/catalogue", params={"status": "brouillon"}, headers=coordination).status_code == 422
+    assert (
+        client.get("/coordination/catalogue", params={"status": "brouillon"}, headers=coordination).status_code == 422
+    )

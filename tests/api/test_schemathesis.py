@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from kb.storage.embedded.keys import KeyStore
 from kb.core.settings import Settings
+from kb.storage.embedded.keys import KeyStore
 from tests.apps import app_over
 from tests.fakes import ToyEmbedder
 from tests.servers import serve_in_thread
@@ -30,8 +30,21 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(tmp_path):
     app = app_over(settings, ToyEmbedder(), ingest=[MINI])
     with serve_in_thread(app) as base:
         done = subprocess.run(
-            [str(executable), "run", f"{base}/openapi.json", "--checks", "all", "--max-examples", "5",
-             "--seed", "1", "--request-timeout", "30", "-H", f"Authorization: Bearer {key}"],
+            [
+                str(executable),
+                "run",
+                f"{base}/openapi.json",
+                "--checks",
+                "all",
+                "--max-examples",
+                "5",
+                "--seed",
+                "1",
+                "--request-timeout",
+                "30",
+                "-H",
+                f"Authorization: Bearer {key}",
+            ],
             cwd=ROOT,  # schemathesis.toml: the 422 of semantic validation is documented
             capture_output=True,
             text=True,

@@ -83,7 +83,9 @@ class _Admin:
         self._run(f'ALTER DATABASE "{self.name}" WITH ALLOW_CONNECTIONS true')
 
     def read_only(self, on: bool) -> None:
-        self._run(f'ALTER DATABASE "{self.name}" SET default_transaction_read_only = {"on" if on else "off"}', self._cut())
+        self._run(
+            f'ALTER DATABASE "{self.name}" SET default_transaction_read_only = {"on" if on else "off"}', self._cut()
+        )
 
 
 @pytest.fixture
@@ -222,7 +224,10 @@ def test_a_server_started_on_a_read_only_base_serves_its_reads(tmp_path, postgre
     settings = _settings(tmp_path, "a", postgres_url)
     auth = _auth(settings)
     with _client(settings) as client:
-        assert client.post("/documents", params=DISTINCT, json={**FICHE, "id": "atelier-velo"}, headers=auth).status_code == 201
+        assert (
+            client.post("/documents", params=DISTINCT, json={**FICHE, "id": "atelier-velo"}, headers=auth).status_code
+            == 201
+        )
     admin = _Admin(postgres_url)
     admin.read_only(True)
     try:

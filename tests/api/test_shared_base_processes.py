@@ -130,9 +130,7 @@ def test_sigkill_of_one_server_during_writes_loses_nothing_it_acknowledged(serve
     def write_until_killed() -> None:
         for n in range(200):
             try:
-                response = httpx.post(
-                    f"{a.base}/documents", params=DISTINCT, json=_fiche(n), headers=auth, timeout=60
-                )
+                response = httpx.post(f"{a.base}/documents", params=DISTINCT, json=_fiche(n), headers=auth, timeout=60)
             except httpx.HTTPError:
                 return  # the server died under it
             if response.status_code == 201:
@@ -163,9 +161,7 @@ def test_serve_with_two_workers_answers_on_postgresql(servers):
     server = servers("a", workers=2)
     auth = server.key()
     for n in range(3):
-        response = httpx.post(
-            f"{server.base}/documents", params=DISTINCT, json=_fiche(n), headers=auth, timeout=60
-        )
+        response = httpx.post(f"{server.base}/documents", params=DISTINCT, json=_fiche(n), headers=auth, timeout=60)
         assert response.status_code == 201, response.text
     # new connections spread over both processes: each one finds every write at once
     for n in range(3):

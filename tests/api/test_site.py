@@ -241,7 +241,9 @@ def test_a_result_card_links_the_other_version_of_its_document(versions_site):
         "commerce dans une vitrine vide à Saint-Aubin-du-Vernay</a> (2023-06-20)</p>"
     ) in cards[0]
     assert not any(f'<h3><a href="/fiches/{OLD}">' in card for card in cards), "one result per family"
-    asked = versions_site.get("/recherche", params={"q": "comment tester un commerce dans une vitrine vide ?", "question": "1"}).text
+    asked = versions_site.get(
+        "/recherche", params={"q": "comment tester un commerce dans une vitrine vide ?", "question": "1"}
+    ).text
     block = re.search(r'<article class="block".*?</article>', asked, re.DOTALL).group(0)
     assert f'href="/fiches/{NEW}"' in block and f'Autre version : <a href="/fiches/{OLD}">' in block
 

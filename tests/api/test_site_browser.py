@@ -96,7 +96,9 @@ def test_keyboard_alone_reaches_the_content_and_searches(browser_and_site):
     page.keyboard.press("Enter")
     page.wait_for_url("**/recherche?q=*")
     assert "épicerie" in page.inner_text("h1")
-    outline = page.evaluate("() => { const a = document.querySelector('.hits a'); a.focus(); return getComputedStyle(a).outlineStyle }")
+    outline = page.evaluate(
+        "() => { const a = document.querySelector('.hits a'); a.focus(); return getComputedStyle(a).outlineStyle }"
+    )
     assert outline != "none"
     page.close()
 

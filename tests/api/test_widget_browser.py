@@ -7,14 +7,13 @@ port (another origin), as a partner site would. A third server plays a site that
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import asyncio
 import functools
 import re
 import socket
 import threading
 import time
+from dataclasses import replace
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote
@@ -251,9 +250,12 @@ def test_typing_shows_results_with_highlighted_snippets(page, sites):
     assert 1 <= len(searches) <= 3, searches  # debounced: not one request per key
 
     # isolation: the host's CSS does not reach the widget, and the widget's does not leak out
-    box = _in_widget(page, "root => { const s = getComputedStyle(root.querySelector('input'));"
-                     " return [s.borderTopStyle, s.textTransform, getComputedStyle(root.querySelector('mark'))"
-                     ".backgroundColor, getComputedStyle(root.querySelector('.snip')).textIndent] }")
+    box = _in_widget(
+        page,
+        "root => { const s = getComputedStyle(root.querySelector('input'));"
+        " return [s.borderTopStyle, s.textTransform, getComputedStyle(root.querySelector('mark'))"
+        ".backgroundColor, getComputedStyle(root.querySelector('.snip')).textIndent] }",
+    )
     assert box[0] != "dashed" and box[1] == "none" and box[2] != "rgb(0, 0, 0)" and box[3] == "0px"
     host_input = page.evaluate(
         "[getComputedStyle(document.getElementById('host-input')).borderTopStyle,"
@@ -317,7 +319,9 @@ def test_ask_shows_an_answer_whose_markers_match_the_sources(page, sites):
     assert page.errors == []
 
 
-def test_a_written_answer_streams_into_the_widget_then_is_replaced_by_the_checked_one(page, sites, llm_stub, monkeypatch):
+def test_a_written_answer_streams_into_the_widget_then_is_replaced_by_the_checked_one(
+    page, sites, llm_stub, monkeypatch
+):
     """With a language model (the stub process, streaming a word every 0.1 s), the text shows
     as it is written, then the checked answer and its sources replace it."""
     from services.generation import Generator
@@ -355,7 +359,11 @@ def test_after_an_answer_the_results_stay_reachable_and_sources_open_the_pages(p
 
 
 def test_ask_without_evidence_says_so_and_lists_the_nearest(page, sites, monkeypatch):
-    monkeypatch.setattr(sites["app"].state.holder.kb.answerer, "params", replace(sites["app"].state.holder.kb.answerer.params, min_score=9.0))
+    monkeypatch.setattr(
+        sites["app"].state.holder.kb.answerer,
+        "params",
+        replace(sites["app"].state.holder.kb.answerer.params, min_score=9.0),
+    )
     page.goto(sites["host"] + "/index.html")
     _combobox(page).fill("élevage de chèvres")
     _combobox(page).press("Enter")  # no result chosen: Enter asks
@@ -461,8 +469,10 @@ def test_results_follow_the_filters_and_say_when_nothing_is_found(page, sites):
     expect(combobox).to_have_attribute("placeholder", "Chercher une fiche expérience")
     expect(page.get_by_label("Type")).to_have_value("fiche expérience")
     expect(page.get_by_label("Secteur")).to_have_value("action sociale")
-    assert page.get_by_role("button", name="Poser la question").evaluate(
-        "b => getComputedStyle(b).backgroundColor") == "rgb(170, 0, 0)"
+    assert (
+        page.get_by_role("button", name="Poser la question").evaluate("b => getComputedStyle(b).backgroundColor")
+        == "rgb(170, 0, 0)"
+    )
     combobox.fill("transport")
     expect(_options(page)).to_have_count(1)
     expect(_options(page).first.locator(".title")).to_have_text("Un transport solidaire avec des chauffeurs bénévoles")
@@ -490,9 +500,7 @@ def test_stale_responses_are_ignored(page, sites):
 
 def test_a_site_that_is_not_allowed_is_refused(page, sites):
     page.goto(sites["stranger"] + "/index.html")
-    direct = page.evaluate(
-        "api => fetch(api + '/search?q=transport').then(() => 'lu', () => 'refusé')", sites["api"]
-    )
+    direct = page.evaluate("api => fetch(api + '/search?q=transport').then(() => 'lu', () => 'refusé')", sites["api"])
     assert direct == "refusé"
     _combobox(page).fill("transport solidaire")
     expect(_status(page)).to_have_text(re.compile("n'est pas autorisée sur ce site"))
@@ -514,8 +522,12 @@ def test_usable_on_a_360_pixel_screen(page, sites):
     _combobox(page).fill("chauffeurs bénévoles")
     expect(_options(page).first).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
-    for control in (_combobox(page), page.get_by_role("button", name="Poser la question"),
-                    page.get_by_label("Secteur"), _options(page).first):
+    for control in (
+        _combobox(page),
+        page.get_by_role("button", name="Poser la question"),
+        page.get_by_label("Secteur"),
+        _options(page).first,
+    ):
         box = control.bounding_box()
         assert box["x"] >= 0 and box["x"] + box["width"] <= 360, box
     ARTIFACTS.mkdir(exist_ok=True)
@@ -524,8 +536,9 @@ def test_usable_on_a_360_pixel_screen(page, sites):
 
 def test_a_light_accent_keeps_its_button_text_readable(page, sites):
     page.goto(sites["host"] + "/light.html")
-    colours = _in_widget(page, "root => { const s = getComputedStyle(root.querySelector('.ask'));"
-                         " return [s.backgroundColor, s.color] }")
+    colours = _in_widget(
+        page, "root => { const s = getComputedStyle(root.querySelector('.ask')); return [s.backgroundColor, s.color] }"
+    )
     assert colours[0] == "rgb(168, 224, 99)" and colours[1] == "rgb(26, 26, 26)"
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from evaluation.datasets import load_squad
 from cli.main import app
+from evaluation.datasets import load_squad
 
 MINI = Path(__file__).parents[1] / "fixtures" / "mini-corpus"
 
@@ -16,14 +16,25 @@ MINI = Path(__file__).parents[1] / "fixtures" / "mini-corpus"
 def test_project_format_gives_figures_per_retriever(tmp_path):
     questions = tmp_path / "q.jsonl"
     rows = [
-        {"id": "1", "question": "chauffeurs bénévoles pour les personnes âgées", "relevant": ["exp-transport-solidaire"], "kind": "natural"},
-        {"id": "2", "question": "epicerie cooperative leader", "relevant": ["exp-epicerie-village"], "kind": "unaccented"},
+        {
+            "id": "1",
+            "question": "chauffeurs bénévoles pour les personnes âgées",
+            "relevant": ["exp-transport-solidaire"],
+            "kind": "natural",
+        },
+        {
+            "id": "2",
+            "question": "epicerie cooperative leader",
+            "relevant": ["exp-epicerie-village"],
+            "kind": "unaccented",
+        },
         {"id": "3", "question": "CTG diagnostic", "relevant": ["meth-diagnostic-partage"], "kind": "acronym"},
         {"id": "4", "question": "station de ski", "relevant": [], "kind": "unanswerable"},
     ]
     questions.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
     result = CliRunner().invoke(
-        app, ["eval", "retrieval", "--dataset", str(questions), "--corpus", str(MINI), "--json"],
+        app,
+        ["eval", "retrieval", "--dataset", str(questions), "--corpus", str(MINI), "--json"],
         env={"KB_DATA_DIR": str(tmp_path / "unused")},
     )
     assert result.exit_code == 0, result.output
@@ -39,10 +50,26 @@ def test_project_format_gives_figures_per_retriever(tmp_path):
 def test_squad_format_indexes_contexts_never_titles(tmp_path):
     squad = {
         "data": [
-            {"title": "Comment protéger ses mots de passe ?", "id": "7", "paragraphs": [
-                {"context": "Utilisez un gestionnaire et des phrases de passe longues.", "qas": [{"question": "Comment protéger ses mots de passe ?"}]}]},
-            {"title": "Vidéosurveillance au travail", "id": "7", "paragraphs": [
-                {"context": "Un employeur peut filmer les accès mais pas les postes de travail en continu.", "qas": [{"question": "Mon patron peut-il me filmer ?"}]}]},
+            {
+                "title": "Comment protéger ses mots de passe ?",
+                "id": "7",
+                "paragraphs": [
+                    {
+                        "context": "Utilisez un gestionnaire et des phrases de passe longues.",
+                        "qas": [{"question": "Comment protéger ses mots de passe ?"}],
+                    }
+                ],
+            },
+            {
+                "title": "Vidéosurveillance au travail",
+                "id": "7",
+                "paragraphs": [
+                    {
+                        "context": "Un employeur peut filmer les accès mais pas les postes de travail en continu.",
+                        "qas": [{"question": "Mon patron peut-il me filmer ?"}],
+                    }
+                ],
+            },
         ]
     }
     path = tmp_path / "set.json"

@@ -125,8 +125,18 @@ ENGLISH = ("Usage:", "Show this message", "[required]", "[default:", "Options:\n
 
 @pytest.mark.parametrize(
     "args",
-    [["--help"], ["search", "--help"], ["ask", "--help"], ["ingest", "--help"], ["serve", "--help"],
-     ["keys", "--help"], ["eval", "retrieval", "--help"], ["search"], ["search", "x", "-k", "99"], ["nimporte"]],
+    [
+        ["--help"],
+        ["search", "--help"],
+        ["ask", "--help"],
+        ["ingest", "--help"],
+        ["serve", "--help"],
+        ["keys", "--help"],
+        ["eval", "retrieval", "--help"],
+        ["search"],
+        ["search", "x", "-k", "99"],
+        ["nimporte"],
+    ],
 )
 def test_help_and_usage_errors_are_in_french(run, args):
     result = run(*args)
@@ -205,7 +215,9 @@ def test_migrate_copies_the_base_to_postgresql_and_back(run, folder, tmp_path, p
     assert back.exit_code == 0, back.output
     assert "3 fichiers originaux" in back.output
     assert sorted(p.name for p in (tmp_path / "back" / "documents").iterdir() if not p.name.endswith(".yaml")) == [
-        "deux-pages.pdf", "exp-cafe-associatif.md", "page.html"  # named by their doc_id
+        "deux-pages.pdf",
+        "exp-cafe-associatif.md",
+        "page.html",  # named by their doc_id
     ]
     embedded_again = {"KB_DATA_DIR": str(tmp_path / "back")}
     assert run("ingest", str(tmp_path / "back" / "documents"), extra_env=embedded_again).exit_code == 0

@@ -16,8 +16,8 @@ import pytest
 from evaluation.calibrate_duplicates import PAIRS_DIR, load_pairs, new_document, read_signals
 from evaluation.datasets import PROJECT_ROOT, Dataset
 from evaluation.retrieval import dataset_index
-from kb.duplicates.finder import DuplicateFinder, DuplicateParams, percent
 from kb.core.settings import Settings
+from kb.duplicates.finder import DuplicateFinder, DuplicateParams, percent
 
 PAIRS = load_pairs()
 SIGNALS = read_signals()

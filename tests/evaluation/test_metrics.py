@@ -33,7 +33,12 @@ def test_recall(ranked, relevant, k, expected):
 
 @pytest.mark.parametrize(
     "ranked, relevant, expected",
-    [(["a"], {"a"}, 1.0), (["x", "y", "a"], {"a"}, 1 / 3), (["x"] * 10 + ["a"], {"a"}, 0.0), (["x", "a", "b"], {"a", "b"}, 0.5)],
+    [
+        (["a"], {"a"}, 1.0),
+        (["x", "y", "a"], {"a"}, 1 / 3),
+        (["x"] * 10 + ["a"], {"a"}, 0.0),
+        (["x", "a", "b"], {"a", "b"}, 0.5),
+    ],
 )
 def test_reciprocal_rank(ranked, relevant, expected):
     assert reciprocal_rank(ranked, relevant, 10) == pytest.approx(expected)
@@ -77,21 +82,34 @@ def test_citation_validity_checks_sentences_and_markers_against_quotes():
     result = {
         "answer": "Une expérience répond.\n\nLe bus passe le mardi. [1] Une phrase inventée. [2] Hors liste. [3]",
         "citations": [{"n": 1, "quote": "Intro. Le bus passe\nle mardi.\nSuite."}, {"n": 2, "quote": "Autre texte."}],
-        "sources": [{"sentences": [{"text": "Le bus passe le mardi.", "n": 1}, {"text": "Une phrase inventée.", "n": 2}],
-                     "figures": [{"text": "Hors liste.", "n": 3}]}],
+        "sources": [
+            {
+                "sentences": [{"text": "Le bus passe le mardi.", "n": 1}, {"text": "Une phrase inventée.", "n": 2}],
+                "figures": [{"text": "Hors liste.", "n": 3}],
+            }
+        ],
     }
     # sentences: 1 valid of 3 (a wrapped line still matches); markers: [1] and [2] exist, [3] does not
     assert citation_validity(result) == (3, 6)
 
 
 def test_fragments_are_cited_sentences_without_their_end():
-    result = {"sources": [{"sentences": [{"text": "Une phrase entière.", "n": 1}, {"text": "avec la CC Cœur de", "n": 1}],
-                           "figures": [{"text": "CIAS : 36 000 €", "n": 2}]}]}
+    result = {
+        "sources": [
+            {
+                "sentences": [{"text": "Une phrase entière.", "n": 1}, {"text": "avec la CC Cœur de", "n": 1}],
+                "figures": [{"text": "CIAS : 36 000 €", "n": 2}],
+            }
+        ]
+    }
     assert fragments(result) == 1
 
 
 def test_unaccented_variant_drops_accents_hyphens_and_ligatures():
-    assert strip_accents("Créer une micro-crèche en zone rurale, c’est cœur") == "Creer une micro creche en zone rurale, c'est coeur"
+    assert (
+        strip_accents("Créer une micro-crèche en zone rurale, c’est cœur")
+        == "Creer une micro creche en zone rurale, c'est coeur"
+    )
 
 
 def test_threshold_answers_most_while_abstaining_enough():

@@ -15,8 +15,12 @@ def _signals(with_sentences: bool = True) -> Signals:
     query = np.array([[1.0, 0.0]], dtype=np.float32)
     sentences = np.array([[0.0, 1.0], [1.0, 0.0], [0.6, 0.8]], dtype=np.float32)
     question = QuestionSignals(
-        "q1", "paraphrase", "held_out", frozenset({"alpha"}),
-        dense=[(1, 0.6), (0, 0.3)], lexical=[(0, 2.0), (1, 1.0)],
+        "q1",
+        "paraphrase",
+        "held_out",
+        frozenset({"alpha"}),
+        dense=[(1, 0.6), (0, 0.3)],
+        lexical=[(0, 2.0), (1, 1.0)],
     )
     return Signals(
         doc_ids=["alpha", "beta"],

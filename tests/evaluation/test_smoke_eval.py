@@ -11,10 +11,10 @@ import pytest
 from evaluation.answers import evaluate_answers
 from evaluation.datasets import Dataset, Question
 from evaluation.retrieval import dataset_index, evaluate_retrieval
+from kb.core.settings import Settings
 from kb.search.glossary import Glossary
 from kb.search.retrieval import Retriever
 from services.knowledge_base import KnowledgeBase
-from kb.core.settings import Settings
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).parents[2]
@@ -23,7 +23,9 @@ ROOT = Path(__file__).parents[2]
 def _questions() -> list[Question]:
     rows = [json.loads(line) for line in (ROOT / "evaluation" / "questions.jsonl").read_text().splitlines() if line]
     chosen = [r for r in rows if r["kind"] == "natural"][:8] + [r for r in rows if r["kind"] == "unanswerable"][:3]
-    return [Question(r["id"], r["question"], tuple(r["relevant"]), r["kind"], tuple(r.get("key_facts", []))) for r in chosen]
+    return [
+        Question(r["id"], r["question"], tuple(r["relevant"]), r["kind"], tuple(r.get("key_facts", []))) for r in chosen
+    ]
 
 
 def test_smoke_evaluation_clears_its_floor(tmp_path):

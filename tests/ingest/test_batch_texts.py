@@ -20,9 +20,13 @@ def test_passages_and_their_sentences_are_planned_in_order_with_repeats_embedded
     second = _chunks("b", ["Contact : la mairie. Un garage solidaire."])
     plan = BatchTexts.of([("A", first), ("B", second)], with_sentences=True)
     assert plan.texts == [
-        embedding_text("A", first[0]), "Une crèche ouvre.", "Elle accueille dix enfants.",
-        embedding_text("A", first[1]), "Contact : la mairie.",
-        embedding_text("B", second[0]), "Un garage solidaire.",  # "Contact : la mairie." again: not re-embedded
+        embedding_text("A", first[0]),
+        "Une crèche ouvre.",
+        "Elle accueille dix enfants.",
+        embedding_text("A", first[1]),
+        "Contact : la mairie.",
+        embedding_text("B", second[0]),
+        "Un garage solidaire.",  # "Contact : la mairie." again: not re-embedded
     ]
     assert plan.texts_per_passage == [3, 2, 2]
     vectors = np.arange(len(plan.texts), dtype=np.float32)[:, None] * np.ones((1, 3), np.float32)

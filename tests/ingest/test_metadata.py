@@ -75,7 +75,10 @@ def test_the_documents_a_version_replaces(raw, expected):
 @pytest.mark.parametrize(
     "raw, fragment",
     [
-        ({"remplace": "Exp Boutique"}, "champ « remplace » : identifiant mal formé « Exp Boutique » (minuscules, chiffres et tirets, comme « exp-boutique »)"),
+        (
+            {"remplace": "Exp Boutique"},
+            "champ « remplace » : identifiant mal formé « Exp Boutique » (minuscules, chiffres et tirets, comme « exp-boutique »)",
+        ),
         ({"replaces": "experiences/exp-a.md"}, "identifiant mal formé"),
         ({"replaces": [2021]}, "« 2021 » n'est pas un identifiant de document"),
         ({"replaces": {"id": "exp-a"}}, "un identifiant de document ou une liste d'identifiants est attendu"),

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import yaml
 
+from ingest.file_store import FolderFileStore
 from ingest.metadata_edit import edited_submission
 from ingest.readers import split_front_matter
-from ingest.file_store import FolderFileStore
 from kb.core.errors import InvalidRequest
 
 
@@ -18,7 +18,10 @@ def _original(path):
 
 def test_markdown_front_matter_is_rewritten_with_canonical_keys_and_the_sidecar_folded_in(tmp_path):
     path = tmp_path / "fiche.md"
-    path.write_text("---\nid: fiche\nTitre: Ancien titre\nporteur: Asso\nfinanceur: LEADER\n---\n# Corps\n\nTexte.\n", encoding="utf-8")
+    path.write_text(
+        "---\nid: fiche\nTitre: Ancien titre\nporteur: Asso\nfinanceur: LEADER\n---\n# Corps\n\nTexte.\n",
+        encoding="utf-8",
+    )
     (tmp_path / "fiche.md.meta.yaml").write_text("territoire: Drôme\n", encoding="utf-8")
     submission = edited_submission(_original(path), {"title": "Nouveau titre", "porteur": None})
     front, body = split_front_matter(submission.data.decode("utf-8"))

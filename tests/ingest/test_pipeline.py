@@ -10,14 +10,23 @@ import numpy as np
 import pytest
 
 from ingest.pipeline import Ingestor
-from kb.index.knowledge_index import KnowledgeIndex
 from kb.core.settings import Settings
+from kb.index.knowledge_index import KnowledgeIndex
 from tests.fakes import ToyEmbedder
 
 GOOD = ["fiche.md", "deux-pages.pdf", "methode.docx", "page.html", "latin1.txt"]
 BAD = [
-    "corrompu.pdf", "chiffre.pdf", "scanne.pdf", "scan-vierge.pdf", "corrompu.pptx", "chiffre.pptx",
-    "corrompu.odt", "chiffre.odt", "vide.md", "binaire.md", "yaml-invalide.md",
+    "corrompu.pdf",
+    "chiffre.pdf",
+    "scanne.pdf",
+    "scan-vierge.pdf",
+    "corrompu.pptx",
+    "chiffre.pptx",
+    "corrompu.odt",
+    "chiffre.odt",
+    "vide.md",
+    "binaire.md",
+    "yaml-invalide.md",
 ]
 
 
@@ -197,7 +206,11 @@ def test_slides_writer_documents_and_scans_are_ingested(settings, corpus, fixtur
     report = ingestor.ingest_paths([corpus])
     assert report.failed == []
     deck = ingestor.index.get("diaporama").metadata
-    assert (deck.title, deck.doc_type, deck.date) == ("Mobilité solidaire : journée d'échanges", "compte rendu", "2024-03-14")
+    assert (deck.title, deck.doc_type, deck.date) == (
+        "Mobilité solidaire : journée d'échanges",
+        "compte rendu",
+        "2024-03-14",
+    )
     assert deck.extra["author"] == "Claire Martin"
     assert {chunk.page for chunk in ingestor.index.document_chunks("diaporama")} == {1, 2, 3}
     assert ingestor.index.get("reglement").metadata.themes == ("vie associative", "subvention")
@@ -244,7 +257,9 @@ def test_sentences_are_embedded_with_their_passages_one_call_a_batch(settings, c
     embedder = ToyEmbedder()
     ingestor = make_ingestor(settings, embedder)
     sentences = ingestor.index.sentences
-    monkeypatch.setattr(sentences, "_embed", lambda texts: pytest.fail(f"{len(texts)} sentences embedded while storing"))
+    monkeypatch.setattr(
+        sentences, "_embed", lambda texts: pytest.fail(f"{len(texts)} sentences embedded while storing")
+    )
     report = ingestor.ingest_paths([corpus / "fiche.md"])
     assert report.failed == [] and embedder.passage_calls == 1 and report.embed_seconds > 0
     doc_id = report.added[0]

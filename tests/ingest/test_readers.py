@@ -76,7 +76,9 @@ def test_odt_keeps_headings_lists_and_tables(fixtures_dir):
 
 def test_mixed_pdf_reads_the_text_layer_and_ocrs_the_scanned_page(fixtures_dir, ocr_available):
     progress = []
-    parsed = parse(fixtures_dir / "scan-mixte.pdf", ReaderOptions(on_ocr_page=lambda done, total: progress.append((done, total))))
+    parsed = parse(
+        fixtures_dir / "scan-mixte.pdf", ReaderOptions(on_ocr_page=lambda done, total: progress.append((done, total)))
+    )
     assert [s.page for s in parsed.sections] == [1, 2]
     typed, scanned = (parsed.text[s.start : s.end] for s in parsed.sections)
     assert "Page tapée : le minibus solidaire du plateau" in " ".join(typed.split())
@@ -128,7 +130,9 @@ def test_missing_tesseract_names_the_debian_packages(fixtures_dir, monkeypatch, 
 def test_ocr_is_bounded_in_pages_and_in_time(fixtures_dir, ocr_available):
     with pytest.raises(DocumentError) as error:
         parse(fixtures_dir / "scan-vierge.pdf", ReaderOptions(ocr_max_pages=0))
-    assert "trop de pages sans couche texte à reconnaître (1 ; limite 0, réglable par KB_OCR_MAX_PAGES)" in str(error.value)
+    assert "trop de pages sans couche texte à reconnaître (1 ; limite 0, réglable par KB_OCR_MAX_PAGES)" in str(
+        error.value
+    )
     with pytest.raises(DocumentError) as error:
         parse(fixtures_dir / "scan-mixte.pdf", ReaderOptions(ocr_page_timeout_s=0.01))
     assert "reconnaissance de texte trop longue à la page 2" in str(error.value)
@@ -142,9 +146,7 @@ def test_reader_options_default_to_the_settings():
 def test_docx_keeps_headings_and_tables(fixtures_dir):
     parsed = parse(fixtures_dir / "methode.docx")
     assert parsed.detected_title == "Méthode du diagnostic partagé"
-    assert ("Méthode du diagnostic partagé", "Étapes", "Pièges à éviter") in [
-        s.path for s in parsed.sections
-    ]
+    assert ("Méthode du diagnostic partagé", "Étapes", "Pièges à éviter") in [s.path for s in parsed.sections]
     assert "Budget | 12 000 €" in parsed.text
 
 

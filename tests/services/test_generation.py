@@ -52,13 +52,21 @@ def test_the_prompt_numbers_the_cited_passages_in_french():
     extractive = {
         "found": True,
         "citations": [
-            {"n": 1, "title": "Transport solidaire", "section": "Étapes", "page": None, "quote": "Douze   chauffeurs\nbénévoles."},
+            {
+                "n": 1,
+                "title": "Transport solidaire",
+                "section": "Étapes",
+                "page": None,
+                "quote": "Douze   chauffeurs\nbénévoles.",
+            },
             {"n": 2, "title": "Épicerie", "section": "", "page": 3, "quote": "x" * 5000},
         ],
     }
     system, user = build_prompt("Comment faire ?", extractive)
     assert "en français" in system and "[1]" in system
-    assert user.startswith("Question : Comment faire ?\n\nPassages :\n\n[1] « Transport solidaire » (Étapes)\nDouze chauffeurs bénévoles.")
+    assert user.startswith(
+        "Question : Comment faire ?\n\nPassages :\n\n[1] « Transport solidaire » (Étapes)\nDouze chauffeurs bénévoles."
+    )
     assert "\n\n[2] « Épicerie » (page 3)\n" in user and len(user) < 2000
 
 
@@ -152,7 +160,13 @@ def test_a_refused_connection_gives_the_extractive_answer(base, extractive):
 
 def test_an_abstention_never_reaches_the_llm(base, llm_stub):
     before = len(requests_seen(llm_stub))
-    nothing = {"found": False, "mode": "extractive", "answer": "La base ne contient pas…", "citations": [], "nearest": []}
+    nothing = {
+        "found": False,
+        "mode": "extractive",
+        "answer": "La base ne contient pas…",
+        "citations": [],
+        "nearest": [],
+    }
     assert generator(base, llm_stub, "bon").generate(QUESTION, nothing) is nothing
     events = asyncio.run(collect(generator(base, llm_stub, "bon").events(QUESTION, nothing)))
     assert events == [("answer", nothing), ("end", {})]

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from kb.search.filters import Filters
 from kb.core.settings import Settings
+from kb.search.filters import Filters
 from services import runtime
 
 MINI = Path(__file__).parents[1] / "fixtures" / "mini-corpus"
@@ -19,7 +19,9 @@ MINI = Path(__file__).parents[1] / "fixtures" / "mini-corpus"
 def kb(tmp_path_factory):
     from tests.fakes import ToyEmbedder
 
-    settings = Settings(data_dir=tmp_path_factory.mktemp("llama") / "data", public_url="https://passerelles.example.org")
+    settings = Settings(
+        data_dir=tmp_path_factory.mktemp("llama") / "data", public_url="https://passerelles.example.org"
+    )
     embedder = ToyEmbedder()
     runtime.ingest(settings, [MINI], embedder=embedder)
     kb = runtime.open_knowledge_base(settings, embedder)

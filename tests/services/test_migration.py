@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from kb.core.errors import KBError
-from kb.index.knowledge_index import KnowledgeIndex
 from kb.core.settings import Settings
+from kb.index.knowledge_index import KnowledgeIndex
 from services.migration import migrate
 from tests.fakes import ToyEmbedder
 from tests.migration_data import CHUNKING, fill_index
@@ -16,9 +16,13 @@ def _contents(settings: Settings) -> dict:
     index = KnowledgeIndex(settings, ToyEmbedder(), CHUNKING)
     try:
         return {
-            d.metadata.doc_id: (d.version, d.metadata.title, [c.text for c in index.document_chunks(d.metadata.doc_id)],
-                                index.document_vectors(d.metadata.doc_id).round(5).tolist(),
-                                [p.chunk.doc_id for p in index.lexical_search("iii", 3)])
+            d.metadata.doc_id: (
+                d.version,
+                d.metadata.title,
+                [c.text for c in index.document_chunks(d.metadata.doc_id)],
+                index.document_vectors(d.metadata.doc_id).round(5).tolist(),
+                [p.chunk.doc_id for p in index.lexical_search("iii", 3)],
+            )
             for d in index.documents()
         }
     finally:

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from kb.core.errors import ArchiveError
-from kb.storage.embedded.querylog import QuestionLog
+from kb.core.settings import Settings
 from kb.records.keys import CONTRIBUTOR, Actor
 from kb.storage.embedded.keys import KeyStore
-from kb.core.settings import Settings
+from kb.storage.embedded.querylog import QuestionLog
 from services import runtime
 from services.partners import PartnerSites
 from services.portability import export_base, import_base
@@ -58,8 +58,15 @@ def test_a_round_trip_keeps_documents_metadata_audit_partners_and_keys_names(exp
     assert report.counts["documents"] == 5 and report.counts["proposals"] == 1 and not report.missing_sources
     with zipfile.ZipFile(archive) as opened:
         names = set(opened.namelist())
-        assert {"manifest.json", "catalogue.json", "audit.jsonl", "keys.json", "partners.json",
-                "proposals/tables.json", "documents/exp-epicerie-village.md"} <= names
+        assert {
+            "manifest.json",
+            "catalogue.json",
+            "audit.jsonl",
+            "keys.json",
+            "partners.json",
+            "proposals/tables.json",
+            "documents/exp-epicerie-village.md",
+        } <= names
         everything = b"".join(opened.read(name) for name in names)
     stored_digest = json.loads((source.data_dir / "keys.json").read_text())[0]["digest"]
     assert stored_digest.encode() not in everything and b'"digest"' not in everything
@@ -149,4 +156,6 @@ def test_the_question_log_is_exported_only_when_asked_for(exported, tmp_path):
         assert not any(name.startswith("questions/") for name in opened.namelist())
     with zipfile.ZipFile(tmp_path / "avec.zip") as opened:
         rows = json.loads(opened.read("questions/tables.json"))["tables"]["questions"]
-    assert [(row["question"], row["found"], row["channel"]) for row in rows] == [("aide au permis de conduire", 0, "widget")]
+    assert [(row["question"], row["found"], row["channel"]) for row in rows] == [
+        ("aide au permis de conduire", 0, "widget")
+    ]

@@ -6,12 +6,12 @@ from contextlib import closing
 
 import pytest
 
-from kb.storage.embedded.audit import AuditLog
 from kb.core.errors import KBError
-from kb.records.keys import Actor
-from kb.storage.embedded.querylog import QuestionLog
 from kb.core.settings import Settings
+from kb.records.keys import Actor
 from kb.storage.backend import open_key_store, open_partner_store
+from kb.storage.embedded.audit import AuditLog
+from kb.storage.embedded.querylog import QuestionLog
 from services.migration import copy_side_stores, migrate, recorded_description
 from tests.migration_data import fill_index, fill_side_stores, side_store_contents
 

@@ -8,11 +8,11 @@ import threading
 from pathlib import Path
 
 from kb.core.files import atomic_write
-from kb.storage.copy import StoreDump, check_empty
 from kb.records.audit import (
-    entry_line,
     audit_entry,
+    entry_line,
 )
+from kb.storage.copy import StoreDump, check_empty
 
 
 class AuditLog:

@@ -6,9 +6,10 @@ Chroma types stay in this module; callers see ids, scores and plain dicts.
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any
 from urllib.parse import urlparse
 
 import numpy as np
@@ -141,9 +142,7 @@ class ChromaVectorStore:
         self._collection.delete(where=where)
 
     @_backend_call
-    def query(
-        self, embedding: np.ndarray, n_results: int, scope: Scope | None = None
-    ) -> list[tuple[str, float]]:
+    def query(self, embedding: np.ndarray, n_results: int, scope: Scope | None = None) -> list[tuple[str, float]]:
         """(chunk id, cosine similarity), best first; ``scope`` restricts inside the search."""
         if n_results <= 0 or (scope is not None and scope.is_empty()):
             return []
@@ -179,9 +178,7 @@ class ChromaVectorStore:
     @_backend_call
     def embeddings(self, doc_id: str, version: str) -> np.ndarray:
         """The stored vectors of one document version, in chunk order."""
-        found = self._collection.get(
-            where={"$and": [{"doc_id": doc_id}, {"version": version}]}, include=["embeddings"]
-        )
+        found = self._collection.get(where={"$and": [{"doc_id": doc_id}, {"version": version}]}, include=["embeddings"])
         order = np.argsort(found["ids"])
         return np.asarray(found["embeddings"], dtype=np.float32)[order]
 

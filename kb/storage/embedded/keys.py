@@ -16,17 +16,17 @@ from pathlib import Path
 
 from kb.core.clock import timestamp
 from kb.core.files import atomic_write
-from kb.storage.copy import JsonListCopy
 from kb.records.keys import (
+    COORDINATOR,
     Actor,
     ApiKey,
-    COORDINATOR,
     checked_name,
     key_digest,
     name_taken,
     new_key,
     no_active_key,
 )
+from kb.storage.copy import JsonListCopy
 
 
 class KeyStore(JsonListCopy):

@@ -14,7 +14,6 @@ from dataclasses import asdict
 from pathlib import Path
 
 from kb.core.files import atomic_write
-from kb.storage.copy import JsonListCopy
 from kb.records.partners import (
     Partner,
     already_partner,
@@ -22,6 +21,7 @@ from kb.records.partners import (
     no_partner,
     wanted_origin,
 )
+from kb.storage.copy import JsonListCopy
 
 
 class PartnerStore(JsonListCopy):
@@ -45,7 +45,9 @@ class PartnerStore(JsonListCopy):
         return [Partner(**row) for row in json.loads(self._path.read_text(encoding="utf-8"))]
 
     def _save(self, partners: list[Partner]) -> None:
-        atomic_write(self._path, json.dumps([asdict(p) for p in partners], ensure_ascii=False, indent=1).encode("utf-8"))
+        atomic_write(
+            self._path, json.dumps([asdict(p) for p in partners], ensure_ascii=False, indent=1).encode("utf-8")
+        )
 
     def list(self) -> list[Partner]:
         return self._load()

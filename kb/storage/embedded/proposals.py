@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from kb.storage.embedded.sqlite import SqliteStore, storage_errors
 from kb.records.proposals import (
     ANY_PROPOSAL,
     COLUMNS,
@@ -26,6 +25,7 @@ from kb.records.proposals import (
     proposal_from_row,
     proposal_row,
 )
+from kb.storage.embedded.sqlite import SqliteStore, storage_errors
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS proposals (

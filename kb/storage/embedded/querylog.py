@@ -13,17 +13,16 @@ import datetime as dt
 from pathlib import Path
 
 from kb.core.clock import utc_now
-from kb.storage.embedded.sqlite import SqliteStore, storage_errors
 from kb.records.questions import (
     COPIED,
-    Clock,
     FEEDBACK_FIELDS,
     FEEDBACK_ORDER,
+    QUESTION_FIELDS,
+    QUESTION_ORDER,
+    Clock,
     Feedback,
     LoggedQuestion,
     Period,
-    QUESTION_FIELDS,
-    QUESTION_ORDER,
     Retention,
     feedback_from_row,
     feedback_row,
@@ -35,7 +34,7 @@ from kb.records.questions import (
     refines,
     typing_key,
 )
-
+from kb.storage.embedded.sqlite import SqliteStore, storage_errors
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS questions (

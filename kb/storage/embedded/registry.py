@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 from kb.core.clock import timestamp
 from kb.core.models import Chunk, DocumentMetadata, StoredDocument, chunk_id
@@ -294,9 +295,7 @@ class Registry(RegistrySnapshots, SqliteStore):
         ).fetchall()
 
     def doc_ids_for_source(self, source_path: str) -> list[str]:
-        rows = self._db.execute(
-            "SELECT doc_id FROM documents WHERE source_path = ?", (source_path,)
-        ).fetchall()
+        rows = self._db.execute("SELECT doc_id FROM documents WHERE source_path = ?", (source_path,)).fetchall()
         return [row[0] for row in rows]
 
     def counts(self) -> tuple[int, int]:

@@ -66,7 +66,12 @@ class SqliteStore:
     """A store in one SQLite file: its schema created on opening, a connection per thread."""
 
     def __init__(
-        self, path: Path, schema: str, foreign_keys: bool = False, timeout: float = 30, what: str = "la base des documents"
+        self,
+        path: Path,
+        schema: str,
+        foreign_keys: bool = False,
+        timeout: float = 30,
+        what: str = "la base des documents",
     ) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._path = path

@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 
 from kb.records.audit import audit_entry
-from kb.storage.postgres.store import Connect, PgStore
 from kb.storage.copy import StoreDump
+from kb.storage.postgres.store import Connect, PgStore
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS kb_audit (
@@ -61,7 +61,11 @@ class PgAuditLog(PgStore):
     def restore(self, dump: StoreDump) -> None:
         """Write the dumped entries in their order into an empty log, in one transaction."""
         rows = [
-            {"at": entry.get("at", ""), "doc_id": entry.get("doc_id", ""), "entry": json.dumps(entry, ensure_ascii=False)}
+            {
+                "at": entry.get("at", ""),
+                "doc_id": entry.get("doc_id", ""),
+                "entry": json.dumps(entry, ensure_ascii=False),
+            }
             for entry in dump.get("audit", [])
         ]
         super().restore({"audit": rows})

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import urlparse
 
 from kb.core.errors import BackendUnavailable, IndexReplaced, KBError, StorageReadOnly
@@ -151,9 +152,8 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[Any]:
         """A pooled connection inside one transaction."""
-        with self.connection() as conn:
-            with conn.transaction():
-                yield conn
+        with self.connection() as conn, conn.transaction():
+            yield conn
 
     def execute(self, sql: str, params: Any = None) -> list[tuple]:
         """One statement in autocommit; its rows (empty for a statement without result)."""

@@ -9,7 +9,8 @@ always change together: a crash or a failed write leaves both old or both new.
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from kb.core.clock import timestamp
 from kb.core.models import StoredFile

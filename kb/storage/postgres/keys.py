@@ -48,7 +48,9 @@ class PgKeyStore(PgStore):
 
     def list(self) -> list[ApiKey]:
         rows = self._db.execute("SELECT name, digest, created_at, revoked_at, role FROM kb_keys ORDER BY id")
-        return [ApiKey(name, digest, created_at, revoked_at, role) for name, digest, created_at, revoked_at, role in rows]
+        return [
+            ApiKey(name, digest, created_at, revoked_at, role) for name, digest, created_at, revoked_at, role in rows
+        ]
 
     def revoke(self, name: str) -> None:
         rows = self._db.execute(

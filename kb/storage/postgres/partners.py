@@ -11,12 +11,12 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from kb.core.errors import KBError
 from kb.records.partners import Partner, already_partner, new_partner, no_partner, wanted_origin
-from kb.storage.postgres.store import Connect, PgStore
 from kb.storage.copy import StoreDump
+from kb.storage.postgres.store import Connect, PgStore
 
 logger = logging.getLogger("passerelles.partners")
 

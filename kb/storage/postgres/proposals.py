@@ -9,8 +9,21 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from kb.records.proposals import (
+    ANY_PROPOSAL,
+    COLUMNS,
+    COPIED,
+    LIST_ORDER,
+    OPEN,
+    Proposal,
+    changed_meanwhile,
+    check_unchanged,
+    list_filter,
+    now,
+    proposal_from_row,
+    proposal_row,
+)
 from kb.storage.postgres.store import Connect, PgStore
-from kb.records.proposals import COLUMNS, COPIED, LIST_ORDER, OPEN, ANY_PROPOSAL, Proposal, changed_meanwhile, check_unchanged, list_filter, now, proposal_from_row, proposal_row
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS kb_proposals (

@@ -11,8 +11,28 @@ from __future__ import annotations
 import datetime as dt
 
 from kb.core.clock import utc_now
+from kb.records.questions import (
+    COPIED,
+    FEEDBACK_FIELDS,
+    FEEDBACK_ORDER,
+    QUESTION_FIELDS,
+    QUESTION_ORDER,
+    Clock,
+    Feedback,
+    LoggedQuestion,
+    Period,
+    Retention,
+    feedback_from_row,
+    feedback_row,
+    is_typed,
+    logged_question,
+    period_filter,
+    purge_at_opening,
+    question_row,
+    refines,
+    typing_key,
+)
 from kb.storage.postgres.store import Connect, PgStore
-from kb.records.questions import COPIED, FEEDBACK_FIELDS, FEEDBACK_ORDER, QUESTION_FIELDS, QUESTION_ORDER, Clock, Feedback, LoggedQuestion, Period, Retention, feedback_from_row, feedback_row, is_typed, logged_question, period_filter, purge_at_opening, question_row, refines, typing_key
 
 # Nothing that identifies the person asking has a column (see kb/storage/embedded/querylog.py).
 _DDL = """
@@ -65,9 +85,7 @@ class PgQuestionLog(PgStore):
                 ).fetchone()
                 typed = latest[0] if latest is not None and refines(latest[1], row[2]) else None
             if typed is None:
-                conn.execute(
-                    f"INSERT INTO kb_questions({QUESTION_FIELDS}) VALUES (%s, %s, %s, %s, %s, %s, %s)", row
-                )
+                conn.execute(f"INSERT INTO kb_questions({QUESTION_FIELDS}) VALUES (%s, %s, %s, %s, %s, %s, %s)", row)
             else:
                 conn.execute(
                     "UPDATE kb_questions SET at = %s, question = %s, found = %s, doc_ids = %s WHERE id = %s",

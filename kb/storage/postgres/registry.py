@@ -9,15 +9,16 @@ write acknowledged by one server is what the next search on any other sees.
 from __future__ import annotations
 
 import uuid
-from typing import Any, Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 from psycopg.types.json import Jsonb
 
 from kb.core.clock import timestamp
 from kb.core.errors import StorageReadOnly
 from kb.core.models import Chunk, DocumentMetadata, StoredDocument, chunk_id
-from kb.storage.postgres.database import Database
 from kb.storage.embedded.registry import EVERY_DOCUMENT, RegistrySnapshots, stored_document
+from kb.storage.postgres.database import Database
 
 _SCHEMA = """
 CREATE SCHEMA IF NOT EXISTS {s};
@@ -188,7 +189,8 @@ class PgRegistry(RegistrySnapshots):
 
     def mark_unsettled(self, doc_ids: Iterable[str]) -> None:
         self._rows(
-            "INSERT INTO {s}.unsettled(doc_id) SELECT unnest(%s::text[]) ON CONFLICT (doc_id) DO NOTHING", (list(doc_ids),)
+            "INSERT INTO {s}.unsettled(doc_id) SELECT unnest(%s::text[]) ON CONFLICT (doc_id) DO NOTHING",
+            (list(doc_ids),),
         )
 
     def mark_settled(self, doc_ids: Iterable[str]) -> None:

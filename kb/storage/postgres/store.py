@@ -10,10 +10,11 @@ the files sort it, whatever the database's locale.
 from __future__ import annotations
 
 import threading
-from typing import Callable, ClassVar
+from collections.abc import Callable
+from typing import ClassVar
 
-from kb.storage.postgres.database import Database
 from kb.storage.copy import StoreDump, check_empty, field_names
+from kb.storage.postgres.database import Database
 
 Connect = Callable[[], Database]
 

@@ -7,8 +7,9 @@ gets its ``n_results`` nearest passages.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 from psycopg.types.json import Jsonb
@@ -123,8 +124,7 @@ class PgVectorStore:
         conditions, params = _where(scope)
         vector = np.asarray(embedding, dtype=np.float32)
         sql = (
-            f"SELECT chunk_id, 1 - (embedding <=> %s) FROM {self.table} {conditions} "
-            "ORDER BY embedding <=> %s LIMIT %s"
+            f"SELECT chunk_id, 1 - (embedding <=> %s) FROM {self.table} {conditions} ORDER BY embedding <=> %s LIMIT %s"
         )
         with self._database.transaction() as conn:
             conn.execute(f"SET LOCAL hnsw.ef_search = {max(EF_SEARCH, min(int(n_results), 1000))}")
@@ -148,8 +148,7 @@ class PgVectorStore:
     def embeddings(self, doc_id: str, version: str) -> np.ndarray:
         """The stored vectors of one document version, in chunk order."""
         rows = self._database.execute(
-            f"SELECT embedding FROM {self.table} WHERE doc_id = %s AND version = %s "
-            'ORDER BY chunk_id COLLATE "C"',
+            f'SELECT embedding FROM {self.table} WHERE doc_id = %s AND version = %s ORDER BY chunk_id COLLATE "C"',
             (doc_id, version),
         )
         if not rows:

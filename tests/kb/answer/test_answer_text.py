@@ -16,9 +16,14 @@ from kb.answer.digest import answer_like, asked_figures
             ["fiche expérience", "fiche expérience", "fiche méthode", "fiche expérience"],
             "Trois expériences et une fiche méthode répondent à votre question.",
         ),
-        (["compte rendu", "veille", "compte rendu"], "Deux comptes rendus et une note de veille répondent à votre question."),
-        (["fiche financement", "questions-réponses", "document"],
-         "Une fiche financement, une fiche questions-réponses et un document répondent à votre question."),
+        (
+            ["compte rendu", "veille", "compte rendu"],
+            "Deux comptes rendus et une note de veille répondent à votre question.",
+        ),
+        (
+            ["fiche financement", "questions-réponses", "document"],
+            "Une fiche financement, une fiche questions-réponses et un document répondent à votre question.",
+        ),
     ],
 )
 def test_lead_says_what_was_found(types, expected):

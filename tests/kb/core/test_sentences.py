@@ -49,7 +49,10 @@ def test_compound_words_keep_their_hyphen_when_written_so_elsewhere():
         "La vice-présidente a ouvert la séance. Le projet est porté par la vice-\n"
         "présidente solidarités de la communauté de communes du secteur nord."
     )
-    assert texts(text)[1] == "Le projet est porté par la vice-présidente solidarités de la communauté de communes du secteur nord."
+    assert (
+        texts(text)[1]
+        == "Le projet est porté par la vice-présidente solidarités de la communauté de communes du secteur nord."
+    )
 
 
 def test_markdown_items_and_offsets():

@@ -11,12 +11,17 @@ from pathlib import Path
 
 import pytest
 
-from kb.duplicates.finder import DuplicateFinder, DuplicateParams, Signals, figures, name_match, percent
 from kb.core.models import DocumentMetadata
+from kb.duplicates.finder import DuplicateFinder, DuplicateParams, Signals, figures, name_match, percent
 from services.runtime import ingest, open_index
 
 PARAMS = DuplicateParams(
-    text_jaccard=0.3, title_jaccard=0.75, semantic=0.9, semantic_margin=0.02, shared_figures=0.65, min_figures=5,
+    text_jaccard=0.3,
+    title_jaccard=0.75,
+    semantic=0.9,
+    semantic_margin=0.02,
+    shared_figures=0.65,
+    min_figures=5,
     porteur_match=0.9,
 )
 NBSP = "\u00a0"
@@ -45,7 +50,9 @@ def test_a_share_is_floored_so_a_figure_below_a_threshold_never_shows_it():
 
 
 def test_a_rewrite_is_strong_and_says_so_with_the_figures_it_used():
-    w = warn(semantic=0.975, existing_figures=10, new_figures=9, common_figures=9, text=0.05, doc_type="fiche expérience")
+    w = warn(
+        semantic=0.975, existing_figures=10, new_figures=9, common_figures=9, text=0.05, doc_type="fiche expérience"
+    )
     assert w["strong"] and w["similarity"] == 0.975
     assert w["explanation"] == f"Même expérience, réécrite : 97{NBSP}% de sens commun et 90{NBSP}% de chiffres communs."
     assert w["semantic_similarity"] == 0.975 and w["text_similarity"] == 0.05 and w["shared_figures"] == 0.9
@@ -83,8 +90,8 @@ def test_weaker_signs_are_information_not_strong():
 
 def fiche(doc_id: str, title: str, porteur: str, body: str) -> str:
     return (
-        f"---\nid: {doc_id}\ntitle: \"{title}\"\ndoc_type: fiche expérience\n"
-        f"territory: Pays des Sucs\nporteur: \"{porteur}\"\n---\n\n{body}\n"
+        f'---\nid: {doc_id}\ntitle: "{title}"\ndoc_type: fiche expérience\n'
+        f'territory: Pays des Sucs\nporteur: "{porteur}"\n---\n\n{body}\n'
     )
 
 
@@ -103,8 +110,12 @@ OTHER = "Un point info jeunesse ouvert où on trouve du soutien pour un projet :
 def finder(tmp_path: Path, settings, toy_embedder):
     corpus = tmp_path / "corpus"
     corpus.mkdir()
-    (corpus / "panier.md").write_text(fiche("panier", "Le camion du Panier", "Épicerie solidaire Le Panier des Sucs", ORIGINAL))
-    (corpus / "jeunes.md").write_text(fiche("jeunes", "Un point info jeunesse", "Épicerie solidaire Le Panier des Sucs", OTHER))
+    (corpus / "panier.md").write_text(
+        fiche("panier", "Le camion du Panier", "Épicerie solidaire Le Panier des Sucs", ORIGINAL)
+    )
+    (corpus / "jeunes.md").write_text(
+        fiche("jeunes", "Un point info jeunesse", "Épicerie solidaire Le Panier des Sucs", OTHER)
+    )
     ingest(settings, [corpus], embedder=toy_embedder)
     index = open_index(settings, toy_embedder)
     yield DuplicateFinder(index, PARAMS), toy_embedder
@@ -114,8 +125,11 @@ def finder(tmp_path: Path, settings, toy_embedder):
 def test_a_rewrite_under_another_porteur_spelling_is_strong_and_comes_first(finder):
     finder, embedder = finder
     metadata = DocumentMetadata(
-        doc_id="panier-bis", title="Une épicerie qui roule", doc_type="fiche expérience",
-        territory="Pays des Sucs", porteur="Le Panier des Sucs",
+        doc_id="panier-bis",
+        title="Une épicerie qui roule",
+        doc_type="fiche expérience",
+        territory="Pays des Sucs",
+        porteur="Le Panier des Sucs",
     )
     warnings = finder.find(metadata, REWRITE, embedder.embed_passages([REWRITE]))
     assert [w["doc_id"] for w in warnings] == ["panier", "jeunes"]
@@ -123,4 +137,6 @@ def test_a_rewrite_under_another_porteur_spelling_is_strong_and_comes_first(find
     assert not warnings[1]["strong"]
     assert warnings[1]["explanation"] == "Même porteur et même territoire, contenu différent."
     # the document being replaced is never its own duplicate
-    assert [w["doc_id"] for w in finder.find(metadata, REWRITE, embedder.embed_passages([REWRITE]), exclude="panier")] == ["jeunes"]
+    assert [
+        w["doc_id"] for w in finder.find(metadata, REWRITE, embedder.embed_passages([REWRITE]), exclude="panier")
+    ] == ["jeunes"]

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import pytest
 
+from kb.core.models import DocumentMetadata
+from kb.core.text import fold
 from kb.duplicates.candidates import NamedDocuments, jaccard, name_match, title_words
 from kb.search.filters import FilterValues
-from kb.core.text import fold
-from kb.core.models import DocumentMetadata
-from kb.storage.embedded.registry import Registry
 from kb.search.versions import Versions, VersionTally
+from kb.storage.embedded.registry import Registry
 
 
-def _write(registry: Registry, doc_id: str, themes=(), territory=None, replaces=(), version="v1", title=None, porteur=None) -> None:
+def _write(
+    registry: Registry, doc_id: str, themes=(), territory=None, replaces=(), version="v1", title=None, porteur=None
+) -> None:
     metadata = DocumentMetadata(
         doc_id=doc_id,
         title=title or doc_id.title(),
@@ -57,7 +59,10 @@ def test_each_write_leaves_the_values_and_versions_a_rebuild_gives(registry):
         write(registry)
         assert values.current(registry) == FilterValues().current(registry)
         assert versions.current(registry) == VersionTally().current(registry) == _rebuilt_versions(registry)
-    assert values.current(registry) == {"themes": {"logement", "emploi", "alimentation"}, "territories": {"Cantal", "Creuse", "Lozère"}}
+    assert values.current(registry) == {
+        "themes": {"logement", "emploi", "alimentation"},
+        "territories": {"Cantal", "Creuse", "Lozère"},
+    }
     assert versions.current(registry).family("a") == ("a", "b")
 
 

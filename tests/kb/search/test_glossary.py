@@ -1,10 +1,9 @@
 from __future__ import annotations
 
-
 import pytest
 
-from kb.search.glossary import Glossary
 from kb.core.settings import Settings
+from kb.search.glossary import Glossary
 
 GLOSSARY = Glossary(
     {

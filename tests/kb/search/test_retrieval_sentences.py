@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kb.index.knowledge_index import KnowledgeIndex
 from kb.core.models import Chunk, DocumentMetadata
-from kb.search.retrieval import FusionParams, Retriever
 from kb.core.settings import Settings
+from kb.index.knowledge_index import KnowledgeIndex
+from kb.search.retrieval import FusionParams, Retriever
 from tests.fakes import ToyEmbedder, vowel_vector
 
 
@@ -40,7 +40,9 @@ def test_the_best_sentence_lifts_a_document_whose_passage_vector_is_averaged_awa
 
 
 def test_an_index_without_sentence_vectors_ranks_by_passages_whatever_the_share(tmp_path):
-    plain = KnowledgeIndex(Settings(data_dir=tmp_path / "plain", sentence_vectors=False), ToyEmbedder(), {"chunker": "test"})
+    plain = KnowledgeIndex(
+        Settings(data_dir=tmp_path / "plain", sentence_vectors=False), ToyEmbedder(), {"chunker": "test"}
+    )
     try:
         _store(plain, "alpha", "Ooooo oooo ooooo. Ooo oooo. Aaaa.")
         _store(plain, "beta", "Aoaoo aoo.")

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from kb.core.models import DocumentMetadata
-from kb.storage.embedded.registry import Registry
 from kb.search.hits import DocumentHit
 from kb.search.versions import Versions, one_per_family, version_links, versions_of
+from kb.storage.embedded.registry import Registry
 
 
 def meta(doc_id: str, date: str | None = None, replaces: tuple[str, ...] = ()) -> DocumentMetadata:

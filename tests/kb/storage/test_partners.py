@@ -8,8 +8,8 @@ import pytest
 
 from kb.core.errors import ConflictError, InvalidRequest, NotFoundError
 from kb.records.partners import Partner, normalise_origin
-from kb.storage.embedded.partners import PartnerStore
 from kb.storage.backend import open_partner_store
+from kb.storage.embedded.partners import PartnerStore
 
 
 @pytest.fixture
@@ -60,8 +60,10 @@ def test_a_damaged_file_allows_no_partner(tmp_path):
     assert PartnerStore(tmp_path / "partners.json").origins() == frozenset()
 
 
-@pytest.mark.parametrize("raw, expected", [("HTTPS://Site.Exemple.org/", "https://site.exemple.org"),
-                                           ("http://127.0.0.1:8080", "http://127.0.0.1:8080")])
+@pytest.mark.parametrize(
+    "raw, expected",
+    [("HTTPS://Site.Exemple.org/", "https://site.exemple.org"), ("http://127.0.0.1:8080", "http://127.0.0.1:8080")],
+)
 def test_origins_are_normalised_as_browsers_send_them(raw, expected):
     assert normalise_origin(raw) == expected
 

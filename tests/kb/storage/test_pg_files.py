@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from kb.index.knowledge_index import KnowledgeIndex
 from kb.core.models import Chunk, DocumentMetadata, StoredFile
-from kb.storage.postgres.files import PgFiles
 from kb.core.settings import Settings
+from kb.index.knowledge_index import KnowledgeIndex
+from kb.storage.postgres.files import PgFiles
 from tests.fakes import ToyEmbedder
 
 CHUNKING = {"max_chars": 800, "overlap_chars": 0, "min_chars": 0}

@@ -12,12 +12,12 @@ import pytest
 
 from kb.core.errors import BackendUnavailable, ConflictError, KBError
 from kb.records.keys import CONTRIBUTOR, Actor
+from kb.records.proposals import CHANGES_REQUESTED, REJECTED
 from kb.storage.postgres.audit import PgAuditLog
+from kb.storage.postgres.database import Database
 from kb.storage.postgres.keys import PgKeyStore
 from kb.storage.postgres.partners import PgPartnerStore
 from kb.storage.postgres.proposals import PgProposalStore
-from kb.storage.postgres.database import Database
-from kb.records.proposals import CHANGES_REQUESTED, REJECTED
 from tests.kb.storage.test_proposals import proposal
 
 
@@ -116,11 +116,15 @@ def test_the_side_tables_live_in_the_default_schema(postgres_url):
     stores = [PgKeyStore(server(postgres_url)), PgAuditLog(server(postgres_url)), PgProposalStore(server(postgres_url))]
     database = Database(postgres_url)
     try:
-        tables = {row[0]: row[1] for row in database.execute(
-            "SELECT table_name, table_schema FROM information_schema.tables WHERE table_name LIKE 'kb\\_%%'"
-        )}
+        tables = {
+            row[0]: row[1]
+            for row in database.execute(
+                "SELECT table_name, table_schema FROM information_schema.tables WHERE table_name LIKE 'kb\\_%%'"
+            )
+        }
         assert {name: tables[name] for name in ("kb_keys", "kb_audit", "kb_proposals")} == dict.fromkeys(
-            ("kb_keys", "kb_audit", "kb_proposals"), "public")
+            ("kb_keys", "kb_audit", "kb_proposals"), "public"
+        )
     finally:
         database.close()
         for store in stores:

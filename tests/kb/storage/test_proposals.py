@@ -9,17 +9,32 @@ import pytest
 
 from kb.core.errors import ConflictError, KBError
 from kb.records.keys import CONTRIBUTOR, COORDINATOR, Actor
-from kb.storage.embedded.keys import KeyStore
 from kb.records.proposals import CHANGES_REQUESTED, PROPOSED, PUBLISHED, REJECTED, Proposal, check_transition
 from kb.storage.backend import open_audit_log, open_key_store, open_proposal_store
+from kb.storage.embedded.keys import KeyStore
 
 
-def proposal(doc_id: str = "fiche-a", status: str = PROPOSED, by: str = "Aline", updated_at: str = "2025-01-01T00:00:00+00:00") -> Proposal:
+def proposal(
+    doc_id: str = "fiche-a", status: str = PROPOSED, by: str = "Aline", updated_at: str = "2025-01-01T00:00:00+00:00"
+) -> Proposal:
     return Proposal(
-        doc_id=doc_id, status=status, replace=False, title="Une fiche", doc_type="fiche expérience",
-        sector="développement local", territory="Cantal", porteur=None, date="2025", submitted_by=by,
-        submitted_at=updated_at, updated_at=updated_at, comment=None, data=b"# Une fiche\n\xc3\xa9t\xc3\xa9",
-        suffix=".md", sidecar={"themes": ["commerce"]}, duplicates=[{"doc_id": "x", "reasons": ["même titre"]}],
+        doc_id=doc_id,
+        status=status,
+        replace=False,
+        title="Une fiche",
+        doc_type="fiche expérience",
+        sector="développement local",
+        territory="Cantal",
+        porteur=None,
+        date="2025",
+        submitted_by=by,
+        submitted_at=updated_at,
+        updated_at=updated_at,
+        comment=None,
+        data=b"# Une fiche\n\xc3\xa9t\xc3\xa9",
+        suffix=".md",
+        sidecar={"themes": ["commerce"]},
+        duplicates=[{"doc_id": "x", "reasons": ["même titre"]}],
     )
 
 

@@ -9,13 +9,13 @@ import sqlite3
 import numpy as np
 import pytest
 
-from kb.records import question_stats
-from kb.storage.postgres.database import open_database
-from kb.records.questions import LoggedQuestion, Period
 from kb.core.ratelimit import RateLimiter
+from kb.records import question_stats
+from kb.records.questions import LoggedQuestion, Period
 from kb.storage.backend import open_question_log
+from kb.storage.postgres.database import open_database
 
-START = dt.datetime(2026, 11, 2, 9, 30, 15, 123456, tzinfo=dt.timezone.utc)
+START = dt.datetime(2026, 11, 2, 9, 30, 15, 123456, tzinfo=dt.UTC)
 EVERYTHING = Period("2000-01-01", "2100-01-01")
 
 
@@ -45,12 +45,23 @@ def log(settings_30_days, clock):
 
 
 def test_a_question_is_stored_with_its_time_to_the_second_and_its_context(log):
-    log.record("question", "  Comment monter une épicerie ?  ", {"sector": ["action sociale"]}, False,
-               ["a", "b", "c", "d", "e", "f"], "widget")
+    log.record(
+        "question",
+        "  Comment monter une épicerie ?  ",
+        {"sector": ["action sociale"]},
+        False,
+        ["a", "b", "c", "d", "e", "f"],
+        "widget",
+    )
     [row] = log.questions(EVERYTHING)
     assert row == LoggedQuestion(
-        "2026-11-02T09:30:15+00:00", "question", "Comment monter une épicerie ?", {"sector": ["action sociale"]},
-        False, ("a", "b", "c", "d", "e"), "widget",
+        "2026-11-02T09:30:15+00:00",
+        "question",
+        "Comment monter une épicerie ?",
+        {"sector": ["action sociale"]},
+        False,
+        ("a", "b", "c", "d", "e"),
+        "widget",
     )
 
 
@@ -85,7 +96,10 @@ def test_feedback_is_stored_with_the_question(log):
     log.record_feedback("garde d'enfants ?", True, None, [], "widget")
     [not_useful] = log.feedback(EVERYTHING, useful=False)
     assert (not_useful.question, not_useful.comment, not_useful.doc_ids) == (
-        "garde d'enfants ?", "rien sur les horaires atypiques", ("exp-creche",))
+        "garde d'enfants ?",
+        "rien sur les horaires atypiques",
+        ("exp-creche",),
+    )
     assert len(log.feedback(EVERYTHING)) == 2
 
 
@@ -111,13 +125,18 @@ def test_nothing_that_identifies_a_person_has_a_column(store_settings, log):
     log.record("recherche", "vélo", {}, True, [], "api")
     if store_settings.database is None:
         with sqlite3.connect(store_settings.data_dir / "questions.sqlite") as db:
-            columns = {row[1] for table in ("questions", "feedback") for row in db.execute(f"PRAGMA table_info({table})")}
+            columns = {
+                row[1] for table in ("questions", "feedback") for row in db.execute(f"PRAGMA table_info({table})")
+            }
     else:
         database = open_database(store_settings.database)
         try:
-            columns = {row[0] for row in database.execute(
-                "SELECT column_name FROM information_schema.columns WHERE table_name IN ('kb_questions', 'kb_feedback')"
-            )}
+            columns = {
+                row[0]
+                for row in database.execute(
+                    "SELECT column_name FROM information_schema.columns WHERE table_name IN ('kb_questions', 'kb_feedback')"
+                )
+            }
         finally:
             database.close()
     assert columns == {"id", "at", "kind", "question", "filters", "found", "doc_ids", "channel", "useful", "comment"}
@@ -150,9 +169,14 @@ def hand_vectors(texts: list[str]) -> np.ndarray:
 
 def test_unanswered_questions_group_by_meaning_most_asked_first():
     logged = rows(
-        "garde d'enfants en horaires décalés", "garde d'enfants en horaires décalés", ("Garde d'enfants en horaires décalés ?", "2026-11-20"),
-        "faire garder ses enfants le soir", "crèche pour parents en travail de nuit",
-        "aide au permis de conduire", "financer le permis des jeunes", "financer le permis des jeunes",
+        "garde d'enfants en horaires décalés",
+        "garde d'enfants en horaires décalés",
+        ("Garde d'enfants en horaires décalés ?", "2026-11-20"),
+        "faire garder ses enfants le soir",
+        "crèche pour parents en travail de nuit",
+        "aide au permis de conduire",
+        "financer le permis des jeunes",
+        "financer le permis des jeunes",
         "jardins partagés",
     )
     groups = question_stats.group_questions(logged, hand_vectors, similarity=0.9)
@@ -162,13 +186,20 @@ def test_unanswered_questions_group_by_meaning_most_asked_first():
         ("jardins partagés", 1),
     ]
     assert groups[0]["questions"] == [
-        "garde d'enfants en horaires décalés", "faire garder ses enfants le soir", "crèche pour parents en travail de nuit"]
+        "garde d'enfants en horaires décalés",
+        "faire garder ses enfants le soir",
+        "crèche pour parents en travail de nuit",
+    ]
     assert (groups[0]["first_at"], groups[0]["last_at"]) == ("2026-11-02T10:00:00+00:00", "2026-11-20T10:00:00+00:00")
 
 
 def test_a_typo_joins_its_group_even_when_the_embedder_places_it_elsewhere():
-    logged = rows("garde d'enfants en horaires décalés", "garde d'enfants en horaires décalés",
-                  "garde d'enfant en horaire décalé", "jardins partagés")
+    logged = rows(
+        "garde d'enfants en horaires décalés",
+        "garde d'enfants en horaires décalés",
+        "garde d'enfant en horaire décalé",
+        "jardins partagés",
+    )
     groups = question_stats.group_questions(logged, hand_vectors, similarity=0.9)
     assert [g["count"] for g in groups] == [3, 1]
     assert "garde d'enfant en horaire décalé" in groups[0]["questions"]

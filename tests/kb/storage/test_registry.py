@@ -10,7 +10,9 @@ from kb.storage.embedded.registry import EVERY_DOCUMENT, Registry
 def _write(registry: Registry, doc_id: str, version: str = "v1", chunks: int = 1) -> None:
     metadata = DocumentMetadata(doc_id=doc_id, title=doc_id.title())
     texts = [f"{doc_id} {n}" for n in range(chunks)]
-    registry.replace_document(metadata, version, " ".join(texts), [Chunk(doc_id, n, t, 0, len(t)) for n, t in enumerate(texts)])
+    registry.replace_document(
+        metadata, version, " ".join(texts), [Chunk(doc_id, n, t, 0, len(t)) for n, t in enumerate(texts)]
+    )
 
 
 def test_changed_since_names_the_documents_written_and_deleted(tmp_path):

@@ -8,7 +8,13 @@ from contextlib import closing
 import pytest
 
 from kb.core.errors import KBError
-from kb.storage.backend import open_audit_log, open_key_store, open_partner_store, open_proposal_store, open_question_log
+from kb.storage.backend import (
+    open_audit_log,
+    open_key_store,
+    open_partner_store,
+    open_proposal_store,
+    open_question_log,
+)
 from tests.migration_data import fill_side_stores, side_store_contents
 
 OPENERS = [open_key_store, open_partner_store, open_proposal_store, open_question_log, open_audit_log]
