@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-slow bench
+.PHONY: install run test test-slow lint bench
 
 install: $(STAMP)
 
@@ -25,5 +25,16 @@ test: install
 test-slow: install
 	$(VENV)/bin/pytest -q -m slow
 
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
 bench: install
 	$(PY) -m evaluation.bench_ingest
+
+# The generated reference pages: docs/cli.md (the kb command's help) and docs/configuration.md
+# (the settings); tests/test_docs.py fails when they drift from the code.
+.PHONY: docs
+docs: install
+	$(PY) docs/generate.py

@@ -28,6 +28,31 @@ from kb.index.embeddings import create_embedder
 from services.partners import PartnerSites
 from services.runtime import KnowledgeBaseHolder
 
+# The sections of /docs and /redoc, in this order; every operation of the schema has exactly one
+# of these tags (tests/api/test_openapi.py). The HTML pages are not in the schema.
+OPENAPI_TAGS = [
+    {
+        "name": "recherche",
+        "description": "Chercher dans la base et lui poser une question : résultats, réponse citée (aussi en flux), "
+        "avis sur une réponse, vocabulaire et chiffres de l'index.",
+    },
+    {
+        "name": "documents",
+        "description": "Lire les documents de la base : leur liste (et celle des propositions), un document, "
+        "son fichier enregistré, le flux Atom des nouveautés.",
+    },
+    {
+        "name": "coordination",
+        "description": "Le travail des coordinatrices et des contributrices (clé requise) : ajouts, remplacements, "
+        "modifications, suppressions, relecture des propositions, catalogue, sites partenaires, questions posées.",
+    },
+    {
+        "name": "widget",
+        "description": "Le widget de recherche à intégrer sur un site partenaire, et sa page de démonstration.",
+    },
+    {"name": "service", "description": "L'état du service et de chacun de ses composants."},
+]
+
 
 def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
@@ -52,6 +77,7 @@ def create_app(settings: Settings) -> FastAPI:
         description="Recherche dans les méthodes et expériences partagées par les acteurs du "
         "développement rural et de l'action sociale.",
         version="0.2.0",
+        openapi_tags=OPENAPI_TAGS,
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,

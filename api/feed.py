@@ -10,7 +10,7 @@ from api.schemas import errors
 from kb.search.filters import MAX_VALUES
 from services.feed import atom_feed
 
-router = APIRouter(dependencies=[Depends(require_read)])
+router = APIRouter(tags=["documents"], dependencies=[Depends(require_read)])
 ATOM = "application/atom+xml; charset=utf-8"
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware
@@ -136,8 +136,16 @@ class FrenchCORSMiddleware(CORSMiddleware):
     """Starlette's CORS policy, with its refusal of a preflight said in French, and origins
     checked by ``allows`` on each request (the partner sites change while the server runs)."""
 
-    def __init__(self, app: ASGIApp, allows: Callable[[str], bool], **options) -> None:
-        super().__init__(app, **options)
+    def __init__(
+        self,
+        app: ASGIApp,
+        allows: Callable[[str], bool],
+        allow_origins: Collection[str] = (),
+        allow_methods: Collection[str] = ("GET",),
+        allow_headers: Collection[str] = (),
+    ) -> None:
+        # named, not **options: mypy cannot match a **kwargs signature to add_middleware's ParamSpec
+        super().__init__(app, allow_origins=allow_origins, allow_methods=allow_methods, allow_headers=allow_headers)
         self.allows = allows
 
     def is_allowed_origin(self, origin: str) -> bool:
@@ -154,7 +162,7 @@ class FrenchCORSMiddleware(CORSMiddleware):
         response = super().preflight_response(request_headers)
         if response.status_code != 400:
             return response
-        refused = response.body.decode().removeprefix("Disallowed CORS ").split(", ")
+        refused = bytes(response.body).decode().removeprefix("Disallowed CORS ").split(", ")
         what = ", ".join(self._FAILURES.get(item, item) for item in refused)
         headers = {k: v for k, v in response.headers.items() if k.lower() not in ("content-length", "content-type")}
         return JSONResponse(

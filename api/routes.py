@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from typing import Annotated, Literal, Optional
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
@@ -30,7 +30,7 @@ from kb.core.errors import ServiceUnavailable, Unauthorized
 from kb.search.filters import DATE_PATTERN, MAX_VALUES
 from services.knowledge_base import KnowledgeBase
 
-router = APIRouter()
+router = APIRouter(tags=["service"])
 # Reads are public unless KB_PUBLIC_READ is false; /health always is.
 reads = APIRouter(dependencies=[Depends(require_read)], responses=errors(401, 422, 503))
 
@@ -39,10 +39,11 @@ MAX_LIST = MAX_VALUES  # values of one filter list, checked again after comma-sp
 DATE = DATE_PATTERN
 
 
-FilterValues = Optional[
+FilterValues = (
     Annotated[list[Annotated[str, Field(max_length=200)]], Field(max_length=MAX_LIST)]
     | Annotated[str, Field(max_length=2000)]
-]
+    | None
+)
 
 
 class AskFilters(BaseModel):
@@ -75,14 +76,14 @@ def health(request: Request) -> JSONResponse:
     return JSONResponse(body, status_code=200 if body["status"] == "ok" else 503)
 
 
-@reads.get("/stats", response_model=Stats)
+@reads.get("/stats", response_model=Stats, tags=["recherche"])
 def stats(kb: KnowledgeBaseDep, actor: OptionalActorDep) -> dict:
     """Chiffres de l'index : documents (par type et par secteur), passages, modèle d'embeddings.
     L'emplacement de l'index n'est donné qu'avec une clé de coordination."""
     return kb.stats(with_paths=actor is not None and actor.is_coordinator)
 
 
-@reads.get("/vocabulary", response_model=Vocabulary)
+@reads.get("/vocabulary", response_model=Vocabulary, tags=["recherche"])
 def vocabulary(kb: KnowledgeBaseDep) -> dict:
     """Le vocabulaire du domaine : types de document, secteurs, et les thèmes et territoires des
     documents de la base. Le widget et les pages construisent leurs listes à partir d'ici."""
@@ -93,7 +94,7 @@ def vocabulary(kb: KnowledgeBaseDep) -> dict:
 # rebuild after a write) runs on the event loop, so /health and the other requests never wait.
 # Both return plain JSON-ready dicts: their schema is documented (``responses``) and checked by
 # the tests rather than re-validated on every request.
-@reads.get("/search", response_model=None, responses={200: {"model": SearchResponse}})
+@reads.get("/search", response_model=None, responses={200: {"model": SearchResponse}}, tags=["recherche"])
 def search(
     kb: KnowledgeBaseDep,
     channel: ChannelDep,
@@ -121,7 +122,7 @@ def search(
     return JSONResponse(results)
 
 
-@reads.post("/ask", response_model=None, responses={200: {"model": AskResponse}})
+@reads.post("/ask", response_model=None, responses={200: {"model": AskResponse}}, tags=["recherche"])
 def ask(kb: KnowledgeBaseDep, channel: ChannelDep, body: AskRequest) -> JSONResponse:
     """Une réponse rédigée avec les phrases des meilleures fiches, chaque phrase suivie de sa
     source `[n]`, les structures à contacter et les documents de l'autre secteur.
@@ -149,6 +150,7 @@ _STREAM_EVENTS = """Un flux `text/event-stream` (Server-Sent Events) ; chaque é
 
 @reads.post(
     "/ask/stream",
+    tags=["recherche"],
     response_class=EventSourceResponse,
     responses={
         200: {
@@ -178,7 +180,7 @@ async def ask_stream(kb: KnowledgeBaseDep, channel: ChannelDep, body: AskRequest
     return EventSourceResponse(_server_sent(kb.ask_events(body.question, extractive)))
 
 
-@reads.post("/feedback", status_code=201, response_model=FeedbackAck, responses=errors(429))
+@reads.post("/feedback", status_code=201, response_model=FeedbackAck, responses=errors(429), tags=["recherche"])
 def feedback(kb: KnowledgeBaseDep, channel: ChannelDep, client: ClientDep, body: FeedbackRequest) -> dict:
     """Dire si une réponse a aidé (« Oui » / « Non »), avec un commentaire facultatif.
 
@@ -200,7 +202,7 @@ async def _server_sent(events: AsyncIterator[tuple[str, dict]]) -> AsyncIterator
         yield {"event": name, "data": json.dumps(payload, ensure_ascii=False)}
 
 
-@reads.get("/documents", response_model=DocumentsOrProposals)
+@reads.get("/documents", response_model=DocumentsOrProposals, tags=["documents"])
 def documents(
     kb: KnowledgeBaseDep,
     actor: OptionalActorDep,
@@ -224,7 +226,7 @@ def documents(
     return kb.review.list(actor, status, offset, limit)
 
 
-@reads.get("/documents/{doc_id}", response_model=DocumentDetail, responses=errors(404))
+@reads.get("/documents/{doc_id}", response_model=DocumentDetail, responses=errors(404), tags=["documents"])
 def document(kb: KnowledgeBaseDep, doc_id: str) -> dict:
     """Un document : ses métadonnées et son texte."""
     return kb.document(doc_id)

@@ -62,7 +62,10 @@ _ERROR_TEXTS = {
 }
 
 
-def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+Responses = dict[int | str, dict[str, Any]]  # a route's ``responses``, by status
+
+
+def errors(*codes: int) -> Responses:
     """The ``responses`` of a route for the error statuses it may answer."""
     return {code: {"model": ErrorBody, "description": _ERROR_TEXTS[code]} for code in codes}
 

@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from api.app import create_app
 from kb.core.errors import KBError
 from kb.core.settings import Settings
+from kb.storage.backend import is_shared
 
 _FRENCH = {
     "Invalid HTTP request received.": "Requête HTTP invalide.",
@@ -83,7 +84,7 @@ def limit_malloc_arenas(count: int) -> bool:
 
 def check_workers(settings: Settings, workers: int) -> None:
     """Several processes need a base they can share: PostgreSQL."""
-    if workers > 1 and not settings.database:
+    if workers > 1 and not is_shared(settings):
         raise KBError(
             f"{workers} processus demandés, mais la base embarquée (SQLite et Chroma dans "
             "KB_DATA_DIR) ne se partage pas entre processus : lancez un seul processus, ou "
@@ -95,9 +96,10 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None, 
     """``workers``: processes (default ``KB_WORKERS``); more than one needs PostgreSQL."""
     workers = workers or settings.workers
     check_workers(settings, workers)
-    common = {"host": host or settings.host, "port": port or settings.port, "http": PROTOCOL, "log_level": "info"}
+    host, port = host or settings.host, port or settings.port
     if workers == 1:
         limit_malloc_arenas(settings.malloc_arenas)  # each worker process sets its own
-        uvicorn.run(create_app(settings), **common)
+        uvicorn.run(create_app(settings), host=host, port=port, http=PROTOCOL, log_level="info")
     else:
-        uvicorn.run(f"{__name__}:app_from_environment", factory=True, workers=workers, **common)
+        app = f"{__name__}:app_from_environment"
+        uvicorn.run(app, factory=True, workers=workers, host=host, port=port, http=PROTOCOL, log_level="info")

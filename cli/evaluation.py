@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -11,19 +12,29 @@ from rich.table import Table
 
 from evaluation.datasets import CNIL_PATH, PROJECT_ROOT, missing_dataset_message
 
+if TYPE_CHECKING:
+    from kb.search.retrieval import Mode
+
 eval_app = typer.Typer(help="Mesurer la qualité de la recherche et des réponses.", no_args_is_help=True)
 out = Console()
 err = Console(stderr=True)
 QUESTIONS = PROJECT_ROOT / "evaluation" / "questions.jsonl"
 
 
-def _modes(retriever: str) -> tuple[str, ...]:
-    if retriever == "all":
-        return ("bm25", "dense", "hybrid")
-    if retriever not in ("bm25", "dense", "hybrid"):
+_RETRIEVERS: dict[str, tuple[Mode, ...]] = {
+    "all": ("bm25", "dense", "hybrid"),
+    "bm25": ("bm25",),
+    "dense": ("dense",),
+    "hybrid": ("hybrid",),
+}
+
+
+def _modes(retriever: str) -> tuple[Mode, ...]:
+    modes = _RETRIEVERS.get(retriever)
+    if modes is None:
         err.print(f"Erreur : --retriever attend bm25, dense, hybrid ou all (reçu « {retriever} »).")
         raise typer.Exit(2)
-    return (retriever,)
+    return modes
 
 
 def _check(path: Path) -> None:
@@ -42,9 +53,7 @@ def retrieval_command(
     index_dir: Path | None = typer.Option(
         None, "--index-dir", metavar="DOSSIER", help="Garder l'index ici pour le réutiliser."
     ),
-    limit: int | None = typer.Option(
-        None, "--limit", min=1, metavar="N", help="Seulement les N premières questions."
-    ),
+    limit: int | None = typer.Option(None, "--limit", min=1, metavar="N", help="Seulement les N premières questions."),
     corpus: Path = typer.Option(
         PROJECT_ROOT / "corpus", "--corpus", metavar="DOSSIER", help="Dossier des documents (questions.jsonl)."
     ),

@@ -7,6 +7,7 @@ overwrites with None after setting it; the arguments' help is put back (see ``in
 from __future__ import annotations
 
 import importlib
+from typing import Any
 
 _FRENCH = {
     "Usage:": "Utilisation :",
@@ -87,7 +88,7 @@ def install() -> None:
         "typer.rich_utils",
     ):
         try:
-            module = importlib.import_module(name)
+            module: Any = importlib.import_module(name)  # patched: its `_` and `ngettext` are replaced
         except ImportError:
             continue
         if hasattr(module, "_"):
@@ -100,7 +101,7 @@ def install() -> None:
 def _keep_argument_help() -> None:
     import typer.core
 
-    argument = typer.core.TyperArgument
+    argument: Any = typer.core.TyperArgument  # patched: its __init__ is replaced
     if getattr(argument, "_help_kept", False):
         return
     original = argument.__init__

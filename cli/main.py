@@ -12,7 +12,7 @@ from pathlib import Path
 import typer
 from pydantic import SecretStr
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
 
@@ -81,7 +81,8 @@ class _IngestProgress:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._bars: Progress | None = None
-        self._files_task = self._passages_task = None
+        self._files_task: TaskID | None = None  # the bars' two tasks, once they are shown
+        self._passages_task: TaskID | None = None
 
     # -- callbacks of Ingestor.ingest_paths ------------------------------------------------
 
@@ -96,7 +97,7 @@ class _IngestProgress:
     def on_start(self, total: int) -> None:
         with self._lock:
             self.files_total = total
-        if self._bars is not None:
+        if self._bars is not None and self._files_task is not None:
             self._bars.update(self._files_task, total=total)
         else:
             self._say(f"{self.description} : {total} fichier{'s' if total > 1 else ''} à lire.")
@@ -105,13 +106,13 @@ class _IngestProgress:
         with self._lock:
             self.files_done += 1
             self.current, self.ocr = None, None
-        if self._bars is not None:
+        if self._bars is not None and self._files_task is not None:
             self._bars.update(self._files_task, completed=self.files_done, detail=path.name)
 
     def on_ocr(self, path: Path, done: int, total: int) -> None:
         with self._lock:
             self.current, self.ocr = path.name, (done, total)
-        if self._bars is not None:
+        if self._bars is not None and self._files_task is not None:
             detail = f"{path.name} : reconnaissance de texte, page {min(done + 1, total)}/{total}"
             self._bars.update(self._files_task, detail=detail)
 
@@ -123,7 +124,7 @@ class _IngestProgress:
             self._last_passages_at = now
             self.passages = (done, total)
             self.current, self.ocr = Path(source).name, None
-        if self._bars is not None:
+        if self._bars is not None and self._passages_task is not None:
             self._bars.update(self._passages_task, completed=done, total=total, visible=True, detail=Path(source).name)
 
     # -- display ---------------------------------------------------------------------------
@@ -427,9 +428,9 @@ app.add_typer(keys_app, name="keys")
 @contextmanager
 def _keys():
     """The key store of the base (its files, or KB_DATABASE_URL), closed after the command."""
-    from kb.storage.backend import open_key_store
+    from kb.storage.backend import open_backend
 
-    store = open_key_store(_settings())
+    store = open_backend(_settings()).key_store()
     try:
         yield store
     finally:
@@ -567,15 +568,16 @@ def migrate_command(
     et de vecteurs sont vérifiés à la fin. Les fichiers originaux des documents suivent. Les clés (qui restent valables, ou révoquées), les
     sites partenaires, les propositions, le journal des questions et des avis et le journal des
     modifications sont copiés aussi, ligne pour ligne. La destination doit être vide."""
+    from kb.storage.backend import is_shared
     from services.migration import copy_side_stores, migrate, where
 
     source = _settings()
     if to.startswith(("postgresql://", "postgres://")):
-        if source.database:
+        if is_shared(source):
             _fail("La base actuelle est déjà sur PostgreSQL (KB_DATABASE_URL) : « --to » doit être un dossier.")
         target = source.model_copy(update={"database_url": SecretStr(to)})
     else:
-        if not source.database:
+        if not is_shared(source):
             _fail("Pour copier vers un dossier, la source est la base PostgreSQL de KB_DATABASE_URL (non définie).")
         target = source.model_copy(update={"database_url": None, "data_dir": Path(to)})
     try:

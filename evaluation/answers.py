@@ -19,7 +19,57 @@ _MARKER = re.compile(r"\[(\d+)\]")
 _WORD = re.compile(r"[a-z0-9]+")
 # function words a reworded answer may drop without losing the fact
 _STOP = frozenset(
-    ["a", "au", "aux", "avec", "ce", "ces", "d", "de", "des", "du", "en", "et", "l", "la", "le", "les", "leur", "leurs", "n", "ne", "par", "pas", "pour", "qu", "que", "qui", "sa", "se", "ses", "son", "sur", "un", "une", "y", "est", "sont", "ou", "dans", "il", "elle", "ils", "elles", "on", "au", "tous", "tout", "toute", "toutes", "plus"]
+    [
+        "a",
+        "au",
+        "aux",
+        "avec",
+        "ce",
+        "ces",
+        "d",
+        "de",
+        "des",
+        "du",
+        "en",
+        "et",
+        "l",
+        "la",
+        "le",
+        "les",
+        "leur",
+        "leurs",
+        "n",
+        "ne",
+        "par",
+        "pas",
+        "pour",
+        "qu",
+        "que",
+        "qui",
+        "sa",
+        "se",
+        "ses",
+        "son",
+        "sur",
+        "un",
+        "une",
+        "y",
+        "est",
+        "sont",
+        "ou",
+        "dans",
+        "il",
+        "elle",
+        "ils",
+        "elles",
+        "on",
+        "au",
+        "tous",
+        "tout",
+        "toute",
+        "toutes",
+        "plus",
+    ]
 )
 _TERMINAL = tuple(".!…»)")
 
@@ -137,7 +187,7 @@ def evaluate_answers(answerer, questions: list[Question], search_floor: float | 
     searches: dict[str, dict[str, list[bool]]] = {}
     for question in questions:
         result = answerer.answer(question.question)
-        score = answerer.evidence(question.question)
+        score = answerer.evidence.of(question.question)
         side = "answerable" if question.relevant else "unanswerable"
         split = question.split or "calibration"
         evidence.setdefault(split, {"answerable": [], "unanswerable": []})[side].append(score)

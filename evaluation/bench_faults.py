@@ -38,6 +38,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -97,16 +98,15 @@ class Server:
     def start(self) -> float:
         """Start and wait for /health; the seconds it took."""
         self.starts += 1
-        log = open(self.logs / f"server-{self.starts}.log", "wb")
         started = time.monotonic()
-        self.process = subprocess.Popen(
-            cli("serve", "--host", "127.0.0.1", "--port", str(self.port)),
-            env={**os.environ, "KB_DATA_DIR": str(self.data_dir)},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            cwd=PROJECT_ROOT,
-        )
-        log.close()
+        with open(self.logs / f"server-{self.starts}.log", "wb") as log:  # the child keeps its own copy
+            self.process = subprocess.Popen(
+                cli("serve", "--host", "127.0.0.1", "--port", str(self.port)),
+                env={**os.environ, "KB_DATA_DIR": str(self.data_dir)},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=PROJECT_ROOT,
+            )
         deadline = started + SERVER_START_TIMEOUT
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -439,6 +439,7 @@ class Writer:
         op, doc = self.choose_op()
         phase = shared.phase
         passages = 0
+        new_state: str | None
         if op != "DELETE":
             doc.versions += 1
             passages = self.size(phase)
@@ -639,7 +640,7 @@ class Check:
     lines: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
 
-    def figure(self, label: str, good: int, total: int, details: list[str] = ()) -> None:
+    def figure(self, label: str, good: int, total: int, details: Sequence[str] = ()) -> None:
         self.lines.append(f"{label}: {good}/{total}" + ("" if good == total else "  <-- FAILED"))
         if good != total:
             self.failures.append(label)
@@ -701,8 +702,10 @@ def category(doc: Tracked) -> str | None:
 
 def check_documents(check: Check, index, files_dir: Path, writer: Writer) -> None:
     files = document_files(files_dir)
-    totals, good, bad = Counter(), Counter(), {name: [] for name in ("present", "deleted", "unacknowledged", "files")}
-    applied = Counter()
+    totals: Counter[str] = Counter()
+    good: Counter[str] = Counter()
+    bad: dict[str, list[str]] = {name: [] for name in ("present", "deleted", "unacknowledged", "files")}
+    applied: Counter[str] = Counter()
     for doc in writer.docs.values():
         state = final_state(writer, doc, index.document_text(doc.doc_id))
         path = files.get(doc.doc_id)
@@ -818,7 +821,7 @@ def report_writes(writer: Writer) -> None:
 
 def report_errors(samples: Samples, writer: Writer, server: Server) -> None:
     print("\n== Errors ==")
-    statuses = Counter()
+    statuses: Counter[tuple[str, int]] = Counter()
     for sample in samples.reads:
         if sample.status is not None and sample.status != 200:
             statuses[sample.route, sample.status] += 1

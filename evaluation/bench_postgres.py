@@ -15,7 +15,7 @@
 On 2 cores, two servers share the cores the one server had: the two-server figures show that
 the base is shared correctly and what the per-request overhead is, not the throughput that a
 second machine would add (that is about the 1-client rate times the number of machines while
-PostgreSQL is not the bottleneck; see the README). It prints figures and asserts nothing.
+PostgreSQL is not the bottleneck; see docs/operations.md). It prints figures and asserts nothing.
 """
 
 from __future__ import annotations
@@ -51,9 +51,8 @@ def shared_base(embedded: Settings, url: str, passages: int) -> tuple[Settings, 
     """The PostgreSQL copy of the embedded base (reused when it holds enough passages)."""
     target = embedded.model_copy(update={"database_url": SecretStr(url), "data_dir": embedded.data_dir / "pg-cache"})
     description = recorded_description(target)
-    if description.get("embedding_model"):
-        if stored_counts(target, description)[1] >= passages:
-            return target, None
+    if description.get("embedding_model") and stored_counts(target, description)[1] >= passages:
+        return target, None
     started = time.perf_counter()
     last = [0.0]
 
@@ -70,7 +69,9 @@ def database_mb(url: str) -> float:
     import psycopg
 
     with psycopg.connect(url) as conn:
-        return conn.execute("SELECT pg_database_size(current_database())").fetchone()[0] / 2**20
+        row = conn.execute("SELECT pg_database_size(current_database())").fetchone()
+    assert row is not None  # an aggregate always returns one row
+    return row[0] / 2**20
 
 
 @contextmanager
@@ -103,6 +104,8 @@ def phases(bases: list[str], queries: list[str], requests: int, clients: int) ->
 def visibility(settings: Settings, bases: list[str], backend: str, seed: int) -> dict[str, float]:
     """POST a fiche through the first server; poll /search on the second until it is listed;
     DELETE it through the first; poll the second until it is gone."""
+    if settings.database is None:
+        raise ValueError("the visibility across servers is measured on a PostgreSQL base")
     env_dir = settings.data_dir.parent / "server-1"
     key = create_key(env_dir, f"bench-pg-{int(time.time())}", KB_DATABASE_URL=settings.database)
     word = nonce_word(random.Random(f"{seed}-{time.time_ns()}"))
@@ -157,11 +160,12 @@ def main(argv: list[str] | None = None) -> int:
     queries = questions()
     with tempfile.TemporaryDirectory() as tmp, postgres(args.database) as server:
         data_dir = (args.index_dir or Path(tmp) / "data").resolve()
-        build = build_index(data_dir, args.passages, args.backend, 0.006, args.seed)
         embedded = Settings(data_dir=data_dir, embedding_backend=args.backend)
+        build = build_index(data_dir, args.passages, args.backend, 0.006, args.seed, embedded.sentence_vectors)
         print(f"embedded index: {build.passages:,} passages, {build.documents:,} documents", flush=True)
-        shared, migrate_s = shared_base(embedded, fresh_database(server), args.passages)
-        size = database_mb(shared.database)
+        url = fresh_database(server)
+        shared, migrate_s = shared_base(embedded, url, args.passages)
+        size = database_mb(url)
         runs = [
             measure("embedded, 1 server", embedded, 1, args.backend, queries, args),
             measure("PostgreSQL, 1 server", shared, 1, args.backend, queries, args),

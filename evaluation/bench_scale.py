@@ -73,8 +73,9 @@ from evaluation.retrieval import write_dataset_as_files
 from kb.core.models import Chunk, DocumentMetadata
 from kb.core.settings import Settings
 from kb.index.embeddings import RecordedModel, create_embedder
-from kb.index.generations import current_location, writer_lock
 from kb.index.knowledge_index import KnowledgeIndex
+from kb.storage.backend import open_backend
+from kb.storage.embedded.backend import REGISTRY_FILE
 from kb.storage.embedded.registry import Registry
 from services.runtime import ingest, open_index
 
@@ -113,7 +114,7 @@ class BuildReport:
 
 def registry_counts(settings: Settings) -> tuple[int, int]:
     """(documents, passages) of the current generation, without opening the model or Chroma."""
-    path = current_location(settings).directory / "registry.sqlite3"
+    path = open_backend(settings).current_location().directory / REGISTRY_FILE
     if not path.exists():
         return 0, 0
     registry = Registry(path)
@@ -144,7 +145,7 @@ def save_base(index: KnowledgeIndex, folder: Path) -> None:
         found = index.document_vectors(doc_id)
         if len(chunks) != len(found):
             continue
-        row = {
+        row: dict[str, Any] = {
             "metadata": stored.metadata.to_dict(),
             "version": stored.version,
             "text": index.document_text(doc_id),
@@ -255,15 +256,20 @@ def build_index(data_dir: Path, target: int, backend: str, noise: float, seed: i
         report.reused = True
         report.documents, report.passages = documents, passages
         return report
-    if load_base(folder, sentences) is None:
+    loaded = load_base(folder, sentences)
+    if loaded is None:
         ingest_base(settings, folder, report)
-    model_id, dimension, base = load_base(folder, sentences)
+        loaded = load_base(folder, sentences)
+    if loaded is None:
+        raise SystemExit(f"no base saved in {folder}")
+    model_id, dimension, base = loaded
     if not base:
         raise SystemExit("nothing was ingested: no document to copy")
     report.base_passages = sum(len(d.chunks) for d in base)
     started = time.perf_counter()
-    with writer_lock(settings):
-        index = open_index(settings, RecordedModel(model_id, dimension))
+    storage = open_backend(settings)
+    with storage.writer_lock():
+        index = open_index(settings, RecordedModel(model_id, dimension), backend=storage)
         try:
             present = set(index.registry.versions())
             passages = index.counts()[1]
@@ -538,7 +544,7 @@ def folder_mb(path: Path) -> float:
 def chroma_breakdown(data_dir: Path) -> dict[str, float]:
     """MB on disk of the current generation's Chroma: its SQLite file (both collections'
     records) and each collection's HNSW folder, by collection name."""
-    folder = current_location(Settings(data_dir=data_dir)).directory / "chroma"
+    folder = open_backend(Settings(data_dir=data_dir)).current_location().directory / "chroma"
     database = folder / "chroma.sqlite3"
     if not database.exists():
         return {}

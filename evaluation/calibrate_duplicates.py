@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import TypedDict
 
 from evaluation.datasets import PROJECT_ROOT, Dataset
 from evaluation.retrieval import dataset_index
@@ -88,6 +89,8 @@ def evaluate_pairs(
         every = unlimited.find(new.metadata, new.text, new.vectors, exclude=exclude)
         signals = next((s for s in unlimited.signals(new, exclude) if s.doc_id == pair.existing), None)
         signals = signals or unlimited.compare(new, pair.existing)
+        if signals is None:
+            raise LookupError(f"{pair.existing}: not in the corpus index")
         results.append(
             PairResult(
                 pair,
@@ -100,16 +103,23 @@ def evaluate_pairs(
     return results, 1000 * elapsed / max(1, len(pairs))
 
 
+class FalseAlarms(TypedDict):
+    submissions: int
+    strong_false_alarms: list[tuple[str, str, str]]  # (submitted, doc_id warned of, explanation)
+    weak_warnings_per_submission: float
+
+
 def false_alarms(
     index: KnowledgeIndex, settings: Settings, pairs: list[Pair], documents: dict[str, NewDocument]
-) -> dict[str, object]:
+) -> FalseAlarms:
     """Strong warnings outside the labelled duplicates: every corpus document submitted against
     the others, and every rewrite against the corpus (any document but its original)."""
     finder = DuplicateFinder(index, replace(DuplicateParams.from_settings(settings), limit=1000))
     known = {(p.new, p.existing) for p in pairs if p.duplicate}
     known |= {(b, a) for a, b in known if not a.endswith(".md")}
     names = [d.metadata.doc_id for d in index.documents()] + sorted({p.new for p in pairs if p.new.endswith(".md")})
-    alarms, weak, calls = [], 0, 0
+    alarms: list[tuple[str, str, str]] = []
+    weak, calls = 0, 0
     for name in names:
         new = documents.get(name) or new_document(index, settings, name)
         exclude = None if name.endswith(".md") else name
@@ -152,20 +162,34 @@ def scores(results: list[PairResult], flagged: Callable[[PairResult], bool]) -> 
     return {"precision": precision, "recall": recall, "f1": f1, "flagged": flagged_count}
 
 
+def _at_least(signal: Callable[[Signals], float], threshold: float) -> Callable[[PairResult], bool]:
+    """The rule: ``signal`` reaches ``threshold``."""
+    return lambda r: signal(r.signals) >= threshold
+
+
+def _figures_repeated(share: float) -> Callable[[PairResult], bool]:
+    """The rule: at least ``share`` of the existing document's figures are in the new one."""
+    return lambda r: r.signals.common_figures >= share * max(1, r.signals.existing_figures)
+
+
+def _semantic_and_figures(semantic: float, figures: float) -> Callable[[PairResult], bool]:
+    return lambda r: r.signals.semantic >= semantic and r.signals.shared_figures >= figures
+
+
 def signal_rules(params: DuplicateParams) -> dict[str, Callable[[PairResult], bool]]:
     """Each signal alone at a few thresholds, and the combinations considered."""
     rules: dict[str, Callable[[PairResult], bool]] = {}
     for t in (0.05, 0.1, 0.3):
-        rules[f"text jaccard >= {t}"] = lambda r, t=t: r.signals.text >= t
+        rules[f"text jaccard >= {t}"] = _at_least(lambda s: s.text, t)
     rules["same title"] = lambda r: r.signals.same_title
     for t in (0.5, 0.75):
-        rules[f"title jaccard >= {t}"] = lambda r, t=t: r.signals.title_similarity >= t
+        rules[f"title jaccard >= {t}"] = _at_least(lambda s: s.title_similarity, t)
     for t in (0.93, 0.94, 0.95, 0.96, 0.97):
-        rules[f"semantic (mean best cosine) >= {t}"] = lambda r, t=t: r.signals.semantic >= t
+        rules[f"semantic (mean best cosine) >= {t}"] = _at_least(lambda s: s.semantic, t)
     for t in (0.95, 0.96, 0.97, 0.98):
-        rules[f"document cosine (centres) >= {t}"] = lambda r, t=t: r.signals.centre >= t
+        rules[f"document cosine (centres) >= {t}"] = _at_least(lambda s: s.centre, t)
     for t in (0.5, 0.7, 0.9):
-        rules[f"nearest-passage share >= {t}"] = lambda r, t=t: r.signals.nearest_share >= t
+        rules[f"nearest-passage share >= {t}"] = _at_least(lambda s: s.nearest_share, t)
     rules["porteur fuzzy (>= 0.9)"] = lambda r: r.signals.porteur >= params.porteur_match
     rules["porteur + territory fuzzy + type"] = lambda r: (
         r.signals.porteur >= params.porteur_match
@@ -173,15 +197,11 @@ def signal_rules(params: DuplicateParams) -> dict[str, Callable[[PairResult], bo
         and r.signals.same_type
     )
     for t in (0.5, 0.7, 0.9):
-        rules[f"figures of the existing one repeated >= {t}"] = lambda r, t=t: (
-            r.signals.common_figures >= t * max(1, r.signals.existing_figures)
-        )
+        rules[f"figures of the existing one repeated >= {t}"] = _figures_repeated(t)
     for t in (0.3, 0.5, 0.65, 0.8):
-        rules[f"figures in common (Jaccard) >= {t}"] = lambda r, t=t: r.signals.shared_figures >= t
+        rules[f"figures in common (Jaccard) >= {t}"] = _at_least(lambda s: s.shared_figures, t)
     for sem, fig in ((0.90, 0.65), (0.92, 0.5), (0.92, 0.65), (0.92, 0.8), (0.94, 0.65)):
-        rules[f"semantic >= {sem} and figures >= {fig}"] = lambda r, sem=sem, fig=fig: (
-            r.signals.semantic >= sem and r.signals.shared_figures >= fig
-        )
+        rules[f"semantic >= {sem} and figures >= {fig}"] = _semantic_and_figures(sem, fig)
     rules["combined rule (settings), anywhere"] = lambda r: r.strong
     rules["combined rule (settings), in the 5 shown"] = lambda r: r.shown
     return rules
@@ -214,8 +234,8 @@ def leave_one_out(results: list[PairResult], params: DuplicateParams) -> dict[st
 def print_report(results: list[PairResult], ms_per_call: float, params: DuplicateParams) -> None:
     print(f"{'rule':48} {'P':>5} {'R':>5} {'F1':>5} {'flagged':>7}")
     for name, rule in signal_rules(params).items():
-        s = scores(results, rule)
-        print(f"{name:48} {s['precision']:5.2f} {s['recall']:5.2f} {s['f1']:5.2f} {s['flagged']:7d}")
+        score = scores(results, rule)
+        print(f"{name:48} {score['precision']:5.2f} {score['recall']:5.2f} {score['f1']:5.2f} {score['flagged']:7d}")
     print(f"\nfinder: {ms_per_call:.1f} ms per call\n")
     print(
         f"{'dup':3} {'kind':24} {'sem':>5} {'cent':>5} {'near':>5} {'text':>5} {'titl':>5} "

@@ -16,6 +16,8 @@ CORPUS = PROJECT_ROOT / "corpus"
 def corpus_build() -> ModuleType:
     """``corpus/build.py`` (a script, not a package): its sources and the text its scans print."""
     spec = importlib.util.spec_from_file_location("corpus_build", CORPUS / "build.py")
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {CORPUS / 'build.py'}")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

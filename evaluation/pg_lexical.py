@@ -20,6 +20,8 @@ import time
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
+from typing import cast
+from unittest.mock import patch
 
 from evaluation.bench_scale import CACHE_DIR, load_base
 from evaluation.datasets import CNIL_PATH, PROJECT_ROOT, load_dataset
@@ -30,7 +32,8 @@ from kb.core.settings import Settings
 from kb.index.embeddings import create_embedder
 from kb.index.knowledge_index import KnowledgeIndex
 from kb.search.glossary import Glossary
-from kb.search.retrieval import FusionParams, Retriever
+from kb.search.retrieval import FusionParams, Mode, Retriever
+from kb.storage.postgres.backend import PostgresBackend
 from kb.storage.postgres.database import generation_schema
 
 WEIGHTS = (0.0, 0.01, 0.02, 0.03, 0.05, 0.08, 0.12, 0.2)
@@ -52,7 +55,8 @@ class PostgresFullText:
     def __init__(self, index: KnowledgeIndex) -> None:
         self.index = index
         self.schema = generation_schema(index.location.generation)
-        index.database.run_script(_FULL_TEXT.format(s=self.schema))
+        self.database = cast(PostgresBackend, index.backend).connect()  # a PostgreSQL base only
+        self.database.run_script(_FULL_TEXT.format(s=self.schema))
 
     def search(self, query: str, limit: int, scope: Scope | None = None) -> list[Passage]:
         return self.index.read_passages(self.hits(query, limit, scope))
@@ -64,7 +68,7 @@ class PostgresFullText:
                 if values:
                     clauses.append(f"AND {column} = ANY(%s)")
                     params.append(list(values))
-        rows = self.index.database.execute(
+        rows = self.database.execute(
             f"WITH q AS (SELECT replace(plainto_tsquery('french', unaccent(%s))::text, '&', '|') AS text) "
             f"SELECT chunk_id, ts_rank_cd(terms, to_tsquery('french', q.text)) AS score "
             f"FROM {self.schema}.full_text, q WHERE q.text <> '' AND terms @@ to_tsquery('french', q.text) "
@@ -107,19 +111,18 @@ def mrr_table(
     index: KnowledgeIndex, full_text: PostgresFullText, glossary: Glossary, datasets, weights=WEIGHTS
 ) -> list[tuple]:
     rows = []
-    bm25 = index.lexical_hits
-    for lexical_name, search in (("BM25 (project)", bm25), ("PostgreSQL full text", full_text.hits)):
-        index.lexical_hits = search  # the retriever reads the lexical side through the index
-        for weight in weights:
-            retriever = Retriever(index, glossary, FusionParams(weight, index.settings.retrieval_candidates))
-            figures = []
-            for name, questions in datasets:
-                modes = ("hybrid", "bm25") if weight == weights[0] else ("hybrid",)
-                results, _ = evaluate_retrieval(retriever, questions, modes)
-                # "bm25" is the retriever's name of its lexical side, whichever search fills it
-                figures.append((name, results["hybrid"]["mrr@10"], results.get("bm25", {}).get("mrr@10")))
-            rows.append((lexical_name, weight, figures))
-    index.lexical_hits = bm25
+    for lexical_name, search in (("BM25 (project)", index.lexical_hits), ("PostgreSQL full text", full_text.hits)):
+        # the retriever reads the lexical side through the index
+        with patch.object(index, "lexical_hits", search):
+            for weight in weights:
+                retriever = Retriever(index, glossary, FusionParams(weight, index.settings.retrieval_candidates))
+                figures = []
+                for name, questions in datasets:
+                    modes: tuple[Mode, ...] = ("hybrid", "bm25") if weight == weights[0] else ("hybrid",)
+                    results, _ = evaluate_retrieval(retriever, questions, modes)
+                    # "bm25" is the retriever's name of its lexical side, whichever search fills it
+                    figures.append((name, results["hybrid"]["mrr@10"], results.get("bm25", {}).get("mrr@10")))
+                rows.append((lexical_name, weight, figures))
     return rows
 
 
@@ -144,7 +147,7 @@ def write_visibility(settings: Settings, embedder, base) -> dict[str, float]:
         assert found and found[0].chunk.doc_id == doc_id, "the reader's BM25 missed the new document"
         index_schema = full_text.schema
         started = time.perf_counter()
-        reader.database.execute(
+        full_text.database.execute(
             f"INSERT INTO {index_schema}.full_text" + _ROWS.format(s=index_schema) + " WHERE d.doc_id = %s", (doc_id,)
         )
         found = full_text.search(word, 5)
@@ -171,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--weights", type=float, nargs="+", default=list(WEIGHTS), help="fusion weights to measure")
     args = parser.parse_args(argv)
-    loaded = load_base(args.index_dir / CACHE_DIR)
+    loaded = load_base(args.index_dir / CACHE_DIR, with_sentences=False)  # the passages' vectors only
     if loaded is None:
         raise SystemExit(
             f"no cached base in {args.index_dir}: run `python -m evaluation.bench_scale --index-dir {args.index_dir}` first"

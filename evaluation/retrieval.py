@@ -17,7 +17,7 @@ from evaluation.metrics import summarise
 from kb.answer.answerer import Answerer, AnswerParams
 from kb.core.settings import Settings
 from kb.search.glossary import Glossary
-from kb.search.retrieval import MODES, Retriever
+from kb.search.retrieval import MODES, Mode, Retriever
 from services.runtime import ingest, open_index
 
 
@@ -51,12 +51,12 @@ def dataset_index(dataset: Dataset, settings: Settings, index_dir: Path | None =
             index.close()
 
 
-def rank_documents(retriever: Retriever, question: Question, mode: str, k: int = 10) -> list[str]:
+def rank_documents(retriever: Retriever, question: Question, mode: Mode, k: int = 10) -> list[str]:
     return [hit.metadata.doc_id for hit in retriever.search(question.question, k=k, mode=mode)]
 
 
 def evaluate_retrieval(
-    retriever: Retriever, questions: list[Question], modes: tuple[str, ...] = MODES, k: int = 10
+    retriever: Retriever, questions: list[Question], modes: tuple[Mode, ...] = MODES, k: int = 10
 ) -> tuple[dict, dict[str, list[tuple[list[str], set[str]]]]]:
     """Figures per retriever, and the rankings they come from (for plots)."""
     results: dict[str, dict] = {}
@@ -81,7 +81,7 @@ def evaluate_retrieval(
 
 def run(
     dataset_path: Path,
-    modes: tuple[str, ...],
+    modes: tuple[Mode, ...],
     settings: Settings,
     corpus: Path | None = None,
     index_dir: Path | None = None,
@@ -96,7 +96,7 @@ def run(
         unanswerable = [q for q in questions if not q.relevant]
         if unanswerable:
             answerer = Answerer(retriever, AnswerParams.from_settings(settings))
-            abstained = sum(answerer.evidence(q.question) < settings.answer_min_score for q in unanswerable)
+            abstained = sum(answerer.evidence.of(q.question) < settings.answer_min_score for q in unanswerable)
             figures["abstention_unanswerable"] = abstained / len(unanswerable)
         figures["dataset"] = dataset.name
         figures["questions"] = len(questions)

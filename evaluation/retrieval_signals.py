@@ -10,6 +10,7 @@ import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -18,6 +19,9 @@ from evaluation.retrieval import dataset_index
 from kb.core.settings import Settings
 from kb.index.sentence_vectors import passage_sentences
 from kb.search.glossary import Glossary
+
+if TYPE_CHECKING:
+    from scipy.sparse import csr_matrix
 
 DEPTH = 300  # candidates kept per search; shallower depths are read as prefixes
 
@@ -40,8 +44,8 @@ class Signals:
     query_passage_vectors: np.ndarray | None  # the same, embedded with the passage prefix
     sentence_owner: np.ndarray | None  # passage row of each sentence (None: not computed)
     sentence_vectors: np.ndarray | None
-    sparse_passages: object | None  # scipy CSR, passage rows
-    sparse_queries: object | None
+    sparse_passages: csr_matrix | None  # passage rows
+    sparse_queries: csr_matrix | None
     questions: list[QuestionSignals]
 
 
@@ -94,7 +98,7 @@ def compute(
         queries, spelled = [], []
         for position, q in enumerate(questions):
             expanded = glossary.expand(q.question)
-            accented = index.restore_accents(expanded)
+            accented = index.lexical.restore_accents(expanded)
             spelled.append(accented)
             dense = index.dense_search(accented, DEPTH)
             lexical = index.lexical_search(expanded, DEPTH)

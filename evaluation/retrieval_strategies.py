@@ -48,7 +48,7 @@ class Question:
     @cached_property
     def passage_sentence(self) -> np.ndarray:
         """Best sentence cosine of every passage."""
-        if self.signals.sentence_vectors is None:
+        if self.signals.sentence_vectors is None or self.signals.sentence_owner is None:
             raise MissingSignal
         cosines = self.signals.sentence_vectors @ self.signals.query_vectors[self.number]
         best = np.full(len(self.signals.doc_ids), -np.inf)
@@ -153,7 +153,7 @@ def searched_sentences(depth: int, sentences: int, share: float, weight: float) 
     (1 - share) x passage cosine + share x sentence cosine + weight x BM25."""
 
     def score(q: Question) -> np.ndarray:
-        if q.signals.sentence_vectors is None:
+        if q.signals.sentence_vectors is None or q.signals.sentence_owner is None:
             raise MissingSignal
         cosines = q.signals.sentence_vectors @ q.signals.query_vectors[q.number]
         top = np.argsort(-cosines)[:sentences]

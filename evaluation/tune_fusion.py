@@ -31,7 +31,7 @@ def ranked(scores: dict[str, float]) -> list[str]:
 
 def rrf(rank_lists: list[list[str]], weights: list[float], k: int = 60) -> list[str]:
     fused: dict[str, float] = defaultdict(float)
-    for ranking, weight in zip(rank_lists, weights):
+    for ranking, weight in zip(rank_lists, weights, strict=True):
         for position, doc in enumerate(ranking, start=1):
             fused[doc] += weight / (k + position)
     return ranked(fused)

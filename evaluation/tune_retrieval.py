@@ -44,6 +44,16 @@ BASELINE = "before #15: cos + 0.03 BM25, depth 50"
 KINDS = ("natural", "keyword", "acronym", "unaccented", "who", "cross_sector", "typo", "paraphrase")
 
 
+def _prefixed_query(weight: float) -> Strategy:
+    """The query embedded as a passage, depth 100, plus ``weight`` x BM25."""
+    return lambda q: np.where(q.candidates(100), q.symmetric_cosine + weight * q.lexical(100), -np.inf)
+
+
+def _both_query_vectors(weight: float) -> Strategy:
+    """The mean of the query's two cosines (as a query, as a passage), depth 100, plus ``weight`` x BM25."""
+    return lambda q: np.where(q.candidates(100), (q.cosine + q.symmetric_cosine) / 2 + weight * q.lexical(100), -np.inf)
+
+
 def strategies() -> dict[str, Strategy]:
     found: dict[str, Strategy] = {BASELINE: shipped(50, 0.03)}
     for depth in (50, 100, 300):
@@ -77,12 +87,8 @@ def strategies() -> dict[str, Strategy]:
             found[f"dense PRF (Rocchio top 3, beta {beta}), depth 100, BM25 {weight}"] = rocchio(100, weight, beta)
     found["dense alone, query embedded as a passage"] = alone("symmetric_cosine")
     for weight in (0.03, 0.05, 0.08):
-        found[f"passage-prefixed query, depth 100, BM25 {weight}"] = lambda q, w=weight: np.where(
-            q.candidates(100), q.symmetric_cosine + w * q.lexical(100), -np.inf
-        )
-        found[f"both query vectors averaged, depth 100, BM25 {weight}"] = lambda q, w=weight: np.where(
-            q.candidates(100), (q.cosine + q.symmetric_cosine) / 2 + w * q.lexical(100), -np.inf
-        )
+        found[f"passage-prefixed query, depth 100, BM25 {weight}"] = _prefixed_query(weight)
+        found[f"both query vectors averaged, depth 100, BM25 {weight}"] = _both_query_vectors(weight)
     for k in (10, 60):
         for weight in (1.0, 1.5, 2.0, 3.0):
             found[f"RRF k={k}, depth 100, BM25 x{weight}"] = rrf(100, weight, k)
@@ -127,7 +133,7 @@ def mean(values: list[float]) -> float:
 
 
 def report(cnil: dict | None, project: dict | None) -> None:
-    names = list((cnil or project).keys())
+    names = list((cnil or project or {}).keys())
     header = (
         f"{'strategy':58} {'CNIL':>6} {'C.cal':>6} {'C.ho':>6} {'proj':>6} {'p.ho':>6} "
         + " ".join(f"{k[:6]:>6}" for k in KINDS)

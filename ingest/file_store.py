@@ -30,7 +30,8 @@ from kb.core.errors import DocumentError
 from kb.core.files import atomic_write
 from kb.core.models import StoredFile
 from kb.core.settings import Settings
-from kb.index.knowledge_index import Alongside, KnowledgeIndex
+from kb.index.knowledge_index import KnowledgeIndex
+from kb.storage.protocols import Alongside, KeptFiles
 
 logger = logging.getLogger("passerelles.files")
 # The folder named in the source path of a document the writer stored in the database: a name
@@ -62,7 +63,7 @@ class FileStore(ABC):
         """Whether ``original`` would find a file (without reading it)."""
         return self.original(doc_id, source_path) is not None
 
-    def recover(self) -> None:
+    def recover(self) -> None:  # noqa: B027 - a no-op by default: only the folder store has work left
         """Settle what a killed process left (at start-up, under the writer lock)."""
 
     def check_name(self, name: str) -> None:
@@ -73,14 +74,14 @@ class FileStore(ABC):
 
 class FolderFileStore(FileStore):
     def __init__(self, data_dir: Path) -> None:
-        self.folder = data_dir / "documents"
+        self.folder: Path = data_dir / "documents"
         self.stash_dir = data_dir / "stash"
 
     def source_path(self, name: str) -> str:
         return str((self.folder / name).resolve())
 
     def has_original(self, doc_id: str, source_path: str | None) -> bool:
-        return bool(source_path) and Path(source_path).is_file()
+        return source_path is not None and bool(source_path) and Path(source_path).is_file()
 
     def write(self, doc_id: str, new: StoredFile | None, switch: Switch) -> None:
         stash = self._stash(doc_id)
@@ -101,7 +102,7 @@ class FolderFileStore(FileStore):
         _, sidecar = read_sidecar(path)
         return StoredFile(doc_id, path.name, source_path, data, sidecar, document_version(data, sidecar))
 
-    def recover(self) -> None:
+    def recover(self) -> None:  # noqa: B027 - a no-op by default: only the folder store has work left
         """Stashed files go back where their document has no file any more (the write never
         completed); otherwise the new files won and the stash goes."""
         if not self.stash_dir.exists():
@@ -159,10 +160,10 @@ class FolderFileStore(FileStore):
 
 
 class DatabaseFileStore(FileStore):
-    def __init__(self, index: KnowledgeIndex) -> None:
-        from kb.storage.postgres.files import PgFiles
+    """The originals kept by a shared backend with its registry (``kb/storage/postgres/files.py``)."""
 
-        self.files = PgFiles(index.database)
+    def __init__(self, kept_files: KeptFiles) -> None:
+        self.files = kept_files
 
     def source_path(self, name: str) -> str:
         return f"{STORED_FOLDER}/{name}"
@@ -180,7 +181,8 @@ class DatabaseFileStore(FileStore):
 
 
 def open_file_store(settings: Settings, index: KnowledgeIndex) -> FileStore:
-    """The database's table when the index is on PostgreSQL, else the data directory's folder."""
-    if index.database is not None:
-        return DatabaseFileStore(index)
+    """The backend's own store when it keeps the originals (PostgreSQL), else the data
+    directory's folder."""
+    if index.kept_files is not None:
+        return DatabaseFileStore(index.kept_files)
     return FolderFileStore(settings.data_dir)

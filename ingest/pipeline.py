@@ -25,7 +25,8 @@ from kb.core.errors import DocumentError, DocumentTooLarge, DuplicateDocIdError,
 from kb.core.models import Chunk, DocumentMetadata, ParsedDocument, StoredFile
 from kb.core.settings import Settings
 from kb.index.embeddings import Vectors
-from kb.index.knowledge_index import Alongside, KnowledgeIndex
+from kb.index.knowledge_index import KnowledgeIndex
+from kb.storage.protocols import Alongside
 
 # Bump when a reader's output changes, so that re-ingesting picks up the new extraction.
 # 2: pages of a PDF without text layer are OCRed.
@@ -131,11 +132,7 @@ class Ingestor:
         self.settings = settings
         self.params = chunking_params(settings)
         self.reader_options = ReaderOptions.from_settings(settings)
-        self.kept_files = None
-        if index.database is not None:
-            from kb.storage.postgres.files import PgFiles
-
-            self.kept_files = PgFiles(index.database)
+        self.kept_files = index.kept_files
 
     # -- steps ---------------------------------------------------------------------------
 
@@ -353,15 +350,18 @@ class Ingestor:
         """Index the files kept in the database (every one, or those of ``doc_ids``) as
         ``ingest_paths`` indexes a folder: each under the source path it was first recorded
         with, unchanged ones skipped. PostgreSQL only."""
+        kept_files = self.kept_files
+        if kept_files is None:
+            raise ValueError("ingest_stored reads the files a backend keeps: this one keeps none")
         started = time.perf_counter()
         report = IngestReport()
         self.index.sweep_orphans()
-        wanted = sorted(self.kept_files.versions()) if doc_ids is None else sorted(doc_ids)
+        wanted = sorted(kept_files.versions()) if doc_ids is None else sorted(doc_ids)
         if on_start:
             on_start(len(wanted))
         reads = (
             (Path(file.name), lambda pending, file=file: self._read_stored(file, pending, report, on_ocr))
-            for file in self.kept_files.files(wanted)
+            for file in kept_files.files(wanted)
         )
         self._read_and_store(reads, report, on_file, on_passages)
         self.index.persist_derived(wait=True)

@@ -32,9 +32,7 @@ from kb.core.errors import ConflictError, DocumentError, NotFoundError, UploadTo
 from kb.core.models import DocumentMetadata, ParsedDocument, StoredFile
 from kb.core.settings import Settings
 from kb.duplicates.finder import DuplicateFinder, DuplicateParams
-from kb.index.generations import writer_lock
 from kb.index.knowledge_index import KnowledgeIndex
-from kb.storage.backend import open_audit_log
 
 UPLOAD_TYPES = (".md", ".markdown", ".txt", ".pdf", ".docx", ".pptx", ".odt", ".html", ".htm")
 
@@ -72,7 +70,7 @@ class DocumentWriter:
         self.settings = settings
         self.index = index
         self.files = open_file_store(settings, index)
-        self.audit = open_audit_log(settings)
+        self.audit = index.backend.audit_log()
         self.duplicates = DuplicateFinder(index, DuplicateParams.from_settings(settings))
         self.ingestor = Ingestor(index, settings)
         self._lock = threading.Lock()
@@ -95,7 +93,7 @@ class DocumentWriter:
                 f"type de fichier non accepté « {suffix or 'sans extension'} » (acceptés : {', '.join(UPLOAD_TYPES)})"
             )
         self.check_size(len(data))
-        sidecar = {k: v for k, v in fields.items() if v not in (None, "")}
+        sidecar: dict[str, str | list[str]] = {k: v for k, v in fields.items() if v not in (None, "")}
         if "themes" in sidecar and isinstance(sidecar["themes"], str):
             sidecar["themes"] = [t.strip() for t in sidecar["themes"].split(",") if t.strip()]
         return Submission(data, suffix, sidecar, strict=True)
@@ -181,7 +179,7 @@ class DocumentWriter:
                 check(result, loaded.metadata, submission)
             if dry_run:
                 return {**result, "dry_run": True, "valid": True, "stored": False}
-            with writer_lock(self.settings):
+            with self.index.backend.writer_lock():
                 # again under the base's lock: another server may have written this id meanwhile
                 self._check_presence(doc_id, replace)
                 if self.index.orphans_pending:
@@ -216,7 +214,7 @@ class DocumentWriter:
             raise _not_found(replace)
 
     def delete(self, doc_id: str, actor: str) -> None:
-        with self._lock, writer_lock(self.settings):
+        with self._lock, self.index.backend.writer_lock():
             stored = self.index.get(doc_id)
             self.files.write(doc_id, None, lambda alongside: self.index.remove(doc_id, alongside))
             self.index.persist_derived()
@@ -228,13 +226,14 @@ class DocumentWriter:
         (new files in, removed files out). PostgreSQL: file and index switch in one
         transaction, so only the invisible vectors of an unfinished write remain (swept), and
         any stored file whose version the index lacks is indexed (a safety net)."""
-        with self._lock, writer_lock(self.settings):
+        with self._lock, self.index.backend.writer_lock():
             self.files.recover()
             if self.files.folder is not None:
                 if not self.files.folder.exists():
                     return None
                 return self.ingestor.ingest_paths([self.files.folder], prune=True)
             kept = self.ingestor.kept_files
+            assert kept is not None, "without a folder, the files are kept in the database"
             versions = {doc.metadata.doc_id: doc.version for doc in self.index.documents()}
             behind = [doc_id for doc_id, version in kept.versions().items() if versions.get(doc_id) != version]
             return self.ingestor.ingest_stored(behind)

@@ -110,7 +110,8 @@ def dump_tables(path: Path) -> dict:
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
         ).fetchall():
             rows = connection.execute(f'SELECT * FROM "{name}"').fetchall()
-            tables[name] = [{key: _jsonable(row[key]) for key in row.keys()} for row in rows]
+            # sqlite3.Row is not a dict: iterating it yields the values, keys() the column names
+            tables[name] = [{key: _jsonable(row[key]) for key in row.keys()} for row in rows]  # noqa: SIM118
         return {"schema": schema, "tables": tables}
     finally:
         connection.close()

@@ -11,12 +11,13 @@ from kb.core.errors import InvalidRequest
 from kb.core.settings import Settings
 from kb.core.vocabulary import vocabulary_payload
 from kb.index.knowledge_index import KnowledgeIndex
+from kb.search.evidence import Evidence
 from kb.search.filters import Filters, FilterValues, parse_filters
 from kb.search.glossary import Glossary
 from kb.search.retrieval import Retriever
 from kb.search.versions import versions_of
 from kb.search.views import document_summary, search_documents
-from kb.storage.backend import AnyKeyStore, open_key_store, open_proposal_store
+from kb.storage.protocols import KeyStore
 from services.generation import Event, Generator
 from services.questions import Questions
 from services.review import Review
@@ -28,11 +29,16 @@ class KnowledgeBase:
     retriever: Retriever
     answerer: Answerer
     writer: DocumentWriter
-    keys: AnyKeyStore
+    keys: KeyStore
     generator: Generator | None = None  # the LLM of KB_LLM_URL, when one is configured
     review: Review | None = None  # writes by role and proposals (None: writes publish directly)
     questions: Questions | None = None  # the question log and feedback (services/questions.py)
     _vocabulary: FilterValues = field(default_factory=lambda: FilterValues())
+
+    @property
+    def evidence(self) -> Evidence:
+        """Whether the base answers a query: the floor of /search and the threshold of /ask."""
+        return self.answerer.evidence
 
     @classmethod
     def create(cls, settings: Settings, index: KnowledgeIndex) -> KnowledgeBase:
@@ -42,8 +48,8 @@ class KnowledgeBase:
         keys = None
         try:  # the stores opened so far give their connections back if a later one fails
             generator = Generator.from_settings(settings, index)
-            keys = open_key_store(settings)
-            review = Review(writer, open_proposal_store(settings))
+            keys = index.backend.key_store()
+            review = Review(writer, index.backend.proposal_store())
         except BaseException:
             if keys is not None:
                 keys.close()
@@ -94,22 +100,11 @@ class KnowledgeBase:
         """The documents of a query; none when nothing in the base is close enough (the same
         evidence as /ask, under the lower floor ``KB_SEARCH_MIN_EVIDENCE``)."""
         _check_text(query)
-        hits = self.retriever.search(query, k=max(k, self.answerer.params.gap_rank), filters=filters)
-        if not self.matches(query, filters, hits):
+        expanded = self.retriever.query(query)
+        hits = self.retriever.search(expanded, k=max(k, self.evidence.params.gap_rank), filters=filters)
+        if not self.evidence.listed(expanded, filters, hits):
             return {"results": []}
-        return search_documents(self.retriever, query, k, filters, hits=hits)
-
-    def matches(self, query: str, filters: Filters | None, hits: list, evidence: float | None = None) -> bool:
-        """Whether anything in the base is close enough to a query to be listed at all: the
-        evidence reaches the floor, or the best document holds every word of the query.
-        ``evidence``: the query's, when the caller has computed it already."""
-        if not hits:
-            return False
-        if evidence is None:
-            evidence = self.answerer.evidence(query, filters, hits=hits)
-        if evidence >= self.index.settings.search_min_evidence:
-            return True
-        return self.answerer.names_every_term(query, hits)
+        return search_documents(self.retriever, expanded, k, filters, hits=hits)
 
     def ask(self, question: str, filters: Filters | None = None, hits: list | None = None) -> dict:
         """The cited answer: written by the LLM when one is configured and the base answers
@@ -188,8 +183,7 @@ class KnowledgeBase:
         status = self.index.status()
         if not with_paths:
             status.pop("index_path", None)
-            if self.index.settings.chroma_url:
-                status["vector_store"] = "chroma (serveur)"
+            status["vector_store"] = self.index.backend.public_vector_store_name()
         by_type: dict[str, int] = {}
         by_sector: dict[str, int] = {}
         for stored in self.index.documents():

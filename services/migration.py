@@ -31,15 +31,8 @@ from ingest.file_store import DatabaseFileStore, FileStore, FolderFileStore, ope
 from kb.core.errors import KBError
 from kb.core.settings import Settings
 from kb.index.embeddings import RecordedModel
-from kb.index.generations import current_location, discard_generation, has_current, writer_lock
 from kb.index.knowledge_index import KnowledgeIndex
-from kb.storage.backend import (
-    open_audit_log,
-    open_key_store,
-    open_partner_store,
-    open_proposal_store,
-    open_question_log,
-)
+from kb.storage.backend import SIDE_STORES, open_backend, open_side_store
 from kb.storage.copy import LABELS
 
 BATCH_DOCUMENTS = 100
@@ -57,31 +50,10 @@ class MigrationReport:
 
 def recorded_description(settings: Settings) -> dict[str, Any]:
     """The model and chunking the base of ``settings`` was built with ({} when there is none)."""
-    if not has_current(settings):
+    backend = open_backend(settings)
+    if not backend.has_current():
         return {}
-    location = current_location(settings)
-    if settings.database:
-        from kb.storage.postgres.database import generation_schema, open_database
-        from kb.storage.postgres.registry import PgRegistry
-
-        database = open_database(settings.database, settings.database_pool_size, settings.database_timeout_s)
-        try:
-            schema = generation_schema(location.generation)
-            if not database.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema,)):
-                return {}
-            return PgRegistry(database, schema).info()
-        finally:
-            database.close()
-    from kb.storage.embedded.registry import Registry
-
-    path = location.directory / "registry.sqlite3"
-    if not path.exists():
-        return {}
-    registry = Registry(path)
-    try:
-        return registry.info()
-    finally:
-        registry.close()
+    return backend.recorded_description(backend.current_location())
 
 
 def _open(settings: Settings, description: dict[str, Any]) -> KnowledgeIndex:
@@ -95,11 +67,7 @@ def _open(settings: Settings, description: dict[str, Any]) -> KnowledgeIndex:
 
 
 def where(settings: Settings) -> str:
-    if settings.database:
-        from kb.storage.postgres.database import describe_url
-
-        return describe_url(settings.database)
-    return f"le dossier {settings.data_dir}"
+    return open_backend(settings).describe()
 
 
 def migrate(
@@ -115,7 +83,7 @@ def migrate(
         raise KBError(f"Aucune base à copier dans {where(source)} (vérifiez KB_DATA_DIR ou KB_DATABASE_URL).")
     existing = recorded_description(target)
     report = MigrationReport()
-    with writer_lock(source), writer_lock(target):
+    with open_backend(source).writer_lock(), open_backend(target).writer_lock():
         origin = _open(source, description)
         try:
             if existing.get("embedding_model"):
@@ -133,7 +101,7 @@ def migrate(
                     report.stores = copy_stores(source, target)
             except BaseException:
                 destination.close()
-                discard_generation(target, location)
+                destination.backend.discard_generation(location)
                 raise
             destination.close()
         finally:
@@ -230,10 +198,6 @@ def _copy_documents(origin, destination, stored, files: _FileCopier, report: Mig
     report.documents, report.passages, report.vectors = copied[0], copied[1], vectors
 
 
-# in the order of kb/storage/copy.py's LABELS
-_SIDE_STORES = (open_key_store, open_partner_store, open_proposal_store, open_question_log, open_audit_log)
-
-
 def copy_side_stores(source: Settings, target: Settings) -> dict[str, int]:
     """Copy every side store of ``source`` into the empty ones of ``target`` as stored (a key
     keeps its digest, so it keeps working; a revoked one stays revoked), then compare the
@@ -243,9 +207,9 @@ def copy_side_stores(source: Settings, target: Settings) -> dict[str, int]:
     with ExitStack() as opened:
         restored = []
         try:
-            for open_store in _SIDE_STORES:
-                origin = opened.enter_context(closing(open_store(source)))
-                destination = opened.enter_context(closing(open_store(target)))
+            for kind in SIDE_STORES:
+                origin = opened.enter_context(closing(open_side_store(open_backend(source), kind)))
+                destination = opened.enter_context(closing(open_side_store(open_backend(target), kind)))
                 dump = origin.dump()
                 destination.restore(dump)
                 restored.append(destination)

@@ -9,7 +9,7 @@ from dataclasses import asdict
 from kb.core.errors import ConflictError, InvalidRequest, Problem
 from kb.core.settings import Settings
 from kb.records.partners import normalise_origin, wanted_origin
-from kb.storage.backend import open_audit_log, open_partner_store
+from kb.storage.backend import open_backend
 
 ADDED = "site partenaire ajouté"
 REMOVED = "site partenaire retiré"
@@ -20,7 +20,7 @@ NO_DOCUMENT = ""
 class PartnerSites:
     def __init__(self, settings: Settings) -> None:
         self.base = tuple(settings.allowed_origins)
-        self.store = open_partner_store(settings)
+        self.store = open_backend(settings).partner_store()
         # lazily: the app builds this before the database may be up (the partner store waits too)
         self._settings = settings
         self._audit = None
@@ -30,7 +30,7 @@ class PartnerSites:
     def audit(self):
         with self._audit_lock:
             if self._audit is None:
-                self._audit = open_audit_log(self._settings)
+                self._audit = open_backend(self._settings).audit_log()
             return self._audit
 
     def close(self) -> None:

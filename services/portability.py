@@ -1,4 +1,4 @@
-"""``kb export`` and ``kb import``: a whole base as one zip in an open layout (see README).
+"""``kb export`` and ``kb import``: a whole base as one zip in an open layout (docs/operations.md).
 
 The archive holds the original files and their sidecars (``documents/``), every document's
 metadata (``catalogue.json``), the audit log, the keys' names and dates but never their digests
@@ -24,7 +24,8 @@ from kb.core.clock import timestamp
 from kb.core.errors import ArchiveError, KBError
 from kb.core.settings import Settings
 from kb.index.embeddings import Embedder
-from kb.index.generations import current_location, writer_lock
+from kb.storage.backend import open_backend
+from kb.storage.embedded.backend import REGISTRY_FILE
 from kb.storage.embedded.registry import Registry
 from services import runtime
 from services.archive import (
@@ -82,15 +83,16 @@ class _ArchiveWriter:
 def export_base(settings: Settings, archive_path: Path, questions: bool = False) -> ExportReport:
     """Write the base of ``settings`` to ``archive_path`` (replaced atomically)."""
     data_dir = settings.data_dir
-    if settings.database:
+    backend = open_backend(settings)
+    if backend.shared:
         raise KBError(_ON_POSTGRES)
-    registry_path = current_location(settings).directory / "registry.sqlite3"
+    registry_path = backend.current_location().directory / REGISTRY_FILE
     if not registry_path.exists():
         raise KBError(f"Aucune base dans « {data_dir} » : rien à exporter (vérifiez KB_DATA_DIR).")
     archive_path = archive_path.resolve()
     archive_path.parent.mkdir(parents=True, exist_ok=True)
     temporary = archive_path.with_name(f".{archive_path.name}.tmp")
-    with writer_lock(settings):  # a consistent snapshot: no write meanwhile
+    with backend.writer_lock():  # a consistent snapshot: no write meanwhile
         registry = Registry(registry_path)
         try:
             stored = list(registry.documents())
@@ -204,7 +206,7 @@ def import_base(settings: Settings, archive_path: Path, embedder: Embedder | Non
     Everything is checked first (paths, sizes, checksums, contents) in a staging folder next
     to the data directory: a refused archive leaves nothing behind. The keys come back as
     revoked names (their digests are not exported): new keys must be created."""
-    if settings.database:
+    if open_backend(settings).shared:
         raise KBError(_ON_POSTGRES)
     data_dir = settings.data_dir.resolve()
     existed = data_dir.exists()

@@ -15,6 +15,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import asdict
+from functools import partial
 
 import numpy as np
 
@@ -28,7 +29,7 @@ from kb.index.knowledge_index import KnowledgeIndex
 from kb.records import question_stats
 from kb.records.questions import Period
 from kb.search.filters import Filters
-from kb.storage.backend import AnyQuestionLog, open_question_log
+from kb.storage.protocols import QuestionLog
 
 logger = logging.getLogger("passerelles.questions")
 
@@ -46,7 +47,7 @@ class Questions:
         self,
         settings: Settings,
         index: KnowledgeIndex,
-        open_log: Callable[[], AnyQuestionLog] | None,
+        open_log: Callable[[], QuestionLog] | None,
         limiter: RateLimiter,
         clock=utc_now,
     ) -> None:
@@ -55,7 +56,7 @@ class Questions:
         self.enabled = open_log is not None
         self.limiter = limiter
         self._open_log = open_log
-        self._log: AnyQuestionLog | None = None
+        self._log: QuestionLog | None = None
         self._log_lock = threading.Lock()
         self._clock = clock
         self._vectors: BoundedCache[str, np.ndarray] = BoundedCache(_VECTOR_CACHE)
@@ -63,11 +64,11 @@ class Questions:
 
     @classmethod
     def from_settings(cls, settings: Settings, index: KnowledgeIndex) -> Questions:
-        opener = (lambda: open_question_log(settings)) if settings.query_log else None
+        opener = index.backend.question_log if settings.query_log else None
         return cls(settings, index, opener, RateLimiter(settings.feedback_per_minute))
 
     @property
-    def log(self) -> AnyQuestionLog | None:
+    def log(self) -> QuestionLog | None:
         """The open log (None when it is off); ``ServiceUnavailable`` when it cannot be opened."""
         if self._open_log is None:
             return None
@@ -78,7 +79,7 @@ class Questions:
                 self._log = self._open_log()
             return self._log
 
-    def _writable_log(self) -> AnyQuestionLog | None:
+    def _writable_log(self) -> QuestionLog | None:
         try:
             return self.log
         except KBError as exc:
@@ -190,14 +191,11 @@ class Questions:
 
     def vectors(self, texts: list[str]) -> np.ndarray:
         """Query embeddings of questions, cached by text (the log repeats its questions)."""
-        rows = []
-        for text in texts:
-            rows.append(
-                self._vectors.get_or_compute(
-                    text, lambda: np.asarray(self.index.embedder.embed_query(text), dtype=np.float32)
-                )
-            )
+        rows = [self._vectors.get_or_compute(text, partial(self._query_vector, text)) for text in texts]
         return np.stack(rows) if rows else np.zeros((0, self.index.embedder.dimension), np.float32)
+
+    def _query_vector(self, text: str) -> np.ndarray:
+        return np.asarray(self.index.embedder.embed_query(text), dtype=np.float32)
 
     def coverage(self) -> dict:
         """Documents (fiches, methods… not the directory) per theme and sector."""

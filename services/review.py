@@ -16,7 +16,7 @@ from kb.core.models import DocumentMetadata
 from kb.core.text import fold
 from kb.records.keys import Actor
 from kb.records.proposals import CHANGES_REQUESTED, OPEN, PROPOSED, PUBLISHED, REJECTED, Proposal, check_transition, now
-from kb.storage.embedded.proposals import ProposalStore
+from kb.storage.protocols import ProposalStore
 
 
 def is_strong(warning: dict[str, Any]) -> bool:

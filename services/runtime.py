@@ -9,28 +9,30 @@ import shutil
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ingest.pipeline import Ingestor, IngestReport, chunking_params
 from kb.core.errors import ServiceUnavailable
 from kb.core.settings import Settings
 from kb.index.embeddings import Embedder, create_embedder
-from kb.index.generations import (
-    current_location,
-    discard_generation,
-    next_location,
-    source_paths,
-    switch_current,
-    writer_lock,
-)
 from kb.index.knowledge_index import KnowledgeIndex
+from kb.storage.backend import open_backend
+from kb.storage.protocols import Backend
+
+if TYPE_CHECKING:  # services/knowledge_base.py opens its index through this module
+    from services.knowledge_base import KnowledgeBase
 
 logger = logging.getLogger("passerelles.runtime")
 
 
-def open_index(settings: Settings, embedder: Embedder | None = None, serving: bool = False) -> KnowledgeIndex:
-    """``serving``: for a server, where writes must yield the CPU to the questions."""
+def open_index(
+    settings: Settings, embedder: Embedder | None = None, serving: bool = False, backend: Backend | None = None
+) -> KnowledgeIndex:
+    """``serving``: for a server, where writes must yield the CPU to the questions;
+    ``backend``: the base's storage when the caller opened it already."""
     embedder = embedder or create_embedder(settings)
-    return KnowledgeIndex(settings, embedder, chunking_params(settings).as_record(), yield_to_queries=serving)
+    chunking = chunking_params(settings).as_record()
+    return KnowledgeIndex(settings, embedder, chunking, yield_to_queries=serving, backend=backend)
 
 
 def open_knowledge_base(settings: Settings, embedder: Embedder | None = None, serving: bool = False):
@@ -55,7 +57,7 @@ class KnowledgeBaseHolder:
         self.settings = settings
         self.embedder = embedder
         self.retry_seconds = settings.backend_retry_s if retry_seconds is None else retry_seconds
-        self.kb = None
+        self.kb: KnowledgeBase | None = None
         self.error: ServiceUnavailable | None = None
         self._reconciled = False
         self._last_attempt = float("-inf")
@@ -96,10 +98,7 @@ class KnowledgeBaseHolder:
     def _current(kb) -> bool:
         """Whether ``kb`` still reads the base's current generation (always, embedded: only
         this process writes there)."""
-        database = kb.index.database
-        if database is None:
-            return True
-        return database.current_generation() in (None, kb.index.location.generation)
+        return kb.index.backend.is_current(kb.index.location)
 
     def _follow(self, stale):
         """Open the generation another process made current. No reconciliation: the
@@ -143,19 +142,20 @@ def ingest(
     embedder: Embedder | None = None,
     **callbacks,
 ) -> IngestReport:
-    with writer_lock(settings):
-        index = open_index(settings, embedder)
+    backend = open_backend(settings)
+    with backend.writer_lock():
+        index = open_index(settings, embedder, backend=backend)
         try:
-            if index.database is not None:
-                index.database.require_writable()
+            backend.require_writable()
             return Ingestor(index, settings).ingest_paths(paths, prune=prune, **callbacks)
         finally:
             index.close()
 
 
 def remove(settings: Settings, doc_id: str, embedder: Embedder | None = None) -> None:
-    with writer_lock(settings):
-        index = open_index(settings, embedder)
+    backend = open_backend(settings)
+    with backend.writer_lock():
+        index = open_index(settings, embedder, backend=backend)
         try:
             Ingestor(index, settings).remove(doc_id)
         finally:
@@ -170,22 +170,24 @@ def reindex(settings: Settings, embedder: Embedder | None = None, **callbacks) -
     point) and stays the current one until the new generation is complete.
     """
     embedder = embedder or create_embedder(settings)
-    with writer_lock(settings):
-        old = current_location(settings)
-        sources = [Path(path) for path in source_paths(settings, old)]
-        new = next_location(settings)
-        discard_generation(settings, new)  # leftovers of an interrupted rebuild
-        index = KnowledgeIndex(settings, embedder, chunking_params(settings).as_record(), location=new)
+    backend = open_backend(settings)
+    with backend.writer_lock():
+        old = backend.current_location()
+        sources = [Path(path) for path in backend.source_paths(old)]
+        new = backend.next_location()
+        backend.discard_generation(new)  # leftovers of an interrupted rebuild
+        chunking = chunking_params(settings).as_record()
+        index = KnowledgeIndex(settings, embedder, chunking, location=new, backend=backend)
         try:
             report = _rebuild(Ingestor(index, settings), sources, callbacks)
         except BaseException:
             index.close()
-            discard_generation(settings, new)
+            backend.discard_generation(new)
             raise
         index.close()
-        switch_current(settings, new)
+        backend.switch_current(new)
         if old.generation != new.generation:
-            discard_generation(settings, old)
+            backend.discard_generation(old)
         return report
 
 

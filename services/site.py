@@ -112,7 +112,7 @@ class Site:
             selected.get("type"),
             selected.get("secteur"),
             selected.get("theme"),
-            (selected.get("territoire") or [None])[0],
+            territories[0] if (territories := selected.get("territoire")) else None,
         )
         q = q.strip()
         answer = None
@@ -120,9 +120,10 @@ class Site:
         hits: list = []
         if q:
             self.kb.check_question(q)
-            ranked = self.kb.retriever.search(q, k=SEARCH_DEPTH, filters=filters)
-            evidence = self.kb.answerer.evidence(q, filters, hits=ranked)
-            hits = ranked if self.kb.matches(q, filters, ranked, evidence) else []
+            query = self.kb.retriever.query(q)
+            ranked = self.kb.retriever.search(query, k=SEARCH_DEPTH, filters=filters)
+            evidence = self.kb.evidence.of(query, filters, hits=ranked)
+            hits = ranked if self.kb.evidence.listed(query, filters, ranked, evidence) else []
             if hits:  # the documents that answer, not the whole base in ranking order
                 floor = hits[0].score - self.index.settings.results_margin
                 hits = [hit for hit in hits if hit.score >= floor]
@@ -156,8 +157,8 @@ class Site:
         page = min(max(page, 1), pages)
         shown = slice((page - 1) * PER_PAGE, page * PER_PAGE)
         if hits:  # snippets only for the page shown
-            terms = self.kb.retriever.query_terms(q)
-            for row, hit in zip(rows[shown], hits[shown]):
+            terms = query.terms
+            for row, hit in zip(rows[shown], hits[shown], strict=True):
                 row["passages"] = passage_views(self.kb.retriever, hit, terms, limit=1)
         return {
             "q": q,
@@ -284,7 +285,7 @@ class Site:
 def _ask_filters(selected: dict[str, list[str]]) -> dict | None:
     """The page's filters as the body of POST /ask(/stream) names them."""
     names = {"type": "type", "secteur": "sector", "theme": "theme"}
-    filters = {api: selected[page] for page, api in names.items() if selected.get(page)}
+    filters: dict[str, str | list[str]] = {api: selected[page] for page, api in names.items() if selected.get(page)}
     if selected.get("territoire"):
         filters["territory"] = selected["territoire"][0]
     return filters or None

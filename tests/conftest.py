@@ -61,14 +61,13 @@ def start_chroma_server(path: Path, port: int) -> subprocess.Popen:
     if not executable.exists():
         executable = Path(shutil.which("chroma") or "chroma")
     path.mkdir(parents=True, exist_ok=True)
-    log = open(path / "server.log", "a")
-    process = subprocess.Popen(
-        [str(executable), "run", "--path", str(path / "db"), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
-    )
-    log.close()
+    with open(path / "server.log", "a") as log:  # the child keeps its own copy
+        process = subprocess.Popen(
+            [str(executable), "run", "--path", str(path / "db"), "--host", "127.0.0.1", "--port", str(port)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
+        )
     deadline = time.time() + 60
     while time.time() < deadline:
         if process.poll() is not None:
@@ -104,11 +103,13 @@ def llm_stub(tmp_path_factory) -> str:
     """The base URL (``…/v1``) of a real OpenAI-compatible stub process (tests/llm_stub.py) on
     a free loopback port; the request's ``model`` chooses how it answers."""
     port = free_port()
-    log = open(tmp_path_factory.mktemp("llm-stub") / "stub.log", "a")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tests.llm_stub", "--port", str(port)], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
-    )
-    log.close()
+    with open(tmp_path_factory.mktemp("llm-stub") / "stub.log", "a") as log:  # the child keeps its own copy
+        process = subprocess.Popen(
+            [sys.executable, "-m", "tests.llm_stub", "--port", str(port)],
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     deadline = time.time() + 30
     while True:
         if process.poll() is not None:
@@ -116,10 +117,10 @@ def llm_stub(tmp_path_factory) -> str:
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                 break
-        except OSError:
+        except OSError as error:
             if time.time() > deadline:
                 stop_process(process)
-                raise RuntimeError("the LLM stub did not start within 30 s")
+                raise RuntimeError("the LLM stub did not start within 30 s") from error
             time.sleep(0.05)
     yield f"http://127.0.0.1:{port}/v1"
     stop_process(process)

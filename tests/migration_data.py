@@ -13,13 +13,7 @@ from kb.index.knowledge_index import KnowledgeIndex
 from kb.records.keys import CONTRIBUTOR, COORDINATOR
 from kb.records.proposals import PROPOSED, Proposal
 from kb.records.questions import Period
-from kb.storage.backend import (
-    open_audit_log,
-    open_key_store,
-    open_partner_store,
-    open_proposal_store,
-    open_question_log,
-)
+from kb.storage.backend import open_backend
 from tests.fakes import ToyEmbedder, vowel_vector
 
 CHUNKING = {"chunker": "test", "max_chars": 1000}
@@ -65,21 +59,21 @@ def fill_index(settings: Settings, count: int) -> None:
 
 def fill_side_stores(settings: Settings) -> tuple[str, str]:
     """One row or more in every side store; the (kept key, revoked key) created."""
-    with closing(open_key_store(settings)) as keys:
+    with closing(open_backend(settings).key_store()) as keys:
         kept = keys.create("Aline", CONTRIBUTOR)
         revoked = keys.create("Bruno", COORDINATOR)
         keys.revoke("Bruno")
         keys.create("Bruno", COORDINATOR)  # a name revoked then given again
-    with closing(open_partner_store(settings)) as partners:
+    with closing(open_backend(settings).partner_store()) as partners:
         partners.add("https://site.exemple.org", "Le site du réseau", "Bruno")
         partners.add("http://localhost:8080", "Essai local", "Bruno")
-    with closing(open_proposal_store(settings)) as proposals:
+    with closing(open_backend(settings).proposal_store()) as proposals:
         proposals.put(PROPOSAL)
-    with closing(open_question_log(settings)) as log:
+    with closing(open_backend(settings).question_log()) as log:
         log.record("question", "Qui conduit les habitants ?", {"sector": "social"}, True, ["doc-0", "doc-1"], "site")
         log.record("recherche", "mobilité", {}, False, [], "widget")
         log.record_feedback("Qui conduit les habitants ?", False, "trop vague", ["doc-0"], "api")
-    with closing(open_audit_log(settings)) as audit:
+    with closing(open_backend(settings).audit_log()) as audit:
         audit.record("Bruno", "ajout", "doc-0", version="v1", fichier="fiche.md")
         audit.record("Bruno", "suppression", "doc-1")
         audit.record("Aline", "proposition", "fiche-a", détails={"titre": "Une fiche", "pages": [1, 2]})
@@ -89,11 +83,11 @@ def fill_side_stores(settings: Settings) -> tuple[str, str]:
 def side_store_contents(settings: Settings) -> dict:
     """What every side store gives back through its public methods."""
     with (
-        closing(open_key_store(settings)) as keys,
-        closing(open_partner_store(settings)) as partners,
-        closing(open_proposal_store(settings)) as proposals,
-        closing(open_question_log(settings)) as log,
-        closing(open_audit_log(settings)) as audit,
+        closing(open_backend(settings).key_store()) as keys,
+        closing(open_backend(settings).partner_store()) as partners,
+        closing(open_backend(settings).proposal_store()) as proposals,
+        closing(open_backend(settings).question_log()) as log,
+        closing(open_backend(settings).audit_log()) as audit,
     ):
         return {
             "keys": keys.list(),

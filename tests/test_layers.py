@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -17,6 +18,9 @@ LAYERS = {
     "cli": 4,  # the `kb` command
 }
 
+
+# The two benchmarks that measure PostgreSQL itself (they start one and talk to it).
+POSTGRES_TOOLS = ("evaluation/bench_postgres.py", "evaluation/pg_lexical.py")
 
 # Rooms of kb/: each may import only the rooms of strictly lower floors (and itself).
 ROOMS = {
@@ -103,12 +107,18 @@ def test_the_guard_sees_a_violation(tmp_path):
 
 
 def test_library_types_stay_behind_their_module():
-    """numpy stays out of ingest/, the raw Chroma client in kb/storage/embedded/chroma.py, bm25s in kb/index/lexical.py,
+    """numpy stays out of ingest/; the drivers in their storage room (Chroma in
+    kb/storage/embedded/chroma.py, psycopg and pgvector under kb/storage/postgres/, and in the
+    two PostgreSQL benchmarks that measure the database itself); bm25s in kb/index/lexical.py;
     llama-index in services/llama_adapter.py."""
+    postgres_homes = ("kb/storage/postgres/", *POSTGRES_TOOLS)
     allowed = {
-        "chromadb": {"kb/storage/embedded/chroma.py"},
-        "bm25s": {"kb/index/lexical.py"},
-        "llama_index": {"services/llama_adapter.py"},
+        "chromadb": ("kb/storage/embedded/chroma.py",),
+        "psycopg": postgres_homes,
+        "psycopg_pool": postgres_homes,
+        "pgvector": postgres_homes,
+        "bm25s": ("kb/index/lexical.py",),
+        "llama_index": ("services/llama_adapter.py",),
     }
     for module in sorted(ROOT.glob("*/**/*.py")):
         relative = module.relative_to(ROOT).as_posix()
@@ -125,5 +135,43 @@ def test_library_types_stay_behind_their_module():
             assert "numpy" not in imported, relative
         for library, homes in allowed.items():
             if library in imported:
-                at_home = relative.startswith(homes) if isinstance(homes, str) else relative in homes
-                assert at_home, f"{relative} imports {library}"
+                assert relative.startswith(homes), f"{relative} imports {library}"
+
+
+# Settings that choose the storage backend: read in kb/storage/backend.py only (and defined in
+# kb/core/settings.py); everything else receives the backend it opened.
+BACKEND_SETTINGS = {"database", "database_url", "chroma_url"}
+BACKEND_HOME = "kb/storage/backend.py"
+
+
+def backend_setting_reads() -> list[str]:
+    """Where an attribute named like a backend setting is read outside kb/storage/ (whose
+    modules keep their own ``database`` handle), and where kb/storage/ reads one of a
+    ``settings`` object outside the backend switch."""
+    found = []
+    for module in sorted(ROOT.glob("*/**/*.py")):
+        relative = module.relative_to(ROOT).as_posix()
+        if relative.split("/")[0] not in LAYERS or relative in (BACKEND_HOME, "kb/core/settings.py", *POSTGRES_TOOLS):
+            continue
+        for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Attribute) or node.attr not in BACKEND_SETTINGS:
+                continue
+            owner = node.value.id if isinstance(node.value, ast.Name) else getattr(node.value, "attr", "")
+            if not relative.startswith("kb/storage/") or "settings" in owner:
+                found.append(f"{relative}:{node.lineno} reads {owner}.{node.attr}")
+    return found
+
+
+def test_the_backend_is_chosen_in_one_place():
+    assert backend_setting_reads() == []
+
+
+def test_the_backend_guard_sees_a_read(tmp_path, monkeypatch):
+    package = tmp_path / "services"
+    package.mkdir()
+    (package / "bad.py").write_text("def f(settings):\n    return settings.database or settings.chroma_url\n")
+    monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
+    assert backend_setting_reads() == [
+        "services/bad.py:2 reads settings.database",
+        "services/bad.py:2 reads settings.chroma_url",
+    ]

@@ -25,7 +25,12 @@ def get_catalogue(kb: KnowledgeBaseDep) -> Catalogue:
 CatalogueDep = Annotated[Catalogue, Depends(get_catalogue)]
 
 
-@router.patch("/documents/{doc_id}", response_model=MetadataEdited, responses=errors(401, 403, 404, 422, 503))
+@router.patch(
+    "/documents/{doc_id}",
+    response_model=MetadataEdited,
+    responses=errors(401, 403, 404, 422, 503),
+    tags=["coordination"],
+)
 def edit_metadata(catalogue: CatalogueDep, actor: CoordinatorDep, doc_id: str, body: MetadataEdit) -> dict:
     """Modifier les métadonnées d'un document publié, sans nouveau fichier : le fichier enregistré
     est gardé (même format, même identifiant), ses métadonnées réécrites, et le document aussitôt
@@ -49,6 +54,7 @@ _FILE_TYPES = {
 
 @router.get(
     "/documents/{doc_id}/file",
+    tags=["documents"],
     response_class=Response,
     responses={
         200: {
@@ -64,7 +70,12 @@ def document_file(catalogue: CatalogueDep, actor: CoordinatorDep, doc_id: str) -
     return download(*catalogue.original_file(doc_id))
 
 
-@router.get("/documents/{doc_id}/history", response_model=History, responses=errors(401, 403, 404, 422, 503))
+@router.get(
+    "/documents/{doc_id}/history",
+    response_model=History,
+    responses=errors(401, 403, 404, 422, 503),
+    tags=["coordination"],
+)
 def document_history(catalogue: CatalogueDep, actor: CoordinatorDep, doc_id: str) -> dict:
     """L'historique d'un document d'après le journal : qui a fait quoi et quand (ajout,
     remplacement, modification, suppression), le plus récent d'abord. 404 quand l'identifiant

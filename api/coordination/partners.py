@@ -6,11 +6,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Query
 
 from api.deps import CoordinatorDep, PartnerSitesDep
-from api.schemas import ErrorBody, PartnerIn, PartnerList, PartnerOut, errors
+from api.schemas import ErrorBody, PartnerIn, PartnerList, PartnerOut, Responses, errors
 
-router = APIRouter(prefix="/coordination")
-_NOT_FOUND = {404: {"model": ErrorBody, "description": "Site partenaire introuvable."}}
-_CONFLICT = {409: {"model": ErrorBody, "description": "Le site est déjà autorisé."}}
+router = APIRouter(prefix="/coordination", tags=["coordination"])
+_NOT_FOUND: Responses = {404: {"model": ErrorBody, "description": "Site partenaire introuvable."}}
+_CONFLICT: Responses = {409: {"model": ErrorBody, "description": "Le site est déjà autorisé."}}
 
 
 @router.get("/partners", response_model=PartnerList, responses=errors(401, 403, 503))

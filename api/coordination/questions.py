@@ -14,7 +14,7 @@ from api.deps import CoordinatorDep, KnowledgeBaseDep
 from api.schemas import QuestionsDashboard, errors
 from kb.core.errors import InvalidRequest, Problem
 
-router = APIRouter()
+router = APIRouter(tags=["coordination"])
 
 Channel = Literal["widget", "site", "api"]
 _DAY = r"^\d{4}-\d{2}-\d{2}$"  # a day written out: lax parsing would take "0" for 1970-01-01

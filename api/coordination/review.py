@@ -19,7 +19,7 @@ from api.schemas import (
     errors,
 )
 
-router = APIRouter()
+router = APIRouter(tags=["coordination"])
 _REVIEW_ERRORS = errors(401, 403, 404, 409, 422, 503)
 
 
@@ -65,9 +65,7 @@ def request_changes(kb: KnowledgeBaseDep, actor: CoordinatorDep, doc_id: str, bo
 
 
 @router.post("/documents/{doc_id}/reject", response_model=Proposal, responses=_REVIEW_ERRORS)
-def reject(
-    kb: KnowledgeBaseDep, actor: CoordinatorDep, doc_id: str, body: RejectRequest | None = Body(None)
-) -> dict:
+def reject(kb: KnowledgeBaseDep, actor: CoordinatorDep, doc_id: str, body: RejectRequest | None = Body(None)) -> dict:
     """Rejeter une proposition (coordination), avec un commentaire facultatif : elle passe à
     `rejeté` et reste visible de son autrice, qui peut la proposer à nouveau."""
     return kb.review.reject(doc_id, actor, body.comment if body else None)

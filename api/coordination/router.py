@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import ActorDep, CoordinatorDep, KnowledgeBaseDep
-from api.schemas import Deleted, WriteResult, errors
+from api.schemas import Deleted, Responses, WriteResult, errors
 from ingest.fiche import MAX_REPLACED
 from kb.core.errors import InvalidRequest, NotFoundError, Problem, UnsupportedMediaType
 from kb.core.vocabulary import DOC_ID_MAX_CHARS, DOC_ID_PATTERN, slugify
@@ -20,9 +20,9 @@ from kb.records.proposals import PROPOSED
 from kb.search.filters import DATE_PATTERN
 from services.knowledge_base import KnowledgeBase
 
-router = APIRouter()
+router = APIRouter(tags=["coordination"])
 _WRITE_ERRORS = errors(400, 401, 404, 409, 413, 415, 422, 503)
-_PROPOSED = {
+_PROPOSED: Responses = {
     202: {
         "model": WriteResult,
         "description": "Clé de contributrice : la proposition est enregistrée "
@@ -180,8 +180,10 @@ async def _write(
     )
     if result.get("status") == PROPOSED:
         status = 202
+    elif dry_run or replace:
+        status = 200
     else:
-        status = 200 if dry_run or replace else 201
+        status = 201
     return JSONResponse(status_code=status, content=result)
 
 

@@ -1,6 +1,6 @@
 """Ranked documents in, a cited extractive answer out.
 
-``answerer`` (the evidence, abstention, the answer's blocks and citations, the other sector),
+``answerer`` (abstention, the answer's blocks and citations, the other sector),
 ``digest`` (the sentences of one document that answer), ``directory`` (qui fait quoi: how to
 reach a structure).
 """

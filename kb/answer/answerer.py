@@ -20,8 +20,10 @@ from kb.core.models import DocumentMetadata, page_url
 from kb.core.settings import Settings
 from kb.core.text import fold
 from kb.core.vocabulary import ANNUAIRE, LOCAL_DEVELOPMENT, MINUTES, OTHER_SECTOR, SOCIAL_ACTION, content_doc_types
+from kb.search.evidence import Evidence, EvidenceParams
 from kb.search.filters import Filters
 from kb.search.hits import DocumentHit
+from kb.search.query import Query
 from kb.search.retrieval import Retriever
 from kb.search.versions import version_links
 from kb.search.views import document_summary
@@ -32,28 +34,21 @@ UNSURE = "Je ne suis pas sûr que la base réponde à cette question ; voici les
 
 @dataclass(frozen=True)
 class AnswerParams:
-    # Evidence = best document score + coverage_weight x the IDF-weighted share of the
-    # question's terms found in the top documents; calibrated on the unanswerable questions
-    # (see README). Their home is ``Settings``.
+    # The answer's threshold on the evidence (kb/search/evidence.py), calibrated on the
+    # unanswerable questions (docs/answers.md). Their home is ``Settings``.
     min_score: float
-    coverage_weight: float
-    gap_weight: float = 2.0  # how far the best document stands out from the gap_rank-th
-    gap_rank: int = 10
+    evidence: EvidenceParams
     grey_margin: float = 0.01  # below min_score by less than this: "not sure", not "nothing"
     results_margin: float = 0.08  # blocks only for documents the search page lists
     related_margin: float = 0.06  # annuaire contacts and other-sector documents
     sources: int = 4
     block_match_ratio: float = 0.6
-    depth: int = 20  # documents retrieved: the content ones, the annuaire, the other sector
-    evidence_documents: int = 3
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AnswerParams:
         return cls(
             min_score=settings.answer_min_score,
-            coverage_weight=settings.answer_coverage_weight,
-            gap_weight=settings.answer_gap_weight,
-            gap_rank=settings.answer_gap_rank,
+            evidence=EvidenceParams.from_settings(settings),
             grey_margin=settings.answer_grey_margin,
             results_margin=settings.results_margin,
         )
@@ -66,72 +61,33 @@ class Answerer:
         self.params = params
         self.base_url = self.index.settings.public_url
         self.digester = Digester(self.index)
+        self.evidence = Evidence(retriever, params.evidence)
 
     # -- entry points ----------------------------------------------------------------------
 
     def answer(self, question: str, filters: Filters | None = None, hits: list[DocumentHit] | None = None) -> dict:
         """The answer to a question; ``hits`` when the caller has already searched it with the
         same filters (the search page), so that the answer cites what the page lists."""
+        query = self.retriever.query(question)
         if hits is None:
-            hits = self.retriever.search(question, k=self.params.depth, filters=filters)
+            hits = self.retriever.search(query, k=self.evidence.params.depth, filters=filters)
         content, entries = _split_annuaire(hits, filters)
-        terms = self.retriever.query_terms(question)
-        evidence = self._evidence(self._evidence_hits(question, filters, hits), terms)
+        evidence = self.evidence.of(query, filters, hits)
         if evidence < self.params.min_score - self.params.grey_margin:
             return self._not_found(content, NOTHING + _nearest_titles(content), uncertain=False)
-        blocks = self._blocks(question, content, terms)
+        blocks = self._blocks(question, content, query.terms)
         if evidence < self.params.min_score or not blocks:
             return self._not_found(content, UNSURE, uncertain=True)
-        return self._digest(question, blocks, content, entries)
+        return self._digest(query, blocks, content, entries)
 
-    def evidence(self, question: str, filters: Filters | None = None, hits: list[DocumentHit] | None = None) -> float:
-        """The figure compared with the threshold (exposed for calibration and the search page)."""
-        if hits is None and (filters is None or filters.is_empty()):
-            hits = self.retriever.search(question, k=self.params.depth)
-        return self._evidence(self._evidence_hits(question, filters, hits), self.retriever.query_terms(question))
+    # -- blocks ------------------------------------------------------------------------------
 
-    def names_every_term(self, question: str, hits: list[DocumentHit]) -> bool:
-        """Whether the best document holds every term of the question as typed (a rare word
-        or a name the dense model does not know: "glanage", a place): an exact match is listed
-        even when the evidence is low."""
-        terms = set(self.index.terms(self.retriever.glossary.expand(question)))
-        if not terms or not hits:
-            return False
-        return terms <= self.index.document_terms(hits[0].metadata.doc_id)
-
-    # -- evidence and blocks -----------------------------------------------------------------
-
-    def _evidence_hits(
-        self, question: str, filters: Filters | None, hits: list[DocumentHit] | None
-    ) -> list[DocumentHit]:
-        """Whether the base answers is judged on the whole base, the annuaire included (a "who"
-        question is answered by a structure): a filter narrows what is shown, not the evidence."""
-        if hits is not None and (filters is None or filters.is_empty()):
-            return hits
-        return self.retriever.search(question, k=self.params.depth)
-
-    def _evidence(self, hits: list[DocumentHit], terms: set[str]) -> float:
-        """Best document score + coverage_weight x the IDF-weighted share of the question's
-        terms found in the top documents + gap_weight x how far the best document stands out
-        from the gap_rank-th (a question nothing answers scores alike on many documents)."""
-        if not hits:
-            return 0.0
-        weights = self.index.idf(sorted(terms))
-        total = sum(weights.values()) or 1.0
-        coverage = 0.0
-        for hit in hits[: self.params.evidence_documents]:
-            present = self.index.document_terms(hit.metadata.doc_id)
-            coverage = max(coverage, sum(w for t, w in weights.items() if t in present) / total)
-        reference = hits[min(self.params.gap_rank, len(hits)) - 1].score
-        gap = hits[0].score - reference
-        return hits[0].score + self.params.coverage_weight * coverage + self.params.gap_weight * gap
-
-    def _blocks(self, question: str, hits: list[DocumentHit], terms: set[str]) -> list[Block]:
+    def _blocks(self, question: str, hits: list[DocumentHit], terms: frozenset[str]) -> list[Block]:
         """One block per document that answers, among those the search page lists."""
         if not hits:
             return []
         floor = hits[0].score - self.params.results_margin
-        weights = self.index.idf(sorted(terms))
+        weights = self.index.lexical.idf(sorted(terms))
         asks = asked_figures(question)
         blocks: list[Block] = []
         for hit in hits[: self.params.sources + 2]:
@@ -149,7 +105,7 @@ class Answerer:
 
         def titled(block: Block) -> bool:
             meta = block.hit.metadata
-            title_terms = set(self.index.terms(meta.title))
+            title_terms = set(self.index.lexical.analyzer.tokens(meta.title))
             return meta.doc_type != MINUTES and sum(w for t, w in weights.items() if t in title_terms) / total >= 0.5
 
         return sorted(blocks, key=lambda block: block.hit.metadata.doc_type == MINUTES and any(map(titled, blocks)))
@@ -157,7 +113,7 @@ class Answerer:
     # -- the answer --------------------------------------------------------------------------
 
     def _digest(
-        self, question: str, blocks: list[Block], content: list[DocumentHit], entries: list[DocumentHit]
+        self, query: Query, blocks: list[Block], content: list[DocumentHit], entries: list[DocumentHit]
     ) -> dict:
         citations: list[dict] = []
         number_of: dict[tuple[str, int], int] = {}
@@ -204,7 +160,7 @@ class Answerer:
             "sources": sources,
             "citations": citations,
             "contacts": self._contacts(sources, entries, floor),
-            "other_sector": self._other_sector(question, blocks, floor),
+            "other_sector": self._other_sector(query, blocks, floor),
         }
 
     def _not_found(self, hits: list[DocumentHit], answer: str, uncertain: bool) -> dict:
@@ -270,7 +226,7 @@ class Answerer:
                 contacts.setdefault(fold(contact["name"]), contact)
         return list(contacts.values())[:5]
 
-    def _other_sector(self, question: str, blocks: list[Block], floor: float) -> list[dict]:
+    def _other_sector(self, query: Query, blocks: list[Block], floor: float) -> list[dict]:
         """Documents of the other sector on the question's subject: the other side of the top
         source (for a cross-sector one, the side least present among the sources), scoring near
         the top and saying as much about the question as a source would; else nothing."""
@@ -283,13 +239,13 @@ class Answerer:
             fewest = min(counts.values())
             wanted = [s for s, n in counts.items() if n == fewest]
         hits = self.retriever.search(
-            question,
+            query,
             k=3,
             filters=Filters(doc_type=content_doc_types(), sector=tuple(wanted)),
             near_top_only=True,  # a listed document scores near the top: its search stays cheap at scale
         )
-        terms = self.retriever.query_terms(question)
-        weights = self.index.idf(sorted(terms))
+        terms = query.terms
+        weights = self.index.lexical.idf(sorted(terms))
         cited_ids = {m.doc_id for m in cited}
         needed = self.params.block_match_ratio * (blocks[0].match if blocks else 0.0)
         listed = []

@@ -9,6 +9,7 @@ passages (chunks) that hold them, so that each sentence is cited with its source
 from __future__ import annotations
 
 import re
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 from kb.core.bounded_cache import BoundedCache
@@ -160,7 +161,7 @@ class Digester:
     def block(
         self,
         hit: DocumentHit,
-        terms: set[str],
+        terms: AbstractSet[str],
         weights: dict[str, float],
         asks: tuple[str, ...],
         matched_only: bool = False,
@@ -179,7 +180,7 @@ class Digester:
                 continue
             if skipped_section(unit.chunk.section) or _heading_like(unit):
                 continue
-            unit_terms = frozenset(self.index.terms(unit.text))
+            unit_terms = frozenset(self.index.lexical.analyzer.tokens(unit.text))
             coverage = sum(weights.get(t, 0.0) for t in unit_terms & terms) / total
             rank = passage_rank.get(unit.chunk.index)
             prior = 0.15 / (rank + 1) if rank is not None else 0.0

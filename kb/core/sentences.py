@@ -24,7 +24,45 @@ _CLOSING = _TERMINAL + ":;»)\"'"
 _SENTENCE_END = re.compile(r"[.!?…]+[»\"')]*\s+(?=[«\"(\[A-ZÀ-ÖØ-Þ0-9])")
 # words after which a period does not end a sentence (compared lower-case, without the period)
 _ABBREVIATIONS = frozenset(
-    ["m", "mm", "mme", "mmes", "mlle", "dr", "pr", "me", "st", "ste", "cf", "p", "pp", "art", "al", "av", "apr", "env", "hab", "tel", "tél", "n", "no", "vol", "ex", "éd", "ed", "coord", "dir", "resp", "min", "max", "chap", "fig", "réf", "ref", "sq"]
+    [
+        "m",
+        "mm",
+        "mme",
+        "mmes",
+        "mlle",
+        "dr",
+        "pr",
+        "me",
+        "st",
+        "ste",
+        "cf",
+        "p",
+        "pp",
+        "art",
+        "al",
+        "av",
+        "apr",
+        "env",
+        "hab",
+        "tel",
+        "tél",
+        "n",
+        "no",
+        "vol",
+        "ex",
+        "éd",
+        "ed",
+        "coord",
+        "dir",
+        "resp",
+        "min",
+        "max",
+        "chap",
+        "fig",
+        "réf",
+        "ref",
+        "sq",
+    ]
 )
 
 

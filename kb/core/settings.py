@@ -80,7 +80,7 @@ class Settings(BaseSettings):
         le=10,
         description="Hybrid retrieval: a document scores its cosine (see fusion_sentence_share) plus "
         "this weight x its best BM25 score normalised by the query's best (chosen on CNIL and the "
-        "project questions with evaluation/tune_retrieval.py, see README).",
+        "project questions with evaluation/tune_retrieval.py, see docs/search.md).",
     )
     sentence_vectors: bool = Field(
         True,
@@ -151,7 +151,7 @@ class Settings(BaseSettings):
         "the IDF-weighted share of the question's terms found in the top documents + "
         "answer_gap_weight x the best score's lead over the answer_gap_rank-th document): below "
         "it the answer says that the base holds nothing on the question (calibrated on the "
-        "calibration half of evaluation/questions.jsonl, see README).",
+        "calibration half of evaluation/questions.jsonl, see docs/answers.md).",
     )
     answer_coverage_weight: float = Field(
         0.05,
@@ -181,7 +181,7 @@ class Settings(BaseSettings):
         description="Relevance floor of /search, the search page and the widget, on the evidence "
         "of /ask: below it no document is listed and the page says that nothing matches "
         "(calibrated to abstain on at least 80 % of the unanswerable questions of the calibration "
-        "half while keeping every keyword and acronym query, see README).",
+        "half while keeping every keyword and acronym query, see docs/answers.md).",
     )
     answer_grey_margin: float = Field(
         0.01,
@@ -215,7 +215,7 @@ class Settings(BaseSettings):
         "cosine in an existing document) from which, with duplicate_shared_figures, the new "
         "document is a rewrite (strong). On the 85 labelled pairs of evaluation/duplicates the 16 "
         "duplicates score 0.930 to 0.990 and the distinct pairs that repeat figures at most 0.908 "
-        "(evaluation/calibrate_duplicates.py, README).",
+        "(evaluation/calibrate_duplicates.py, docs/coordination.md).",
     )
     duplicate_semantic_margin: float = Field(
         0.01,

@@ -11,7 +11,7 @@ publishing on). Strong reasons:
 - the same title.
 Weaker warnings are information: a close title, the same porteur (fuzzy) and territory, or
 meaning in common just below the threshold. Thresholds: ``Settings`` (calibrated with
-``evaluation/calibrate_duplicates.py`` on ``evaluation/duplicates/``, see README).
+``evaluation/calibrate_duplicates.py`` on ``evaluation/duplicates/``, see docs/coordination.md).
 """
 
 from __future__ import annotations
@@ -226,7 +226,8 @@ class DuplicateFinder:
         found = []
         for vector in new.passages:
             near = self.index.similar_documents(vector, NEIGHBOURS_PER_PASSAGE)
-            near.pop(exclude, None)
+            if exclude is not None:
+                near.pop(exclude, None)
             found.append(near)
         return found
 

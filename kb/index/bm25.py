@@ -11,12 +11,22 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TypedDict
 
 import numpy as np
 
 from kb.core.models import Scope, parse_chunk_id
 
 K1, B = 1.2, 0.75
+
+
+class PostingArrays(TypedDict):
+    """The arrays of ``Postings`` by name, as the lexical index saves them (``np.savez``)."""
+
+    starts: np.ndarray
+    rows: np.ndarray
+    frequencies: np.ndarray
+    lengths: np.ndarray
 
 
 class Postings:
@@ -77,7 +87,7 @@ class Postings:
         start, end = self.starts[column], self.starts[column + 1]
         return self.rows[start:end], self.frequencies[start:end]
 
-    def arrays(self) -> dict[str, np.ndarray]:
+    def arrays(self) -> PostingArrays:
         return {"starts": self.starts, "rows": self.rows, "frequencies": self.frequencies, "lengths": self.lengths}
 
     @classmethod

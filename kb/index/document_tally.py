@@ -12,12 +12,20 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 from kb.core.models import StoredDocument
-from kb.storage.embedded.registry import SNAPSHOT_MAX_CHANGES, RegistrySnapshots
+from kb.storage.registry_snapshots import SNAPSHOT_MAX_CHANGES
 
 Result = TypeVar("Result")
+
+
+class RevisionedRegistry(Protocol):
+    """What a tally reads of a registry (what ``RegistrySnapshots`` gives both backends' registries)."""
+
+    def revisioned_snapshot(self) -> tuple[int, Mapping[str, StoredDocument]]: ...
+
+    def changed_since(self, revision: int) -> tuple[set[str], int] | None: ...
 
 
 class DocumentTally(Generic[Result]):
@@ -45,7 +53,7 @@ class DocumentTally(Generic[Result]):
     def result(self, documents: Mapping[str, StoredDocument]) -> Result:
         raise NotImplementedError
 
-    def current(self, registry: RegistrySnapshots) -> Result:
+    def current(self, registry: RevisionedRegistry) -> Result:
         revision, documents = registry.revisioned_snapshot()
         state = self._state
         if state is not None and state[0] == revision:
@@ -54,7 +62,7 @@ class DocumentTally(Generic[Result]):
             return self._bring_to(registry, revision, documents)
 
     @contextmanager
-    def up_to_date(self, registry: RegistrySnapshots) -> Iterator[None]:
+    def up_to_date(self, registry: RevisionedRegistry) -> Iterator[None]:
         """The tally brought to the registry's revision and held (its lock) while it is read:
         for a tally read through its own methods rather than one ``result``."""
         revision, documents = registry.revisioned_snapshot()
@@ -62,12 +70,12 @@ class DocumentTally(Generic[Result]):
             self._bring_to(registry, revision, documents)
             yield
 
-    def _bring_to(self, registry: RegistrySnapshots, revision: int, documents: Mapping[str, StoredDocument]) -> Result:
+    def _bring_to(self, registry: RevisionedRegistry, revision: int, documents: Mapping[str, StoredDocument]) -> Result:
         state = self._state
         if state is not None and state[0] == revision:
             return state[2]
         changed = registry.changed_since(state[0]) if state is not None else None
-        if changed is None or len(changed[0]) > SNAPSHOT_MAX_CHANGES:
+        if state is None or changed is None or len(changed[0]) > SNAPSHOT_MAX_CHANGES:
             self.clear()
             for stored in documents.values():
                 self.add(stored)

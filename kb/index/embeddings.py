@@ -94,8 +94,13 @@ class SentenceTransformerEmbedder:
                 "de modèle sentence-transformers local (KB_EMBEDDING_MODEL_PATH)."
             )
         self._model = SentenceTransformer(str(model_path), device="cpu")
-        get_dimension = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
-        self.dimension = int(get_dimension())
+        get_dimension = (
+            getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        )
+        dimension = get_dimension()  # None when the model does not say
+        if dimension is None:
+            raise KBError(f"Le modèle de « {model_path} » n'indique pas la dimension de ses vecteurs.")
+        self.dimension = int(dimension)
         # Packaged models often sit in a folder called "model": name them by their package.
         name = model_path.resolve().name
         if name in ("model", "models"):

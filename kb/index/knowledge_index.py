@@ -1,8 +1,9 @@
 """The knowledge index: registry + vector stores + the embedder they were built with.
 
-Embedded (SQLite registry + Chroma) or on PostgreSQL (``KB_DATABASE_URL``: registry and
-pgvector in the generation's schema; both opened by ``kb/index/backends.py``); an index is one
-*generation* (``kb/index/generations.py``).
+The stores come from the storage backend it is given (``kb/storage/backend.py`` chooses it):
+embedded (SQLite registry + Chroma) or PostgreSQL (registry and pgvector in the generation's
+schema), opened by ``kb/index/backends.py``; an index is one *generation*
+(``kb/storage/location.py``).
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
@@ -24,10 +24,11 @@ from kb.core.models import Chunk, ChunkHit, DocumentMetadata, Passage, Scope, St
 from kb.core.settings import Settings
 from kb.index.backends import open_backends
 from kb.index.embeddings import Embedder, Vectors
-from kb.index.generations import IndexLocation, current_location, has_current, switch_current
 from kb.index.scoped_search import ScopedSearch, passage_ids
 from kb.index.sentence_vectors import SentenceVectors, best_by_chunk, sentence_ids
-from kb.storage.embedded.registry import EVERY_DOCUMENT
+from kb.storage.backend import open_backend
+from kb.storage.location import IndexLocation
+from kb.storage.protocols import EVERY_DOCUMENT, Alongside, Backend
 
 # The description's mark of an index whose sentences are stored. Bump it when the split of
 # ``passage_sentences`` changes: the sentence ids of a few documents are recomputed from their
@@ -35,8 +36,6 @@ from kb.storage.embedded.registry import EVERY_DOCUMENT
 SENTENCE_VECTORS_FORMAT = 1
 
 logger = logging.getLogger("passerelles.index")
-# A write run inside the registry's switch transaction, given its connection (see upsert).
-Alongside = Callable[[Any], None]
 
 
 class KnowledgeIndex:
@@ -47,7 +46,9 @@ class KnowledgeIndex:
         chunking: dict[str, Any],
         location: IndexLocation | None = None,
         yield_to_queries: bool = False,
+        backend: Backend | None = None,
     ) -> None:
+        """``backend``: the base's storage (default: the one the settings name)."""
         self.settings = settings
         self.embedder = embedder
         self.description = {
@@ -59,27 +60,19 @@ class KnowledgeIndex:
             # recorded: an index without sentence vectors is refused, never silently mixed
             self.description["sentence_vectors"] = SENTENCE_VECTORS_FORMAT
         self.sentences: SentenceVectors | None = None
-        self.database = None
-        if settings.database:
-            from kb.storage.postgres.database import open_database
-
-            # opened first: reading the generation pointer then shares this pool
-            self.database = open_database(settings.database, settings.database_pool_size, settings.database_timeout_s)
-        try:
-            self.location = location or current_location(settings)
-            backends = open_backends(settings, self.location, self.description, self.database)
-        except BaseException:
-            if self.database is not None:
-                self.database.close()
-            raise
-        self.registry = backends.registry
-        self.vectors = backends.vectors
-        self.lexical = backends.lexical
-        self.local_cache = backends.local_cache
-        if backends.sentence_store is not None:
-            self.sentences = SentenceVectors(backends.sentence_store, self.embed_passages)
-        if not has_current(settings):
-            switch_current(settings, self.location)
+        self.backend = backend or open_backend(settings)
+        self.location = location or self.backend.current_location()
+        opened = open_backends(settings, self.backend, self.location, self.description)
+        self.stores = opened.stores
+        self.registry = opened.stores.registry
+        self.vectors = opened.stores.vectors
+        self.lexical = opened.lexical
+        self.local_cache = opened.stores.local_cache
+        self.kept_files = opened.stores.kept_files  # the originals, when the backend keeps them
+        if opened.stores.sentence_vectors is not None:
+            self.sentences = SentenceVectors(opened.stores.sentence_vectors, self.embed_passages)
+        if not self.backend.has_current():
+            self.backend.switch_current(self.location)
         if not self.registry.info():
             self.registry.set_info(self.description)
         # Queries and passages have a lock each: a question never waits behind a batch of
@@ -94,7 +87,7 @@ class KnowledgeIndex:
             thread_name_prefix="passages",
             initializer=_lower_priority if yield_to_queries else None,
         )
-        self._query_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._query_vectors: BoundedCache[str, np.ndarray] = BoundedCache(512)
         self._document_terms: BoundedCache[tuple[str, str], frozenset[str]] = BoundedCache(1024)
         self._sentence_ids_of: BoundedCache[tuple[str, str], tuple[str, ...]] = BoundedCache(2048)
         self.scoped = ScopedSearch(self.registry, settings.exact_search_max_passages, settings.scope_overfetch_max)
@@ -107,8 +100,7 @@ class KnowledgeIndex:
             self.sentences.store.close()
         self.vectors.close()
         self.registry.close()
-        if self.database is not None:
-            self.database.close()
+        self.stores.close()
 
     # -- writes --------------------------------------------------------------------------
 
@@ -171,7 +163,7 @@ class KnowledgeIndex:
         if self.sentences is not None:
             self.sentences.add([(m, v, chunks) for m, v, _, chunks, _ in documents], sentence_vectors)
         companions = list(alongside or [None] * len(documents))
-        for (metadata, version, text, chunks, _), companion in zip(documents, companions):
+        for (metadata, version, text, chunks, _), companion in zip(documents, companions, strict=True):
             had_previous = self.registry.get_document(metadata.doc_id) is not None
             self.registry.replace_document(metadata, version, text, chunks, alongside=companion)
             if had_previous:
@@ -305,13 +297,7 @@ class KnowledgeIndex:
     def query_vector(self, query: str) -> np.ndarray:
         """Embed a query once: /ask searches the same question several times."""
         with self._query_lock:
-            vector = self._query_vectors.get(query)
-            if vector is None:
-                vector = self.embedder.embed_query(query)
-                self._query_vectors[query] = vector
-                if len(self._query_vectors) > 512:
-                    self._query_vectors.popitem(last=False)
-            return vector
+            return self._query_vectors.get_or_compute(query, lambda: self.embedder.embed_query(query))
 
     def lexical_search(self, query: str, limit: int, scope: Scope | None = None) -> list[Passage]:
         """Passages by BM25 (French analyser) over the current chunks."""
@@ -420,22 +406,6 @@ class KnowledgeIndex:
         """(documents, passages)."""
         return self.registry.counts()
 
-    def terms(self, text: str) -> list[str]:
-        """The analysed terms of a text, as the lexical index sees them (French analyser)."""
-        return self.lexical.analyzer.tokens(text)
-
-    def term(self, word: str) -> str:
-        """The analysed term of one word ('' for a stop word)."""
-        return self.lexical.analyzer.term(word)
-
-    def query_terms(self, text: str) -> list[str]:
-        """The analysed terms of a query, misspelt words matched to the base's nearest words."""
-        return self.lexical.query_terms(text)
-
-    def restore_accents(self, text: str) -> str:
-        """Words typed without accents or hyphens, written as the base writes them."""
-        return self.lexical.restore_accents(text)
-
     def document_terms(self, doc_id: str) -> frozenset[str]:
         """The analysed terms of a document's whole text, computed once per version: the
         evidence of every question and search reads those of its top documents."""
@@ -443,11 +413,9 @@ class KnowledgeIndex:
         if stored is None:
             return frozenset()
         return self._document_terms.get_or_compute(
-            (doc_id, stored.version), lambda: frozenset(self.terms(self.registry.document_text(doc_id) or ""))
+            (doc_id, stored.version),
+            lambda: frozenset(self.lexical.analyzer.tokens(self.registry.document_text(doc_id) or "")),
         )
-
-    def idf(self, terms: list[str]) -> dict[str, float]:
-        return self.lexical.idf(terms)
 
     def similar_documents(self, vector: Vectors, limit: int) -> dict[str, float]:
         """The best cosine per current document among the ``limit`` passages nearest a vector."""
@@ -472,11 +440,7 @@ class KnowledgeIndex:
             checks["vecteurs"] = "ok"
         except Exception:
             checks["vecteurs"] = "injoignables"
-        if self.database is not None:
-            checks["écriture"] = "ok" if self.database.writable() else "base PostgreSQL en lecture seule"
-        else:
-            writable = os.access(self.location.directory, os.W_OK) and os.access(self.settings.data_dir, os.W_OK)
-            checks["écriture"] = "ok" if writable else "dossier de données en lecture seule"
+        checks["écriture"] = self.backend.write_problem(self.location) or "ok"
         return checks
 
     def status(self) -> dict[str, Any]:
@@ -486,23 +450,11 @@ class KnowledgeIndex:
             "chunks": chunks,
             "embedding_model": self.embedder.model_id,
             "dimension": self.embedder.dimension,
-            "index_path": self._where(),
+            "index_path": self.backend.describe_location(self.location),
             "generation": self.location.generation,
-            "vector_store": self._vector_store_name(),
+            "vector_store": self.backend.vector_store_name(),
             "vectors": self.vectors.count(),
         }
-
-    def _where(self) -> str:
-        if self.database is not None:
-            from kb.storage.postgres.database import describe_url, generation_schema
-
-            return f"{describe_url(self.settings.database)} (schéma {generation_schema(self.location.generation)})"
-        return str(self.location.directory.resolve())
-
-    def _vector_store_name(self) -> str:
-        if self.database is not None:
-            return "PostgreSQL (pgvector)"
-        return self.settings.chroma_url or "chroma (persistant, local)"
 
 
 def _lower_priority() -> None:

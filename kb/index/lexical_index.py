@@ -35,7 +35,7 @@ from kb.index.lexical import (
     restore_accents,
     typo_distance,
 )
-from kb.storage.embedded.registry import Registry
+from kb.storage.protocols import Registry
 
 logger = logging.getLogger("passerelles.lexical")
 FORMAT = 2  # of the saved main; another format is rebuilt
@@ -246,9 +246,9 @@ class LexicalIndex:
         revision = self._registry.revision()  # before the rows: the view is never older than its stamp
         changed = None if self._main is None else self._registry.changed_since(self._main[1])
         limit = SYNCHRONOUS_FACTOR * max(self.delta_max_chunks, 1)
-        if changed is not None and changed[1] > limit and self._load():
+        if self._main is not None and changed is not None and changed[1] > limit and self._load():
             changed = self._registry.changed_since(self._main[1])  # another process saved a newer main
-        if changed is None or changed[1] > limit:
+        if self._main is None or changed is None or changed[1] > limit:
             self._main = (self._build_main(), revision)
             changed = (set(), 0)
         main, main_revision = self._main

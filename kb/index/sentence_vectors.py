@@ -21,7 +21,6 @@ from kb.core.models import Chunk, DocumentMetadata, chunk_id
 from kb.core.sentences import document_sentences
 from kb.index.embeddings import Vectors
 
-STORE_SUFFIX = "sentences"  # the Chroma collection's suffix, the PostgreSQL table's prefix
 MIN_SENTENCE_CHARS = 4  # shorter "sentences" (a stray number, a bullet) are not embedded
 
 
@@ -99,18 +98,18 @@ class SentenceVectors:
         rows = [self.rows(metadata, version, chunks) for metadata, version, chunks in documents]
         # a sentence repeated (a boilerplate line, a list's refrain) is embedded once
         missing = list(
-            dict.fromkeys(text for (_, texts, _), given in zip(rows, known) if given is None for text in texts)
+            dict.fromkeys(
+                text for (_, texts, _), given in zip(rows, known, strict=True) if given is None for text in texts
+            )
         )
-        embedded = dict(zip(missing, self._embed(missing))) if missing else {}
+        embedded = dict(zip(missing, self._embed(missing), strict=True)) if missing else {}
         ids, texts, records, vectors = [], [], [], []
-        for (doc_ids, doc_texts, doc_records), given, (metadata, *_) in zip(rows, known, documents):
-            if given is None:
-                given = [embedded[text] for text in doc_texts]
-            elif len(given) != len(doc_ids):
+        for (doc_ids, doc_texts, doc_records), given, (metadata, *_) in zip(rows, known, documents, strict=True):
+            if given is not None and len(given) != len(doc_ids):
                 raise ValueError(f"{metadata.doc_id}: {len(given)} sentence vectors for {len(doc_ids)} sentences")
             ids += doc_ids
             texts += doc_texts
             records += doc_records
-            vectors += list(given)
+            vectors += [embedded[text] for text in doc_texts] if given is None else list(given)
         if ids:
             self.store.add(ids, np.asarray(vectors, dtype=np.float32), texts, records)

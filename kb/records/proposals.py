@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from enum import Enum
+from typing import Any, Literal
 
 from kb.core.clock import timestamp
 from kb.core.errors import ConflictError
@@ -80,8 +81,14 @@ def check_transition(proposal: Proposal, target: str) -> None:
         )
 
 
+class _Unchecked(Enum):
+    ANY = "any"
+
+
 # ``put``'s default: replace whatever is stored
-ANY_PROPOSAL = object()
+ANY_PROPOSAL = _Unchecked.ANY
+# What ``put`` expects to find: a proposal as read, none, or anything (``ANY_PROPOSAL``).
+Expected = Proposal | None | Literal[_Unchecked.ANY]
 
 
 def check_unchanged(doc_id: str, expected: Proposal | None, row: tuple | None) -> None:

@@ -100,7 +100,7 @@ def group_questions(rows: list[LoggedQuestion], vectors: Vectors, similarity: fl
         return []
     matrix = _normalised(vectors([entry.text for entry in entries]))
     groups: list[QuestionGroup] = []
-    for entry, vector in zip(entries, matrix):
+    for entry, vector in zip(entries, matrix, strict=True):
         for group in groups:
             close = float(np.dot(group.vector, vector)) >= similarity
             if close or fuzz.token_set_ratio(group.representative.key, entry.key) >= FUZZY_SAME:

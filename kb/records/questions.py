@@ -152,10 +152,11 @@ def feedback_from_row(row: tuple) -> Feedback:
 
 def period_filter(
     period: Period, found_column: str | None, mark: str = "?", useful: bool | None = None
-) -> tuple[str, list]:
+) -> tuple[str, list[str | int]]:
     """The WHERE clause of a period (``mark``: the driver's placeholder) and its values; the
     outcome and ``useful`` are compared as integers, which both logs store."""
-    clauses, args = [f"at >= {mark}", f"at < {mark}"], [period.since, period.until]
+    clauses = [f"at >= {mark}", f"at < {mark}"]
+    args: list[str | int] = [period.since, period.until]
     if found_column and period.found is not None:
         clauses.append(f"{found_column} = {mark}")
         args.append(int(period.found))

@@ -52,9 +52,7 @@ class Filters:
             return False
         if self.date_from and (not meta.date or meta.date < self.date_from):
             return False
-        if self.date_to and (not meta.date or meta.date[: len(self.date_to)] > self.date_to):
-            return False
-        return True
+        return not (self.date_to and (not meta.date or meta.date[: len(self.date_to)] > self.date_to))
 
     def with_types(self, doc_types: tuple[str, ...]) -> Filters:
         return Filters(doc_types, self.sector, self.theme, self.territory, self.date_from, self.date_to)
@@ -110,8 +108,8 @@ def parse_filters(
         territory = territory.strip()
         if territory and not any(fold(territory) in fold(t) for t in vocabulary["territories"]):
             problems.append(Problem("territory", f"territoire inconnu « {territory} »"))
-    for label, value in (("date_from", date_from), ("date_to", date_to)):
-        if value is not None and not _DATE.match(value.strip()):
+    for label, date in (("date_from", date_from), ("date_to", date_to)):
+        if date is not None and not _DATE.match(date.strip()):
             problems.append(Problem(label, "date attendue au format AAAA, AAAA-MM ou AAAA-MM-JJ"))
     if problems:
         raise FiltersInvalid(problems)

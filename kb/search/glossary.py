@@ -45,7 +45,10 @@ class Glossary:
                     additions.append(variant)
         folded_query = f" {fold(query)} "
         for phrase, short in self._reverse:
-            if f" {phrase} " in folded_query and short not in additions:
-                if not re.search(rf"\b{re.escape(short)}\b", query):
-                    additions.append(short)
+            if (
+                f" {phrase} " in folded_query
+                and short not in additions
+                and not re.search(rf"\b{re.escape(short)}\b", query)
+            ):
+                additions.append(short)
         return query if not additions else f"{query} ({', '.join(additions)})"

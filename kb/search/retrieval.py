@@ -16,6 +16,7 @@ from kb.index.knowledge_index import KnowledgeIndex
 from kb.search.filters import Filters
 from kb.search.glossary import Glossary
 from kb.search.hits import DocumentHit
+from kb.search.query import Query
 from kb.search.versions import one_per_family, versions_of
 
 Mode = Literal["dense", "bm25", "hybrid"]
@@ -24,7 +25,7 @@ MODES: tuple[Mode, ...] = ("bm25", "dense", "hybrid")
 
 @dataclass(frozen=True)
 class FusionParams:
-    """Hybrid scoring, chosen by measurement (see README): a weighted sum of the dense cosine
+    """Hybrid scoring, chosen by measurement (docs/search.md): a weighted sum of the dense cosine
     (passage and sentence) and the BM25 score normalised by the query's best BM25 score.
     Home: ``Settings``."""
 
@@ -66,14 +67,24 @@ class Retriever:
             )
         return Scope(filters.doc_type, filters.sector, doc_ids)
 
-    def query_terms(self, query: str) -> set[str]:
+    def query(self, text: str) -> Query:
+        """``text`` expanded, spelled and analysed once, for every step of its search."""
+        expanded = self.glossary.expand(text)
+        lexical = self.index.lexical
+        # the dense model reads "creche" as a different word from "crèche"; the lexical side folds
+        return Query(text, expanded, lexical.restore_accents(expanded), lexical)
+
+    def query_terms(self, query: str | Query) -> frozenset[str]:
         """The analysed terms of a query and of its glossary expansions (misspelt words
         matched to the base's nearest words)."""
-        return set(self.index.query_terms(self.glossary.expand(query)))
+        return self._query(query).terms
+
+    def _query(self, query: str | Query) -> Query:
+        return query if isinstance(query, Query) else self.query(query)
 
     def search(
         self,
-        query: str,
+        query: str | Query,
         k: int = 10,
         filters: Filters | None = None,
         mode: Mode = "hybrid",
@@ -84,6 +95,7 @@ class Retriever:
         (front matter ``replaces``) come as one hit, its most recent version (kb/search/versions.py).
         ``near_top_only``: the filters' best matches matter only if they score near the query's
         best (see ``Scope.near_top_only``)."""
+        query = self._query(query)
         scope = self.scope(filters)
         if scope is not None and near_top_only:
             scope = replace(scope, near_top_only=True)
@@ -97,7 +109,7 @@ class Retriever:
         )
 
     def _document_hit(
-        self, query: str, doc_id: str, scope: Scope | None, mode: Mode, passages_per_document: int
+        self, query: Query, doc_id: str, scope: Scope | None, mode: Mode, passages_per_document: int
     ) -> DocumentHit | None:
         """One document's hit for a query, inside a search's scope (None when the scope leaves
         it out): a family's most recent version when only an older one ranked."""
@@ -108,32 +120,29 @@ class Retriever:
         return found[0] if found else None
 
     def _ranked(
-        self, query: str, k: int, scope: Scope | None, mode: Mode, passages_per_document: int, spare: int = 0
+        self, query: Query, k: int, scope: Scope | None, mode: Mode, passages_per_document: int, spare: int = 0
     ) -> list[DocumentHit]:
         """The ranking itself: the ``k + spare`` best documents (candidates sized on ``k``)."""
-        expanded = self.glossary.expand(query)
-        # the dense model reads "creche" as a different word from "crèche"; the lexical side folds
-        spelled = self.index.restore_accents(expanded)
         candidates = max(self.fusion.candidates, k * 5)
         if mode == "dense":
-            found = self.index.dense_hits(spelled, candidates, scope)
+            found = self.index.dense_hits(query.spelled, candidates, scope)
         elif mode == "bm25":
-            found = self.index.lexical_hits(expanded, candidates, scope)
+            found = self.index.lexical_hits(query.expanded, candidates, scope)
         else:
-            return self._hybrid(expanded, spelled, candidates, scope, k + spare, passages_per_document)
+            return self._hybrid(query, candidates, scope, k + spare, passages_per_document)
         return _group([(p, p.score) for p in self.index.read_passages(found)], k + spare, passages_per_document)
 
     def _hybrid(
-        self, query: str, spelled: str, candidates: int, scope: Scope | None, k: int, per_document: int
+        self, query: Query, candidates: int, scope: Scope | None, k: int, per_document: int
     ) -> list[DocumentHit]:
         """Document-level fusion: a document's cosine, (1 - share) x its best passage cosine +
         share x its best sentence cosine, plus a weighted share of its best BM25 score
         (normalised by the query's best). A document one search did not find takes that
-        search's lowest score. Measured better than passage-level fusion and RRF (README)."""
-        dense = self.index.dense_hits(spelled, candidates, scope)
-        lexical = self.index.lexical_hits(query, candidates, scope)
+        search's lowest score. Measured better than passage-level fusion and RRF (docs/decisions/0001-document-level-fusion.md)."""
+        dense = self.index.dense_hits(query.spelled, candidates, scope)
+        lexical = self.index.lexical_hits(query.expanded, candidates, scope)
         share = self.fusion.sentence_share if self.index.sentences is not None else 0.0
-        sentences = self.index.sentence_hits(spelled, self.fusion.sentence_candidates, scope) if share else []
+        sentences = self.index.sentence_hits(query.spelled, self.fusion.sentence_candidates, scope) if share else []
         best_lexical = max((h.score for h in lexical), default=0.0) or 1.0
         dense_floor = min((h.score for h in dense), default=0.0)
         sentence_floor = min((h.score for h in sentences), default=dense_floor)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 
 # The analysed term of a word ('' for a stop word): how the lexical index sees it.
 TermOf = Callable[[str], str]
@@ -40,7 +41,7 @@ def highlight_spans(text: str, terms: set[str], term_of: TermOf) -> list[tuple[i
     return spans
 
 
-def make_snippet(text: str, terms: set[str], term_of: TermOf, width: int = 260) -> tuple[str, list[list[int]]]:
+def make_snippet(text: str, terms: AbstractSet[str], term_of: TermOf, width: int = 260) -> tuple[str, list[list[int]]]:
     """The window of ``width`` characters with the most matched terms, and their offsets."""
     flat = re.sub(r"\s+", " ", clean_markdown(text)).strip()
     spans = highlight_spans(flat, terms, term_of)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
+from typing import Any
+
 from kb.core.models import DocumentMetadata, page_url
 from kb.core.text import fold
 from kb.search.filters import Filters
 from kb.search.hits import DocumentHit
-from kb.search.retrieval import Retriever
+from kb.search.query import Query
+from kb.search.retrieval import Mode, Retriever
 from kb.search.snippets import make_snippet
 from kb.search.versions import version_links
 
@@ -30,7 +34,7 @@ _SKIPPED_SECTIONS = (
 def document_summary(meta: DocumentMetadata, score: float | None = None, base_url: str = "") -> dict:
     """A document as listed in responses: ``url`` is its page on this site, ``source_url`` the
     page on the original site (when known)."""
-    summary = {
+    summary: dict[str, Any] = {
         "doc_id": meta.doc_id,
         "title": meta.title,
         "doc_type": meta.doc_type,
@@ -49,7 +53,9 @@ def skipped_section(path: tuple[str, ...]) -> bool:
     return any(fold(part).startswith(_SKIPPED_SECTIONS) for part in path[-1:])
 
 
-def passage_views(retriever: Retriever, hit: DocumentHit, terms: set[str], limit: int | None = None) -> list[dict]:
+def passage_views(
+    retriever: Retriever, hit: DocumentHit, terms: AbstractSet[str], limit: int | None = None
+) -> list[dict]:
     """A hit's passages as shown: snippet, highlighted terms, where they are, their page link.
     The passage that matched comes first; a contact or "see also" section only when nothing
     else matched (practitioners want the experience, the contact is listed apart)."""
@@ -57,7 +63,7 @@ def passage_views(retriever: Retriever, hit: DocumentHit, terms: set[str], limit
     ordered = sorted(hit.passages, key=lambda p: skipped_section(p.chunk.section))[:limit]
     views = []
     for passage in ordered:
-        snippet, highlights = make_snippet(passage.chunk.text, terms, retriever.index.term)
+        snippet, highlights = make_snippet(passage.chunk.text, terms, retriever.index.lexical.analyzer.term)
         views.append(
             {
                 "text": passage.chunk.text,
@@ -73,10 +79,10 @@ def passage_views(retriever: Retriever, hit: DocumentHit, terms: set[str], limit
 
 def search_documents(
     retriever: Retriever,
-    query: str,
+    query: str | Query,
     k: int = 10,
     filters: Filters | None = None,
-    mode: str = "hybrid",
+    mode: Mode = "hybrid",
     hits: list[DocumentHit] | None = None,
 ) -> dict:
     """The documents of a query with their passages; ``hits``: its ranking, when known."""

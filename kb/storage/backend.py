@@ -1,83 +1,51 @@
-"""Where the side stores live: the one place that picks their backend from the settings.
+"""The one place that chooses the storage backend from the settings.
 
-``KB_DATABASE_URL`` unset: files in the data directory (``keys.json``, ``partners.json``,
-``proposals.sqlite``, ``questions.sqlite``, ``audit.jsonl``). Set: tables of that PostgreSQL
-database (``kb/pg_*.py``), shared by every API server and CLI pointed at it; each store holds
-a handle on the process's pool and gives it back on ``close()``.
+``KB_DATABASE_URL`` unset: the embedded base in the data directory (``embedded/backend.py``,
+with Chroma embedded or on ``KB_CHROMA_URL``). Set: that PostgreSQL database
+(``postgres/backend.py``), shared by every API server and CLI pointed at it. Everything else
+receives the backend opened here, or the stores it opened, and never reads those settings.
 
-The feedback rate limiter (``kb/core/ratelimit.py``) stays in each process's memory on purpose: a
-shared one would have to store the clients' addresses, which the base never stores.
+The feedback rate limiter (``kb/core/ratelimit.py``) stays in each process's memory on purpose:
+a shared one would have to store the clients' addresses, which the base never stores.
 """
 
 from __future__ import annotations
 
-from kb.core.clock import utc_now
 from kb.core.settings import Settings
-from kb.records.questions import Clock
-from kb.storage.embedded.audit import AuditLog
-from kb.storage.embedded.keys import KeyStore
-from kb.storage.embedded.partners import PartnerStore
-from kb.storage.embedded.proposals import ProposalStore
-from kb.storage.embedded.querylog import QuestionLog
-from kb.storage.postgres.audit import PgAuditLog
-from kb.storage.postgres.database import open_database
-from kb.storage.postgres.keys import PgKeyStore
-from kb.storage.postgres.partners import PgPartnerStore
-from kb.storage.postgres.proposals import PgProposalStore
-from kb.storage.postgres.querylog import PgQuestionLog
-from kb.storage.postgres.store import Connect
+from kb.storage.embedded.backend import EmbeddedBackend
+from kb.storage.protocols import Backend, Copyable
 
-# what callers hold: either backend, the same public methods
-AnyKeyStore = KeyStore | PgKeyStore
-AnyPartnerStore = PartnerStore | PgPartnerStore
-AnyProposalStore = ProposalStore | PgProposalStore
-AnyQuestionLog = QuestionLog | PgQuestionLog
-AnyAuditLog = AuditLog | PgAuditLog
+# The side stores, as ``Backend`` methods, in the order of kb/storage/copy.py's LABELS.
+SIDE_STORES = ("key_store", "partner_store", "proposal_store", "question_log", "audit_log")
 
 
-def _connect(settings: Settings) -> Connect | None:
+def open_backend(settings: Settings) -> Backend:
+    """The backend of ``settings``; opening it connects to nothing yet."""
     url = settings.database
     if url is None:
-        return None
-    return lambda: open_database(url, settings.database_pool_size, settings.database_timeout_s)
+        return EmbeddedBackend(
+            settings.data_dir, settings.chroma_url, settings.collection_prefix, settings.query_log_days
+        )
+    from kb.storage.postgres.backend import PostgresBackend  # psycopg only when configured
+
+    return PostgresBackend(
+        url,
+        settings.data_dir,
+        settings.database_pool_size,
+        settings.database_timeout_s,
+        settings.query_log_days,
+        settings.partners_refresh_s,
+    )
 
 
-def open_key_store(settings: Settings) -> AnyKeyStore:
-    """The API keys: ``KeyStore`` or ``PgKeyStore``."""
-    connect = _connect(settings)
-    if connect is None:
-        return KeyStore(settings.data_dir / "keys.json")
-    return PgKeyStore(connect)
+def is_shared(settings: Settings) -> bool:
+    """Whether several processes may serve the base of ``settings`` (PostgreSQL)."""
+    return settings.database is not None
 
 
-def open_partner_store(settings: Settings) -> AnyPartnerStore:
-    """The partner sites: ``PartnerStore`` or ``PgPartnerStore`` (which connects on first use:
-    the app builds it before the database may be up)."""
-    connect = _connect(settings)
-    if connect is None:
-        return PartnerStore(settings.data_dir / "partners.json")
-    return PgPartnerStore(connect, refresh_seconds=settings.partners_refresh_s)
-
-
-def open_proposal_store(settings: Settings) -> AnyProposalStore:
-    """The proposals: ``ProposalStore`` or ``PgProposalStore``."""
-    connect = _connect(settings)
-    if connect is None:
-        return ProposalStore(settings.data_dir / "proposals.sqlite")
-    return PgProposalStore(connect)
-
-
-def open_question_log(settings: Settings, clock: Clock = utc_now) -> AnyQuestionLog:
-    """The question log and feedback: ``QuestionLog`` or ``PgQuestionLog``, purged at opening."""
-    connect = _connect(settings)
-    if connect is None:
-        return QuestionLog(settings.data_dir / "questions.sqlite", settings.query_log_days, clock=clock)
-    return PgQuestionLog(connect, settings.query_log_days, clock=clock)
-
-
-def open_audit_log(settings: Settings) -> AnyAuditLog:
-    """The audit log: ``AuditLog`` or ``PgAuditLog``."""
-    connect = _connect(settings)
-    if connect is None:
-        return AuditLog(settings.data_dir / "audit.jsonl")
-    return PgAuditLog(connect)
+def open_side_store(backend: Backend, kind: str) -> Copyable:
+    """One of ``SIDE_STORES`` by name (what ``kb migrate`` copies one after the other)."""
+    if kind not in SIDE_STORES:
+        raise ValueError(f"unknown side store {kind!r}")
+    opened: Copyable = getattr(backend, kind)()
+    return opened

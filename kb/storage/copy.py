@@ -12,7 +12,9 @@ that fails further on.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any, ClassVar
 
 from kb.core.errors import KBError
@@ -50,6 +52,14 @@ class JsonListCopy:
 
     _TABLE: ClassVar[str]
     _ROW: ClassVar[type]
+    _path: Path
+    _lock: threading.Lock
+
+    def _load(self) -> list[Any]:
+        raise NotImplementedError  # the host store reads its file
+
+    def _save(self, rows: list[Any]) -> None:
+        raise NotImplementedError  # the host store writes its file atomically
 
     def dump(self) -> StoreDump:
         """Every row as stored, a key's digest included (for ``kb migrate`` only)."""

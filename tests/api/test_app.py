@@ -113,7 +113,7 @@ def test_ask_without_evidence_says_so(client, monkeypatch):
 
 def test_ask_in_the_grey_zone_says_it_is_not_sure(client, monkeypatch):
     answerer = client.app.state.holder.kb.answerer
-    evidence = answerer.evidence(QUESTION)
+    evidence = answerer.evidence.of(QUESTION)
     monkeypatch.setattr(answerer, "params", replace(answerer.params, min_score=evidence + 0.005, grey_margin=0.01))
     body = client.post("/ask", json={"question": QUESTION}).json()
     assert body["found"] is False and body["uncertain"] is True
@@ -195,9 +195,10 @@ def test_a_rare_word_of_one_document_is_found_even_below_the_floor(client, monke
 
 def test_misspelt_words_reach_the_words_of_the_base(client):
     index = client.app.state.holder.kb.index
-    terms = index.query_terms("chauffeurs benevolles pour les persones agees")
-    assert index.term("bénévoles") in terms and index.term("personnes") in terms
-    assert index.query_terms("chauffeurs") == index.terms("chauffeurs")  # known words are left alone
+    lexical = index.lexical
+    terms = lexical.query_terms("chauffeurs benevolles pour les persones agees")
+    assert lexical.analyzer.term("bénévoles") in terms and lexical.analyzer.term("personnes") in terms
+    assert lexical.query_terms("chauffeurs") == lexical.analyzer.tokens("chauffeurs")  # known words are left alone
     body = client.get("/search", params={"q": "chaufeurs benevolles", "k": 1}).json()
     assert body["results"][0]["doc_id"] == "exp-transport-solidaire"
 

@@ -189,13 +189,15 @@ def test_deltas_reach_a_real_client_as_they_are_written(tmp_path, llm_stub):
     settings = Settings(data_dir=tmp_path / "data", answer_min_score=0.0, llm_url=llm_stub, llm_model="lent")
     app = app_over(settings, ToyEmbedder(), ingest=[MINI])
     arrivals: list[tuple[str, float]] = []
-    with serve_in_thread(app) as url:
-        with httpx.stream("POST", f"{url}/ask/stream", json={"question": QUESTION}, timeout=30) as response:
-            assert response.status_code == 200
-            assert response.headers["content-type"].startswith("text/event-stream")
-            for line in response.iter_lines():
-                if line.startswith("event:"):
-                    arrivals.append((line[6:].strip(), time.monotonic()))
+    with (
+        serve_in_thread(app) as url,
+        httpx.stream("POST", f"{url}/ask/stream", json={"question": QUESTION}, timeout=30) as response,
+    ):
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        for line in response.iter_lines():
+            if line.startswith("event:"):
+                arrivals.append((line[6:].strip(), time.monotonic()))
     names = [name for name, _ in arrivals]
     assert names[0] == "sources" and names[-2:] == ["answer", "end"] and names.count("delta") >= 10
     first_delta = next(at for name, at in arrivals if name == "delta")

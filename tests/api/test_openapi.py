@@ -3,11 +3,13 @@ documents its errors, and real responses validate against the declared models.""
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
+from api.app import create_app
 from api.schemas import (
     AskResponse,
     Deleted,
@@ -75,6 +77,29 @@ def test_every_json_route_declares_its_response_and_errors(api):
                 assert schema == {"$ref": f"#/components/schemas/{expected}"}, (path, method, code)
             checked += 1
     assert checked >= 10
+
+
+def test_every_operation_has_exactly_one_described_tag(tmp_path):
+    """/docs groups the operations by tag: each operation in one section, each section
+    described in French, none empty."""
+    spec = create_app(Settings(data_dir=tmp_path / "data")).openapi()
+    declared = [tag["name"] for tag in spec["tags"]]
+    assert declared == ["recherche", "documents", "coordination", "widget", "service"]
+    assert all(tag["description"].strip() for tag in spec["tags"])
+    used = Counter()
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            tags = operation.get("tags", [])
+            assert len(tags) == 1 and tags[0] in declared, (method, path, tags)
+            used[tags[0]] += 1
+    assert set(used) == set(declared), "a declared section without any operation"
+    assert sum(used.values()) >= 29
+    assert spec["paths"]["/health"]["get"]["tags"] == ["service"]
+    assert spec["paths"]["/ask/stream"]["post"]["tags"] == ["recherche"]
+    assert spec["paths"]["/flux.atom"]["get"]["tags"] == ["documents"]
+    assert spec["paths"]["/documents"]["post"]["tags"] == ["coordination"]
+    assert spec["paths"]["/documents/{doc_id}"]["get"]["tags"] == ["documents"]
+    assert spec["paths"]["/documents/{doc_id}"]["patch"]["tags"] == ["coordination"]
 
 
 def test_reads_validate_against_their_models(api):

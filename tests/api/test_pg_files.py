@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from kb.core.models import StoredFile
 from kb.core.settings import Settings
 from kb.records.keys import CONTRIBUTOR
-from kb.storage.backend import open_key_store
+from kb.storage.backend import open_backend
 from kb.storage.postgres.database import open_database
 from kb.storage.postgres.files import PgFiles
 from services.runtime import ingest, reindex, remove
@@ -36,7 +36,7 @@ def base(tmp_path, postgres_url, toy_embedder):
     corpus = tmp_path / "corpus"
     shutil.copytree(MINI, corpus)
     app = app_over(settings, toy_embedder, ingest=[corpus])
-    keys = open_key_store(settings)
+    keys = open_backend(settings).key_store()
     auth = {
         name: {"Authorization": f"Bearer {keys.create(name, role)}"}
         for name, role in (("coordinatrice", "coordination"), ("Aline", CONTRIBUTOR))

@@ -14,7 +14,7 @@ import psycopg
 import pytest
 
 from kb.core.settings import Settings
-from kb.storage.backend import open_key_store
+from kb.storage.backend import open_backend
 from kb.storage.postgres.database import generation_schema
 from tests.api.test_kill_during_write import DISTINCT, _start, big_fiche, kill_during, post_fiches
 from tests.ingest.test_kill_during_ingest import _kb
@@ -47,7 +47,7 @@ def _assert_whole(documents: dict[str, tuple]) -> None:
 
 
 def test_sigkill_of_a_server_during_a_write_on_postgresql(tmp_path, postgres_url):
-    keys = open_key_store(Settings(data_dir=tmp_path / "data", database_url=postgres_url))
+    keys = open_backend(Settings(data_dir=tmp_path / "data", database_url=postgres_url)).key_store()
     key = keys.create("coordinatrice")
     keys.close()
     auth = {"Authorization": f"Bearer {key}"}

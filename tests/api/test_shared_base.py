@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from kb.core.errors import ConflictError
 from kb.core.settings import Settings
-from kb.storage.backend import open_key_store
+from kb.storage.backend import open_backend
 from services import runtime
 from tests.api.test_coordination import FICHE
 from tests.apps import app_over
@@ -31,7 +31,7 @@ def _client(settings: Settings) -> TestClient:
 
 
 def _auth(settings: Settings) -> dict:
-    keys = open_key_store(settings)
+    keys = open_backend(settings).key_store()
     try:
         return {"Authorization": f"Bearer {keys.create('coordinatrice')}"}
     finally:

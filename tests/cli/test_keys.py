@@ -26,7 +26,7 @@ def test_keys_are_created_with_a_role_and_listed_with_it(tmp_path):
 
 def test_with_a_database_keys_are_created_there_and_no_key_file_is_written(tmp_path, postgres_url):
     from kb.core.settings import Settings
-    from kb.storage.backend import open_key_store
+    from kb.storage.backend import open_backend
 
     runner = CliRunner()
     env = {"KB_DATA_DIR": str(tmp_path / "data"), "KB_DATABASE_URL": postgres_url}
@@ -36,7 +36,7 @@ def test_with_a_database_keys_are_created_there_and_no_key_file_is_written(tmp_p
     assert runner.invoke(app, ["keys", "revoke", "Personne"], env=env).exit_code == 1
     assert "contributeur" in runner.invoke(app, ["keys", "list"], env=env).output
     assert not (tmp_path / "data" / "keys.json").exists()
-    store = open_key_store(Settings(data_dir=tmp_path / "data", database_url=postgres_url))
+    store = open_backend(Settings(data_dir=tmp_path / "data", database_url=postgres_url)).key_store()
     try:
         assert store.verify(key).name == "Aline"
     finally:

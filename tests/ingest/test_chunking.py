@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -34,7 +35,7 @@ def test_long_section_is_cut_into_bounded_overlapping_windows_on_sentences():
     params = ChunkingParams(max_chars=400, overlap_chars=100, min_chars=0)
     chunks = chunk_document("d", parsed, params)
     assert len(chunks) >= 8
-    for first, second in zip(chunks, chunks[1:]):
+    for first, second in pairwise(chunks):
         assert len(first.text) <= 400
         assert second.start < first.end, "consecutive windows overlap"
         assert first.text.endswith(".")

@@ -9,7 +9,7 @@ import pytest
 from kb.core.errors import KBError
 from kb.core.settings import Settings
 from kb.records.keys import Actor
-from kb.storage.backend import open_key_store, open_partner_store
+from kb.storage.backend import open_backend
 from kb.storage.embedded.audit import AuditLog
 from kb.storage.embedded.querylog import QuestionLog
 from services.migration import copy_side_stores, migrate, recorded_description
@@ -19,7 +19,7 @@ COPIED = {"clés": 3, "sites partenaires": 2, "propositions": 1, "questions": 2,
 
 
 def _holder(settings: Settings, key: str) -> Actor | None:
-    with closing(open_key_store(settings)) as keys:
+    with closing(open_backend(settings).key_store()) as keys:
         return keys.verify(key)
 
 
@@ -44,7 +44,7 @@ def test_a_target_store_that_has_rows_is_refused_and_nothing_is_kept(tmp_path, p
     shared = Settings(data_dir=tmp_path / "cache", database_url=postgres_url)
     fill_index(embedded, 1)
     fill_side_stores(embedded)
-    with closing(open_partner_store(shared)) as partners:
+    with closing(open_backend(shared).partner_store()) as partners:
         partners.add("https://deja.exemple.org", "Déjà là", "Zoé")
     before = side_store_contents(shared)
 

@@ -154,7 +154,7 @@ class ChromaVectorStore:
         )
         ids = result["ids"][0]
         distances = result["distances"][0]
-        return [(chunk, 1.0 - float(distance)) for chunk, distance in zip(ids, distances)]
+        return [(chunk, 1.0 - float(distance)) for chunk, distance in zip(ids, distances, strict=True)]
 
     @_backend_call
     def versions_by_chunk(self) -> dict[str, tuple[str, str]]:
@@ -232,14 +232,14 @@ _IDS_BATCH = 5000  # ids named by one `get` (SQLite's bound on a statement's var
 
 
 def _add_versions(found: dict[str, tuple[str, str]], page) -> None:
-    for chunk, meta in zip(page["ids"], page["metadatas"]):
+    for chunk, meta in zip(page["ids"], page["metadatas"], strict=True):
         found[chunk] = (str(meta.get("doc_id")), str(meta.get("version")))
 
 
 def _by_document(ids, embeddings, metadatas, versions: dict[str, str]) -> dict[str, np.ndarray]:
     """Rows grouped per document of ``versions`` (other versions left out), in chunk id order."""
     rows: dict[str, list[tuple[str, Any]]] = {doc_id: [] for doc_id in versions}
-    for chunk, vector, meta in zip(ids, embeddings, metadatas):
+    for chunk, vector, meta in zip(ids, embeddings, metadatas, strict=True):
         doc_id = str(meta.get("doc_id"))
         if versions.get(doc_id) == str(meta.get("version")):
             rows[doc_id].append((chunk, vector))

@@ -8,6 +8,7 @@ modification time or size changed, which keeps the check of every cross-origin r
 
 from __future__ import annotations
 
+import builtins
 import json
 import threading
 from dataclasses import asdict
@@ -71,7 +72,7 @@ class PartnerStore(JsonListCopy):
             self._save([p for p in partners if p.origin != wanted])
         return removed
 
-    def replace_all(self, partners: list[Partner]) -> None:
+    def replace_all(self, partners: builtins.list[Partner]) -> None:
         """Write the whole list at once (an import of an archive)."""
         with self._lock:
             self._save(partners)

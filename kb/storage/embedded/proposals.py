@@ -17,6 +17,7 @@ from kb.records.proposals import (
     COPIED,
     LIST_ORDER,
     OPEN,
+    Expected,
     Proposal,
     changed_meanwhile,
     check_unchanged,
@@ -76,7 +77,7 @@ class ProposalStore(SqliteStore):
         with storage_errors(self._path):
             return self._db.execute(f"SELECT COUNT(*) FROM proposals WHERE status IN ({marks})", statuses).fetchone()[0]
 
-    def put(self, proposal: Proposal, expected: Proposal | None | object = ANY_PROPOSAL) -> None:
+    def put(self, proposal: Proposal, expected: Expected = ANY_PROPOSAL) -> None:
         """Store ``proposal``, replacing any proposal of the same document id; with
         ``expected`` (the proposal as read before, or None for none), only if the stored one is
         still that: ``ConflictError`` otherwise (two authors proposing one id at once)."""

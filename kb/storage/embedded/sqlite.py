@@ -99,7 +99,7 @@ class SqliteStore:
         with storage_errors(self._path, self._what):
             for name, (fields, order) in self._COPIED.items():
                 rows = self._db.execute(f"SELECT {fields} FROM {name} ORDER BY {order}").fetchall()
-                dump[name] = [dict(zip(field_names(fields), row)) for row in rows]
+                dump[name] = [dict(zip(field_names(fields), row, strict=True)) for row in rows]
         return dump
 
     def restore(self, dump: StoreDump) -> None:

@@ -1,7 +1,7 @@
 """The PostgreSQL door (``KB_DATABASE_URL``): one connection pool per process, failures as 503s
 in French, and the generation pointer of the index.
 
-psycopg types stay in the ``kb/pg_*.py`` modules; callers see plain Python values. Every store
+psycopg types stay in ``kb/storage/postgres/``; callers see plain Python values. Every store
 on PostgreSQL (registry, vectors, keys, logs, files) takes a :class:`Database`.
 """
 
@@ -129,7 +129,8 @@ class Database:
                 conn.execute(_GLOBAL_SCHEMA)
             except self._psycopg.errors.ReadOnlySqlTransaction:
                 # a read-only base made earlier still serves reads (writes answer 503)
-                if conn.execute("SELECT to_regclass('kb_generation') IS NULL").fetchone()[0]:
+                missing = conn.execute("SELECT to_regclass('kb_generation') IS NULL").fetchone()
+                if missing is None or missing[0]:
                     raise
             finally:
                 conn.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK_KEY,))

@@ -8,6 +8,7 @@ being served; before any read it allows no partner, like a damaged file.
 
 from __future__ import annotations
 
+import builtins
 import logging
 import threading
 import time
@@ -67,7 +68,7 @@ class PgPartnerStore(PgStore):
         self._forget()
         return Partner(*rows[0])
 
-    def replace_all(self, partners: list[Partner]) -> None:
+    def replace_all(self, partners: builtins.list[Partner]) -> None:
         """Write the whole list at once (an import of an archive): others see the old list or
         the new one, never a mix."""
         with self._db.transaction() as conn:

@@ -15,6 +15,7 @@ from kb.records.proposals import (
     COPIED,
     LIST_ORDER,
     OPEN,
+    Expected,
     Proposal,
     changed_meanwhile,
     check_unchanged,
@@ -77,7 +78,7 @@ class PgProposalStore(PgStore):
     def count(self, statuses: tuple[str, ...] = OPEN) -> int:
         return self._db.execute("SELECT COUNT(*) FROM kb_proposals WHERE status = ANY(%s)", (list(statuses),))[0][0]
 
-    def put(self, proposal: Proposal, expected: Proposal | None | object = ANY_PROPOSAL) -> None:
+    def put(self, proposal: Proposal, expected: Expected = ANY_PROPOSAL) -> None:
         """Store ``proposal``, replacing any proposal of the same document id; with
         ``expected`` (as read before, or None for none), only if the stored one is still that
         (the row is locked meanwhile): ``ConflictError`` otherwise."""

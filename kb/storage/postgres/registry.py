@@ -17,8 +17,9 @@ from psycopg.types.json import Jsonb
 from kb.core.clock import timestamp
 from kb.core.errors import StorageReadOnly
 from kb.core.models import Chunk, DocumentMetadata, StoredDocument, chunk_id
-from kb.storage.embedded.registry import EVERY_DOCUMENT, RegistrySnapshots, stored_document
 from kb.storage.postgres.database import Database
+from kb.storage.protocols import EVERY_DOCUMENT
+from kb.storage.registry_snapshots import RegistrySnapshots, stored_document
 
 _SCHEMA = """
 CREATE SCHEMA IF NOT EXISTS {s};

@@ -65,7 +65,7 @@ class PgStore:
         dump: StoreDump = {}
         for name, (fields, order) in self._COPIED.items():
             rows = self._db.execute(f"SELECT {fields} FROM kb_{name} ORDER BY {order}")
-            dump[name] = [dict(zip(field_names(fields), row)) for row in rows]
+            dump[name] = [dict(zip(field_names(fields), row, strict=True)) for row in rows]
         return dump
 
     def restore(self, dump: StoreDump) -> None:

@@ -97,7 +97,7 @@ class PgVectorStore:
         vectors = np.asarray(embeddings, dtype=np.float32)
         rows = [
             (chunk, meta.get("doc_id"), meta.get("version"), meta.get("doc_type"), meta.get("sector"), vectors[i])
-            for i, (chunk, meta) in enumerate(zip(ids, metadatas))
+            for i, (chunk, meta) in enumerate(zip(ids, metadatas, strict=True))
         ]
         with self._database.transaction() as conn, conn.cursor() as cursor:
             for start in range(0, len(rows), _BATCH):

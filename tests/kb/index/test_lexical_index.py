@@ -171,7 +171,7 @@ def test_a_second_index_on_the_same_directory_sees_the_writes_of_the_first(make_
     ]
     _remove(writer, "creche")
     assert reader.lexical_search("relais", 5) == []
-    assert reader.restore_accents("micro creche") == "micro-crèche"
+    assert reader.lexical.restore_accents("micro creche") == "micro-crèche"
 
 
 def test_a_registry_of_the_previous_schema_opens_and_migrates(tmp_path):

@@ -54,7 +54,7 @@ def _base(local: int, social: int) -> tuple[Registry, Store]:
 
 def test_a_broad_scope_keeps_an_unfiltered_query_when_enough_falls_inside():
     registry, store = _base(local=50, social=50)
-    store.ranked = [c for pair in zip(store.ranked[:50], store.ranked[50:]) for c in pair]  # alternating
+    store.ranked = [c for pair in zip(store.ranked[:50], store.ranked[50:], strict=True) for c in pair]  # alternating
     hits = ScopedSearch(registry, exact_max_passages=0, overfetch_max=1000).hits(
         store, None, 10, Scope(sectors=("social",))
     )

@@ -8,7 +8,7 @@ import pytest
 
 from kb.core.errors import ConflictError, InvalidRequest, NotFoundError
 from kb.records.partners import Partner, normalise_origin
-from kb.storage.backend import open_partner_store
+from kb.storage.backend import open_backend
 from kb.storage.embedded.partners import PartnerStore
 
 
@@ -16,7 +16,7 @@ from kb.storage.embedded.partners import PartnerStore
 def stores(store_settings):
     """Two stores of one base, re-reading at every check."""
     settings = store_settings.model_copy(update={"partners_refresh_s": 0})
-    opened = open_partner_store(settings), open_partner_store(settings)
+    opened = open_backend(settings).partner_store(), open_backend(settings).partner_store()
     yield opened
     for store in opened:
         store.close()

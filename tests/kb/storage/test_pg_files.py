@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import closing
+
 import pytest
 
 from kb.core.models import Chunk, DocumentMetadata, StoredFile
@@ -30,7 +32,7 @@ def _write(index: KnowledgeIndex, files: PgFiles, text: str, alongside=None) -> 
 
 
 def test_the_file_and_the_index_switch_together(index):
-    files = PgFiles(index.database)
+    files = index.kept_files
     first = _write(index, files, "Première version de la note.")
     assert files.get("note") == first and files.versions() == {"note": first.version}
     assert index.get("note").version == first.version and files.has("note")
@@ -49,9 +51,9 @@ def test_the_file_and_the_index_switch_together(index):
 
 
 def test_files_come_back_in_batches_in_id_order(index):
-    files = PgFiles(index.database)
+    files = index.kept_files
     ids = [f"doc-{n:03d}" for n in range(70)]
-    with index.database.transaction() as conn:
+    with closing(index.backend.connect()) as database, database.transaction() as conn:
         for doc_id in reversed(ids):
             files.put_in(StoredFile(doc_id, f"{doc_id}.txt", f"documents/{doc_id}.txt", b"x", b"", "v"))(conn)
     assert [f.doc_id for f in files.files(ids)] == ids

@@ -10,7 +10,7 @@ import pytest
 from kb.core.errors import ConflictError, KBError
 from kb.records.keys import CONTRIBUTOR, COORDINATOR, Actor
 from kb.records.proposals import CHANGES_REQUESTED, PROPOSED, PUBLISHED, REJECTED, Proposal, check_transition
-from kb.storage.backend import open_audit_log, open_key_store, open_proposal_store
+from kb.storage.backend import open_backend
 from kb.storage.embedded.keys import KeyStore
 
 
@@ -40,21 +40,21 @@ def proposal(
 
 @pytest.fixture
 def store(store_settings):
-    opened = open_proposal_store(store_settings)
+    opened = open_backend(store_settings).proposal_store()
     yield opened
     opened.close()
 
 
 @pytest.fixture
 def keys(store_settings):
-    opened = open_key_store(store_settings)
+    opened = open_backend(store_settings).key_store()
     yield opened
     opened.close()
 
 
 @pytest.fixture
 def audit(store_settings):
-    opened = open_audit_log(store_settings)
+    opened = open_backend(store_settings).audit_log()
     yield opened
     opened.close()
 
@@ -181,7 +181,7 @@ def test_entries_keep_their_order_and_details(audit):
 def test_a_proposal_stored_against_what_was_read_refuses_a_change_made_meanwhile(store_settings):
     """Two servers read no proposal for one id, then both store theirs: the second is a 409,
     not a silent overwrite; the same for a proposal changed since it was read."""
-    first, second = open_proposal_store(store_settings), open_proposal_store(store_settings)
+    first, second = open_backend(store_settings).proposal_store(), open_backend(store_settings).proposal_store()
     try:
         first.put(proposal(by="Aline"), expected=None)
         with pytest.raises(ConflictError, match="Une autre personne vient de proposer"):

@@ -12,7 +12,7 @@ import pytest
 from kb.core.ratelimit import RateLimiter
 from kb.records import question_stats
 from kb.records.questions import LoggedQuestion, Period
-from kb.storage.backend import open_question_log
+from kb.storage.backend import open_backend
 from kb.storage.postgres.database import open_database
 
 START = dt.datetime(2026, 11, 2, 9, 30, 15, 123456, tzinfo=dt.UTC)
@@ -39,7 +39,7 @@ def settings_30_days(store_settings):
 
 @pytest.fixture
 def log(settings_30_days, clock):
-    store = open_question_log(settings_30_days, clock=clock)
+    store = open_backend(settings_30_days).question_log(clock=clock)
     yield store
     store.close()
 
@@ -117,7 +117,7 @@ def test_rows_past_the_retention_are_purged_on_write_at_most_hourly_and_at_start
     assert log.feedback(EVERYTHING) == []
 
     clock.now = START + dt.timedelta(days=61)
-    open_question_log(settings_30_days, clock=clock).close()  # a restart
+    open_backend(settings_30_days).question_log(clock=clock).close()  # a restart
     assert log.questions(EVERYTHING) == []
 
 

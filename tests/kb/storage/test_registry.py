@@ -4,7 +4,8 @@ date from it."""
 from __future__ import annotations
 
 from kb.core.models import Chunk, DocumentMetadata
-from kb.storage.embedded.registry import EVERY_DOCUMENT, Registry
+from kb.storage.embedded.registry import Registry
+from kb.storage.protocols import EVERY_DOCUMENT
 
 
 def _write(registry: Registry, doc_id: str, version: str = "v1", chunks: int = 1) -> None:

@@ -1,0 +1,93 @@
+"""Whether the base answers a query: one figure, shared by ``/search`` (its floor) and ``/ask``
+(its threshold and grey zone, ``kb/answer/answerer.py``).
+
+Evidence = the best document's score + ``coverage_weight`` x the IDF-weighted share of the
+query's terms found in the top documents + ``gap_weight`` x how far the best document stands
+out from the ``gap_rank``-th (a question nothing answers scores alike on many documents). The
+weights and thresholds are calibrated on the unanswerable questions (docs/answers.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kb.core.settings import Settings
+from kb.search.filters import Filters
+from kb.search.hits import DocumentHit
+from kb.search.query import Query
+from kb.search.retrieval import Retriever
+
+
+@dataclass(frozen=True)
+class EvidenceParams:
+    coverage_weight: float
+    gap_weight: float = 2.0
+    gap_rank: int = 10
+    documents: int = 3  # the top documents whose terms count in the coverage
+    depth: int = 20  # documents ranked to judge a query on the whole base
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> EvidenceParams:
+        return cls(settings.answer_coverage_weight, settings.answer_gap_weight, settings.answer_gap_rank)
+
+
+class Evidence:
+    def __init__(self, retriever: Retriever, params: EvidenceParams) -> None:
+        self.retriever = retriever
+        self.index = retriever.index
+        self.params = params
+
+    def of(self, query: str | Query, filters: Filters | None = None, hits: list[DocumentHit] | None = None) -> float:
+        """The figure compared with the thresholds; ``hits``: the query's ranking with
+        ``filters``, when the caller has it."""
+        query = self.retriever.query(query) if isinstance(query, str) else query
+        return self.score(self.judged_hits(query, filters, hits), query)
+
+    def judged_hits(self, query: Query, filters: Filters | None, hits: list[DocumentHit] | None) -> list[DocumentHit]:
+        """Whether the base answers is judged on the whole base, the annuaire included (a "who"
+        question is answered by a structure): a filter narrows what is shown, not the evidence."""
+        if hits is not None and (filters is None or filters.is_empty()):
+            return hits
+        return self.retriever.search(query, k=self.params.depth)
+
+    def score(self, hits: list[DocumentHit], query: Query) -> float:
+        """The evidence of a ranking already judged on the whole base."""
+        if not hits:
+            return 0.0
+        weights = self.index.lexical.idf(sorted(query.terms))
+        total = sum(weights.values()) or 1.0
+        coverage = 0.0
+        for hit in hits[: self.params.documents]:
+            present = self.index.document_terms(hit.metadata.doc_id)
+            coverage = max(coverage, sum(w for t, w in weights.items() if t in present) / total)
+        reference = hits[min(self.params.gap_rank, len(hits)) - 1].score
+        gap = hits[0].score - reference
+        return hits[0].score + self.params.coverage_weight * coverage + self.params.gap_weight * gap
+
+    def names_every_term(self, query: Query, hits: list[DocumentHit]) -> bool:
+        """Whether the best document holds every term of the query as typed (a rare word or a
+        name the dense model does not know: "glanage", a place): an exact match is listed even
+        when the evidence is low."""
+        if not query.exact_terms or not hits:
+            return False
+        return query.exact_terms <= self.index.document_terms(hits[0].metadata.doc_id)
+
+    def listed(
+        self,
+        query: str | Query,
+        filters: Filters | None,
+        hits: list[DocumentHit],
+        evidence: float | None = None,
+    ) -> bool:
+        """Whether anything in the base is close enough to a query to be listed at all: the
+        evidence reaches the floor ``KB_SEARCH_MIN_EVIDENCE`` (lower than the answer's
+        threshold), or the best document holds every word of the query. ``evidence``: the
+        query's, when the caller has computed it already."""
+        if not hits:
+            return False
+        query = self.retriever.query(query) if isinstance(query, str) else query
+        if evidence is None:
+            evidence = self.of(query, filters, hits=hits)
+        if evidence >= self.index.settings.search_min_evidence:
+            return True
+        return self.names_every_term(query, hits)
