@@ -169,6 +169,23 @@ def calibrate_threshold(
     return round((best[1] + below) / 2, 4), best[0]
 
 
+# Queries that name their subject: the /search floor must never hide their documents.
+LITERAL_KINDS = ("keyword", "acronym")
+
+
+def calibrate_search_floor(calibration: dict[str, list[float]], literal: list[float]) -> float:
+    """The relevance floor of /search: the same rule as the answer's threshold with an
+    abstention of 80 % on the unanswerable questions (a list is cheaper to ignore than a wrong
+    answer), lowered under the lowest keyword or acronym question if it would hide one."""
+    floor, _ = calibrate_threshold(calibration["answerable"], calibration["unanswerable"], abstention=0.8)
+    below = [score for score in literal if score < floor]
+    if below:
+        lowest = min(below)
+        under = max([s for s in calibration["answerable"] + calibration["unanswerable"] if s < lowest], default=lowest)
+        floor = round((lowest + under) / 2, 4)
+    return floor
+
+
 def _rate(values: list[bool]) -> float | None:
     return sum(values) / len(values) if values else None
 
@@ -180,6 +197,7 @@ def evaluate_answers(answerer, questions: list[Question], search_floor: float | 
     valid_markers = markers = fragment_count = cited = 0
     answered_without_citation = answered = 0
     evidence: dict[str, dict[str, list[float]]] = {}
+    literal: dict[str, list[float]] = {}  # the evidence of the keyword and acronym questions
     outcomes: dict[str, dict[str, list[bool]]] = {}
     unaccented: list[tuple[bool, bool]] = []
     other_listed = other_relevant = cross_questions = cross_with_other = 0
@@ -191,6 +209,8 @@ def evaluate_answers(answerer, questions: list[Question], search_floor: float | 
         side = "answerable" if question.relevant else "unanswerable"
         split = question.split or "calibration"
         evidence.setdefault(split, {"answerable": [], "unanswerable": []})[side].append(score)
+        if question.relevant and question.kind in LITERAL_KINDS:
+            literal.setdefault(split, []).append(score)
         if search_floor is not None:
             listed = score >= search_floor
             searches.setdefault(split, {"answerable": [], "unanswerable": []})[side].append(
@@ -225,6 +245,7 @@ def evaluate_answers(answerer, questions: list[Question], search_floor: float | 
             kind["key_facts"].append(tolerant[-1])
     calibration = evidence.get("calibration", {"answerable": [], "unanswerable": []})
     threshold, balanced = calibrate_threshold(calibration["answerable"], calibration["unanswerable"])
+    search_floor_fit = calibrate_search_floor(calibration, literal.get("calibration", []))
     held_out = outcomes.get("held_out") or outcomes.get("calibration", {"answerable": [], "unanswerable": []})
     every = {side: sum((o[side] for o in outcomes.values()), []) for side in ("answerable", "unanswerable")}
     originals = sum(found for found, _ in unaccented)
@@ -255,6 +276,8 @@ def evaluate_answers(answerer, questions: list[Question], search_floor: float | 
         "threshold_in_use": answerer.params.min_score,
         "calibrated_threshold": threshold,
         "calibrated_answer_rate": balanced,
+        "search_floor_in_use": search_floor,
+        "calibrated_search_floor": search_floor_fit,
     }
 
 

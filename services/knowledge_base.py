@@ -30,9 +30,9 @@ class KnowledgeBase:
     answerer: Answerer
     writer: DocumentWriter
     keys: KeyStore
+    review: Review  # writes by role and proposals
+    questions: Questions  # the question log and feedback (services/questions.py)
     generator: Generator | None = None  # the LLM of KB_LLM_URL, when one is configured
-    review: Review | None = None  # writes by role and proposals (None: writes publish directly)
-    questions: Questions | None = None  # the question log and feedback (services/questions.py)
     _vocabulary: FilterValues = field(default_factory=lambda: FilterValues())
 
     @property
@@ -56,13 +56,11 @@ class KnowledgeBase:
             writer.close()
             raise
         questions = Questions.from_settings(settings, index)
-        return cls(index, retriever, answerer, writer, keys, generator, review, questions)
+        return cls(index, retriever, answerer, writer, keys, review, questions, generator)
 
     def close(self) -> None:
-        if self.review is not None:
-            self.review.close()
-        if self.questions is not None:
-            self.questions.close()
+        self.review.close()
+        self.questions.close()
         self.keys.close()
         self.writer.close()
         self.index.close()

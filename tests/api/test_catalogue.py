@@ -17,7 +17,6 @@ from tests.apps import app_over
 from tests.fakes import ToyEmbedder
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
-MINI = FIXTURES / "mini-corpus"
 PDF = FIXTURES / "docs" / "deux-pages.pdf"
 FIELDS = {
     "title": "Un compte rendu de comité de pilotage",
@@ -28,22 +27,22 @@ FIELDS = {
 }
 
 
-def _api(tmp_path, embedder):
+def _api(tmp_path, embedder, index):
     settings = Settings(data_dir=tmp_path / "data")
     key = KeyStore(settings.data_dir / "keys.json").create("coordinatrice")
-    with TestClient(app_over(settings, embedder, ingest=[MINI])) as client:
+    with TestClient(app_over(settings, embedder, index=index)) as client:
         yield client, {"Authorization": f"Bearer {key}"}, settings
 
 
 @pytest.fixture
-def api(tmp_path):
-    yield from _api(tmp_path, ToyEmbedder())
+def api(tmp_path, toy_mini_index):
+    yield from _api(tmp_path, ToyEmbedder(), toy_mini_index)
 
 
 @pytest.fixture
-def e5_api(tmp_path, e5_embedder):
+def e5_api(tmp_path, e5_embedder, mini_index):
     """Where ranking matters: a real model (the toy one ranks by vowels)."""
-    yield from _api(tmp_path, e5_embedder)
+    yield from _api(tmp_path, e5_embedder, mini_index)
 
 
 def search_ids(client, q):

@@ -45,9 +45,9 @@ UPLOAD_FIELDS = {
 
 
 @pytest.fixture
-def setup(tmp_path, e5_embedder):
+def setup(tmp_path, e5_embedder, mini_index):
     settings = Settings(data_dir=tmp_path / "data", max_upload_mb=1)
-    app = app_over(settings, e5_embedder, ingest=[FIXTURES / "mini-corpus"])
+    app = app_over(settings, e5_embedder, index=mini_index)
     keys = KeyStore(settings.data_dir / "keys.json")
     key = keys.create("coordinatrice")
     with TestClient(app) as client:

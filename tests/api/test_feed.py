@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -12,7 +11,6 @@ from kb.core.settings import Settings
 from kb.storage.embedded.keys import KeyStore
 from tests.apps import app_over
 
-MINI = Path(__file__).parents[1] / "fixtures" / "mini-corpus"
 ATOM = "{http://www.w3.org/2005/Atom}"
 # the fiches share their text on purpose: published as distinct documents despite the likeness
 DISTINCT = {"duplicate_reason": "fiches de test au texte commun"}
@@ -33,10 +31,10 @@ def fiche(title: str, doc_type: str = "fiche expérience") -> dict:
 
 
 @pytest.fixture
-def api(tmp_path, toy_embedder):
+def api(tmp_path, toy_embedder, toy_mini_index):
     settings = Settings(data_dir=tmp_path / "data", public_url="https://passerelles.exemple.org")
     key = KeyStore(settings.data_dir / "keys.json").create("coordinatrice")
-    with TestClient(app_over(settings, toy_embedder, ingest=[MINI])) as client:
+    with TestClient(app_over(settings, toy_embedder, index=toy_mini_index)) as client:
         yield client, {"Authorization": f"Bearer {key}"}
 
 

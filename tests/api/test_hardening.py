@@ -37,10 +37,10 @@ class SlowEmbedder(ToyEmbedder):
 
 
 @pytest.fixture
-def toy_api(tmp_path):
+def toy_api(tmp_path, toy_mini_index):
     settings = Settings(data_dir=tmp_path / "data")
     key = KeyStore(settings.data_dir / "keys.json").create("coordinatrice")
-    with TestClient(app_over(settings, ToyEmbedder(), ingest=[MINI])) as client:
+    with TestClient(app_over(settings, ToyEmbedder(), index=toy_mini_index)) as client:
         yield client, {"Authorization": f"Bearer {key}"}, settings
 
 
@@ -231,9 +231,9 @@ def _raw_exchange(port: int, requests: list[bytes]) -> list[bytes]:
     return answers
 
 
-def test_after_a_500_the_kept_alive_connection_still_answers(tmp_path, monkeypatch):
+def test_after_a_500_the_kept_alive_connection_still_answers(tmp_path, monkeypatch, toy_mini_index):
     settings = Settings(data_dir=tmp_path / "data")
-    app = app_over(settings, ToyEmbedder(), ingest=[MINI])
+    app = app_over(settings, ToyEmbedder(), index=toy_mini_index)
     with serve_in_thread(app) as base:
 
         def broken(*args, **kwargs):

@@ -4,7 +4,6 @@ documents its errors, and real responses validate against the declared models.""
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -28,14 +27,12 @@ from kb.core.settings import Settings
 from kb.storage.embedded.keys import KeyStore
 from tests.apps import app_over
 
-MINI = Path(__file__).parents[1] / "fixtures" / "mini-corpus"
-
 
 @pytest.fixture(scope="module")
-def api(tmp_path_factory, e5_embedder):
+def api(tmp_path_factory, e5_embedder, mini_index):
     settings = Settings(data_dir=tmp_path_factory.mktemp("openapi") / "data", answer_min_score=0.8)
     key = KeyStore(settings.data_dir / "keys.json").create("coordinatrice")
-    with TestClient(app_over(settings, e5_embedder, ingest=[MINI])) as client:
+    with TestClient(app_over(settings, e5_embedder, index=mini_index)) as client:
         yield client, {"Authorization": f"Bearer {key}"}
 
 

@@ -15,19 +15,19 @@ from kb.storage.embedded.keys import KeyStore
 from tests.apps import app_over
 from tests.fakes import ToyEmbedder
 
-MINI = Path(__file__).parents[1] / "fixtures" / "mini-corpus"
 WIDGET = {"X-Passerelles-Canal": "widget"}
 
 
-def open_api(tmp_path: Path, **options):
+def open_api(tmp_path: Path, index: Path, **options):
+    """The app over a copy of the session's mini corpus (``toy_mini_index``)."""
     settings = Settings(data_dir=tmp_path / "data", **options)
     key = KeyStore(settings.data_dir / "keys.json").create("coordinatrice")
-    return settings, TestClient(app_over(settings, ToyEmbedder(), ingest=[MINI])), {"Authorization": f"Bearer {key}"}
+    return settings, TestClient(app_over(settings, ToyEmbedder(), index=index)), {"Authorization": f"Bearer {key}"}
 
 
 @pytest.fixture
-def api(tmp_path):
-    settings, client, auth = open_api(tmp_path, feedback_per_minute=3)
+def api(tmp_path, toy_mini_index):
+    settings, client, auth = open_api(tmp_path, toy_mini_index, feedback_per_minute=3)
     with client:
         yield client, auth, settings
 
@@ -105,8 +105,8 @@ def test_the_widget_may_send_its_channel_header_across_origins(api):
     assert "x-passerelles-canal" in preflight.headers["access-control-allow-headers"].lower()
 
 
-def test_nothing_is_logged_when_the_log_is_off(tmp_path):
-    settings, client, auth = open_api(tmp_path, query_log=False)
+def test_nothing_is_logged_when_the_log_is_off(tmp_path, toy_mini_index):
+    settings, client, auth = open_api(tmp_path, toy_mini_index, query_log=False)
     with client:
         client.get("/search", params={"q": "épicerie"})
         client.get("/recherche", params={"q": "épicerie"})
@@ -212,9 +212,9 @@ def test_the_dashboard_needs_a_key(api):
     assert client.get("/coordination/questions.csv").status_code == 401
 
 
-def test_the_dashboard_counts_groups_and_covers(tmp_path):
+def test_the_dashboard_counts_groups_and_covers(tmp_path, toy_mini_index):
     # a floor no evidence reaches: only questions naming every word of a document are answered
-    _, client, auth = open_api(tmp_path, search_min_evidence=3.0)
+    _, client, auth = open_api(tmp_path, toy_mini_index, search_min_evidence=3.0)
     with client:
         check_dashboard(client, auth)
 

@@ -3,8 +3,6 @@ may and may not do, every status transition, and public reads that never show a 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from fastapi.testclient import TestClient
 
@@ -16,7 +14,6 @@ from kb.storage.embedded.keys import KeyStore
 from tests.api.test_coordination import FICHE
 from tests.apps import app_over
 
-MINI = Path(__file__).parents[1] / "fixtures" / "mini-corpus"
 UNIQUE = "zorglubine"
 PROPOSED_FICHE = {
     **FICHE,
@@ -29,9 +26,9 @@ FORBIDDEN = "Cette action est réservée à la coordination."
 
 
 @pytest.fixture
-def setup(tmp_path, e5_embedder):
+def setup(tmp_path, e5_embedder, mini_index):
     settings = Settings(data_dir=tmp_path / "data", max_upload_mb=1)
-    app = app_over(settings, e5_embedder, ingest=[MINI])
+    app = app_over(settings, e5_embedder, index=mini_index)
     keys = KeyStore(settings.data_dir / "keys.json")
     auth = {
         name: {"Authorization": f"Bearer {keys.create(name, role)}"}

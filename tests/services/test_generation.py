@@ -18,10 +18,10 @@ import pytest
 from kb.core.settings import Settings
 from services import runtime
 from services.generation import Generator, build_prompt, check_markers, split_sentences
+from tests.apps import copy_index
 from tests.llm_stub import GOOD, INVENTED, UNCITED
 from tests.servers import free_port
 
-MINI = Path(__file__).parents[1] / "fixtures" / "mini-corpus"
 ROOT = Path(__file__).parents[2]
 QUESTION = "comment d'autres ont monté un transport solidaire avec des chauffeurs bénévoles ?"
 
@@ -74,13 +74,13 @@ def test_the_prompt_numbers_the_cited_passages_in_french():
 
 
 @pytest.fixture(scope="module")
-def base(tmp_path_factory):
+def base(tmp_path_factory, toy_mini_index):
     """The mini corpus (toy embedder), answering everything (threshold 0), without LLM."""
     from tests.fakes import ToyEmbedder
 
     settings = Settings(data_dir=tmp_path_factory.mktemp("generation") / "data", answer_min_score=0.0)
     embedder = ToyEmbedder()
-    runtime.ingest(settings, [MINI], embedder=embedder)
+    copy_index(toy_mini_index, settings)  # the mini corpus ingested once per session
     kb = runtime.open_knowledge_base(settings, embedder)
     yield kb
     kb.close()

@@ -4,26 +4,24 @@ llama-index's global settings pinned to local models."""
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
 import pytest
 
 from kb.core.settings import Settings
 from kb.search.filters import Filters
 from services import runtime
-
-MINI = Path(__file__).parents[1] / "fixtures" / "mini-corpus"
+from tests.apps import copy_index
 
 
 @pytest.fixture(scope="module")
-def kb(tmp_path_factory):
+def kb(tmp_path_factory, toy_mini_index):
     from tests.fakes import ToyEmbedder
 
     settings = Settings(
         data_dir=tmp_path_factory.mktemp("llama") / "data", public_url="https://passerelles.example.org"
     )
     embedder = ToyEmbedder()
-    runtime.ingest(settings, [MINI], embedder=embedder)
+    copy_index(toy_mini_index, settings)  # the mini corpus ingested once per session
     kb = runtime.open_knowledge_base(settings, embedder)
     yield kb
     kb.close()

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from kb.core.settings import Settings
 from services import runtime
+from tests.apps import copy_index
 from tests.fakes import ToyEmbedder
 
-MINI = Path(__file__).parents[1] / "fixtures" / "mini-corpus"
 
-
-def test_warm_up_queries_every_vector_store_and_the_lexical_index(tmp_path, monkeypatch):
+def test_warm_up_queries_every_vector_store_and_the_lexical_index(tmp_path, monkeypatch, toy_mini_index):
     settings = Settings(data_dir=tmp_path / "data")
     embedder = ToyEmbedder()
-    runtime.ingest(settings, [MINI], embedder=embedder)
+    copy_index(toy_mini_index, settings)  # the mini corpus ingested once per session
     kb = runtime.open_knowledge_base(settings, embedder)
     try:
         index = kb.index

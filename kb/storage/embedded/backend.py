@@ -63,6 +63,7 @@ class EmbeddedBackend:
         return True
 
     def switch_current(self, location: IndexLocation) -> None:
+        location.data_dir.mkdir(parents=True, exist_ok=True)
         pointer = location.data_dir / CURRENT_FILE
         temporary = pointer.with_suffix(".tmp")
         temporary.write_text(location.generation + "\n")

@@ -179,6 +179,8 @@ class ChromaVectorStore:
     def embeddings(self, doc_id: str, version: str) -> np.ndarray:
         """The stored vectors of one document version, in chunk order."""
         found = self._collection.get(where={"$and": [{"doc_id": doc_id}, {"version": version}]}, include=["embeddings"])
+        if not len(found["ids"]):
+            return self._no_vectors()
         order = np.argsort(found["ids"])
         return np.asarray(found["embeddings"], dtype=np.float32)[order]
 
@@ -192,7 +194,12 @@ class ChromaVectorStore:
             batch = {doc_id: versions[doc_id] for doc_id in wanted[start : start + _IN_BATCH]}
             found = self._collection.get(where={"doc_id": {"$in": list(batch)}}, include=["embeddings", "metadatas"])
             rows.update(_by_document(found["ids"], found["embeddings"], found["metadatas"], batch))
-        return rows
+        return {doc_id: vectors if len(vectors) else self._no_vectors() for doc_id, vectors in rows.items()}
+
+    def _no_vectors(self) -> np.ndarray:
+        """No vector, as a matrix of the store's dimension (as vectors_by_id and the PostgreSQL
+        store give it): a caller stacks it with others."""
+        return np.zeros((0, int(self.description.get("dimension") or 0)), dtype=np.float32)
 
     @_backend_call
     def vectors_by_id(self, ids: Sequence[str]) -> tuple[list[str], np.ndarray]:

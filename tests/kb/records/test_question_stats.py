@@ -93,5 +93,3 @@ def test_weekly_volume_names_every_week_of_the_period_with_zeros():
         {"week": "2026-W49", "questions": 0, "unanswered": 0},
         {"week": "2026-W50", "questions": 1, "unanswered": 1},
     ]
-
-

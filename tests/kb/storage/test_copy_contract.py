@@ -1,5 +1,6 @@
-"""The migration's contract of every side store on every backend (``store_settings``): a dump
-restores as it was, into an empty store only, and a restore can be undone."""
+"""The Copyable contract (``kb/storage/copy.py``, what ``kb migrate`` copies the side stores with)
+of every side store on every backend (``store_settings``): a dump restores as it was, into an
+empty store only, and a restore can be undone."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from contextlib import closing
 import pytest
 
 from kb.core.errors import KBError
+from kb.storage import protocols
 from kb.storage.backend import SIDE_STORES, open_backend, open_side_store
 from tests.migration_data import fill_side_stores, side_store_contents
 
@@ -23,6 +25,17 @@ TABLES = {
 
 def open_store(settings, kind):
     return open_side_store(open_backend(settings), kind)
+
+
+@pytest.mark.parametrize("kind", OPENERS)
+def test_each_side_store_of_each_backend_is_copyable(store_settings, kind):
+    with closing(open_store(store_settings, kind)) as store:
+        assert isinstance(store, protocols.Copyable)
+
+
+def test_an_unknown_side_store_is_refused(backend):
+    with pytest.raises(ValueError, match="unknown side store 'registry'"):
+        open_side_store(backend, "registry")
 
 
 @pytest.mark.parametrize("kind", OPENERS)

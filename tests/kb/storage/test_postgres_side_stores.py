@@ -18,7 +18,7 @@ from kb.storage.postgres.database import Database
 from kb.storage.postgres.keys import PgKeyStore
 from kb.storage.postgres.partners import PgPartnerStore
 from kb.storage.postgres.proposals import PgProposalStore
-from tests.kb.storage.test_proposals import proposal
+from tests.kb.storage.test_proposals_contract import proposal
 
 
 def server(url: str) -> partial:
