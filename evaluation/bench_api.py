@@ -26,6 +26,7 @@ import httpx
 import psutil
 
 from evaluation.datasets import CNIL_PATH, PROJECT_ROOT, Dataset, DatasetDocument, load_questions, load_squad
+from evaluation.machine import describe_machine
 from evaluation.retrieval import write_dataset_as_files
 from kb.core.settings import Settings
 from services.runtime import ingest, open_index
@@ -152,6 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=160, help="per phase, distinct queries")
     parser.add_argument("--clients", type=int, default=8)
     args = parser.parse_args(argv)
+    print(describe_machine(), flush=True)
 
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = args.index_dir or Path(tmp) / "data"

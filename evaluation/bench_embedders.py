@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from evaluation.datasets import CNIL_PATH, PROJECT_ROOT, load_questions, load_squad
+from evaluation.machine import describe_machine
 
 if TYPE_CHECKING:
     from kb.index.e5_int8 import E5Int8Embedder
@@ -203,6 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.worker:
         print(json.dumps(worker(args.worker, args.passages, args.queries)))
         return 0
+    print(describe_machine(), flush=True)
     if not CNIL_PATH.exists():
         print(f"CNIL dataset not found at {CNIL_PATH}", file=sys.stderr)
         return 2

@@ -46,6 +46,7 @@ import httpx
 
 from evaluation.bench_api import free_port, percentile
 from evaluation.datasets import PROJECT_ROOT
+from evaluation.machine import describe_machine
 from kb.core.models import chunk_id
 from kb.core.settings import Settings
 from kb.index.embeddings import create_embedder
@@ -875,6 +876,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary data dir and server logs")
     args = parser.parse_args(argv)
+    print(describe_machine(), flush=True)
     profile = QUICK if args.quick else FULL
     if args.seconds:
         profile = Profile(args.seconds, profile.kill_budget, profile.settle_seconds, profile.medium, profile.large)

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from evaluation.datasets import CNIL_PATH, PROJECT_ROOT, load_squad, missing_dataset_message
+from evaluation.machine import describe_machine
 from evaluation.retrieval import write_dataset_as_files
 from ingest.chunking import embedding_text
 from kb.core.settings import Settings
@@ -27,6 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cnil", type=Path, default=CNIL_PATH)
     parser.add_argument("--no-corpus", action="store_true", help="skip the sample corpus")
     args = parser.parse_args(argv)
+    print(describe_machine(), flush=True)
 
     with tempfile.TemporaryDirectory() as tmp:
         paths: list[Path] = []

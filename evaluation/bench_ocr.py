@@ -16,6 +16,7 @@ from pathlib import Path
 from rapidfuzz.distance import Levenshtein
 
 from evaluation.datasets import CORPUS, PROJECT_ROOT, corpus_build, load_questions, scanned_sources
+from evaluation.machine import describe_machine
 from evaluation.retrieval import dataset_index, rank_documents
 from ingest.readers import ReaderOptions, parse_bytes
 from kb.core.settings import Settings
@@ -73,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--index-dir", type=Path, default=None, help="keep the corpus index here")
     args = parser.parse_args(argv)
+    print(describe_machine(), flush=True)
     settings = Settings()
     total_pages = total_seconds = 0.0
     for row in ocr_figures(settings):

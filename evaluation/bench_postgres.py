@@ -36,12 +36,12 @@ from evaluation.bench_api import kb_server, load
 from evaluation.bench_scale import (
     build_index,
     create_key,
-    machine_facts,
     new_fiche,
     nonce_word,
     questions,
     rss_mb,
 )
+from evaluation.machine import describe_machine, machine_facts
 from evaluation.pg_lexical import fresh_database, postgres
 from kb.core.settings import Settings
 from services.migration import migrate, recorded_description, stored_counts
@@ -156,6 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
+    print(describe_machine(), flush=True)
     facts = machine_facts()
     queries = questions()
     with tempfile.TemporaryDirectory() as tmp, postgres(args.database) as server:

@@ -51,7 +51,6 @@ import dataclasses
 import datetime as dt
 import json
 import os
-import platform
 import random
 import re
 import sqlite3
@@ -69,6 +68,7 @@ import psutil
 
 from evaluation.bench_api import kb_server, load, percentile
 from evaluation.datasets import CNIL_PATH, CORPUS, PROJECT_ROOT, load_questions, load_squad, missing_dataset_message
+from evaluation.machine import describe_machine, machine_facts
 from evaluation.retrieval import write_dataset_as_files
 from kb.core.models import Chunk, DocumentMetadata
 from kb.core.settings import Settings
@@ -519,24 +519,6 @@ def measure_server(
 # -- report ------------------------------------------------------------------------------
 
 
-def machine_facts() -> dict[str, Any]:
-    model = ""
-    try:
-        model = next(
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        )
-    except (OSError, StopIteration):
-        model = platform.processor()
-    return {
-        "cores": os.cpu_count(),
-        "usable_cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
-        "cpu": model,
-        "memory_gb": psutil.virtual_memory().total / 2**30,
-    }
-
-
 def folder_mb(path: Path) -> float:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 2**20
 
@@ -671,6 +653,7 @@ def main(argv: list[str] | None = None) -> int:
         help="passage vectors only (the measurement before sentence vectors; another index dir)",
     )
     args = parser.parse_args(argv)
+    print(describe_machine(), flush=True)
 
     load_start = os.getloadavg()
     facts = machine_facts()

@@ -19,6 +19,7 @@ import httpx
 
 from evaluation.bench_api import kb_server, percentile
 from evaluation.datasets import PROJECT_ROOT, load_questions
+from evaluation.machine import describe_machine
 from kb.core.settings import Settings
 from services.runtime import ingest, open_index
 
@@ -44,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--index-dir", type=Path, default=None, help="data directory to build or reuse")
     parser.add_argument("--requests", type=int, default=120, help="search pages to request")
     args = parser.parse_args(argv)
+    print(describe_machine(), flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = args.index_dir or Path(tmp) / "data"
         settings = Settings(data_dir=data_dir)

