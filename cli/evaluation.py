@@ -10,12 +10,15 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from cli.french import SUBCOMMANDS
 from evaluation.datasets import CNIL_PATH, PROJECT_ROOT, missing_dataset_message
 
 if TYPE_CHECKING:
     from kb.search.retrieval import Mode
 
-eval_app = typer.Typer(help="Mesurer la qualité de la recherche et des réponses.", no_args_is_help=True)
+eval_app = typer.Typer(
+    help="Mesurer la qualité de la recherche et des réponses.", no_args_is_help=True, subcommand_metavar=SUBCOMMANDS
+)
 out = Console()
 err = Console(stderr=True)
 QUESTIONS = PROJECT_ROOT / "evaluation" / "questions.jsonl"

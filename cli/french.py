@@ -2,7 +2,10 @@
 ``gettext`` with no French catalogue, so their ``_``/``ngettext`` are pointed at this one.
 
 Also: click 8.2+ gives ``Parameter`` a ``help`` of its own, which typer 0.25's ``TyperArgument``
-overwrites with None after setting it; the arguments' help is put back (see ``install``)."""
+overwrites with None after setting it; the arguments' help is put back (see ``install``). Click
+8.5 then lists the arguments in a section of its own besides the one typer writes: only typer's
+is kept. Section headings take French typography (a space before the colon), and the usage line
+names the sub-commands in French (``SUBCOMMANDS``)."""
 
 from __future__ import annotations
 
@@ -96,6 +99,36 @@ def install() -> None:
         if hasattr(module, "ngettext"):
             module.ngettext = ngettext
     _keep_argument_help()
+    _one_arguments_section()
+    _french_headings()
+
+
+# the usage line's name for what follows a group, instead of click's "COMMAND [ARGS]..."
+SUBCOMMANDS = "COMMANDE [ARGUMENTS]..."
+
+
+def _one_arguments_section() -> None:
+    """typer's ``format_options`` lists the arguments already: click's own section goes."""
+    import typer.core
+
+    def format_arguments(self, ctx, formatter) -> None:  # typer lists them with the options
+        return None
+
+    for command in (typer.core.TyperCommand, typer.core.TyperGroup):
+        patched: Any = command  # patched: click's method is replaced
+        patched.format_arguments = format_arguments
+
+
+def _french_headings() -> None:
+    """``Options :``, ``Arguments :``, ``Commandes :`` (a space before the colon, in French)."""
+    import click.formatting
+
+    formatter: Any = click.formatting.HelpFormatter  # patched: its write_heading is replaced
+
+    def write_heading(self, heading: str) -> None:
+        self.write(f"{'':>{self.current_indent}}{heading} :\n")
+
+    formatter.write_heading = write_heading
 
 
 def _keep_argument_help() -> None:

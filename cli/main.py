@@ -17,6 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from cli import french
+from cli.french import SUBCOMMANDS
 from kb.core.errors import FiltersInvalid, KBError, MissingPathError, NotFoundError
 from kb.core.settings import Settings
 
@@ -28,6 +29,7 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
+    subcommand_metavar=SUBCOMMANDS,
 )
 console = Console(stderr=True)
 out = Console()
@@ -421,6 +423,7 @@ app.add_typer(eval_app, name="eval")
 keys_app = typer.Typer(
     help="Clés d'accès à l'API d'écriture : coordination (publier, relire) ou contributeur (proposer).",
     no_args_is_help=True,
+    subcommand_metavar=SUBCOMMANDS,
 )
 app.add_typer(keys_app, name="keys")
 

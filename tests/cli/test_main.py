@@ -154,6 +154,18 @@ def test_help_and_usage_errors_are_in_french(run, args):
     assert "Utilisation :" in result.output
 
 
+@pytest.mark.parametrize("args", [["remove", "--help"], ["ingest", "--help"], ["--help"], ["keys", "--help"]])
+def test_help_lists_arguments_once_in_french_typography(run, args):
+    output = run(*args).output
+    assert output.count("Arguments :") <= 1 and "Arguments:" not in output, output
+    assert "Options :" in output and "Options:" not in output
+    assert "COMMAND [" not in output and "[ARGS]" not in output
+    if args[0] in ("remove", "ingest"):
+        assert output.count("Arguments :") == 1
+    else:
+        assert "COMMANDE [ARGUMENTS]..." in output and "Commandes :" in output
+
+
 def test_serve_help_names_its_defaults_and_the_allowed_origins(run):
     output = run("serve", "--help").output
     assert "127.0.0.1" in output and "8000" in output and "KB_ALLOWED_ORIGINS" in output
