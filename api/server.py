@@ -9,6 +9,9 @@ worker processes need it.
 from __future__ import annotations
 
 import ctypes
+import threading
+import time
+import urllib.request
 
 import uvicorn
 from fastapi import FastAPI
@@ -92,11 +95,49 @@ def check_workers(settings: Settings, workers: int) -> None:
         )
 
 
+def addresses(host: str, port: int) -> list[tuple[str, str]]:
+    """What to open once the server answers, in French, with its address."""
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    base = f"http://{f'[{shown}]' if ':' in shown else shown}:{port}"
+    return [
+        ("le site des praticiens", f"{base}/"),
+        ("la page de la coordination", f"{base}/coordination"),
+        ("la démonstration du widget", f"{base}/demo"),
+        ("la documentation de l'API", f"{base}/docs"),
+    ]
+
+
+def announce_when_ready(host: str, port: int, timeout_s: float = 600.0) -> threading.Thread:
+    """Print where the site, the coordination page, the demo and the API docs are as soon as
+    ``/health`` answers (uvicorn binds the port after the application's start-up), from a
+    daemon thread that gives up silently after ``timeout_s``."""
+
+    def wait_then_print() -> None:
+        health = addresses(host, port)[0][1] + "health"
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(health, timeout=2) as response:  # noqa: S310 - our own address
+                    if response.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            return
+        lines = "\n".join(f"  {label} : {url}" for label, url in addresses(host, port))
+        print(f"Passerelles répond. À ouvrir :\n{lines}\n(Ctrl+C pour arrêter)", flush=True)
+
+    thread = threading.Thread(target=wait_then_print, name="announce", daemon=True)
+    thread.start()
+    return thread
+
+
 def serve(settings: Settings, host: str | None = None, port: int | None = None, workers: int | None = None) -> None:
     """``workers``: processes (default ``KB_WORKERS``); more than one needs PostgreSQL."""
     workers = workers or settings.workers
     check_workers(settings, workers)
     host, port = host or settings.host, port or settings.port
+    announce_when_ready(host, port)
     if workers == 1:
         limit_malloc_arenas(settings.malloc_arenas)  # each worker process sets its own
         uvicorn.run(create_app(settings), host=host, port=port, http=PROTOCOL, log_level="info")
