@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -54,6 +55,15 @@ OPENAPI_TAGS = [
 ]
 
 
+_REPLACED_DOCUMENT = re.compile(r"/documents/[^/]+")
+
+
+def _is_upload(method: str, path: str) -> bool:
+    """The routes that receive a document (``KB_MAX_UPLOAD_MB``): POST /documents, PUT
+    /documents/{doc_id}; every other body is bounded by ``KB_MAX_BODY_KB``."""
+    return (method == "POST" and path == "/documents") or (method == "PUT" and bool(_REPLACED_DOCUMENT.fullmatch(path)))
+
+
 def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -85,7 +95,13 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     # the last added is the outermost
     app.add_middleware(CatchAll)
-    app.add_middleware(BodyLimit, limit=settings.max_upload_bytes + 256 * 1024, paths=("/documents",))
+    app.add_middleware(
+        BodyLimit,
+        limit=settings.max_body_bytes,
+        upload_limit=settings.max_upload_bytes + 256 * 1024,  # the file and its form fields
+        upload_mb=settings.max_upload_mb,
+        is_upload=_is_upload,
+    )
     partners = app.state.partner_sites = PartnerSites(settings)
 
     def framers() -> str:

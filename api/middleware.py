@@ -55,39 +55,91 @@ class CatchAll:
 
 
 class BodyLimit:
-    """Counts the bytes of a request body as they arrive and refuses past ``limit`` (413), so
-    that a chunked upload without Content-Length is never written to disk whole."""
+    """Every request body is bounded: by ``upload_limit`` on the routes that receive a document
+    (``is_upload(method, path)``; ``upload_mb``: the limit of the document itself, for the
+    message), by ``limit`` everywhere else. A body whose Content-Length passes the bound is
+    refused before any of it is read; a body without one (chunked) is counted as it arrives and
+    refused as soon as it passes the bound, so it is never held whole in memory nor written to
+    disk. The refusal, a French 413, is answered here, whatever the route was doing with the
+    body when it was cut."""
 
-    def __init__(self, app: ASGIApp, limit: int, paths: tuple[str, ...]) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        limit: int,
+        upload_limit: int,
+        upload_mb: float,
+        is_upload: Callable[[str, str], bool],
+    ) -> None:
         self.app = app
         self.limit = limit
-        self.paths = paths
+        self.upload_limit = upload_limit
+        self.upload_mb = upload_mb
+        self.is_upload = is_upload
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(self.paths):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        upload = self.is_upload(scope["method"], scope["path"])
+        limit = self.upload_limit if upload else self.limit
+        declared = Headers(scope=scope).get("content-length", "")
+        if declared.strip().isdigit() and int(declared) > limit:
+            message = str(UploadTooLarge.file(int(declared), self.upload_mb)) if upload else _too_large(limit, upload)
+            await _refuse(send, message)
+            return
         received = 0
+        cut = started = False
 
         async def counted() -> Message:
-            nonlocal received
+            nonlocal received, cut
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.limit:
-                    raise UploadTooLarge(
-                        f"Requête trop volumineuse (plus de {self.limit / 1_048_576:.1f} Mo) : "
-                        "envoyez un fichier plus petit."
-                    )
+                if received > limit:
+                    cut = True
+                    raise UploadTooLarge(_too_large(limit, upload))  # stops whatever reads the body
             return message
 
-        await self.app(scope, counted, send)
+        async def unless_cut(message: Message) -> None:
+            nonlocal started
+            if cut and not started:
+                return  # the route's own answer to the cut body: the 413 is sent instead
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted, unless_cut)
+        except Exception:
+            if not cut or started:
+                raise
+        if cut and not started:
+            await _refuse(send, _too_large(limit, upload))
+
+
+def _too_large(limit: int, upload: bool) -> str:
+    size = f"{limit / 1_048_576:.1f} Mo".replace(".", ",") if limit >= 1_048_576 else f"{limit // 1024} Ko"
+    advice = "envoyez un fichier plus petit" if upload else "raccourcissez-la"
+    return f"Requête trop volumineuse (plus de {size}) : {advice}."
+
+
+async def _refuse(send: Send, detail: str) -> None:
+    body = json.dumps({"detail": detail, "problems": []}, ensure_ascii=False).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 class SecurityHeaders:
     """nosniff and a referrer policy on every response; on HTML pages, a Content-Security-Policy
     without inline scripts and the framing rule of the page (``frame_ancestors`` by path prefix,
-    the first match wins)."""
+    the first match wins). A response that sets its own policy keeps it (a download's
+    ``sandbox``: an uploaded HTML file must not run as a page of the site)."""
 
     def __init__(
         self, app: ASGIApp, frame_ancestors: list[tuple[str, str]], default_ancestors: Callable[[], str]
@@ -110,10 +162,14 @@ class SecurityHeaders:
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
+                given = {k.lower(): v for k, v in message.get("headers", [])}
                 headers = [(k, v) for k, v in message.get("headers", []) if k.lower() not in _OWN]
                 headers += [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"same-origin")]
-                content_type = dict(message.get("headers", [])).get(b"content-type", b"")
-                if content_type.startswith(b"text/html"):
+                content_type = given.get(b"content-type", b"")
+                if b"content-security-policy" in given:
+                    # a response's own policy stays: a download's ``sandbox`` (api/downloads.py)
+                    headers.append((b"content-security-policy", given[b"content-security-policy"]))
+                elif content_type.startswith(b"text/html"):
                     ancestors = self._ancestors(path)
                     csp = (
                         "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "

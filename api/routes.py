@@ -122,7 +122,7 @@ def search(
     return JSONResponse(results)
 
 
-@reads.post("/ask", response_model=None, responses={200: {"model": AskResponse}}, tags=["recherche"])
+@reads.post("/ask", response_model=None, responses={200: {"model": AskResponse}, **errors(413)}, tags=["recherche"])
 def ask(kb: KnowledgeBaseDep, channel: ChannelDep, body: AskRequest) -> JSONResponse:
     """Une réponse rédigée avec les phrases des meilleures fiches, chaque phrase suivie de sa
     source `[n]`, les structures à contacter et les documents de l'autre secteur.
@@ -156,7 +156,8 @@ _STREAM_EVENTS = """Un flux `text/event-stream` (Server-Sent Events) ; chaque é
         200: {
             "description": _STREAM_EVENTS,
             "content": {"text/event-stream": {"schema": ASK_STREAM_EVENT}},
-        }
+        },
+        **errors(413),
     },
 )
 async def ask_stream(kb: KnowledgeBaseDep, channel: ChannelDep, body: AskRequest) -> EventSourceResponse:
@@ -180,7 +181,9 @@ async def ask_stream(kb: KnowledgeBaseDep, channel: ChannelDep, body: AskRequest
     return EventSourceResponse(_server_sent(kb.ask_events(body.question, extractive)))
 
 
-@reads.post("/feedback", status_code=201, response_model=FeedbackAck, responses=errors(429), tags=["recherche"])
+@reads.post(
+    "/feedback", status_code=201, response_model=FeedbackAck, responses=errors(413, 429, 507), tags=["recherche"]
+)
 def feedback(kb: KnowledgeBaseDep, channel: ChannelDep, client: ClientDep, body: FeedbackRequest) -> dict:
     """Dire si une réponse a aidé (« Oui » / « Non »), avec un commentaire facultatif.
 

@@ -58,7 +58,8 @@ _ERROR_TEXTS = {
     415: "Format de requête non pris en charge.",
     429: "Trop de requêtes : réessayez après le délai indiqué par l'en-tête Retry-After.",
     422: "Requête ou document invalide : la liste des problèmes, champ par champ.",
-    503: "Service momentanément indisponible (stockage ou index injoignable).",
+    503: "Service momentanément indisponible (stockage ou index injoignable, dossier de données en lecture seule).",
+    507: "Espace disque insuffisant dans le dossier de données : rien n'a été enregistré.",
 }
 
 

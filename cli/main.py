@@ -62,6 +62,9 @@ def _duration(seconds: float) -> str:
     return f"{hours} h {minutes:02d} min"
 
 
+WAITING = "en attente de l'autre écriture en cours (un autre kb ingest, kb reindex ou le serveur)…"
+
+
 class _IngestProgress:
     """What `kb ingest` and `kb reindex` show while they work: the files read (and the pages of
     a scan being OCRed), then the passages embedded out of the total with the time left. In a
@@ -77,6 +80,7 @@ class _IngestProgress:
         self.current: str | None = None
         self.ocr: tuple[int, int] | None = None
         self.passages: tuple[int, int] | None = None
+        self.waiting = False  # another writer holds the base's lock
         self._embedding_since: tuple[float, int] | None = None
         self._last_passages_at = 0.0
         self._lock = threading.Lock()
@@ -90,15 +94,27 @@ class _IngestProgress:
 
     def callbacks(self) -> dict:
         return {
+            "on_wait": self.on_wait,
             "on_start": self.on_start,
             "on_file": self.on_file,
             "on_ocr": self.on_ocr,
             "on_passages": self.on_passages,
         }
 
+    def on_wait(self) -> None:
+        """Another writer (a `kb ingest`, a `kb reindex`, the server's writes) holds the base."""
+        with self._lock:
+            self.waiting = True
+        if self._bars is not None and self._files_task is not None:
+            self._bars.update(self._files_task, detail=WAITING)
+        self._say(f"{self.description} : {WAITING}")
+
     def on_start(self, total: int) -> None:
         with self._lock:
             self.files_total = total
+            self.waiting = False
+        if self._bars is not None and self._files_task is not None:
+            self._bars.update(self._files_task, detail="")
         if self._bars is not None and self._files_task is not None:
             self._bars.update(self._files_task, total=total)
         else:
@@ -182,7 +198,7 @@ class _IngestProgress:
         """The plain French progress line."""
         with self._lock:
             if self.files_total is None:
-                parts = ["ouverture de l'index et du modèle"]
+                parts = [WAITING if self.waiting else "ouverture de l'index et du modèle"]
             else:
                 parts = [f"fichiers lus {self.files_done}/{self.files_total}"]
             if self.current and self.ocr:

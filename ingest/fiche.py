@@ -20,10 +20,11 @@ from kb.core.vocabulary import (
     CROSS_SECTOR,
     REQUIRED_FIELDS,
     SECTORS,
+    derived_doc_id,
     is_doc_id,
     known_doc_type,
     normalise_sector,
-    slugify,
+    web_address_problem,
 )
 from kb.search.filters import DATE_PATTERN
 
@@ -171,8 +172,9 @@ def _check_date(data: dict, problems: list[Problem]) -> str | None:
 
 def _check_source_url(data: dict, problems: list[Problem]) -> str | None:
     source_url = _text(data, "source_url") or None
-    if source_url is not None and not re.match(r"^https?://\S+$", source_url):
-        problems.append(Problem("source_url", "adresse web attendue (http:// ou https://)"))
+    problem = web_address_problem(source_url) if source_url is not None else None
+    if problem:
+        problems.append(Problem("source_url", f"adresse web refusée : {problem}"))
     return source_url
 
 
@@ -258,7 +260,7 @@ def validate_fiche(data: Any) -> Fiche:
     if doc_type == "fiche expérience" and not _text(data, "porteur"):
         problems.append(Problem("porteur", "le porteur est obligatoire pour une fiche expérience"))
 
-    doc_id = _text(data, "id") or (slugify(title) if title else "")
+    doc_id = _text(data, "id") or (derived_doc_id(title) if title else "")
     if _text(data, "id") and not _ID.match(doc_id):
         problems.append(Problem("id", "identifiant attendu en minuscules, chiffres et tirets (3 à 120 caractères)"))
 

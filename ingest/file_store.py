@@ -27,7 +27,7 @@ from pathlib import Path
 from ingest.discover import SIDECAR_SUFFIXES
 from ingest.pipeline import document_version, read_sidecar
 from kb.core.errors import DocumentError
-from kb.core.files import atomic_write
+from kb.core.files import atomic_write, write_errors
 from kb.core.models import StoredFile
 from kb.core.settings import Settings
 from kb.index.knowledge_index import KnowledgeIndex
@@ -39,6 +39,9 @@ logger = logging.getLogger("passerelles.files")
 STORED_FOLDER = "documents"
 # The index switch of a write: given the write to commit in its transaction (or None).
 Switch = Callable[[Alongside | None], None]
+# The longest stored name (``<doc_id><suffix>``): with the dot and ``.tmp`` of an atomic write
+# and the sidecar's suffix, 255 bytes, the limit of the usual filesystems (ext4, XFS, Btrfs, ZFS).
+MAX_NAME_BYTES = 255 - len(".") - len(SIDECAR_SUFFIXES[0]) - len(".tmp")
 
 
 class FileStore(ABC):
@@ -67,9 +70,14 @@ class FileStore(ABC):
         """Settle what a killed process left (at start-up, under the writer lock)."""
 
     def check_name(self, name: str) -> None:
-        """File names come from the validated doc_id, never from the uploaded name."""
+        """File names come from the validated doc_id, never from the uploaded name; with what
+        the store adds (``.<name>.meta.yaml.tmp``), one fits any filesystem's 255 bytes."""
         if not name or "/" in name or "\\" in name or name.startswith(".") or "\x00" in name:
             raise DocumentError("identifiant de document invalide")
+        if len(name.encode("utf-8")) > MAX_NAME_BYTES:
+            raise DocumentError(
+                f"nom de fichier trop long ({len(name.encode('utf-8'))} octets, {MAX_NAME_BYTES} au plus)"
+            )
 
 
 class FolderFileStore(FileStore):
@@ -84,14 +92,15 @@ class FolderFileStore(FileStore):
         return source_path is not None and bool(source_path) and Path(source_path).is_file()
 
     def write(self, doc_id: str, new: StoredFile | None, switch: Switch) -> None:
-        stash = self._stash(doc_id)
-        try:
-            if new is not None:
-                self._write_files(new)
-            switch(None)
-        except BaseException:
-            self._unstash(doc_id, stash)
-            raise
+        with write_errors():  # a full disk (507) or a read-only folder (503), in French
+            stash = self._stash(doc_id)
+            try:
+                if new is not None:
+                    self._write_files(new)
+                switch(None)
+            except BaseException:
+                self._unstash(doc_id, stash)
+                raise
         shutil.rmtree(stash, ignore_errors=True)
 
     def original(self, doc_id: str, source_path: str | None) -> StoredFile | None:

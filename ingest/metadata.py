@@ -17,7 +17,16 @@ from typing import Any
 from kb.core.errors import DocumentError
 from kb.core.models import DocumentMetadata
 from kb.core.text import fold
-from kb.core.vocabulary import is_doc_id, normalise_doc_type, normalise_sector, normalise_themes, slugify
+from kb.core.vocabulary import (
+    derived_doc_id,
+    doc_id_too_long,
+    is_doc_id,
+    normalise_doc_type,
+    normalise_sector,
+    normalise_themes,
+    slugify,
+    web_address_problem,
+)
 
 _KEY_ALIASES = {
     "doc_id": ("id", "doc_id", "identifiant", "slug"),
@@ -126,8 +135,7 @@ def build_metadata(
             written[field_name] = str(key)
         else:
             extra[str(key)] = _jsonable(value)
-    doc_id = _text(by_key.get("doc_id"))
-    doc_id = slugify(doc_id) if doc_id else slugify(path.stem)
+    doc_id = _explicit_id(by_key.get("doc_id")) or derived_doc_id(path.stem)
     title = _text(by_key.get("title")) or detected_title or path.stem.replace("_", " ")
     return DocumentMetadata(
         doc_id=doc_id,
@@ -144,6 +152,19 @@ def build_metadata(
         replaces=_replaced_ids(by_key.get("replaces"), doc_id, written.get("replaces", "replaces")),
         extra=extra,
     )
+
+
+def _explicit_id(value: Any) -> str | None:
+    """An id given by hand, as a slug; refused when too long (never shortened: a reference to
+    it elsewhere would miss it)."""
+    text = _text(value)
+    if text is None:
+        return None
+    doc_id = slugify(text)
+    too_long = doc_id_too_long(doc_id)
+    if too_long:
+        raise DocumentError(f"{too_long} : raccourcissez le champ « id »")
+    return doc_id
 
 
 def _replaced_ids(value: Any, doc_id: str, key: str) -> tuple[str, ...]:
@@ -176,8 +197,9 @@ def _web_address(value: Any) -> str | None:
     text = _text(value)
     if text is None:
         return None
-    if not re.match(r"^https?://[^\s<>\"']+$", text, re.IGNORECASE):
-        raise DocumentError(f"adresse de la source refusée « {text[:80]} » : http:// ou https:// attendu")
+    problem = web_address_problem(text)
+    if problem:
+        raise DocumentError(f"adresse de la source refusée « {text[:80]} » : {problem}")
     return text
 
 

@@ -40,6 +40,8 @@ class ReaderOptions:
     ocr_max_pages: int = _default("ocr_max_pages")
     ocr_page_timeout_s: float = _default("ocr_page_timeout_s")
     ocr_dpi: int = _default("ocr_dpi")
+    ocr_max_page_megapixels: float = _default("ocr_max_page_megapixels")
+    ocr_max_document_megapixels: float = _default("ocr_max_document_megapixels")
     on_ocr_page: Callable[[int, int], None] | None = None
 
     @classmethod
@@ -50,6 +52,8 @@ class ReaderOptions:
             ocr_max_pages=settings.ocr_max_pages,
             ocr_page_timeout_s=settings.ocr_page_timeout_s,
             ocr_dpi=settings.ocr_dpi,
+            ocr_max_page_megapixels=settings.ocr_max_page_megapixels,
+            ocr_max_document_megapixels=settings.ocr_max_document_megapixels,
         )
 
 

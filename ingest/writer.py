@@ -100,9 +100,7 @@ class DocumentWriter:
 
     def check_size(self, size: int) -> None:
         if size > self.settings.max_upload_bytes:
-            raise UploadTooLarge(
-                f"Fichier trop volumineux ({size / 1_048_576:.1f} Mo ; limite {self.settings.max_upload_mb:g} Mo)."
-            )
+            raise UploadTooLarge.file(size, self.settings.max_upload_mb)
 
     # -- the write path --------------------------------------------------------------------
 

@@ -142,8 +142,10 @@ def ingest(
     embedder: Embedder | None = None,
     **callbacks,
 ) -> IngestReport:
+    """``callbacks``: ``Ingestor.ingest_paths``'s, and ``on_wait`` (called once when another
+    writer holds the base's lock, before waiting for it)."""
     backend = open_backend(settings)
-    with backend.writer_lock():
+    with backend.writer_lock(callbacks.pop("on_wait", None)):
         index = open_index(settings, embedder, backend=backend)
         try:
             backend.require_writable()
@@ -171,7 +173,7 @@ def reindex(settings: Settings, embedder: Embedder | None = None, **callbacks) -
     """
     embedder = embedder or create_embedder(settings)
     backend = open_backend(settings)
-    with backend.writer_lock():
+    with backend.writer_lock(callbacks.pop("on_wait", None)):
         old = backend.current_location()
         sources = [Path(path) for path in backend.source_paths(old)]
         new = backend.next_location()

@@ -28,7 +28,7 @@ CatalogueDep = Annotated[Catalogue, Depends(get_catalogue)]
 @router.patch(
     "/documents/{doc_id}",
     response_model=MetadataEdited,
-    responses=errors(401, 403, 404, 422, 503),
+    responses=errors(401, 403, 404, 413, 422, 503, 507),
     tags=["coordination"],
 )
 def edit_metadata(catalogue: CatalogueDep, actor: CoordinatorDep, doc_id: str, body: MetadataEdit) -> dict:

@@ -21,7 +21,10 @@ def list_partners(partners: PartnerSitesDep, actor: CoordinatorDep) -> dict:
 
 
 @router.post(
-    "/partners", status_code=201, response_model=PartnerOut, responses={**errors(401, 403, 422, 503), **_CONFLICT}
+    "/partners",
+    status_code=201,
+    response_model=PartnerOut,
+    responses={**errors(401, 403, 413, 422, 503, 507), **_CONFLICT},
 )
 def add_partner(partners: PartnerSitesDep, actor: CoordinatorDep, body: PartnerIn) -> dict:
     """Autoriser un site partenaire (`https://hôte[:port]`, sans chemin ni joker ; `http://`
@@ -30,7 +33,7 @@ def add_partner(partners: PartnerSitesDep, actor: CoordinatorDep, body: PartnerI
     return partners.add(body.origin, body.name, actor.name)
 
 
-@router.delete("/partners", response_model=PartnerOut, responses={**errors(401, 403, 422, 503), **_NOT_FOUND})
+@router.delete("/partners", response_model=PartnerOut, responses={**errors(401, 403, 422, 503, 507), **_NOT_FOUND})
 def remove_partner(
     partners: PartnerSitesDep,
     actor: CoordinatorDep,

@@ -20,7 +20,7 @@ from api.schemas import (
 )
 
 router = APIRouter(tags=["coordination"])
-_REVIEW_ERRORS = errors(401, 403, 404, 409, 422, 503)
+_REVIEW_ERRORS = errors(401, 403, 404, 409, 413, 422, 503, 507)
 
 
 @router.get("/documents/{doc_id}/proposal", response_model=ProposalDetail, responses=errors(401, 404, 422, 503))
@@ -31,7 +31,7 @@ def proposal(kb: KnowledgeBaseDep, actor: ActorDep, doc_id: str) -> dict:
     return kb.review.proposal(doc_id, actor)
 
 
-@router.delete("/documents/{doc_id}/proposal", response_model=Deleted, responses=errors(401, 404, 422, 503))
+@router.delete("/documents/{doc_id}/proposal", response_model=Deleted, responses=errors(401, 404, 422, 503, 507))
 def withdraw(kb: KnowledgeBaseDep, actor: ActorDep, doc_id: str) -> dict:
     """Retirer une proposition : son autrice (ou la coordination) la supprime ; elle n'a jamais
     été publique. `status` vaut `retirée`."""
@@ -41,7 +41,7 @@ def withdraw(kb: KnowledgeBaseDep, actor: ActorDep, doc_id: str) -> dict:
 @router.post(
     "/documents/{doc_id}/publish",
     response_model=WriteResult,
-    responses={**_REVIEW_ERRORS, **errors(413)},
+    responses=_REVIEW_ERRORS,
 )
 def publish(
     kb: KnowledgeBaseDep,

@@ -14,14 +14,14 @@ from api.deps import ActorDep, CoordinatorDep, KnowledgeBaseDep
 from api.schemas import Deleted, Responses, WriteResult, errors
 from ingest.fiche import MAX_REPLACED
 from kb.core.errors import InvalidRequest, NotFoundError, Problem, UnsupportedMediaType
-from kb.core.vocabulary import DOC_ID_MAX_CHARS, DOC_ID_PATTERN, slugify
+from kb.core.vocabulary import DOC_ID_MAX_CHARS, DOC_ID_PATTERN, derived_doc_id
 from kb.records.keys import Actor
 from kb.records.proposals import PROPOSED
 from kb.search.filters import DATE_PATTERN
 from services.knowledge_base import KnowledgeBase
 
 router = APIRouter(tags=["coordination"])
-_WRITE_ERRORS = errors(400, 401, 404, 409, 413, 415, 422, 503)
+_WRITE_ERRORS = errors(400, 401, 404, 409, 413, 415, 422, 503, 507)
 _PROPOSED: Responses = {
     202: {
         "model": WriteResult,
@@ -74,7 +74,7 @@ _BODY_DOC = {
                         "partners": {"type": "array", "items": {"type": "string"}},
                         "date": {"type": "string", "pattern": DATE_PATTERN},
                         "summary": {"type": "string", "minLength": 40, "maxLength": 3000},
-                        "source_url": {"type": "string", "pattern": "^https?://\\S+$"},
+                        "source_url": {"type": "string", "pattern": "^https?://[^\\s<>\"']+$"},
                         "replaces": {
                             "description": "Le ou les identifiants des documents que cette fiche remplace "
                             "(une version plus récente) ; ils peuvent ne pas exister encore.",
@@ -131,7 +131,7 @@ async def _read_submission(request: Request, kb: KnowledgeBase):
         data = await upload.read(writer.settings.max_upload_bytes + 1)
         fields = {name: str(form.get(name)) for name in _UPLOAD_FIELDS if form.get(name) not in (None, "")}
         submission = writer.from_upload(upload.filename or "", data, fields)
-        return submission, slugify(fields.get("title") or (upload.filename or "document").rsplit(".", 1)[0])
+        return submission, derived_doc_id(fields.get("title") or (upload.filename or "document").rsplit(".", 1)[0])
     raise UnsupportedMediaType(
         "Format de requête non pris en charge : envoyez une fiche en JSON ou un fichier en multipart/form-data."
     )
@@ -263,7 +263,7 @@ async def replace_document(
     return await _write(request, kb, actor, doc_id, dry_run, duplicate_reason)
 
 
-@router.delete("/documents/{doc_id}", response_model=Deleted, responses=errors(401, 403, 404, 422, 503))
+@router.delete("/documents/{doc_id}", response_model=Deleted, responses=errors(401, 403, 404, 422, 503, 507))
 def delete_document(kb: KnowledgeBaseDep, actor: CoordinatorDep, doc_id: str) -> dict:
     """Retirer un document de la base (et son fichier) ; réservé à la coordination."""
     kb.delete(doc_id, actor.name)

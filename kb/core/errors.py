@@ -94,6 +94,12 @@ class OcrUnavailable(DocumentError):
 class UploadTooLarge(KBError):
     http_status = 413
 
+    @classmethod
+    def file(cls, size: int, limit_mb: float) -> UploadTooLarge:
+        """A document of ``size`` bytes past ``KB_MAX_UPLOAD_MB``."""
+        size_mb, limit = (f"{size / 1_048_576:.1f}", f"{limit_mb:g}")
+        return cls(f"Fichier trop volumineux ({size_mb.replace('.', ',')} Mo ; limite {limit.replace('.', ',')} Mo).")
+
 
 class UnsupportedMediaType(KBError):
     http_status = 415
@@ -208,3 +214,21 @@ class IndexReplaced(ServiceUnavailable):
 
 class IndexMismatchError(ServiceUnavailable):
     """The index was built with another embedding model or other chunking parameters."""
+
+
+# -- the disk is full (507) ---------------------------------------------------------------------
+
+DISK_FULL = (
+    "Espace disque insuffisant dans le dossier de données : rien n'a été enregistré. "
+    "Libérez de la place (ou augmentez le quota), puis réessayez."
+)
+
+
+class InsufficientStorage(KBError):
+    """The disk or the quota of the data directory is full (ENOSPC, EDQUOT, SQLite's « disk is
+    full »): the write failed whole, nothing of it was kept."""
+
+    http_status = 507
+
+    def __init__(self, message: str = DISK_FULL) -> None:
+        super().__init__(message)

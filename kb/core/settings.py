@@ -289,6 +289,22 @@ class Settings(BaseSettings):
         description="Longest OCR of one page, in seconds; a page that takes longer makes its file fail.",
     )
     ocr_dpi: int = Field(300, ge=100, le=600, description="Resolution at which a scanned page is rendered for OCR.")
+    ocr_max_page_megapixels: float = Field(
+        40.0,
+        ge=1,
+        le=200,
+        description="Most megapixels one page is rendered into for OCR (an A4 page at 300 dpi is 8.7, "
+        "A3 17.4, A2 34.8). A larger page is rendered at a lower resolution that fits, down to 150 "
+        "dpi (or KB_OCR_DPI if lower): an A0 poster is read at 160 dpi; a page still larger makes "
+        "its file fail before anything is rendered.",
+    )
+    ocr_max_document_megapixels: float = Field(
+        1_000.0,
+        ge=1,
+        le=100_000,
+        description="Most megapixels rendered for OCR in one PDF, summed over its pages without text "
+        "layer (100 A4 pages at 300 dpi make 870); a PDF past it fails before anything is rendered.",
+    )
     progress_interval_s: float = Field(
         5.0,
         gt=0,
@@ -298,6 +314,18 @@ class Settings(BaseSettings):
     )
     max_upload_mb: float = Field(
         20.0, gt=0, description="Largest document accepted by POST/PUT /documents (413 above)."
+    )
+    max_body_kb: int = Field(
+        64,
+        ge=1,
+        le=1_048_576,
+        description="Largest request body of every route but the uploads (POST /documents, PUT "
+        "/documents/{id}: KB_MAX_UPLOAD_MB), in KB: a question, a feedback, a metadata edit, a "
+        "partner site. Past it, a 413 before the body is read (by its Content-Length) or as soon "
+        "as it passes the bound (a chunked body). The largest legitimate one, a metadata edit with "
+        "every bounded field at its bound (200-character title, 3,000-character summary, 10 themes) "
+        "and generous free text, is 14 KB as the coordination page sends it, 40 KB with every "
+        "accent escaped (\\u00e9).",
     )
     public_read: bool = Field(True, description="Reads (search, ask, documents) need no key; writes always need one.")
     public_url: str = Field(
@@ -430,6 +458,10 @@ class Settings(BaseSettings):
     @property
     def max_upload_bytes(self) -> int:
         return int(self.max_upload_mb * 1024 * 1024)
+
+    @property
+    def max_body_bytes(self) -> int:
+        return self.max_body_kb * 1024
 
     @property
     def archive_max_bytes(self) -> int:

@@ -50,12 +50,60 @@ def slugify(text: str) -> str:
 # A document id as ingestion makes them (what ``slugify`` returns): lowercase letters and digits
 # in groups joined by single hyphens. A reference to another document (``replaces``) must be one.
 DOC_ID_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
-DOC_ID_MAX_CHARS = 200
+# An id names the stored file (``<id><suffix>``, its sidecar ``.meta.yaml``, the temporary of an
+# atomic write): 200 bytes leave room for all that under any filesystem's 255. An id is ASCII,
+# so as many characters.
+DOC_ID_MAX_BYTES = 200
+DOC_ID_MAX_CHARS = DOC_ID_MAX_BYTES
 
 
 def is_doc_id(value: Any) -> bool:
     """Whether a value is a well-formed document id (not whether such a document exists)."""
     return isinstance(value, str) and len(value) <= DOC_ID_MAX_CHARS and re.fullmatch(DOC_ID_PATTERN, value) is not None
+
+
+def derived_doc_id(text: str) -> str:
+    """The id made from a title or a file name: its slug, shortened to ``DOC_ID_MAX_BYTES``
+    after its last whole word when one ends in the last quarter, else cut there."""
+    slug = slugify(text)
+    if len(slug) <= DOC_ID_MAX_BYTES:
+        return slug
+    head = slug[:DOC_ID_MAX_BYTES]
+    if slug[DOC_ID_MAX_BYTES] == "-":
+        return head  # the bound falls between two words
+    words = head.rpartition("-")[0]
+    return words if len(words) >= DOC_ID_MAX_BYTES * 3 // 4 else head.rstrip("-")
+
+
+def doc_id_too_long(doc_id: str) -> str | None:
+    """Why an id given by hand (``id:`` of a front matter) is refused for its length, or None."""
+    size = len(doc_id.encode("utf-8"))
+    if size <= DOC_ID_MAX_BYTES:
+        return None
+    return f"identifiant trop long ({size} caractères, {DOC_ID_MAX_BYTES} au plus)"
+
+
+# Characters a web address never holds unencoded, and that would break out of a link (an
+# attribute, a Markdown link) where the address is shown.
+_UNSAFE_IN_ADDRESS = "<>\"'"
+
+
+def web_address_problem(text: str) -> str | None:
+    """Why ``text`` is refused as a document's web address (``source_url``), in French, or None:
+    only http(s) addresses (the link is shown to readers: no ``javascript:``, ``data:``…),
+    whole, without a space nor a character that must be encoded."""
+    if not re.match(r"^https?://", text, re.IGNORECASE):
+        return "http:// ou https:// attendu"
+    if not text.split("://", 1)[1]:
+        return "adresse incomplète (le nom du site manque)"
+    if re.search(r"\s", text):
+        return "espace non admis dans l'adresse"
+    if re.search(r"[\x00-\x1f\x7f]", text):
+        return "caractère de contrôle non admis dans l'adresse"
+    for character in text:
+        if character in _UNSAFE_IN_ADDRESS:
+            return f"caractère non admis dans l'adresse : {character}"
+    return None
 
 
 def normalise_doc_type(value: Any) -> str:

@@ -277,7 +277,9 @@ class Backend(Protocol):
 
     def discard_generation(self, location: IndexLocation) -> None: ...
 
-    def writer_lock(self) -> AbstractContextManager[None]: ...
+    def writer_lock(self, on_wait: Callable[[], None] | None = None) -> AbstractContextManager[None]:
+        """One writer at a time on the base; ``on_wait`` is called once if another holds it."""
+        ...
 
     def open_generation(
         self,

@@ -177,6 +177,29 @@ def test_status_labels_are_french_and_json_keys_stay(run):
     assert "embedding_model" in json.loads(run("status", "--json").output)
 
 
+def test_an_ingestion_waiting_for_another_writer_says_so(run, folder, tmp_path):
+    import threading
+
+    from kb.storage.backend import open_backend
+
+    release = threading.Event()
+    held = threading.Event()
+
+    def other_writer() -> None:
+        with open_backend(Settings(data_dir=tmp_path / "data")).writer_lock():
+            held.set()
+            release.wait(30)
+
+    thread = threading.Thread(target=other_writer, daemon=True)
+    thread.start()
+    assert held.wait(10)
+    threading.Timer(1.0, release.set).start()  # the other write ends while this one waits
+    result = run("ingest", str(folder))
+    thread.join(10)
+    assert result.exit_code == 0, result.output
+    assert "en attente de l'autre écriture en cours" in result.output
+
+
 def test_progress_goes_to_a_log_as_plain_french_lines(run, folder):
     result = run("ingest", str(folder), extra_env={"KB_PROGRESS_INTERVAL_S": "0.05"})
     assert result.exit_code == 0, result.output

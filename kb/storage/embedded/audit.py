@@ -7,7 +7,7 @@ import os
 import threading
 from pathlib import Path
 
-from kb.core.files import atomic_write
+from kb.core.files import atomic_write, write_errors
 from kb.records.audit import (
     audit_entry,
     entry_line,
@@ -25,7 +25,7 @@ class AuditLog:
 
     def record(self, actor: str, action: str, doc_id: str, **details) -> None:
         line = entry_line(audit_entry(actor, action, doc_id, **details))
-        with self._lock:
+        with self._lock, write_errors():  # a full or read-only disk: the French 507 or 503
             self._path.parent.mkdir(parents=True, exist_ok=True)
             with open(self._path, "a", encoding="utf-8") as handle:
                 handle.write(line)

@@ -18,6 +18,7 @@ from typing import Any
 
 from kb.core.clock import utc_now
 from kb.core.errors import StorageReadOnly
+from kb.core.files import storage_error
 from kb.records.questions import Clock
 from kb.storage.embedded.audit import AuditLog
 from kb.storage.embedded.chroma import drop_collection, open_vector_store
@@ -30,6 +31,9 @@ from kb.storage.location import FIRST_GENERATION, SENTENCE_STORE, IndexLocation
 from kb.storage.protocols import GenerationStores
 
 CURRENT_FILE = "CURRENT"
+# /health says writing is degraded below this room left in the data directory: a document's
+# file, its sidecar, the registry's and the vector store's pages would not fit much longer.
+MIN_FREE_BYTES = 16 * 1_048_576
 REGISTRY_FILE = "registry.sqlite3"
 
 
@@ -78,17 +82,23 @@ class EmbeddedBackend:
         shutil.rmtree(location.directory, ignore_errors=True)
 
     @contextmanager
-    def writer_lock(self) -> Iterator[None]:
-        """One writer at a time on a base (ingest, remove, reindex, the API's writes)."""
+    def writer_lock(self, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
+        """One writer at a time on a base (ingest, remove, reindex, the API's writes);
+        ``on_wait`` is called once when another writer holds it, before waiting."""
         try:
             self.data_dir.mkdir(parents=True, exist_ok=True)
             handle = open(self.data_dir / ".write.lock", "w")  # noqa: SIM115 - held across the yield
         except OSError as exc:
-            raise StorageReadOnly(
+            raise storage_error(exc) or StorageReadOnly(
                 f"impossible d'écrire dans le dossier de données ({exc.strerror or exc}) : vérifiez KB_DATA_DIR."
             ) from exc
         with handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if on_wait is not None:
+                    on_wait()
+                fcntl.flock(handle, fcntl.LOCK_EX)
             try:
                 yield
             finally:
@@ -149,7 +159,19 @@ class EmbeddedBackend:
 
     def write_problem(self, location: IndexLocation) -> str | None:
         writable = os.access(location.directory, os.W_OK) and os.access(self.data_dir, os.W_OK)
-        return None if writable else "dossier de données en lecture seule"
+        if not writable:
+            return "dossier de données en lecture seule"
+        try:
+            disk = os.statvfs(self.data_dir)
+        except OSError:
+            return None  # nothing known about the room left: the writes will tell
+        free = disk.f_bavail * disk.f_frsize
+        if free < MIN_FREE_BYTES:
+            megabytes = f"{free / 1_048_576:.1f}".replace(".", ",")
+            return f"espace disque insuffisant ({megabytes} Mo libres dans le dossier de données)"
+        if disk.f_files and not disk.f_favail:
+            return "espace disque insuffisant (plus aucun fichier ne peut être créé dans le dossier de données)"
+        return None
 
     def require_writable(self) -> None:
         """Nothing to check ahead: a read-only directory fails the writer lock, in French."""

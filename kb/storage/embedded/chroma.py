@@ -14,7 +14,8 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from kb.core.errors import BackendUnavailable, KBError, ServiceUnavailable
+from kb.core.errors import BackendUnavailable, InsufficientStorage, KBError, ServiceUnavailable, StorageReadOnly
+from kb.core.files import READ_ONLY, is_disk_full, is_read_only
 from kb.core.models import Scope
 
 
@@ -44,7 +45,8 @@ def drop_collection(chroma_url: str | None, name: str) -> None:
 
 def _backend_call(method):
     """Any failure of the vector store is the service's unavailability (a 503), not a bug of
-    the request: the original error stays chained for the logs."""
+    the request, or a full disk (a 507), or a read-only one (a 503 that says so): the original
+    error stays chained for the logs."""
 
     @functools.wraps(method)
     def call(self, *args, **kwargs):
@@ -53,6 +55,10 @@ def _backend_call(method):
         except KBError:
             raise
         except Exception as exc:
+            if is_disk_full(exc):
+                raise InsufficientStorage() from exc
+            if is_read_only(exc):
+                raise StorageReadOnly(READ_ONLY) from exc
             raise BackendUnavailable(
                 "la base de vecteurs (Chroma) ne répond pas ; réessayez dans quelques instants."
             ) from exc

@@ -1,4 +1,5 @@
-"""What the SQLite stores share: one connection per thread, and failures as 503s in French."""
+"""What the SQLite stores share: one connection per thread, and failures as 503s (507 for a
+full disk) in French."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import ClassVar
 
-from kb.core.errors import ServiceUnavailable, StorageReadOnly
+from kb.core.errors import InsufficientStorage, ServiceUnavailable, StorageReadOnly
+from kb.core.files import READ_ONLY, is_disk_full, write_errors
 from kb.storage.copy import StoreDump, check_empty, field_names
 
 
@@ -20,11 +22,11 @@ def storage_errors(path: Path | None = None, what: str = "la base des documents"
     try:
         yield
     except sqlite3.OperationalError as exc:
+        if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or is_disk_full(exc):
+            raise InsufficientStorage() from exc
         unwritable = path is not None and not os.access(path.parent, os.W_OK)
         if unwritable or "readonly" in str(exc) or "read-only" in str(exc):
-            raise StorageReadOnly(
-                "le dossier de données est en lecture seule : les écritures sont impossibles."
-            ) from exc
+            raise StorageReadOnly(READ_ONLY) from exc
         raise ServiceUnavailable(f"{what} (SQLite) est inaccessible.") from exc
 
 
@@ -73,7 +75,8 @@ class SqliteStore:
         timeout: float = 30,
         what: str = "la base des documents",
     ) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        with write_errors():
+            path.parent.mkdir(parents=True, exist_ok=True)
         self._path = path
         self._what = what
         self._connections = ThreadConnections(path, foreign_keys=foreign_keys, timeout=timeout)

@@ -90,9 +90,9 @@ class PostgresBackend:
         shutil.rmtree(location.directory, ignore_errors=True)
 
     @contextmanager
-    def writer_lock(self) -> Iterator[None]:
+    def writer_lock(self, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
         """One writer at a time on the base, whichever server or CLI it runs in."""
-        with self._database() as database, database.writer_lock():
+        with self._database() as database, database.writer_lock(on_wait):
             yield
 
     def open_generation(

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlparse
 
-from kb.core.errors import BackendUnavailable, IndexReplaced, KBError, StorageReadOnly
+from kb.core.errors import BackendUnavailable, IndexReplaced, InsufficientStorage, KBError, StorageReadOnly
 
 # The tables every generation of the index shares (one row each).
 _GLOBAL_SCHEMA = """
@@ -33,6 +33,10 @@ SCHEMA_LOCK_KEY = 0x70617374
 
 
 READ_ONLY = "la base PostgreSQL est en lecture seule : les écritures sont impossibles."
+DISK_FULL = (
+    "Espace disque insuffisant sur le serveur PostgreSQL : rien n'a été enregistré. "
+    "Libérez de la place sur le serveur de la base, puis réessayez."
+)
 
 
 def describe_url(url: str) -> str:
@@ -58,6 +62,8 @@ def _translate(exc: Exception, url: str) -> KBError:
 
     if isinstance(exc, psycopg.errors.ReadOnlySqlTransaction):
         return StorageReadOnly(READ_ONLY)
+    if isinstance(exc, psycopg.errors.DiskFull):  # SQLSTATE 53100: the write was rolled back whole
+        return InsufficientStorage(DISK_FULL)
     return BackendUnavailable(
         f"la base PostgreSQL ({describe_url(url)}) ne répond pas ; réessayez dans quelques "
         "instants ou vérifiez KB_DATABASE_URL."
@@ -180,11 +186,16 @@ class Database:
                 raise
 
     @contextmanager
-    def writer_lock(self) -> Iterator[None]:
+    def writer_lock(self, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
         """One writer at a time on the base across every server and CLI (a session-level
-        advisory lock, released by PostgreSQL itself if the holder dies)."""
+        advisory lock, released by PostgreSQL itself if the holder dies); ``on_wait`` is called
+        once when another writer holds it, before waiting."""
         with self.connection() as conn:
-            conn.execute("SELECT pg_advisory_lock(%s)", (WRITER_LOCK_KEY,))
+            taken = conn.execute("SELECT pg_try_advisory_lock(%s)", (WRITER_LOCK_KEY,)).fetchone()
+            if not (taken and taken[0]):
+                if on_wait is not None:
+                    on_wait()
+                conn.execute("SELECT pg_advisory_lock(%s)", (WRITER_LOCK_KEY,))
             try:
                 yield
             finally:

@@ -116,6 +116,29 @@ def test_the_writer_lock_is_exclusive(backend, store_settings):
         pass
 
 
+def test_a_writer_that_must_wait_is_told_once_and_a_free_lock_tells_nothing(backend, store_settings):
+    other = open_backend(store_settings)
+    told: list[str] = []
+    holding = threading.Event()
+    with backend.writer_lock(on_wait=lambda: told.append("first")):
+        assert told == [], "a free lock makes nobody wait"
+
+        def second_writer() -> None:
+            with other.writer_lock(on_wait=lambda: told.append("second")):
+                holding.set()
+
+        thread = threading.Thread(target=second_writer, daemon=True)
+        thread.start()
+        for _ in range(100):  # until the second writer has found the lock taken
+            if told:
+                break
+            threading.Event().wait(0.05)
+        assert told == ["second"] and not holding.is_set()
+    assert holding.wait(10)
+    thread.join(10)
+    assert told == ["second"]
+
+
 def test_a_writable_base_reports_no_write_problem(generation):
     assert generation.backend.write_problem(generation.location) is None
     assert generation.backend.require_writable() is None
