@@ -1,12 +1,21 @@
 from __future__ import annotations
 
+import json
+import re
+import shutil
+import struct
+import subprocess
+import sys
+import zipfile
+import zlib
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from ingest import ocr
 from ingest.readers import ReaderOptions, parse_bytes, split_front_matter
-from kb.core.errors import DocumentError, OcrUnavailable
+from kb.core.errors import DocumentError, DocumentTooLarge, OcrUnavailable
 from kb.core.settings import Settings
 
 
@@ -236,3 +245,276 @@ def test_office_files_are_told_apart_by_content(fixtures_dir, real, named, messa
     with pytest.raises(DocumentError) as error:
         parse_bytes(Path(named), (fixtures_dir / real).read_bytes())
     assert message in str(error.value)
+
+
+# -- hostile ZIP containers: DOCX, PPTX, ODT (issue 31) -------------------------------------------
+
+ROOT = Path(__file__).parents[2]
+FIXTURES = ROOT / "tests" / "fixtures" / "docs"
+MB = 1 << 20
+
+
+def office_with(base: Path, target: Path, member: str, pieces: Callable[[bytes], Iterator[bytes]]) -> Path:
+    """A copy of the real office file ``base`` whose ``member`` is what ``pieces(original member)``
+    yields, deflated as it streams: however large it inflates, the test never holds it."""
+    with zipfile.ZipFile(base) as source, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as copy:
+        for info in source.infolist():
+            if info.filename != member:
+                copy.writestr(info, source.read(info))
+                continue
+            with copy.open(member, "w") as out:
+                for piece in pieces(source.read(info)):
+                    out.write(piece)
+    return target
+
+
+def spaces_before(anchor: bytes, megabytes: int, before: bytes = b"", after: bytes = b""):
+    def pieces(original: bytes) -> Iterator[bytes]:
+        at = original.index(anchor)
+        yield original[:at] + before
+        block = b" " * MB
+        for _ in range(megabytes):
+            yield block
+        yield after + original[at:]
+
+    return pieces
+
+
+def docx_body(count: int, block: Callable[[int], bytes], head: bytes = b"", tail: bytes = b""):
+    """A document.xml body of ``count`` blocks (made 10,000 at a time)."""
+
+    def pieces(original: bytes) -> Iterator[bytes]:
+        yield original[: original.index(b"<w:body>") + len(b"<w:body>")] + head
+        for start in range(0, count, 10_000):
+            yield b"".join(block(n) for n in range(start, min(count, start + 10_000)))
+        yield tail + b"</w:body></w:document>"
+
+    return pieces
+
+
+def lie_about_size(path: Path, member: str) -> Path:
+    """The central directory says ``member`` holds its first 100 bytes (their CRC included):
+    what zipfile hands out stops there, but a one-shot read() inflates the whole member first."""
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as archive:
+        head = archive.open(member).read(100)
+    name = member.encode()
+    entry = data.rfind(b"PK\x01\x02", 0, data.rfind(name))
+    assert data[entry + 46 : entry + 46 + len(name)] == name
+    struct.pack_into("<I", data, entry + 16, zlib.crc32(head))  # its CRC-32
+    struct.pack_into("<I", data, entry + 24, len(head))  # its size (the compressed one, at +20, is true)
+    path.write_bytes(bytes(data))
+    return path
+
+
+def replaced(base: str, member: str, pieces: Callable[[bytes], Iterator[bytes]], lie: bool = False):
+    """A builder of the real file ``base`` with ``member`` replaced (its size a lie if ``lie``)."""
+
+    def build(path: Path) -> Path:
+        built = office_with(FIXTURES / base, path.with_suffix(Path(base).suffix), member, pieces)
+        return lie_about_size(built, member) if lie else built
+
+    return build
+
+
+def padded(base: str, count: int, size: int):
+    """A builder of the real file ``base`` with ``count`` more members of ``size`` spaces: none
+    inflates to 1 MiB, past which a member is held to the ratio; the archive as a whole is."""
+
+    def build(path: Path) -> Path:
+        built = path.with_suffix(Path(base).suffix)
+        shutil.copy(FIXTURES / base, built)
+        with zipfile.ZipFile(built, "a", zipfile.ZIP_DEFLATED) as archive:
+            for n in range(count):
+                archive.writestr(f"customXml/bourrage{n}.xml", b" " * size)
+        return built
+
+    return build
+
+
+_TEXT_RUN = b'<w:p><w:r><w:t xml:space="preserve">'
+_END_RUN = b"</w:t></w:r></w:p>"
+_SPACES_DOCX = spaces_before(b"</w:body>", 300, _TEXT_RUN, _END_RUN)
+BOMBS: dict[str, Callable[[Path], Path]] = {
+    "docx-300-Mo-d-espaces": replaced("methode.docx", "word/document.xml", _SPACES_DOCX),
+    "pptx-300-Mo-d-espaces": replaced("diaporama.pptx", "ppt/slides/slide1.xml", spaces_before(b"</a:t>", 300)),
+    "odt-300-Mo-d-espaces": replaced("reglement.odt", "content.xml", spaces_before(b"</text:p>", 300)),
+    "docx-taille-declaree-mensongere": replaced("methode.docx", "word/document.xml", _SPACES_DOCX, lie=True),
+    "pptx-180-parties-de-1-Mo": padded("diaporama.pptx", 180, 1_000_000),
+    "docx-1-million-de-paragraphes-vides": replaced(
+        "methode.docx", "word/document.xml", docx_body(1_000_000, lambda n: b"<w:p/>")
+    ),
+    "docx-1-million-de-paragraphes-numerotes": replaced(
+        "methode.docx",
+        "word/document.xml",
+        docx_body(1_000_000, lambda n: b"<w:p><w:r><w:t>%d</w:t></w:r></w:p>" % n),
+    ),
+    "docx-cellule-sur-un-milliard-de-colonnes": replaced(
+        "methode.docx",
+        "word/document.xml",
+        docx_body(
+            1,
+            lambda n: (
+                b'<w:tbl><w:tr><w:tc><w:tcPr><w:gridSpan w:val="1000000000"/></w:tcPr>'
+                b"<w:p><w:r><w:t>x</w:t></w:r></w:p></w:tc></w:tr></w:tbl>"
+            ),
+        ),
+    ),
+    # 200 rows of 50 cells merged with the row above: python-docx looks each one up from the top
+    "docx-fusions-verticales": replaced(
+        "methode.docx",
+        "word/document.xml",
+        docx_body(
+            200,
+            lambda n: (
+                b"<w:tr>"
+                + (
+                    b"".join(
+                        b'<w:tc><w:tcPr><w:vMerge w:val="restart"/></w:tcPr><w:p><w:r><w:t>c%d</w:t></w:r></w:p></w:tc>'
+                        % c
+                        for c in range(50)
+                    )
+                    if n == 0
+                    else b"<w:tc><w:tcPr><w:vMerge/></w:tcPr><w:p/></w:tc>" * 50
+                )
+                + b"</w:tr>"
+            ),
+            head=b"<w:tbl><w:tblGrid>" + b"<w:gridCol/>" * 50 + b"</w:tblGrid>",
+            tail=b"</w:tbl>",
+        ),
+    ),
+}
+
+
+def build_bomb(name: str, folder: Path) -> Path:
+    return BOMBS[name](folder / name)
+
+
+@pytest.fixture(scope="module")
+def bombs(tmp_path_factory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("bombes")
+    return {name: build_bomb(name, folder) for name in BOMBS}
+
+
+# Read in a child process: its peak memory (ru_maxrss) is its own, and an address-space limit
+# turns a regression into a MemoryError there rather than a swapping test machine.
+_READ_IN_CHILD = """
+import json, resource, sys, time
+from pathlib import Path
+resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30))
+import docx, odfdo, pptx  # the readers import them lazily: not part of the measure
+from ingest.readers import parse_bytes
+from kb.core.errors import DocumentError
+path = Path(sys.argv[1])
+data = path.read_bytes()
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+started = time.perf_counter()
+result = {"error": None, "characters": None}
+try:
+    result["characters"] = len(parse_bytes(path, data).text)
+except DocumentError as exc:
+    result["error"] = str(exc)
+result["seconds"] = time.perf_counter() - started
+result["grown_mb"] = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+print(json.dumps(result))
+"""
+
+
+def read_in_child(path: Path) -> dict:
+    done = subprocess.run(
+        [sys.executable, "-c", _READ_IN_CHILD, str(path)], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+@pytest.mark.parametrize(
+    "name, reason",
+    [
+        ("docx-300-Mo-d-espaces", r"archive refusée : 300,\d Mo une fois décompressée \(au plus 200 Mo, réglable"),
+        ("pptx-300-Mo-d-espaces", r"archive refusée : 300,\d Mo une fois décompressée \(au plus 200 Mo, réglable"),
+        ("odt-300-Mo-d-espaces", r"archive refusée : 300,\d Mo une fois décompressée \(au plus 200 Mo, réglable"),
+        ("docx-taille-declaree-mensongere", "DOCX illisible ou corrompu"),
+        ("pptx-180-parties-de-1-Mo", r"archive refusée : elle se décompresse en \d+ fois sa taille \(au plus 200 fois"),
+        ("docx-1-million-de-paragraphes-vides", r"fois sa taille \(au plus 200 fois"),
+        ("docx-1-million-de-paragraphes-numerotes", "éléments et attributs XML"),
+        ("docx-cellule-sur-un-milliard-de-colonnes", "document trop long"),
+    ],
+)
+def test_a_zip_bomb_is_refused_in_french_without_inflating_it(bombs, name, reason):
+    """The child reports its time too; it is printed on failure, never asserted (shared machine)."""
+    measured = read_in_child(bombs[name])
+    assert measured["error"] is not None and re.search(reason, measured["error"]), measured
+    assert measured["grown_mb"] < 64, measured  # what the archive inflates to: 300 MB and more
+
+
+def test_vertically_merged_cells_are_read_in_one_pass(bombs):
+    measured = read_in_child(bombs["docx-fusions-verticales"])
+    assert measured["error"] is None, measured
+    parsed = parse_bytes(Path("x.docx"), bombs["docx-fusions-verticales"].read_bytes())
+    row = " | ".join(f"c{c}" for c in range(50))
+    assert parsed.text.count(row) == 200  # as python-docx gives them: the merged text on every row
+
+
+REAL_OFFICE_FILES = sorted(
+    [path for path in (ROOT / "corpus").rglob("*") if path.suffix in {".docx", ".pptx", ".odt"}]
+    + [FIXTURES / name for name in ("methode.docx", "diaporama.pptx", "reglement.odt")]
+)
+
+
+@pytest.mark.parametrize("path", REAL_OFFICE_FILES, ids=lambda path: path.name)
+def test_real_office_files_are_within_the_bounds(path):
+    assert parse(path).text.strip()
+
+
+def test_office_bounds_come_from_the_settings(tmp_path):
+    methode = FIXTURES / "methode.docx"  # 17 members, 0.8 MB inflated
+    with pytest.raises(
+        DocumentError, match=r"archive refusée : 17 fichiers \(au plus 10, réglable par KB_OFFICE_MAX_ENTRIES\)"
+    ):
+        parse(methode, ReaderOptions(office_max_entries=10))
+    with pytest.raises(
+        DocumentError,
+        match=r"0,8 Mo une fois décompressée \(au plus 0,5 Mo, réglable par KB_OFFICE_MAX_UNCOMPRESSED_MB\)",
+    ):
+        parse(methode, ReaderOptions(office_max_uncompressed_mb=0.5))
+    with pytest.raises(DocumentError, match="KB_OFFICE_MAX_XML_NODES"):
+        parse(methode, ReaderOptions(office_max_xml_nodes=10_000))
+    # 40,000 numbered paragraphs: 1.9 MB compressed 19 times (the archive as a whole: 20 times)
+    numbered = office_with(
+        methode,
+        tmp_path / "numerote.docx",
+        "word/document.xml",
+        docx_body(40_000, lambda n: b"<w:p><w:r><w:t>Paragraphe %d</w:t></w:r></w:p>" % n),
+    )
+    assert parse(numbered).text.count("Paragraphe") == 40_000
+    with pytest.raises(
+        DocumentError,
+        match=r"« word/document.xml » se décompresse en \d+ fois sa taille \(au plus 15 fois, réglable par KB_OFFICE_MAX_RATIO\)",
+    ):
+        parse(numbered, ReaderOptions(office_max_ratio=15))
+
+
+@pytest.mark.parametrize("name", ["methode.docx", "diaporama.pptx", "reglement.odt"])
+def test_office_text_is_bounded_while_it_is_read(name):
+    with pytest.raises(
+        DocumentTooLarge,
+        match=r"document trop long : plus de 3 paragraphes, cellules ou formes \(réglable par KB_OFFICE_MAX_BLOCKS\)",
+    ):
+        parse(FIXTURES / name, ReaderOptions(office_max_blocks=3))
+    with pytest.raises(
+        DocumentTooLarge,
+        match=r"texte trop long une fois extrait \(plus de 100 caractères ; réglable par KB_MAX_DOCUMENT_CHARS\)",
+    ):
+        parse(FIXTURES / name, ReaderOptions(max_document_chars=100))
+
+
+def test_a_long_docx_stops_being_read_at_the_text_bound(tmp_path):
+    long = office_with(
+        FIXTURES / "methode.docx",
+        tmp_path / "long.docx",
+        "word/document.xml",
+        docx_body(100_000, lambda n: b"<w:p><w:r><w:t>Paragraphe %d</w:t></w:r></w:p>" % n),
+    )
+    with pytest.raises(DocumentTooLarge, match="texte trop long une fois extrait"):
+        parse(long, ReaderOptions(max_document_chars=50_000))  # refused while read: about 4,000 paragraphs
