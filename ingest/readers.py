@@ -7,19 +7,17 @@ settings by the pipeline: readers never read the environment).
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import io
 import re
 import zipfile
-import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ingest.yaml_metadata import load_metadata_yaml
-from kb.core.errors import DocumentError, DocumentTooLarge
+from kb.core.errors import DocumentError
 from kb.core.models import ParsedDocument, Section
 from kb.core.settings import Settings
 
@@ -34,9 +32,8 @@ def _default(name: str) -> Any:
 
 @dataclass(frozen=True)
 class ReaderOptions:
-    """What readers may be told: OCR switches and bounds, the bounds of office files (DOCX, PPTX,
-    ODT) and of the text read (defaults: those of ``Settings``), and a progress callback for the
-    pages being OCRed, ``on_ocr_page(done, total)``."""
+    """What readers may be told: OCR switches and bounds (defaults: those of ``Settings``) and
+    a progress callback for the pages being OCRed, ``on_ocr_page(done, total)``."""
 
     ocr_enabled: bool = _default("ocr_enabled")
     ocr_language: str = _default("ocr_language")
@@ -45,12 +42,6 @@ class ReaderOptions:
     ocr_dpi: int = _default("ocr_dpi")
     ocr_max_page_megapixels: float = _default("ocr_max_page_megapixels")
     ocr_max_document_megapixels: float = _default("ocr_max_document_megapixels")
-    max_document_chars: int = _default("max_document_chars")
-    office_max_uncompressed_mb: float = _default("office_max_uncompressed_mb")
-    office_max_entries: int = _default("office_max_entries")
-    office_max_ratio: float = _default("office_max_ratio")
-    office_max_xml_nodes: int = _default("office_max_xml_nodes")
-    office_max_blocks: int = _default("office_max_blocks")
     on_ocr_page: Callable[[int, int], None] | None = None
 
     @classmethod
@@ -63,12 +54,6 @@ class ReaderOptions:
             ocr_dpi=settings.ocr_dpi,
             ocr_max_page_megapixels=settings.ocr_max_page_megapixels,
             ocr_max_document_megapixels=settings.ocr_max_document_megapixels,
-            max_document_chars=settings.max_document_chars,
-            office_max_uncompressed_mb=settings.office_max_uncompressed_mb,
-            office_max_entries=settings.office_max_entries,
-            office_max_ratio=settings.office_max_ratio,
-            office_max_xml_nodes=settings.office_max_xml_nodes,
-            office_max_blocks=settings.office_max_blocks,
         )
 
 
@@ -268,160 +253,6 @@ def paged_text(parts: list[tuple[int, tuple[str, ...], str]]) -> tuple[str, tupl
     return "".join(text_parts), tuple(sections)
 
 
-# -- ZIP containers: DOCX, PPTX, ODT ---------------------------------------------------------
-
-_MB = 1 << 20
-_CENTRAL_RECORD = b"PK\x01\x02"  # how each member's record in the central directory starts
-_RATIO_GRACE = _MB  # a member, or an archive, that inflates to less is not held to the ratio
-_INFLATE_CHUNK = _MB
-_BEFORE_XML = b"\xef\xbb\xbf\xfe\xff\x00 \t\r\n"  # byte-order marks, UTF-16/32 zeros, blanks
-_EBCDIC_XML = b"\x4c\x6f\xa7\x94"  # "<?xm" in EBCDIC, which libxml2 reads: its "<" is no 0x3C
-
-
-def _number(value: float) -> str:
-    return f"{value:,.0f}".replace(",", " ")
-
-
-def _decimal(value: float) -> str:
-    return f"{value:g}".replace(".", ",")
-
-
-def _size(size: int) -> str:
-    """A size in French: ``300,8 Mo``, ``2,0 Go``."""
-    if size >= 1 << 30:
-        return f"{size / (1 << 30):.1f} Go".replace(".", ",")
-    return f"{size / _MB:.1f} Mo".replace(".", ",")
-
-
-def check_member_count(data: bytes, options: ReaderOptions) -> None:
-    """Refuse an archive of too many members before zipfile reads its directory (200,000 empty
-    members fit in 17 MB and take zipfile 110 MB): each member zipfile can list has a record
-    starting with the central directory's signature, so counting the signature bounds them."""
-    members = data.count(_CENTRAL_RECORD)
-    if members > options.office_max_entries:
-        raise DocumentError(
-            f"archive refusée : {_number(members)} fichiers (au plus {_number(options.office_max_entries)}, "
-            "réglable par KB_OFFICE_MAX_ENTRIES)"
-        )
-
-
-def check_archive(data: bytes, kind: str, options: ReaderOptions) -> None:
-    """Refuse a DOCX, PPTX or ODT archive (``kind``) past the bounds before its library reads it.
-
-    First from the central directory, nothing inflated: the number of members, their compression
-    (stored or deflated only: zipfile inflates bzip2 and LZMA without bound in one call), the
-    size they declare in all, and the compression ratio of each member and of the whole. Then
-    every member is inflated here by chunks of 1 MiB, counting: the declared sizes can lie, and
-    the libraries read a member at one go (``ZipFile.read``: zlib inflates the whole stream
-    before zipfile cuts it to the declared size), so a member is read up to one byte past its
-    declared size and refused if that byte comes: what the library inflates afterwards is then
-    at most what was counted, memory here one chunk. The elements and attributes of the XML
-    members are counted on the way (their ``<`` and ``=``): reading takes about 230 bytes for
-    each, however well they compress."""
-    check_member_count(data, options)
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
-        raise DocumentError(f"{kind} illisible ou corrompu") from exc
-    with archive:
-        members = archive.infolist()
-        _check_directory(members, kind, options)
-        try:
-            _check_inflation(archive, members, options)
-        except (
-            zipfile.BadZipFile,
-            zlib.error,
-            OSError,
-            EOFError,
-            ValueError,
-            RuntimeError,
-            NotImplementedError,
-        ) as exc:
-            raise DocumentError(f"{kind} illisible ou corrompu") from exc
-
-
-def _check_directory(members: list[zipfile.ZipInfo], kind: str, options: ReaderOptions) -> None:
-    for member in members:
-        if member.flag_bits & 0x1:
-            raise DocumentError(f"{kind} chiffré : protégé par un mot de passe")
-        if member.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-            raise DocumentError(
-                f"{kind} illisible : « {member.filename} » est compressé d'une façon qu'aucun "
-                f"logiciel de bureautique n'emploie (méthode {member.compress_type})"
-            )
-    inflated = sum(member.file_size for member in members)
-    if inflated > options.office_max_uncompressed_mb * _MB:
-        raise DocumentError(
-            f"archive refusée : {_size(inflated)} une fois décompressée (au plus "
-            f"{_decimal(options.office_max_uncompressed_mb)} Mo, réglable par KB_OFFICE_MAX_UNCOMPRESSED_MB)"
-        )
-    bound = f"au plus {_decimal(options.office_max_ratio)} fois, réglable par KB_OFFICE_MAX_RATIO"
-    for member in members:
-        if member.file_size > _RATIO_GRACE and member.file_size > options.office_max_ratio * member.compress_size:
-            ratio = member.file_size / max(member.compress_size, 1)
-            raise DocumentError(
-                f"archive refusée : « {member.filename} » se décompresse en {_number(ratio)} fois sa taille ({bound})"
-            )
-    compressed = sum(member.compress_size for member in members)
-    if inflated > _RATIO_GRACE and inflated > options.office_max_ratio * compressed:
-        ratio = inflated / max(compressed, 1)
-        raise DocumentError(f"archive refusée : elle se décompresse en {_number(ratio)} fois sa taille ({bound})")
-
-
-def _check_inflation(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], options: ReaderOptions) -> None:
-    nodes = 0
-    for member in members:
-        probe = copy.copy(member)
-        probe.file_size = member.file_size + 1  # zipfile stops where the size says: one byte past
-        inflated = 0
-        xml: bool | None = None  # decided by the first byte that is no blank or byte-order mark
-        with archive.open(probe) as stream:
-            while chunk := stream.read(_INFLATE_CHUNK):
-                inflated += len(chunk)
-                if inflated > member.file_size:
-                    raise DocumentError(
-                        f"archive refusée : « {member.filename} » se décompresse au-delà de la taille qu'elle déclare"
-                    )
-                if xml is None and (start := chunk.lstrip(_BEFORE_XML)):
-                    if start.startswith(_EBCDIC_XML):
-                        raise DocumentError(f"archive refusée : « {member.filename} » est du XML en EBCDIC")
-                    xml = start.startswith(b"<")
-                if xml:
-                    nodes += chunk.count(b"<") + chunk.count(b"=")
-                    if nodes > options.office_max_xml_nodes:
-                        raise DocumentError(
-                            f"archive refusée : plus de {_number(options.office_max_xml_nodes)} éléments et "
-                            "attributs XML (réglable par KB_OFFICE_MAX_XML_NODES)"
-                        )
-
-
-class _Budget:
-    """The reading of an office file, bounded as it goes (python-docx, python-pptx and odfdo
-    take 15 to 50 µs a paragraph, cell or shape): the blocks read and the characters kept."""
-
-    def __init__(self, options: ReaderOptions) -> None:
-        self.options = options
-        self.blocks_left = options.office_max_blocks
-        self.characters_left = options.max_document_chars
-
-    def read(self, blocks: int = 1) -> None:
-        self.blocks_left -= blocks
-        if self.blocks_left < 0:
-            raise DocumentTooLarge(
-                f"document trop long : plus de {_number(self.options.office_max_blocks)} paragraphes, "
-                "cellules ou formes (réglable par KB_OFFICE_MAX_BLOCKS)"
-            )
-
-    def keep(self, text: str) -> str:
-        self.characters_left -= len(text)
-        if self.characters_left < 0:
-            raise DocumentTooLarge(
-                f"texte trop long une fois extrait (plus de {_number(self.options.max_document_chars)} "
-                "caractères ; réglable par KB_MAX_DOCUMENT_CHARS)"
-            )
-        return text
-
-
 # -- DOCX ------------------------------------------------------------------------------------
 
 _DOCX_HEADING = re.compile(r"^(heading|titre)\s*(\d)$", re.IGNORECASE)
@@ -432,14 +263,13 @@ def read_docx(data: bytes, options: ReaderOptions = DEFAULT_OPTIONS) -> ParsedDo
 
     if not data.strip():
         raise DocumentError("fichier vide")
-    check_archive(data, "DOCX", options)
     try:
         document = docx.Document(io.BytesIO(data))
     except (zipfile.BadZipFile, KeyError, ValueError) as exc:
         raise DocumentError("DOCX illisible ou corrompu") from exc
     except Exception as exc:  # python-docx raises its own PackageNotFoundError and lxml errors
         raise DocumentError("DOCX illisible ou corrompu") from exc
-    body = "\n\n".join(_docx_blocks(document, _Budget(options)))
+    body = "\n\n".join(_docx_blocks(document))
     if not body.strip():
         raise DocumentError("document sans texte")
     sections, first_h1 = markdown_sections(body)
@@ -447,90 +277,32 @@ def read_docx(data: bytes, options: ReaderOptions = DEFAULT_OPTIONS) -> ParsedDo
     return ParsedDocument(body, sections, {}, title)
 
 
-def _docx_blocks(document, budget: _Budget) -> list[str]:
+def _docx_blocks(document) -> list[str]:
     """Paragraphs and tables in reading order; headings become Markdown headings."""
     from docx.table import Table
     from docx.text.paragraph import Paragraph
 
-    style_name = _docx_style_names(document)
     blocks: list[str] = []
     for item in document.iter_inner_content():
-        budget.read()
         if isinstance(item, Paragraph):
             text = item.text.strip()
             if not text:
                 continue
-            style = style_name(item).strip()
-            match = _DOCX_HEADING.match(style)
-            if style.lower() in ("title", "titre"):
-                blocks.append(budget.keep(f"# {text}"))
+            style = (item.style.name if item.style is not None else "") or ""
+            match = _DOCX_HEADING.match(style.strip())
+            if style.strip().lower() in ("title", "titre"):
+                blocks.append(f"# {text}")
             elif match:
                 # "Title" is the level-1 heading, so Heading N sits one level below it.
-                blocks.append(budget.keep(f"{'#' * min(int(match.group(2)) + 1, 6)} {text}"))
+                blocks.append(f"{'#' * min(int(match.group(2)) + 1, 6)} {text}")
             else:
-                blocks.append(budget.keep(text))
+                blocks.append(text)
         elif isinstance(item, Table):
-            for cells in _docx_rows(item, budget):
+            for row in item.rows:
+                cells = [cell.text.strip() for cell in row.cells]
                 if any(cells):
-                    blocks.append(budget.keep(" | ".join(cells)))
+                    blocks.append(" | ".join(cells))
     return blocks
-
-
-def _docx_style_names(document) -> Callable[[Any], str]:
-    """``paragraph.style.name`` from one pass over the styles: python-docx searches styles.xml
-    again for every paragraph (0.3 ms each: minutes for a long document). A style id it does
-    not find, or of another type, gives the default paragraph style, as in python-docx."""
-    from docx.enum.style import WD_STYLE_TYPE
-    from docx.styles.style import StyleFactory
-
-    styles = document.styles
-    default = styles.default(WD_STYLE_TYPE.PARAGRAPH)
-    default_name = (default.name if default is not None else "") or ""
-    first: dict[str, Any] = {}
-    for element in styles.element.style_lst:
-        first.setdefault(element.styleId, element)
-    names: dict[str | None, str] = {}
-
-    def name(paragraph) -> str:
-        style_id = paragraph._p.style
-        if style_id not in names:
-            element = first.get(style_id) if style_id else None
-            if element is not None and element.type == WD_STYLE_TYPE.PARAGRAPH:
-                names[style_id] = StyleFactory(element).name or ""
-            else:
-                names[style_id] = default_name
-        return names[style_id]
-
-    return name
-
-
-def _docx_rows(table, budget: _Budget) -> Iterator[list[str]]:
-    """Each row's cell texts as ``row.cells`` gives them (a cell spanning n grid columns n
-    times, a cell merged with the one above with the text of the merge's first cell), in one
-    pass: python-docx finds a merged cell's first one by climbing the rows, each time from its
-    row's first cell (minutes for a few hundred rows), and repeats a cell as many times as its
-    span says, a billion if so."""
-    from docx.table import _Cell
-
-    above: dict[int, tuple[str, int]] = {}  # grid offset -> text and span of the row above's cell
-    for tr in table._tbl.tr_lst:
-        budget.read()
-        here: dict[int, tuple[str, int]] = {}
-        cells: list[str] = []
-        offset = tr.grid_before
-        for tc in tr.tc_lst:
-            if tc.vMerge == "continue":
-                text, span = above.get(offset, ("", tc.grid_span))
-            else:
-                paragraphs = _Cell(tc, table).paragraphs
-                budget.read(len(paragraphs))
-                text, span = "\n".join(paragraph.text for paragraph in paragraphs).strip(), tc.grid_span
-            budget.read(max(span, 1))
-            here[offset] = (text, span)
-            cells.extend([text] * span)
-            offset += tc.grid_span
-        above = here
-        yield cells
 
 
 # -- PPTX ------------------------------------------------------------------------------------
@@ -555,11 +327,9 @@ def read_pptx(data: bytes, options: ReaderOptions = DEFAULT_OPTIONS) -> ParsedDo
 
     if not data.strip():
         raise DocumentError("fichier vide")
-    check_archive(data, "PPTX", options)
-    budget = _Budget(options)
     try:
         deck = pptx.Presentation(io.BytesIO(data))
-        slides = [_pptx_slide(slide, budget) for slide in deck.slides]
+        slides = [_pptx_slide(slide) for slide in deck.slides]
         properties = deck.core_properties
         raw = _properties_metadata(properties.author, properties.keywords, properties.modified or properties.created)
         title = _real_title(properties.title)
@@ -579,51 +349,34 @@ def read_pptx(data: bytes, options: ReaderOptions = DEFAULT_OPTIONS) -> ParsedDo
     return ParsedDocument(text, sections, raw, title or first_heading)
 
 
-def _pptx_slide(slide, budget: _Budget) -> tuple[str | None, str]:
+def _pptx_slide(slide) -> tuple[str | None, str]:
     """(title, text): the title first, then the other shapes top to bottom, then the notes."""
-    budget.read()
     title_shape = slide.shapes.title
     title = _one_line(title_shape.text_frame.text) if title_shape is not None else ""
     lines = [title] if title else []
-    others = []
-    for shape in slide.shapes:
-        budget.read()
-        if title_shape is None or shape.shape_id != title_shape.shape_id:
-            others.append(shape)
+    others = [shape for shape in slide.shapes if title_shape is None or shape.shape_id != title_shape.shape_id]
     for shape in sorted(others, key=lambda shape: (shape.top or 0, shape.left or 0)):
-        lines.extend(_pptx_shape_lines(shape, budget))
+        lines.extend(_pptx_shape_lines(shape))
     if slide.has_notes_slide and slide.notes_slide.notes_text_frame is not None:
-        frame = slide.notes_slide.notes_text_frame
-        budget.read(len(frame.paragraphs))
-        notes = frame.text.strip()
+        notes = slide.notes_slide.notes_text_frame.text.strip()
         if notes:
             lines.append(f"\nNotes de l'intervenant : {notes}")
-    text = "\n".join(lines)
-    budget.keep(text.strip())
-    return title or None, text
+    return title or None, "\n".join(lines)
 
 
-def _pptx_shape_lines(shape, budget: _Budget) -> list[str]:
+def _pptx_shape_lines(shape) -> list[str]:
     from pptx.enum.shapes import MSO_SHAPE_TYPE
 
     if shape.shape_type == MSO_SHAPE_TYPE.GROUP:
-        lines: list[str] = []
-        for inner in shape.shapes:
-            budget.read()
-            lines.extend(_pptx_shape_lines(inner, budget))
-        return lines
+        return [line for inner in shape.shapes for line in _pptx_shape_lines(inner)]
     if getattr(shape, "has_table", False) and shape.has_table:
-        rows = []
-        for row in shape.table.rows:
-            cells = row.cells
-            budget.read(len(cells))
-            rows.append([cell.text.strip() for cell in cells])
+        rows = [[cell.text.strip() for cell in row.cells] for row in shape.table.rows]
         return [" | ".join(cells) for cells in rows if any(cells)]
     if getattr(shape, "has_text_frame", False) and shape.has_text_frame:
-        paragraphs = shape.text_frame.paragraphs
-        budget.read(len(paragraphs))
         return [
-            "  " * paragraph.level + _one_line(paragraph.text) for paragraph in paragraphs if paragraph.text.strip()
+            "  " * paragraph.level + _one_line(paragraph.text)
+            for paragraph in shape.text_frame.paragraphs
+            if paragraph.text.strip()
         ]
     return []
 
@@ -683,20 +436,16 @@ def read_odt(data: bytes, options: ReaderOptions = DEFAULT_OPTIONS) -> ParsedDoc
 
     if not data.strip():
         raise DocumentError("fichier vide")
-    check_archive(data, "ODT", options)
     if _odf_encrypted(data):
         raise DocumentError("ODT chiffré : protégé par un mot de passe")
-    budget = _Budget(options)
     try:
         document = odfdo.Document(io.BytesIO(data))
         if document.get_type() != "text":
             raise DocumentError("le contenu n'est pas un document texte ODT")
         body = document.body
-        comments = body.get_elements("descendant::office:annotation")
-        budget.read(len(comments))
-        for comment in comments:
+        for comment in body.get_elements("descendant::office:annotation"):
             comment.delete()  # comments are remarks on the text, not the text
-        blocks = _odt_blocks(_OdtReading(document, budget), body, 0)
+        blocks = _odt_blocks(document, body, 0)
         meta = document.meta
         raw = _properties_metadata(
             meta.get_initial_creator() or meta.get_creator(),
@@ -723,43 +472,11 @@ def _odf_encrypted(data: bytes) -> bool:
         return False
 
 
-class _OdtReading:
-    """An ODT being read: its reading's budget and its paragraph styles' parents, in one pass
-    (odfdo's ``get_style`` searches the whole content.xml for its styles at each call: hours for
-    a hundred thousand paragraphs of their own styles), the first of each name as it finds it."""
-
-    def __init__(self, document, budget: _Budget) -> None:
-        self.budget = budget
-        styles = document.get_styles("paragraph")
-        budget.read(len(styles))
-        self.parents: dict[str, str | None] = {}
-        for style in styles:
-            if style.name:
-                self.parents.setdefault(style.name, style.parent_style)
-        self.titles: dict[str | None, bool] = {}
-
-    def is_title(self, style_name: str | None) -> bool:
-        """True for the "Title" paragraph style, directly or through an automatic style."""
-        if style_name not in self.titles:
-            name, title = style_name, False
-            for _ in range(5):
-                if not name:
-                    break
-                if name.replace("_20_", " ").lower() in ("title", "titre"):
-                    title = True
-                    break
-                name = self.parents.get(name)
-            self.titles[style_name] = title
-        return self.titles[style_name]
-
-
-def _odt_blocks(reading: _OdtReading, element, depth: int) -> list[str]:
+def _odt_blocks(document, element, depth: int) -> list[str]:
     """Blocks of an ODT container; headings become Markdown headings (the "Title" paragraph
     style is the level-1 heading, so "Heading N" sits one level below it, as in DOCX)."""
-    budget = reading.budget
     blocks: list[str] = []
     for child in element.children:
-        budget.read()
         tag = child.tag
         if tag in _ODT_SKIPPED:
             continue
@@ -767,37 +484,46 @@ def _odt_blocks(reading: _OdtReading, element, depth: int) -> list[str]:
             text = _one_line(child.text_recursive)
             level = int(child.get_attribute("text:outline-level") or 1)
             if text:
-                blocks.append(budget.keep(f"{'#' * min(level + 1, 6)} {text}"))
+                blocks.append(f"{'#' * min(level + 1, 6)} {text}")
         elif tag == "text:p":
             text = _one_line(child.text_recursive)
             if text:
-                blocks.append(budget.keep(f"# {text}" if reading.is_title(child.style) else text))
+                blocks.append(f"# {text}" if _odt_is_title(document, child.style) else text)
         elif tag == "text:list":
-            blocks.extend(_odt_list(reading, child, depth))
+            blocks.extend(_odt_list(document, child, depth))
         elif tag == "table:table":
             for row in child.get_elements("descendant::table:table-row"):
-                row_cells = row.get_elements("table:table-cell")
-                budget.read(1 + len(row_cells))
-                cells = [_one_line(cell.text_recursive) for cell in row_cells]
+                cells = [_one_line(cell.text_recursive) for cell in row.get_elements("table:table-cell")]
                 while cells and not cells[-1]:
                     cells.pop()
                 if any(cells):
-                    blocks.append(budget.keep(" | ".join(cells)))
+                    blocks.append(" | ".join(cells))
         else:  # text:section and other containers
-            blocks.extend(_odt_blocks(reading, child, depth))
+            blocks.extend(_odt_blocks(document, child, depth))
     return blocks
 
 
-def _odt_list(reading: _OdtReading, element, depth: int) -> list[str]:
+def _odt_list(document, element, depth: int) -> list[str]:
     lines: list[str] = []
     for item in element.get_elements("text:list-item") + element.get_elements("text:list-header"):
         for child in item.children:
-            reading.budget.read()
             if child.tag == "text:list":
-                lines.extend(_odt_list(reading, child, depth + 1))
+                lines.extend(_odt_list(document, child, depth + 1))
             elif text := _one_line(child.text_recursive):
-                lines.append(reading.budget.keep(f"{'  ' * depth}- {text}"))
+                lines.append(f"{'  ' * depth}- {text}")
     return ["\n".join(lines)] if lines and depth == 0 else lines
+
+
+def _odt_is_title(document, style_name: str | None) -> bool:
+    """True for the "Title" paragraph style, directly or through an automatic style."""
+    for _ in range(5):
+        if not style_name:
+            return False
+        if style_name.replace("_20_", " ").lower() in ("title", "titre"):
+            return True
+        style = document.get_style("paragraph", style_name)
+        style_name = style.parent_style if style is not None else None
+    return False
 
 
 # -- HTML ------------------------------------------------------------------------------------
@@ -895,8 +621,6 @@ def parse_bytes(path: Path, data: bytes, options: ReaderOptions = DEFAULT_OPTION
     reader = READERS.get(suffix)
     if reader is None:
         raise DocumentError(f"format non pris en charge : « {suffix or 'sans extension'} »")
-    if suffix in _ZIP_FORMATS and data.startswith(b"PK"):
-        check_member_count(data, options)  # before sniff_mismatch has zipfile read the directory
     mismatch = sniff_mismatch(suffix, data) if data.strip() else None
     if mismatch:
         raise DocumentError(mismatch)
