@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager
+from typing import Any
 
 from kb.core.models import DocumentMetadata, StoredDocument
+from kb.storage.location import IndexLocation
 
 # Past this many documents changed since the last snapshot, reading them all is as quick.
 SNAPSHOT_MAX_CHANGES = 2000
@@ -80,3 +83,24 @@ def stored_document(row: tuple) -> StoredDocument:
         chunk_count=chunk_count,
         indexed_at=indexed_at,
     )
+
+
+class GenerationRecords:
+    """What both backends read from a generation's registry without opening the index: its
+    description and its documents' source files; ``_registry_of`` opens it (None when the
+    generation holds none)."""
+
+    def _registry_of(self, location: IndexLocation) -> AbstractContextManager[Any]:
+        raise NotImplementedError
+
+    def recorded_description(self, location: IndexLocation) -> dict[str, Any]:
+        """The model and chunking a generation was built with ({} when it has none)."""
+        with self._registry_of(location) as registry:
+            return registry.info() if registry is not None else {}
+
+    def source_paths(self, location: IndexLocation) -> list[str]:
+        """The source files of a generation's documents (what ``kb reindex`` reads again)."""
+        with self._registry_of(location) as registry:
+            if registry is None:
+                return []
+            return [doc.metadata.source_path for doc in registry.documents() if doc.metadata.source_path]

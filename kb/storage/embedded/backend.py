@@ -29,6 +29,7 @@ from kb.storage.embedded.querylog import QuestionLog
 from kb.storage.embedded.registry import Registry
 from kb.storage.location import FIRST_GENERATION, SENTENCE_STORE, IndexLocation
 from kb.storage.protocols import GenerationStores
+from kb.storage.registry_snapshots import GenerationRecords
 
 CURRENT_FILE = "CURRENT"
 # /health says writing is degraded below this room left in the data directory: a document's
@@ -37,7 +38,7 @@ MIN_FREE_BYTES = 16 * 1_048_576
 REGISTRY_FILE = "registry.sqlite3"
 
 
-class EmbeddedBackend:
+class EmbeddedBackend(GenerationRecords):
     name = "embedded"
     shared = False
 
@@ -130,18 +131,6 @@ class EmbeddedBackend:
         return GenerationStores(
             registry, vectors, sentences, directory / "lexical", False, None, None, close=lambda: None
         )
-
-    def recorded_description(self, location: IndexLocation) -> dict[str, Any]:
-        """The model and chunking a generation was built with ({} when it has none)."""
-        with self._registry_of(location) as registry:
-            return registry.info() if registry is not None else {}
-
-    def source_paths(self, location: IndexLocation) -> list[str]:
-        """The source files of a generation's documents (what ``kb reindex`` reads again)."""
-        with self._registry_of(location) as registry:
-            if registry is None:
-                return []
-            return [doc.metadata.source_path for doc in registry.documents() if doc.metadata.source_path]
 
     @contextmanager
     def _registry_of(self, location: IndexLocation) -> Iterator[Registry | None]:

@@ -27,9 +27,10 @@ from kb.storage.postgres.querylog import PgQuestionLog
 from kb.storage.postgres.registry import PgRegistry
 from kb.storage.postgres.vectors import PgVectorStore
 from kb.storage.protocols import GenerationStores
+from kb.storage.registry_snapshots import GenerationRecords
 
 
-class PostgresBackend:
+class PostgresBackend(GenerationRecords):
     name = "postgresql"
     shared = True
 
@@ -128,16 +129,6 @@ class PostgresBackend:
             kept_files,
             close=database.close,
         )
-
-    def recorded_description(self, location: IndexLocation) -> dict[str, Any]:
-        with self._registry_of(location) as registry:
-            return registry.info() if registry is not None else {}
-
-    def source_paths(self, location: IndexLocation) -> list[str]:
-        with self._registry_of(location) as registry:
-            if registry is None:
-                return []
-            return [doc.metadata.source_path for doc in registry.documents() if doc.metadata.source_path]
 
     @contextmanager
     def _registry_of(self, location: IndexLocation) -> Iterator[PgRegistry | None]:
