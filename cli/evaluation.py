@@ -108,7 +108,8 @@ def answers_command(
         out.print_json(json.dumps(figures, ensure_ascii=False))
         return
     for key, value in figures.items():
-        if key == "by_kind":
+        if key in ("by_kind", "held_out_by_kind"):
+            out.print(key, highlight=False)
             for kind, by_kind in value.items():
                 shown = ", ".join(f"{k} {round(v, 3) if isinstance(v, float) else v}" for k, v in by_kind.items())
                 out.print(f"  {kind:30} {shown}", highlight=False)
@@ -128,7 +129,7 @@ def _answers(dataset: Path, index_dir: Path | None) -> dict:
     data = load_dataset(dataset, PROJECT_ROOT / "corpus")
     with dataset_index(data, settings, index_dir) as (index, _):
         kb = KnowledgeBase.create(settings, index)
-        return evaluate_answers(kb.answerer, data.questions, settings.search_min_evidence)
+        return evaluate_answers(kb.answerer, data.questions, settings.search_min_evidence, search=kb.search)
 
 
 @eval_app.command("report")
@@ -165,6 +166,6 @@ def report_command(
             )
             sections.append({"name": name, "slug": slug, "figures": figures, "rankings": rankings})
             if slug == "projet":
-                answers = evaluate_answers(kb.answerer, data.questions, settings.search_min_evidence)
+                answers = evaluate_answers(kb.answerer, data.questions, settings.search_min_evidence, search=kb.search)
     report = write_report(sections, answers, output)
     out.print(f"Rapport écrit : {report}")

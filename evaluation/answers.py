@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from statistics import median
 
 from evaluation.datasets import Question
 from kb.core.text import fold
@@ -190,8 +191,12 @@ def _rate(values: list[bool]) -> float | None:
     return sum(values) / len(values) if values else None
 
 
-def evaluate_answers(answerer, questions: list[Question], search_floor: float | None = None) -> dict:
-    """``search_floor``: the relevance floor of /search, whose abstention is measured too."""
+def evaluate_answers(
+    answerer, questions: list[Question], search_floor: float | None = None, search: Callable | None = None
+) -> dict:
+    """``search_floor``: the relevance floor of /search, whose abstention is measured too;
+    ``search``: the /search of the same base (``KnowledgeBase.search``), to check that no
+    misspelt query ends in an empty list."""
     exact: list[float] = []
     tolerant: list[float] = []
     valid_markers = markers = fragment_count = cited = 0
@@ -202,10 +207,21 @@ def evaluate_answers(answerer, questions: list[Question], search_floor: float | 
     unaccented: list[tuple[bool, bool]] = []
     other_listed = other_relevant = cross_questions = cross_with_other = 0
     kinds: dict[str, dict[str, list]] = {}
+    held_out_kinds: dict[str, list[bool]] = {}
     searches: dict[str, dict[str, list[bool]]] = {}
+    backgrounds: list[float] = []  # the gap_rank-th score of the calibration questions
+    blocks = BlockFigures()
+    typo_listed: list[bool] = []
     for question in questions:
         result = answerer.answer(question.question)
         score = answerer.evidence.of(question.question)
+        if (question.split or "calibration") == "calibration":
+            ranked = answerer.retriever.search(question.question, k=answerer.evidence.params.gap_rank)
+            if len(ranked) >= answerer.evidence.params.gap_rank:
+                backgrounds.append(ranked[-1].score)
+        blocks.add(question, result)
+        if search is not None and question.kind == "typo":
+            typo_listed.append(bool(search(question.question)["results"]))
         side = "answerable" if question.relevant else "unanswerable"
         split = question.split or "calibration"
         evidence.setdefault(split, {"answerable": [], "unanswerable": []})[side].append(score)
@@ -239,6 +255,8 @@ def evaluate_answers(answerer, questions: list[Question], search_floor: float | 
             cited += sum(len(s.get("sentences", [])) for s in result.get("sources", []))
         kind = kinds.setdefault(question.kind, {"answered": [], "key_facts": []})
         kind["answered"].append(result["found"])
+        if question.split == "held_out":
+            held_out_kinds.setdefault(question.kind, []).append(result["found"])
         if question.key_facts:
             exact.append(key_fact_coverage(result["answer"], question.key_facts))
             tolerant.append(tolerant_key_fact_coverage(result["answer"], question.key_facts))
@@ -260,6 +278,12 @@ def evaluate_answers(answerer, questions: list[Question], search_floor: float | 
         "abstention_unanswerable": _rate(every["unanswerable"]),
         "held_out_answer_rate": _rate(held_out["answerable"]),
         "held_out_abstention": _rate(held_out["unanswerable"]),
+        "held_out_answer_rate_without_paraphrases": _rate(
+            [found for kind, v in held_out_kinds.items() if kind not in ("paraphrase", "unanswerable") for found in v]
+        ),
+        "held_out_by_kind": {
+            name: {"questions": len(v), "answered": _rate(v)} for name, v in sorted(held_out_kinds.items())
+        },
         "unaccented_answer_ratio": sum(found for _, found in unaccented) / originals if originals else None,
         "other_sector_precision": other_relevant / other_listed if other_listed else None,
         "other_sector_shown": cross_with_other / cross_questions if cross_questions else None,
@@ -273,12 +297,42 @@ def evaluate_answers(answerer, questions: list[Question], search_floor: float | 
             }
             for name, v in sorted(kinds.items())
         },
+        **blocks.figures(),
+        "typo_never_empty": _rate(typo_listed),
+        "gap_background_in_use": answerer.evidence.params.gap_background,
+        "calibrated_gap_background": round(median(backgrounds), 4) if backgrounds else None,
         "threshold_in_use": answerer.params.min_score,
         "calibrated_threshold": threshold,
         "calibrated_answer_rate": balanced,
         "search_floor_in_use": search_floor,
         "calibrated_search_floor": search_floor_fit,
     }
+
+
+class BlockFigures:
+    """Whether the blocks of an answer belong (labelled ``answer_sources``) and whether the
+    documents labelled ``essential`` are shown, by split."""
+
+    def __init__(self) -> None:
+        self.shown: dict[str, list[bool]] = {}  # per shown block: does it belong?
+        self.essential: dict[str, list[bool]] = {}  # per essential document: is it shown?
+
+    def add(self, question: Question, result: dict) -> None:
+        belongs = set(getattr(question, "answer_sources", ()) or ())
+        if not belongs:
+            return
+        split = question.split or "calibration"
+        shown = [source["doc_id"] for source in result.get("sources", [])] if result["found"] else []
+        self.shown.setdefault(split, []).extend(doc_id in belongs for doc_id in shown)
+        essential = getattr(question, "essential", ()) or ()
+        self.essential.setdefault(split, []).extend(doc_id in shown for doc_id in essential)
+
+    def figures(self) -> dict:
+        return {
+            "block_precision": {split: _rate(v) for split, v in sorted(self.shown.items())},
+            "blocks_shown": {split: len(v) for split, v in sorted(self.shown.items())},
+            "essential_shown": {split: _rate(v) for split, v in sorted(self.essential.items())},
+        }
 
 
 def _mean(values: list[float]) -> float | None:

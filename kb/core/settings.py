@@ -176,6 +176,15 @@ class Settings(BaseSettings):
         le=50,
         description="The document whose score is the reference of answer_gap_weight.",
     )
+    answer_gap_background: float = Field(
+        0.855,
+        ge=0,
+        le=1,
+        description="The score a base with fewer than answer_gap_rank documents takes as its "
+        "answer_gap_rank-th (the median 10th score of the calibration questions, printed by "
+        "`kb eval answers` as calibrated_gap_background): a base of a few documents then answers "
+        "its own subjects and abstains on the others.",
+    )
     search_min_evidence: float = Field(
         0.9541,
         ge=0,

@@ -3,8 +3,11 @@
 
 Evidence = the best document's score + ``coverage_weight`` x the IDF-weighted share of the
 query's terms found in the top documents + ``gap_weight`` x how far the best document stands
-out from the ``gap_rank``-th (a question nothing answers scores alike on many documents). The
-weights and thresholds are calibrated on the unanswerable questions (docs/answers.md).
+out from the ``gap_rank``-th (a question nothing answers scores alike on many documents). A base
+of fewer than ``gap_rank`` documents has no such document: the reference is then the score
+the 10th document of a full base typically gets (``gap_background``), so that its first files already
+answer their own subjects. The weights and thresholds are calibrated on the unanswerable
+questions (docs/answers.md).
 """
 
 from __future__ import annotations
@@ -23,12 +26,18 @@ class EvidenceParams:
     coverage_weight: float
     gap_weight: float = 2.0
     gap_rank: int = 10
+    gap_background: float = 0.855  # the gap_rank-th score of a base too small to have one
     documents: int = 3  # the top documents whose terms count in the coverage
     depth: int = 20  # documents ranked to judge a query on the whole base
 
     @classmethod
     def from_settings(cls, settings: Settings) -> EvidenceParams:
-        return cls(settings.answer_coverage_weight, settings.answer_gap_weight, settings.answer_gap_rank)
+        return cls(
+            settings.answer_coverage_weight,
+            settings.answer_gap_weight,
+            settings.answer_gap_rank,
+            settings.answer_gap_background,
+        )
 
 
 class Evidence:
@@ -60,9 +69,18 @@ class Evidence:
         for hit in hits[: self.params.documents]:
             present = self.index.document_terms(hit.metadata.doc_id)
             coverage = max(coverage, sum(w for t, w in weights.items() if t in present) / total)
-        reference = hits[min(self.params.gap_rank, len(hits)) - 1].score
-        gap = hits[0].score - reference
+        gap = hits[0].score - self.reference(hits)
         return hits[0].score + self.params.coverage_weight * coverage + self.params.gap_weight * gap
+
+    def reference(self, hits: list[DocumentHit]) -> float:
+        """The score the best document's lead is measured from: the ``gap_rank``-th document's,
+        or in a smaller base, the background score (or its last document's, when higher: a base
+        of a few documents on one subject). A few documents on unrelated subjects score lower
+        than a full base's 10th: measured from them, any question would stand out."""
+        if len(hits) >= self.params.gap_rank:
+            return hits[self.params.gap_rank - 1].score
+        last = hits[-1].score if len(hits) > 1 else 0.0
+        return max(last, self.params.gap_background)
 
     def names_every_term(self, query: Query, hits: list[DocumentHit]) -> bool:
         """Whether the best document holds every term of the query as typed (a rare word or a
