@@ -49,6 +49,11 @@ class Question:
     kind: str = "natural"
     key_facts: tuple[str, ...] = ()
     split: str | None = None  # "calibration" or "held_out" (thresholds are fitted on the first)
+    # Documents whose text answers the question (a block from them belongs in the answer; a
+    # directory entry only for "who" questions), and the 1 or 2 of them a practitioner must see.
+    # Empty when the question is not labelled.
+    answer_sources: tuple[str, ...] = ()
+    essential: tuple[str, ...] = ()
 
 
 @dataclass
@@ -74,6 +79,8 @@ def load_questions(path: Path, corpus: Path) -> Dataset:
                 kind=row.get("kind", "natural"),
                 key_facts=tuple(row.get("key_facts", [])),
                 split=row.get("split"),
+                answer_sources=tuple(row.get("answer_sources", [])),
+                essential=tuple(row.get("essential", [])),
             )
         )
     return dataset
