@@ -110,14 +110,23 @@ def search(
     territory: str | None = Query(None, max_length=200, description="Territoire (extrait du nom)."),
     date_from: str | None = Query(None, pattern=DATE, description="Date minimale (AAAA, AAAA-MM ou AAAA-MM-JJ)."),
     date_to: str | None = Query(None, pattern=DATE, description="Date maximale (AAAA, AAAA-MM ou AAAA-MM-JJ)."),
+    spelling: bool = Query(
+        True,
+        description="Corriger les mots mal orthographiés d'après les mots de la base (`false` : "
+        "chercher exactement ce qui est écrit).",
+    ),
 ) -> JSONResponse:
     """Les documents qui répondent à la question, chacun avec ses meilleurs passages.
 
-    Recherche hybride (sens + mots-clés), acronymes développés par le glossaire ; les filtres
-    s'appliquent pendant la recherche. Chaque passage a un `snippet` et, dans `highlights`, les
+    Recherche hybride (sens + mots-clés), acronymes développés par le glossaire, mots mal
+    orthographiés corrigés d'après les mots de la base (`corrected_query` dit alors ce qui a été
+    cherché) ; les filtres s'appliquent pendant la recherche. La liste s'arrête là où les scores
+    s'éloignent du meilleur. Quand aucun document ne répond sûrement, `confident` vaut `false` et
+    la liste donne les documents les plus proches, à vérifier ; elle n'est vide que si aucun mot
+    de la question n'existe dans la base. Chaque passage a un `snippet` et, dans `highlights`, les
     positions `[début, fin]` des termes trouvés dans ce snippet."""
     filters = kb.parse_filters(type, sector, theme, territory, date_from, date_to)
-    results = kb.search(q, k, filters)
+    results = kb.search(q, k, filters, spelling=spelling)
     kb.questions.searched(q, filters, results, channel)
     return JSONResponse(results)
 

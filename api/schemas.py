@@ -139,6 +139,12 @@ _OTHER_VERSIONS = (
 )
 
 
+_CORRECTED_QUERY = (
+    "La question cherchée à la place de celle écrite, ses mots mal orthographiés corrigés d'après les "
+    "mots de la base (« tranport solidaire » : « transport solidaire ») ; `null` quand rien n'a été corrigé."
+)
+
+
 class SearchResult(DocumentSummary):
     score: float
     passages: list[SearchPassage]
@@ -147,6 +153,12 @@ class SearchResult(DocumentSummary):
 
 class SearchResponse(BaseModel):
     results: list[SearchResult]
+    confident: bool = Field(
+        True,
+        description="Faux quand aucun document ne répond sûrement : `results` donne alors les documents "
+        "les plus proches, à vérifier (vide seulement si aucun mot de la question n'existe dans la base).",
+    )
+    corrected_query: str | None = Field(None, description=_CORRECTED_QUERY)
 
 
 class Citation(BaseModel):
@@ -184,6 +196,11 @@ class AnswerSource(DocumentSummary):
     figures: list[CitedText] = Field(
         ..., description="Ses chiffres clés quand la question porte sur l'argent, les personnes ou le temps."
     )
+    steps: list[CitedText] = Field(
+        default_factory=list,
+        description="Les étapes de sa méthode, dans l'ordre (8 au plus, chacune sa première phrase), quand la "
+        "question demande comment faire ; sur le premier bloc qui en a, après une phrase de contexte.",
+    )
     contact: Contact | None = Field(None, description="Comment joindre son porteur.")
     other_versions: list[OtherVersion] = Field(default_factory=list, description=_OTHER_VERSIONS)
 
@@ -211,10 +228,19 @@ class AskResponse(AnswerMode):
     sources: list[AnswerSource] = Field(
         ..., description="Les blocs de la réponse, un par document, dans l'ordre du classement."
     )
+    summary: list[CitedText] = Field(
+        default_factory=list,
+        description="La réponse courte, à lire d'abord : deux ou trois phrases citées par les blocs (celles du "
+        "premier, puis la première de chacun des suivants), chacune avec le numéro `n` de sa citation. Absente "
+        "quand `found` est faux.",
+    )
     citations: list[Citation]
     contacts: list[Contact]
     other_sector: list[DocumentSummary]
-    nearest: list[DocumentSummary] | None = Field(None, description="Quand `found` est faux.")
+    nearest: list[DocumentSummary] | None = Field(
+        None, description="Quand `found` est faux : les documents les plus proches (3 au plus), à vérifier."
+    )
+    corrected_query: str | None = Field(None, description=_CORRECTED_QUERY)
 
 
 class DocumentListItem(DocumentSummary):

@@ -376,17 +376,22 @@ def search_command(
     as_json: bool = typer.Option(False, "--json", help="Sortie JSON."),
 ) -> None:
     """Chercher les documents qui répondent à une question, avec leurs meilleurs passages."""
-    results = _run_query(
+    found = _run_query(
         query,
         "la recherche",
         (doc_type, sector, theme, territory),
-        lambda kb, filters: kb.search(query, k, filters)["results"],
+        lambda kb, filters: kb.search(query, k, filters),
     )
+    results = found["results"]
     if as_json:
         out.print_json(json.dumps(results, ensure_ascii=False))
         return
+    if found["corrected_query"] and results:
+        out.print(f"Résultats pour « {found['corrected_query']} »", highlight=False)
     if not results:
         out.print("Aucun résultat.")
+    elif not found["confident"]:
+        out.print("Aucun document ne répond sûrement. Les documents les plus proches, à vérifier :")
     for rank, doc in enumerate(results, start=1):
         out.print(
             f"[bold]{rank}. {doc['title']}[/bold] ({doc['doc_type']}, {doc['sector'] or 'secteur non précisé'})",

@@ -149,8 +149,12 @@ def strip_accents(question: str) -> str:
     return text.replace("-", " ")
 
 
+# The answer threshold abstains on at least this share of the unanswerable calibration questions
+ANSWER_ABSTENTION = 0.95
+
+
 def calibrate_threshold(
-    answerable: list[float], unanswerable: list[float], abstention: float = 0.9
+    answerable: list[float], unanswerable: list[float], abstention: float = ANSWER_ABSTENTION
 ) -> tuple[float, float]:
     """The evidence threshold that answers the most answerable questions while abstaining on at
     least ``abstention`` of the unanswerable ones; returns it with the answer rate it gives.

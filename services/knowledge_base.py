@@ -14,6 +14,7 @@ from kb.index.knowledge_index import KnowledgeIndex
 from kb.search.evidence import Evidence
 from kb.search.filters import Filters, FilterValues, parse_filters
 from kb.search.glossary import Glossary
+from kb.search.listing import Listing, list_documents
 from kb.search.retrieval import Retriever
 from kb.search.versions import versions_of
 from kb.search.views import document_summary, search_documents
@@ -94,15 +95,25 @@ class KnowledgeBase:
         """``InvalidRequest`` for an empty question."""
         _check_text(text)
 
-    def search(self, query: str, k: int = 10, filters: Filters | None = None) -> dict:
-        """The documents of a query; none when nothing in the base is close enough (the same
-        evidence as /ask, under the lower floor ``KB_SEARCH_MIN_EVIDENCE``)."""
+    def search(self, query: str, k: int = 10, filters: Filters | None = None, spelling: bool = True) -> dict:
+        """The documents of a query, cut where their scores fall away from the best one
+        (kb/search/listing.py), ``confident`` when the base answers it (the same evidence as
+        /ask, under the lower floor ``KB_SEARCH_MIN_EVIDENCE``), else the nearest documents
+        (``confident`` false); none only when no word of the query is in the base.
+        ``corrected_query``: what was searched when misspelt words were corrected
+        (``spelling=False``: the query as typed)."""
+        listing = self.listing(query, k, filters, spelling)
+        return {
+            **search_documents(self.retriever, listing.query, k, filters, hits=listing.hits),
+            "confident": listing.confident,
+            "corrected_query": listing.query.corrected,
+        }
+
+    def listing(self, query: str, most: int, filters: Filters | None = None, spelling: bool = True) -> Listing:
+        """What a search lists (``search``, the site's page): the query corrected unless
+        ``spelling`` is false, its ranking, the documents listed and whether the base answers."""
         _check_text(query)
-        expanded = self.retriever.query(query)
-        hits = self.retriever.search(expanded, k=max(k, self.evidence.params.gap_rank), filters=filters)
-        if not self.evidence.listed(expanded, filters, hits):
-            return {"results": []}
-        return search_documents(self.retriever, expanded, k, filters, hits=hits)
+        return list_documents(self.evidence, self.retriever.query(query, spelling=spelling), most, filters)
 
     def ask(self, question: str, filters: Filters | None = None, hits: list | None = None) -> dict:
         """The cited answer: written by the LLM when one is configured and the base answers
@@ -114,7 +125,9 @@ class KnowledgeBase:
     def extractive_answer(self, question: str, filters: Filters | None = None, hits: list | None = None) -> dict:
         """The extractive answer alone (what the site renders at once and ``ask_events`` starts from)."""
         _check_text(question)
-        return self.answerer.answer(question, filters, hits=hits)
+        answer = self.answerer.answer(question, filters, hits=hits)
+        # what was searched when misspelt words were corrected (the answerer corrects alike)
+        return {**answer, "corrected_query": self.retriever.query(question).corrected}
 
     async def ask_events(self, question: str, extractive: dict) -> AsyncIterator[Event]:
         """The answer as events: ``answer`` and ``end`` for an extractive answer; with an LLM

@@ -95,9 +95,11 @@ class Questions:
     # -- the hook of the read routes ------------------------------------------------------
 
     def searched(self, query: str, filters: Filters | None, response: dict, channel: str | None) -> None:
-        """Log a search (/search, the site's list): found when some document is listed."""
+        """Log a search (/search, the site's list): found when some document is listed and the
+        base answers it (not when only the nearest documents are, ``confident`` false)."""
         results = response.get("results") or []
-        self._record("recherche", query, filters, bool(results), [r["doc_id"] for r in results], channel)
+        found = bool(results) and response.get("confident", True)
+        self._record("recherche", query, filters, found, [r["doc_id"] for r in results], channel)
 
     def answered(self, question: str, filters: Filters | None, answer: dict, channel: str | None) -> None:
         """Log a question (/ask, /ask/stream, the site's answer) with the answer's ``found``."""

@@ -23,7 +23,6 @@ from kb.search.views import passage_views
 from services.knowledge_base import KnowledgeBase
 
 PER_PAGE = 10
-SEARCH_DEPTH = 50  # documents a query may page through
 FACETS = (("type", "Type de document"), ("secteur", "Secteur"), ("theme", "Thème"), ("territoire", "Territoire"))
 MARKDOWN_SOURCES = (".md", ".markdown", ".docx", ".html", ".htm")
 
@@ -105,9 +104,11 @@ class Site:
 
     # -- recherche -------------------------------------------------------------------------
 
-    def results(self, q: str, selected: dict[str, list[str]], page: int, ask: bool) -> dict:
+    def results(self, q: str, selected: dict[str, list[str]], page: int, ask: bool, spelling: bool = True) -> dict:
         """A query's documents (or the catalogue without one), facets, one page, and the cited
-        answer when asked for. ``FiltersInvalid`` for unknown filter values."""
+        answer when asked for. ``FiltersInvalid`` for unknown filter values. The query's
+        misspelt words are corrected unless ``spelling`` is false (``corrected``: what was
+        searched); ``confident`` false: the documents listed are the nearest ones, to check."""
         filters = self.kb.parse_filters(
             selected.get("type"),
             selected.get("secteur"),
@@ -117,16 +118,15 @@ class Site:
         q = q.strip()
         answer = None
         weak = False
+        confident = True
+        corrected = None
         hits: list = []
         if q:
-            self.kb.check_question(q)
-            query = self.kb.retriever.query(q)
-            ranked = self.kb.retriever.search(query, k=SEARCH_DEPTH, filters=filters)
-            evidence = self.kb.evidence.of(query, filters, hits=ranked)
-            hits = ranked if self.kb.evidence.listed(query, filters, ranked, evidence) else []
-            if hits:  # the documents that answer, not the whole base in ranking order
-                floor = hits[0].score - self.index.settings.results_margin
-                hits = [hit for hit in hits if hit.score >= floor]
+            # the documents that answer, cut where their scores fall away from the best one,
+            # or the nearest ones (kb/search/listing.py)
+            listing = self.kb.listing(q, PER_PAGE, filters, spelling)
+            query, ranked, evidence = listing.query, listing.ranked, listing.evidence
+            hits, confident, corrected = listing.hits, listing.confident, listing.query.corrected
             listed = [hit.metadata for hit in hits]
             rows = [
                 {
@@ -139,9 +139,9 @@ class Site:
             # one retrieval for the list, the notice and the answer: they agree by construction
             if ask and hits:
                 answer = self.kb.extractive_answer(q, filters, hits=ranked)
-                weak = bool(rows) and not answer["found"]
+                weak = confident and bool(rows) and not answer["found"]
             else:
-                weak = bool(rows) and evidence < self.kb.answerer.params.min_score
+                weak = confident and bool(rows) and evidence < self.kb.answerer.params.min_score
         else:
             listed = sorted(
                 (
@@ -169,6 +169,8 @@ class Site:
             "facets": facets(listed, selected),
             "selected": selected,
             "weak": weak,
+            "confident": confident,
+            "corrected": corrected,
             "answer": answer,
             # the page's synthesis script asks /ask/stream with the same question and filters
             "llm": bool(self.index.settings.llm_url),
@@ -184,7 +186,8 @@ class Site:
             answer = results["answer"] or {"found": False}
             self.kb.questions.answered(results["q"], results["filters"], answer, "site")
         else:
-            self.kb.questions.searched(results["q"], results["filters"], {"results": results["rows"]}, "site")
+            shown = {"results": results["rows"], "confident": results["confident"]}
+            self.kb.questions.searched(results["q"], results["filters"], shown, "site")
 
     # -- fiche -----------------------------------------------------------------------------
 

@@ -1,4 +1,5 @@
-"""The coordinator's dashboard of what practitioners ask: its data (JSON, CSV)."""
+"""The coordinator's dashboard of what practitioners ask: its data (JSON, CSV); and the
+contacts on which a fiche and the directory disagree."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import CoordinatorDep, KnowledgeBaseDep
 from api.schemas import QuestionsDashboard, errors
+from kb.answer.contacts import contact_conflicts
 from kb.core.errors import InvalidRequest, Problem
 
 router = APIRouter(tags=["coordination"])
@@ -88,3 +91,32 @@ def questions_csv(
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="questions-passerelles.csv"'},
     )
+
+
+class ContactConflict(BaseModel):
+    structure: str = Field(..., description="La structure (son nom dans l'annuaire).")
+    doc_id: str = Field(..., description="Le document dont la section Contact diffère de l'annuaire.")
+    title: str
+    url: str = Field(..., description="La page de ce document sur le site.")
+    fiche: str = Field(..., description="Les lignes de contact du document.")
+    entry_id: str = Field(..., description="La fiche annuaire de la structure.")
+    entry_title: str
+    entry_url: str
+    annuaire: str = Field(
+        ..., description="Les lignes de contact de la fiche annuaire (celles que montrent les réponses)."
+    )
+    differs: list[str] = Field(..., description="Ce qui diffère : `courriel`, `téléphone`.")
+
+
+class ContactConflicts(BaseModel):
+    conflicts: list[ContactConflict] = Field(
+        ..., description="Les documents dont le courriel ou le téléphone diffère de l'annuaire, par structure."
+    )
+
+
+@router.get("/coordination/contacts", response_model=ContactConflicts, responses=errors(401, 403, 503))
+def contacts_to_check(kb: KnowledgeBaseDep, actor: CoordinatorDep) -> dict:
+    """Coordonnées divergentes : les documents dont la section Contact donne un autre courriel ou
+    un autre téléphone que la fiche annuaire de leur structure (les réponses montrent celui de
+    l'annuaire). Calculé une fois par révision de l'index."""
+    return {"conflicts": contact_conflicts(kb.index, kb.index.settings.public_url)}

@@ -72,6 +72,9 @@ def home(request: Request, kb: KnowledgeBaseDep) -> HTMLResponse:
     return page(request, "home.html", home=Site(kb).home(), nav="accueil")
 
 
+EXACT_SPELLING = "exacte"  # ?orthographe=exacte: search the query as typed, uncorrected
+
+
 @router.get("/recherche", response_class=HTMLResponse)
 def search_page(
     request: Request,
@@ -84,23 +87,29 @@ def search_page(
     page_number: int = Query(1, alias="page", ge=1, le=1000),
     question: str | None = Query(None, max_length=1),
     avis: str | None = Query(None, max_length=10),
+    orthographe: str | None = Query(None, max_length=10),
 ) -> HTMLResponse:
     selected = {"type": type, "secteur": secteur, "theme": theme, "territoire": territoire}
     selected = {name: [v for v in values if v] for name, values in selected.items()}
     site = Site(kb)
     error, status = None, 200
     asked = bool(question) and bool(q.strip())
+    exact = orthographe == EXACT_SPELLING  # "rechercher plutôt « … »": the query as typed
     try:
-        results = site.results(q, selected, page_number, ask=asked)
+        results = site.results(q, selected, page_number, ask=asked, spelling=not exact)
         if page_number == 1 and not avis:  # not the next pages, nor the page shown after feedback
             site.log_question(results, asked)
     except FiltersInvalid as exc:
         error, status = exc.body(), 422
-        results = site.results(q, {}, 1, ask=False)
+        results = site.results(q, {}, 1, ask=False, spelling=not exact)
+
+    def search_link(n: int | None = None, spelling: str | None = EXACT_SPELLING if exact else None) -> str:
+        query = [("q", q)] + [(name, v) for name, values in selected.items() for v in values]
+        query += [("orthographe", spelling)] if spelling else []
+        return "/recherche?" + urlencode(query + ([("page", n)] if n else []))
 
     def page_link(n: int) -> str:
-        query = [("q", q)] + [(name, v) for name, values in selected.items() for v in values] + [("page", n)]
-        return "/recherche?" + urlencode(query)
+        return search_link(n)
 
     return page(
         request,
@@ -109,13 +118,15 @@ def search_page(
         r=results,
         error=error,
         page_link=page_link,
+        exact_link=search_link(spelling=EXACT_SPELLING),
+        exact=exact,
         nav="recherche",
         feedback_sent=avis == "merci",
         back=_back_query(request.url.query),
     )
 
 
-_BACK_PARAMETERS = ("q", "type", "secteur", "theme", "territoire", "question")
+_BACK_PARAMETERS = ("q", "type", "secteur", "theme", "territoire", "question", "orthographe")
 
 
 def _back_query(query: str) -> str:

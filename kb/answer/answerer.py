@@ -18,7 +18,6 @@ from kb.answer import directory
 from kb.answer.digest import Block, Digester, Quoted, asked_figures, quote_of
 from kb.core.models import DocumentMetadata, page_url
 from kb.core.settings import Settings
-from kb.core.text import fold
 from kb.core.vocabulary import ANNUAIRE, LOCAL_DEVELOPMENT, MINUTES, OTHER_SECTOR, SOCIAL_ACTION, content_doc_types
 from kb.search.evidence import Evidence, EvidenceParams
 from kb.search.filters import Filters
@@ -132,11 +131,13 @@ class Answerer:
 
         sources: list[dict] = []
         lines = [lead_sentence([block.hit.metadata.doc_type for block in blocks])]
+        self.digester.steps_once(blocks)  # a method's steps once, on the first block that has some
         for block in blocks:
             meta = block.hit.metadata
             text = self.index.document_text(meta.doc_id) or ""
             sentences = [{"text": q.text, "n": cite(q, meta, text)} for q in block.sentences]
             figures = [{"text": q.text, "n": cite(q, meta, text)} for q in block.figures]
+            steps = [{"text": q.text, "n": cite(q, meta, text)} for q in block.steps]
             contact = self._reach(meta, text)
             sources.append(
                 {
@@ -146,18 +147,22 @@ class Answerer:
                     "year": (meta.date or "")[:4] or None,
                     "sentences": sentences,
                     "figures": figures,
+                    "steps": steps,
                     "contact": contact,
                     "other_versions": version_links(block.hit.other_versions, self.base_url),
                 }
             )
             lines.append(_block_text(sources[-1]))
         floor = content[0].score - self.params.related_margin
+        from kb.answer.summary import short_answer  # the short answer read first (kb/answer/summary.py)
+
         return {
             "found": True,
             "uncertain": False,
             "mode": "extractive",
             "answer": "\n\n".join(lines),
             "sources": sources,
+            "summary": short_answer(sources),
             "citations": citations,
             "contacts": self._contacts(sources, entries, floor),
             "other_sector": self._other_sector(query, blocks, floor),
@@ -192,39 +197,19 @@ class Answerer:
     # -- who to contact, the other sector ----------------------------------------------------
 
     def _reach(self, meta: DocumentMetadata, text: str) -> dict | None:
-        """How to reach the porteur of a document (``text``: its text): the document's own
-        contact section, else its directory entry's; ``None`` when neither says how."""
-        own = directory.section_text(text, "contact")
-        entry = directory.porteur_entry(self.index, meta)
-        reason = f"porteur de « {meta.title} »"
-        if own:
-            return {
-                "name": meta.porteur or meta.title,
-                "doc_id": entry.doc_id if entry else None,
-                "territory": meta.territory,
-                "contact": own,
-                "reason": reason,
-            }
-        if entry is not None:
-            contact = directory.contact(self.index, entry, reason)
-            return contact if contact["contact"] else None
-        return None
+        """How to reach the porteur of a document (``text``: its text): its directory entry's
+        contact lines, which win, else the document's own; ``None`` when neither says how."""
+        return directory.reach(self.index, meta, text, f"porteur de « {meta.title} »")
 
     def _contacts(self, sources: list[dict], entries: list[DocumentHit], floor: float) -> list[dict]:
-        """The porteurs of the sources and the directory's structures on the subject, each with
-        its way to reach it."""
-        contacts: dict[str, dict] = {}
-        for source in sources:
-            contact = source["contact"]
-            if contact is not None:
-                contacts.setdefault(fold(contact["name"]), contact)
+        """The porteurs of the sources and the directory's structures on the subject, one per
+        structure (same directory entry or same name), each with its way to reach it."""
+        found: list[dict | None] = [source["contact"] for source in sources]
         for hit in entries:
             if hit.score < floor:
                 break
-            contact = directory.contact(self.index, hit.metadata, "structure qui intervient sur ce sujet")
-            if contact["contact"]:
-                contacts.setdefault(fold(contact["name"]), contact)
-        return list(contacts.values())[:5]
+            found.append(directory.contact(self.index, hit.metadata, "structure qui intervient sur ce sujet"))
+        return directory.one_per_structure(found)
 
     def _other_sector(self, query: Query, blocks: list[Block], floor: float) -> list[dict]:
         """Documents of the other sector on the question's subject: the other side of the top
@@ -276,6 +261,8 @@ def _block_text(source: dict) -> str:
     facts = ", ".join(str(v) for v in (source["doc_type"], source["territory"], source["porteur"], source["year"]) if v)
     lines = [f"« {source['title']} » ({facts})"]
     lines.append(" ".join(f"{s['text']} [{s['n']}]" for s in source["sentences"]))
+    if source.get("steps"):
+        lines.append("Étapes : " + " ".join(f"{i}. {s['text']} [{s['n']}]" for i, s in enumerate(source["steps"], 1)))
     if source["figures"]:
         lines.append("Chiffres clés : " + " ; ".join(f"{f['text']} [{f['n']}]" for f in source["figures"]))
     if source["contact"]:

@@ -1,9 +1,12 @@
 """The extractive answer's blocks: for one document, the sentences that best answer a question.
 
 A block holds 1 to 3 whole sentences of the document (never a heading, a list label, an agenda
-line, a question or a fragment; a sentence that opens with a pronoun brings the sentence it
-refers to), its key figures when the question asks about money, people or time, and the
-passages (chunks) that hold them, so that each sentence is cited with its source.
+line, a question, speaker notes, a minute's meta lines, a cross-reference or a fragment; a
+sentence that opens with a pronoun brings the sentence it refers to, one that opens a quotation
+brings the sentences up to its closing mark: ``kb/answer/units.py``), its key figures when the
+question asks about money, people or time, the steps of its method when the question asks how
+("comment…", "quelles étapes…", "par où commencer"), and the passages (chunks) that hold them,
+so that each sentence is cited with its source.
 """
 
 from __future__ import annotations
@@ -12,20 +15,15 @@ import re
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
+from kb.answer.units import Parsed, Unit, parse
 from kb.core.bounded_cache import BoundedCache
 from kb.core.models import Chunk
-from kb.core.sentences import Sentence, document_sentences
 from kb.core.text import fold
 from kb.index.knowledge_index import KnowledgeIndex
 from kb.search.hits import DocumentHit
-from kb.search.views import skipped_section
 
 # sections that point elsewhere or describe the meeting rather than the experience
 _SUMMARY_SECTIONS = ("en bref", "resume", "synthese", "la reponse", "reponse", "en resume")
-_ANAPHORA = re.compile(
-    r"^(?:elle|elles|il|ils|cette|cet|ces|ce|celle|celles|celui|ceux|cela|ca|leur|leurs|"
-    r"en revanche|de plus|par ailleurs|toutefois|mais|pourtant|ainsi|enfin|la encore|lui|eux)\b"
-)
 _AGENDA = re.compile(r"^\d{1,2}\s?h(?:\s?\d{2})?\b|^\d{1,2}[:.]\d{2}\b")
 _TERMINAL = tuple(".!…»)")
 
@@ -41,7 +39,16 @@ _ASKS = {
     ),
     "temps": re.compile(r"\b(?:quand|duree|combien de temps|delai\w*|calendrier|dates?|depuis|etapes?|mois|annees?)\b"),
     "nombre": re.compile(r"\b(?:combien|quelle quantite|quel nombre|nombre de|chiffres?|resultats?|bilan)\b"),
+    # not figures: how to do it, answered by the steps of a method
+    "etapes": re.compile(
+        r"^(?:et |alors |mais )?comment\b|\bcomment (?:faire|monter|mettre|creer|lancer|organiser|proceder|"
+        r"demarrer|construire|conduire|animer|preparer|deposer|obtenir|realiser|ouvrir|s'y prendre|on fait)\b|"
+        r"\b(?:quelles?|les) (?:sont les )?(?:grandes )?etapes\b|\bpar ou (?:commencer|demarrer)\b|"
+        r"\bmarche a suivre\b|\bmode d'emploi\b|\bpas a pas\b|\bquelle demarche\b"
+    ),
 }
+HOW = "etapes"
+MAX_STEPS = 8
 _FIGURE_SECTIONS = {
     "argent": ("budget", "financ", "cout", "moyens"),
     "personnes": ("moyens humains", "equipe", "moyens", "gouvernance"),
@@ -72,66 +79,38 @@ class Block:
     sentences: list[Quoted]
     figures: list[Quoted] = field(default_factory=list)
     match: float = 0.0  # the IDF-weighted share of the question's terms in its best sentence
+    steps: list[Quoted] = field(default_factory=list)  # the method's steps, when the question asks how
+    lead: Quoted | None = None  # its best sentence: the context quoted before its steps
 
 
 def asked_figures(question: str) -> tuple[str, ...]:
     """What kind of figures the question asks for: ``argent``, ``personnes``, ``temps``, or
-    ``nombre`` (counts, results)."""
-    folded = fold(question)
+    ``nombre`` (counts, results); and ``etapes`` when it asks how to do something (the steps of
+    a method, not figures)."""
+    folded = fold(question).strip()
     kinds = tuple(kind for kind, pattern in _ASKS.items() if pattern.search(folded))
     # "combien" alone asks for counts; with money, people or time it asks for those
-    return tuple(k for k in kinds if k != "nombre") or kinds
+    figures = tuple(k for k in kinds if k not in ("nombre", HOW)) or tuple(k for k in kinds if k != HOW)
+    return figures + ((HOW,) if HOW in kinds else ())
 
 
-@dataclass(frozen=True)
-class _Unit:
-    """A sentence (or a sentence and the one its pronoun refers to) with its passage."""
-
-    text: str
-    start: int
-    end: int
-    item: bool
-    chunk: Chunk
-
-
-def _units(text: str, chunks: tuple[Chunk, ...]) -> tuple[_Unit, ...]:
-    """The document's candidate sentences, mapped to their passages."""
-    sentences = document_sentences(text)
-    units: list[_Unit] = []
-    previous: Sentence | None = None
-    for sentence in sentences:
-        chunk = _chunk_of(chunks, sentence)
-        if chunk is None:
-            previous = sentence
-            continue
-        body = sentence.text
-        start = sentence.start
-        if _ANAPHORA.match(fold(body)):
-            if previous is None or previous.item != sentence.item or not _fits_before(previous, sentence, text):
-                previous = sentence
-                continue
-            body = f"{previous.text} {body}"
-            start = previous.start
-            chunk = _chunk_of(chunks, Sentence(body, start, sentence.end, sentence.item)) or chunk
-        units.append(_Unit(body, start, sentence.end, sentence.item, chunk))
-        previous = sentence
-    return tuple(units)
+def steps_once(blocks: list[Block]) -> None:
+    """Steps on the first block that has some, after one sentence of context (its best); the
+    other blocks keep their sentences and quote no steps."""
+    first = next((block for block in blocks if block.steps), None)
+    for block in blocks:
+        if block is not first:
+            block.steps = []
+        elif block.lead is not None:
+            block.sentences = [block.lead]
 
 
-def _fits_before(previous: Sentence, sentence: Sentence, text: str) -> bool:
-    """The previous sentence is in the same paragraph (no blank line or heading between)."""
-    gap = text[previous.end : sentence.start]
-    return "\n\n" not in gap and "#" not in gap and len(previous.text) + len(sentence.text) <= 450
+def _units(text: str, chunks: tuple[Chunk, ...], doc_type: str = "") -> tuple[Unit, ...]:
+    """The document's candidate sentences, mapped to their passages (``kb/answer/units.py``)."""
+    return parse(text, chunks, doc_type).units
 
 
-def _chunk_of(chunks: tuple[Chunk, ...], sentence: Sentence) -> Chunk | None:
-    holding = [c for c in chunks if c.start <= sentence.start and sentence.end <= c.end]
-    if holding:
-        return holding[0]
-    return next((c for c in chunks if c.start <= sentence.start < c.end), None)
-
-
-def _heading_like(unit: _Unit) -> bool:
+def _heading_like(unit: Unit) -> bool:
     folded = fold(unit.text).rstrip(" .:")
     return any(folded == fold(part) for part in unit.chunk.section)
 
@@ -156,7 +135,7 @@ class Digester:
         self.max_figures = figures
         self.keep_ratio = 0.4  # a sentence scoring under this share of the best is not quoted
         # a document is cut into sentences once per version (keyed by doc_id and version)
-        self._units: BoundedCache[tuple[str, str], tuple[_Unit, ...]] = BoundedCache(512)
+        self._parsed: BoundedCache[tuple[str, str], Parsed] = BoundedCache(512)
 
     def block(
         self,
@@ -168,25 +147,27 @@ class Digester:
     ) -> Block | None:
         """``matched_only``: only sentences that share terms with the question (for the sources
         after the first, which must earn their place by what they say)."""
-        units = self._document_units(hit)
+        parsed = self._document(hit)
+        units = parsed.units
         if not units:
             return None
+        figure_asks = tuple(kind for kind in asks if kind in _FIGURE_SECTIONS)
         total = sum(weights.values()) or 1.0
         passage_rank = {p.chunk.index: rank for rank, p in enumerate(hit.passages)}
         match = 0.0
-        scored: list[tuple[float, _Unit, frozenset[str]]] = []
+        scored: list[tuple[float, Unit, frozenset[str]]] = []
         for position, unit in enumerate(units):
             if unit.item and len(unit.text) < 60 or not answer_like(unit.text):
                 continue
-            if skipped_section(unit.chunk.section) or _heading_like(unit):
+            if _heading_like(unit):
                 continue
             unit_terms = frozenset(self.index.lexical.analyzer.tokens(unit.text))
             coverage = sum(weights.get(t, 0.0) for t in unit_terms & terms) / total
             rank = passage_rank.get(unit.chunk.index)
             prior = 0.15 / (rank + 1) if rank is not None else 0.0
-            if unit.chunk.section and fold(unit.chunk.section[-1]).startswith(_SUMMARY_SECTIONS):
+            if fold(unit.chunk.section[-1] if unit.chunk.section else unit.heading).startswith(_SUMMARY_SECTIONS):
                 prior += 0.05
-            if asks and any(ch.isdigit() for ch in unit.text):
+            if figure_asks and any(ch.isdigit() for ch in unit.text):
                 prior += 0.1
             if coverage == 0 and (rank is None or matched_only):
                 continue
@@ -196,48 +177,72 @@ class Digester:
             return None
         scored.sort(key=lambda entry: entry[0], reverse=True)
         best = scored[0][0]
-        chosen: list[tuple[_Unit, frozenset[str]]] = []
+        chosen: list[tuple[Unit, frozenset[str]]] = []
         for score, unit, unit_terms in scored:
             if len(chosen) >= self.max_sentences or score < self.keep_ratio * best:
                 break
             if any(_overlaps(unit, other) or _near_duplicate(unit_terms, other_terms) for other, other_terms in chosen):
                 continue
             chosen.append((unit, unit_terms))
+        lead = _quoted(chosen[0][0])
         chosen.sort(key=lambda entry: entry[0].start)
-        sentences = [Quoted(u.text, u.chunk, u.start, u.end) for u, _ in chosen]
-        figures = self._figures(units, asks, {u.start for u, _ in chosen}) if asks else []
-        return Block(hit, sentences, figures, match)
+        sentences = [_quoted(u) for u, _ in chosen]
+        steps = [_quoted(u) for u in parsed.steps[0][:MAX_STEPS]] if HOW in asks and parsed.steps else []
+        taken = {u.start for u, _ in chosen} | {q.start for q in steps}
+        figures = self._figures(units, figure_asks, taken) if figure_asks else []
+        return Block(hit, sentences, figures, match, steps, lead)
 
-    def _figures(self, units: tuple[_Unit, ...], asks: tuple[str, ...], taken: set[int]) -> list[Quoted]:
+    @staticmethod
+    def steps_once(blocks: list[Block]) -> None:
+        steps_once(blocks)
+
+    def _figures(self, units: tuple[Unit, ...], asks: tuple[str, ...], taken: set[int]) -> list[Quoted]:
         """Items and sentences with figures from the sections that keep them (budget, means,
         steps), else from anywhere in the document when they name the kind of figure asked."""
-        found: list[tuple[int, _Unit]] = []
+        found: list[tuple[int, Unit]] = []
         for unit in units:
             if unit.start in taken or not any(ch.isdigit() for ch in unit.text) or len(unit.text) > 300:
                 continue
-            if skipped_section(unit.chunk.section) or _AGENDA.match(unit.text):
+            if _AGENDA.match(unit.text):
                 continue
-            section = fold(unit.chunk.section[-1]) if unit.chunk.section else ""
-            for kind in asks:
-                if section.startswith(_FIGURE_SECTIONS[kind]):
-                    found.append((0, unit))
-                    break
-                if _FIGURE_TEXT[kind].search(unit.text):
-                    found.append((1, unit))
-                    break
+            section = fold(unit.chunk.section[-1] if unit.chunk.section else unit.heading)
+            rank = _figure_rank(unit.text, section, asks)
+            if rank is not None:
+                found.append((rank, unit))
         found.sort(key=lambda entry: (entry[0], entry[1].start))
         chosen = sorted((unit for _, unit in found[: self.max_figures]), key=lambda u: u.start)
-        return [Quoted(u.text, u.chunk, u.start, u.end) for u in chosen]
+        return [_quoted(u) for u in chosen]
 
-    def _document_units(self, hit: DocumentHit) -> tuple[_Unit, ...]:
-        doc_id = hit.metadata.doc_id
-        key = (doc_id, self.index.get(doc_id).version)
-        return self._units.get_or_compute(
-            key, lambda: _units(self.index.document_text(doc_id) or "", tuple(self.index.document_chunks(doc_id)))
+    def _document(self, hit: DocumentHit) -> Parsed:
+        meta = hit.metadata
+        key = (meta.doc_id, self.index.get(meta.doc_id).version)
+        return self._parsed.get_or_compute(
+            key,
+            lambda: parse(
+                self.index.document_text(meta.doc_id) or "",
+                tuple(self.index.document_chunks(meta.doc_id)),
+                meta.doc_type,
+            ),
         )
 
 
-def _overlaps(a: _Unit, b: _Unit) -> bool:
+def _figure_rank(text: str, section: str, asks: tuple[str, ...]) -> int | None:
+    """0: in a section that keeps a kind asked and naming it ("Budget" and "€", where "Moyens
+    humains" and "ETP" would not do for money); 1: naming it anywhere; 2: in such a section
+    only; None: not a figure asked for."""
+    ranks = []
+    for kind in asks:
+        in_section, named = section.startswith(_FIGURE_SECTIONS[kind]), bool(_FIGURE_TEXT[kind].search(text))
+        if in_section or named:
+            ranks.append(0 if in_section and named else 1 if named else 2)
+    return min(ranks, default=None)
+
+
+def _quoted(unit: Unit) -> Quoted:
+    return Quoted(unit.text, unit.chunk, unit.start, unit.end)
+
+
+def _overlaps(a: Unit, b: Unit) -> bool:
     return a.start < b.end and b.start < a.end
 
 

@@ -6,7 +6,10 @@ Lines are joined back into paragraphs (a wrapped line continues its paragraph; a
 without final punctuation followed by a capital is a heading), emphasis marks are dropped, and
 paragraphs are cut into sentences at final punctuation, not after an abbreviation or an initial.
 Every sentence keeps the offsets of its first and last characters in the document's text, so it
-can be cited with the passage (chunk) that holds it.
+can be cited with the passage (chunk) that holds it, and says where it stands: the heading it is
+under (a ``#`` heading, or in a text without any, a short line standing alone such as a PDF's
+"Contact" or a text file's "LA QUESTION"), whether it is that heading itself, its paragraph and
+the bullet or number of its list item.
 """
 
 from __future__ import annotations
@@ -72,13 +75,21 @@ class Sentence:
     start: int  # offsets of the sentence in the document's text
     end: int
     item: bool  # a list item (a fact in a list) rather than running text
+    heading: str = ""  # the heading the sentence is under ("" before the first one)
+    is_heading: bool = False  # the sentence is a heading line itself (a text without "#" headings)
+    paragraph: int = 0  # the number of its paragraph (or list item) in the document
+    marker: str = ""  # a list item's bullet or number ("-", "•", "3.")
 
 
 class _Paragraph:
     """Characters of a paragraph with the offset in the document of each one."""
 
-    def __init__(self, item: bool) -> None:
+    def __init__(self, item: bool, heading: str = "", marker: str = "") -> None:
         self.item = item
+        self.heading = heading
+        self.marker = marker
+        self.is_heading = False
+        self.lines = 0
         self.chars: list[str] = []
         self.offsets: list[int] = []
         self.last_line = ""
@@ -94,6 +105,7 @@ class _Paragraph:
             position = mark.end()
         self._extend(line[position:], offset + position)
         self.last_line = line
+        self.lines += 1
 
     def drop_last(self) -> None:
         """Removes a final hyphen (a word cut at the line's end)."""
@@ -109,8 +121,12 @@ class _Paragraph:
             self.chars.append(char)
             self.offsets.append(offset + i)
 
-    def sentences(self) -> list[Sentence]:
-        text = "".join(self.chars).rstrip()
+    @property
+    def text(self) -> str:
+        return "".join(self.chars).rstrip()
+
+    def sentences(self, number: int = 0) -> list[Sentence]:
+        text = self.text
         found: list[Sentence] = []
         start = 0
         for boundary in _SENTENCE_END.finditer(text):
@@ -120,7 +136,11 @@ class _Paragraph:
             start = boundary.end()
         if start < len(text):
             found.append(self._sentence(text, start, len(text)))
-        return [s for s in found if s.text]
+        return [
+            Sentence(s.text, s.start, s.end, s.item, self.heading, self.is_heading, number, self.marker)
+            for s in found
+            if s.text
+        ]
 
     def _sentence(self, text: str, start: int, end: int) -> Sentence:
         piece = text[start:end].strip()
@@ -149,16 +169,22 @@ def document_sentences(text: str) -> list[Sentence]:
     """The sentences and list items of a document's text, in order."""
     lines = _lines(text)
     wrap = _wrap_width([line for line, _ in lines])
+    markdown = any(_HEADING.match(line) for line, _ in lines)
     paragraphs: list[_Paragraph] = []
     current: _Paragraph | None = None
+    heading = ""
     for line, offset in lines:
         stripped = line.strip()
+        if _HEADING.match(line):
+            heading = _MARKS.sub("", line.strip().lstrip("#")).strip()
+        if _RULE.match(line) and current is not None and current.lines == 1 and not markdown:
+            current.is_heading = True  # a title underlined with "=====" (setext)
         if not stripped or _HEADING.match(line) or _RULE.match(line):
             current = None
             continue
         bullet = _BULLET.match(line)
         if bullet:
-            current = _Paragraph(item=True)
+            current = _Paragraph(item=True, heading=heading, marker=bullet.group(0).strip())
             paragraphs.append(current)
             current.add(line[bullet.end() :], offset + bullet.end(), joiner="")
             continue
@@ -172,10 +198,36 @@ def document_sentences(text: str) -> list[Sentence]:
             else:
                 current.add(body, offset + lead)
             continue
-        current = _Paragraph(item=False)
+        current = _Paragraph(item=False, heading=heading)
         paragraphs.append(current)
         current.add(body, offset + lead, joiner="")
-    return [sentence for paragraph in paragraphs for sentence in paragraph.sentences()]
+    if not markdown:
+        _plain_headings(paragraphs)
+    return [sentence for number, paragraph in enumerate(paragraphs) for sentence in paragraph.sentences(number)]
+
+
+def _plain_headings(paragraphs: list[_Paragraph]) -> None:
+    """In a text without "#" headings (PDF, DOCX, slides, plain text), a paragraph of one short
+    line without final punctuation, contact or table cell ("Contact", "LA QUESTION", "Calendrier")
+    is a heading: it and what follows it, up to the next one, are under it."""
+    heading = ""
+    for paragraph in paragraphs:
+        text = paragraph.text
+        if paragraph.is_heading or (not paragraph.item and paragraph.lines == 1 and _heading_line(text)):
+            paragraph.is_heading = True
+            heading = text
+        paragraph.heading = heading
+
+
+def _heading_line(text: str) -> bool:
+    if not (0 < len(text) <= 90 and (text[0].isupper() or text[0].isdigit()) and text[-1] not in _CLOSING):
+        return False
+    if re.search(r"[|@]|https?://|www\.", text):
+        return False  # a table row, an address
+    if text.upper() == text:
+        return True  # "LA QUESTION", "UN EXEMPLE DE PLAN DE FINANCEMENT D'UN POSTE À 38 000 €"
+    # a label and its figure ("Investissement (2019-2020) : 286 000 €") is not a heading
+    return not re.search(r"[€%]|:\s*[\d(]", text)
 
 
 def _lines(text: str) -> list[tuple[str, int]]:

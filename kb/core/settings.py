@@ -142,8 +142,9 @@ class Settings(BaseSettings):
         0.08,
         ge=0,
         le=2,
-        description="The search page lists the documents scoring within this margin of the best "
-        "one (hybrid score), so that a query's page is not padded with unrelated documents.",
+        description="An answer's blocks come from the documents scoring within this margin of the "
+        "best one (hybrid score); the lists of /search, the search page and the widget are cut "
+        "where the scores fall away instead (kb/search/listing.py, docs/search.md).",
     )
     answer_min_score: float = Field(
         0.9705,
@@ -190,7 +191,8 @@ class Settings(BaseSettings):
         ge=0,
         le=3,
         description="Relevance floor of /search, the search page and the widget, on the evidence "
-        "of /ask: below it no document is listed and the page says that nothing matches "
+        "of /ask: below it only the nearest documents are listed, flagged as to be checked "
+        "(`confident` false) "
         "(calibrated to abstain on at least 80 % of the unanswerable questions of the calibration "
         "half while keeping every keyword and acronym query, see docs/answers.md).",
     )

@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,13 +33,18 @@ from kb.index.lexical import (
     TYPO_MIN_LETTERS,
     FrenchAnalyzer,
     _Spellings,
+    correctable,
+    query_words,
     restore_accents,
+    same_case,
     typo_distance,
+    typo_like,
 )
 from kb.storage.protocols import Registry
 
 logger = logging.getLogger("passerelles.lexical")
 FORMAT = 2  # of the saved main; another format is rebuilt
+SPELLING_DISTANCE = 1  # edits a corrected query word may be from the base's word (docs/search.md)
 SYNCHRONOUS_FACTOR = 4  # a delta this many times over the limit is rebuilt before searching
 
 
@@ -331,6 +337,65 @@ class LexicalIndex:
         """``text`` with the words typed without accents or hyphens written as the base writes
         them, for the dense model (the lexical side folds and does not need it)."""
         return restore_accents(text, self._current().accents)
+
+    def correct(self, text: str, keep: Callable[[str], bool] | None = None) -> str:
+        """``text`` with each word the base never writes replaced by the base's nearest word,
+        written as the base writes it ("tranport" -> "transport", "benevolles" -> "bénévoles"):
+        among the words within SPELLING_DISTANCE edits that read as a typo of it
+        (``kb.index.lexical.typo_like``), the fewest edits, then the word the base writes
+        most often. Numbers, short words, acronyms, names (a capital inside the sentence) and
+        the words ``keep`` accepts (the glossary's) stay as typed
+        (``kb.index.lexical.correctable``); so do another form of a word the base writes (its
+        stem is in the base: "laissant", "reconnus") and a word with no such neighbour. The
+        lexical side still adds the terms of the nearest words of what stays
+        (``query_terms``)."""
+        view = self._current()
+        if view.stats.count == 0 or not view.words:
+            return text
+        out: list[str] = []
+        position = 0
+        for match in query_words(text):
+            word = match.group()
+            if not correctable(text, match) or (keep is not None and keep(word)):
+                continue
+            folded, term = fold(word), self.analyzer.term(word)
+            # a word the base writes, a stop word, or another form of a word the base writes
+            # ("laissant", "reconnus"): kept, a correction would only change its meaning
+            if folded in view.known or not term or view.document_frequency(term) > 0:
+                continue
+            nearest = self._nearest_word(view, folded)
+            if nearest is not None:
+                out.append(text[position : match.start()] + same_case(word, nearest))
+                position = match.end()
+        out.append(text[position:])
+        return "".join(out)
+
+    def _nearest_word(self, view: _View, folded: str) -> str | None:
+        """The base's word nearest to a word it never writes, in its most frequent spelling:
+        one edit away and typo-like (``kb.index.lexical.typo_like``), the most frequent first."""
+        from rapidfuzz import process
+        from rapidfuzz.distance import OSA
+
+        best: tuple[tuple[int, int, str], str] | None = None
+        found = process.extract(folded, view.words, scorer=OSA.distance, score_cutoff=SPELLING_DISTANCE, limit=None)
+        for match, distance, _ in found:
+            if not typo_like(folded, match):
+                continue
+            forms = dict(view.main.spellings.counts.get(match, {}))
+            for form, count in view.delta.spellings.counts.get(match, {}).items():
+                forms[form] = forms.get(form, 0) + count
+            term = self.analyzer.term(match)
+            if not forms or not term or view.document_frequency(term) == 0:  # a removed text's word
+                continue
+            key = (int(distance), -sum(forms.values()), match)
+            if best is None or key < best[0]:
+                best = (key, max(sorted(forms.items()), key=lambda item: item[1])[0])
+        return None if best is None else best[1]
+
+    def knows_any(self, terms: Iterable[str]) -> bool:
+        """Whether some passage holds one of these analysed terms."""
+        view = self._current()
+        return any(view.document_frequency(term) > 0 for term in terms)
 
     def idf(self, terms: list[str]) -> dict[str, float]:
         """Inverse document frequency of analysed terms over the current passages: rare terms

@@ -97,10 +97,11 @@ class Evidence:
         hits: list[DocumentHit],
         evidence: float | None = None,
     ) -> bool:
-        """Whether anything in the base is close enough to a query to be listed at all: the
-        evidence reaches the floor ``KB_SEARCH_MIN_EVIDENCE`` (lower than the answer's
-        threshold), or the best document holds every word of the query. ``evidence``: the
-        query's, when the caller has computed it already."""
+        """Whether the base answers a query surely enough for a search to list its documents as
+        answers (``confident``; otherwise the nearest documents are listed, to check,
+        kb/search/listing.py): the evidence reaches the floor ``KB_SEARCH_MIN_EVIDENCE`` (lower
+        than the answer's threshold), or the best document holds every word of the query.
+        ``evidence``: the query's, when the caller has computed it already."""
         if not hits:
             return False
         query = self.retriever.query(query) if isinstance(query, str) else query

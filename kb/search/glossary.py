@@ -36,6 +36,11 @@ class Glossary:
     def __len__(self) -> int:
         return len(self._expansions)
 
+    def knows(self, word: str) -> bool:
+        """Whether ``word`` is one of the glossary's acronyms or short forms ("ctg", "EPCI"):
+        a query's spelling correction leaves it as typed."""
+        return fold(word) in self._expansions
+
     def expand(self, query: str) -> str:
         """The query followed by the expansions of its acronyms and the acronyms of its phrases."""
         additions: list[str] = []

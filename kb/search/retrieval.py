@@ -67,12 +67,17 @@ class Retriever:
             )
         return Scope(filters.doc_type, filters.sector, doc_ids)
 
-    def query(self, text: str) -> Query:
-        """``text`` expanded, spelled and analysed once, for every step of its search."""
-        expanded = self.glossary.expand(text)
+    def query(self, text: str, spelling: bool = True) -> Query:
+        """``text`` corrected, expanded, spelled and analysed once, for every step of its
+        search. Its words the base never writes are replaced by the base's nearest ones
+        (``LexicalIndex.correct``; acronyms and the glossary's forms kept) before both the
+        dense and the lexical sides read it; ``spelling=False`` searches the text as typed."""
         lexical = self.index.lexical
+        corrected = lexical.correct(text, keep=self.glossary.knows) if spelling else text
+        expanded = self.glossary.expand(corrected)
         # the dense model reads "creche" as a different word from "crèche"; the lexical side folds
-        return Query(text, expanded, lexical.restore_accents(expanded), lexical)
+        spelled = lexical.restore_accents(expanded)
+        return Query(text, expanded, spelled, lexical, corrected if corrected != text else None)
 
     def query_terms(self, query: str | Query) -> frozenset[str]:
         """The analysed terms of a query and of its glossary expansions (misspelt words

@@ -180,9 +180,32 @@ def test_unknown_route_is_a_french_404(client):
     assert client.get("/nulle-part").json() == {"detail": "Ressource introuvable."}
 
 
-def test_search_lists_nothing_when_nothing_is_close_enough(client):
-    assert client.get("/search", params={"q": "xqzw"}).json()["results"] == []
-    assert client.get("/search", params={"q": "transport"}).json()["results"]  # a short keyword keeps its results
+def test_search_lists_nothing_only_when_no_word_is_in_the_base(client):
+    assert client.get("/search", params={"q": "xqzw"}).json() == {
+        "results": [],
+        "confident": False,
+        "corrected_query": None,
+    }
+    body = client.get("/search", params={"q": "transport"}).json()  # a short keyword keeps its results
+    assert body["results"] and body["confident"]
+
+
+def test_below_the_floor_the_nearest_documents_are_listed_flagged(client):
+    body = client.get("/search", params={"q": "fibre optique dans les villages"}).json()
+    assert body["confident"] is False and 1 <= len(body["results"]) <= 5
+    assert all(r["passages"] for r in body["results"])
+
+
+def test_misspelt_queries_are_searched_corrected_and_say_so(client):
+    body = client.get("/search", params={"q": "tranport solidaire"}).json()
+    assert body["corrected_query"] == "transport solidaire" and body["confident"]
+    assert body["results"][0]["doc_id"] == "exp-transport-solidaire"
+    typed = client.get("/search", params={"q": "tranport solidaire", "spelling": "false"}).json()
+    assert typed["corrected_query"] is None and typed["results"]
+    assert client.get("/search", params={"q": "transport solidaire"}).json()["corrected_query"] is None
+    answer = client.post("/ask", json={"question": "un tranport solidaire avec des chaufeurs benevolles ?"}).json()
+    assert answer["corrected_query"] == "un transport solidaire avec des chauffeurs bénévoles ?"
+    assert client.post("/ask", json={"question": QUESTION}).json()["corrected_query"] is None
 
 
 def test_a_rare_word_of_one_document_is_found_even_below_the_floor(client, monkeypatch):
@@ -220,7 +243,8 @@ def test_the_versions_of_a_fiche_are_one_result_linking_the_other(versions_clien
     results = versions_client.get("/search", params={"q": "boutique à l'essai", "k": 5}).json()["results"]
     assert [r["doc_id"] for r in results][0] == NEW
     assert OLD not in [r["doc_id"] for r in results]
-    assert len(results) == 5, "6 documents, 5 families: k is still met"
+    ranked = versions_client.app.state.holder.kb.retriever.search("boutique à l'essai", k=5)
+    assert len(ranked) == 5, "6 documents, 5 families: k is still met"  # /search then cuts the list
     assert results[0]["other_versions"] == [
         {
             "doc_id": OLD,

@@ -58,6 +58,16 @@ def test_each_channel_is_logged_with_its_kind_and_outcome(api):
     assert bool(was_found) == bool(found) and doc_ids == str([r["doc_id"] for r in found][:5]).replace("'", '"')
 
 
+def test_a_search_listing_only_the_nearest_documents_is_logged_as_not_found(api, monkeypatch):
+    client, _, settings = api
+    index = client.app.state.holder.kb.index
+    monkeypatch.setattr(index, "settings", index.settings.model_copy(update={"search_min_evidence": 9.0}))
+    body = client.get("/search", params={"q": "fibre optique dans les villages"}).json()
+    client.get("/recherche", params={"q": "fibre optique dans les villages"})
+    assert body["results"] and body["confident"] is False
+    assert [(kind, bool(found)) for kind, _, found, *_ in logged(settings)] == [("recherche", False)] * 2
+
+
 def test_the_sites_synthesis_request_is_not_logged_twice(api):
     client, _, settings = api
     client.post("/ask/stream", json={"question": "transport solidaire"}, headers={"X-Passerelles-Canal": "site"})

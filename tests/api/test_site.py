@@ -62,7 +62,37 @@ def test_results_highlight_the_matched_terms_and_stay_on_subject(site):
     assert re.search(r'<a href="/fiches/exp-transport-solidaire">', page)
     assert "<mark>chauffeurs</mark>" in page
     count = int(re.search(r'<h2 id="resultats">(\d+) document', page).group(1))
-    assert count < 20, "a query's page lists the documents that answer, not the whole base"
+    assert count <= PER_PAGE, "a query's page lists the documents that answer, not the whole base"
+
+
+def test_a_misspelt_query_is_searched_corrected_with_a_link_to_search_it_as_typed(site):
+    client, _ = site
+    page = client.get("/recherche", params={"q": "tranport solidaire"}).text
+    exact = "/recherche?q=tranport+solidaire&amp;orthographe=exacte"
+    assert (
+        '<p class="correction">Résultats pour « <strong>transport solidaire</strong> » — rechercher plutôt '
+        f'<a href="{exact}">« tranport solidaire »</a></p>'
+    ) in page
+    assert re.search(r'<a href="/fiches/exp-transport-solidaire">', page)
+    typed = client.get(exact.replace("&amp;", "&")).text
+    assert 'class="correction"' not in typed and "Recherche : « tranport solidaire »" in typed
+    assert '<input type="hidden" name="orthographe" value="exacte">' in typed  # the filters keep it
+    assert 'class="correction"' not in client.get("/recherche", params={"q": "transport solidaire"}).text
+
+
+def test_below_the_floor_the_nearest_documents_are_listed_and_said_to_be(site, monkeypatch):
+    client, _ = site
+    index = client.app.state.holder.kb.index
+    monkeypatch.setattr(index, "settings", index.settings.model_copy(update={"search_min_evidence": 9.0}))
+    page = client.get("/recherche", params={"q": "fibre optique dans les villages"}).text
+    count = int(re.search(r'<h2 id="resultats">(\d+) documents? proches?, à vérifier</h2>', page).group(1))
+    assert 1 <= count <= 5 and len(re.findall(r'<li class="card">', page)) == count
+    assert "Les documents les plus proches, à vérifier" in page
+    confident = client.get("/recherche", params={"q": "chauffeurs bénévoles"}).text
+    assert re.search(r'<h2 id="resultats">\d+ documents?</h2>', confident)
+    assert "à vérifier" not in confident.split('id="resultats"')[1].split("</h2>")[0]
+    nothing = client.get("/recherche", params={"q": "xqzw"}).text
+    assert '<h2 id="resultats">Aucun document</h2>' in nothing and "Aucun document ne correspond" in nothing
 
 
 def test_facet_counts_match_the_documents_listed(site):

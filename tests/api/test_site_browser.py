@@ -70,7 +70,7 @@ def test_a_citation_opens_the_fiche_at_its_passage_highlighted(browser_and_site)
     browser, base = browser_and_site
     page = browser.new_page(viewport={"width": 1200, "height": 900})
     page.goto(base + PAGES["resultats"])
-    link = page.locator(".answer .sources a").first
+    link = page.locator(".answer .sources .cited a").first
     href = link.get_attribute("href")
     assert "#passage-" in href
     link.click()

@@ -299,10 +299,12 @@ def test_ask_shows_an_answer_whose_markers_match_the_sources(page, sites):
 
     expect(page.get_by_role("heading", name="Réponse")).to_be_focused()
     answer = page.locator("#passerelles .answer")
-    text = "\n".join(answer.locator(".atext").all_inner_texts())
-    expect(answer.locator(".block").first.locator("h4")).to_contain_text("Un transport solidaire")
+    text = "\n".join(answer.locator(".atext").all_text_contents())  # the folded blocks' too
+    expect(answer.locator(".block").first.locator("summary")).to_contain_text("Un transport solidaire")
     markers = {int(n) for n in re.findall(r"\[(\d+)\]", text)}
-    sources = {int(n) for n in answer.locator(".sources li").evaluate_all("items => items.map(i => i.dataset.n)")}
+    sources = {
+        int(n) for n in answer.locator(".sources li[data-n]").evaluate_all("items => items.map(i => i.dataset.n)")
+    }
     assert markers and markers == sources
     for cite in answer.locator(".atext .cite").all():
         n = cite.get_attribute("data-n")
@@ -351,7 +353,7 @@ def test_after_an_answer_the_results_stay_reachable_and_sources_open_the_pages(p
     answer = page.locator("#passerelles .answer")
     expect(answer.locator(".sources li").first).to_be_visible()
     assert "/fiches/" in answer.locator(".sources a").first.get_attribute("href")
-    assert "#passage-" in answer.locator(".sources a").first.get_attribute("href")
+    assert "#passage-" in answer.locator(".sources li[data-n] a").first.get_attribute("href")
     expect(_options(page).first).to_be_hidden()
     page.get_by_role("button", name="Revoir les résultats").click()
     expect(_options(page).first).to_be_visible()
@@ -372,6 +374,42 @@ def test_ask_without_evidence_says_so_and_lists_the_nearest(page, sites, monkeyp
     expect(answer.get_by_role("heading", name="Documents les plus proches")).to_be_visible()
     expect(answer.locator(".refs li").first).to_be_visible()
     expect(answer.locator(".sources")).to_have_count(0)
+
+
+def test_a_misspelt_query_says_what_was_searched_and_can_be_searched_as_typed(page, sites):
+    searches = []
+    page.on("request", lambda r: searches.append(unquote(r.url)) if "/search?" in r.url else None)
+    page.goto(sites["host"] + "/index.html")
+    _combobox(page).fill("covoitturage")
+    fix = page.locator("#passerelles .fix")
+    expect(fix).to_have_text("Résultats pour « covoiturage » — rechercher plutôt « covoitturage »")
+    expect(_options(page).first.locator(".title")).to_have_text(XSS_TITLE)  # the covoiturage fiche
+    fix.get_by_role("button", name="« covoitturage »").click()
+    expect(fix).to_be_hidden()
+    assert "spelling=false" in searches[-1] and "q=covoitturage" in searches[-1]
+    expect(_combobox(page)).to_be_focused()
+    _combobox(page).press_sequentially(" solidaire", delay=20)  # a new query is corrected again
+    expect(fix).to_contain_text("Résultats pour « covoiturage solidaire »")
+    assert page.errors == []
+
+
+def test_below_the_floor_the_nearest_documents_are_listed_under_their_heading(page, sites, monkeypatch):
+    index = sites["app"].state.holder.kb.index
+    monkeypatch.setattr(index, "settings", index.settings.model_copy(update={"search_min_evidence": 9.0}))
+    page.goto(sites["host"] + "/index.html")
+    _combobox(page).fill("fibre optique dans les villages")
+    near = page.locator("#passerelles .near")
+    expect(near).to_have_text("Les documents les plus proches, à vérifier")
+    expect(near).to_be_visible()
+    count = _options(page).count()
+    assert 1 <= count <= 5
+    expect(_status(page)).to_have_text(
+        f"{count} document{'s' if count > 1 else ''} proche{'s' if count > 1 else ''}, à vérifier."
+    )
+    expect(page.get_by_role("listbox", name="Les documents les plus proches, à vérifier")).to_be_visible()
+    _combobox(page).fill("chauffeurs bénévoles")  # every word in the best document: answered
+    expect(near).to_be_hidden()
+    expect(_status(page)).to_contain_text("trouvé")
 
 
 def _focused(page) -> dict:

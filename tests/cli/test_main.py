@@ -44,6 +44,7 @@ def test_ingest_status_search_remove(run, folder):
     assert status["index_path"].endswith("gen-0001")
     hits = json.loads(run("search", "chauffeurs bénévoles pour les personnes âgées", "--json").output)
     assert hits[0]["doc_id"] == "page"
+    assert "Résultats pour « chauffeurs bénévoles »" in run("search", "chaufeurs benevolles").output
     answer = json.loads(run("ask", "qui conduit les habitants sans voiture ?", "--json").output)
     assert answer["found"] and answer["citations"][0]["doc_id"] == "page"
     assert "douze chauffeurs bénévoles" in answer["answer"]

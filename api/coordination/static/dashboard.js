@@ -161,6 +161,36 @@
     );
   }
 
+  /** "Coordonnées divergentes": a fiche's contact lines against its structure's directory entry. */
+  function renderContacts(conflicts) {
+    const box = $("tdb-contacts");
+    if (!conflicts.length) {
+      box.replaceChildren(el("p", { class: "tdb-muted" }, ["Aucune divergence : les fiches et l'annuaire donnent les mêmes coordonnées."]));
+      return;
+    }
+    const link = (href, text) => el("a", { href }, [text]);
+    box.replaceChildren(el("table", { "aria-labelledby": "tdb-contacts-title", "aria-describedby": "tdb-contacts-hint" }, [
+      el("thead", null, [el("tr", null, [
+        el("th", { scope: "col" }, ["Structure"]), el("th", { scope: "col" }, ["Dans le document"]),
+        el("th", { scope: "col" }, ["Dans l'annuaire"]), el("th", { scope: "col" }, ["Diffère"]),
+      ])]),
+      el("tbody", null, conflicts.map((row) => el("tr", null, [
+        el("th", { scope: "row" }, [row.structure]),
+        el("td", null, [link(row.url, row.title), el("br"), row.fiche]),
+        el("td", null, [link(row.entry_url, row.entry_title), el("br"), row.annuaire]),
+        el("td", null, [row.differs.join(", ")]),
+      ]))),
+    ]));
+  }
+
+  async function showContacts() {
+    try {
+      renderContacts((await (await get("coordination/contacts")).json()).conflicts);
+    } catch (error) {
+      $("tdb-contacts").replaceChildren(el("p", { class: "tdb-error" }, [error.message]));
+    }
+  }
+
   async function show(event) {
     if (event) event.preventDefault();
     say("Chargement…", false);
@@ -178,6 +208,7 @@
       renderNotUseful(data.not_useful);
       renderWeekly(data.weekly);
       renderCoverage(data.coverage);
+      await showContacts();
       $("tdb-content").hidden = false;
       say("Tableau de bord à jour.", false);
     } catch (error) {

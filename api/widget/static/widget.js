@@ -29,6 +29,8 @@
     hint: "Flèches haut et bas : parcourir les résultats. Entrée : ouvrir (nouvel onglet) ou poser " +
       "la question. Échap : fermer.",
     results: "Résultats",
+    resultsFor: "Résultats pour",
+    searchInstead: "rechercher plutôt",
     unreachable: "Le service Passerelles est injoignable pour le moment. Vérifiez votre connexion " +
       "ou réessayez dans quelques instants.",
     timeout: "Le service Passerelles ne répond pas. Réessayez dans quelques instants.",
@@ -36,6 +38,7 @@
       "demander l'ajout de l'adresse du site à l'équipe Passerelles.",
     answer: "Réponse",
     figures: "Chiffres clés :",
+    steps: "Étapes :",
     reach: "Contact :",
     otherVersion: "Autre version :",
     otherVersions: "Autres versions :",
@@ -44,7 +47,10 @@
     sources: "Sources",
     contacts: "Structures à contacter",
     other: "Dans l'autre secteur",
-    nearest: "Documents les plus proches",
+    nearest: "Les documents les plus proches, à vérifier",
+    detail: "Le détail, document par document",
+    read: "Lire le document",
+    passage: "passage cité",
     close: "Fermer la réponse",
     backToResults: "Revoir les résultats",
     quote: "Extrait",
@@ -88,6 +94,10 @@
     ".status{margin:10px 0 0;font-size:14px;color:var(--m)}",
     ".status:empty{display:none}",
     ".status.err{color:#8a1c1c;background:#fdecea;border:1px solid #f3b8b2;border-radius:6px;padding:8px 10px}",
+    ".fix{margin:10px 0 0;font-size:14px;overflow-wrap:anywhere}",
+    ".fix button{background:none;border:0;padding:0;color:var(--a);text-decoration:underline;",
+    "text-underline-offset:2px;font-size:inherit}",
+    ".near{margin:10px 0 0;font-weight:600;font-size:14px}",
     ".busy input{background-image:linear-gradient(90deg,var(--a),var(--a));background-repeat:no-repeat;",
     "background-position:0 100%;background-size:40% 3px;animation:pwb 1s linear infinite}",
     "@keyframes pwb{from{background-position:-40% 100%}to{background-position:140% 100%}}",
@@ -109,6 +119,20 @@
     ".answer{margin-top:14px;padding-top:12px;border-top:2px solid var(--a)}",
     ".block{margin:10px 0;padding:8px 10px;border-left:3px solid var(--a)}",
     ".block h4{margin:0 0 2px}",
+    ".short{margin:10px 0 0;padding:6px 10px;border-left:3px solid var(--a);overflow-wrap:anywhere}",
+    ".lead{margin:4px 0 0;font-size:14px;color:var(--m)}",
+    ".answer .block{margin:6px 0;padding:0}",
+    ".block>details{font-size:inherit;color:var(--t)}",
+    ".block>details>summary{padding:7px 10px;overflow-wrap:anywhere}",
+    ".block>details>:not(summary){margin-left:10px;margin-right:10px}",
+    ".block>details[open]>summary{border-bottom:1px solid var(--b)}",
+    ".btitle{font-weight:600;color:var(--a)}",
+    ".block summary .where{margin-left:16px}",
+    ".sr-only{position:absolute;width:1px;height:1px;margin:-1px;padding:0;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap;border:0}",
+    ".cited{display:flex;flex-wrap:wrap;gap:0 12px;font-size:13px}",
+    ".cited li{margin:2px 0;display:flex;flex-wrap:wrap;gap:0 8px;align-items:baseline}",
+    ".cited details[open]{flex-basis:100%}.cited .num{margin-right:0}",
+    ".steps{list-style:decimal}",
     ".figures{margin:2px 0 4px;padding-left:18px}",
     ".ahead{display:flex;flex-wrap:wrap;justify-content:space-between;align-items:center;gap:8px}.ahead h3{flex:1 1 auto}",
     "h3,h4{margin:0;font-weight:700;color:var(--t)}",
@@ -303,6 +327,10 @@
     var sectorSelect = filterSelect(id + "sector", T.allSectors, list(options.sector));
     var status = el("p", { class: "status", role: "status", "aria-live": "polite" });
     var listbox = el("ul", { id: id + "list", role: "listbox", "aria-label": T.results, hidden: true });
+    // "Résultats pour « correction » — rechercher plutôt « as typed »", and the heading of a list
+    // of the nearest documents when none answers surely (GET /search: corrected_query, confident)
+    var fix = el("p", { class: "fix", hidden: true });
+    var near = el("p", { class: "near", id: id + "near", hidden: true }, [T.nearest]);
     var answer = el("section", { class: "answer", "aria-labelledby": id + "ah", hidden: true });
     var form = el("form", { role: "search", "aria-label": "Passerelles", novalidate: true }, [
       el("label", { for: id + "q" }, [options.label || T.label]),
@@ -313,11 +341,13 @@
       ]),
       el("p", { id: id + "hint", class: "hint" }, [T.hint])
     ]);
-    var box = el("div", { class: "pw", part: "widget" }, [form, status, listbox, answer,
+    var box = el("div", { class: "pw", part: "widget" }, [form, status, fix, near, listbox, answer,
       el("p", { class: "credit" }, [T.credit])]);
     root.append(box);
 
     var results = [];
+    var confident = true; // whether the listed documents answer the query, or are the nearest ones
+    var exactQuery = null; // a query to search as typed, without spelling correction
     var active = -1;
     var timer = 0;
     var seq = 0;
@@ -466,6 +496,7 @@
 
     function setExpanded(open) {
       listbox.hidden = !open;
+      near.hidden = !open || confident;
       input.setAttribute("aria-expanded", open ? "true" : "false");
       if (!open) setActive(-1);
     }
@@ -486,6 +517,7 @@
     function clearResults() {
       results = [];
       listbox.textContent = "";
+      fix.hidden = true;
       setExpanded(false);
     }
 
@@ -501,6 +533,8 @@
         return;
       }
       var params = new URLSearchParams({ q: query, k: String(k) });
+      if (exactQuery === query) params.set("spelling", "false");
+      else exactQuery = null;
       var f = filters();
       f.type.forEach(function (v) { params.append("type", v); });
       f.sector.forEach(function (v) { params.append("sector", v); });
@@ -508,7 +542,7 @@
       call("/search?" + params.toString(), {}, function (c) { inflight = c; }).then(function (body) {
         if (mine !== seq) return; // a newer query was typed meanwhile: this answer is stale
         box.classList.remove("busy");
-        showResults(query, Array.isArray(body.results) ? body.results : []);
+        showResults(query, Array.isArray(body.results) ? body.results : [], body);
       }, function (error) {
         if (mine !== seq || !error.french) return;
         box.classList.remove("busy");
@@ -517,9 +551,28 @@
       });
     }
 
-    function showResults(query, items) {
+    /** "Résultats pour « corrected » — rechercher plutôt « typed »": the button searches the
+     *  query exactly as typed. */
+    function showCorrection(query, corrected) {
+      fix.textContent = "";
+      fix.hidden = !corrected;
+      if (!corrected) return;
+      var instead = el("button", { type: "button" }, ["« " + query + " »"]);
+      instead.addEventListener("click", function () {
+        exactQuery = query;
+        input.value = query;
+        search();
+        input.focus();
+      });
+      fix.append(T.resultsFor + " « ", el("strong", null, [corrected]), " » — " + T.searchInstead + " ", instead);
+    }
+
+    function showResults(query, items, body) {
       results = items;
       listbox.textContent = "";
+      confident = !body || body.confident !== false;
+      listbox.setAttribute("aria-label", confident ? T.results : T.nearest);
+      showCorrection(query, items.length && body && typeof body.corrected_query === "string" ? body.corrected_query : null);
       if (!items.length) {
         setExpanded(false);
         var filtered = typeSelect.value || sectorSelect.value;
@@ -546,7 +599,8 @@
         });
         listbox.append(option);
       });
-      say(plural(items.length, "document trouvé.", "documents trouvés."), false);
+      say(confident ? plural(items.length, "document trouvé.", "documents trouvés.")
+        : plural(items.length, "document proche, à vérifier.", "documents proches, à vérifier."), false);
       setExpanded(true);
     }
 
@@ -594,17 +648,32 @@
       }));
     }
 
-    /** One source of the digest: its title and facts, its sentences each with its [n], its key
-     *  figures and how to reach its porteur. */
-    function sourceBlock(b, byNumber) {
-      var facts = [b.doc_type, b.territory, b.porteur, b.year].filter(Boolean).join(" · ");
+    /** Cited sentences ([{text, n}]) as one paragraph, each followed by its [n]. */
+    function citedText(sentences, byNumber, cls) {
       var said = [];
-      (Array.isArray(b.sentences) ? b.sentences : []).forEach(function (s) {
+      (Array.isArray(sentences) ? sentences : []).forEach(function (s) {
         if (said.length) said.push(" ");
         said = said.concat(answerText(s.text + " [" + s.n + "]", byNumber));
       });
-      var children = [el("h4", null, [docLink(b)]), facts ? el("p", { class: "where" }, [facts]) : null,
-        el("p", { class: "atext" }, said)];
+      return el("p", { class: cls }, said);
+    }
+
+    /** One source of the digest, folded under its title and facts (a native details/summary,
+     *  closed: Enter or Space opens it): its sentences each with its [n], its key figures, how
+     *  to reach its porteur and a link to the document. */
+    function sourceBlock(b, byNumber, first) {
+      var facts = [b.doc_type, b.territory, b.porteur, b.year].filter(Boolean).join(" · ");
+      var read = docLink(b);
+      read.textContent = T.read;
+      read.append(el("span", { class: "sr-only" }, [" « " + (b.title || "") + " »"]));
+      var children = [el("summary", null, [el("span", { class: "btitle" }, [b.title || b.doc_id || "Document"]),
+        facts ? el("span", { class: "where" }, [facts]) : null]), citedText(b.sentences, byNumber, "atext")];
+      var steps = Array.isArray(b.steps) ? b.steps : [];
+      if (steps.length) {
+        children.push(el("p", { class: "where" }, [T.steps]), el("ol", { class: "figures steps" }, steps.map(function (s) {
+          return el("li", null, answerText(s.text + " [" + s.n + "]", byNumber));
+        })));
+      }
       var figures = Array.isArray(b.figures) ? b.figures : [];
       if (figures.length) {
         children.push(el("p", { class: "where" }, [T.figures]), el("ul", { class: "figures" }, figures.map(function (f) {
@@ -615,7 +684,33 @@
       if (b.contact && b.contact.contact) {
         children.push(el("p", { class: "where" }, [T.reach + " " + (b.contact.name || "") + " — "].concat(withMail(b.contact.contact))));
       }
-      return el("article", { class: "block" }, children);
+      children.push(el("p", { class: "where" }, [read]));
+      // closed, but for a first block with a method's steps: they answer a "how" question
+      return el("article", { class: "block" }, [el("details", { open: !!(first && steps.length) }, children)]);
+    }
+
+    /** The sources, one entry per document (its title linked), its citations listed within
+     *  it: [n], the section (linked to the passage) and the passage itself, folded. */
+    function sourceList(citations) {
+      var docs = [];
+      var byDoc = {};
+      citations.forEach(function (c) {
+        var key = "d:" + String(c.doc_id || c.url || c.n);
+        if (!byDoc[key]) docs.push(byDoc[key] = { doc_id: c.doc_id, title: c.title, url: String(c.url || "").split("#")[0], cited: [] });
+        byDoc[key].cited.push(c);
+      });
+      return el("ul", { class: "refs sources" }, docs.map(function (d) {
+        return el("li", { "data-doc": d.doc_id }, [docLink(d), el("ul", { class: "cited" }, d.cited.map(function (c) {
+          var where = [part(c.section, c.title), c.page ? "p. " + c.page : null].filter(Boolean).join(" · ");
+          var quote = clean(c.quote);
+          return el("li", { "data-n": c.n }, [
+            el("a", { href: docHref(c), target: "_blank", rel: "noopener noreferrer" },
+              [el("span", { class: "num" }, ["[" + c.n + "]"]), " " + (where || T.passage)]),
+            quote ? el("details", null, [el("summary", null, [T.quote]),
+              el("blockquote", null, [quote.length > 600 ? quote.slice(0, 600) + "…" : quote])]) : null
+          ]);
+        }))]);
+      }));
     }
 
     /** "Cette réponse vous a-t-elle aidé ?" under an answer: Oui / Non and an optional comment. */
@@ -666,23 +761,26 @@
       }
       head.push(close);
       var blocks = Array.isArray(body.sources) ? body.sources : [];
-      // a written answer (mode "llm") is shown whole above the sources; the digest's text
-      // repeats its blocks, so only its first line (what was found) is shown
-      var lead = blocks.length && body.mode !== "llm" ? String(body.answer || "").split("\n\n")[0] : body.answer;
-      var parts = [el("div", { class: "ahead" }, head), el("p", { class: "atext" }, answerText(lead, byNumber))];
-      blocks.forEach(function (b) { parts.push(sourceBlock(b, byNumber)); });
-      if (citations.length) {
-        parts.push(heading(T.sources), el("ol", { class: "refs sources" }, citations.map(function (c) {
-          var where = [part(c.section, c.title), c.page ? "p. " + c.page : null].filter(Boolean).join(" · ");
-          var quote = clean(c.quote);
-          return el("li", { "data-n": c.n }, [
-            el("span", { class: "num" }, ["[" + c.n + "]"]), docLink(c),
-            where ? el("span", { class: "where" }, [where]) : null,
-            quote ? el("details", null, [el("summary", null, [T.quote]),
-              el("blockquote", null, [quote.length > 600 ? quote.slice(0, 600) + "…" : quote])]) : null
-          ]);
-        })));
+      var summary = Array.isArray(body.summary) ? body.summary : [];
+      var nearest = Array.isArray(body.nearest) ? body.nearest : [];
+      var parts = [el("div", { class: "ahead" }, head)];
+      if (blocks.length) {
+        // the short answer first: a written answer (mode "llm") whole, else the digest's two or
+        // three sentences; then the blocks, folded, under what was found (the digest's first line)
+        var lead = String(body.answer || "").split("\n\n")[0];
+        if (body.mode === "llm") parts.push(el("p", { class: "atext short" }, answerText(body.answer, byNumber)));
+        else if (summary.length) parts.push(citedText(summary, byNumber, "atext short"));
+        else parts.push(el("p", { class: "atext" }, answerText(lead, byNumber)));
+        parts.push(heading(T.detail));
+        if (body.mode !== "llm" && summary.length) parts.push(el("p", { class: "lead" }, [lead]));
+        blocks.forEach(function (b, i) { parts.push(sourceBlock(b, byNumber, i === 0)); });
+      } else {
+        // "nothing found": the sentence, the nearest documents listed below rather than in it
+        var said = String(body.answer || "");
+        if (!body.found && nearest.length) said = said.split(" Documents les plus proches, à vérifier :")[0];
+        parts.push(el("p", { class: "atext" }, answerText(said, byNumber)));
       }
+      if (citations.length) parts.push(heading(T.sources), sourceList(citations));
       var contacts = Array.isArray(body.contacts) ? body.contacts : [];
       if (contacts.length) {
         parts.push(heading(T.contacts), el("ul", { class: "refs contacts" }, contacts.map(function (c) {
@@ -696,15 +794,20 @@
       }
       var other = Array.isArray(body.other_sector) ? body.other_sector : [];
       if (other.length) parts.push(heading(T.other), docList(other));
-      var nearest = Array.isArray(body.nearest) ? body.nearest : [];
-      if (!body.found && nearest.length) parts.push(heading(T.nearest), docList(nearest));
+      if (!body.found && nearest.length) {
+        var closest = docList(nearest);
+        closest.classList.add("nearest");
+        parts.push(heading(T.nearest), closest);
+      }
       if (question) parts.push(feedbackBox(question, citations));
       answer.textContent = "";
       parts.forEach(function (p) { answer.append(p); });
       answer.hidden = false;
       answer.removeAttribute("aria-busy");
       say(T.ready, false);
-      title.focus();
+      // the answer's top (its short answer) in view: a tall answer is scrolled to its top
+      title.focus({ preventScroll: true });
+      answer.scrollIntoView({ block: "nearest" });
     }
 
     function ask() {

@@ -36,10 +36,15 @@ def test_lead_says_what_was_found(types, expected):
         ("Combien coûte un garage solidaire ?", ("argent",)),
         ("Quel budget pour une épicerie itinérante et combien de salariés ?", ("argent", "personnes")),
         ("En combien de temps monter une micro-crèche ?", ("temps",)),
-        ("Comment associer les habitants au diagnostic ?", ()),
+        ("Comment associer les habitants au diagnostic ?", ("etapes",)),  # how: a method's steps
+        ("comment monter un dossier LEADER", ("etapes",)),
+        ("Quelles étapes pour élaborer une convention territoriale globale ?", ("temps", "etapes")),
+        ("Par où commencer pour ouvrir une boutique à l'essai ?", ("etapes",)),
+        ("Combien coûte un dossier LEADER ?", ("argent",)),
+        ("Qui porte le transport solidaire sur le Lizon ?", ()),
     ],
 )
-def test_questions_about_money_people_or_time(question, kinds):
+def test_questions_about_money_people_time_or_how(question, kinds):
     assert asked_figures(question) == kinds
 
 

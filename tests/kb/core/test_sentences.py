@@ -73,3 +73,51 @@ def test_markdown_items_and_offsets():
 def test_initials_do_not_end_a_sentence_but_years_do():
     found = texts("Le plan a été écrit par J. Martin en 2023. Il a été voté.")
     assert found == ["Le plan a été écrit par J. Martin en 2023.", "Il a été voté."]
+
+
+# qr-financer-poste-animateur-tiers-lieu.txt and fin-departement-insertion-pdi-rsa.pdf as read:
+# headings without "#"; the Markdown fiches' headings are "##" lines
+PLAIN_TEXT = """Comment financer durablement un poste d'animateur de tiers-lieu ?
+===============================================================
+
+
+LA QUESTION
+
+« Notre association gère un tiers-lieu. Comment financer ce poste dans la durée ? »
+
+
+CONTEXTE
+
+Le lieu accueille environ 150 personnes par semaine.
+
+Budget et financements
+Investissement (2019-2020) : 286 000 €
+Contact
+Responsable insertion, MDS de Sauvagnat — insertion.sauvagnat@allier-departement.example
+"""
+
+
+def test_each_sentence_knows_the_heading_it_is_under():
+    found = {s.text: s for s in document_sentences(PLAIN_TEXT)}
+    title = "Comment financer durablement un poste d'animateur de tiers-lieu ?"
+    assert found[title].is_heading  # underlined with "="
+    assert found["LA QUESTION"].is_heading
+    assert found["Comment financer ce poste dans la durée ? »"].heading == "LA QUESTION"
+    assert found["Le lieu accueille environ 150 personnes par semaine."].heading == "CONTEXTE"
+    # a label and its figure is not a heading
+    assert not found["Investissement (2019-2020) : 286 000 €"].is_heading
+    assert found["Investissement (2019-2020) : 286 000 €"].heading == "Budget et financements"
+    contact = next(s for s in found.values() if s.text.startswith("Responsable insertion"))
+    assert contact.heading == "Contact" and not contact.is_heading
+
+
+def test_markdown_headings_items_paragraphs_and_markers():
+    text = "## Étapes\n\n1. **Premier contact** avec le GAL. Présentation de l'idée.\n2. Plan de financement.\n\n## Conseils\n\nVenir tôt."
+    sentences = document_sentences(text)
+    assert [(s.text, s.heading, s.marker, s.paragraph) for s in sentences] == [
+        ("Premier contact avec le GAL.", "Étapes", "1.", 0),
+        ("Présentation de l'idée.", "Étapes", "1.", 0),
+        ("Plan de financement.", "Étapes", "2.", 1),
+        ("Venir tôt.", "Conseils", "", 2),
+    ]
+    assert not any(s.is_heading for s in sentences)  # "##" headings are not sentences
