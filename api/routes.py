@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from sse_starlette import EventSourceResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -62,6 +62,11 @@ class AskRequest(BaseModel):
 
     question: str = Field(..., min_length=1, max_length=MAX_QUESTION, description="La question posée.")
     filters: AskFilters | None = None
+    spelling: StrictBool = Field(
+        True,
+        description="Corriger les mots mal orthographiés d'après le vocabulaire de la base "
+        "(`corrected_query` de la réponse) ; `false` : la question telle qu'écrite.",
+    )
 
 
 @router.get("/health", response_model=Health, responses={503: {"model": Health, "description": "Service dégradé."}})
@@ -144,7 +149,7 @@ def ask(kb: KnowledgeBaseDep, channel: ChannelDep, body: AskRequest) -> JSONResp
     est retirée, et la réponse extractive est donnée si rien ne reste ou si le modèle ne répond
     pas à temps."""
     filters = _ask_filters(kb, body)
-    answer = kb.ask(body.question, filters)
+    answer = kb.ask(body.question, filters, spelling=body.spelling)
     kb.questions.answered(body.question, filters, answer, channel)
     return JSONResponse(answer)
 
@@ -181,7 +186,7 @@ async def ask_stream(kb: KnowledgeBaseDep, channel: ChannelDep, body: AskRequest
 
     def extractive_logged() -> dict:
         filters = _ask_filters(kb, body)
-        answer = kb.extractive_answer(body.question, filters)
+        answer = kb.extractive_answer(body.question, filters, spelling=body.spelling)
         # logged with the extractive answer's `found`: a written answer rests on the same evidence
         kb.questions.answered(body.question, filters, answer, channel)
         return answer

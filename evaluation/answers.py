@@ -11,10 +11,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from statistics import median
 
 from evaluation.datasets import Question
 from kb.core.text import fold
+from kb.search.evidence import EvidenceParams, EvidenceParts
 
 _MARKER = re.compile(r"\[(\d+)\]")
 _WORD = re.compile(r"[a-z0-9]+")
@@ -174,6 +176,30 @@ def calibrate_threshold(
     return round((best[1] + below) / 2, 4), best[0]
 
 
+def fit_unknown_weight(calibration: list[tuple[EvidenceParts, Question]], params: EvidenceParams) -> float | None:
+    """The weight of the words no document writes (``KB_ANSWER_UNKNOWN_WEIGHT``) that lets the
+    threshold fitted by ``calibrate_threshold`` answer the most answerable calibration questions
+    (paraphrases aside, then all of them); ties: the middle of the tied weights."""
+    if not calibration:
+        return None
+    scored = []
+    for step in range(16):
+        weight = step / 100
+        weighted = replace(params, unknown_weight=weight)
+        sides: dict[str, list[float]] = {"answerable": [], "unanswerable": [], "plain": []}
+        for parts, question in calibration:
+            value = parts.combined(weighted)
+            sides["answerable" if question.relevant else "unanswerable"].append(value)
+            if question.relevant and question.kind != "paraphrase":
+                sides["plain"].append(value)
+        threshold, answered = calibrate_threshold(sides["answerable"], sides["unanswerable"])
+        plain = sum(value >= threshold for value in sides["plain"]) / len(sides["plain"]) if sides["plain"] else 0.0
+        scored.append(((round(plain, 6), round(answered, 6)), weight))
+    best = max(key for key, _ in scored)
+    tied = [weight for key, weight in scored if key == best]
+    return tied[len(tied) // 2]
+
+
 # Queries that name their subject: the /search floor must never hide their documents.
 LITERAL_KINDS = ("keyword", "acronym")
 
@@ -213,12 +239,17 @@ def evaluate_answers(
     kinds: dict[str, dict[str, list]] = {}
     held_out_kinds: dict[str, list[bool]] = {}
     searches: dict[str, dict[str, list[bool]]] = {}
+    fitted: list[tuple[EvidenceParts, Question]] = []  # the calibration half's evidence parts
     backgrounds: list[float] = []  # the gap_rank-th score of the calibration questions
     blocks = BlockFigures()
     typo_listed: list[bool] = []
     for question in questions:
         result = answerer.answer(question.question)
-        score = answerer.evidence.of(question.question)
+        query = answerer.retriever.query(question.question)
+        parts = answerer.evidence.parts(answerer.evidence.judged_hits(query, None, None), query)
+        score = parts.combined(answerer.evidence.params) if parts is not None else 0.0
+        if parts is not None and (question.split or "calibration") == "calibration":
+            fitted.append((parts, question))
         if (question.split or "calibration") == "calibration":
             ranked = answerer.retriever.search(question.question, k=answerer.evidence.params.gap_rank)
             if len(ranked) >= answerer.evidence.params.gap_rank:
@@ -307,6 +338,7 @@ def evaluate_answers(
         "calibrated_gap_background": round(median(backgrounds), 4) if backgrounds else None,
         "threshold_in_use": answerer.params.min_score,
         "calibrated_threshold": threshold,
+        "calibrated_unknown_weight": fit_unknown_weight(fitted, answerer.evidence.params),
         "calibrated_answer_rate": balanced,
         "search_floor_in_use": search_floor,
         "calibrated_search_floor": search_floor_fit,

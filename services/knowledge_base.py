@@ -115,19 +115,24 @@ class KnowledgeBase:
         _check_text(query)
         return list_documents(self.evidence, self.retriever.query(query, spelling=spelling), most, filters)
 
-    def ask(self, question: str, filters: Filters | None = None, hits: list | None = None) -> dict:
+    def ask(
+        self, question: str, filters: Filters | None = None, hits: list | None = None, spelling: bool = True
+    ) -> dict:
         """The cited answer: written by the LLM when one is configured and the base answers
         (checked, see services/generation.py), else extractive. ``hits``: the question's
-        ranking when the caller already has it."""
-        answer = self.extractive_answer(question, filters, hits)
+        ranking when the caller already has it; ``spelling`` false: the question as typed."""
+        answer = self.extractive_answer(question, filters, hits, spelling)
         return self.generator.generate(question, answer) if self.generator else answer
 
-    def extractive_answer(self, question: str, filters: Filters | None = None, hits: list | None = None) -> dict:
+    def extractive_answer(
+        self, question: str, filters: Filters | None = None, hits: list | None = None, spelling: bool = True
+    ) -> dict:
         """The extractive answer alone (what the site renders at once and ``ask_events`` starts from)."""
         _check_text(question)
-        answer = self.answerer.answer(question, filters, hits=hits)
+        answer = self.answerer.answer(question, filters, hits=hits, spelling=spelling)
         # what was searched when misspelt words were corrected (the answerer corrects alike)
-        return {**answer, "corrected_query": self.retriever.query(question).corrected}
+        corrected = self.retriever.query(question).corrected if spelling else None
+        return {**answer, "corrected_query": corrected}
 
     async def ask_events(self, question: str, extractive: dict) -> AsyncIterator[Event]:
         """The answer as events: ``answer`` and ``end`` for an extractive answer; with an LLM

@@ -12,6 +12,7 @@ Below the evidence threshold the answer says so: plainly when nothing comes clos
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from kb.answer import directory
@@ -41,7 +42,16 @@ class AnswerParams:
     results_margin: float = 0.08  # blocks only for documents the search page lists
     related_margin: float = 0.06  # annuaire contacts and other-sector documents
     sources: int = 4
-    block_match_ratio: float = 0.6
+    # A later document gets a block only if it answers as well as the first: its score within
+    # block_gap of the best and its best sentence matching the question at least
+    # block_match_ratio times as well as the first block's, or its score within titled_gap and
+    # its title and themes carrying titled_share of the question's weight. Fitted on the
+    # labelled answer sources of the calibration half (docs/answers.md#which-documents-get-a-block).
+    block_gap: float = 0.003
+    block_match_ratio: float = 1.0
+    titled_gap: float = 0.01
+    titled_share: float = 0.15
+    other_match_ratio: float = 0.6  # an other-sector document, against the first block
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AnswerParams:
@@ -64,13 +74,22 @@ class Answerer:
 
     # -- entry points ----------------------------------------------------------------------
 
-    def answer(self, question: str, filters: Filters | None = None, hits: list[DocumentHit] | None = None) -> dict:
+    def answer(
+        self,
+        question: str,
+        filters: Filters | None = None,
+        hits: list[DocumentHit] | None = None,
+        spelling: bool = True,
+    ) -> dict:
         """The answer to a question; ``hits`` when the caller has already searched it with the
-        same filters (the search page), so that the answer cites what the page lists."""
-        query = self.retriever.query(question)
+        same filters (the search page), so that the answer cites what the page lists;
+        ``spelling`` false: the question as typed, misspelt words left as they are."""
+        query = self.retriever.query(question, spelling=spelling)
         if hits is None:
             hits = self.retriever.search(query, k=self.evidence.params.depth, filters=filters)
         content, entries = _split_annuaire(hits, filters)
+        if not self.index.lexical.knows_any(query.terms):
+            content = []  # no word of the question is in the base: nothing is near it ("xqzw")
         evidence = self.evidence.of(query, filters, hits)
         if evidence < self.params.min_score - self.params.grey_margin:
             return self._not_found(content, NOTHING + _nearest_titles(content), uncertain=False)
@@ -89,18 +108,22 @@ class Answerer:
         weights = self.index.lexical.idf(sorted(terms))
         asks = asked_figures(question)
         blocks: list[Block] = []
+        total = sum(weights.values()) or 1.0
+
+        def title_share(meta: DocumentMetadata) -> float:
+            named = set(self.index.lexical.analyzer.tokens(" ".join((meta.title, *meta.themes))))
+            return sum(w for t, w in weights.items() if t in named) / total
+
         for hit in hits[: self.params.sources + 2]:
             if hit.score < floor or len(blocks) >= self.params.sources:
                 break
             block = self.digester.block(hit, terms, weights, asks, matched_only=bool(blocks))
             if block is None or not block.sentences:
                 continue
-            # a later source says as much about the question as the first, or is left out
-            if blocks and block.match < self.params.block_match_ratio * blocks[0].match:
+            if blocks and not self._answers_as_well(block, blocks[0], hits[0].score, title_share):
                 continue
             blocks.append(block)
         # a sheet whose title is the question's subject before a minute that mentions it
-        total = sum(weights.values()) or 1.0
 
         def titled(block: Block) -> bool:
             meta = block.hit.metadata
@@ -108,6 +131,16 @@ class Answerer:
             return meta.doc_type != MINUTES and sum(w for t, w in weights.items() if t in title_terms) / total >= 0.5
 
         return sorted(blocks, key=lambda block: block.hit.metadata.doc_type == MINUTES and any(map(titled, blocks)))
+
+    def _answers_as_well(
+        self, block: Block, first: Block, best: float, title_share: Callable[[DocumentMetadata], float]
+    ) -> bool:
+        """Whether a later document answers the question as well as the first block does."""
+        gap = best - block.hit.score
+        params = self.params
+        if gap <= params.block_gap and block.match >= params.block_match_ratio * first.match:
+            return True
+        return gap <= params.titled_gap and title_share(block.hit.metadata) >= params.titled_share
 
     # -- the answer --------------------------------------------------------------------------
 
@@ -232,7 +265,7 @@ class Answerer:
         terms = query.terms
         weights = self.index.lexical.idf(sorted(terms))
         cited_ids = {m.doc_id for m in cited}
-        needed = self.params.block_match_ratio * (blocks[0].match if blocks else 0.0)
+        needed = self.params.other_match_ratio * (blocks[0].match if blocks else 0.0)
         listed = []
         for hit in hits:
             if hit.metadata.doc_id in cited_ids or hit.score < floor:

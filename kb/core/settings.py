@@ -147,14 +147,16 @@ class Settings(BaseSettings):
         "where the scores fall away instead (kb/search/listing.py, docs/search.md).",
     )
     answer_min_score: float = Field(
-        0.9705,
+        0.9674,
         ge=0,
         le=3,
         description="Evidence threshold of /ask (best document score + answer_coverage_weight x "
         "the IDF-weighted share of the question's terms found in the top documents + "
-        "answer_gap_weight x the best score's lead over the answer_gap_rank-th document): below "
-        "it the answer says that the base holds nothing on the question (calibrated on the "
-        "calibration half of evaluation/questions.jsonl, see docs/answers.md).",
+        "answer_gap_weight x the best score's lead over the answer_gap_rank-th document - "
+        "answer_unknown_weight x the share of its words no document writes): below it the answer "
+        "says that the base holds nothing on the question (the lowest threshold that abstains on "
+        "95 % of the unanswerable questions of the calibration half of "
+        "evaluation/questions.jsonl, see docs/answers.md).",
     )
     answer_coverage_weight: float = Field(
         0.05,
@@ -177,8 +179,17 @@ class Settings(BaseSettings):
         le=50,
         description="The document whose score is the reference of answer_gap_weight.",
     )
+    answer_unknown_weight: float = Field(
+        0.05,
+        ge=0,
+        le=1,
+        description="Weight, taken off the evidence of /ask, of the IDF-weighted share of the "
+        "question's words that no document writes (after spelling correction): a question on "
+        '"la fête de la musique" names a subject the base never mentions (calibrated together '
+        "with answer_min_score).",
+    )
     answer_gap_background: float = Field(
-        0.855,
+        0.8582,
         ge=0,
         le=1,
         description="The score a base with fewer than answer_gap_rank documents takes as its "
@@ -187,7 +198,7 @@ class Settings(BaseSettings):
         "its own subjects and abstains on the others.",
     )
     search_min_evidence: float = Field(
-        0.9541,
+        0.9371,
         ge=0,
         le=3,
         description="Relevance floor of /search, the search page and the widget, on the evidence "

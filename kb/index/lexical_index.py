@@ -397,6 +397,11 @@ class LexicalIndex:
         view = self._current()
         return any(view.document_frequency(term) > 0 for term in terms)
 
+    def unknown(self, terms: Iterable[str]) -> frozenset[str]:
+        """The analysed terms no passage holds."""
+        view = self._current()
+        return frozenset(term for term in terms if view.document_frequency(term) == 0)
+
     def idf(self, terms: list[str]) -> dict[str, float]:
         """Inverse document frequency of analysed terms over the current passages: rare terms
         weigh more when an answer sentence is chosen."""

@@ -3,7 +3,8 @@
 
 Evidence = the best document's score + ``coverage_weight`` x the IDF-weighted share of the
 query's terms found in the top documents + ``gap_weight`` x how far the best document stands
-out from the ``gap_rank``-th (a question nothing answers scores alike on many documents). A base
+out from the ``gap_rank``-th (a question nothing answers scores alike on many documents) -
+``unknown_weight`` x the IDF-weighted share of the query's words no document writes. A base
 of fewer than ``gap_rank`` documents has no such document: the reference is then the score
 the 10th document of a full base typically gets (``gap_background``), so that its first files already
 answer their own subjects. The weights and thresholds are calibrated on the unanswerable
@@ -26,17 +27,35 @@ class EvidenceParams:
     coverage_weight: float
     gap_weight: float = 2.0
     gap_rank: int = 10
-    gap_background: float = 0.855  # the gap_rank-th score of a base too small to have one
+    unknown_weight: float = 0.0
+    gap_background: float = 0.8582  # the gap_rank-th score of a base too small to have one
     documents: int = 3  # the top documents whose terms count in the coverage
     depth: int = 20  # documents ranked to judge a query on the whole base
 
     @classmethod
     def from_settings(cls, settings: Settings) -> EvidenceParams:
         return cls(
-            settings.answer_coverage_weight,
-            settings.answer_gap_weight,
-            settings.answer_gap_rank,
-            settings.answer_gap_background,
+            coverage_weight=settings.answer_coverage_weight,
+            gap_weight=settings.answer_gap_weight,
+            gap_rank=settings.answer_gap_rank,
+            gap_background=settings.answer_gap_background,
+            unknown_weight=settings.answer_unknown_weight,
+        )
+
+
+@dataclass(frozen=True)
+class EvidenceParts:
+    best: float  # the best document's score
+    coverage: float  # the IDF-weighted share of the query's terms in the top documents
+    gap: float  # the best score's lead over the reference (``Evidence.reference``)
+    unknown: float  # the IDF-weighted share of the query's words no document writes
+
+    def combined(self, params: EvidenceParams) -> float:
+        return (
+            self.best
+            + params.coverage_weight * self.coverage
+            + params.gap_weight * self.gap
+            - params.unknown_weight * self.unknown
         )
 
 
@@ -61,16 +80,30 @@ class Evidence:
 
     def score(self, hits: list[DocumentHit], query: Query) -> float:
         """The evidence of a ranking already judged on the whole base."""
+        parts = self.parts(hits, query)
+        return parts.combined(self.params) if parts is not None else 0.0
+
+    def parts(self, hits: list[DocumentHit], query: Query) -> EvidenceParts | None:
+        """What the evidence adds up (None for an empty ranking): calibration refits the weights
+        from them (evaluation/answers.py)."""
         if not hits:
-            return 0.0
+            return None
         weights = self.index.lexical.idf(sorted(query.terms))
         total = sum(weights.values()) or 1.0
         coverage = 0.0
         for hit in hits[: self.params.documents]:
             present = self.index.document_terms(hit.metadata.doc_id)
             coverage = max(coverage, sum(w for t, w in weights.items() if t in present) / total)
-        gap = hits[0].score - self.reference(hits)
-        return hits[0].score + self.params.coverage_weight * coverage + self.params.gap_weight * gap
+        return EvidenceParts(hits[0].score, coverage, hits[0].score - self.reference(hits), self.unknown_share(query))
+
+    def unknown_share(self, query: Query) -> float:
+        """The IDF-weighted share of the query's words (as searched) that no document writes."""
+        weights = self.index.lexical.idf(sorted(query.exact_terms))
+        total = sum(weights.values())
+        if not total:
+            return 0.0
+        unknown = self.index.lexical.unknown(weights)
+        return sum(w for t, w in weights.items() if t in unknown) / total
 
     def reference(self, hits: list[DocumentHit]) -> float:
         """The score the best document's lead is measured from: the ``gap_rank``-th document's,

@@ -206,6 +206,9 @@ def test_misspelt_queries_are_searched_corrected_and_say_so(client):
     answer = client.post("/ask", json={"question": "un tranport solidaire avec des chaufeurs benevolles ?"}).json()
     assert answer["corrected_query"] == "un transport solidaire avec des chauffeurs bénévoles ?"
     assert client.post("/ask", json={"question": QUESTION}).json()["corrected_query"] is None
+    typed = {"question": "un tranport solidaire avec des chaufeurs benevolles ?", "spelling": False}
+    assert client.post("/ask", json=typed).json()["corrected_query"] is None
+    assert client.post("/ask", json={**typed, "spelling": "non"}).status_code == 422
 
 
 def test_a_rare_word_of_one_document_is_found_even_below_the_floor(client, monkeypatch):

@@ -393,6 +393,21 @@ def test_a_misspelt_query_says_what_was_searched_and_can_be_searched_as_typed(pa
     assert page.errors == []
 
 
+def test_a_misspelt_question_says_what_was_asked_and_can_be_asked_as_typed(page, sites):
+    bodies = []
+    page.on("request", lambda r: bodies.append(r.post_data_json) if "/ask/stream" in r.url else None)
+    page.goto(sites["host"] + "/index.html")
+    _combobox(page).fill("covoitturage")
+    page.get_by_role("button", name="Poser la question").click()
+    fix = page.locator("#passerelles .answer .fix")
+    expect(fix).to_have_text("Réponse pour « covoiturage » — demander plutôt « covoitturage »")
+    assert "spelling" not in bodies[-1]
+    fix.get_by_role("button", name="« covoitturage »").click()
+    expect(page.locator("#passerelles .answer .fix")).to_have_count(0)
+    assert bodies[-1] == {"question": "covoitturage", "spelling": False}
+    assert page.errors == []
+
+
 def test_below_the_floor_the_nearest_documents_are_listed_under_their_heading(page, sites, monkeypatch):
     index = sites["app"].state.holder.kb.index
     monkeypatch.setattr(index, "settings", index.settings.model_copy(update={"search_min_evidence": 9.0}))

@@ -31,6 +31,8 @@
     results: "Résultats",
     resultsFor: "Résultats pour",
     searchInstead: "rechercher plutôt",
+    answerFor: "Réponse pour",
+    askInstead: "demander plutôt",
     unreachable: "Le service Passerelles est injoignable pour le moment. Vérifiez votre connexion " +
       "ou réessayez dans quelques instants.",
     timeout: "Le service Passerelles ne répond pas. Réessayez dans quelques instants.",
@@ -348,6 +350,7 @@
     var results = [];
     var confident = true; // whether the listed documents answer the query, or are the nearest ones
     var exactQuery = null; // a query to search as typed, without spelling correction
+    var askExact = null; // a question to ask as typed, without spelling correction
     var active = -1;
     var timer = 0;
     var seq = 0;
@@ -764,6 +767,13 @@
       var summary = Array.isArray(body.summary) ? body.summary : [];
       var nearest = Array.isArray(body.nearest) ? body.nearest : [];
       var parts = [el("div", { class: "ahead" }, head)];
+      if (typeof body.corrected_query === "string" && body.corrected_query) {
+        // the question was asked with its misspelt words corrected: the way back to it as typed
+        var asTyped = el("button", { type: "button" }, ["« " + question + " »"]);
+        asTyped.addEventListener("click", function () { askExact = question; input.value = question; ask(); });
+        parts.push(el("p", { class: "fix" }, [T.answerFor + " « ", el("strong", null, [body.corrected_query]),
+          " » — " + T.askInstead + " ", asTyped]));
+      }
       if (blocks.length) {
         // the short answer first: a written answer (mode "llm") whole, else the digest's two or
         // three sentences; then the blocks, folded, under what was found (the digest's first line)
@@ -825,6 +835,8 @@
       if (askInflight) askInflight.abort();
       var mine = ++askSeq;
       var payload = { question: question };
+      if (askExact === question) payload.spelling = false;
+      askExact = null;
       var f = filters();
       if (f.type.length || f.sector.length) {
         payload.filters = {};
