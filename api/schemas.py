@@ -266,6 +266,11 @@ class DocumentDetail(BaseModel):
     territory: str | None = None
     date: str | None = None
     porteur: str | None = None
+    publics: list[str] = Field(
+        default_factory=list,
+        description="Les publics concernés (jeunes, familles, personnes âgées…), écrits ou déduits du "
+        "texte ; ce qui a été déduit est nommé dans `extra.inferred`.",
+    )
     source_url: str | None = None
     source: str | None = Field(None, description="Le nom du fichier source.")
     content_hash: str

@@ -2,9 +2,13 @@
 
 Contributors write front matter by hand: keys come accented or not, in French or English,
 themes as a list or a comma-separated string, dates as dates or as text. Unknown keys are
-kept in ``extra`` rather than refused. ``replaces`` (``remplace``) names the document(s) a
-document revises: well-formed ids are required, existing ones are not (the older version may
-be ingested later, or have been removed).
+kept in ``extra`` rather than refused. ``publics`` (``publics_cibles``, ``bénéficiaires``…)
+takes the labels of kb/core/publics.py; the values it does not know are kept in
+``extra["autres_publics"]``.
+``replaces`` (``remplace``) names the document(s) a document revises: well-formed ids are
+required, existing ones are not (the older version may be ingested later, or have been removed).
+What the metadata does not give (sector, territory, publics) is inferred later, from the text
+and the base (ingest/inference.py).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from typing import Any
 
 from kb.core.errors import DocumentError
 from kb.core.models import DocumentMetadata
+from kb.core.publics import split_publics
 from kb.core.text import fold
 from kb.core.vocabulary import (
     derived_doc_id,
@@ -39,6 +44,8 @@ _KEY_ALIASES = {
     "porteur": ("porteur", "porteur_de_projet", "porteurs", "structure", "organisation"),
     "source_url": ("source_url", "url", "lien", "link", "source"),
     "replaces": ("replaces", "remplace"),
+    # not ``public`` alone: service-public.fr's fiches use it for their audience (evaluation/vdd.py)
+    "publics": ("publics", "public_cible", "publics_cibles", "public_vise", "publics_vises", "beneficiaires"),
 }
 
 _MONTHS = {
@@ -135,6 +142,10 @@ def build_metadata(
             written[field_name] = str(key)
         else:
             extra[str(key)] = _jsonable(value)
+    extra.pop("inferred", None)  # reserved: what ingestion inferred (ingest/inference.py), never written by hand
+    publics, unknown_publics = split_publics(by_key.get("publics"))
+    if unknown_publics:  # kept, not lost: the vocabulary (kb/core/publics.py) may learn them
+        extra.setdefault("autres_publics", list(unknown_publics))
     doc_id = _explicit_id(by_key.get("doc_id")) or derived_doc_id(path.stem)
     title = _text(by_key.get("title")) or detected_title or path.stem.replace("_", " ")
     return DocumentMetadata(
@@ -151,6 +162,7 @@ def build_metadata(
         content_hash=content_hash,
         replaces=_replaced_ids(by_key.get("replaces"), doc_id, written.get("replaces", "replaces")),
         extra=extra,
+        publics=publics,
     )
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from ingest.batch_texts import BatchTexts
 from ingest.chunking import ChunkingParams, chunk_document
 from ingest.discover import discover, sidecar_for
+from ingest.inference import SectorModel, complete, is_labelled, missing
 from ingest.metadata import build_metadata, merge_metadata
 from ingest.progress import OnFile, OnOcr, OnPassages, OnStart, PassageProgress
 from ingest.readers import DEFAULT_OPTIONS, ReaderOptions, parse_bytes
@@ -30,7 +31,8 @@ from kb.storage.protocols import Alongside
 
 # Bump when a reader's output changes, so that re-ingesting picks up the new extraction.
 # 2: pages of a PDF without text layer are OCRed.
-READER_VERSION = "2"
+# 3: ``publics`` read; the sector, territory and publics the metadata lacks inferred (ingest/inference.py).
+READER_VERSION = "3"
 
 
 @dataclass(frozen=True)
@@ -133,6 +135,7 @@ class Ingestor:
         self.params = chunking_params(settings)
         self.reader_options = ReaderOptions.from_settings(settings)
         self.kept_files = index.kept_files
+        self._sector_model: SectorModel | None = None  # built at the first document without a sector
 
     # -- steps ---------------------------------------------------------------------------
 
@@ -205,6 +208,46 @@ class Ingestor:
         """Take a document out of the index (and its kept file with it)."""
         self.index.remove(doc_id, self.kept_files.delete_in(doc_id) if self.kept_files is not None else None)
 
+    def sector_model(self) -> SectorModel:
+        """The classifier over the base's labelled documents, brought up to date with the index
+        (only documents new or changed since its last use are read)."""
+        if self._sector_model is None:
+            self._sector_model = SectorModel()
+        self._sector_model.sync(self.index.documents(), self.index.document_text)
+        return self._sector_model
+
+    def completed(self, loaded: LoadedDocument) -> LoadedDocument:
+        """A document with the sector, territory and publics its metadata lacks inferred
+        (ingest/inference.py); as it is when it lacks none."""
+        absent = missing(loaded.metadata)
+        if not absent:
+            return loaded
+        model = self.sector_model() if "sector" in absent else None
+        return dataclasses.replace(loaded, metadata=complete(loaded.metadata, loaded.parsed.text, model))
+
+    def _complete_pending(self, pending: dict[str, _Pending]) -> None:
+        """Infer what the documents read lack, once every document of the batch is read: the
+        labelled ones among them teach the classifier first, whatever the order of the files."""
+        todo = [item for item in pending.values() if missing(item.loaded.metadata)]
+        if not todo:
+            return
+        model = None
+        if any(item.loaded.metadata.sector is None for item in todo):
+            model = self.sector_model()
+            for item in pending.values():
+                meta = item.loaded.metadata
+                if is_labelled(meta) and model.version(meta.doc_id) != item.loaded.version:
+                    model.add(
+                        meta.doc_id,
+                        item.loaded.version,
+                        meta.sector or "",
+                        model.terms(meta.title, item.loaded.parsed.text),
+                    )
+        for item in todo:
+            item.loaded = dataclasses.replace(
+                item.loaded, metadata=complete(item.loaded.metadata, item.loaded.parsed.text, model)
+            )
+
     # -- orchestration -------------------------------------------------------------------
 
     def plan(self, loaded: LoadedDocument, pending: dict[str, _Pending]) -> _Pending | None:
@@ -266,6 +309,7 @@ class Ingestor:
 
     def _embed_pending(self, pending: dict[str, _Pending], report: IngestReport, progress: PassageProgress) -> None:
         """Embed and store what was read, a few batches at a time (each stored as soon as embedded)."""
+        self._complete_pending(pending)
         flush_at = self.settings.embedding_batch_size * 4
         batch: list[_Pending] = []
         for item in pending.values():

@@ -53,8 +53,9 @@ class Submission:
 
 
 # What a replacing upload keeps of the replaced document when neither the file nor the form
-# says otherwise (canonical names, as ``merge_metadata`` returns them).
-KEPT_ON_REPLACE = ("title", "doc_type", "sector", "themes", "territory", "porteur", "date", "replaces")
+# says otherwise (canonical names, as ``merge_metadata`` returns them); never a value ingestion
+# inferred (``extra["inferred"]``): the new file's text is read for it again.
+KEPT_ON_REPLACE = ("title", "doc_type", "sector", "themes", "territory", "porteur", "date", "replaces", "publics")
 
 
 @dataclass(frozen=True)
@@ -120,7 +121,9 @@ class DocumentWriter:
             elif submission.doc_id:
                 sidecar.setdefault("id", submission.doc_id)
             sidecar_bytes = yaml.safe_dump(sidecar, allow_unicode=True).encode() if sidecar else b""
-            loaded = load_document(virtual, submission.data, sidecar, sidecar_bytes, parsed=parsed)
+            loaded = self.ingestor.completed(
+                load_document(virtual, submission.data, sidecar, sidecar_bytes, parsed=parsed)
+            )
             if submission.strict:
                 check_upload_metadata(merge_metadata(parsed.raw_metadata, submission.sidecar))
         except (RecursionError, MemoryError, ValueError, TypeError, LookupError) as exc:
@@ -183,12 +186,14 @@ class DocumentWriter:
                 if self.index.orphans_pending:
                     self.index.sweep_orphans()
                 new = self._stored_file(doc_id, submission)
-                final = load_document(
-                    Path(new.source_path),
-                    new.data,
-                    parse_sidecar(new.sidecar, new.name),
-                    new.sidecar,
-                    parsed=loaded.parsed,
+                final = self.ingestor.completed(
+                    load_document(
+                        Path(new.source_path),
+                        new.data,
+                        parse_sidecar(new.sidecar, new.name),
+                        new.sidecar,
+                        parsed=loaded.parsed,
+                    )
                 )
                 self.files.write(
                     doc_id, new, lambda alongside: self.ingestor.store(final, chunks, vectors, alongside=alongside)
@@ -261,6 +266,8 @@ def _not_found(doc_id: str) -> NotFoundError:
 
 
 def _kept_metadata(metadata: DocumentMetadata) -> dict:
-    values = {name: getattr(metadata, name) for name in KEPT_ON_REPLACE}
-    values["themes"], values["replaces"] = list(metadata.themes), list(metadata.replaces)
+    values = {name: getattr(metadata, name) for name in KEPT_ON_REPLACE if metadata.inferred(name) is None}
+    for name in ("themes", "replaces", "publics"):
+        if name in values:
+            values[name] = list(values[name])
     return {name: value for name, value in values.items() if value not in (None, "", [])}

@@ -9,6 +9,7 @@ from ingest.metadata_edit import edited_submission
 from ingest.writer import AuditEntry
 from kb.core.errors import InvalidRequest, NotFoundError, Problem
 from kb.core.models import DocumentMetadata
+from kb.core.publics import PUBLIC_LABELS, public_label
 from services.knowledge_base import KnowledgeBase
 from services.site import Site
 
@@ -23,6 +24,7 @@ EDITABLE_FIELDS = (
     "date",
     "source_url",
     "summary",
+    "publics",
 )
 _AUDIT_KEYS = ("at", "actor", "action", "doc_id")
 _SHORT_VALUE_CHARS = 200  # longer values (a summary) are named in the audit log, not copied
@@ -41,7 +43,10 @@ class Catalogue:
                 "Aucune modification demandée.", [Problem(None, "indiquez au moins un champ à modifier")]
             )
         problems: list[Problem] = []
-        values = check_metadata(changes, [name for name in EDITABLE_FIELDS if name in changes], problems)
+        checked = [name for name in EDITABLE_FIELDS if name in changes and name != "publics"]
+        values = check_metadata(changes, checked, problems)
+        if "publics" in changes:
+            values["publics"] = _checked_publics(changes["publics"], problems)
         if problems:
             raise InvalidRequest("Métadonnées invalides.", problems)
         values = {name: list(value) if isinstance(value, tuple) else value for name, value in values.items()}
@@ -50,7 +55,12 @@ class Catalogue:
             raise NotFoundError(f"Le fichier de « {doc_id} » n'est plus disponible : remplacez-le.")
         submission = edited_submission(original, values)
         before = _current_values(stored.metadata)
-        changed = [name for name, value in values.items() if name == "summary" or before.get(name) != value]
+        # a value ingestion inferred becomes a given one, even unchanged (the coordinator confirmed it)
+        changed = [
+            name
+            for name, value in values.items()
+            if name == "summary" or before.get(name) != value or stored.metadata.inferred(name)
+        ]
         details = {
             "fields": changed,
             "changes": {
@@ -91,4 +101,25 @@ def _current_values(metadata: DocumentMetadata) -> dict[str, Any]:
     values: dict[str, Any] = {name: getattr(metadata, name) for name in EDITABLE_FIELDS if hasattr(metadata, name)}
     values["themes"] = list(metadata.themes)
     values["partners"] = list(metadata.extra.get("partners") or [])
+    values["publics"] = list(metadata.publics)
     return values
+
+
+def _checked_publics(value: Any, problems: list[Problem]) -> list[str] | None:
+    """The labels of the publics sent (kb/core/publics.py: a label or one of its variants);
+    ``None`` or an empty list removes the written publics."""
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        problems.append(Problem("publics", "une liste de publics est attendue"))
+        return None
+    labels: list[str] = []
+    for item in value:
+        label = public_label(item)
+        if label is None:
+            problems.append(
+                Problem("publics", f"public inconnu « {item[:80]} » (valeurs possibles : {', '.join(PUBLIC_LABELS)})")
+            )
+        elif label not in labels:
+            labels.append(label)
+    return labels or None

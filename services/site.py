@@ -46,6 +46,9 @@ def card(meta: DocumentMetadata, base_url: str = "") -> dict:
         "date": meta.date,
         "year": (meta.date or "")[:4] or None,
         "porteur": meta.porteur,
+        "publics": list(meta.publics),
+        # the fields ingestion inferred (the metadata did not give them): the fiche says so
+        "inferred": {name: how for name in ("sector", "territory", "publics") if (how := meta.inferred(name))},
         "url": page_url(base_url, meta.doc_id),
     }
 
@@ -138,7 +141,7 @@ class Site:
             ]
             # one retrieval for the list, the notice and the answer: they agree by construction
             if ask and hits:
-                answer = self.kb.extractive_answer(q, filters, hits=ranked)
+                answer = self.kb.extractive_answer(q, filters, hits=ranked, spelling=spelling)
                 weak = confident and bool(rows) and not answer["found"]
             else:
                 weak = confident and bool(rows) and evidence < self.kb.answerer.params.min_score

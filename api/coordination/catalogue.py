@@ -8,11 +8,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
+from pydantic import Field
 
 from api.deps import CoordinatorDep, KnowledgeBaseDep
 from api.downloads import download
 from api.schemas import History, MetadataEdit, MetadataEdited, errors
 from ingest.writer import UPLOAD_TYPES
+from kb.core.publics import PUBLIC_LABELS
 from services.catalogue import Catalogue
 
 router = APIRouter()
@@ -25,13 +27,23 @@ def get_catalogue(kb: KnowledgeBaseDep) -> Catalogue:
 CatalogueDep = Annotated[Catalogue, Depends(get_catalogue)]
 
 
+class CatalogueEdit(MetadataEdit):
+    """Les métadonnées à changer (les autres restent) ; `null` retire un champ facultatif."""
+
+    publics: list[str] | None = Field(
+        None,
+        description=f"Publics concernés, parmi : {', '.join(PUBLIC_LABELS)}. Une liste vide les retire "
+        "(ils sont alors de nouveau déduits du texte).",
+    )
+
+
 @router.patch(
     "/documents/{doc_id}",
     response_model=MetadataEdited,
     responses=errors(401, 403, 404, 413, 422, 503, 507),
     tags=["coordination"],
 )
-def edit_metadata(catalogue: CatalogueDep, actor: CoordinatorDep, doc_id: str, body: MetadataEdit) -> dict:
+def edit_metadata(catalogue: CatalogueDep, actor: CoordinatorDep, doc_id: str, body: CatalogueEdit) -> dict:
     """Modifier les métadonnées d'un document publié, sans nouveau fichier : le fichier enregistré
     est gardé (même format, même identifiant), ses métadonnées réécrites, et le document aussitôt
     ré-indexé (un titre modifié est trouvable tout de suite).
@@ -39,7 +51,12 @@ def edit_metadata(catalogue: CatalogueDep, actor: CoordinatorDep, doc_id: str, b
     Seuls les champs envoyés changent ; `null` retire un champ facultatif (porteur, partenaires,
     date, adresse d'origine). Mêmes règles que la fiche : 422 avec chaque problème, champ par
     champ. Le journal garde la modification (`modification`, les champs et leurs valeurs avant et
-    après). En cas d'échec, rien ne change."""
+    après). En cas d'échec, rien ne change.
+
+    Un secteur, un territoire ou des publics que le document ne donnait pas ont été déduits de son
+    texte (`extra.inferred`) : la valeur envoyée ici les remplace, est écrite dans les métadonnées
+    du fichier enregistré et n'est plus marquée comme déduite, aux indexations suivantes comprises.
+    Renvoyer la valeur déduite telle quelle la confirme."""
     return catalogue.edit(doc_id, body.model_dump(exclude_unset=True), actor.name)
 
 

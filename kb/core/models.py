@@ -49,7 +49,18 @@ class DocumentMetadata:
     # the ids of the documents this one revises (front matter ``replaces``/``remplace``); they
     # need not exist (yet): the version relations are made of the current documents (kb/search/versions.py)
     replaces: tuple[str, ...] = ()
+    # ``extra["inferred"]``: the fields ingestion inferred because the metadata did not give them
+    # ({"sector": "texte", …}, ingest/inference.py); a field given by hand is never listed there
     extra: dict[str, Any] = field(default_factory=dict)
+    # whom the document concerns: labels of kb/core/publics.py (front matter ``publics``, else
+    # inferred from the text); absent from older registries
+    publics: tuple[str, ...] = ()
+
+    def inferred(self, name: str) -> str | None:
+        """How a field was inferred (``"en-tête"``, ``"texte"``…), or None when it was given."""
+        marks = self.extra.get("inferred")
+        value = marks.get(name) if isinstance(marks, dict) else None
+        return value if isinstance(value, str) else None
 
     @property
     def source_name(self) -> str | None:
@@ -60,6 +71,7 @@ class DocumentMetadata:
         data = asdict(self)
         data["themes"] = list(self.themes)
         data["replaces"] = list(self.replaces)
+        data["publics"] = list(self.publics)
         return data
 
     @classmethod
@@ -67,6 +79,7 @@ class DocumentMetadata:
         values = dict(data)
         values["themes"] = tuple(values.get("themes") or ())
         values["replaces"] = tuple(values.get("replaces") or ())  # absent from older registries
+        values["publics"] = tuple(values.get("publics") or ())  # likewise
         values["extra"] = dict(values.get("extra") or {})
         return cls(**values)
 

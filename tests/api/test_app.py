@@ -105,10 +105,14 @@ def test_ask_without_evidence_says_so(client, monkeypatch):
         "params",
         replace(client.app.state.holder.kb.answerer.params, min_score=9.0),
     )
-    body = client.post("/ask", json={"question": "élevage de chèvres"}).json()
+    body = client.post("/ask", json={"question": "élevage de chèvres au village"}).json()
     assert body["found"] is False and body["uncertain"] is False
     assert body["answer"].startswith("La base ne contient pas de document")
     assert body["citations"] == [] and body["sources"] == [] and len(body["nearest"]) >= 1
+    # no word of the question in the base: nothing is near it, as /search lists nothing
+    body = client.post("/ask", json={"question": "élevage de chèvres"}).json()
+    assert body["found"] is False and body["nearest"] == []
+    assert client.get("/search", params={"q": "élevage de chèvres"}).json()["results"] == []
 
 
 def test_ask_in_the_grey_zone_says_it_is_not_sure(client, monkeypatch):

@@ -18,6 +18,35 @@
     fillOptions($("e-sector"), vocabulary.sectors);
   });
 
+  /* Publics (kb/core/publics.py): a field of the catalogue's form, added here after the territory. */
+  (function addPublicsField() {
+    const territory = $("e-territory");
+    if (!territory || $("e-publics")) return;
+    const input = el("input", { id: "e-publics", "data-edit": "publics", "aria-describedby": "e-publics-hint" });
+    territory.after(
+      el("label", { for: "e-publics" }, "Publics"),
+      input,
+      el("p", { className: "hint", id: "e-publics-hint" }, "Séparés par des virgules : jeunes, familles, personnes âgées, agriculteurs… Laissé vide, rien ne change."),
+    );
+  })();
+
+  const INFERRED_HINTS = {
+    sector: "Secteur déduit du texte : corrigez-le, ou enregistrez pour le confirmer.",
+    territory: "Territoire déduit du texte : corrigez-le, ou enregistrez pour le confirmer.",
+    publics: "Publics déduits du texte : corrigez-les, ou enregistrez pour les confirmer.",
+  };
+
+  /* A field the document did not give, that ingestion inferred from its text: said next to it. */
+  function markInferred(inferred) {
+    for (const node of document.querySelectorAll(".inferred-hint")) node.remove();
+    for (const [field, hint] of Object.entries(INFERRED_HINTS)) {
+      const input = document.querySelector(`[data-edit="${field}"]`);
+      if (!input || !inferred[field]) continue;
+      const text = input.value ? hint : "Publics déduits du texte (voir la page du document) : écrivez-les ici pour les corriger.";
+      input.after(el("p", { className: "hint inferred-hint" }, text));
+    }
+  }
+
   function message(box, text, kind) {
     box.hidden = !text;
     box.className = "message " + (kind || "");
@@ -148,6 +177,7 @@
       const value = doc[input.dataset.edit];
       input.value = Array.isArray(value) ? value.join(", ") : value || "";
     }
+    markInferred((doc.extra && doc.extra.inferred) || {});
     $("detail-page-link").href = "fiches/" + encodeURIComponent(doc.doc_id);
     $("published-panel").hidden = role !== "coordination";
   }
@@ -233,6 +263,7 @@
     for (const input of document.querySelectorAll("[data-edit]")) {
       const value = input.value.trim();
       if (input.dataset.edit === "themes") body.themes = value.split(",").map((t) => t.trim()).filter(Boolean);
+      else if (input.dataset.edit === "publics") { if (value) body.publics = value.split(",").map((t) => t.trim()).filter(Boolean); }
       else if (value) body[input.dataset.edit] = value;
     }
     message($("detail-message"), "Enregistrement en cours…");
