@@ -65,7 +65,8 @@ def _facet_values(meta: DocumentMetadata, facet: str) -> list[str]:
 
 def facets(documents: list[DocumentMetadata], selected: dict[str, list[str]], limit: int = 12) -> list[dict]:
     """Counts per value over the documents listed; selected values first, then the most common.
-    A count is what choosing the value would list (a territory matches the names containing it)."""
+    A count is what choosing the value would list (a territory: the documents located inside it,
+    or whose territory's name holds it, ``Filters.accepts``)."""
     groups = []
     for name, label in FACETS:
         counts = Counter(value for meta in documents for value in _facet_values(meta, name))
@@ -74,7 +75,10 @@ def facets(documents: list[DocumentMetadata], selected: dict[str, list[str]], li
             counts = Counter({value: sum(fold(value) in n for n in names) for value in counts})
         chosen = selected.get(name) or []
         ordered = [v for v in chosen] + [v for v, _ in counts.most_common() if v not in chosen]
-        choices = [Choice(v, counts.get(v, 0), v in chosen) for v in ordered[: max(limit, len(chosen))]]
+        shown = ordered[: max(limit, len(chosen))]
+        if name == "territoire":  # the shown values only: each is resolved to the place it names
+            counts = Counter({v: sum(Filters(territory=v).accepts(meta) for meta in documents) for v in shown})
+        choices = [Choice(v, counts.get(v, 0), v in chosen) for v in shown]
         if choices:
             groups.append({"name": name, "label": label, "choices": choices})
     return groups

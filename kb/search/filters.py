@@ -13,12 +13,14 @@ from dataclasses import dataclass
 
 from kb.core.errors import FiltersInvalid, Problem
 from kb.core.models import DocumentMetadata, StoredDocument
+from kb.core.territories import TerritoryMatch, contains, resolve
 from kb.core.text import fold
 from kb.core.vocabulary import DOC_TYPES, SECTORS, known_doc_type, normalise_sector
 from kb.index.document_tally import DocumentTally
 
 DATE_PATTERN = r"^\d{4}(-\d{2}(-\d{2})?)?$"  # AAAA, AAAA-MM or AAAA-MM-JJ (filters, fiches, schemas)
 _DATE = re.compile(DATE_PATTERN)
+_QUALIFIER = re.compile(r"\([^)]*\)")  # "(Ardèche)", "(43)", "(anonymisée)"
 MAX_VALUES = 20  # values of one list parameter: a filter naming more is not a real query
 
 
@@ -48,7 +50,7 @@ class Filters:
             themes = {fold(t) for t in meta.themes}
             if not any(fold(t) in themes for t in self.theme):
                 return False
-        if self.territory and fold(self.territory) not in fold(meta.territory or ""):
+        if self.territory and not _located_in(self.territory, meta.territory):
             return False
         if self.date_from and (not meta.date or meta.date < self.date_from):
             return False
@@ -56,6 +58,26 @@ class Filters:
 
     def with_types(self, doc_types: tuple[str, ...]) -> Filters:
         return Filters(doc_types, self.sector, self.theme, self.territory, self.date_from, self.date_to)
+
+
+def _located_in(area: str, territory: str | None) -> bool:
+    """Whether a document whose territory is written ``territory`` lies in ``area``: a commune,
+    an EPCI, a département or a région (name or code) contains the documents located inside it
+    ("Haute-Loire" holds "Yssingeaux" and "CC du Haut-Lignon"); any other text matches the
+    territories whose name holds it ("Plateaux")."""
+    if not territory:
+        return False
+    if fold(area) in fold(territory):
+        return True
+    place = _place(area)
+    return bool(place) and contains(place, resolve(territory))
+
+
+def _place(area: str) -> TerritoryMatch:
+    """What a filter's text names as a place; nothing for a name the découpage does not know,
+    even qualified by its département ("CC du Val Fleuri (Drôme)" is not the whole Drôme)."""
+    unqualified = _QUALIFIER.sub(" ", area).strip()
+    return resolve(area) if not unqualified or resolve(unqualified) else resolve(None)
 
 
 def _values(field: str, raw: str | list[str] | None, problems: list[Problem]) -> list[str]:
@@ -106,7 +128,8 @@ def parse_filters(
             themes.append(known_themes[fold(value)])
     if territory is not None:
         territory = territory.strip()
-        if territory and not any(fold(territory) in fold(t) for t in vocabulary["territories"]):
+        named = any(fold(territory) in fold(t) for t in vocabulary["territories"])
+        if territory and not named and not _place(territory):
             problems.append(Problem("territory", f"territoire inconnu « {territory} »"))
     for label, date in (("date_from", date_from), ("date_to", date_to)):
         if date is not None and not _DATE.match(date.strip()):

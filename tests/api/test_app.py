@@ -286,3 +286,14 @@ def test_the_newest_version_brings_its_own_passages_when_only_an_older_one_ranke
     query = retriever.query("vitrine vide")
     assert retriever._document_hit(query, NEW, Scope(doc_types=("fiche méthode",)), "hybrid", 3) is None
     assert retriever._document_hit(query, NEW, Scope(doc_ids=(OLD,)), "hybrid", 3) is None
+
+
+def test_a_departement_or_region_filter_finds_the_documents_inside_it(client):
+    # the épicerie's territory is "Communauté de communes des Hauts Plateaux (Cantal)"
+    body = client.get("/search", params={"q": "épicerie", "territory": "Auvergne-Rhône-Alpes"}).json()
+    assert "exp-epicerie-village" in [r["doc_id"] for r in body["results"]]
+    assert client.get("/search", params={"q": "épicerie", "territory": "15"}).json()["results"]
+    body = client.get("/search", params={"q": "épicerie", "territory": "Bretagne"}).json()
+    assert "exp-epicerie-village" not in [r["doc_id"] for r in body["results"]]
+    refused = client.get("/search", params={"q": "épicerie", "territory": "Atlantide"})
+    assert refused.status_code == 422 and "territoire inconnu" in refused.text
