@@ -62,6 +62,12 @@ class AskRequest(BaseModel):
 
     question: str = Field(..., min_length=1, max_length=MAX_QUESTION, description="La question posée.")
     filters: AskFilters | None = None
+    from_sector: Literal["action sociale", "développement local"] | None = Field(
+        None,
+        description="Le secteur de la personne qui pose la question : « Dans l'autre secteur » "
+        "(`other_sector`) liste alors ce que fait l'autre secteur. Sans lui, l'autre secteur est "
+        "déduit des sources de la réponse.",
+    )
     spelling: StrictBool = Field(
         True,
         description="Corriger les mots mal orthographiés d'après le vocabulaire de la base "
@@ -149,7 +155,7 @@ def ask(kb: KnowledgeBaseDep, channel: ChannelDep, body: AskRequest) -> JSONResp
     est retirée, et la réponse extractive est donnée si rien ne reste ou si le modèle ne répond
     pas à temps."""
     filters = _ask_filters(kb, body)
-    answer = kb.ask(body.question, filters, spelling=body.spelling)
+    answer = kb.ask(body.question, filters, spelling=body.spelling, from_sector=body.from_sector)
     kb.questions.answered(body.question, filters, answer, channel)
     return JSONResponse(answer)
 
@@ -186,7 +192,7 @@ async def ask_stream(kb: KnowledgeBaseDep, channel: ChannelDep, body: AskRequest
 
     def extractive_logged() -> dict:
         filters = _ask_filters(kb, body)
-        answer = kb.extractive_answer(body.question, filters, spelling=body.spelling)
+        answer = kb.extractive_answer(body.question, filters, spelling=body.spelling, from_sector=body.from_sector)
         # logged with the extractive answer's `found`: a written answer rests on the same evidence
         kb.questions.answered(body.question, filters, answer, channel)
         return answer

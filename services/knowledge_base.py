@@ -116,20 +116,31 @@ class KnowledgeBase:
         return list_documents(self.evidence, self.retriever.query(query, spelling=spelling), most, filters)
 
     def ask(
-        self, question: str, filters: Filters | None = None, hits: list | None = None, spelling: bool = True
+        self,
+        question: str,
+        filters: Filters | None = None,
+        hits: list | None = None,
+        spelling: bool = True,
+        from_sector: str | None = None,
     ) -> dict:
         """The cited answer: written by the LLM when one is configured and the base answers
         (checked, see services/generation.py), else extractive. ``hits``: the question's
-        ranking when the caller already has it; ``spelling`` false: the question as typed."""
-        answer = self.extractive_answer(question, filters, hits, spelling)
+        ranking when the caller already has it; ``spelling`` false: the question as typed;
+        ``from_sector``: the asker's sector (``other_sector`` lists the other one)."""
+        answer = self.extractive_answer(question, filters, hits, spelling, from_sector)
         return self.generator.generate(question, answer) if self.generator else answer
 
     def extractive_answer(
-        self, question: str, filters: Filters | None = None, hits: list | None = None, spelling: bool = True
+        self,
+        question: str,
+        filters: Filters | None = None,
+        hits: list | None = None,
+        spelling: bool = True,
+        from_sector: str | None = None,
     ) -> dict:
         """The extractive answer alone (what the site renders at once and ``ask_events`` starts from)."""
         _check_text(question)
-        answer = self.answerer.answer(question, filters, hits=hits, spelling=spelling)
+        answer = self.answerer.answer(question, filters, hits=hits, spelling=spelling, from_sector=from_sector)
         # what was searched when misspelt words were corrected (the answerer corrects alike)
         corrected = self.retriever.query(question).corrected if spelling else None
         return {**answer, "corrected_query": corrected}

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from kb.answer import directory
 from kb.answer.digest import Block, Digester, Quoted, asked_figures, quote_of
+from kb.answer.summary import short_answer
 from kb.core.models import DocumentMetadata, page_url
 from kb.core.settings import Settings
 from kb.core.vocabulary import ANNUAIRE, LOCAL_DEVELOPMENT, MINUTES, OTHER_SECTOR, SOCIAL_ACTION, content_doc_types
@@ -51,7 +52,15 @@ class AnswerParams:
     block_match_ratio: float = 1.0
     titled_gap: float = 0.01
     titled_share: float = 0.15
-    other_match_ratio: float = 0.6  # an other-sector document, against the first block
+    # The other side of an asker whose sector is given: among its other_candidates best documents
+    # and structures, those within other_gap of the best document whose best sentence carries
+    # other_match of the question's weight, at most other_listed (fitted on the calibration half
+    # of evaluation/cross_sector.jsonl, docs/answers.md). Not given: other_match_ratio.
+    other_candidates: int = 4
+    other_gap: float = 0.04
+    other_match: float = 0.15
+    other_listed: int = 3
+    other_match_ratio: float = 0.6
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AnswerParams:
@@ -80,10 +89,12 @@ class Answerer:
         filters: Filters | None = None,
         hits: list[DocumentHit] | None = None,
         spelling: bool = True,
+        from_sector: str | None = None,
     ) -> dict:
         """The answer to a question; ``hits`` when the caller has already searched it with the
         same filters (the search page), so that the answer cites what the page lists;
-        ``spelling`` false: the question as typed, misspelt words left as they are."""
+        ``spelling`` false: the question as typed, misspelt words left as they are;
+        ``from_sector``: the asker's sector, whose other side ``other_sector`` lists."""
         query = self.retriever.query(question, spelling=spelling)
         if hits is None:
             hits = self.retriever.search(query, k=self.evidence.params.depth, filters=filters)
@@ -96,7 +107,7 @@ class Answerer:
         blocks = self._blocks(question, content, query.terms)
         if evidence < self.params.min_score or not blocks:
             return self._not_found(content, UNSURE, uncertain=True)
-        return self._digest(query, blocks, content, entries)
+        return self._digest(query, blocks, content, entries, from_sector)
 
     # -- blocks ------------------------------------------------------------------------------
 
@@ -145,7 +156,12 @@ class Answerer:
     # -- the answer --------------------------------------------------------------------------
 
     def _digest(
-        self, query: Query, blocks: list[Block], content: list[DocumentHit], entries: list[DocumentHit]
+        self,
+        query: Query,
+        blocks: list[Block],
+        content: list[DocumentHit],
+        entries: list[DocumentHit],
+        from_sector: str | None = None,
     ) -> dict:
         citations: list[dict] = []
         number_of: dict[tuple[str, int], int] = {}
@@ -187,8 +203,7 @@ class Answerer:
             )
             lines.append(_block_text(sources[-1]))
         floor = content[0].score - self.params.related_margin
-        from kb.answer.summary import short_answer  # the short answer read first (kb/answer/summary.py)
-
+        best = max(content[0].score, entries[0].score if entries else 0.0)
         return {
             "found": True,
             "uncertain": False,
@@ -198,7 +213,7 @@ class Answerer:
             "summary": short_answer(sources),
             "citations": citations,
             "contacts": self._contacts(sources, entries, floor),
-            "other_sector": self._other_sector(query, blocks, floor),
+            "other_sector": self._other_sector(query, blocks, content, best, from_sector),
         }
 
     def _not_found(self, hits: list[DocumentHit], answer: str, uncertain: bool) -> dict:
@@ -244,11 +259,25 @@ class Answerer:
             found.append(directory.contact(self.index, hit.metadata, "structure qui intervient sur ce sujet"))
         return directory.one_per_structure(found)
 
-    def _other_sector(self, query: Query, blocks: list[Block], floor: float) -> list[dict]:
-        """Documents of the other sector on the question's subject: the other side of the top
-        source (for a cross-sector one, the side least present among the sources), scoring near
-        the top and saying as much about the question as a source would; else nothing."""
+    def _other_sector(
+        self, query: Query, blocks: list[Block], content: list[DocumentHit], best: float, from_sector: str | None
+    ) -> list[dict]:
+        """Documents of the other sector on the question's subject. Told the asker's sector:
+        the other side's documents and structures within ``other_gap`` of the best document
+        whose best sentence carries ``other_match`` of the question's weight. Not told: the
+        other side of the top source (for a cross-sector one, the side least present among the
+        sources), its documents within ``related_margin`` of the first source and matching the
+        question ``other_match_ratio`` times as well as the first block."""
         cited = [block.hit.metadata for block in blocks]
+        if from_sector in OTHER_SECTOR:
+            return self._listed_other(
+                query,
+                [],  # a source of the other side is what the asker came for: it is listed too
+                [OTHER_SECTOR[from_sector]],
+                None,
+                self.params.other_candidates,
+                lambda hit, block: best - hit.score <= self.params.other_gap and block.match >= self.params.other_match,
+            )
         primary = cited[0].sector if cited else None
         if primary in OTHER_SECTOR:
             wanted = [OTHER_SECTOR[primary]]
@@ -256,24 +285,43 @@ class Answerer:
             counts = {s: sum(m.sector == s for m in cited) for s in (SOCIAL_ACTION, LOCAL_DEVELOPMENT)}
             fewest = min(counts.values())
             wanted = [s for s, n in counts.items() if n == fewest]
+        floor = content[0].score - self.params.related_margin
+        needed = self.params.other_match_ratio * (blocks[0].match if blocks else 0.0)
+        return self._listed_other(
+            query,
+            blocks,
+            wanted,
+            content_doc_types(),
+            3,
+            lambda hit, block: hit.score >= floor and block.match >= needed,
+        )
+
+    def _listed_other(
+        self,
+        query: Query,
+        blocks: list[Block],
+        sectors: list[str],
+        doc_types: tuple[str, ...] | None,
+        candidates: int,
+        keep: Callable[[DocumentHit, Block], bool],
+    ) -> list[dict]:
         hits = self.retriever.search(
             query,
-            k=3,
-            filters=Filters(doc_type=content_doc_types(), sector=tuple(wanted)),
+            k=candidates,
+            filters=Filters(doc_type=doc_types or (), sector=tuple(sectors)),
             near_top_only=True,  # a listed document scores near the top: its search stays cheap at scale
         )
         terms = query.terms
         weights = self.index.lexical.idf(sorted(terms))
-        cited_ids = {m.doc_id for m in cited}
-        needed = self.params.other_match_ratio * (blocks[0].match if blocks else 0.0)
+        cited_ids = {block.hit.metadata.doc_id for block in blocks}
         listed = []
         for hit in hits:
-            if hit.metadata.doc_id in cited_ids or hit.score < floor:
+            if hit.metadata.doc_id in cited_ids:
                 continue
             block = self.digester.block(hit, terms, weights, (), matched_only=True)
-            if block is not None and block.match >= needed:
+            if block is not None and keep(hit, block):
                 listed.append(document_summary(hit.metadata, hit.score, self.base_url))
-        return listed
+        return listed[: self.params.other_listed]
 
 
 def _split_annuaire(hits: list[DocumentHit], filters: Filters | None) -> tuple[list[DocumentHit], list[DocumentHit]]:

@@ -49,6 +49,14 @@ def served(tmp_path_factory, e5_embedder, mini_index):
 
 
 @pytest.fixture
+def several_blocks(served, monkeypatch):
+    """Every document near the top gets a block: the layout of an answer of several documents
+    (which documents get one is measured elsewhere, docs/answers.md)."""
+    kb = served[2].state.holder.kb
+    monkeypatch.setattr(kb.answerer, "params", replace(kb.answerer.params, block_gap=1.0, block_match_ratio=0.0))
+
+
+@pytest.fixture
 def nothing_answers(served, monkeypatch):
     kb = served[2].state.holder.kb
     monkeypatch.setattr(kb.answerer, "params", replace(kb.answerer.params, min_score=9.0))
@@ -87,7 +95,7 @@ def _page_of(served, width: int, height: int):
 # ---- the site -------------------------------------------------------------------------------
 
 
-def test_the_short_answer_is_read_without_scrolling_and_the_blocks_are_folded(served):
+def test_the_short_answer_is_read_without_scrolling_and_the_blocks_are_folded(served, several_blocks):
     from playwright.sync_api import expect
 
     page, base = _page_of(served, 1280, 800)
@@ -113,7 +121,7 @@ def test_the_short_answer_is_read_without_scrolling_and_the_blocks_are_folded(se
     page.close()
 
 
-def test_the_keyboard_opens_and_closes_the_blocks(served):
+def test_the_keyboard_opens_and_closes_the_blocks(served, several_blocks):
     from playwright.sync_api import expect
 
     page, base = _page_of(served, 1280, 800)

@@ -148,7 +148,7 @@ def test_documents_listing_and_detail(client):
         ({"q": "x", "type": "roman"}, "type inconnu « roman »"),
         ({"q": "x", "sector": "agriculture"}, "secteur inconnu"),
         ({"q": "x", "theme": "astronomie"}, "thème inconnu"),
-        ({"q": "x", "territory": "Bretagne"}, "territoire inconnu"),
+        ({"q": "x", "territory": "Atlantide"}, "territoire inconnu"),
         ({"q": "x", "date_from": "hier"}, "date attendue"),
     ],
 )
@@ -297,3 +297,19 @@ def test_a_departement_or_region_filter_finds_the_documents_inside_it(client):
     assert "exp-epicerie-village" not in [r["doc_id"] for r in body["results"]]
     refused = client.get("/search", params={"q": "épicerie", "territory": "Atlantide"})
     assert refused.status_code == 422 and "territoire inconnu" in refused.text
+
+
+def test_the_askers_sector_chooses_the_other_side(client):
+    cases = (
+        ("action sociale", "rouvrir une épicerie de village en coopérative", "exp-epicerie-village"),
+        ("développement local", "un transport solidaire avec des chauffeurs bénévoles", "exp-transport-solidaire"),
+    )
+    for asker, question, bridge in cases:
+        body = client.post("/ask", json={"question": question, "from_sector": asker}).json()
+        listed = {doc["doc_id"]: doc["sector"] for doc in body["other_sector"]}
+        assert bridge in listed and asker not in listed.values(), listed
+        # the same question from the other side lists nothing of its own sector's documents
+        other = client.post("/ask", json={"question": question, "from_sector": listed[bridge]}).json()
+        assert bridge not in [doc["doc_id"] for doc in other["other_sector"]]
+    refused = client.post("/ask", json={"question": "épicerie", "from_sector": "culture"})
+    assert refused.status_code == 422

@@ -271,7 +271,7 @@
 
   function readOptions(node, into) {
     var d = (node && node.dataset) || {};
-    ["api", "placeholder", "label", "type", "sector", "k", "target"].concat(COLOURS).forEach(function (key) {
+    ["api", "placeholder", "label", "type", "sector", "fromSector", "k", "target"].concat(COLOURS).forEach(function (key) {
       if (d[key] !== undefined && d[key] !== "") into[key] = d[key];
     });
     return into;
@@ -836,6 +836,10 @@
       var mine = ++askSeq;
       var payload = { question: question };
       if (askExact === question) payload.spelling = false;
+      // the partner's sector: "Dans l'autre secteur" lists what the other one does
+      if (options.fromSector === "action sociale" || options.fromSector === "développement local") {
+        payload.from_sector = options.fromSector;
+      }
       askExact = null;
       var f = filters();
       if (f.type.length || f.sector.length) {
