@@ -15,6 +15,7 @@ from pathlib import Path
 from kb.answer import directory
 from kb.core.errors import NotFoundError
 from kb.core.models import DocumentMetadata, Scope, page_url
+from kb.core.territories import enclosing_names
 from kb.core.text import fold
 from kb.core.vocabulary import ANNUAIRE, LOCAL_DEVELOPMENT, OTHER_SECTOR, SECTORS, SOCIAL_ACTION, content_doc_types
 from kb.search.filters import Filters
@@ -268,28 +269,53 @@ class Site:
     # -- annuaire --------------------------------------------------------------------------
 
     def directory(self, territory: str | None, theme: str | None) -> dict:
+        """The annuaire by département (a structure of a région as a whole under its région),
+        each group with its count by sector; the territory filter is a place (a département, a
+        région, an intercommunality) or a part of a structure's territory name."""
         filters = Filters(doc_type=(ANNUAIRE,), theme=(theme,) if theme else (), territory=territory or None)
         everything = directory.entries(self.index)
         shown = [meta for meta in everything if filters.accepts(meta)]
         groups: dict[str, list[dict]] = {}
-        for meta in sorted(shown, key=lambda m: (m.territory or "", m.title)):
+        for meta in sorted(shown, key=lambda m: (fold(m.territory or ""), fold(m.title))):
             text = self.index.document_text(meta.doc_id) or ""
-            groups.setdefault(meta.territory or "Territoire non précisé", []).append(
-                {
-                    **card(meta, self.base_url),
-                    "services": directory.section_text(text, "services")
-                    or directory.section_text(text, "présentation"),
-                    "contact": directory.section_text(text, "contact"),
-                }
-            )
+            for area in _areas(meta.territory):
+                groups.setdefault(area, []).append(
+                    {
+                        **card(meta, self.base_url),
+                        "services": directory.section_text(text, "services")
+                        or directory.section_text(text, "présentation"),
+                        "contact": directory.section_text(text, "contact"),
+                    }
+                )
+        departements = sorted({d for m in everything for d in enclosing_names(m.territory, "departement")}, key=fold)
+        regions = sorted({r for m in everything for r in enclosing_names(m.territory, "region")}, key=fold)
         return {
-            "groups": sorted(groups.items()),
+            "groups": [
+                {"area": area, "entries": entries, "by_sector": _by_sector(entries)}
+                for area, entries in sorted(groups.items(), key=lambda item: (item[0] == UNPLACED, fold(item[0])))
+            ],
             "total": len(shown),
-            "territories": sorted({m.territory for m in everything if m.territory}),
-            "themes": sorted({t for m in everything for t in m.themes}),
+            "departements": departements,
+            "regions": regions,
+            "territories": sorted({m.territory for m in everything if m.territory}, key=fold),
+            "themes": sorted({t for m in everything for t in m.themes}, key=fold),
             "territory": territory or "",
             "theme": theme or "",
         }
+
+
+UNPLACED = "Territoire non précisé"
+
+
+def _areas(territory: str | None) -> tuple[str, ...]:
+    """Where the annuaire lists a structure: its départements, else its région, else nowhere
+    precise (a fictional place whose département is not named)."""
+    return enclosing_names(territory, "departement") or enclosing_names(territory, "region") or (UNPLACED,)
+
+
+def _by_sector(entries: list[dict]) -> list[tuple[str, int]]:
+    counts = Counter(entry["sector"] or "secteur non précisé" for entry in entries)
+    return sorted(counts.items(), key=lambda item: fold(item[0]))
 
 
 def _ask_filters(selected: dict[str, list[str]]) -> dict | None:

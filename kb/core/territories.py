@@ -79,6 +79,14 @@ def contains(area: str | TerritoryMatch, document: Iterable[str] | TerritoryMatc
     return any(code in codes for code in named)
 
 
+def enclosing_names(text: str | None, level: str) -> tuple[str, ...]:
+    """The official names of the territories of ``level`` ("departement", "region") that hold
+    what ``text`` names: "Yssingeaux (43)" -> ("Haute-Loire",); "Drôme et Ardèche" -> both."""
+    prefix = f"{level}:"
+    names = (territory_name(code) for code in resolve(text).territory_codes if code.startswith(prefix))
+    return tuple(name for name in names if name)
+
+
 def territory_name(code: str) -> str | None:
     """The official name of a code (``epci:244301107`` → ``CC du Haut Lignon``), for labels."""
     return territory_table().name(code)

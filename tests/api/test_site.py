@@ -164,12 +164,26 @@ def test_the_original_is_the_file_as_ingested(site):
     assert response.headers["content-disposition"] == 'attachment; filename="deux-pages.pdf"'
 
 
-def test_the_directory_groups_structures_by_territory(site):
+def _structures(html: str) -> set[str]:
+    return set(re.findall(r'<article class="card">\s*<h3><a href="(/fiches/[^"]+)"', html))
+
+
+def test_the_directory_groups_structures_by_departement(site):
     client, _ = site
     html = client.get("/annuaire").text
-    assert "Qui fait quoi" in html and html.count('<article class="card">') == 10
+    assert "Qui fait quoi" in html and "10 structures" in html and len(_structures(html)) == 10
+    headings = re.findall(r'<h2 id="t-\d+">([^<]+)</h2>', html)
+    assert "Haute-Loire" in headings and "Drôme" in headings and "Ardèche" in headings
+    assert not any("CC " in heading or "(" in heading for heading in headings)  # places, not texts
+    # a structure of "Drôme et Ardèche" is listed under both; each group counts its sectors
+    assert re.search(r"\d+ structures? : \d+ (action sociale|développement local|transversal)", html)
     narrowed = client.get("/annuaire", params={"territoire": "Drôme"}).text
-    assert 0 < narrowed.count('<article class="card">') < html.count('<article class="card">')
+    assert 0 < len(_structures(narrowed)) < 10 and '<p class="meta">CC Vercors-Roubion' in narrowed
+    # a département holds the structures of its intercommunalities
+    ardeche = client.get("/annuaire", params={"territoire": "Ardèche"}).text
+    assert "CC du Haut-Vernay (Ardèche)" in ardeche and "Drôme et Ardèche (territoires ruraux)" in ardeche
+    assert '<p class="meta">CC Vercors-Roubion' not in ardeche
+    assert '<optgroup label="Départements">' in html and '<option value="Haute-Loire"' in html
 
 
 def test_unknown_pages_are_french_html_404s_and_json_clients_keep_json(site):
