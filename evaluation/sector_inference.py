@@ -30,12 +30,12 @@ from ingest.discover import discover
 from ingest.inference import (
     FROM_HEADER,
     PORTEUR_BONUS,
-    SectorModel,
     infer_publics,
     infer_sector,
     infer_territory,
 )
 from ingest.pipeline import load_document, read_sidecar
+from ingest.sector_model import SectorModel
 from kb.core.models import DocumentMetadata
 from kb.core.territories import resolve
 from kb.core.vocabulary import SECTORS

@@ -17,10 +17,11 @@ from pathlib import Path
 from ingest.batch_texts import BatchTexts
 from ingest.chunking import ChunkingParams, chunk_document
 from ingest.discover import discover, sidecar_for
-from ingest.inference import SectorModel, complete, is_labelled, missing
+from ingest.inference import complete, missing
 from ingest.metadata import build_metadata, merge_metadata
 from ingest.progress import OnFile, OnOcr, OnPassages, OnStart, PassageProgress
 from ingest.readers import DEFAULT_OPTIONS, ReaderOptions, parse_bytes
+from ingest.sector_model import SectorModel, is_labelled
 from ingest.yaml_metadata import load_metadata_yaml
 from kb.core.errors import DocumentError, DocumentTooLarge, DuplicateDocIdError, KBError
 from kb.core.models import Chunk, DocumentMetadata, ParsedDocument, StoredFile

@@ -11,16 +11,14 @@ from ingest.inference import (
     FROM_HEADER,
     FROM_TEXT,
     FROM_VOCABULARY,
-    MIN_DOCUMENTS_PER_SECTOR,
-    SectorModel,
     complete,
     infer_publics,
     infer_sector,
     infer_territory,
-    porteur_kind,
     read_headers,
 )
 from ingest.metadata import build_metadata
+from ingest.sector_model import MIN_DOCUMENTS_PER_SECTOR, SectorModel, porteur_kind
 from kb.core.models import DocumentMetadata, StoredDocument
 from kb.core.publics import PUBLIC_LABELS, normalise_publics, split_publics
 from kb.core.territories import resolve
