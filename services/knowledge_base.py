@@ -140,10 +140,7 @@ class KnowledgeBase:
     ) -> dict:
         """The extractive answer alone (what the site renders at once and ``ask_events`` starts from)."""
         _check_text(question)
-        answer = self.answerer.answer(question, filters, hits=hits, spelling=spelling, from_sector=from_sector)
-        # what was searched when misspelt words were corrected (the answerer corrects alike)
-        corrected = self.retriever.query(question).corrected if spelling else None
-        return {**answer, "corrected_query": corrected}
+        return self.answerer.answer(question, filters, hits=hits, spelling=spelling, from_sector=from_sector)
 
     async def ask_events(self, question: str, extractive: dict) -> AsyncIterator[Event]:
         """The answer as events: ``answer`` and ``end`` for an extractive answer; with an LLM

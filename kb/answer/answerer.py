@@ -96,6 +96,17 @@ class Answerer:
         ``spelling`` false: the question as typed, misspelt words left as they are;
         ``from_sector``: the asker's sector, whose other side ``other_sector`` lists."""
         query = self.retriever.query(question, spelling=spelling)
+        # what was searched when misspelt words were corrected (None: as typed)
+        return {**self._answered(question, query, filters, hits, from_sector), "corrected_query": query.corrected}
+
+    def _answered(
+        self,
+        question: str,
+        query: Query,
+        filters: Filters | None,
+        hits: list[DocumentHit] | None,
+        from_sector: str | None,
+    ) -> dict:
         if hits is None:
             hits = self.retriever.search(query, k=self.evidence.params.depth, filters=filters)
         content, entries = _split_annuaire(hits, filters)

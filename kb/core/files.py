@@ -35,20 +35,21 @@ def _causes(exc: BaseException) -> Iterator[BaseException]:
 
 def is_disk_full(exc: BaseException) -> bool:
     """Whether ``exc`` (or what it was raised from) is a full disk or an exhausted quota."""
-    for cause in _causes(exc):
-        if isinstance(cause, OSError) and cause.errno in _FULL:
-            return True
-        if any(marker in str(cause).lower() for marker in _FULL_MARKERS):
-            return True
-    return False
+    return _caused_by(exc, _FULL, _FULL_MARKERS)
 
 
 def is_read_only(exc: BaseException) -> bool:
     """Whether ``exc`` (or what it was raised from) is a read-only file system or database."""
+    return _caused_by(exc, _READ_ONLY, _READ_ONLY_MARKERS)
+
+
+def _caused_by(exc: BaseException, errnos: set[int], markers: tuple[str, ...]) -> bool:
+    """Whether ``exc`` or one of its causes is an ``OSError`` with one of ``errnos``, or says one
+    of ``markers`` (a database driver's message)."""
     for cause in _causes(exc):
-        if isinstance(cause, OSError) and cause.errno in _READ_ONLY:
+        if isinstance(cause, OSError) and cause.errno in errnos:
             return True
-        if any(marker in str(cause).lower() for marker in _READ_ONLY_MARKERS):
+        if any(marker in str(cause).lower() for marker in markers):
             return True
     return False
 

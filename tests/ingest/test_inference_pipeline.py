@@ -12,6 +12,7 @@ from ingest.pipeline import Ingestor
 from kb.core.settings import Settings
 from kb.index.knowledge_index import KnowledgeIndex
 from tests.fakes import ToyEmbedder
+from tests.ingest.test_inference import CCAS_MINUTE
 
 # Three labelled documents per sector: what the classifier learns from.
 LABELLED = {
@@ -77,20 +78,6 @@ LABELLED = {
         ),
     ],
 }
-
-CCAS_MINUTE = """Compte rendu du conseil d'administration du CCAS de Tence
-Séance du 12 mars 2024, salle du conseil municipal
-
-Présents : la vice-présidente, six administrateurs, la directrice du CCAS.
-
-1. Aides facultatives
-Le conseil examine onze demandes de secours d'urgence de ménages en difficulté, orientés par
-l'assistante sociale du Département. Neuf sont accordées, deux ajournées faute de pièces.
-
-2. Analyse des besoins sociaux
-La directrice présente le calendrier de l'ABS : isolement des personnes âgées, accès aux droits,
-précarité énergétique. Les allocataires du RSA seront interrogés avec la MDS et la CAF.
-"""
 
 
 def write_base(folder: Path) -> Path:
