@@ -11,15 +11,19 @@ from starlette.concurrency import run_in_threadpool
 from api import routes
 from api.coordination.catalogue import router as catalogue_router
 from api.coordination.guide import router as guide_router
+from api.coordination.meeting import router as meeting_router
 from api.coordination.partners import router as partners_router
 from api.coordination.questions import router as questions_router
+from api.coordination.rapprochements import router as rapprochements_router
 from api.coordination.review import router as review_router
 from api.coordination.router import router as coordination_router
+from api.coordination.themes import router as themes_router
 from api.deps import get_embedder
 from api.docs.router import router as docs_router
 from api.errors import install_error_handlers
 from api.feed import router as feed_router
 from api.middleware import BodyLimit, CatchAll, FrenchCORSMiddleware, SecurityHeaders
+from api.openapi import install_openapi
 from api.site.router import public as site_assets
 from api.site.router import router as site_router
 from api.widget.router import router as widget_router
@@ -93,6 +97,7 @@ def create_app(settings: Settings) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
+    install_openapi(app, settings)
     # the last added is the outermost
     app.add_middleware(CatchAll)
     app.add_middleware(
@@ -124,10 +129,13 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(feed_router)
     app.include_router(coordination_router)
     app.include_router(catalogue_router)
+    app.include_router(themes_router)
     app.include_router(partners_router)
+    app.include_router(rapprochements_router)
     app.include_router(guide_router)
     app.include_router(review_router)
     app.include_router(questions_router)
+    app.include_router(meeting_router)
     app.include_router(widget_router)
     install_error_handlers(app)
     return app

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from kb.core.errors import Forbidden, Unauthorized
 from kb.core.settings import Settings
@@ -39,17 +40,37 @@ def get_knowledge_base(request: Request) -> KnowledgeBase:
 KnowledgeBaseDep = Annotated[KnowledgeBase, Depends(get_knowledge_base)]
 
 
-def _bearer(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        return None
-    return token.strip()
+# The bearer-key scheme of /openapi.json (the "Authorize" button of /docs). auto_error=False: a
+# missing or malformed header gives None here, and the routes' own French 401 below.
+SECURITY_SCHEME = "cleAcces"
+bearer_key = HTTPBearer(
+    scheme_name=SECURITY_SCHEME,
+    bearerFormat="clé d'accès Passerelles",
+    description="Une clé d'accès créée sur le serveur (`kb keys create`) : coordination ou contribution. "
+    "Envoyée dans l'en-tête `Authorization: Bearer <clé>`.",
+    auto_error=False,
+)
+BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_key)]
+# The same header read for a key that is optional, or needed for reads only when KB_PUBLIC_READ
+# is false: named apart so that api/openapi.py gives those operations their real requirement.
+OPTIONAL_SCHEME = "cleFacultative"
+READ_SCHEME = "cleLecture"
+OptionalBearerDep = Annotated[
+    HTTPAuthorizationCredentials | None, Depends(HTTPBearer(scheme_name=OPTIONAL_SCHEME, auto_error=False))
+]
+ReadBearerDep = Annotated[
+    HTTPAuthorizationCredentials | None, Depends(HTTPBearer(scheme_name=READ_SCHEME, auto_error=False))
+]
 
 
-def require_key(request: Request, kb: KnowledgeBaseDep) -> Actor:
+def _token(credentials: HTTPAuthorizationCredentials | None) -> str | None:
+    token = credentials.credentials.strip() if credentials is not None else ""
+    return token or None
+
+
+def require_key(credentials: BearerDep, kb: KnowledgeBaseDep) -> Actor:
     """The holder of the presented key, whatever its role, or 401 (missing, wrong or revoked key)."""
-    token = _bearer(request)
+    token = _token(credentials)
     if token is None:
         raise Unauthorized("Clé d'accès manquante : ajoutez l'en-tête « Authorization: Bearer <clé> ».")
     actor = kb.keys.verify(token)
@@ -71,20 +92,20 @@ def require_coordinator(actor: ActorDep) -> Actor:
 CoordinatorDep = Annotated[Actor, Depends(require_coordinator)]
 
 
-def presented_key(request: Request, kb: KnowledgeBaseDep) -> Actor | None:
+def presented_key(credentials: OptionalBearerDep, kb: KnowledgeBaseDep) -> Actor | None:
     """The holder of a valid key when one is presented, else None (never a 401)."""
-    token = _bearer(request)
+    token = _token(credentials)
     return None if token is None else kb.keys.verify(token)
 
 
 OptionalActorDep = Annotated[Actor | None, Depends(presented_key)]
 
 
-def require_read(request: Request, settings: SettingsDep, kb: KnowledgeBaseDep) -> Actor | None:
+def require_read(credentials: ReadBearerDep, settings: SettingsDep, kb: KnowledgeBaseDep) -> Actor | None:
     """Reads are public unless KB_PUBLIC_READ is false; then they need a key too."""
     if settings.public_read:
         return None
-    return require_key(request, kb)
+    return require_key(credentials, kb)
 
 
 def get_partner_sites(request: Request) -> PartnerSites:

@@ -16,6 +16,7 @@ ATOM = "application/atom+xml; charset=utf-8"
 
 @router.get(
     "/flux.atom",
+    summary="Flux Atom des nouveautés",
     response_class=Response,
     responses={
         200: {"description": "Le flux Atom.", "content": {"application/atom+xml": {"schema": {"type": "string"}}}},

@@ -46,6 +46,13 @@ FilterValues = (
 )
 
 
+_DEPARTEMENT = (
+    "Département(s), par nom ou code (« Haute-Loire », « 43 », « 2A ») : les documents situés dedans "
+    "(une fiche d'Yssingeaux est en Haute-Loire)."
+)
+_REGION = "Région(s), par nom ou code (« Auvergne-Rhône-Alpes », « 84 ») : les documents situés dedans."
+
+
 class AskFilters(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -53,6 +60,8 @@ class AskFilters(BaseModel):
     sector: FilterValues = Field(None, description="Secteur(s).")
     theme: FilterValues = Field(None, description="Thème(s).")
     territory: str | None = Field(None, max_length=200, description="Territoire (extrait du nom).")
+    departement: FilterValues = Field(None, description=_DEPARTEMENT)
+    region: FilterValues = Field(None, description=_REGION)
     date_from: str | None = Field(None, pattern=DATE, description="Date minimale (AAAA, AAAA-MM, AAAA-MM-JJ).")
     date_to: str | None = Field(None, pattern=DATE, description="Date maximale (AAAA, AAAA-MM, AAAA-MM-JJ).")
 
@@ -75,7 +84,12 @@ class AskRequest(BaseModel):
     )
 
 
-@router.get("/health", response_model=Health, responses={503: {"model": Health, "description": "Service dégradé."}})
+@router.get(
+    "/health",
+    summary="État du service",
+    response_model=Health,
+    responses={503: {"model": Health, "description": "Service dégradé."}},
+)
 def health(request: Request) -> JSONResponse:
     """État du service et de chaque composant (registre, vecteurs, écriture) : `ok`, ou
     `dégradé` avec une réponse 503 quand l'un d'eux ne répond pas."""
@@ -87,14 +101,14 @@ def health(request: Request) -> JSONResponse:
     return JSONResponse(body, status_code=200 if body["status"] == "ok" else 503)
 
 
-@reads.get("/stats", response_model=Stats, tags=["recherche"])
+@reads.get("/stats", summary="Chiffres de l'index", response_model=Stats, tags=["recherche"])
 def stats(kb: KnowledgeBaseDep, actor: OptionalActorDep) -> dict:
     """Chiffres de l'index : documents (par type et par secteur), passages, modèle d'embeddings.
     L'emplacement de l'index n'est donné qu'avec une clé de coordination."""
     return kb.stats(with_paths=actor is not None and actor.is_coordinator)
 
 
-@reads.get("/vocabulary", response_model=Vocabulary, tags=["recherche"])
+@reads.get("/vocabulary", summary="Vocabulaire du domaine", response_model=Vocabulary, tags=["recherche"])
 def vocabulary(kb: KnowledgeBaseDep) -> dict:
     """Le vocabulaire du domaine : types de document, secteurs, et les thèmes et territoires des
     documents de la base. Le widget et les pages construisent leurs listes à partir d'ici."""
@@ -105,7 +119,13 @@ def vocabulary(kb: KnowledgeBaseDep) -> dict:
 # rebuild after a write) runs on the event loop, so /health and the other requests never wait.
 # Both return plain JSON-ready dicts: their schema is documented (``responses``) and checked by
 # the tests rather than re-validated on every request.
-@reads.get("/search", response_model=None, responses={200: {"model": SearchResponse}}, tags=["recherche"])
+@reads.get(
+    "/search",
+    summary="Chercher des documents",
+    response_model=None,
+    responses={200: {"model": SearchResponse}},
+    tags=["recherche"],
+)
 def search(
     kb: KnowledgeBaseDep,
     channel: ChannelDep,
@@ -119,6 +139,8 @@ def search(
     ),
     theme: list[str] | None = Query(None, max_length=MAX_LIST, description="Thème."),
     territory: str | None = Query(None, max_length=200, description="Territoire (extrait du nom)."),
+    departement: list[str] | None = Query(None, max_length=MAX_LIST, description=_DEPARTEMENT),
+    region: list[str] | None = Query(None, max_length=MAX_LIST, description=_REGION),
     date_from: str | None = Query(None, pattern=DATE, description="Date minimale (AAAA, AAAA-MM ou AAAA-MM-JJ)."),
     date_to: str | None = Query(None, pattern=DATE, description="Date maximale (AAAA, AAAA-MM ou AAAA-MM-JJ)."),
     spelling: bool = Query(
@@ -135,14 +157,21 @@ def search(
     s'éloignent du meilleur. Quand aucun document ne répond sûrement, `confident` vaut `false` et
     la liste donne les documents les plus proches, à vérifier ; elle n'est vide que si aucun mot
     de la question n'existe dans la base. Chaque passage a un `snippet` et, dans `highlights`, les
-    positions `[début, fin]` des termes trouvés dans ce snippet."""
-    filters = kb.parse_filters(type, sector, theme, territory, date_from, date_to)
+    positions `[début, fin]` des termes trouvés dans ce snippet. `facets` compte les documents
+    listés par département et par région."""
+    filters = kb.parse_filters(type, sector, theme, territory, date_from, date_to, departement, region)
     results = kb.search(q, k, filters, spelling=spelling)
     kb.questions.searched(q, filters, results, channel)
     return JSONResponse(results)
 
 
-@reads.post("/ask", response_model=None, responses={200: {"model": AskResponse}, **errors(413)}, tags=["recherche"])
+@reads.post(
+    "/ask",
+    summary="Poser une question",
+    response_model=None,
+    responses={200: {"model": AskResponse}, **errors(413)},
+    tags=["recherche"],
+)
 def ask(kb: KnowledgeBaseDep, channel: ChannelDep, body: AskRequest) -> JSONResponse:
     """Une réponse rédigée avec les phrases des meilleures fiches, chaque phrase suivie de sa
     source `[n]`, les structures à contacter et les documents de l'autre secteur.
@@ -170,6 +199,7 @@ _STREAM_EVENTS = """Un flux `text/event-stream` (Server-Sent Events) ; chaque é
 
 @reads.post(
     "/ask/stream",
+    summary="Poser une question, réponse en flux",
     tags=["recherche"],
     response_class=EventSourceResponse,
     responses={
@@ -202,7 +232,12 @@ async def ask_stream(kb: KnowledgeBaseDep, channel: ChannelDep, body: AskRequest
 
 
 @reads.post(
-    "/feedback", status_code=201, response_model=FeedbackAck, responses=errors(413, 429, 507), tags=["recherche"]
+    "/feedback",
+    summary="Donner un avis sur une réponse",
+    status_code=201,
+    response_model=FeedbackAck,
+    responses=errors(413, 429, 507),
+    tags=["recherche"],
 )
 def feedback(kb: KnowledgeBaseDep, channel: ChannelDep, client: ClientDep, body: FeedbackRequest) -> dict:
     """Dire si une réponse a aidé (« Oui » / « Non »), avec un commentaire facultatif.
@@ -217,7 +252,7 @@ def _ask_filters(kb: KnowledgeBase, body: AskRequest):
     if body.filters is None:
         return None
     f = body.filters
-    return kb.parse_filters(f.type, f.sector, f.theme, f.territory, f.date_from, f.date_to)
+    return kb.parse_filters(f.type, f.sector, f.theme, f.territory, f.date_from, f.date_to, f.departement, f.region)
 
 
 async def _server_sent(events: AsyncIterator[tuple[str, dict]]) -> AsyncIterator[dict]:
@@ -225,7 +260,12 @@ async def _server_sent(events: AsyncIterator[tuple[str, dict]]) -> AsyncIterator
         yield {"event": name, "data": json.dumps(payload, ensure_ascii=False)}
 
 
-@reads.get("/documents", response_model=DocumentsOrProposals, tags=["documents"])
+@reads.get(
+    "/documents",
+    summary="Lister les documents ou les propositions",
+    response_model=DocumentsOrProposals,
+    tags=["documents"],
+)
 def documents(
     kb: KnowledgeBaseDep,
     actor: OptionalActorDep,
@@ -249,7 +289,13 @@ def documents(
     return kb.review.list(actor, status, offset, limit)
 
 
-@reads.get("/documents/{doc_id}", response_model=DocumentDetail, responses=errors(404), tags=["documents"])
+@reads.get(
+    "/documents/{doc_id}",
+    summary="Lire un document",
+    response_model=DocumentDetail,
+    responses=errors(404),
+    tags=["documents"],
+)
 def document(kb: KnowledgeBaseDep, doc_id: str) -> dict:
     """Un document : ses métadonnées et son texte."""
     return kb.document(doc_id)

@@ -99,6 +99,11 @@ class Vocabulary(BaseModel):
     other_sector: dict[str, str] = Field(..., description="L'autre secteur de chacun des deux secteurs.")
     themes: list[str] = Field(..., description="Thèmes des documents de la base.")
     territories: list[str] = Field(..., description="Territoires des documents de la base.")
+    theme_labels: dict[str, str] = Field(
+        default_factory=dict,
+        description="Comment afficher les thèmes qui ont des majuscules (sigles, noms propres du glossaire) : "
+        "« caf » → « CAF ».",
+    )
     required_fields: list[str] = Field(
         ..., description="Les champs obligatoires d'un document ajouté (fiche ou fichier)."
     )
@@ -151,8 +156,23 @@ class SearchResult(DocumentSummary):
     other_versions: list[OtherVersion] = Field(default_factory=list, description=_OTHER_VERSIONS)
 
 
+class AreaFacet(BaseModel):
+    code: str = Field(..., description="Le code officiel (« 43 », « 2A », « 84 »), accepté par le filtre.")
+    name: str = Field(..., description="Le nom officiel (« Haute-Loire »).")
+    count: int = Field(..., description="Les documents listés situés dedans : ce que ce filtre garderait.")
+
+
+class AreaFacets(BaseModel):
+    """Les documents listés par département et par région (un document de « Drôme et Ardèche »
+    compte dans les deux ; une fiche d'Yssingeaux en Haute-Loire et en Auvergne-Rhône-Alpes)."""
+
+    departements: list[AreaFacet]
+    regions: list[AreaFacet]
+
+
 class SearchResponse(BaseModel):
     results: list[SearchResult]
+    facets: AreaFacets | None = Field(None, description="Les documents listés par département et par région.")
     confident: bool = Field(
         True,
         description="Faux quand aucun document ne répond sûrement : `results` donne alors les documents "
@@ -241,6 +261,14 @@ class AskResponse(AnswerMode):
         None, description="Quand `found` est faux : les documents les plus proches (3 au plus), à vérifier."
     )
     corrected_query: str | None = Field(None, description=_CORRECTED_QUERY)
+    facets: AreaFacets | None = Field(
+        None, description="Les documents de la réponse (`sources`, sinon `nearest`) par département et par région."
+    )
+    passerelles_url: str | None = Field(
+        None,
+        description="La page du site qui montre côte à côte ce que font l'action sociale et le développement "
+        "local sur ce sujet (la question, et le territoire filtré).",
+    )
 
 
 class DocumentListItem(DocumentSummary):

@@ -169,3 +169,34 @@ def report_command(
                 answers = evaluate_answers(kb.answerer, data.questions, settings.search_min_evidence, search=kb.search)
     report = write_report(sections, answers, output)
     out.print(f"Rapport écrit : {report}")
+
+
+@eval_app.command("rapprochements")
+def rapprochements_command(
+    as_json: bool = typer.Option(False, "--json", help="Écrire les chiffres en JSON."),
+    index_dir: Path | None = typer.Option(
+        None, "--index-dir", metavar="DOSSIER", help="Garder l'index ici pour le réutiliser."
+    ),
+) -> None:
+    """Rapprochements proposés à la coordination : précision à 10 et à 20 sur les paires
+    étiquetées (evaluation/rapprochements.jsonl), faux amis dans les 20 premières."""
+    from evaluation.rapprochements import LABELS, run
+
+    _check(LABELS)
+    figures = run(index_dir)
+    if as_json:
+        out.print_json(json.dumps(figures, ensure_ascii=False))
+        return
+    out.print(f"{'précision à 10':32} {_ratio(figures['precision_at_10'])}", highlight=False)
+    out.print(f"{'précision à 20':32} {_ratio(figures['precision_at_20'])}", highlight=False)
+    out.print(f"{'faux amis dans les 20 premières':32} {len(figures['hard_negatives_in_top_20'])}", highlight=False)
+    out.print(
+        f"{'vraies paires proposées':32} {figures['true_pairs_proposed']} sur {figures['true_pairs_labelled']}",
+        highlight=False,
+    )
+    for a, b in figures["unlabelled_in_top_20"]:
+        out.print(f"à juger : {a} ~ {b}", highlight=False)
+
+
+def _ratio(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f}"

@@ -531,6 +531,7 @@ def export_command(
         f"{counts['audit_entries']} entrées du journal, {counts['keys']} clés, {counts['partners']} sites partenaires"
         + (f", {counts['proposals']} propositions" if "proposals" in counts else "")
         + (f", {counts['questions']} questions" if "questions" in counts else "")
+        + (f", {counts['vectors']} vecteurs" if counts.get("vectors") else "")
         + ").",
         highlight=False,
         soft_wrap=True,
@@ -566,6 +567,7 @@ def import_command(
         soft_wrap=True,
     )
     if report.indexing is not None:
+        out.print(_vectors_line(report), highlight=False, soft_wrap=True)
         _print_report(report.indexing, "Bilan de l'indexation")
     if counts["keys"]:
         out.print(
@@ -575,6 +577,21 @@ def import_command(
             soft_wrap=True,
         )
     raise typer.Exit(0 if report.indexing is None or report.indexing.ok else 1)
+
+
+def _vectors_line(report) -> str:
+    """Whether ``kb import`` reused the archive's vectors or embedded the passages again."""
+    if report.archived_model is None:
+        return f"Archive sans vecteurs : passages encodés avec le modèle {report.model}."
+    if report.archived_model != report.model:
+        return (
+            f"Modèle différent : passages ré-encodés avec {report.model} "
+            f"(les vecteurs de l'archive viennent de {report.archived_model})."
+        )
+    return (
+        f"Vecteurs repris de l'archive ({report.model}) : {report.vectors_reused} vecteurs repris, "
+        f"{report.vectors_embedded} textes ré-encodés."
+    )
 
 
 @app.command("migrate")

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 from kb.core.errors import DocumentError, OcrUnavailable
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ingest.readers import ReaderOptions
+    from ingest.reader_base import ReaderOptions
 
 TESSERACT = "tesseract"
 # A word below this confidence (0-100) is dropped unless its line is confident: a blank or

@@ -7,57 +7,22 @@ settings by the pipeline: readers never read the environment).
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 import re
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ingest.odt_reader import read_odt
+from ingest.office_archive import check_member_count
+from ingest.office_readers import read_docx, read_pptx
+from ingest.reader_base import DEFAULT_OPTIONS, ReaderOptions, markdown_sections, paged_text
 from ingest.yaml_metadata import load_metadata_yaml
 from kb.core.errors import DocumentError
 from kb.core.models import ParsedDocument, Section
-from kb.core.settings import Settings
 
-_HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$")
-_FENCE = re.compile(r"^(```|~~~)")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
-
-
-def _default(name: str) -> Any:
-    return Settings.model_fields[name].default
-
-
-@dataclass(frozen=True)
-class ReaderOptions:
-    """What readers may be told: OCR switches and bounds (defaults: those of ``Settings``) and
-    a progress callback for the pages being OCRed, ``on_ocr_page(done, total)``."""
-
-    ocr_enabled: bool = _default("ocr_enabled")
-    ocr_language: str = _default("ocr_language")
-    ocr_max_pages: int = _default("ocr_max_pages")
-    ocr_page_timeout_s: float = _default("ocr_page_timeout_s")
-    ocr_dpi: int = _default("ocr_dpi")
-    ocr_max_page_megapixels: float = _default("ocr_max_page_megapixels")
-    ocr_max_document_megapixels: float = _default("ocr_max_document_megapixels")
-    on_ocr_page: Callable[[int, int], None] | None = None
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> ReaderOptions:
-        return cls(
-            ocr_enabled=settings.ocr_enabled,
-            ocr_language=settings.ocr_language,
-            ocr_max_pages=settings.ocr_max_pages,
-            ocr_page_timeout_s=settings.ocr_page_timeout_s,
-            ocr_dpi=settings.ocr_dpi,
-            ocr_max_page_megapixels=settings.ocr_max_page_megapixels,
-            ocr_max_document_megapixels=settings.ocr_max_document_megapixels,
-        )
-
-
-DEFAULT_OPTIONS = ReaderOptions()
 
 
 # -- plain text ------------------------------------------------------------------------------
@@ -109,35 +74,6 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
     # YAML counts lines from the opening "---", the file from its first line
     data = load_metadata_yaml("\n" + (match.group(1) or ""))
     return data, text[match.end() :]
-
-
-def markdown_sections(body: str) -> tuple[tuple[Section, ...], str | None]:
-    """Sections delimited by ATX headings (outside code fences), with their heading path."""
-    sections: list[Section] = []
-    path: list[tuple[int, str]] = []
-    first_h1: str | None = None
-    start = 0
-    current: tuple[str, ...] = ()
-    offset = 0
-    in_fence = False
-    for line in body.splitlines(keepends=True):
-        stripped = line.rstrip("\n")
-        if _FENCE.match(stripped.lstrip()):
-            in_fence = not in_fence
-        match = None if in_fence else _HEADING.match(stripped)
-        if match:
-            if body[start:offset].strip():
-                sections.append(Section(start, offset, current))
-            level, title = len(match.group(1)), match.group(2).strip()
-            if level == 1 and first_h1 is None:
-                first_h1 = title
-            path = [(lvl, t) for lvl, t in path if lvl < level] + [(level, title)]
-            current = tuple(t for _, t in path)
-            start = offset
-        offset += len(line)
-    if body[start:].strip():
-        sections.append(Section(start, len(body), current))
-    return tuple(sections), first_h1
 
 
 def read_markdown(data: bytes, options: ReaderOptions = DEFAULT_OPTIONS) -> ParsedDocument:
@@ -235,295 +171,11 @@ def _ocr_scanned_pages(data: bytes, pages: list[str], scanned: list[int], option
     }
 
 
-def paged_text(parts: list[tuple[int, tuple[str, ...], str]]) -> tuple[str, tuple[Section, ...]]:
-    """One section per page (or slide): ``(number, heading path, text)``, empty ones left out."""
-    text_parts: list[str] = []
-    sections: list[Section] = []
-    offset = 0
-    for number, path, page_text in parts:
-        page_text = page_text.strip()
-        if not page_text:
-            continue
-        if text_parts:
-            text_parts.append("\n\n")
-            offset += 2
-        sections.append(Section(offset, offset + len(page_text), path, number))
-        text_parts.append(page_text)
-        offset += len(page_text)
-    return "".join(text_parts), tuple(sections)
-
-
-# -- DOCX ------------------------------------------------------------------------------------
-
-_DOCX_HEADING = re.compile(r"^(heading|titre)\s*(\d)$", re.IGNORECASE)
-
-
-def read_docx(data: bytes, options: ReaderOptions = DEFAULT_OPTIONS) -> ParsedDocument:
-    import docx
-
-    if not data.strip():
-        raise DocumentError("fichier vide")
-    try:
-        document = docx.Document(io.BytesIO(data))
-    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
-        raise DocumentError("DOCX illisible ou corrompu") from exc
-    except Exception as exc:  # python-docx raises its own PackageNotFoundError and lxml errors
-        raise DocumentError("DOCX illisible ou corrompu") from exc
-    body = "\n\n".join(_docx_blocks(document))
-    if not body.strip():
-        raise DocumentError("document sans texte")
-    sections, first_h1 = markdown_sections(body)
-    title = (document.core_properties.title or "").strip() or first_h1
-    return ParsedDocument(body, sections, {}, title)
-
-
-def _docx_blocks(document) -> list[str]:
-    """Paragraphs and tables in reading order; headings become Markdown headings."""
-    from docx.table import Table
-    from docx.text.paragraph import Paragraph
-
-    blocks: list[str] = []
-    for item in document.iter_inner_content():
-        if isinstance(item, Paragraph):
-            text = item.text.strip()
-            if not text:
-                continue
-            style = (item.style.name if item.style is not None else "") or ""
-            match = _DOCX_HEADING.match(style.strip())
-            if style.strip().lower() in ("title", "titre"):
-                blocks.append(f"# {text}")
-            elif match:
-                # "Title" is the level-1 heading, so Heading N sits one level below it.
-                blocks.append(f"{'#' * min(int(match.group(2)) + 1, 6)} {text}")
-            else:
-                blocks.append(text)
-        elif isinstance(item, Table):
-            for row in item.rows:
-                cells = [cell.text.strip() for cell in row.cells]
-                if any(cells):
-                    blocks.append(" | ".join(cells))
-    return blocks
-
-
-# -- PPTX ------------------------------------------------------------------------------------
-
-# Titles that presentation software writes by itself: not a real title.
-_PLACEHOLDER_TITLES = {
-    "powerpoint presentation",
-    "présentation powerpoint",
-    "presentation",
-    "présentation",
-    "untitled",
-    "sans titre",
-    "diapositive 1",
-    "slide 1",
-}
-
-
-def read_pptx(data: bytes, options: ReaderOptions = DEFAULT_OPTIONS) -> ParsedDocument:
-    """One section per slide (the slide's title as heading, its number as page): text boxes,
-    tables and the speaker's notes."""
-    import pptx
-
-    if not data.strip():
-        raise DocumentError("fichier vide")
-    try:
-        deck = pptx.Presentation(io.BytesIO(data))
-        slides = [_pptx_slide(slide) for slide in deck.slides]
-        properties = deck.core_properties
-        raw = _properties_metadata(properties.author, properties.keywords, properties.modified or properties.created)
-        title = _real_title(properties.title)
-    except DocumentError:
-        raise
-    except Exception as exc:  # python-pptx raises its own PackageNotFoundError, lxml and zip errors
-        raise DocumentError("PPTX illisible ou corrompu") from exc
-    text, sections = paged_text(
-        [
-            (number, (heading or f"Diapositive {number}",), body)
-            for number, (heading, body) in enumerate(slides, start=1)
-        ]
-    )
-    if not text.strip():
-        raise DocumentError("présentation sans texte")
-    first_heading = next((heading for heading, body in slides if heading and body.strip()), None)
-    return ParsedDocument(text, sections, raw, title or first_heading)
-
-
-def _pptx_slide(slide) -> tuple[str | None, str]:
-    """(title, text): the title first, then the other shapes top to bottom, then the notes."""
-    title_shape = slide.shapes.title
-    title = _one_line(title_shape.text_frame.text) if title_shape is not None else ""
-    lines = [title] if title else []
-    others = [shape for shape in slide.shapes if title_shape is None or shape.shape_id != title_shape.shape_id]
-    for shape in sorted(others, key=lambda shape: (shape.top or 0, shape.left or 0)):
-        lines.extend(_pptx_shape_lines(shape))
-    if slide.has_notes_slide and slide.notes_slide.notes_text_frame is not None:
-        notes = slide.notes_slide.notes_text_frame.text.strip()
-        if notes:
-            lines.append(f"\nNotes de l'intervenant : {notes}")
-    return title or None, "\n".join(lines)
-
-
-def _pptx_shape_lines(shape) -> list[str]:
-    from pptx.enum.shapes import MSO_SHAPE_TYPE
-
-    if shape.shape_type == MSO_SHAPE_TYPE.GROUP:
-        return [line for inner in shape.shapes for line in _pptx_shape_lines(inner)]
-    if getattr(shape, "has_table", False) and shape.has_table:
-        rows = [[cell.text.strip() for cell in row.cells] for row in shape.table.rows]
-        return [" | ".join(cells) for cells in rows if any(cells)]
-    if getattr(shape, "has_text_frame", False) and shape.has_text_frame:
-        return [
-            "  " * paragraph.level + _one_line(paragraph.text)
-            for paragraph in shape.text_frame.paragraphs
-            if paragraph.text.strip()
-        ]
-    return []
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
-
-
-def _real_title(value: str | None) -> str | None:
-    title = _one_line(value or "")
-    return title if title and title.lower() not in _PLACEHOLDER_TITLES else None
-
-
-def _properties_metadata(author: str | None, keywords: str | None, date: Any) -> dict[str, Any]:
-    """Raw metadata from a document's properties: its date, author (kept in ``extra``: a person,
-    not the porteur structure) and keywords (as themes)."""
-    raw: dict[str, Any] = {}
-    if isinstance(date, dt.datetime):
-        raw["date"] = date.date().isoformat()
-    elif isinstance(date, dt.date):
-        raw["date"] = date.isoformat()
-    if author and author.strip():
-        raw["author"] = _one_line(author)
-    themes = [word.strip() for word in re.split(r"[,;]", keywords or "") if word.strip()]
-    if themes:
-        raw["themes"] = themes
-    return raw
-
-
-# -- ODT -------------------------------------------------------------------------------------
-
 _ODF_MIMETYPES = {
     "application/vnd.oasis.opendocument.text": "ODT",
     "application/vnd.oasis.opendocument.presentation": "ODP",
     "application/vnd.oasis.opendocument.spreadsheet": "ODS",
 }
-# Parts of an ODT body that hold no reading text of their own (or text found elsewhere).
-_ODT_SKIPPED = {
-    "text:sequence-decls",
-    "text:variable-decls",
-    "text:user-field-decls",
-    "text:tracked-changes",
-    "office:forms",
-    "text:table-of-content",
-    "text:alphabetical-index",
-    "text:illustration-index",
-    "text:table-index",
-    "text:object-index",
-    "text:user-index",
-    "text:bibliography",
-}
-
-
-def read_odt(data: bytes, options: ReaderOptions = DEFAULT_OPTIONS) -> ParsedDocument:
-    """Headings, paragraphs, lists and tables in reading order, like DOCX."""
-    import odfdo
-
-    if not data.strip():
-        raise DocumentError("fichier vide")
-    if _odf_encrypted(data):
-        raise DocumentError("ODT chiffré : protégé par un mot de passe")
-    try:
-        document = odfdo.Document(io.BytesIO(data))
-        if document.get_type() != "text":
-            raise DocumentError("le contenu n'est pas un document texte ODT")
-        body = document.body
-        for comment in body.get_elements("descendant::office:annotation"):
-            comment.delete()  # comments are remarks on the text, not the text
-        blocks = _odt_blocks(document, body, 0)
-        meta = document.meta
-        raw = _properties_metadata(
-            meta.get_initial_creator() or meta.get_creator(),
-            meta.get_keywords(),
-            meta.get_modification_date() or meta.get_creation_date(),
-        )
-        title = _real_title(meta.get_title())
-    except DocumentError:
-        raise
-    except Exception as exc:  # odfdo lets zip, lxml and its own errors through
-        raise DocumentError("ODT illisible ou corrompu") from exc
-    text = "\n\n".join(blocks)
-    if not text.strip():
-        raise DocumentError("document sans texte")
-    sections, first_h1 = markdown_sections(text)
-    return ParsedDocument(text, sections, raw, title or first_h1)
-
-
-def _odf_encrypted(data: bytes) -> bool:
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive, archive.open("META-INF/manifest.xml") as manifest:
-            return b"encryption-data" in manifest.read(1_000_000)
-    except (zipfile.BadZipFile, KeyError, OSError, RuntimeError, ValueError):
-        return False
-
-
-def _odt_blocks(document, element, depth: int) -> list[str]:
-    """Blocks of an ODT container; headings become Markdown headings (the "Title" paragraph
-    style is the level-1 heading, so "Heading N" sits one level below it, as in DOCX)."""
-    blocks: list[str] = []
-    for child in element.children:
-        tag = child.tag
-        if tag in _ODT_SKIPPED:
-            continue
-        if tag == "text:h":
-            text = _one_line(child.text_recursive)
-            level = int(child.get_attribute("text:outline-level") or 1)
-            if text:
-                blocks.append(f"{'#' * min(level + 1, 6)} {text}")
-        elif tag == "text:p":
-            text = _one_line(child.text_recursive)
-            if text:
-                blocks.append(f"# {text}" if _odt_is_title(document, child.style) else text)
-        elif tag == "text:list":
-            blocks.extend(_odt_list(document, child, depth))
-        elif tag == "table:table":
-            for row in child.get_elements("descendant::table:table-row"):
-                cells = [_one_line(cell.text_recursive) for cell in row.get_elements("table:table-cell")]
-                while cells and not cells[-1]:
-                    cells.pop()
-                if any(cells):
-                    blocks.append(" | ".join(cells))
-        else:  # text:section and other containers
-            blocks.extend(_odt_blocks(document, child, depth))
-    return blocks
-
-
-def _odt_list(document, element, depth: int) -> list[str]:
-    lines: list[str] = []
-    for item in element.get_elements("text:list-item") + element.get_elements("text:list-header"):
-        for child in item.children:
-            if child.tag == "text:list":
-                lines.extend(_odt_list(document, child, depth + 1))
-            elif text := _one_line(child.text_recursive):
-                lines.append(f"{'  ' * depth}- {text}")
-    return ["\n".join(lines)] if lines and depth == 0 else lines
-
-
-def _odt_is_title(document, style_name: str | None) -> bool:
-    """True for the "Title" paragraph style, directly or through an automatic style."""
-    for _ in range(5):
-        if not style_name:
-            return False
-        if style_name.replace("_20_", " ").lower() in ("title", "titre"):
-            return True
-        style = document.get_style("paragraph", style_name)
-        style_name = style.parent_style if style is not None else None
-    return False
 
 
 # -- HTML ------------------------------------------------------------------------------------
@@ -621,6 +273,8 @@ def parse_bytes(path: Path, data: bytes, options: ReaderOptions = DEFAULT_OPTION
     reader = READERS.get(suffix)
     if reader is None:
         raise DocumentError(f"format non pris en charge : « {suffix or 'sans extension'} »")
+    if suffix in _ZIP_FORMATS and data.startswith(b"PK"):
+        check_member_count(data, options)  # before sniff_mismatch has zipfile read the directory
     mismatch = sniff_mismatch(suffix, data) if data.strip() else None
     if mismatch:
         raise DocumentError(mismatch)

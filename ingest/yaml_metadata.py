@@ -41,21 +41,30 @@ def load_metadata_yaml(text: str, what: str = "front matter YAML") -> dict[str, 
 
 
 def _check_events(text: str, what: str) -> None:
-    """Anchors, aliases and nesting refused from the parser's events, as they come: a deeply
-    nested file (``[[[[…``, 20,000 levels in 40 KB) stops at its seventh level instead of being
-    parsed whole, which costs PyYAML time in the square of the depth (a minute for 20,000)."""
-    depth = 0
+    """Anchors, aliases, nesting and item counts refused from the parser's events, as they
+    come: a deeply nested file (``[[[[…``, 20,000 levels in 40 KB) stops at its seventh level
+    instead of being parsed whole, which costs PyYAML time in the square of the depth (a minute
+    for 20,000), and a list of 30,000 items in 60 KB (7 s to parse and compose) at its 201st."""
+    # nodes seen in each open collection, and the most it may hold (a mapping's key and value
+    # are two nodes); its length is the depth
+    open_collections: list[list[int]] = []
     for event in yaml.parse(text, Loader=yaml.SafeLoader):
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
             raise DocumentError(f"{what} refusé : les ancres et alias YAML (&nom, *nom) ne sont pas admis")
+        if isinstance(event, yaml.NodeEvent) and open_collections:
+            counted = open_collections[-1]
+            counted[0] += 1
+            if counted[0] > counted[1]:
+                raise DocumentError(f"{what} refusé : plus de {MAX_ITEMS} éléments dans une valeur")
         if isinstance(event, yaml.CollectionStartEvent):
-            depth += 1
+            items = MAX_ITEMS * 2 if isinstance(event, yaml.MappingStartEvent) else MAX_ITEMS
+            open_collections.append([0, items])
             # the document's own mapping is the first level: a value nested deeper than
             # MAX_DEPTH levels is refused by _check_bounds too, with the same words
-            if depth > MAX_DEPTH + 1:
+            if len(open_collections) > MAX_DEPTH + 1:
                 raise DocumentError(f"{what} refusé : valeurs imbriquées sur plus de {MAX_DEPTH} niveaux")
         elif isinstance(event, yaml.CollectionEndEvent):
-            depth -= 1
+            open_collections.pop()
 
 
 def _check_bounds(value: Any, what: str, depth: int) -> None:

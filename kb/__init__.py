@@ -8,4 +8,5 @@
 - ``index``: the knowledge index over a backend: generations, embedders, vector and lexical sides.
 - ``search``: a query in, ranked documents out (retrieval, fusion, versions, filters, views).
 - ``answer`` and ``duplicates``: a cited answer from ranked documents; warnings for a new one.
+- ``rapprochements``: pairs of documents of the two sectors for the coordinator's working group.
 """

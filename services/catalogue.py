@@ -34,9 +34,10 @@ class Catalogue:
     def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
 
-    def edit(self, doc_id: str, changes: dict[str, Any], actor: str) -> dict:
+    def edit(self, doc_id: str, changes: dict[str, Any], actor: str, note: dict[str, Any] | None = None) -> dict:
         """Re-store a document with new metadata and its same content, through the write path
-        (a failure puts the former files back); audited as ``modification``."""
+        (a failure puts the former files back); audited as ``modification`` (with ``note``: why,
+        when the edit is part of a larger change such as a merge of themes)."""
         stored = self.kb.index.get(doc_id)
         if not changes:
             raise InvalidRequest(
@@ -68,6 +69,7 @@ class Catalogue:
                 for name in changed
                 if len(str(before.get(name))) <= _SHORT_VALUE_CHARS and len(str(values[name])) <= _SHORT_VALUE_CHARS
             },
+            **(note or {}),
         }
         return self.kb.writer.submit(
             submission, actor, filename_hint=doc_id, replace=doc_id, audit=AuditEntry("modification", details)

@@ -1,14 +1,18 @@
 """The Atom feed of newly published documents (``/flux.atom``), written with feedgen.
 
 A document's date in the feed is its first publication: the audit log's first ``ajout`` of its
-id when there is one (the registry's ``indexed_at`` changes on every replacement), else its
-``indexed_at``. Document text is untrusted: feedgen escapes every value it writes.
+id when there is one (the registry's ``indexed_at`` changes on every replacement), or the
+``publie_le`` of a ``reprise`` entry, which ``kb import`` and ``kb migrate`` record for a
+document the log does not date (one indexed by ``kb ingest``: its ``indexed_at`` would become the
+copy's time); else its ``indexed_at``. Document text is untrusted: feedgen escapes every value it
+writes.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 
 from feedgen.feed import FeedGenerator
 
@@ -21,18 +25,48 @@ FEED_SIZE = 50
 SUMMARY_CHARS = 400
 FEED_TITLE = "Passerelles — nouvelles fiches"
 FIRST_PUBLICATION = "ajout"
+CARRIED_PUBLICATION = "reprise"  # a copy of the base (import, migrate) carrying a date
+CARRIED_DATE = "publie_le"
 # characters XML 1.0 cannot hold at all (feedgen's lxml refuses them): dropped from the text
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def first_publications(kb: KnowledgeBase) -> dict[str, tuple[str, int]]:
-    """The time of each document's first ``ajout`` in the audit log, with its line number
+    """The time of each document's first publication in the audit log, with its line number
     (which orders two publications of the same second)."""
+    return publications_in(kb.writer.audit.entries())
+
+
+def publications_in(entries: Iterable[dict]) -> dict[str, tuple[str, int]]:
+    """(time, line) of each document's earliest ``ajout`` or carried ``reprise`` date."""
     first: dict[str, tuple[str, int]] = {}
-    for line, entry in enumerate(kb.writer.audit.entries()):
-        if entry.get("action") == FIRST_PUBLICATION and entry.get("doc_id"):
-            first.setdefault(entry["doc_id"], (entry["at"], line))
+    for line, entry in enumerate(entries):
+        doc_id, action = entry.get("doc_id"), entry.get("action")
+        if not doc_id or action not in (FIRST_PUBLICATION, CARRIED_PUBLICATION):
+            continue
+        at = entry.get("at") if action == FIRST_PUBLICATION else entry.get(CARRIED_DATE)
+        if not isinstance(at, str) or not _is_time(at):
+            continue
+        if doc_id not in first or _time(at) < _time(first[doc_id][0]):
+            first[doc_id] = (at, line)
     return first
+
+
+def publication_dates(stored: Iterable[StoredDocument], entries: Iterable[dict]) -> dict[str, str]:
+    """Each document's date in the feed (its first publication, else its ``indexed_at``)."""
+    published = publications_in(entries)
+    return {
+        document.metadata.doc_id: published.get(document.metadata.doc_id, (document.indexed_at, -1))[0]
+        for document in stored
+    }
+
+
+def undated_publications(entries: Iterable[dict], dates: dict[str, str]) -> dict[str, str]:
+    """The first publications of ``dates`` (doc_id → its date at the source of a copy) that the
+    audit log of ``entries`` does not give: each becomes a ``reprise`` entry carrying it
+    (``CARRIED_DATE``), so that the feed keeps its date after the copy."""
+    dated = publications_in(entries)
+    return {doc_id: at for doc_id, at in dates.items() if doc_id not in dated and _is_time(at)}
 
 
 def public_documents(kb: KnowledgeBase) -> list[StoredDocument]:
@@ -80,6 +114,14 @@ def atom_feed(kb: KnowledgeBase, filters: Filters | None, base_url: str) -> byte
         if meta.porteur:
             entry.author({"name": _clean(meta.porteur)})
     return feed.atom_str(pretty=True, encoding="UTF-8")
+
+
+def _is_time(value: str) -> bool:
+    try:
+        dt.datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
 
 
 def _time(value: str) -> dt.datetime:

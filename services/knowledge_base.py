@@ -9,8 +9,11 @@ from ingest.writer import DocumentWriter, Submission
 from kb.answer.answerer import Answerer, AnswerParams
 from kb.core.errors import InvalidRequest
 from kb.core.settings import Settings
+from kb.core.text import collation_key
+from kb.core.themes import ThemeLabels
 from kb.core.vocabulary import vocabulary_payload
 from kb.index.knowledge_index import KnowledgeIndex
+from kb.search.area_facets import area_facets
 from kb.search.evidence import Evidence
 from kb.search.filters import Filters, FilterValues, parse_filters
 from kb.search.glossary import Glossary
@@ -19,8 +22,10 @@ from kb.search.retrieval import Retriever
 from kb.search.versions import versions_of
 from kb.search.views import document_summary, search_documents
 from kb.storage.protocols import KeyStore
+from services.bridge_links import passerelles_url
 from services.generation import Event, Generator
 from services.questions import Questions
+from services.rapprochements import Rapprochements
 from services.review import Review
 
 
@@ -35,6 +40,12 @@ class KnowledgeBase:
     questions: Questions  # the question log and feedback (services/questions.py)
     generator: Generator | None = None  # the LLM of KB_LLM_URL, when one is configured
     _vocabulary: FilterValues = field(default_factory=lambda: FilterValues())
+    # the coordinator's rapprochements (services/rapprochements.py), set by ``create``
+    rapprochements: Rapprochements = field(init=False)
+
+    @property
+    def _site_url(self) -> str:
+        return self.index.settings.public_url
 
     @property
     def evidence(self) -> Evidence:
@@ -57,9 +68,20 @@ class KnowledgeBase:
             writer.close()
             raise
         questions = Questions.from_settings(settings, index)
-        return cls(index, retriever, answerer, writer, keys, review, questions, generator)
+        kb = cls(index, retriever, answerer, writer, keys, review, questions, generator)
+        try:
+            marks = index.backend.rapprochement_store()
+        except BaseException:  # the stores opened so far give their connections back
+            review.close()
+            questions.close()
+            keys.close()
+            writer.close()
+            raise
+        kb.rapprochements = Rapprochements(settings, index, marks, writer.audit, kb.known_values)
+        return kb
 
     def close(self) -> None:
+        self.rapprochements.close()
         self.review.close()
         self.questions.close()
         self.keys.close()
@@ -77,6 +99,7 @@ class KnowledgeBase:
         self.known_values()
         versions_of(self.index)
         self.writer.duplicates.prepare()
+        self.rapprochements.ranking()  # the one full pass; later writes score their own pairs
 
     def health(self) -> dict:
         """``ok`` when every backend answers, else ``dégradé`` with what is wrong."""
@@ -107,6 +130,7 @@ class KnowledgeBase:
             **search_documents(self.retriever, listing.query, k, filters, hits=listing.hits),
             "confident": listing.confident,
             "corrected_query": listing.query.corrected,
+            "facets": area_facets(hit.metadata for hit in listing.hits),
         }
 
     def listing(self, query: str, most: int, filters: Filters | None = None, spelling: bool = True) -> Listing:
@@ -140,7 +164,14 @@ class KnowledgeBase:
     ) -> dict:
         """The extractive answer alone (what the site renders at once and ``ask_events`` starts from)."""
         _check_text(question)
-        return self.answerer.answer(question, filters, hits=hits, spelling=spelling, from_sector=from_sector)
+        answer = self.answerer.answer(question, filters, hits=hits, spelling=spelling, from_sector=from_sector)
+        # the départements and régions of the documents the answer lists (its sources, else the nearest)
+        listed = [item["doc_id"] for item in answer.get("sources") or answer.get("nearest") or []]
+        found = (self.index.find(doc_id) for doc_id in listed)
+        answer["facets"] = area_facets(stored.metadata for stored in found if stored is not None)
+        # the same subject seen from both sectors, side by side (the site's /passerelles)
+        answer["passerelles_url"] = passerelles_url(question, filters.territory if filters else None, self._site_url)
+        return answer
 
     async def ask_events(self, question: str, extractive: dict) -> AsyncIterator[Event]:
         """The answer as events: ``answer`` and ``end`` for an extractive answer; with an LLM
@@ -185,17 +216,30 @@ class KnowledgeBase:
             "text": self.index.document_text(doc_id),
         }
 
-    def parse_filters(self, doc_type=None, sector=None, theme=None, territory=None, date_from=None, date_to=None):
+    def parse_filters(
+        self,
+        doc_type=None,
+        sector=None,
+        theme=None,
+        territory=None,
+        date_from=None,
+        date_to=None,
+        departement=None,
+        region=None,
+    ):
         """Filters from raw values, checked against the vocabulary of the indexed documents."""
-        return parse_filters(self.known_values(), doc_type, sector, theme, territory, date_from, date_to)
+        return parse_filters(
+            self.known_values(), doc_type, sector, theme, territory, date_from, date_to, departement, region
+        )
 
     def vocabulary(self) -> dict:
         """The domain vocabulary (types, sectors) and the themes and territories in use."""
         known = self.known_values()
         return {
             **vocabulary_payload(),
-            "themes": sorted(known["themes"]),
-            "territories": sorted(known["territories"]),
+            "themes": sorted(known["themes"], key=collation_key),
+            "territories": sorted(known["territories"], key=collation_key),
+            "theme_labels": ThemeLabels.from_glossary(self.index.settings.glossary_file).labels(known["themes"]),
         }
 
     def known_values(self) -> dict[str, set[str]]:

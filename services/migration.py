@@ -34,8 +34,10 @@ from kb.index.embeddings import RecordedModel
 from kb.index.knowledge_index import KnowledgeIndex
 from kb.storage.backend import SIDE_STORES, open_backend, open_side_store
 from kb.storage.copy import LABELS
+from services.feed import CARRIED_DATE, CARRIED_PUBLICATION, publication_dates, undated_publications
 
 BATCH_DOCUMENTS = 100
+MIGRATE_ACTOR = "kb migrate"
 
 
 @dataclass
@@ -46,6 +48,7 @@ class MigrationReport:
     stores: dict[str, int] = field(default_factory=dict)  # rows copied per side store, files
     files: int = 0  # original files copied
     missing_files: list[str] = field(default_factory=list)  # documents whose file the source lacks
+    dates_carried: int = 0  # ``reprise`` entries recorded to keep first publication dates
 
 
 def recorded_description(settings: Settings) -> dict[str, Any]:
@@ -56,7 +59,9 @@ def recorded_description(settings: Settings) -> dict[str, Any]:
     return backend.recorded_description(backend.current_location())
 
 
-def _open(settings: Settings, description: dict[str, Any]) -> KnowledgeIndex:
+def open_recorded(settings: Settings, description: dict[str, Any]) -> KnowledgeIndex:
+    """The index of ``settings`` opened with a stand-in for the model it was built with: its
+    stored vectors can be read and copied, nothing embedded."""
     model = RecordedModel(description["embedding_model"], int(description["dimension"]))
     chunking = {
         key.removeprefix("chunking_"): value for key, value in description.items() if key.startswith("chunking_")
@@ -84,7 +89,7 @@ def migrate(
     existing = recorded_description(target)
     report = MigrationReport()
     with open_backend(source).writer_lock(), open_backend(target).writer_lock():
-        origin = _open(source, description)
+        origin = open_recorded(source, description)
         try:
             if existing.get("embedding_model"):
                 documents = stored_counts(target, existing)[0]
@@ -93,12 +98,13 @@ def migrate(
                         f"La base de destination ({where(target)}) contient déjà {documents} document(s) : "
                         "la copie se fait vers une base vide."
                     )
-            destination = _open(target, description)
+            destination = open_recorded(target, description)
             location = destination.location
             try:
                 _copy_index(origin, destination, report, on_progress)
                 if copy_stores is not None:
                     report.stores = copy_stores(source, target)
+                    report.dates_carried = _carry_dates(source, target, origin.documents())
             except BaseException:
                 destination.close()
                 destination.backend.discard_generation(location)
@@ -109,9 +115,23 @@ def migrate(
     return report
 
 
+def _carry_dates(source: Settings, target: Settings, stored) -> int:
+    """A ``reprise`` entry in the target's (copied) audit log for each document whose first
+    publication the log does not date: the copy's ``indexed_at`` is the migration's time, and
+    the feed would date the whole base from it (services/feed.py)."""
+    with (
+        closing(open_backend(source).audit_log()) as origin,
+        closing(open_backend(target).audit_log()) as copied,
+    ):
+        missing = undated_publications(copied.entries(), publication_dates(stored, origin.entries()))
+        for doc_id, at in missing.items():
+            copied.record(MIGRATE_ACTOR, CARRIED_PUBLICATION, doc_id, **{CARRIED_DATE: at})
+    return len(missing)
+
+
 def stored_counts(settings: Settings, description: dict[str, Any]) -> tuple[int, int]:
     """(documents, passages) of the base of ``settings``, opened without a model."""
-    index = _open(settings, description)
+    index = open_recorded(settings, description)
     try:
         return index.counts()
     finally:

@@ -3,9 +3,13 @@
 The archive holds the original files and their sidecars (``documents/``), every document's
 metadata (``catalogue.json``), the audit log, the keys' names and dates but never their digests
 (``keys.json``), the partner sites, the proposals when the base has some, the question log only
-when asked for, and ``manifest.json`` with the SHA-256 of every other file. An import verifies
-everything before writing anything, into an empty data directory only, then indexes the
-documents with the normal ingestion (the vectors are computed again, with the current model).
+when asked for, the vectors (``vectors/``, services/archive_vectors.py), and ``manifest.json``
+with the SHA-256 of every other file. An import verifies everything before writing anything,
+into an empty data directory only, then indexes the documents with the normal ingestion,
+whose model calls are answered from the archive's vectors when the configured model is the one
+that computed them (any other model embeds everything again). Each document keeps its first
+publication date (the feed's), through a ``reprise`` entry of the audit log when the log
+itself does not date it.
 """
 
 from __future__ import annotations
@@ -24,10 +28,12 @@ from kb.core.clock import timestamp
 from kb.core.errors import ArchiveError, KBError
 from kb.core.settings import Settings
 from kb.index.embeddings import Embedder
+from kb.records.audit import audit_entry, entry_line
 from kb.storage.backend import open_backend
+from kb.storage.embedded.audit import AuditLog
 from kb.storage.embedded.backend import REGISTRY_FILE
 from kb.storage.embedded.registry import Registry
-from services import runtime
+from services import archive_vectors
 from services.archive import (
     FORMAT,
     FORMAT_VERSION,
@@ -38,11 +44,14 @@ from services.archive import (
     restore_tables,
     sha256_file,
 )
+from services.feed import CARRIED_DATE, CARRIED_PUBLICATION, publication_dates, undated_publications
 
 DOCUMENTS = "documents"
 PROPOSALS_DB = "proposals.sqlite"
 QUESTIONS_DB = "questions.sqlite"
+RAPPROCHEMENTS_DB = "rapprochements.sqlite"  # the coordinator's marks on rapprochements
 TABLES = "tables.json"
+IMPORT_ACTOR = "kb import"
 _ON_POSTGRES = (
     "L'archive porte sur une base embarquée (KB_DATA_DIR). Pour une base PostgreSQL, utilisez "
     "`kb migrate` (vers ou depuis un dossier de données) ou les sauvegardes de PostgreSQL (pg_dump)."
@@ -59,6 +68,11 @@ class ExportReport:
 class ImportReport:
     counts: dict[str, int]
     indexing: IngestReport | None = None
+    model: str = ""  # the configured model, which the import's new vectors come from
+    archived_model: str | None = None  # the model of the archive's vectors (None: it has none)
+    vectors_reused: int = 0  # texts whose vector came from the archive
+    vectors_embedded: int = 0  # texts the model embedded (all of them when the model differs)
+    dates_carried: int = 0  # ``reprise`` entries recorded to keep first publication dates
 
 
 class _ArchiveWriter:
@@ -75,8 +89,10 @@ class _ArchiveWriter:
         self.files[name] = sha256_file(path)
 
     def add_json(self, name: str, data) -> None:
-        payload = json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8")
-        self.archive.writestr(name, payload)
+        self.add_bytes(name, json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8"))
+
+    def add_bytes(self, name: str, payload: bytes, compress_type: int | None = None) -> None:
+        self.archive.writestr(name, payload, compress_type=compress_type)
         self.files[name] = hashlib.sha256(payload).hexdigest()
 
 
@@ -103,6 +119,8 @@ def export_base(settings: Settings, archive_path: Path, questions: bool = False)
             with zipfile.ZipFile(temporary, "w", compression=zipfile.ZIP_DEFLATED) as archive:
                 writer = _ArchiveWriter(archive)
                 report = _write_contents(writer, settings, stored, questions)
+                vectors = archive_vectors.write(writer, settings)
+                report.counts["vectors"] = vectors["count"]
                 manifest = {
                     "format": FORMAT,
                     "format_version": FORMAT_VERSION,
@@ -113,6 +131,7 @@ def export_base(settings: Settings, archive_path: Path, questions: bool = False)
                         "embedding_backend": settings.embedding_backend,
                         **{f"chunk_{k}": v for k, v in chunking_params(settings).as_record().items()},
                     },
+                    "vectors": vectors,
                     "files": writer.files,
                 }
                 archive.writestr(MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1))
@@ -126,6 +145,8 @@ def _write_contents(writer: _ArchiveWriter, settings: Settings, stored, question
     data_dir = settings.data_dir
     files_dir = (data_dir / DOCUMENTS).resolve()
     report = ExportReport(counts={})
+    audit = data_dir / "audit.jsonl"
+    published = publication_dates(stored, AuditLog(audit).entries() if audit.exists() else [])
     if files_dir.is_dir():
         for path in sorted(files_dir.rglob("*")):
             if path.is_file() and not any(part.startswith(".") for part in path.relative_to(files_dir).parts):
@@ -158,11 +179,11 @@ def _write_contents(writer: _ArchiveWriter, settings: Settings, stored, question
                 "metadata": metadata,
                 "version": document.version,
                 "indexed_at": document.indexed_at,
+                "published_at": published[meta.doc_id],
                 "chunks": document.chunk_count,
             }
         )
     writer.add_json("catalogue.json", catalogue)
-    audit = data_dir / "audit.jsonl"
     audit_lines = 0
     if audit.exists():
         writer.add_file("audit.jsonl", audit)
@@ -188,6 +209,10 @@ def _write_contents(writer: _ArchiveWriter, settings: Settings, stored, question
             for path in sorted(proposal_files.rglob("*")):
                 if path.is_file():
                     writer.add_file(f"proposals/files/{path.relative_to(proposal_files).as_posix()}", path)
+    if (data_dir / RAPPROCHEMENTS_DB).exists():
+        dump = dump_tables(data_dir / RAPPROCHEMENTS_DB)
+        writer.add_json(f"rapprochements/{TABLES}", dump)
+        counts["rapprochements"] = sum(len(rows) for rows in dump["tables"].values())
     if questions and (data_dir / QUESTIONS_DB).exists():
         dump = dump_tables(data_dir / QUESTIONS_DB)
         writer.add_json(f"questions/{TABLES}", dump)
@@ -225,23 +250,66 @@ def import_base(settings: Settings, archive_path: Path, embedder: Embedder | Non
                 extract_checked(archive, manifest, staging / "archive", settings.archive_max_bytes)
         except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError) as exc:
             raise ArchiveError("fichier zip illisible") from exc
+        archived = archive_vectors.load(staging / "archive")
+        catalogue = _catalogue(staging / "archive")
         counts = _assemble(staging / "archive", staging / "data")
         if existed:
             data_dir.rmdir()
         os.replace(staging / "data", data_dir)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    report = ImportReport(counts=counts)
+    report = ImportReport(counts=counts, archived_model=archived.model if archived else None)
     documents = data_dir / DOCUMENTS
     if documents.is_dir():
         try:
-            report.indexing = runtime.ingest(settings, [documents], embedder=embedder, **callbacks)
+            report.indexing = archive_vectors.ingest(settings, documents, embedder, archived, report, callbacks)
+            report.dates_carried = _carry_dates(settings, catalogue)
         except BaseException:
             shutil.rmtree(data_dir, ignore_errors=True)  # back to the empty directory it was
             if existed:
                 data_dir.mkdir()
             raise
     return report
+
+
+def _catalogue(unpacked: Path) -> dict[str, str]:
+    """doc_id → first publication date, from the catalogue (an older archive has only the
+    ``indexed_at`` its feed then showed)."""
+    catalogue = _load(unpacked / "catalogue.json", [])
+    _check(isinstance(catalogue, list) and all(isinstance(row, dict) for row in catalogue), "catalogue.json")
+    dates = {}
+    for row in catalogue:
+        published = row.get("published_at") or row.get("indexed_at")
+        if isinstance(row.get("doc_id"), str) and isinstance(published, str):
+            dates[row["doc_id"]] = published
+    return dates
+
+
+def _carry_dates(settings: Settings, catalogue: dict[str, str]) -> int:
+    """A ``reprise`` entry for each imported document whose first publication the restored
+    audit log does not date (services/feed.py), appended at once."""
+    audit = settings.data_dir / "audit.jsonl"
+    entries = AuditLog(audit).entries()
+    present = {document.metadata.doc_id for document in _documents(settings)}
+    missing = undated_publications(entries, {k: v for k, v in catalogue.items() if k in present})
+    if missing:
+        lines = "".join(
+            entry_line(audit_entry(IMPORT_ACTOR, CARRIED_PUBLICATION, doc_id, **{CARRIED_DATE: at}))
+            for doc_id, at in missing.items()
+        )
+        with open(audit, "a", encoding="utf-8") as handle:
+            handle.write(lines)
+            handle.flush()
+            os.fsync(handle.fileno())
+    return len(missing)
+
+
+def _documents(settings: Settings):
+    registry = Registry(open_backend(settings).current_location().directory / REGISTRY_FILE)
+    try:
+        return list(registry.documents())
+    finally:
+        registry.close()
 
 
 def _assemble(unpacked: Path, data: Path) -> dict[str, int]:
@@ -276,7 +344,11 @@ def _assemble(unpacked: Path, data: Path) -> dict[str, int]:
         (data / "keys.json").write_text(json.dumps(placeholders, indent=1), encoding="utf-8")
         os.chmod(data / "keys.json", 0o600)
     counts["keys"] = len(keys)
-    for folder, database in (("proposals", PROPOSALS_DB), ("questions", QUESTIONS_DB)):
+    for folder, database in (
+        ("proposals", PROPOSALS_DB),
+        ("questions", QUESTIONS_DB),
+        ("rapprochements", RAPPROCHEMENTS_DB),
+    ):
         dump = _load(unpacked / folder / TABLES, None)
         if dump is None:
             continue

@@ -24,6 +24,7 @@ from kb.core.clock import timestamp, utc_now
 from kb.core.errors import InvalidRequest, KBError, Problem, TooManyRequests
 from kb.core.ratelimit import RateLimiter
 from kb.core.settings import Settings
+from kb.core.text import collation_key
 from kb.core.vocabulary import SECTORS, content_doc_types
 from kb.index.knowledge_index import KnowledgeIndex
 from kb.records import question_stats
@@ -214,7 +215,7 @@ class Questions:
             for theme in meta.themes:
                 row = counts.setdefault(theme, {})
                 row[sector] = row.get(sector, 0) + 1
-        themes = sorted(counts, key=lambda t: question_stats.question_key(t))
+        themes = sorted(counts, key=collation_key)
         return {"themes": themes, "sectors": sectors, "counts": counts}
 
     def csv(

@@ -9,22 +9,32 @@ from __future__ import annotations
 import math
 import mimetypes
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from kb.answer import directory
 from kb.core.errors import NotFoundError
 from kb.core.models import DocumentMetadata, Scope, page_url
-from kb.core.territories import enclosing_names
-from kb.core.text import fold
+from kb.core.territories import enclosing_names, territory_name
+from kb.core.text import collation_key, fold
 from kb.core.vocabulary import ANNUAIRE, LOCAL_DEVELOPMENT, OTHER_SECTOR, SECTORS, SOCIAL_ACTION, content_doc_types
-from kb.search.filters import Filters
+from kb.search.area_facets import LEVELS as AREA_LEVELS
+from kb.search.area_facets import area_counts, facet_rows
+from kb.search.filters import Filters, area_codes
 from kb.search.versions import version_links, versions_of
 from kb.search.views import passage_views
+from services.directory_map import directory_map
 from services.knowledge_base import KnowledgeBase
 
 PER_PAGE = 10
-FACETS = (("type", "Type de document"), ("secteur", "Secteur"), ("theme", "Thème"), ("territoire", "Territoire"))
+FACETS = (
+    ("type", "Type de document"),
+    ("secteur", "Secteur"),
+    ("theme", "Thème"),
+    ("departement", "Département"),
+    ("region", "Région"),
+    ("territoire", "Territoire"),
+)
 MARKDOWN_SOURCES = (".md", ".markdown", ".docx", ".html", ".htm")
 
 
@@ -33,6 +43,7 @@ class Choice:
     value: str
     count: int
     selected: bool
+    label: str | None = None  # shown instead of the value (a département's name for its code)
 
 
 def card(meta: DocumentMetadata, base_url: str = "") -> dict:
@@ -70,12 +81,17 @@ def facets(documents: list[DocumentMetadata], selected: dict[str, list[str]], li
     or whose territory's name holds it, ``Filters.accepts``)."""
     groups = []
     for name, label in FACETS:
+        if name in AREA_LEVELS:  # by code; a count is what the filter keeps (kb/search/area_facets.py)
+            groups += area_facet(name, label, documents, selected.get(name) or [], limit)
+            continue
         counts = Counter(value for meta in documents for value in _facet_values(meta, name))
         if name == "territoire":
             names = [fold(meta.territory or "") for meta in documents]
             counts = Counter({value: sum(fold(value) in n for n in names) for value in counts})
         chosen = selected.get(name) or []
-        ordered = [v for v in chosen] + [v for v, _ in counts.most_common() if v not in chosen]
+        # the most common first, a tie in French order (not the order the documents came in)
+        common = sorted(counts.items(), key=lambda item: (-item[1], collation_key(item[0])))
+        ordered = [v for v in chosen] + [v for v, _ in common if v not in chosen]
         shown = ordered[: max(limit, len(chosen))]
         if name == "territoire":  # the shown values only: each is resolved to the place it names
             counts = Counter({v: sum(Filters(territory=v).accepts(meta) for meta in documents) for v in shown})
@@ -83,6 +99,21 @@ def facets(documents: list[DocumentMetadata], selected: dict[str, list[str]], li
         if choices:
             groups.append({"name": name, "label": label, "choices": choices})
     return groups
+
+
+def area_facet(name: str, label: str, documents: list[DocumentMetadata], chosen: list[str], limit: int) -> list[dict]:
+    """The département or région facet: bare codes as values ("43"), names as labels."""
+    counts = {row["code"]: row for row in facet_rows(area_counts((meta.territory for meta in documents), name))}
+    shown = chosen + [code for code in counts if code not in chosen][: max(limit - len(chosen), 0)]
+    choices = [
+        Choice(code, counts[code]["count"] if code in counts else 0, code in chosen, _area_label(name, code, counts))
+        for code in shown
+    ]
+    return [{"name": name, "label": label, "choices": choices}] if choices else []
+
+
+def _area_label(level: str, code: str, counts: dict[str, dict]) -> str:
+    return counts[code]["name"] if code in counts else territory_name(f"{level}:{code}") or code
 
 
 class Site:
@@ -105,7 +136,7 @@ class Site:
             "total": len(documents),
             "by_type": by_type.most_common(),
             "by_sector": [(sector, by_sector.get(sector, 0)) for sector in SECTORS],
-            "themes": themes.most_common(16),
+            "themes": sorted(themes.items(), key=lambda item: (-item[1], collation_key(item[0])))[:16],
             "latest": [card(meta, self.base_url) for meta in latest],
             "directory_size": by_type.get(ANNUAIRE, 0),
         }
@@ -122,7 +153,12 @@ class Site:
             selected.get("secteur"),
             selected.get("theme"),
             territories[0] if (territories := selected.get("territoire")) else None,
+            departement=selected.get("departement"),
+            region=selected.get("region"),
         )
+        for level in AREA_LEVELS:  # names typed in the address become the codes the facets show
+            if selected.get(level) and filters is not None:
+                selected[level] = [code.partition(":")[2] for code in getattr(filters, level)]
         q = q.strip()
         answer = None
         weak = False
@@ -230,12 +266,26 @@ class Site:
             # a replaced document says so at its top; the newer one names what it replaces
             "newer_versions": version_links(versions.newest_versions(doc_id), self.base_url),
             "replaces": version_links(versions.replaced(doc_id), self.base_url),
-            "other_sector": self._related(doc_id, centre, self._other_sector_scope(meta), 3, family),
+            "other_sector": self._other_side(doc_id, meta, centre, family),
             "related": self._related(doc_id, centre, Scope(doc_types=content_doc_types()), 5, family),
             "has_original": self.kb.writer.files.has_original(doc_id, meta.source_path),
             "ocr": meta.extra.get("ocr") if isinstance(meta.extra.get("ocr"), dict) else None,
             "indexed_at": stored.indexed_at,
         }
+
+    def _other_side(self, doc_id: str, meta: DocumentMetadata, centre, family: set[str]) -> list[dict]:
+        """« Dans l'autre secteur » of a fiche: its title asked of the other sector with the rule
+        of /ask (kb/answer/other_sector.py; on the labelled rapprochements of the sample corpus
+        it lists more true pairs than the nearest documents and no hard negative, see
+        docs/answers.md); a transversal document keeps the nearest documents of both sectors."""
+        if meta.sector not in OTHER_SECTOR:
+            return self._related(doc_id, centre, self._other_sector_scope(meta), 3, family)
+        found = []
+        for listed in self.kb.answerer.other.told(self.kb.retriever.query(meta.title), meta.sector):
+            stored = self.index.find(listed["doc_id"])
+            if stored is not None and listed["doc_id"] != doc_id and listed["doc_id"] not in family:
+                found.append({**card(stored.metadata, self.base_url), "score": listed["score"]})
+        return found[:3]
 
     def _other_sector_scope(self, meta: DocumentMetadata) -> Scope | None:
         if meta.sector in OTHER_SECTOR:
@@ -268,17 +318,24 @@ class Site:
 
     # -- annuaire --------------------------------------------------------------------------
 
-    def directory(self, territory: str | None, theme: str | None) -> dict:
+    def directory(self, territory: str | None, theme: str | None, departement: str | None = None) -> dict:
         """The annuaire by département (a structure of a région as a whole under its région),
         each group with its count by sector; the territory filter is a place (a département, a
-        région, an intercommunality) or a part of a structure's territory name."""
-        filters = Filters(doc_type=(ANNUAIRE,), theme=(theme,) if theme else (), territory=territory or None)
+        région, an intercommunality) or a part of a structure's territory name; ``departement``
+        (a code or a name, what the map links to) keeps that département's group. The map and
+        its table count the structures of the theme chosen (services/directory_map.py)."""
+        chosen = area_codes(departement, "departement")[:1] if departement else ()
+        themed = Filters(doc_type=(ANNUAIRE,), theme=(theme,) if theme else ())
+        filters = replace(themed, territory=territory or None, departement=chosen)
         everything = directory.entries(self.index)
         shown = [meta for meta in everything if filters.accepts(meta)]
+        chosen_name = territory_name(chosen[0]) if chosen else None
         groups: dict[str, list[dict]] = {}
-        for meta in sorted(shown, key=lambda m: (fold(m.territory or ""), fold(m.title))):
+        for meta in sorted(shown, key=lambda m: (collation_key(m.territory or ""), collation_key(m.title))):
             text = self.index.document_text(meta.doc_id) or ""
             for area in _areas(meta.territory):
+                if chosen_name and area != chosen_name:  # "Drôme et Ardèche" under the Ardèche only
+                    continue
                 groups.setdefault(area, []).append(
                     {
                         **card(meta, self.base_url),
@@ -287,20 +344,31 @@ class Site:
                         "contact": directory.section_text(text, "contact"),
                     }
                 )
-        departements = sorted({d for m in everything for d in enclosing_names(m.territory, "departement")}, key=fold)
-        regions = sorted({r for m in everything for r in enclosing_names(m.territory, "region")}, key=fold)
+        departements = sorted(
+            {d for m in everything for d in enclosing_names(m.territory, "departement")}, key=collation_key
+        )
+        regions = sorted({r for m in everything for r in enclosing_names(m.territory, "region")}, key=collation_key)
         return {
             "groups": [
                 {"area": area, "entries": entries, "by_sector": _by_sector(entries)}
-                for area, entries in sorted(groups.items(), key=lambda item: (item[0] == UNPLACED, fold(item[0])))
+                for area, entries in sorted(
+                    groups.items(), key=lambda item: (item[0] == UNPLACED, collation_key(item[0]))
+                )
             ],
             "total": len(shown),
             "departements": departements,
             "regions": regions,
-            "territories": sorted({m.territory for m in everything if m.territory}, key=fold),
-            "themes": sorted({t for m in everything for t in m.themes}, key=fold),
+            "territories": sorted({m.territory for m in everything if m.territory}, key=collation_key),
+            "themes": sorted({t for m in everything for t in m.themes}, key=collation_key),
             "territory": territory or "",
             "theme": theme or "",
+            "departement": chosen_name,
+            "unknown_departement": departement if departement and not chosen else None,
+            "map": directory_map(
+                [meta for meta in everything if themed.accepts(meta)],
+                chosen[0].partition(":")[2] if chosen else None,
+                theme or "",
+            ),
         }
 
 
@@ -315,12 +383,12 @@ def _areas(territory: str | None) -> tuple[str, ...]:
 
 def _by_sector(entries: list[dict]) -> list[tuple[str, int]]:
     counts = Counter(entry["sector"] or "secteur non précisé" for entry in entries)
-    return sorted(counts.items(), key=lambda item: fold(item[0]))
+    return sorted(counts.items(), key=lambda item: collation_key(item[0]))
 
 
 def _ask_filters(selected: dict[str, list[str]]) -> dict | None:
     """The page's filters as the body of POST /ask(/stream) names them."""
-    names = {"type": "type", "secteur": "sector", "theme": "theme"}
+    names = {"type": "type", "secteur": "sector", "theme": "theme", "departement": "departement", "region": "region"}
     filters: dict[str, str | list[str]] = {api: selected[page] for page, api in names.items() if selected.get(page)}
     if selected.get("territoire"):
         filters["territory"] = selected["territoire"][0]

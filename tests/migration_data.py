@@ -13,6 +13,7 @@ from kb.index.knowledge_index import KnowledgeIndex
 from kb.records.keys import CONTRIBUTOR, COORDINATOR
 from kb.records.proposals import PROPOSED, Proposal
 from kb.records.questions import Period
+from kb.records.rapprochements import INTRODUCED, NOT_RELEVANT, new_mark
 from kb.storage.backend import open_backend
 from tests.fakes import ToyEmbedder, vowel_vector
 
@@ -77,6 +78,9 @@ def fill_side_stores(settings: Settings) -> tuple[str, str]:
         audit.record("Bruno", "ajout", "doc-0", version="v1", fichier="fiche.md")
         audit.record("Bruno", "suppression", "doc-1")
         audit.record("Aline", "proposition", "fiche-a", détails={"titre": "Une fiche", "pages": [1, 2]})
+    with closing(open_backend(settings).rapprochement_store()) as marks:
+        marks.put(new_mark("doc-0", "doc-1", INTRODUCED, {"doc-0": "v1", "doc-1": "v1"}, "Bruno"))
+        marks.put(new_mark("doc-1", "doc-2", NOT_RELEVANT, {"doc-1": "v1", "doc-2": "v1"}, "Aline"))
     return kept, revoked
 
 
@@ -88,6 +92,7 @@ def side_store_contents(settings: Settings) -> dict:
         closing(open_backend(settings).proposal_store()) as proposals,
         closing(open_backend(settings).question_log()) as log,
         closing(open_backend(settings).audit_log()) as audit,
+        closing(open_backend(settings).rapprochement_store()) as marks,
     ):
         return {
             "keys": keys.list(),
@@ -96,4 +101,5 @@ def side_store_contents(settings: Settings) -> dict:
             "questions": log.questions(EVERYTHING),
             "feedback": log.feedback(EVERYTHING),
             "audit": (audit.entries(), audit.last_entries()),
+            "rapprochements": marks.list(),
         }

@@ -31,6 +31,7 @@ ROOMS = {
     "search": 4,  # a query in, ranked documents out
     "answer": 5,  # a cited answer
     "duplicates": 5,  # duplicate warnings
+    "rapprochements": 5,  # pairs of documents of the two sectors
 }
 
 

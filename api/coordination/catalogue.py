@@ -39,6 +39,7 @@ class CatalogueEdit(MetadataEdit):
 
 @router.patch(
     "/documents/{doc_id}",
+    summary="Modifier les métadonnées d'un document",
     response_model=MetadataEdited,
     responses=errors(401, 403, 404, 413, 422, 503, 507),
     tags=["coordination"],
@@ -71,6 +72,7 @@ _FILE_TYPES = {
 
 @router.get(
     "/documents/{doc_id}/file",
+    summary="Télécharger le fichier d'un document",
     tags=["documents"],
     response_class=Response,
     responses={
@@ -89,6 +91,7 @@ def document_file(catalogue: CatalogueDep, actor: CoordinatorDep, doc_id: str) -
 
 @router.get(
     "/documents/{doc_id}/history",
+    summary="Historique d'un document",
     response_model=History,
     responses=errors(401, 403, 404, 422, 503),
     tags=["coordination"],

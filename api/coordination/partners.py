@@ -13,7 +13,9 @@ _NOT_FOUND: Responses = {404: {"model": ErrorBody, "description": "Site partenai
 _CONFLICT: Responses = {409: {"model": ErrorBody, "description": "Le site est déjà autorisé."}}
 
 
-@router.get("/partners", response_model=PartnerList, responses=errors(401, 403, 503))
+@router.get(
+    "/partners", summary="Lister les sites partenaires", response_model=PartnerList, responses=errors(401, 403, 503)
+)
 def list_partners(partners: PartnerSitesDep, actor: CoordinatorDep) -> dict:
     """Les sites autorisés à intégrer le widget : la liste de base (`KB_ALLOWED_ORIGINS`,
     configuration du serveur) et les sites partenaires ajoutés par la coordination."""
@@ -22,6 +24,7 @@ def list_partners(partners: PartnerSitesDep, actor: CoordinatorDep) -> dict:
 
 @router.post(
     "/partners",
+    summary="Ajouter un site partenaire",
     status_code=201,
     response_model=PartnerOut,
     responses={**errors(401, 403, 413, 422, 503, 507), **_CONFLICT},
@@ -33,7 +36,12 @@ def add_partner(partners: PartnerSitesDep, actor: CoordinatorDep, body: PartnerI
     return partners.add(body.origin, body.name, actor.name)
 
 
-@router.delete("/partners", response_model=PartnerOut, responses={**errors(401, 403, 422, 503, 507), **_NOT_FOUND})
+@router.delete(
+    "/partners",
+    summary="Retirer un site partenaire",
+    response_model=PartnerOut,
+    responses={**errors(401, 403, 422, 503, 507), **_NOT_FOUND},
+)
 def remove_partner(
     partners: PartnerSitesDep,
     actor: CoordinatorDep,

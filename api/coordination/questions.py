@@ -54,7 +54,12 @@ def _day(field: str, value: str | None) -> dt.date | None:
 PeriodDep = Annotated[QuestionPeriod, Depends()]
 
 
-@router.get("/coordination/questions", response_model=QuestionsDashboard, responses=errors(401, 403, 422, 503))
+@router.get(
+    "/coordination/questions",
+    summary="Tableau de bord des questions",
+    response_model=QuestionsDashboard,
+    responses=errors(401, 403, 422, 503),
+)
 async def questions_dashboard(
     kb: KnowledgeBaseDep,
     actor: CoordinatorDep,
@@ -70,6 +75,7 @@ async def questions_dashboard(
 
 @router.get(
     "/coordination/questions.csv",
+    summary="Exporter les questions en CSV",
     response_class=Response,
     responses={
         200: {
@@ -114,7 +120,12 @@ class ContactConflicts(BaseModel):
     )
 
 
-@router.get("/coordination/contacts", response_model=ContactConflicts, responses=errors(401, 403, 503))
+@router.get(
+    "/coordination/contacts",
+    summary="Coordonnées à vérifier",
+    response_model=ContactConflicts,
+    responses=errors(401, 403, 503),
+)
 def contacts_to_check(kb: KnowledgeBaseDep, actor: CoordinatorDep) -> dict:
     """Coordonnées divergentes : les documents dont la section Contact donne un autre courriel ou
     un autre téléphone que la fiche annuaire de leur structure (les réponses montrent celui de

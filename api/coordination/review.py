@@ -23,7 +23,12 @@ router = APIRouter(tags=["coordination"])
 _REVIEW_ERRORS = errors(401, 403, 404, 409, 413, 422, 503, 507)
 
 
-@router.get("/documents/{doc_id}/proposal", response_model=ProposalDetail, responses=errors(401, 404, 422, 503))
+@router.get(
+    "/documents/{doc_id}/proposal",
+    summary="Lire une proposition",
+    response_model=ProposalDetail,
+    responses=errors(401, 404, 422, 503),
+)
 def proposal(kb: KnowledgeBaseDep, actor: ActorDep, doc_id: str) -> dict:
     """Une proposition, pour son autrice ou la coordination : ses métadonnées, son texte extrait,
     les doublons trouvés et le dernier commentaire de la coordination. 404 : aucune proposition
@@ -31,7 +36,12 @@ def proposal(kb: KnowledgeBaseDep, actor: ActorDep, doc_id: str) -> dict:
     return kb.review.proposal(doc_id, actor)
 
 
-@router.delete("/documents/{doc_id}/proposal", response_model=Deleted, responses=errors(401, 404, 422, 503, 507))
+@router.delete(
+    "/documents/{doc_id}/proposal",
+    summary="Retirer une proposition",
+    response_model=Deleted,
+    responses=errors(401, 404, 422, 503, 507),
+)
 def withdraw(kb: KnowledgeBaseDep, actor: ActorDep, doc_id: str) -> dict:
     """Retirer une proposition : son autrice (ou la coordination) la supprime ; elle n'a jamais
     été publique. `status` vaut `retirée`."""
@@ -40,6 +50,7 @@ def withdraw(kb: KnowledgeBaseDep, actor: ActorDep, doc_id: str) -> dict:
 
 @router.post(
     "/documents/{doc_id}/publish",
+    summary="Publier une proposition",
     response_model=WriteResult,
     responses=_REVIEW_ERRORS,
 )
@@ -57,21 +68,33 @@ def publish(
     return kb.review.publish(doc_id, actor, body.duplicate_reason if body else None)
 
 
-@router.post("/documents/{doc_id}/request-changes", response_model=Proposal, responses=_REVIEW_ERRORS)
+@router.post(
+    "/documents/{doc_id}/request-changes",
+    summary="Demander des modifications",
+    response_model=Proposal,
+    responses=_REVIEW_ERRORS,
+)
 def request_changes(kb: KnowledgeBaseDep, actor: CoordinatorDep, doc_id: str, body: ChangesRequest) -> dict:
     """Demander des modifications (coordination), avec un commentaire pour l'autrice : la
     proposition passe à `à revoir` ; elle redevient `proposé` quand son autrice la soumet à nouveau."""
     return kb.review.request_changes(doc_id, actor, body.comment)
 
 
-@router.post("/documents/{doc_id}/reject", response_model=Proposal, responses=_REVIEW_ERRORS)
+@router.post(
+    "/documents/{doc_id}/reject", summary="Rejeter une proposition", response_model=Proposal, responses=_REVIEW_ERRORS
+)
 def reject(kb: KnowledgeBaseDep, actor: CoordinatorDep, doc_id: str, body: RejectRequest | None = Body(None)) -> dict:
     """Rejeter une proposition (coordination), avec un commentaire facultatif : elle passe à
     `rejeté` et reste visible de son autrice, qui peut la proposer à nouveau."""
     return kb.review.reject(doc_id, actor, body.comment if body else None)
 
 
-@router.get("/coordination/catalogue", response_model=CataloguePage, responses=errors(401, 403, 422, 503))
+@router.get(
+    "/coordination/catalogue",
+    summary="Catalogue des documents",
+    response_model=CataloguePage,
+    responses=errors(401, 403, 422, 503),
+)
 def catalogue(
     kb: KnowledgeBaseDep,
     actor: CoordinatorDep,

@@ -215,6 +215,7 @@ def coordination_asset(name: str) -> Response:
 
 @router.post(
     "/documents",
+    summary="Ajouter ou proposer un document",
     status_code=201,
     openapi_extra=_BODY_DOC,
     response_model=WriteResult,
@@ -248,7 +249,11 @@ async def add_document(
 
 
 @router.put(
-    "/documents/{doc_id}", openapi_extra=_BODY_DOC, response_model=WriteResult, responses={**_PROPOSED, **_WRITE_ERRORS}
+    "/documents/{doc_id}",
+    summary="Remplacer un document",
+    openapi_extra=_BODY_DOC,
+    response_model=WriteResult,
+    responses={**_PROPOSED, **_WRITE_ERRORS},
 )
 async def replace_document(
     request: Request,
@@ -263,7 +268,12 @@ async def replace_document(
     return await _write(request, kb, actor, doc_id, dry_run, duplicate_reason)
 
 
-@router.delete("/documents/{doc_id}", response_model=Deleted, responses=errors(401, 403, 404, 422, 503, 507))
+@router.delete(
+    "/documents/{doc_id}",
+    summary="Supprimer un document",
+    response_model=Deleted,
+    responses=errors(401, 403, 404, 422, 503, 507),
+)
 def delete_document(kb: KnowledgeBaseDep, actor: CoordinatorDep, doc_id: str) -> dict:
     """Retirer un document de la base (et son fichier) ; réservé à la coordination."""
     kb.delete(doc_id, actor.name)

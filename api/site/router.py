@@ -12,13 +12,17 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import ClientDep, KnowledgeBaseDep, SettingsDep, require_read
 from api.downloads import download
 from api.site import render
 from kb.core.errors import FiltersInvalid, KBError, NotFoundError
+from kb.core.themes import ThemeLabels
 from kb.search.filters import MAX_VALUES
+from services.bridge_links import card_passerelles_url, passerelles_url
+from services.bridges import Bridges
 from services.site import Site
 
 HERE = Path(__file__).parent
@@ -26,6 +30,13 @@ templates = Jinja2Templates(directory=HERE / "templates")
 templates.env.filters["markdown"] = render.markdown
 templates.env.filters["plain"] = render.plain
 templates.env.filters["highlighted"] = render.highlighted
+# a theme as shown: the glossary's capitals ("caf" → "CAF"); links and filters keep the stored form
+templates.env.filters["theme"] = pass_context(
+    lambda context, theme: ThemeLabels.from_glossary(context["request"].app.state.settings.glossary_file).label(theme)
+)
+# the bridge view's address: from a fiche (its card), an answer, an annuaire group
+templates.env.globals["fiche_passerelles_url"] = card_passerelles_url
+templates.env.globals["passerelles_url"] = passerelles_url
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(require_read)])
 public = APIRouter(include_in_schema=False)
@@ -84,12 +95,21 @@ def search_page(
     secteur: list[str] = Query([], max_length=MAX_VALUES),
     theme: list[str] = Query([], max_length=MAX_VALUES),
     territoire: list[str] = Query([], max_length=1),
+    departement: list[str] = Query([], max_length=MAX_VALUES),
+    region: list[str] = Query([], max_length=MAX_VALUES),
     page_number: int = Query(1, alias="page", ge=1, le=1000),
     question: str | None = Query(None, max_length=1),
     avis: str | None = Query(None, max_length=10),
     orthographe: str | None = Query(None, max_length=10),
 ) -> HTMLResponse:
-    selected = {"type": type, "secteur": secteur, "theme": theme, "territoire": territoire}
+    selected = {
+        "type": type,
+        "secteur": secteur,
+        "theme": theme,
+        "departement": departement,
+        "region": region,
+        "territoire": territoire,
+    }
     selected = {name: [v for v in values if v] for name, values in selected.items()}
     site = Site(kb)
     error, status = None, 200
@@ -126,7 +146,7 @@ def search_page(
     )
 
 
-_BACK_PARAMETERS = ("q", "type", "secteur", "theme", "territoire", "question", "orthographe")
+_BACK_PARAMETERS = ("q", "type", "secteur", "theme", "departement", "region", "territoire", "question", "orthographe")
 
 
 def _back_query(query: str) -> str:
@@ -199,5 +219,25 @@ def directory_page(
     kb: KnowledgeBaseDep,
     territoire: str | None = Query(None, max_length=200),
     theme: str | None = Query(None, max_length=200),
+    departement: str | None = Query(None, max_length=200),
 ) -> HTMLResponse:
-    return page(request, "annuaire.html", d=Site(kb).directory(territoire, theme), nav="annuaire")
+    return page(request, "annuaire.html", d=Site(kb).directory(territoire, theme, departement), nav="annuaire")
+
+
+@router.get("/passerelles", response_class=HTMLResponse)
+def bridges_page(
+    request: Request,
+    kb: KnowledgeBaseDep,
+    q: str = Query("", max_length=1000),
+    territoire: str | None = Query(None, max_length=200),
+    theme: str | None = Query(None, max_length=200),
+    public: str | None = Query(None, max_length=200),
+) -> HTMLResponse:
+    """What each sector does on a subject, side by side (services/bridges.py)."""
+    bridges = Bridges(kb)
+    try:
+        b = bridges.view(q, territoire, theme, public)
+    except FiltersInvalid as exc:
+        b = bridges.view(q, None, theme, public)
+        return page(request, "passerelles.html", 422, b=b, error=exc.body(), nav="passerelles")
+    return page(request, "passerelles.html", b=b, error=None, nav="passerelles")

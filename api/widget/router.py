@@ -24,6 +24,7 @@ def _asset(name: str) -> tuple[bytes, str]:
 
 @router.get(
     "/widget.js",
+    summary="Script du widget",
     response_class=Response,
     responses={200: {"content": {"application/javascript": {}}, "description": "Le script du widget."}},
 )
@@ -49,7 +50,7 @@ def widget_js(request: Request) -> Response:
     return Response(content, media_type="application/javascript; charset=utf-8", headers=headers)
 
 
-@router.get("/demo", response_class=HTMLResponse)
+@router.get("/demo", summary="Page de démonstration du widget", response_class=HTMLResponse)
 def demo(request: Request) -> HTMLResponse:
     """Page de démonstration : le site (fictif) d'une communauté de communes partenaire qui
     intègre le widget de recherche, comme le ferait un site réel."""

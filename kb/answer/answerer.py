@@ -17,10 +17,11 @@ from dataclasses import dataclass
 
 from kb.answer import directory
 from kb.answer.digest import Block, Digester, Quoted, asked_figures, quote_of
+from kb.answer.other_sector import OtherSector, OtherSectorParams
 from kb.answer.summary import short_answer
 from kb.core.models import DocumentMetadata, page_url
 from kb.core.settings import Settings
-from kb.core.vocabulary import ANNUAIRE, LOCAL_DEVELOPMENT, MINUTES, OTHER_SECTOR, SOCIAL_ACTION, content_doc_types
+from kb.core.vocabulary import ANNUAIRE, MINUTES, OTHER_SECTOR
 from kb.search.evidence import Evidence, EvidenceParams
 from kb.search.filters import Filters
 from kb.search.hits import DocumentHit
@@ -41,7 +42,7 @@ class AnswerParams:
     evidence: EvidenceParams
     grey_margin: float = 0.01  # below min_score by less than this: "not sure", not "nothing"
     results_margin: float = 0.08  # blocks only for documents the search page lists
-    related_margin: float = 0.06  # annuaire contacts and other-sector documents
+    related_margin: float = 0.06  # annuaire contacts
     sources: int = 4
     # A later document gets a block only if it answers as well as the first: its score within
     # block_gap of the best and its best sentence matching the question at least
@@ -52,15 +53,8 @@ class AnswerParams:
     block_match_ratio: float = 1.0
     titled_gap: float = 0.01
     titled_share: float = 0.15
-    # The other side of an asker whose sector is given: among its other_candidates best documents
-    # and structures, those within other_gap of the best document whose best sentence carries
-    # other_match of the question's weight, at most other_listed (fitted on the calibration half
-    # of evaluation/cross_sector.jsonl, docs/answers.md). Not given: other_match_ratio.
-    other_candidates: int = 4
-    other_gap: float = 0.04
-    other_match: float = 0.15
-    other_listed: int = 3
-    other_match_ratio: float = 0.6
+    # "Dans l'autre secteur" (kb/answer/other_sector.py)
+    other: OtherSectorParams = OtherSectorParams()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AnswerParams:
@@ -80,6 +74,7 @@ class Answerer:
         self.base_url = self.index.settings.public_url
         self.digester = Digester(self.index)
         self.evidence = Evidence(retriever, params.evidence)
+        self.other = OtherSector(retriever, self.digester, self.evidence, params.other)
 
     # -- entry points ----------------------------------------------------------------------
 
@@ -110,15 +105,22 @@ class Answerer:
         if hits is None:
             hits = self.retriever.search(query, k=self.evidence.params.depth, filters=filters)
         content, entries = _split_annuaire(hits, filters)
-        if not self.index.lexical.knows_any(query.terms):
+        known = self.index.lexical.knows_any(query.terms)
+        if not known:
             content = []  # no word of the question is in the base: nothing is near it ("xqzw")
+        # told the asker's sector, the other side is judged on its own: what it did may answer a
+        # question the asker's sector does not
+        told = from_sector in OTHER_SECTOR and known
+        other = self.other.told(query, from_sector) if told and from_sector else []
         evidence = self.evidence.of(query, filters, hits)
         if evidence < self.params.min_score - self.params.grey_margin:
-            return self._not_found(content, NOTHING + _nearest_titles(content), uncertain=False)
+            return self._not_found(content, NOTHING + _nearest_titles(content), uncertain=False, other=other)
         blocks = self._blocks(question, content, query.terms)
         if evidence < self.params.min_score or not blocks:
-            return self._not_found(content, UNSURE, uncertain=True)
-        return self._digest(query, blocks, content, entries, from_sector)
+            return self._not_found(content, UNSURE, uncertain=True, other=other)
+        if not told:
+            other = self.other.guessed(query, blocks, content)
+        return self._digest(blocks, content, entries, other)
 
     # -- blocks ------------------------------------------------------------------------------
 
@@ -167,12 +169,7 @@ class Answerer:
     # -- the answer --------------------------------------------------------------------------
 
     def _digest(
-        self,
-        query: Query,
-        blocks: list[Block],
-        content: list[DocumentHit],
-        entries: list[DocumentHit],
-        from_sector: str | None = None,
+        self, blocks: list[Block], content: list[DocumentHit], entries: list[DocumentHit], other: list[dict]
     ) -> dict:
         citations: list[dict] = []
         number_of: dict[tuple[str, int], int] = {}
@@ -214,7 +211,6 @@ class Answerer:
             )
             lines.append(_block_text(sources[-1]))
         floor = content[0].score - self.params.related_margin
-        best = max(content[0].score, entries[0].score if entries else 0.0)
         return {
             "found": True,
             "uncertain": False,
@@ -224,10 +220,10 @@ class Answerer:
             "summary": short_answer(sources),
             "citations": citations,
             "contacts": self._contacts(sources, entries, floor),
-            "other_sector": self._other_sector(query, blocks, content, best, from_sector),
+            "other_sector": other,
         }
 
-    def _not_found(self, hits: list[DocumentHit], answer: str, uncertain: bool) -> dict:
+    def _not_found(self, hits: list[DocumentHit], answer: str, uncertain: bool, other: list[dict]) -> dict:
         return {
             "found": False,
             "uncertain": uncertain,
@@ -236,7 +232,7 @@ class Answerer:
             "sources": [],
             "citations": [],
             "contacts": [],
-            "other_sector": [],
+            "other_sector": other,
             "nearest": [document_summary(h.metadata, h.score, self.base_url) for h in hits[:3]],
         }
 
@@ -253,7 +249,7 @@ class Answerer:
             "quote": quote,
         }
 
-    # -- who to contact, the other sector ----------------------------------------------------
+    # -- who to contact ----------------------------------------------------
 
     def _reach(self, meta: DocumentMetadata, text: str) -> dict | None:
         """How to reach the porteur of a document (``text``: its text): its directory entry's
@@ -269,70 +265,6 @@ class Answerer:
                 break
             found.append(directory.contact(self.index, hit.metadata, "structure qui intervient sur ce sujet"))
         return directory.one_per_structure(found)
-
-    def _other_sector(
-        self, query: Query, blocks: list[Block], content: list[DocumentHit], best: float, from_sector: str | None
-    ) -> list[dict]:
-        """Documents of the other sector on the question's subject. Told the asker's sector:
-        the other side's documents and structures within ``other_gap`` of the best document
-        whose best sentence carries ``other_match`` of the question's weight. Not told: the
-        other side of the top source (for a cross-sector one, the side least present among the
-        sources), its documents within ``related_margin`` of the first source and matching the
-        question ``other_match_ratio`` times as well as the first block."""
-        cited = [block.hit.metadata for block in blocks]
-        if from_sector in OTHER_SECTOR:
-            return self._listed_other(
-                query,
-                [],  # a source of the other side is what the asker came for: it is listed too
-                [OTHER_SECTOR[from_sector]],
-                None,
-                self.params.other_candidates,
-                lambda hit, block: best - hit.score <= self.params.other_gap and block.match >= self.params.other_match,
-            )
-        primary = cited[0].sector if cited else None
-        if primary in OTHER_SECTOR:
-            wanted = [OTHER_SECTOR[primary]]
-        else:
-            counts = {s: sum(m.sector == s for m in cited) for s in (SOCIAL_ACTION, LOCAL_DEVELOPMENT)}
-            fewest = min(counts.values())
-            wanted = [s for s, n in counts.items() if n == fewest]
-        floor = content[0].score - self.params.related_margin
-        needed = self.params.other_match_ratio * (blocks[0].match if blocks else 0.0)
-        return self._listed_other(
-            query,
-            blocks,
-            wanted,
-            content_doc_types(),
-            3,
-            lambda hit, block: hit.score >= floor and block.match >= needed,
-        )
-
-    def _listed_other(
-        self,
-        query: Query,
-        blocks: list[Block],
-        sectors: list[str],
-        doc_types: tuple[str, ...] | None,
-        candidates: int,
-        keep: Callable[[DocumentHit, Block], bool],
-    ) -> list[dict]:
-        hits = self.retriever.search(
-            query,
-            k=candidates,
-            filters=Filters(doc_type=doc_types or (), sector=tuple(sectors)),
-            near_top_only=True,  # a listed document scores near the top: its search stays cheap at scale
-        )
-        terms = query.terms
-        weights = self.index.lexical.idf(sorted(terms))
-        cited_ids = {block.hit.metadata.doc_id for block in blocks}
-        listed = []
-        for hit in hits:
-            if hit.metadata.doc_id in cited_ids:
-                continue
-            block = self.digester.block(hit, terms, weights, (), matched_only=True)
-            if block is not None and keep(hit, block):
-                listed.append(document_summary(hit.metadata, hit.score, self.base_url))
-        return listed[: self.params.other_listed]
 
 
 def _split_annuaire(hits: list[DocumentHit], filters: Filters | None) -> tuple[list[DocumentHit], list[DocumentHit]]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from kb.answer import directory
 from kb.core.models import page_url
-from kb.core.text import fold
+from kb.core.text import collation_key
 from kb.core.vocabulary import ANNUAIRE
 from kb.index.knowledge_index import KnowledgeIndex
 
@@ -89,4 +89,4 @@ def _conflicts(index: KnowledgeIndex) -> list[dict]:
                     "differs": differs,
                 }
             )
-    return sorted(rows, key=lambda row: (fold(row["structure"]), fold(row["title"])))
+    return sorted(rows, key=lambda row: (collation_key(row["structure"]), collation_key(row["title"])))

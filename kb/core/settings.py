@@ -215,6 +215,20 @@ class Settings(BaseSettings):
         "says it is not sure the base answers and lists the nearest documents, rather than "
         "saying that the base holds nothing.",
     )
+    rapprochements_per_document: int = Field(
+        10,
+        ge=1,
+        le=100,
+        description="Rapprochements: the best pairs each document of one sector keeps with documents of "
+        "the other (a pair stays while one of its two documents keeps it; docs/coordination.md).",
+    )
+    rapprochements_candidates: int = Field(
+        50,
+        ge=1,
+        le=1000,
+        description="Rapprochements: how many documents of the other sector, nearest in meaning, a "
+        "written document is scored against (besides those it names or that name it).",
+    )
     duplicate_text_jaccard: float = Field(
         0.30,
         ge=0,
@@ -277,13 +291,56 @@ class Settings(BaseSettings):
         2_000_000,
         ge=1_000,
         description="Most characters of text a document may yield once extracted (a 100-page "
-        "report holds about 300,000); checked before any embedding. Compressed formats (DOCX) "
-        "can hide far more text than their size suggests.",
+        "report holds about 300,000); checked before any embedding, and as a DOCX, PPTX or ODT is "
+        "read. Compressed formats (DOCX) can hide far more text than their size suggests.",
     )
     max_document_chunks: int = Field(
         2_000,
         ge=10,
         description="Most passages one document may be cut into; checked before any embedding.",
+    )
+    office_max_uncompressed_mb: float = Field(
+        200.0,
+        ge=1,
+        le=4096,
+        description="Most MB a DOCX, PPTX or ODT archive may inflate to, its members summed (the "
+        "corpus's inflate to 0.8 MB at most; room for many pictures): checked on the sizes its "
+        "directory declares before anything is inflated, then on what its members do inflate to, "
+        "before the library reads it. A zip bomb of 2 MB can hold 2 GB.",
+    )
+    office_max_entries: int = Field(
+        10_000,
+        ge=10,
+        le=1_000_000,
+        description="Most members (files) a DOCX, PPTX or ODT archive may hold (the corpus's: 17 to "
+        "63), counted before its directory is read.",
+    )
+    office_max_ratio: float = Field(
+        200.0,
+        ge=10,
+        le=10_000,
+        description="Highest compression ratio (inflated size / compressed size) of a DOCX, PPTX or "
+        "ODT archive's member, and of the whole archive, that inflate to more than 1 MB (the "
+        "corpus's: 32 at most; spaces or empty paragraphs: 650 to 1,000).",
+    )
+    office_max_xml_nodes: int = Field(
+        2_000_000,
+        ge=10_000,
+        le=100_000_000,
+        description="Most XML elements and attributes (their `<` and `=` signs, counted as the members "
+        "are inflated) a DOCX, PPTX or ODT archive may hold in all: reading one takes about 230 "
+        "bytes for each (0.46 GB for 2,000,000), however well they compress. A real document has "
+        "about one for every 1 to 4 characters of its text, plus its styles (the corpus's DOCX "
+        "files: 25,000 in all).",
+    )
+    office_max_blocks: int = Field(
+        100_000,
+        ge=100,
+        le=10_000_000,
+        description="Most paragraphs, table cells, slides and shapes read from one DOCX, PPTX or ODT "
+        "(15 to 50 microseconds each: a few seconds at most); past it, or past "
+        "KB_MAX_DOCUMENT_CHARS characters, the reading stops and the file is refused as too long "
+        "(a 500-page report has about 20,000 paragraphs).",
     )
     ocr_enabled: bool = Field(
         True,

@@ -97,7 +97,10 @@ def data_version() -> str:
     return territory_table().version
 
 
-@functools.lru_cache(maxsize=4096)
+# A filter or facet resolves every document's territory text per request: the cache must hold
+# a large base's distinct texts (beyond them it thrashes: 0.3 s per filtered search at 5,000
+# distinct texts with 4,096 entries; evaluation/bench_area_facets.py). About 10 MiB when full.
+@functools.lru_cache(maxsize=16384)
 def _resolve(text: str) -> TerritoryMatch:
     table = territory_table()
     canonical = _CANONICAL.match(text)

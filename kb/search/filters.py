@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from kb.core.errors import FiltersInvalid, Problem
 from kb.core.models import DocumentMetadata, StoredDocument
@@ -21,6 +21,8 @@ from kb.index.document_tally import DocumentTally
 DATE_PATTERN = r"^\d{4}(-\d{2}(-\d{2})?)?$"  # AAAA, AAAA-MM or AAAA-MM-JJ (filters, fiches, schemas)
 _DATE = re.compile(DATE_PATTERN)
 _QUALIFIER = re.compile(r"\([^)]*\)")  # "(Ardèche)", "(43)", "(anonymisée)"
+_BARE_CODE = re.compile(r"^(?:\d{2,3}|2[AaBb])$")  # "07", "974", "2A"; a région's "84"
+_UNKNOWN_AREA = {"departement": "département inconnu", "region": "région inconnue"}
 MAX_VALUES = 20  # values of one list parameter: a filter naming more is not a real query
 
 
@@ -32,14 +34,26 @@ class Filters:
     territory: str | None = None
     date_from: str | None = None
     date_to: str | None = None
+    # official codes ("departement:43", "region:84"), parsed from a name or a code
+    departement: tuple[str, ...] = ()
+    region: tuple[str, ...] = ()
 
     def is_empty(self) -> bool:
-        return not (self.doc_type or self.sector or self.theme or self.territory or self.date_from or self.date_to)
+        return not (
+            self.doc_type
+            or self.sector
+            or self.theme
+            or self.territory
+            or self.date_from
+            or self.date_to
+            or self.departement
+            or self.region
+        )
 
     def needs_document_list(self) -> bool:
         """Theme, territory and dates are not in the vector metadata: they become a list of
         allowed documents; type and sector are conditions inside both searches."""
-        return bool(self.theme or self.territory or self.date_from or self.date_to)
+        return bool(self.theme or self.territory or self.date_from or self.date_to or self.departement or self.region)
 
     def accepts(self, meta: DocumentMetadata) -> bool:
         if self.doc_type and meta.doc_type not in self.doc_type:
@@ -52,12 +66,35 @@ class Filters:
                 return False
         if self.territory and not _located_in(self.territory, meta.territory):
             return False
+        if (self.departement or self.region) and not in_areas(self.departement + self.region, meta.territory):
+            return False
         if self.date_from and (not meta.date or meta.date < self.date_from):
             return False
         return not (self.date_to and (not meta.date or meta.date[: len(self.date_to)] > self.date_to))
 
     def with_types(self, doc_types: tuple[str, ...]) -> Filters:
-        return Filters(doc_types, self.sector, self.theme, self.territory, self.date_from, self.date_to)
+        return replace(self, doc_type=doc_types)
+
+
+def in_areas(codes: tuple[str, ...], territory: str | None) -> bool:
+    """Whether a document whose territory is written ``territory`` lies in one of the areas
+    ``codes`` (``departement:43``, ``region:84``): its resolved codes hold one of them. The
+    département and région filters and facets count with this, so a facet's count is what
+    choosing it lists."""
+    if not (codes and territory):
+        return False
+    located = resolve(territory).territory_codes
+    return any(code in located for code in codes)
+
+
+def area_codes(value: str, level: str) -> tuple[str, ...]:
+    """The codes of ``level`` ("departement" or "region") a filter value names: a name
+    ("Haute-Loire", "haute loire", "Drôme et Ardèche"), a bare code ("43", "2A", "84": read
+    at ``level``, so "84" is the région for ``region``) or a prefixed one ("departement:43");
+    empty when the value names no territory of that level (a commune, an old région)."""
+    text = value.strip()
+    match = resolve(f"{level}:{text}") if _BARE_CODE.match(text) else resolve(text)
+    return tuple(code for code in match.named_codes if code.startswith(f"{level}:"))
 
 
 def _located_in(area: str, territory: str | None) -> bool:
@@ -99,9 +136,12 @@ def parse_filters(
     territory: str | None = None,
     date_from: str | None = None,
     date_to: str | None = None,
+    departement: str | list[str] | None = None,
+    region: str | list[str] | None = None,
 ) -> Filters | None:
     """Filters from raw values (lists or comma-separated), or ``FiltersInvalid`` listing every
-    unknown value. ``vocabulary`` holds the themes and territories of the indexed documents."""
+    unknown value. ``vocabulary`` holds the themes and territories of the indexed documents.
+    ``departement`` and ``region``: names or codes, kept as official codes."""
     problems: list[Problem] = []
     types: list[str] = []
     for value in _values("type", doc_type, problems):
@@ -131,6 +171,13 @@ def parse_filters(
         named = any(fold(territory) in fold(t) for t in vocabulary["territories"])
         if territory and not named and not _place(territory):
             problems.append(Problem("territory", f"territoire inconnu « {territory} »"))
+    areas: dict[str, list[str]] = {"departement": [], "region": []}
+    for level, raw in (("departement", departement), ("region", region)):
+        for value in _values(level, raw, problems):
+            codes = area_codes(value, level)
+            if not codes:
+                problems.append(Problem(level, f"{_UNKNOWN_AREA[level]} « {value} »"))
+            areas[level].extend(code for code in codes if code not in areas[level])
     for label, date in (("date_from", date_from), ("date_to", date_to)):
         if date is not None and not _DATE.match(date.strip()):
             problems.append(Problem(label, "date attendue au format AAAA, AAAA-MM ou AAAA-MM-JJ"))
@@ -143,6 +190,8 @@ def parse_filters(
         territory=territory or None,
         date_from=date_from.strip() if date_from else None,
         date_to=date_to.strip() if date_to else None,
+        departement=tuple(areas["departement"]),
+        region=tuple(areas["region"]),
     )
     return None if filters.is_empty() else filters
 

@@ -16,7 +16,7 @@ from kb.storage.embedded.backend import EmbeddedBackend
 from kb.storage.protocols import Backend, Copyable
 
 # The side stores, as ``Backend`` methods, in the order of kb/storage/copy.py's LABELS.
-SIDE_STORES = ("key_store", "partner_store", "proposal_store", "question_log", "audit_log")
+SIDE_STORES = ("key_store", "partner_store", "proposal_store", "question_log", "audit_log", "rapprochement_store")
 
 
 def open_backend(settings: Settings) -> Backend:

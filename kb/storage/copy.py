@@ -29,6 +29,7 @@ LABELS = {
     "questions": "questions",
     "feedback": "avis",
     "audit": "entrées du journal",
+    "rapprochements": "rapprochements marqués",
 }
 
 

@@ -23,6 +23,7 @@ from kb.records.keys import Actor, ApiKey
 from kb.records.partners import Partner
 from kb.records.proposals import ANY_PROPOSAL, OPEN, Expected, Proposal
 from kb.records.questions import Clock, Feedback, LoggedQuestion, Period
+from kb.records.rapprochements import PairMark
 from kb.storage.copy import StoreDump
 from kb.storage.location import IndexLocation
 
@@ -89,6 +90,19 @@ class ProposalStore(Copyable, Protocol):
     def remove(self, doc_id: str) -> None: ...
 
     def set_status(self, proposal: Proposal, status: str, comment: str | None) -> Proposal: ...
+
+
+@runtime_checkable
+class RapprochementStore(Copyable, Protocol):
+    """The coordinator's marks on pairs of documents of different sectors (kb/records/rapprochements.py)."""
+
+    def get(self, a: str, b: str) -> PairMark | None: ...
+
+    def list(self) -> builtins.list[PairMark]: ...
+
+    def put(self, mark: PairMark) -> None: ...
+
+    def remove(self, a: str, b: str) -> bool: ...
 
 
 @runtime_checkable
@@ -323,3 +337,5 @@ class Backend(Protocol):
     def question_log(self, clock: Clock = utc_now) -> QuestionLog: ...
 
     def audit_log(self) -> AuditLog: ...
+
+    def rapprochement_store(self) -> RapprochementStore: ...

@@ -189,6 +189,7 @@ def test_search_lists_nothing_only_when_no_word_is_in_the_base(client):
         "results": [],
         "confident": False,
         "corrected_query": None,
+        "facets": {"departements": [], "regions": []},
     }
     body = client.get("/search", params={"q": "transport"}).json()  # a short keyword keeps its results
     assert body["results"] and body["confident"]

@@ -128,6 +128,49 @@ def test_hostile_front_matter_upload_is_a_french_422(toy_api, hostile):
     assert response.status_code == 422 and "alias YAML" in response.json()["detail"]
 
 
+DEEP_NESTING = "---\ntitle: Bombe\nx: " + "[" * 20_000 + "]" * 20_000 + "\n---\n# Bombe\n\nUn texte.\n"
+MANY_ITEMS = "---\ntitle: Bombe\nx: [" + "1," * 30_000 + "]\n---\n# Bombe\n\nUn texte.\n"
+
+
+@pytest.mark.parametrize(
+    "hostile, reason",
+    [
+        (DEEP_NESTING, "valeurs imbriquées sur plus de 5 niveaux"),
+        (MANY_ITEMS, "plus de 200 éléments dans une valeur"),
+    ],
+    ids=["20000-niveaux", "30000-elements"],
+)
+def test_front_matter_bombs_upload_are_a_french_422(toy_api, hostile, reason):
+    """Issue 31: 40 KB of [[[… got no answer in 300 s (55.7 s of server CPU); a 60 KB list of
+    30,000 items took 7 s to parse and compose before its refusal."""
+    client, auth, _ = toy_api
+    response = client.post("/documents", files={"file": ("bombe.md", hostile.encode())}, headers=auth)
+    assert response.status_code == 422 and reason in response.json()["detail"]
+
+
+def test_a_giant_page_to_ocr_sent_for_a_dry_run_is_a_french_422(tmp_path):
+    """Issue 31: a 1.7 KB PDF of one 200-inch page reached 10.4 GB and 41 s of CPU; it is now
+    refused before anything is rendered (tests/ingest/test_ocr.py measures it in a child)."""
+    from kb.records.keys import CONTRIBUTOR
+    from tests.ingest.test_ocr import drawn_pdf
+
+    pdf = drawn_pdf(tmp_path / "page-geante.pdf", 14_400)
+    settings = Settings(data_dir=tmp_path / "data")
+    key = KeyStore(settings.data_dir / "keys.json").create("Aline", CONTRIBUTOR)
+    model = ToyEmbedder()
+    with TestClient(app_over(settings, model)) as client:
+        response = client.post(
+            "/documents",
+            params={"dry_run": "true"},
+            files={"file": (pdf.name, pdf.read_bytes(), "application/pdf")},
+            data=UPLOAD_FIELDS,
+            headers={"Authorization": f"Bearer {key}"},
+        )
+    assert response.status_code == 422, response.json()
+    assert "trop grande pour la reconnaissance de texte" in response.json()["detail"]
+    assert model.passages_embedded == 0
+
+
 def test_oversized_metadata_values_are_refused(toy_api):
     client, auth, _ = toy_api
     text = f"---\ntitle: {'x' * 6000}\n---\n# Titre\n\nTexte.\n"
@@ -180,6 +223,52 @@ def test_too_many_passages_are_refused_before_any_embedding(tmp_path):
         )
     assert response.status_code == 413 and "passages" in response.json()["detail"]
     assert model.passages_embedded == 0
+
+
+@pytest.mark.parametrize(
+    "bomb, reason",
+    [
+        ("docx-300-Mo-d-espaces", "archive refusée : 300,8 Mo une fois décompressée (au plus 200 Mo"),
+        pytest.param(
+            "pptx-300-Mo-d-espaces",
+            "archive refusée : 300,1 Mo une fois décompressée (au plus 200 Mo",
+            marks=pytest.mark.slow,  # deflating 300 MB to build it: about 2 s each
+        ),
+        pytest.param(
+            "odt-300-Mo-d-espaces",
+            "archive refusée : 300,1 Mo une fois décompressée (au plus 200 Mo",
+            marks=pytest.mark.slow,
+        ),
+        ("pptx-180-parties-de-1-Mo", "archive refusée : elle se décompresse en"),
+        ("docx-taille-declaree-mensongere", "DOCX illisible ou corrompu"),
+        ("docx-1-million-de-paragraphes-vides", "archive refusée : « word/document.xml » se décompresse en"),
+        ("docx-1-million-de-paragraphes-numerotes", "plus de 2 000 000 éléments et attributs XML"),
+    ],
+)
+def test_a_zip_bomb_sent_for_a_dry_run_is_a_french_422_at_once(tmp_path, bomb, reason):
+    """Issue 31: a 2 MB DOCX of 2 GB of spaces took the server from 0.19 to 4.4 GB before its
+    422, a 172 KB DOCX of a million paragraphs was still being read after 600 s (the bombs:
+    tests/ingest/test_office_bombs.py, which measures their memory in a child process)."""
+    from evaluation.office_bombs import build_bomb
+    from kb.records.keys import CONTRIBUTOR
+
+    path = build_bomb(bomb, tmp_path)
+    settings = Settings(data_dir=tmp_path / "data")
+    key = KeyStore(settings.data_dir / "keys.json").create("Aline", CONTRIBUTOR)
+    model = ToyEmbedder()
+    with TestClient(app_over(settings, model)) as client:
+        started = time.perf_counter()
+        response = client.post(
+            "/documents",
+            params={"dry_run": "true"},
+            files={"file": (path.name, path.read_bytes())},
+            data=UPLOAD_FIELDS,
+            headers={"Authorization": f"Bearer {key}"},
+        )
+        seconds = time.perf_counter() - started
+    assert response.status_code == 422, response.json()
+    assert reason in response.json()["detail"]
+    assert model.passages_embedded == 0, f"refused after {seconds:.2f} s, yet embedded"
 
 
 def test_non_web_source_urls_are_refused(toy_api, tmp_path):

@@ -176,3 +176,67 @@ def test_a_vector_store_that_is_down_is_a_french_503(api, monkeypatch):
     response = client.get("/search", params={"q": "épicerie itinérante dans les hameaux"})
     assert response.status_code == 503
     assert ErrorBody.model_validate(response.json()).detail.startswith("Service momentanément indisponible")
+
+
+def test_every_operation_has_a_french_summary(tmp_path):
+    """/docs lists each operation by its summary: written in French, not FastAPI's Title Case of
+    the function's name ("Add Document"), and no two alike."""
+    spec = create_app(Settings(data_dir=tmp_path / "data")).openapi()
+    summaries = [
+        operation.get("summary", "") for operations in spec["paths"].values() for operation in operations.values()
+    ]
+    for summary in summaries:
+        words = summary.split()
+        assert len(words) >= 2 and not all(word[:1].isupper() for word in words), summary
+    assert len(set(summaries)) == len(summaries)
+    assert spec["paths"]["/documents"]["post"]["summary"] == "Ajouter ou proposer un document"
+
+
+def test_the_bearer_key_is_declared_where_it_is_needed(tmp_path):
+    """The "Authorize" button of /docs: one bearer scheme; the coordination's operations require
+    it, the public reads do not, /stats and /documents take it optionally; with
+    KB_PUBLIC_READ=false every read requires it (/health never)."""
+    spec = create_app(Settings(data_dir=tmp_path / "public")).openapi()
+    schemes = spec["components"]["securitySchemes"]
+    assert list(schemes) == ["cleAcces"]
+    assert schemes["cleAcces"]["type"] == "http" and schemes["cleAcces"]["scheme"] == "bearer"
+    paths = spec["paths"]
+    required, optional = [{"cleAcces": []}], [{}, {"cleAcces": []}]
+    for path, method in [("/documents", "post"), ("/documents/{doc_id}", "patch"), ("/coordination/catalogue", "get")]:
+        assert paths[path][method]["security"] == required, (method, path)
+    assert paths["/stats"]["get"]["security"] == optional and paths["/documents"]["get"]["security"] == optional
+    for path, method in [("/search", "get"), ("/ask", "post"), ("/health", "get"), ("/widget.js", "get")]:
+        assert "security" not in paths[path][method], (method, path)
+    closed = create_app(Settings(data_dir=tmp_path / "closed", public_read=False)).openapi()["paths"]
+    assert closed["/search"]["get"]["security"] == required and closed["/stats"]["get"]["security"] == required
+    assert "security" not in closed["/health"]["get"]
+    for path, operations in closed.items():
+        for method, operation in operations.items():
+            if path not in ("/health", "/widget.js", "/demo"):
+                assert operation.get("security") == required, (method, path)
+
+
+@pytest.mark.parametrize(
+    "header, message",
+    [
+        (None, "Clé d'accès manquante"),
+        ("Basic dXNlcjpwYXNz", "Clé d'accès manquante"),
+        ("Bearer", "Clé d'accès manquante"),
+        ("Bearer    ", "Clé d'accès manquante"),
+        ("Bearer pas-une-cle", "Clé d'accès invalide ou révoquée."),
+    ],
+)
+def test_a_missing_or_wrong_key_is_the_same_french_401(api, header, message):
+    client, _ = api
+    headers = {} if header is None else {"Authorization": header}
+    response = client.get("/coordination/catalogue", headers=headers)
+    assert response.status_code == 401
+    assert ErrorBody.model_validate(response.json()).detail.startswith(message)
+
+
+def test_the_key_is_read_whatever_the_case_of_its_scheme(api):
+    client, auth = api
+    key = auth["Authorization"].split(" ", 1)[1]
+    assert client.get("/coordination/catalogue", headers={"Authorization": f"bearer  {key} "}).status_code == 200
+    assert client.get("/stats", headers=auth).json()["index_path"]  # shown to a coordination key only
+    assert client.get("/stats").json().get("index_path") is None

@@ -3,14 +3,14 @@ alone works, 360 px wide fits, and screenshots are saved to look at (test-artifa
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 from kb.core.settings import Settings
 from tests.apps import app_over
-from tests.servers import CHROMIUM, CHROMIUM_ARGS, serve_in_thread
+from tests.browser import chromium_serving, serious_violations
+from tests.servers import serve_in_thread
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).parents[2]
@@ -35,32 +35,19 @@ PAGES = {
 
 @pytest.fixture(scope="module")
 def browser_and_site(tmp_path_factory, e5_embedder):
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("Chromium absent (/usr/bin/chromium) : apt-get install chromium")
-    from playwright.sync_api import sync_playwright
-
     settings = Settings(data_dir=tmp_path_factory.mktemp("site-browser") / "data", answer_min_score=0.8)
     app = app_over(settings, e5_embedder, ingest=[MINI, PDF, *DIRECTORY, *VERSIONS])
     ARTIFACTS.mkdir(exist_ok=True)
-    with serve_in_thread(app) as base, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    with chromium_serving(app) as (browser, base):
         yield browser, base
-        browser.close()
 
 
 @pytest.mark.parametrize("name", sorted(PAGES))
 def test_no_serious_accessibility_violation(browser_and_site, name):
-    from axe_playwright_python.sync_playwright import Axe
-
     browser, base = browser_and_site
     page = browser.new_page(viewport={"width": 1200, "height": 900})
     page.goto(base + PAGES[name])
-    results = Axe().run(page)
-    serious = [
-        (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
-        for v in results.response["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
+    serious = serious_violations(page)
     page.screenshot(path=str(ARTIFACTS / f"site-{name}.png"), full_page=True)
     page.close()
     assert serious == []
@@ -117,7 +104,6 @@ def test_with_a_language_model_the_synthesis_is_written_then_checked(browser_and
     """The page shows the digest at once; its script streams the written synthesis from
     /ask/stream (the stub LLM process) and replaces it with the checked text, whose [n] link
     to the sources listed on the page."""
-    from axe_playwright_python.sync_playwright import Axe
     from playwright.sync_api import expect
 
     browser, _ = browser_and_site  # the module's browser: a second sync Playwright cannot start beside it
@@ -137,6 +123,6 @@ def test_with_a_language_model_the_synthesis_is_written_then_checked(browser_and
             target = cite.get_attribute("href")
             assert page.locator(target).count() == 1  # the source is listed on the page
         expect(page.locator(".answer article.block").first).to_be_visible()  # the digest stays
-        serious = [v["id"] for v in Axe().run(page).response["violations"] if v["impact"] in ("serious", "critical")]
+        serious = serious_violations(page)
         page.close()
         assert serious == [] and errors == []

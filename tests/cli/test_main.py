@@ -275,8 +275,8 @@ def test_migrate_copies_the_base_to_postgresql_and_back(run, folder, tmp_path, p
 
 
 def test_migrate_says_what_it_copied_beside_the_index(run, tmp_path, postgres_url):
-    """The keys, partner sites, proposals, questions, feedback and audit entries are copied
-    too, and counted on the line; a key keeps working on the other side."""
+    """The keys, partner sites, proposals, questions, feedback, audit entries and marked
+    rapprochements are copied too, and counted on the line; a key keeps working on the other side."""
     data = Settings(data_dir=tmp_path / "data")
     fill_index(data, 1)
     fill_side_stores(data)
@@ -284,7 +284,7 @@ def test_migrate_says_what_it_copied_beside_the_index(run, tmp_path, postgres_ur
     assert there.exit_code == 0, there.output
     assert (
         "1 documents, 2 passages, 2 vecteurs (vérifiés), 0 fichiers originaux ; 3 clés, 2 sites partenaires, 1 propositions, "
-        "2 questions, 1 avis, 3 entrées du journal." in there.output
+        "2 questions, 1 avis, 3 entrées du journal, 2 rapprochements marqués." in there.output
     )
     shared = {"KB_DATA_DIR": str(tmp_path / "cache"), "KB_DATABASE_URL": postgres_url}
     listed = run("keys", "list", extra_env=shared).output

@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from ingest import yaml_metadata
-from ingest.yaml_metadata import MAX_DEPTH, load_metadata_yaml
+from ingest.yaml_metadata import MAX_DEPTH, MAX_ITEMS, load_metadata_yaml
 from kb.core.errors import DocumentError
 
 NESTING = "valeurs imbriquées sur plus de 5 niveaux"
@@ -53,6 +53,29 @@ def test_deep_block_nesting_is_refused_the_same_way(parsing_watched):
     with pytest.raises(DocumentError, match=NESTING):
         load_metadata_yaml(_nested(100, flow=False))
     assert parsing_watched["events"] < 30
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "titre: Bombe\nx: [" + "1," * 30_000 + "]\n",  # 60 KB: 7 s of parsing and composing
+        "titre: Bombe\nx: {" + "a: 1, " * 10_000 + "}\n",
+        "titre: Bombe\nx:\n" + "- 1\n" * 10_000,
+        "".join(f"k{n}: {n}\n" for n in range(5_000)),
+    ],
+    ids=["liste-en-ligne", "dictionnaire-en-ligne", "liste-en-bloc", "cles-du-document"],
+)
+def test_too_many_items_are_refused_as_they_are_parsed(parsing_watched, text):
+    with pytest.raises(DocumentError, match=f"plus de {MAX_ITEMS} éléments dans une valeur"):
+        load_metadata_yaml(text)
+    assert parsing_watched["events"] < 2 * MAX_ITEMS + 20  # stopped past the bound, not at the end
+
+
+def test_the_largest_accepted_lists_are_still_read():
+    data = load_metadata_yaml("themes: [" + ", ".join(f"t{n}" for n in range(MAX_ITEMS)) + "]\n")
+    assert len(data["themes"]) == MAX_ITEMS
+    data = load_metadata_yaml("".join(f"k{n}: {n}\n" for n in range(MAX_ITEMS)))
+    assert len(data) == MAX_ITEMS
 
 
 def test_the_deepest_accepted_values_are_still_read():

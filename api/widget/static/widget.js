@@ -49,6 +49,7 @@
     sources: "Sources",
     contacts: "Structures à contacter",
     other: "Dans l'autre secteur",
+    bridges: "Voir les deux secteurs côte à côte sur ce sujet",
     nearest: "Les documents les plus proches, à vérifier",
     detail: "Le détail, document par document",
     read: "Lire le document",
@@ -271,7 +272,7 @@
 
   function readOptions(node, into) {
     var d = (node && node.dataset) || {};
-    ["api", "placeholder", "label", "type", "sector", "fromSector", "k", "target"].concat(COLOURS).forEach(function (key) {
+    ["api", "placeholder", "label", "type", "sector", "fromSector", "departement", "region", "k", "target"].concat(COLOURS).forEach(function (key) {
       if (d[key] !== undefined && d[key] !== "") into[key] = d[key];
     });
     return into;
@@ -386,7 +387,11 @@
     }
 
     function filters() {
-      return { type: list(typeSelect.value), sector: list(sectorSelect.value) };
+      // data-departement / data-region scope every search and answer (names or codes, commas)
+      return {
+        type: list(typeSelect.value), sector: list(sectorSelect.value),
+        departement: list(options.departement || ""), region: list(options.region || "")
+      };
     }
 
     function docHref(item) {
@@ -541,6 +546,8 @@
       var f = filters();
       f.type.forEach(function (v) { params.append("type", v); });
       f.sector.forEach(function (v) { params.append("sector", v); });
+      f.departement.forEach(function (v) { params.append("departement", v); });
+      f.region.forEach(function (v) { params.append("region", v); });
       box.classList.add("busy");
       call("/search?" + params.toString(), {}, function (c) { inflight = c; }).then(function (body) {
         if (mine !== seq) return; // a newer query was typed meanwhile: this answer is stale
@@ -804,6 +811,13 @@
       }
       var other = Array.isArray(body.other_sector) ? body.other_sector : [];
       if (other.length) parts.push(heading(T.other), docList(other));
+      // the same subject seen from both sectors, side by side on the site (/passerelles)
+      if (body.found && body.passerelles_url) {
+        var bridge = docHref({ url: body.passerelles_url });
+        if (bridge.indexOf("/passerelles?") !== -1) {
+          parts.push(el("p", { class: "bridge" }, [el("a", { href: bridge, target: "_blank", rel: "noopener noreferrer" }, [T.bridges])]));
+        }
+      }
       if (!body.found && nearest.length) {
         var closest = docList(nearest);
         closest.classList.add("nearest");
@@ -842,10 +856,12 @@
       }
       askExact = null;
       var f = filters();
-      if (f.type.length || f.sector.length) {
+      if (f.type.length || f.sector.length || f.departement.length || f.region.length) {
         payload.filters = {};
         if (f.type.length) payload.filters.type = f.type;
         if (f.sector.length) payload.filters.sector = f.sector;
+        if (f.departement.length) payload.filters.departement = f.departement;
+        if (f.region.length) payload.filters.region = f.region;
       }
       answer.textContent = "";
       answer.append(el("p", { class: "atext" }, [T.writing]));

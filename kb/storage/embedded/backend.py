@@ -3,7 +3,8 @@
 A generation is a directory named by the ``CURRENT`` file, holding the SQLite registry and the
 Chroma collections (persistent, or on a ``chroma run`` server, ``KB_CHROMA_URL``); one writer
 at a time holds ``data_dir/.write.lock``. The side stores are files beside it (``keys.json``,
-``partners.json``, ``proposals.sqlite``, ``questions.sqlite``, ``audit.jsonl``).
+``partners.json``, ``proposals.sqlite``, ``questions.sqlite``, ``audit.jsonl``,
+``rapprochements.sqlite``).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from kb.storage.embedded.keys import KeyStore
 from kb.storage.embedded.partners import PartnerStore
 from kb.storage.embedded.proposals import ProposalStore
 from kb.storage.embedded.querylog import QuestionLog
+from kb.storage.embedded.rapprochements import RapprochementStore
 from kb.storage.embedded.registry import Registry
 from kb.storage.location import FIRST_GENERATION, SENTENCE_STORE, IndexLocation
 from kb.storage.protocols import GenerationStores
@@ -195,3 +197,6 @@ class EmbeddedBackend(GenerationRecords):
 
     def audit_log(self) -> AuditLog:
         return AuditLog(self.data_dir / "audit.jsonl")
+
+    def rapprochement_store(self) -> RapprochementStore:
+        return RapprochementStore(self.data_dir / "rapprochements.sqlite")

@@ -24,6 +24,7 @@ from kb.storage.postgres.keys import PgKeyStore
 from kb.storage.postgres.partners import PgPartnerStore
 from kb.storage.postgres.proposals import PgProposalStore
 from kb.storage.postgres.querylog import PgQuestionLog
+from kb.storage.postgres.rapprochements import PgRapprochementStore
 from kb.storage.postgres.registry import PgRegistry
 from kb.storage.postgres.vectors import PgVectorStore
 from kb.storage.protocols import GenerationStores
@@ -178,3 +179,6 @@ class PostgresBackend(GenerationRecords):
 
     def audit_log(self) -> PgAuditLog:
         return PgAuditLog(self.connect)
+
+    def rapprochement_store(self) -> PgRapprochementStore:
+        return PgRapprochementStore(self.connect)

@@ -20,6 +20,7 @@ TABLES = {
     "proposal_store": ["proposals"],
     "question_log": ["questions", "feedback"],
     "audit_log": ["audit"],
+    "rapprochement_store": ["rapprochements"],
 }
 
 
