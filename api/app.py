@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api import routes
 from api.coordination.catalogue import router as catalogue_router
+from api.coordination.fiche_text import router as fiche_text_router
 from api.coordination.guide import router as guide_router
 from api.coordination.meeting import router as meeting_router
 from api.coordination.partners import router as partners_router
@@ -129,6 +130,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(feed_router)
     app.include_router(coordination_router)
     app.include_router(catalogue_router)
+    app.include_router(fiche_text_router)
     app.include_router(themes_router)
     app.include_router(partners_router)
     app.include_router(rapprochements_router)

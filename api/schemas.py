@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 
 class ProblemOut(BaseModel):
@@ -24,12 +24,27 @@ class DuplicateWarning(BaseModel):
         description="Sens commun : moyenne, sur les passages du nouveau document, de leur meilleure similarité dans le document existant.",
     )
     text_similarity: float = Field(0.0, description="Passages de 5 mots en commun (Jaccard).")
-    shared_figures: float = Field(0.0, description="Part des chiffres du document existant que le nouveau reprend.")
+    shared_figures: float = Field(
+        0.0, description="Chiffres en commun : part des chiffres des deux documents qu'ils partagent (Jaccard)."
+    )
     reasons: list[str]
     strong: bool = Field(
         False, description="Doublon probable (décision calibrée) : la publication demande un choix du coordinateur."
     )
+    strength: Literal["réécriture probable", "proche"] = Field(
+        "proche",
+        description="Force de l'avertissement : `réécriture probable` (même chose que `strong`, à traiter "
+        "avant de publier) ou `proche` (un document voisin, pour information).",
+    )
     explanation: str = Field("", description="Une phrase qui dit pourquoi ce document est signalé.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _strength_of_older_warnings(cls, data: Any) -> Any:
+        # warnings stored with a proposal before `strength` existed say it through `strong`
+        if isinstance(data, dict) and "strength" not in data:
+            data = {**data, "strength": "réécriture probable" if data.get("strong") else "proche"}
+        return data
 
 
 class ErrorBody(BaseModel):
@@ -364,6 +379,9 @@ class HistoryEntry(BaseModel):
         ...,
         description="Le reste de l'entrée : version, titre ; pour une modification, `fields` et `changes` (avant → après).",
     )
+    summary: str = Field(
+        "", description="L'entrée en une phrase, les champs nommés en français (« titre », « thèmes »…)."
+    )
 
 
 class History(BaseModel):
@@ -395,6 +413,10 @@ class Proposal(CatalogueEntry):
     comment: str | None = Field(None, description="Le dernier commentaire de la coordination.")
     replace: bool = Field(..., description="Vrai pour la mise à jour d'un document déjà publié.")
     duplicates: list[DuplicateWarning] = Field(..., description="Les doublons trouvés à la proposition.")
+    last_change: LastChange | None = Field(
+        None,
+        description="Le dernier événement du journal (qui, quoi, quand) : une demande de la coordination y est à son nom.",
+    )
 
 
 class ProposalPage(BaseModel):

@@ -3,7 +3,8 @@
 Ingests the sample corpus (or reuses `--index-dir`), starts `kb serve` as its own process and
 requests, with one client, every document's page (`/fiches/{id}`) and search pages
 (`/recherche?q=…`, distinct questions so the query cache never helps, then the catalogue and its
-facets). Prints p50/p95 per page kind. Goal: a fiche page under 30 ms p95 with one client.
+facets; then "Poser la question", `/recherche?q=…&question=1`, on other questions). Prints
+p50/p95 per page kind. Goal: a fiche page under 30 ms p95 with one client.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--index-dir", type=Path, default=None, help="data directory to build or reuse")
     parser.add_argument("--requests", type=int, default=120, help="search pages to request")
+    parser.add_argument("--asked", type=int, default=40, help="question pages (question=1) to request")
     args = parser.parse_args(argv)
     print(describe_machine(), flush=True)
     with tempfile.TemporaryDirectory() as tmp:
@@ -60,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
             dataset = load_questions(PROJECT_ROOT / "evaluation" / "questions.jsonl", PROJECT_ROOT / "corpus")
             questions = [q.question for q in dataset.questions]
             searches = [timed(client, f"/recherche?q={quote(q)}") for q in questions[: args.requests]]
+            others = list(dict.fromkeys(questions[args.requests :]))[: args.asked]
+            asked = [timed(client, f"/recherche?q={quote(q)}&question=1") for q in others]
             catalogue = [timed(client, f"/recherche?page={n % 9 + 1}") for n in range(40)]
             filtered = [timed(client, "/recherche?type=fiche%20exp%C3%A9rience&page=2") for _ in range(20)]
             home = [timed(client, "/") for _ in range(20)]
@@ -67,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"documents: {len(doc_ids)}  (sample corpus, one client, server in its own process)")
     report("/fiches/{id}", fiches)
     report("/recherche?q= (fresh)", searches)
+    report("/recherche?q=&question=1", asked)
     report("/recherche (catalogue)", catalogue)
     report("/recherche?type=…&page=2", filtered)
     report("/", home)

@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TypedDict
 
+from evaluation import duplicates_fit
 from evaluation.datasets import PROJECT_ROOT, Dataset
 from evaluation.retrieval import dataset_index
 from ingest.chunking import chunk_document, embedding_text
@@ -251,6 +252,22 @@ def print_report(results: list[PairResult], ms_per_call: float, params: Duplicat
         )
 
 
+def print_held_out(signals: dict[tuple[str, str], Signals], pairs: list[Pair], params: DuplicateParams) -> None:
+    """The rule fitted on the calibration half, and both rules' figures on each half."""
+    halves = duplicates_fit.halves(pairs)
+    fitted = duplicates_fit.fit(halves[duplicates_fit.CALIBRATION], signals, params)
+    print(f"\nfitted on the calibration half: semantic >= {fitted[0]}, figures in common >= {fitted[1]}")
+    print(f"shipped (settings): semantic >= {params.semantic}, figures in common >= {params.shared_figures}")
+    rules = {"former": duplicates_fit.FORMER, "fitted": fitted, "shipped": (params.semantic, params.shared_figures)}
+    for side, members in halves.items():
+        for name, (semantic, figures) in rules.items():
+            s = duplicates_fit.score(members, signals, duplicates_fit.rewritten_rule(semantic, figures, params))
+            print(
+                f"  {side:11} {name:7} {len(members):3} pairs, {s.duplicates:2} duplicates: {s.flagged:2} flagged, "
+                f"{s.true_positives:2} right, P {s.precision:.2f} R {s.recall:.2f}"
+            )
+
+
 @contextmanager
 def corpus_index(settings: Settings, index_dir: Path | None) -> Iterator[KnowledgeIndex]:
     """The corpus's index: an existing ``index_dir`` is reused as it is (the ingest takes
@@ -287,6 +304,7 @@ def main(argv: list[str] | None = None) -> int:
         f"\nleave-one-out (semantic and figures thresholds chosen without the pair): "
         f"P {held_out['precision']:.2f} R {held_out['recall']:.2f} F1 {held_out['f1']:.2f}"
     )
+    print_held_out({(r.pair.new, r.pair.existing): r.signals for r in results}, pairs, params)
     alarms = population["strong_false_alarms"]
     print(
         f"\nwhole corpus and rewrites ({population['submissions']} submissions): "

@@ -96,7 +96,9 @@ def run(
         unanswerable = [q for q in questions if not q.relevant]
         if unanswerable:
             answerer = Answerer(retriever, AnswerParams.from_settings(settings))
-            abstained = sum(answerer.evidence.of(q.question) < settings.answer_min_score for q in unanswerable)
+            abstained = sum(
+                answerer.evidence.of(retriever.query(q.question)) < settings.answer_min_score for q in unanswerable
+            )
             figures["abstention_unanswerable"] = abstained / len(unanswerable)
         figures["dataset"] = dataset.name
         figures["questions"] = len(questions)

@@ -28,7 +28,7 @@ from ingest.file_store import open_file_store
 from ingest.metadata import merge_metadata
 from ingest.pipeline import Ingestor, IngestReport, LoadedDocument, document_version, load_document, parse_sidecar
 from ingest.readers import parse_bytes
-from kb.core.errors import ConflictError, DocumentError, NotFoundError, UploadTooLarge
+from kb.core.errors import ConflictError, DocumentError, NotFoundError, UploadTooLarge, VersionConflict
 from kb.core.models import DocumentMetadata, ParsedDocument, StoredFile
 from kb.core.settings import Settings
 from kb.duplicates.finder import DuplicateFinder, DuplicateParams
@@ -153,8 +153,12 @@ class DocumentWriter:
         dry_run: bool = False,
         audit: AuditEntry | None = None,
         check: Callable[[dict, DocumentMetadata, Submission], None] | None = None,
+        expected_version: str | None = None,
     ) -> dict:
         """Check and store a document (or only check it: ``dry_run``).
+
+        ``expected_version``: the version of ``replace`` the client read; another one stored
+        meanwhile is a ``VersionConflict``, checked under both locks (another server may write).
 
         ``check`` sees the result (id, duplicates…), the metadata and the submission (completed
         with what a strict one keeps of the replaced document) once the document is read,
@@ -165,6 +169,7 @@ class DocumentWriter:
         with self._lock:
             doc_id = loaded.metadata.doc_id
             self._check_presence(doc_id, replace)
+            self.check_version(doc_id, expected_version)
             chunks = self.ingestor.chunk(loaded)
             vectors = self.ingestor.embed([embedding_text(loaded.metadata.title, c) for c in chunks], IngestReport())
             duplicates = self.duplicates.find(loaded.metadata, loaded.parsed.text, vectors, exclude=replace)
@@ -183,6 +188,7 @@ class DocumentWriter:
             with self.index.backend.writer_lock():
                 # again under the base's lock: another server may have written this id meanwhile
                 self._check_presence(doc_id, replace)
+                self.check_version(doc_id, expected_version)
                 if self.index.orphans_pending:
                     self.index.sweep_orphans()
                 new = self._stored_file(doc_id, submission)
@@ -215,6 +221,15 @@ class DocumentWriter:
             )
         if replace is not None and existing is None:
             raise _not_found(replace)
+
+    def check_version(self, doc_id: str, expected: str | None) -> None:
+        """``VersionConflict`` unless ``doc_id`` is still at version ``expected`` (when given)."""
+        existing = self.index.find(doc_id) if expected is not None else None
+        if existing is not None and existing.version != expected:
+            raise VersionConflict(
+                f"« {existing.metadata.title} » a été modifié par quelqu'un d'autre depuis que vous l'avez ouvert : "
+                "rien n'a été enregistré. Gardez votre texte, rechargez le document et reportez-y vos modifications."
+            )
 
     def delete(self, doc_id: str, actor: str) -> None:
         with self._lock, self.index.backend.writer_lock():

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from functools import cached_property
 
 from ingest.sector_model import porteur_kind
 from kb.answer import directory
@@ -30,6 +31,7 @@ from kb.core.vocabulary import (
 )
 from kb.search.filters import Filters
 from kb.search.listing import list_documents
+from kb.search.query import Query
 from services.knowledge_base import KnowledgeBase
 from services.site import card
 
@@ -55,6 +57,23 @@ class Subject:
         if self.kind == "theme":
             return fold(self.value) in {fold(t) for t in meta.themes}
         return self.kind == "public" and self.value in meta.publics
+
+
+class _Searched:
+    """A subject as the view's searches read it, each part computed once for them all: its
+    query (one correction, one embedding: ``KnowledgeIndex.query_vector``) and its evidence on
+    the whole base, which every sector's listing is judged on."""
+
+    def __init__(self, kb: KnowledgeBase, subject: Subject) -> None:
+        self.kb, self.subject = kb, subject
+
+    @cached_property
+    def query(self) -> Query:
+        return self.kb.retriever.query(self.subject.value)
+
+    @cached_property
+    def judged(self) -> float:
+        return self.kb.evidence.of(self.query)
 
 
 def subject_of(text: str, themes: set[str]) -> Subject:
@@ -102,14 +121,15 @@ class Bridges:
         themes = self.kb.known_values()["themes"]
         # chosen in the public's list: a public even when a theme has the same name
         subject = subject_of(q, set() if not typed and not theme and public else themes)
-        found = {sector: self._documents(subject, sector, territory) for sector in (*SIDES, CROSS_SECTOR)}
+        searched = _Searched(self.kb, subject)
+        found = {sector: self._documents(searched, sector, territory) for sector in (*SIDES, CROSS_SECTOR)}
         bridging = [meta for meta, _ in found[CROSS_SECTOR][0]]
         sides = {}
         for sector in SIDES:
             listed, confident = found[sector]
             own = [(meta, score) for meta, score in listed if not self._co_carried(meta)]
             bridging += [meta for meta, _ in listed if self._co_carried(meta)]
-            sides[sector] = self._side(subject, sector, territory, own, confident)
+            sides[sector] = self._side(searched, sector, territory, own, confident)
         publics = {sector: Counter(p for row in sides[sector]["documents"] for p in row["publics"]) for sector in SIDES}
         shared = sorted(set(publics[SOCIAL_ACTION]) & set(publics[LOCAL_DEVELOPMENT]), key=collation_key)
         return {
@@ -127,12 +147,13 @@ class Bridges:
     # -- one side ----------------------------------------------------------------------------
 
     def _documents(
-        self, subject: Subject, sector: str, territory: str | None
+        self, searched: _Searched, sector: str, territory: str | None
     ) -> tuple[list[tuple[DocumentMetadata, float | None]], bool]:
         """A sector's documents on the subject (with their search score, None when matched by
         metadata) and whether they surely answer: a theme's or a public's documents by their
         metadata, else (or when none is tagged so) a search scoped to the sector; for a question
         the nearest documents when none surely answers (``confident`` false), to check."""
+        subject = searched.subject
         filters = Filters(doc_type=content_doc_types(), sector=(sector,), territory=territory)
         if subject.kind != "question":
             tagged = sorted(
@@ -146,7 +167,7 @@ class Bridges:
             )
             if tagged:
                 return [(meta, None) for meta in tagged[:PER_SIDE]], True
-        query = self._query(subject.value)
+        query = searched.query
         if subject.kind != "question":
             # nothing tagged: the documents that write the theme or public in full, else nothing
             # (an empty side is said plainly, never filled with a guess)
@@ -154,19 +175,16 @@ class Bridges:
             hits = self.kb.retriever.search(query, k=PER_SIDE, filters=filters, mode="bm25")  # words, not meaning
             written = [h for h in hits if terms and terms <= self.index.document_terms(h.metadata.doc_id)]
             return [(hit.metadata, hit.score) for hit in written], True
-        listing = list_documents(self.kb.evidence, query, PER_SIDE, filters)
+        listing = list_documents(self.kb.evidence, query, PER_SIDE, filters, judged=searched.judged)
         # the search judges a filtered query on the whole base: the other sector's good answer
         # would make this side's nearest documents look sure; the side is judged on its own too
         evidence = self.kb.evidence
         sure = listing.confident and evidence.listed(query, None, listing.ranked, evidence.score(listing.ranked, query))
         return [(hit.metadata, hit.score) for hit in listing.hits[: PER_SIDE if sure else UNSURE]], sure
 
-    def _query(self, text: str):
-        return self.kb.retriever.query(text)
-
     def _side(
         self,
-        subject: Subject,
+        searched: _Searched,
         sector: str,
         territory: str | None,
         listed: list[tuple[DocumentMetadata, float | None]],
@@ -176,7 +194,7 @@ class Bridges:
         reached = [
             directory.reach(self.index, meta, texts[meta.doc_id], f"porteur de « {meta.title} »") for meta, _ in listed
         ]
-        entries = self._structures(subject, sector, territory, listed)
+        entries = self._structures(searched, sector, territory, listed)
         reached += [directory.contact(self.index, entry, "structure de l'annuaire sur ce sujet") for entry in entries]
         contacts = directory.one_per_structure(reached, limit=STRUCTURES + len(listed))[: STRUCTURES + 2]
         place = " dans ce territoire" if territory else ""
@@ -194,10 +212,15 @@ class Bridges:
         }
 
     def _structures(
-        self, subject: Subject, sector: str, territory: str | None, listed: list[tuple[DocumentMetadata, float | None]]
+        self,
+        searched: _Searched,
+        sector: str,
+        territory: str | None,
+        listed: list[tuple[DocumentMetadata, float | None]],
     ) -> list[DocumentMetadata]:
         """The directory's structures of a sector on the subject: tagged with the theme or
         public; for a question, the entries a scoped search finds near the side's best document."""
+        subject = searched.subject
         filters = Filters(doc_type=(ANNUAIRE,), sector=(sector,), territory=territory)
         if subject.kind != "question":
             entries = [
@@ -207,7 +230,7 @@ class Bridges:
         best = max((score for _, score in listed if score is not None), default=None)
         if best is None:
             return []
-        hits = self.kb.retriever.search(self._query(subject.value), k=STRUCTURES, filters=filters, near_top_only=True)
+        hits = self.kb.retriever.search(searched.query, k=STRUCTURES, filters=filters, near_top_only=True)
         return [hit.metadata for hit in hits if hit.score >= best - STRUCTURE_MARGIN]
 
     def _funding(self, documents: list[DocumentMetadata], texts: dict[str, str]) -> list[dict]:

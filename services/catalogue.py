@@ -10,6 +10,7 @@ from ingest.writer import AuditEntry
 from kb.core.errors import InvalidRequest, NotFoundError, Problem
 from kb.core.models import DocumentMetadata
 from kb.core.publics import PUBLIC_LABELS, public_label
+from services.history_labels import describe
 from services.knowledge_base import KnowledgeBase
 from services.site import Site
 
@@ -93,6 +94,7 @@ class Catalogue:
                     "actor": entry["actor"],
                     "action": entry["action"],
                     "details": {k: v for k, v in entry.items() if k not in _AUDIT_KEYS},
+                    "summary": describe(entry),
                 }
                 for entry in reversed(entries)
             ],

@@ -18,6 +18,7 @@ from kb.search.evidence import Evidence
 from kb.search.filters import Filters, FilterValues, parse_filters
 from kb.search.glossary import Glossary
 from kb.search.listing import Listing, list_documents
+from kb.search.query import Query
 from kb.search.retrieval import Retriever
 from kb.search.versions import versions_of
 from kb.search.views import document_summary, search_documents
@@ -161,10 +162,14 @@ class KnowledgeBase:
         hits: list | None = None,
         spelling: bool = True,
         from_sector: str | None = None,
+        query: Query | None = None,
     ) -> dict:
-        """The extractive answer alone (what the site renders at once and ``ask_events`` starts from)."""
+        """The extractive answer alone (what the site renders at once and ``ask_events`` starts
+        from); ``query``: the question as the caller's listing searched it, with ``hits``."""
         _check_text(question)
-        answer = self.answerer.answer(question, filters, hits=hits, spelling=spelling, from_sector=from_sector)
+        answer = self.answerer.answer(
+            question, filters, hits=hits, spelling=spelling, from_sector=from_sector, query=query
+        )
         # the départements and régions of the documents the answer lists (its sources, else the nearest)
         listed = [item["doc_id"] for item in answer.get("sources") or answer.get("nearest") or []]
         found = (self.index.find(doc_id) for doc_id in listed)

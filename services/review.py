@@ -44,16 +44,25 @@ class Review:
         replace: str | None = None,
         dry_run: bool = False,
         duplicate_reason: str | None = None,
+        expected_version: str | None = None,
+        audit: AuditEntry | None = None,
     ) -> dict:
         """A POST or PUT of /documents: checked only (``dry_run``), published (coordination,
-        ``status`` ``created``/``replaced``) or kept as a proposal (contributor, ``proposé``)."""
+        ``status`` ``created``/``replaced``) or kept as a proposal (contributor, ``proposé``).
+        ``expected_version``: the version of ``replace`` the client edited (409 if it changed);
+        ``audit``: how a coordinator's write is logged, when not a plain add or replacement."""
         if dry_run:
             return self.writer.submit(
-                submission, actor.name, filename_hint=filename_hint, replace=replace, dry_run=True
+                submission,
+                actor.name,
+                filename_hint=filename_hint,
+                replace=replace,
+                dry_run=True,
+                expected_version=expected_version,
             )
         if not actor.is_coordinator:
-            return self._propose(submission, actor, filename_hint, replace)
-        details: dict[str, Any] = {}
+            return self._propose(submission, actor, filename_hint, replace, expected_version)
+        details: dict[str, Any] = dict(audit.details) if audit else {}
 
         def check(result: dict, metadata: DocumentMetadata, _submission: Submission) -> None:
             if replace is None:
@@ -66,7 +75,8 @@ class Review:
             filename_hint=filename_hint,
             replace=replace,
             check=check,
-            audit=AuditEntry("remplacement" if replace else "ajout", details),
+            audit=AuditEntry(audit.action if audit else "remplacement" if replace else "ajout", details),
+            expected_version=expected_version,
         )
         stale = self.proposals.get(result["doc_id"])
         if stale is not None and stale.status == REJECTED and not stale.replace:
@@ -81,7 +91,14 @@ class Review:
                 "publiez-la ou rejetez-la, ou donnez un autre identifiant."
             )
 
-    def _propose(self, submission: Submission, actor: Actor, filename_hint: str, replace: str | None) -> dict:
+    def _propose(
+        self,
+        submission: Submission,
+        actor: Actor,
+        filename_hint: str,
+        replace: str | None,
+        expected_version: str | None = None,
+    ) -> dict:
         stored: dict[str, Any] = {}
 
         def keep(result: dict, metadata: DocumentMetadata, completed: Submission) -> None:
@@ -119,7 +136,13 @@ class Review:
             stored["resubmitted"] = own is not None
 
         result = self.writer.submit(
-            submission, actor.name, filename_hint=filename_hint, replace=replace, dry_run=True, check=keep
+            submission,
+            actor.name,
+            filename_hint=filename_hint,
+            replace=replace,
+            dry_run=True,
+            check=keep,
+            expected_version=expected_version,
         )
         action = "nouvelle proposition" if stored.get("resubmitted") else "proposition"
         self.audit.record(actor.name, action, result["doc_id"], title=result["title"], remplacement=replace is not None)
@@ -175,11 +198,16 @@ class Review:
         """Proposals of one status: a contributor's own, or all of them for coordination."""
         author = None if actor.is_coordinator else actor.name
         matching = self.proposals.list(status, submitted_by=author)
+        last = self.audit.last_entries()
         return {
             "total": len(matching),
             "offset": offset,
             "limit": limit,
-            "documents": [p.summary() for p in matching[offset : offset + limit]],
+            "documents": [
+                # who acted last: a coordinator's request for changes is not the author's act
+                p.summary() | {"last_change": _change(last[p.doc_id]) if p.doc_id in last else None}
+                for p in matching[offset : offset + limit]
+            ],
         }
 
     def proposal(self, doc_id: str, actor: Actor) -> dict:
@@ -273,8 +301,8 @@ def _guard_duplicates(result: dict, reason: str | None, details: dict[str, Any])
     if not reason:
         first = strong[0]
         raise DuplicateBlocked(
-            f"Ce document semble déjà publié : « {first['title']} » ({first['doc_id']}). Mettez à jour "
-            "ce document, ou publiez quand même en donnant une raison (duplicate_reason).",
+            f"Réécriture probable d'un document déjà publié : « {first['title']} » ({first['doc_id']}). "
+            "Mettez à jour ce document, ou publiez quand même en indiquant pourquoi.",
             result["duplicates"],
         )
     details["raison_doublon"] = reason

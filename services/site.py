@@ -182,7 +182,7 @@ class Site:
             ]
             # one retrieval for the list, the notice and the answer: they agree by construction
             if ask and hits:
-                answer = self.kb.extractive_answer(q, filters, hits=ranked, spelling=spelling)
+                answer = self.kb.extractive_answer(q, filters, hits=ranked, spelling=spelling, query=query)
                 weak = confident and bool(rows) and not answer["found"]
             else:
                 weak = confident and bool(rows) and evidence < self.kb.answerer.params.min_score

@@ -35,7 +35,8 @@ def widget_js(request: Request) -> Response:
 
     Il s'affiche dans `<div id="passerelles"></div>` (ou juste avant la balise script). Attributs
     `data-placeholder`, `data-label`, `data-type`, `data-sector`, `data-k`, `data-target` et
-    couleurs `data-accent`, `data-background`, `data-text`, `data-muted`, `data-border`,
+    couleurs `data-accent`, `data-accent-text`, `data-link` (texte couleur d'accent : dérivé de
+    l'accent s'il est trop clair), `data-background`, `data-text`, `data-muted`, `data-border`,
     `data-highlight`, `data-focus`, `data-radius`, `data-font`. Le site doit figurer dans
     `KB_ALLOWED_ORIGINS`."""
     content, etag = _asset("widget.js")

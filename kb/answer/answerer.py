@@ -85,12 +85,15 @@ class Answerer:
         hits: list[DocumentHit] | None = None,
         spelling: bool = True,
         from_sector: str | None = None,
+        query: Query | None = None,
     ) -> dict:
         """The answer to a question; ``hits`` when the caller has already searched it with the
-        same filters (the search page), so that the answer cites what the page lists;
+        same filters (the search page), so that the answer cites what the page lists, and
+        ``query`` the ``Query`` it searched (``spelling`` is then the query's own);
         ``spelling`` false: the question as typed, misspelt words left as they are;
         ``from_sector``: the asker's sector, whose other side ``other_sector`` lists."""
-        query = self.retriever.query(question, spelling=spelling)
+        if query is None:
+            query = self.retriever.query(question, spelling=spelling)
         # what was searched when misspelt words were corrected (None: as typed)
         return {**self._answered(question, query, filters, hits, from_sector), "corrected_query": query.corrected}
 

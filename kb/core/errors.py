@@ -140,6 +140,13 @@ class ConflictError(KBError):
         return {**super().body(), "conflict": self.conflict}
 
 
+class VersionConflict(ConflictError):
+    """The document changed since the client read it (another person saved meanwhile): nothing
+    is written, so the client can keep its text, reload and merge."""
+
+    conflict = "version"
+
+
 class DuplicateBlocked(ConflictError):
     """A strong duplicate of a published document: not published unless a reason is given."""
 

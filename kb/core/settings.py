@@ -251,9 +251,9 @@ class Settings(BaseSettings):
         le=1,
         description="Duplicate warning: meaning in common (mean over the new passages of their best "
         "cosine in an existing document) from which, with duplicate_shared_figures, the new "
-        "document is a rewrite (strong). On the 85 labelled pairs of evaluation/duplicates the 16 "
-        "duplicates score 0.930 to 0.990 and the distinct pairs that repeat figures at most 0.908 "
-        "(evaluation/calibrate_duplicates.py, docs/coordination.md).",
+        "document is a probable rewrite (strong). Fitted on the calibration half of the 160 "
+        "labelled pairs of evaluation/duplicates (the 41 duplicates score 0.92 to 0.99), measured "
+        "on the held-out half (evaluation/duplicates_fit.py, docs/coordination.md).",
     )
     duplicate_semantic_margin: float = Field(
         0.01,
@@ -264,14 +264,15 @@ class Settings(BaseSettings):
         "entry, a method or a Q&A retelling the same story: 0.90 to 0.96 on the labelled pairs).",
     )
     duplicate_shared_figures: float = Field(
-        0.65,
+        0.50,
         ge=0,
         le=1,
         description="Duplicate warning: share of the two documents' figures (counts, amounts, "
         "percentages; years left out) they have in common (Jaccard) from which, with "
-        "duplicate_semantic, the new one is a rewrite. The 16 labelled duplicates share 0.76 to "
-        "1.00 of them; no distinct pair of the corpus (nor rewrite and other document) above "
-        "0.90 of meaning in common shares more than 0.53.",
+        "duplicate_semantic, the new one is a probable rewrite. Rewrites that round or drop "
+        "figures share 0.52 to 0.61 of them (one 0.38); no distinct labelled pair above 0.90 of "
+        "meaning in common shares more than 0.41 (fitted on the calibration half, "
+        "evaluation/duplicates_fit.py).",
     )
     duplicate_min_figures: int = Field(
         5,

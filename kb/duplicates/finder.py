@@ -2,7 +2,8 @@
 
 Each warning says why in one French sentence, shows the figure its decision used, and is
 ``strong`` when it is the calibrated duplicate decision (what the review flow blocks
-publishing on). Strong reasons:
+publishing on; ``strength`` says it in French: "réécriture probable", else "proche"). Strong
+reasons:
 - the same text (share of 5-word shingles in common);
 - the same experience rewritten: most of the meaning in common (mean best cosine of the new
   passages) *and* most of the two documents' figures in common. Rewrites by another hand
@@ -39,6 +40,8 @@ FEATURES_KEPT = 512
 # a figure written with thousands separators ("1 260", "1.260") or a decimal comma
 _FIGURE = re.compile(r"\d{1,3}(?:[ \u00a0\u202f.]\d{3})+(?:,\d+)?|\d+(?:,\d+)?")
 _YEAR = re.compile(r"(19|20)\d\d")
+# a warning's strength as the coordinator reads it: the calibrated decision, or information
+STRONG, CLOSE = "réécriture probable", "proche"
 
 
 @dataclass(frozen=True)
@@ -277,6 +280,7 @@ class DuplicateFinder:
             "shared_figures": round(s.shared_figures, 3),
             "reasons": self.reasons(s),
             "strong": strong,
+            "strength": STRONG if strong else CLOSE,
             "explanation": explanation,
         }
 

@@ -18,11 +18,12 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from kb.core.bounded_cache import BoundedCache
 from kb.core.models import Scope
 from kb.core.text import fold
 from kb.index.bm25 import CorpusStats, Postings, Rows, best_of
@@ -46,6 +47,7 @@ logger = logging.getLogger("passerelles.lexical")
 FORMAT = 2  # of the saved main; another format is rebuilt
 SPELLING_DISTANCE = 1  # edits a corrected query word may be from the base's word (docs/search.md)
 SYNCHRONOUS_FACTOR = 4  # a delta this many times over the limit is rebuilt before searching
+QUERIES_SCORED = 8  # queries whose unscoped scores a view keeps (a page searches one in several scopes)
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,11 @@ class _View:
     main_frequencies: np.ndarray  # document frequency of each main term, masked rows left out
     delta_frequencies: np.ndarray
     pending: int  # rows the delta and the mask hold: what a fold of the main would absorb
+    # a query's scores over each tier before any scope (``LexicalIndex.search``): one page
+    # searches one query in several scopes; they go with the view they were computed on
+    scored: BoundedCache[str, list[np.ndarray]] = field(
+        default_factory=lambda: BoundedCache(QUERIES_SCORED), compare=False, repr=False
+    )
 
     def document_frequency(self, term: str) -> int:
         return self.main.postings.document_frequency(
@@ -446,11 +453,24 @@ class LexicalIndex:
         view = self._current()
         if view.stats.count == 0 or (scope is not None and scope.is_empty()):
             return []
+        scored = view.scored.get_or_compute(query, lambda: self._scores(view, query))
+        if not scored:
+            return []
+        tiers = []
+        for tier, scores in zip((view.main, view.delta), scored, strict=True):
+            if scope is not None:
+                scores = np.where(tier.rows.mask(scope), scores, 0.0)
+            tiers.append((tier.rows.ids, scores))
+        return best_of(tiers, limit)
+
+    def _scores(self, view: _View, query: str) -> list[np.ndarray]:
+        """The BM25 score of every row of the main and the delta (masked rows at 0); none
+        when the query has no analysed term."""
         terms = self._query_terms(view, query)
         if not terms:
             return []
         idf = {term: view.stats.idf(view.document_frequency(term)) for term in set(terms)}
-        tiers = []
+        scored = []
         for tier, hidden in ((view.main, view.masked), (view.delta, None)):
             scores = np.zeros(len(tier.rows.ids), dtype=np.float64)
             for term in terms:  # a repeated term counts again, as in bm25s
@@ -459,10 +479,9 @@ class LexicalIndex:
                     scores[rows] += view.stats.scores(frequencies, tier.postings.lengths[rows], idf[term])
             if hidden is not None:
                 scores[hidden] = 0.0
-            if scope is not None:
-                scores[~tier.rows.mask(scope)] = 0.0
-            tiers.append((tier.rows.ids, scores))
-        return best_of(tiers, limit)
+            scores.flags.writeable = False  # shared by the searches of the view
+            scored.append(scores)
+        return scored
 
 
 def _remove(path: Path) -> None:

@@ -12,6 +12,11 @@ of three equivalent routes:
 - otherwise the store's own filtered query, so that a scope never empties a page that has
   matches further down; unless the caller wants only the matches near the top
   (``Scope.near_top_only``), which the bounded over-fetch has already found.
+
+The unfiltered queries of one embedding are remembered (per store and registry revision): the
+searches of one page (a bridge view searches one question in five scopes) each over-fetch from
+the same nearest vectors, so a deeper query already made serves the shallower ones, and one
+that returned the whole store serves them all.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ IdsOf = Callable[[Sequence[StoredDocument]], list[str]]
 
 _DEEPER = 4  # an over-fetch that fell short is tried again, this many times deeper
 _SCOPES_CACHED = 16  # type/sector scopes whose documents are kept (a few sets of doc ids)
+_QUERIES_CACHED = 16  # unfiltered queries remembered: a few questions' passages and sentences
 
 
 def passage_ids(documents: Sequence[StoredDocument]) -> list[str]:
@@ -45,6 +51,8 @@ class ScopedSearch:
         self.exact_max_passages = exact_max_passages
         self.overfetch_max = overfetch_max
         self._scopes: BoundedCache[tuple, tuple[frozenset[str], float]] = BoundedCache(_SCOPES_CACHED)
+        # (store, revision, embedding) -> (results asked for, what the store returned)
+        self._unfiltered: BoundedCache[tuple, tuple[int, Hits]] = BoundedCache(_QUERIES_CACHED)
 
     def hits(
         self,
@@ -56,7 +64,9 @@ class ScopedSearch:
     ) -> Hits:
         """The ``wanted`` nearest vectors of ``store`` inside ``scope``, (id, cosine) best first.
         ``ids_of`` names a store's vectors of some documents."""
-        if scope is None or scope.is_empty() or not (scope.doc_types or scope.sectors or scope.doc_ids is not None):
+        if scope is None:
+            return self.unfiltered(store, embedding, wanted)
+        if scope.is_empty() or not (scope.doc_types or scope.sectors or scope.doc_ids is not None):
             return store.query(embedding, wanted, scope)
         documents, _ = self.registry.snapshot()
         if scope.doc_ids is not None:
@@ -74,7 +84,7 @@ class ScopedSearch:
             return None
         fetch = int(wanted / share) + 10
         while fetch <= self.overfetch_max:
-            hits = store.query(embedding, fetch, None)
+            hits = self.unfiltered(store, embedding, fetch)
             # a passage's or a sentence's id starts with its document's (kb/models.chunk_id)
             selected = [(hit, score) for hit, score in hits if hit.rsplit("::", 2)[0] in admitted]
             if len(selected) >= wanted or len(hits) < fetch:
@@ -83,6 +93,21 @@ class ScopedSearch:
                 return selected[:wanted] if scope.near_top_only else None
             fetch = min(fetch * _DEEPER, self.overfetch_max)
         return None
+
+    def unfiltered(self, store, embedding, wanted: int) -> Hits:
+        """The store's ``wanted`` nearest vectors, from a query of this embedding already made
+        at least as deep (or that returned the whole store) when there is one."""
+        if not isinstance(embedding, np.ndarray):
+            return store.query(embedding, wanted, None)
+        key = (id(store), self.registry.revision(), embedding.tobytes())
+        known = self._unfiltered.get(key)
+        if known is not None:
+            asked, hits = known
+            if wanted <= asked or len(hits) < asked:
+                return hits[:wanted]
+        hits = store.query(embedding, wanted, None)
+        self._unfiltered.put(key, (wanted, hits))
+        return hits[:wanted]  # a copy: the remembered list is never handed out
 
     def _admitted(self, scope: Scope, documents: dict[str, StoredDocument]) -> tuple[frozenset[str], float]:
         """The documents a type/sector scope keeps, and their share of the passages (cached per

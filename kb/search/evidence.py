@@ -65,10 +65,11 @@ class Evidence:
         self.index = retriever.index
         self.params = params
 
-    def of(self, query: str | Query, filters: Filters | None = None, hits: list[DocumentHit] | None = None) -> float:
+    def of(self, query: Query, filters: Filters | None = None, hits: list[DocumentHit] | None = None) -> float:
         """The figure compared with the thresholds; ``hits``: the query's ranking with
-        ``filters``, when the caller has it."""
-        query = self.retriever.query(query) if isinstance(query, str) else query
+        ``filters``, when the caller has it. A ``Query``, never a text: its callers have
+        built it for their own search (``Retriever.query``), and building it again costs a
+        spelling correction."""
         return self.score(self.judged_hits(query, filters, hits), query)
 
     def judged_hits(self, query: Query, filters: Filters | None, hits: list[DocumentHit] | None) -> list[DocumentHit]:
@@ -125,7 +126,7 @@ class Evidence:
 
     def listed(
         self,
-        query: str | Query,
+        query: Query,
         filters: Filters | None,
         hits: list[DocumentHit],
         evidence: float | None = None,
@@ -137,7 +138,6 @@ class Evidence:
         ``evidence``: the query's, when the caller has computed it already."""
         if not hits:
             return False
-        query = self.retriever.query(query) if isinstance(query, str) else query
         if evidence is None:
             evidence = self.of(query, filters, hits=hits)
         if evidence >= self.index.settings.search_min_evidence:

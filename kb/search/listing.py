@@ -58,15 +58,27 @@ class Listing:
 
 
 def list_documents(
-    evidence: Evidence, query: Query, most: int, filters: Filters | None = None, cut: ResultCut = CUT
+    evidence: Evidence,
+    query: Query,
+    most: int,
+    filters: Filters | None = None,
+    cut: ResultCut = CUT,
+    judged: float | None = None,
 ) -> Listing:
     """The documents a search lists for ``query``, at most ``most`` of them: the confident
     ones cut by ``cut``; below the evidence floor the nearest ones (``confident`` false);
-    none when no analysed term of the (corrected) query is in the base ("xqzw")."""
+    none when no analysed term of the (corrected) query is in the base ("xqzw").
+    ``judged``: the query's evidence on the whole base (``Evidence.of(query)``), when the
+    caller lists it with several filters: a filtered listing is judged on the whole base."""
     retriever = evidence.retriever
     depth = max(most, cut.reference_rank, evidence.params.gap_rank)
     ranked = retriever.search(query, k=depth, filters=filters)
-    score = evidence.of(query, filters, hits=ranked) if ranked else 0.0
+    if not ranked:
+        score = 0.0
+    elif judged is not None:
+        score = judged
+    else:
+        score = evidence.of(query, filters, hits=ranked)
     confident = evidence.listed(query, filters, ranked, score)
     if not confident and not retriever.index.lexical.knows_any(query.terms):
         return Listing(query, ranked, [], False, score)

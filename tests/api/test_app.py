@@ -117,7 +117,7 @@ def test_ask_without_evidence_says_so(client, monkeypatch):
 
 def test_ask_in_the_grey_zone_says_it_is_not_sure(client, monkeypatch):
     answerer = client.app.state.holder.kb.answerer
-    evidence = answerer.evidence.of(QUESTION)
+    evidence = answerer.evidence.of(answerer.retriever.query(QUESTION))
     monkeypatch.setattr(answerer, "params", replace(answerer.params, min_score=evidence + 0.005, grey_margin=0.01))
     body = client.post("/ask", json={"question": QUESTION}).json()
     assert body["found"] is False and body["uncertain"] is True

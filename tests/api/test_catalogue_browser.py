@@ -130,7 +130,8 @@ def test_edit_then_delete_with_confirmation(browser_and_site):
     page.click("#edit-save")
     expect(page.locator("#detail-message")).to_contain_text("Métadonnées enregistrées", timeout=TIMEOUT)
     assert kb.index.get(doc_id).metadata.territory == "Pays des Sucs (Haute-Loire)"
-    expect(page.locator("#detail-history")).to_contain_text("territory", timeout=TIMEOUT)
+    expect(page.locator("#detail-history")).to_contain_text("territoire (« ", timeout=TIMEOUT)
+    expect(page.locator("#detail-history")).not_to_contain_text("territory")
 
     page.click("#delete-ask")
     expect(page.locator("#delete-confirm")).to_be_visible()

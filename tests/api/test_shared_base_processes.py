@@ -3,6 +3,7 @@ machines would have (the real model: the toy embedder cannot be chosen from the 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -34,7 +35,10 @@ class Server:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         command = [sys.executable, "-m", "cli.main", "serve", "--port", str(self.port), "--workers", str(workers)]
-        self.process = subprocess.Popen(command, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        # its own process group: killing it kills its workers too (orphaned workers outlive a test)
+        self.process = subprocess.Popen(
+            command, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        )
         deadline = time.time() + 180
         while time.time() < deadline:
             try:
@@ -68,8 +72,9 @@ class Server:
         return [doc["doc_id"] for doc in body["sources"] + body.get("nearest", [])]
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
+        """SIGKILL to the server and its workers, as a machine that goes down."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait()
 
 

@@ -158,6 +158,7 @@ def sites(tmp_path_factory, e5_embedder):
     write_page("down.html", down)
     write_page("plain.html", api, css="body { margin: 0; }")
     write_page("light.html", api, 'data-accent="#a8e063"', css="body { margin: 0; }")
+    write_page("pale.html", api, 'data-accent="#fff3a0"', css="body { margin: 0; }")
     write_page(
         "filtered.html",
         api,
@@ -593,6 +594,96 @@ def test_a_light_accent_keeps_its_button_text_readable(page, sites):
         page, "root => { const s = getComputedStyle(root.querySelector('.ask')); return [s.backgroundColor, s.color] }"
     )
     assert colours[0] == "rgb(168, 224, 99)" and colours[1] == "rgb(26, 26, 26)"
+
+
+def _rgb(css: str) -> tuple[int, ...]:
+    return tuple(int(v) for v in re.findall(r"\d+", css)[:3])
+
+
+def _contrast(a: str, b: str) -> float:
+    """WCAG contrast ratio of two computed ``rgb(…)`` colours."""
+
+    def luminance(css: str) -> float:
+        c = [v / 255 for v in _rgb(css)]
+        c = [v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4 for v in c]
+        return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2]
+
+    high, low = sorted((luminance(a), luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+# the colours the accent paints with: text (titles, badges, the answer's links) and the focus ring
+ACCENT_USES = """root => {
+  const colour = (selector, property) => getComputedStyle(root.querySelector(selector))[property];
+  return {background: colour('.pw', 'backgroundColor'), title: colour('.title', 'color'),
+          badge: colour('.badge', 'color'), badgeBorder: colour('.badge', 'borderTopColor'),
+          focus: colour('input', 'outlineColor'),
+          selected: colour('[role=option][aria-selected=true]', 'borderTopColor')};
+}"""
+
+
+def _contrast_violations(page) -> tuple[list, int]:
+    """axe-core's colour-contrast violations inside the widget, and how many of its elements
+    (in the shadow root: targets given as a list of selectors) the rule checked and passed."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page, context="#passerelles", options={"runOnly": ["color-contrast"]}).response
+    violations = [(v["id"], [n["target"] for n in v["nodes"]][:5]) for v in results["violations"]]
+    checked = sum(isinstance(n["target"][0], list) for v in results["passes"] for n in v["nodes"])
+    return violations, checked
+
+
+@pytest.mark.parametrize(("name", "accent"), [("light.html", "rgb(168, 224, 99)"), ("pale.html", "rgb(255, 243, 160)")])
+def test_a_light_accent_keeps_titles_badges_and_the_focus_ring_readable(page, sites, name, accent):
+    page.goto(sites["host"] + "/" + name)
+    _combobox(page).press_sequentially("chauffeurs bénévoles", delay=30)
+    expect(_options(page).first.locator(".badge")).to_be_visible()
+    page.keyboard.press("ArrowDown")  # a selected result: greyer background, border in the focus colour
+    expect(_options(page).first).to_have_attribute("aria-selected", "true")
+    uses = _in_widget(page, ACCENT_USES)
+    assert uses["badgeBorder"] == accent  # decoration keeps the site's colour
+    assert uses["title"] == uses["badge"] != accent
+    assert _contrast(uses["title"], uses["background"]) >= 4.5
+    assert uses["focus"] == uses["selected"] and _contrast(uses["focus"], uses["background"]) >= 3
+    violations, checked = _contrast_violations(page)
+    assert violations == [] and checked >= 5, (violations, checked)
+    ARTIFACTS.mkdir(exist_ok=True)
+    slug = name.removesuffix(".html")
+    page.locator("#passerelles").screenshot(path=str(ARTIFACTS / f"widget-accent-{slug}-results.png"))
+
+    page.get_by_role("button", name="Poser la question").click()
+    expect(page.get_by_role("heading", name="Réponse")).to_be_focused()
+    expect(page.locator("#passerelles .answer .sources li").first).to_be_visible()
+    page.locator("#passerelles .answer .block summary").first.click()  # an opened block's links too
+    violations, checked = _contrast_violations(page)
+    assert violations == [] and checked >= 5, (violations, checked)
+    page.locator("#passerelles").screenshot(path=str(ARTIFACTS / f"widget-accent-{slug}-answer.png"))
+    assert page.errors == []
+
+
+def test_the_default_accent_and_a_site_s_own_link_colour_are_kept(page, sites):
+    page.goto(sites["host"] + "/plain.html")
+    _combobox(page).fill("chauffeurs bénévoles")
+    expect(_options(page).first.locator(".badge")).to_be_visible()
+    page.keyboard.press("ArrowDown")
+    uses = _in_widget(page, ACCENT_USES)
+    default = "rgb(29, 92, 143)"  # #1d5c8f reads on white: nothing is derived from it
+    assert uses["title"] == uses["badge"] == uses["badgeBorder"] == uses["focus"] == uses["selected"] == default
+    assert page.evaluate("document.querySelector('#passerelles').getAttribute('style')") is None
+
+    # the site's --passerelles-link and --passerelles-focus win over the derived colours
+    page.goto(sites["host"] + "/light.html")
+    page.evaluate(
+        "() => { const host = document.querySelector('#passerelles');"
+        " host.style.setProperty('--passerelles-link', '#123456');"
+        " host.style.setProperty('--passerelles-focus', '#654321') }"
+    )
+    _combobox(page).fill("chauffeurs bénévoles")
+    expect(_options(page).first.locator(".badge")).to_be_visible()
+    page.keyboard.press("ArrowDown")
+    uses = _in_widget(page, ACCENT_USES)
+    assert uses["title"] == uses["badge"] == "rgb(18, 52, 86)"
+    assert uses["focus"] == uses["selected"] == "rgb(101, 67, 33)"
 
 
 def test_demo_page_embeds_the_widget(page, sites):

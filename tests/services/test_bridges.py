@@ -152,3 +152,28 @@ def test_a_territory_is_a_place(bridges):
     with pytest.raises(FiltersInvalid):
         bridges.view("mobilité", "Atlantide")
     assert bridges.view("", None)["subject"] is None  # the form alone
+
+
+def test_a_free_question_is_embedded_once_and_judged_once_on_the_whole_base(bridges, monkeypatch):
+    """Five searches (three sectors, two directory scopes) share one query: one embedding of
+    the question, one search of the whole base to judge every sector's listing."""
+    kb = bridges.kb
+    embedded: list[str] = []
+    unscoped: list[int] = []
+    embed_query, search = kb.index.embedder.embed_query, kb.retriever.search
+
+    def counted_embedding(text: str):
+        embedded.append(text)
+        return embed_query(text)
+
+    def counted_search(query, k=10, filters=None, **options):
+        if filters is None:
+            unscoped.append(k)
+        return search(query, k, filters, **options)
+
+    monkeypatch.setattr(kb.index.embedder, "embed_query", counted_embedding)
+    monkeypatch.setattr(kb.retriever, "search", counted_search)
+    view = bridges.view("comment faire rouler un garage solidaire avec des familles ?", None)
+    assert view["subject"]["kind"] == "question"
+    assert len(embedded) == 1
+    assert unscoped == [kb.evidence.params.depth]

@@ -2,7 +2,7 @@
    la fiche d'un document (métadonnées, fichier, suppression, historique) et la relecture. */
 (() => {
   "use strict";
-  const { key, request, el, formatDate, duplicateItem, loadVocabulary, fillOptions, onKey } = window.PasserellesCoordination;
+  const { key, request, el, formatDate, duplicateGroups, loadVocabulary, fillOptions, onKey } = window.PasserellesCoordination;
   const $ = (id) => document.getElementById(id);
   const PAGE = 20;
   const PROPOSAL_STATUSES = ["proposé", "à revoir", "rejeté"];
@@ -120,7 +120,7 @@
       line.appendChild(titleCell);
       for (const value of [row.doc_type, row.sector, row.territory, row.date]) line.appendChild(el("td", {}, value || ""));
       line.appendChild(el("td")).appendChild(badge(row.status || "publié"));
-      const change = row.last_change || { at: row.updated_at, actor: row.submitted_by, action: row.status };
+      const change = row.last_change || { at: row.updated_at, actor: row.submitted_by, action: "proposition" };
       line.appendChild(el("td", {}, change && change.at ? `${formatDate(change.at)} — ${change.action || ""}${change.actor ? " (" + change.actor + ")" : ""}` : ""));
       body.appendChild(line);
     }
@@ -145,6 +145,13 @@
   $("c-next").addEventListener("click", () => { offset += PAGE; loadCatalogue(); });
   onKey(() => { offset = 0; closeDetail(); loadCatalogue(); });
   document.addEventListener("passerelles:catalogue-changed", () => loadCatalogue());
+  // fiche_text.js saved a document's text: the list, the document and its history again
+  document.addEventListener("passerelles:document-saved", async (event) => {
+    const { doc_id: docId, status, message: text } = event.detail;
+    await loadCatalogue();
+    await openDocument(docId, status);
+    message($("detail-message"), text, "ok");
+  });
   loadCatalogue();
 
   // -- one document ----------------------------------------------------------------------------
@@ -162,6 +169,8 @@
     $("detail-summary").textContent = "";
     if (PROPOSAL_STATUSES.includes(status)) await showProposal(docId);
     else await showPublished(docId);
+    // fiche_text.js: the text editor of a published document
+    document.dispatchEvent(new CustomEvent("passerelles:document-opened", { detail: { doc_id: docId, status, role } }));
     await showHistory(docId);
     panel.focus();
   }
@@ -196,8 +205,10 @@
     $("review-meta").textContent = meta + (proposal.comment ? ` — Dernier commentaire : « ${proposal.comment} »` : "");
     const duplicates = $("review-duplicates");
     duplicates.replaceChildren();
-    for (const duplicate of proposal.duplicates || []) duplicates.appendChild(duplicateItem(duplicate));
+    duplicates.append(...duplicateGroups(proposal.duplicates, 5));
     $("review-text").textContent = proposal.text || "";
+    // fiche_text.js: the extracted text, replaced by the page as it will be published
+    document.dispatchEvent(new CustomEvent("passerelles:proposal-opened", { detail: { doc_id: docId } }));
     $("review-comment").value = "";
     const reviewing = role === "coordination";
     for (const id of ["review-publish", "review-changes", "review-reject"]) $(id).hidden = !reviewing;
@@ -224,7 +235,9 @@
       const details = entry.details || {};
       const extra = [details.commentaire || details.comment, details.raison_doublon && "raison : " + details.raison_doublon, details.fields && "champs : " + details.fields.join(", ")]
         .filter(Boolean).join(" — ");
-      list.appendChild(el("li", {}, `${formatDate(entry.at)} — ${entry.action} par ${entry.actor}${extra ? " — " + extra : ""}`));
+      // the server's sentence names the fields in French (« titre », « thèmes »…)
+      const said = entry.summary ? entry.summary.slice(entry.action.length).replace(/^ : /, "") : extra;
+      list.appendChild(el("li", {}, `${formatDate(entry.at)} — ${entry.action} par ${entry.actor}${said ? " — " + said : ""}`));
     }
   }
 
@@ -322,8 +335,8 @@
       message($("detail-message"), result.data.detail, "error");
       const duplicates = $("review-duplicates");
       duplicates.replaceChildren();
-      for (const duplicate of result.data.duplicates || []) duplicates.appendChild(duplicateItem(duplicate));
-      $("review-force-text").textContent = "Un doublon fort bloque la publication. Vous pouvez rejeter la proposition (le document existant reste), demander à son autrice ou auteur de mettre à jour le document existant, ou publier quand même en donnant une raison.";
+      duplicates.append(...duplicateGroups(result.data.duplicates, 5));
+      $("review-force-text").textContent = "Une réécriture probable d'un document publié bloque la publication. Vous pouvez rejeter la proposition (le document existant reste), demander à son autrice ou auteur de mettre à jour le document existant, ou publier quand même en donnant une raison.";
       $("review-force").hidden = false;
       $("review-force-reason").focus();
       return;

@@ -63,12 +63,27 @@
   function duplicateItem(duplicate) {
     const item = el("div", { className: duplicate.strong ? "duplicate strong" : "duplicate" });
     const title = el("p");
-    title.appendChild(el("strong", {}, duplicate.strong ? "Doublon probable : " : "Document proche : "));
+    title.appendChild(el("strong", {}, duplicate.strong ? "Réécriture probable de : " : "Document proche : "));
     title.appendChild(el("a", { href: "fiches/" + encodeURIComponent(duplicate.doc_id) }, duplicate.title));
     title.appendChild(document.createTextNode(` (${duplicate.doc_id})`));
     const reasons = duplicate.explanation || (duplicate.reasons || []).join(" ; ");
     item.append(title, el("p", {}, reasons));
     return item;
+  }
+
+  /* The warnings in two groups under headings of `level`: the probable rewrites (what blocks
+     publishing) apart from the close documents, which are only information. */
+  function duplicateGroups(duplicates, level) {
+    const groups = [
+      [(duplicates || []).filter((d) => d.strong), "Réécriture probable d'un document déjà publié"],
+      [(duplicates || []).filter((d) => !d.strong), "Documents au contenu proche (pour information)"],
+    ];
+    const nodes = [];
+    for (const [members, heading] of groups) {
+      if (!members.length) continue;
+      nodes.push(el("h" + level, { className: "duplicates-heading" }, heading), ...members.map(duplicateItem));
+    }
+    return nodes;
   }
 
   let vocabulary = null;
@@ -84,7 +99,7 @@
   }
 
   window.PasserellesCoordination = {
-    key, setKey, request, el, formatDate, duplicateItem, loadVocabulary, fillOptions,
+    key, setKey, request, el, formatDate, duplicateItem, duplicateGroups, loadVocabulary, fillOptions,
     onKey: (listener) => listeners.push(listener),
   };
 })();

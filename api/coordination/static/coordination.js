@@ -1,7 +1,7 @@
 /* Passerelles, page de la coordination : ajouter un document (aucun script en ligne). */
 (() => {
   "use strict";
-  const { key, setKey, request, el, duplicateItem, loadVocabulary, fillOptions } = window.PasserellesCoordination;
+  const { key, setKey, request, el, duplicateGroups, loadVocabulary, fillOptions } = window.PasserellesCoordination;
   const $ = (id) => document.getElementById(id);
 
   // Types and sectors come from the API's vocabulary: no hand-kept copy in this page.
@@ -71,8 +71,7 @@
     const box = $("duplicates");
     box.replaceChildren();
     if (!duplicates || !duplicates.length) return;
-    box.appendChild(el("h3", {}, "Attention : des documents proches existent déjà"));
-    for (const duplicate of duplicates) box.appendChild(duplicateItem(duplicate));
+    box.append(...duplicateGroups(duplicates, 3));
   }
 
   function ficheBody() {

@@ -11,7 +11,7 @@
     return;
   }
 
-  var COLOURS = ["accent", "accentText", "background", "text", "muted", "border", "highlight", "focus", "radius", "font"];
+  var COLOURS = ["accent", "accentText", "link", "background", "text", "muted", "border", "highlight", "focus", "radius", "font"];
   var DEBOUNCE_MS = 250;
   var TIMEOUT_MS = 20000;
   var MIN_CHARS = 2;
@@ -72,7 +72,8 @@
     "font:15px/1.45 var(--passerelles-font,system-ui,-apple-system,'Segoe UI',Roboto,Ubuntu,Arial,sans-serif);",
     "--a:var(--passerelles-accent,#1d5c8f);--at:var(--passerelles-accent-text,#fff);--t:var(--passerelles-text,#1f2933);--m:var(--passerelles-muted,#52606d);",
     "--b:var(--passerelles-border,#c5ced8);--bg:var(--passerelles-background,#fff);",
-    "--f:var(--passerelles-focus,var(--a));--r:var(--passerelles-radius,10px);",
+    "--l:var(--passerelles-link,var(--passerelles-link-auto,var(--a)));",
+    "--f:var(--passerelles-focus,var(--passerelles-focus-auto,var(--a)));--r:var(--passerelles-radius,10px);",
     "color:var(--t);background:var(--bg);border:1px solid var(--b);border-radius:var(--r);padding:14px;",
     "container-type:inline-size}",
     ".pw *,.pw *::before,.pw *::after{box-sizing:border-box}",
@@ -98,7 +99,7 @@
     ".status:empty{display:none}",
     ".status.err{color:#8a1c1c;background:#fdecea;border:1px solid #f3b8b2;border-radius:6px;padding:8px 10px}",
     ".fix{margin:10px 0 0;font-size:14px;overflow-wrap:anywhere}",
-    ".fix button{background:none;border:0;padding:0;color:var(--a);text-decoration:underline;",
+    ".fix button{background:none;border:0;padding:0;color:var(--l);text-decoration:underline;",
     "text-underline-offset:2px;font-size:inherit}",
     ".near{margin:10px 0 0;font-weight:600;font-size:14px}",
     ".busy input{background-image:linear-gradient(90deg,var(--a),var(--a));background-repeat:no-repeat;",
@@ -111,11 +112,11 @@
     ".opt:hover{background:rgba(127,127,127,.08)}",
     ".opt[aria-selected=true]{border:2px solid var(--f);border-radius:6px;padding:9px;",
     "background:rgba(127,127,127,.1)}",
-    "a{color:var(--a);text-decoration:underline;text-underline-offset:2px}",
+    "a{color:var(--l);text-decoration:underline;text-underline-offset:2px}",
     ".title{font-weight:600;font-size:16px;overflow-wrap:anywhere}",
     ".meta{display:flex;flex-wrap:wrap;gap:4px 8px;align-items:center;margin:4px 0;font-size:12px;color:var(--m)}",
     ".badge{display:inline-block;padding:1px 8px;border-radius:999px;border:1px solid var(--a);",
-    "color:var(--a);font-weight:600;background:var(--bg)}",
+    "color:var(--l);font-weight:600;background:var(--bg)}",
     ".snip{margin:0;font-size:14px;color:var(--m);overflow-wrap:anywhere}",
     ".versions{margin:2px 0 0;font-size:13px;color:var(--m);overflow-wrap:anywhere}",
     "mark{background:var(--passerelles-highlight,#ffe08a);color:inherit;padding:0 1px;border-radius:2px}",
@@ -129,7 +130,7 @@
     ".block>details>summary{padding:7px 10px;overflow-wrap:anywhere}",
     ".block>details>:not(summary){margin-left:10px;margin-right:10px}",
     ".block>details[open]>summary{border-bottom:1px solid var(--b)}",
-    ".btitle{font-weight:600;color:var(--a)}",
+    ".btitle{font-weight:600;color:var(--l)}",
     ".block summary .where{margin-left:16px}",
     ".sr-only{position:absolute;width:1px;height:1px;margin:-1px;padding:0;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap;border:0}",
     ".cited{display:flex;flex-wrap:wrap;gap:0 12px;font-size:13px}",
@@ -140,7 +141,7 @@
     ".ahead{display:flex;flex-wrap:wrap;justify-content:space-between;align-items:center;gap:8px}.ahead h3{flex:1 1 auto}",
     "h3,h4{margin:0;font-weight:700;color:var(--t)}",
     "h3{font-size:17px}h4{font-size:14px;margin:14px 0 4px}",
-    ".close{background:var(--bg);color:var(--a);padding:4px 10px;font-size:13px}",
+    ".close{background:var(--bg);color:var(--l);padding:4px 10px;font-size:13px}",
     ".atext{margin:8px 0 0;overflow-wrap:anywhere}",
     "sup{line-height:0}",
     ".cite{font-size:12px;font-weight:700;text-decoration:none;margin-left:2px}",
@@ -154,7 +155,7 @@
     ".fb textarea{display:block;width:100%;font:inherit;font-size:14px;color:var(--t);background:var(--bg);",
     "padding:6px 8px;margin:0 0 8px;border:1px solid var(--b);border-radius:calc(var(--r) * .6);resize:vertical}",
     ".fb textarea:focus{outline:3px solid var(--f);outline-offset:2px}",
-    ".fb button{background:var(--bg);color:var(--a);padding:5px 14px}",
+    ".fb button{background:var(--bg);color:var(--l);padding:5px 14px}",
     ".fbdone{margin:6px 0 0;font-size:14px;color:var(--m)}.fbdone:empty{display:none}"
   ].join("");
 
@@ -234,16 +235,23 @@
     return String(text || "").replace(/^#+\s*/gm, "").replace(/\*\*/g, "").trim();
   }
 
-  // ---- colours: text on the accent colour stays readable (WCAG AA, 4.5:1) ----
+  // ---- colours: text on the accent, and in the accent's colour, stays readable (WCAG AA) ----
 
+  /** [r, g, b] of a CSS colour, translucency flattened over white; null for what is not sRGB. */
   function rgbOf(colour) {
     var probe = document.createElement("span");
     probe.style.color = colour;
     probe.style.display = "none";
     document.documentElement.appendChild(probe);
-    var parts = (getComputedStyle(probe).color.match(/[\d.]+/g) || []).slice(0, 3).map(Number);
+    var computed = getComputedStyle(probe).color;
     probe.remove();
-    return parts.length === 3 ? parts : null;
+    var parts = /^rgba?\(/.test(computed) ? (computed.match(/[\d.]+/g) || []).map(Number) : [];
+    if (parts.length < 3) return null;
+    return mix([255, 255, 255], parts.slice(0, 3), parts.length > 3 ? parts[3] : 1);
+  }
+
+  function mix(under, over, alpha) {
+    return under.map(function (v, i) { return Math.round(over[i] * alpha + v * (1 - alpha)); });
   }
 
   function luminance(rgb) {
@@ -256,16 +264,57 @@
     return (Math.max(la, lb) + 0.05) / (Math.min(la, lb) + 0.05);
   }
 
-  /** Without data-accent-text, white or near-black text, whichever reads best on the accent. */
-  function readableAccentText(host) {
+  function hslOf(rgb) {
+    var r = rgb[0] / 255, g = rgb[1] / 255, b = rgb[2] / 255;
+    var max = Math.max(r, g, b), min = Math.min(r, g, b), d = max - min, l = (max + min) / 2, h = 0;
+    if (d) h = 60 * (max === r ? ((g - b) / d + 6) % 6 : max === g ? (b - r) / d + 2 : (r - g) / d + 4);
+    return [h, d ? d / (1 - Math.abs(2 * l - 1)) : 0, l];
+  }
+
+  function rgbOfHsl(h, s, l) {
+    var c = (1 - Math.abs(2 * l - 1)) * s, x = c * (1 - Math.abs((h / 60) % 2 - 1)), m = l - c / 2;
+    var k = Math.floor(h / 60) % 6;
+    var rgb = [[c, x, 0], [x, c, 0], [0, c, x], [0, x, c], [x, 0, c], [c, 0, x]][k];
+    return rgb.map(function (v) { return Math.round((v + m) * 255); });
+  }
+
+  /** The accent if it reaches `ratio` on every surface, else the accent with the same hue made
+   * darker (lighter on a dark background) in small steps until it does: a light accent stays
+   * the site's colour for borders, and its text takes this "ink". */
+  function inkOf(accent, surfaces, ratio) {
+    var worst = function (c) { return Math.min.apply(null, surfaces.map(function (s) { return contrast(c, s); })); };
+    if (worst(accent) >= ratio) return accent;
+    var white = [255, 255, 255], black = [0, 0, 0];
+    var step = contrast(black, surfaces[0]) >= contrast(white, surfaces[0]) ? -0.02 : 0.02;
+    var hsl = hslOf(accent);
+    for (var l = hsl[2] + step; l > 0 && l < 1; l += step) {
+      var candidate = rgbOfHsl(hsl[0], hsl[1], l);
+      if (worst(candidate) >= ratio) return candidate;
+    }
+    return step < 0 ? black : white;
+  }
+
+  /** Derived colours, set on the host only where the site's own would not read: the button's
+   * text (white or near-black), and under the --passerelles-*-auto names (which the site's
+   * --passerelles-link and --passerelles-focus override) the ink and the focus ring. */
+  function readableColours(host) {
     var style = getComputedStyle(host);
-    if (style.getPropertyValue("--passerelles-accent-text").trim()) return;
-    var accent = rgbOf(style.getPropertyValue("--passerelles-accent").trim() || "#1d5c8f");
+    var read = function (name) { return style.getPropertyValue("--passerelles-" + name).trim(); };
+    var accent = rgbOf(read("accent") || "#1d5c8f");
     if (!accent) return;
     var white = [255, 255, 255], dark = [26, 26, 26];
-    if (contrast(accent, white) < 4.5) {
+    if (!read("accent-text") && contrast(accent, white) < 4.5) {
       host.style.setProperty("--passerelles-accent-text", contrast(accent, dark) > contrast(accent, white) ? "#1a1a1a" : "#fff");
     }
+    var background = rgbOf(read("background") || "#fff");
+    if (!background) return;
+    // a selected result lies on a slightly greyer background (.opt[aria-selected=true])
+    var surfaces = [background, mix(background, [127, 127, 127], 0.1)];
+    var ink = inkOf(accent, surfaces, 4.5); // text: WCAG 1.4.3
+    var ring = inkOf(accent, surfaces, 3) === accent ? accent : ink; // non-text: WCAG 1.4.11
+    var css = function (c) { return "rgb(" + c.join(", ") + ")"; };
+    if (ink !== accent) host.style.setProperty("--passerelles-link-auto", css(ink));
+    if (ring !== accent) host.style.setProperty("--passerelles-focus-auto", css(ring));
   }
 
   // ---- options: data-* of the script tag, then of the container ----
@@ -308,7 +357,7 @@
       var property = "--passerelles-" + name.replace(/[A-Z]/g, function (c) { return "-" + c.toLowerCase(); });
       if (options[name]) host.style.setProperty(property, String(options[name]));
     });
-    readableAccentText(host);
+    readableColours(host);
 
     var root = host.attachShadow({ mode: "open" });
     try { // a constructed style sheet also works under a strict Content-Security-Policy
