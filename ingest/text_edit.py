@@ -64,19 +64,24 @@ def is_editable(original: StoredFile) -> bool:
     return original.suffix in MARKDOWN_SUFFIXES
 
 
+NOT_EDITABLE = "Le texte de ce document ne se modifie pas dans la page."
+
+
+def not_editable_reason(original: StoredFile) -> str | None:
+    """Why the page cannot edit this document's text (a PDF, a DOCX…), or None when it can."""
+    if is_editable(original):
+        return None
+    return (
+        f"c'est un fichier {original.suffix.lstrip('.').upper()} : téléchargez-le, modifiez-le, "
+        "puis remplacez le fichier"
+    )
+
+
 def editable_text(original: StoredFile) -> EditableText:
     """The stored document's text, in sections when it follows the template."""
-    if not is_editable(original):
-        raise InvalidRequest(
-            "Le texte de ce document ne se modifie pas dans la page.",
-            [
-                Problem(
-                    None,
-                    f"c'est un fichier {original.suffix.lstrip('.').upper()} : téléchargez-le, modifiez-le, "
-                    "puis remplacez le fichier",
-                )
-            ],
-        )
+    reason = not_editable_reason(original)
+    if reason is not None:
+        raise InvalidRequest(NOT_EDITABLE, [Problem(None, reason)])
     _, body = split_front_matter(decode_text(original.data))
     return _split(body)
 

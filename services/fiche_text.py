@@ -12,7 +12,15 @@ from __future__ import annotations
 from typing import Any
 
 from ingest.readers import decode_text, split_front_matter
-from ingest.text_edit import body_of, changed_parts, checked_text, editable_text, text_submission
+from ingest.text_edit import (
+    NOT_EDITABLE,
+    body_of,
+    changed_parts,
+    checked_text,
+    editable_text,
+    not_editable_reason,
+    text_submission,
+)
 from ingest.writer import AuditEntry
 from kb.core.errors import InvalidRequest, NotFoundError, Problem
 from kb.core.models import DocumentMetadata, StoredFile
@@ -22,6 +30,9 @@ from services.knowledge_base import KnowledgeBase
 TEXT_EDIT = "modification du texte"  # the audit action of a coordinator's save
 
 
+FILE = "fichier"  # a document whose text the page does not edit (PDF, DOCX…)
+
+
 class FicheText:
     def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
@@ -29,12 +40,12 @@ class FicheText:
     def read(self, doc_id: str) -> dict[str, Any]:
         """The text to edit, with the version it belongs to (sent back when saving)."""
         stored, original = self._stored(doc_id)
-        return {
-            "doc_id": doc_id,
-            "title": stored.metadata.title,
-            "version": stored.version,
-            **editable_text(original).as_dict(),
-        }
+        read = {"doc_id": doc_id, "title": stored.metadata.title, "version": stored.version}
+        reason = not_editable_reason(original)
+        if reason is not None:
+            # not an error: the page opens any document and says why this one is not edited here
+            return {**read, "form": FILE, "sections": [], "reason": f"{NOT_EDITABLE} Raison : {reason}."}
+        return {**read, **editable_text(original).as_dict()}
 
     def preview(self, doc_id: str, changes: dict[str, Any]) -> dict[str, Any]:
         """The page the text sent would make (nothing stored): its title, facts and Markdown body."""

@@ -37,14 +37,16 @@ class EditableText(BaseModel):
     doc_id: str
     title: str
     version: str = Field(..., description="La version lue : à renvoyer avec le texte modifié.")
-    form: Literal["modèle", "markdown"] = Field(
+    form: Literal["modèle", "markdown", "fichier"] = Field(
         ...,
         description="`modèle` : une fiche du modèle de capitalisation, modifiée par sections (`summary`, "
-        "`sections`) ; `markdown` : tout autre document Markdown, modifié d'un bloc (`body`).",
+        "`sections`) ; `markdown` : tout autre document Markdown, modifié d'un bloc (`body`) ; "
+        "`fichier` : un autre format (PDF, DOCX…), dont le texte ne se modifie pas ici (`reason`).",
     )
     summary: str | None = Field(None, description="« En bref » (modèle).")
     sections: list[Section] = Field(..., description="Les sections du modèle, dans leur ordre (modèle).")
     body: str | None = Field(None, description="Le texte Markdown, sans l'en-tête de métadonnées (markdown).")
+    reason: str | None = Field(None, description="Pourquoi ce texte ne se modifie pas dans la page (fichier).")
 
 
 class TextChange(BaseModel):
@@ -77,8 +79,8 @@ def _html(request: Request, page: dict) -> dict:
 )
 def read_text(texts: FicheTextDep, actor: ActorDep, doc_id: str) -> dict:
     """Le texte d'un document Markdown publié, avec sa version : par sections pour une fiche du
-    modèle de capitalisation, d'un bloc pour tout autre document Markdown. 422 pour un autre
-    format (PDF, DOCX…) : remplacer alors son fichier."""
+    modèle de capitalisation, d'un bloc pour tout autre document Markdown. Pour un autre format
+    (PDF, DOCX…), `form` vaut `fichier` et `reason` dit quoi faire : remplacer son fichier."""
     return texts.read(doc_id)
 
 

@@ -140,8 +140,16 @@ def test_a_pdf_has_no_text_to_edit_here(api):
 
     client.post("/documents", files={"file": ("cr.pdf", PDF.read_bytes())}, data=FIELDS, headers=auth["coordinatrice"])
     doc_id = "un-compte-rendu-de-comite-de-pilotage"
-    response = client.get(f"/documents/{doc_id}/text", headers=auth["coordinatrice"])
-    assert response.status_code == 422 and "remplacez le fichier" in response.json()["problems"][0]["message"]
+    read = client.get(f"/documents/{doc_id}/text", headers=auth["coordinatrice"])
+    # opening it is no error: the page says why its text is not edited here
+    assert read.status_code == 200
+    assert read.json()["form"] == "fichier" and "remplacez le fichier" in read.json()["reason"]
+    saved = client.put(
+        f"/documents/{doc_id}/text",
+        json={"version": read.json()["version"], "body": "Un autre texte du compte rendu."},
+        headers=auth["coordinatrice"],
+    )
+    assert saved.status_code == 422 and "remplacez le fichier" in saved.json()["problems"][0]["message"]
 
 
 def test_a_contributor_proposes_and_review_shows_the_page(api):

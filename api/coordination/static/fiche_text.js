@@ -47,6 +47,11 @@
       return;
     }
     const text = result.data;
+    if (text.form === "fichier") {
+      $("text-intro").textContent = text.reason;
+      $("text-actions").hidden = true;
+      return;
+    }
     state = { doc_id: docId, version: text.version, form: text.form };
     $("text-actions").hidden = false;
     if (text.form === "modèle") {
