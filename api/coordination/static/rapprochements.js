@@ -77,6 +77,7 @@
     return li;
   }
 
+  let listings = 0; // listings asked for, so that only the latest one is shown
   async function show(keepMessage) {
     if (!key()) {
       say("Saisissez d'abord votre clé d'accès, en haut de la page.", "error");
@@ -85,7 +86,9 @@
     const params = query();
     params.set("offset", String(offset));
     params.set("limit", String(LIMIT));
+    const asked = ++listings;
     const result = await request("coordination/rapprochements?" + params.toString());
+    if (asked !== listings) return; // a later listing was asked for: this answer is stale
     const list = $("rapprochements-list");
     list.replaceChildren();
     if (!result.ok) {
