@@ -11,9 +11,9 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.coordination.questions import calendar_day
 from api.deps import CoordinatorDep, KnowledgeBaseDep
 from api.schemas import UnansweredGroup, errors
-from kb.core.errors import InvalidRequest, Problem
 from services import meeting_export
 from services.meeting import MAX_NOTE_CHARS, MeetingAgenda, rapprochements_of
 
@@ -145,17 +145,6 @@ class Agenda(BaseModel):
     most_consulted: MostConsulted
 
 
-def _day(field: str, value: str | None) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError as exc:
-        raise InvalidRequest(
-            "Date invalide.", [Problem(field, f"« {value} » n'est pas une date du calendrier")]
-        ) from exc
-
-
 @router.get(
     "/coordination/meeting",
     summary="Ordre du jour de la prochaine réunion",
@@ -185,7 +174,7 @@ def meeting_agenda(
     dernière réunion enregistrée), les fiches nouvelles et mises à jour par secteur, les questions
     restées sans réponse regroupées par sujet, les rapprochements à examiner et les documents les
     plus consultés. `format=markdown` ou `format=odt` : le même ordre du jour, à envoyer."""
-    data = agenda.agenda(_day("since", since), _day("until", until), str(request.base_url))
+    data = agenda.agenda(calendar_day("since", since), calendar_day("until", until), str(request.base_url))
     if format == "json":
         return data
     if format == "markdown":
@@ -206,7 +195,7 @@ def meeting_agenda(
 def record_meeting(agenda: AgendaDep, actor: CoordinatorDep, body: MeetingRecord) -> dict:
     """Enregistrer la date d'une réunion du groupe de travail (gardée dans le journal, avec qui
     l'a enregistrée) : l'ordre du jour de la suivante part de la dernière."""
-    return agenda.record_meeting(_day("date", body.date) or dt.date.min, body.note, actor.name)
+    return agenda.record_meeting(calendar_day("date", body.date) or dt.date.min, body.note, actor.name)
 
 
 @router.get("/coordination/reunion", response_class=HTMLResponse, include_in_schema=False)

@@ -37,10 +37,11 @@ class QuestionPeriod:
     channel: Channel | None = _CHANNEL
 
     def arguments(self) -> tuple:
-        return _day("since", self.since), _day("until", self.until), self.found, self.channel
+        return calendar_day("since", self.since), calendar_day("until", self.until), self.found, self.channel
 
 
-def _day(field: str, value: str | None) -> dt.date | None:
+def calendar_day(field: str, value: str | None) -> dt.date | None:
+    """``value`` (YYYY-MM-DD) as a date, None when absent, or a French 422 naming ``field``."""
     if value is None:
         return None
     try:
