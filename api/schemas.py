@@ -86,11 +86,29 @@ def errors(*codes: int) -> Responses:
     return {code: {"model": ErrorBody, "description": _ERROR_TEXTS[code]} for code in codes}
 
 
+class CalibrationState(BaseModel):
+    source: str = Field(
+        ...,
+        description="D'où viennent les seuils d'abstention : `réglage` (KB_…), `index` (`kb calibrate`), "
+        "`intégrée` (livrée pour ce modèle) ou `absente` (aucun seuil : réponses « pas sûr », listes sans plancher).",
+    )
+    model: str = Field(..., description="Le modèle d'embeddings de l'index.")
+    reranker: str | None = Field(None, description="Le reranker en service, s'il y en a un.")
+    date: str | None = Field(None, description="Date de la calibration utilisée.")
+    questions: str | None = Field(None, description="Le fichier de questions sur lequel elle a été ajustée.")
+    overrides: list[str] = Field(default_factory=list, description="Les valeurs fixées par un réglage KB_.")
+    missing: list[str] = Field(default_factory=list, description="Les valeurs sans calibration.")
+    message: str = Field(..., description="La même chose en une phrase.")
+
+
 class Health(BaseModel):
     status: str = Field(..., description="`ok` quand tout répond, `dégradé` sinon (réponse 503).")
     documents: int | None = None
     backends: dict[str, str] = Field(..., description="L'état de chaque composant : `ok` ou le problème.")
     detail: str | None = Field(None, description="Quand la base n'a pas pu être ouverte : pourquoi.")
+    calibration: CalibrationState | None = Field(
+        None, description="Les seuils d'abstention en service pour le modèle de l'index (docs/calibration.md)."
+    )
 
 
 class Stats(BaseModel):
@@ -165,6 +183,19 @@ _CORRECTED_QUERY = (
 )
 
 
+class RerankState(BaseModel):
+    """Ce que le reclassement (KB_RERANK_URL ou KB_RERANK_MODEL_PATH) a fait pour cette requête."""
+
+    applied: bool = Field(..., description="Vrai quand les premiers documents ont été reclassés par le modèle.")
+    fallback: bool = Field(
+        ..., description="Vrai quand le reclassement a échoué : l'ordre habituel de la recherche est gardé."
+    )
+    message: str | None = Field(None, description="Pourquoi le reclassement a échoué, en une phrase.")
+
+
+_RERANK = "Le reclassement de cette requête ; `null` quand aucun modèle de reclassement n'est configuré."
+
+
 class SearchResult(DocumentSummary):
     score: float
     passages: list[SearchPassage]
@@ -194,6 +225,7 @@ class SearchResponse(BaseModel):
         "les plus proches, à vérifier (vide seulement si aucun mot de la question n'existe dans la base).",
     )
     corrected_query: str | None = Field(None, description=_CORRECTED_QUERY)
+    rerank: RerankState | None = Field(None, description=_RERANK)
 
 
 class Citation(BaseModel):
@@ -276,6 +308,7 @@ class AskResponse(AnswerMode):
         None, description="Quand `found` est faux : les documents les plus proches (3 au plus), à vérifier."
     )
     corrected_query: str | None = Field(None, description=_CORRECTED_QUERY)
+    rerank: RerankState | None = Field(None, description=_RERANK)
     facets: AreaFacets | None = Field(
         None, description="Les documents de la réponse (`sources`, sinon `nearest`) par département et par région."
     )

@@ -270,8 +270,11 @@ def status_command(
         index = runtime.open_index(_settings())
     except KBError as exc:
         _fail(str(exc))
+    from services.calibration import index_status
+
     try:
         status = index.status()
+        status["calibration"] = index_status(index)
     finally:
         index.close()
     if as_json:
@@ -279,7 +282,8 @@ def status_command(
         return
     table = Table(title="État de l'index", show_header=False)
     for key, value in status.items():
-        table.add_row(STATUS_LABELS.get(key, key), str(value))
+        shown = value["message"] if key == "calibration" else value
+        table.add_row(STATUS_LABELS.get(key, key), str(shown))
     out.print(table)
 
 
@@ -293,6 +297,7 @@ STATUS_LABELS = {
     "generation": "génération",
     "vector_store": "base de vecteurs",
     "vectors": "vecteurs",
+    "calibration": "calibration",
 }
 
 
@@ -437,7 +442,10 @@ def ask_command(
             out.print(f"  {doc['title']} ({doc['sector']})", highlight=False)
 
 
+from cli.calibration import calibrate_command  # noqa: E402
 from cli.evaluation import eval_app  # noqa: E402
+
+app.command("calibrate")(calibrate_command)
 
 app.add_typer(eval_app, name="eval")
 

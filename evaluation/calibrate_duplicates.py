@@ -258,7 +258,11 @@ def print_held_out(signals: dict[tuple[str, str], Signals], pairs: list[Pair], p
     fitted = duplicates_fit.fit(halves[duplicates_fit.CALIBRATION], signals, params)
     print(f"\nfitted on the calibration half: semantic >= {fitted[0]}, figures in common >= {fitted[1]}")
     print(f"shipped (settings): semantic >= {params.semantic}, figures in common >= {params.shared_figures}")
-    rules = {"former": duplicates_fit.FORMER, "fitted": fitted, "shipped": (params.semantic, params.shared_figures)}
+    rules = {
+        "former": duplicates_fit.FORMER,
+        "fitted": fitted,
+        "shipped": (params.semantic_floor, params.shared_figures),
+    }
     for side, members in halves.items():
         for name, (semantic, figures) in rules.items():
             s = duplicates_fit.score(members, signals, duplicates_fit.rewritten_rule(semantic, figures, params))

@@ -23,7 +23,14 @@ from ingest.progress import OnFile, OnOcr, OnPassages, OnStart, PassageProgress
 from ingest.readers import DEFAULT_OPTIONS, ReaderOptions, parse_bytes
 from ingest.sector_model import SectorModel, is_labelled
 from ingest.yaml_metadata import load_metadata_yaml
-from kb.core.errors import DocumentError, DocumentTooLarge, DuplicateDocIdError, KBError
+from kb.core.errors import (
+    DocumentError,
+    DocumentTooLarge,
+    DuplicateDocIdError,
+    IngestInterrupted,
+    KBError,
+    ServiceUnavailable,
+)
 from kb.core.models import Chunk, DocumentMetadata, ParsedDocument, StoredFile
 from kb.core.settings import Settings
 from kb.index.embeddings import Vectors
@@ -282,6 +289,11 @@ class Ingestor:
         )
         try:
             vectors = self.embed(plan.texts, report, progress.batch(batch, plan.texts_per_passage))
+        except ServiceUnavailable as exc:
+            # an embeddings server down (after its retries): every next batch would wait as
+            # long and fail the same way, so the run stops; nothing of this batch was written
+            progress.skip()
+            raise _interrupted(exc, report) from exc
         except Exception as exc:  # the model failing must not stop the run nor lose documents
             for item in batch:
                 report.failed.append((item.path_label, f"échec du calcul des embeddings ({exc})"))
@@ -313,12 +325,16 @@ class Ingestor:
         self._complete_pending(pending)
         flush_at = self.settings.embedding_batch_size * 4
         batch: list[_Pending] = []
-        for item in pending.values():
-            batch.append(item)
-            if sum(len(queued.chunks) for queued in batch) >= flush_at:
-                self._flush(batch, report, progress)
-                batch = []
-        self._flush(batch, report, progress)
+        try:
+            for item in pending.values():
+                batch.append(item)
+                if sum(len(queued.chunks) for queued in batch) >= flush_at:
+                    self._flush(batch, report, progress)
+                    batch = []
+            self._flush(batch, report, progress)
+        except IngestInterrupted:  # what was stored before is searchable (the lexical index)
+            self.index.persist_derived(wait=True)
+            raise
         pending.clear()
 
     def _read_one(self, path: Path, pending: dict[str, _Pending], report: IngestReport, on_ocr: OnOcr | None) -> None:
@@ -464,3 +480,13 @@ class Ingestor:
                 self.remove(stored.metadata.doc_id)
                 removed.append(stored.metadata.doc_id)
         return removed
+
+
+def _interrupted(cause: ServiceUnavailable, report: IngestReport) -> IngestInterrupted:
+    stored = len(report.added) + len(report.updated)
+    return IngestInterrupted(
+        f"Indexation arrêtée : {cause} {stored} document(s) indexé(s) avant l'arrêt, complets ; le lot en "
+        "cours n'a pas été écrit. Relancez la commande quand le service répond : les documents déjà "
+        "indexés seront sautés.",
+        report,
+    )

@@ -33,6 +33,7 @@ from kb.core.models import DocumentMetadata, ParsedDocument, StoredFile
 from kb.core.settings import Settings
 from kb.duplicates.finder import DuplicateFinder, DuplicateParams
 from kb.index.knowledge_index import KnowledgeIndex
+from kb.search.calibration import calibration_of
 
 UPLOAD_TYPES = (".md", ".markdown", ".txt", ".pdf", ".docx", ".pptx", ".odt", ".html", ".htm")
 
@@ -72,7 +73,8 @@ class DocumentWriter:
         self.index = index
         self.files = open_file_store(settings, index)
         self.audit = index.backend.audit_log()
-        self.duplicates = DuplicateFinder(index, DuplicateParams.from_settings(settings))
+        # the meaning threshold as calibrated for the index's model (kb/search/calibration.py)
+        self.duplicates = DuplicateFinder(index, DuplicateParams.from_settings(settings, calibration_of(index)))
         self.ingestor = Ingestor(index, settings)
         self._lock = threading.Lock()
 

@@ -14,11 +14,13 @@ from kb.core.themes import ThemeLabels
 from kb.core.vocabulary import vocabulary_payload
 from kb.index.knowledge_index import KnowledgeIndex
 from kb.search.area_facets import area_facets
+from kb.search.calibration import Calibration, calibration_of, reranker_id
 from kb.search.evidence import Evidence
 from kb.search.filters import Filters, FilterValues, parse_filters
 from kb.search.glossary import Glossary
 from kb.search.listing import Listing, list_documents
 from kb.search.query import Query
+from kb.search.reranking import Reranking
 from kb.search.retrieval import Retriever
 from kb.search.versions import versions_of
 from kb.search.views import document_summary, search_documents
@@ -43,6 +45,8 @@ class KnowledgeBase:
     _vocabulary: FilterValues = field(default_factory=lambda: FilterValues())
     # the coordinator's rapprochements (services/rapprochements.py), set by ``create``
     rapprochements: Rapprochements = field(init=False)
+    # the thresholds in use for the index's model and reranker (kb/search/calibration.py), set by ``create``
+    calibration: Calibration | None = field(default=None, init=False)
 
     @property
     def _site_url(self) -> str:
@@ -55,8 +59,12 @@ class KnowledgeBase:
 
     @classmethod
     def create(cls, settings: Settings, index: KnowledgeIndex) -> KnowledgeBase:
-        retriever = Retriever(index, Glossary.load(settings.glossary_file))
-        answerer = Answerer(retriever, AnswerParams.from_settings(settings))
+        retriever = Retriever(index, Glossary.load(settings.glossary_file), reranker=Reranking.from_settings(settings))
+        calibration = calibration_of(index, reranker_id(retriever))
+        weight = calibration.get("rerank_weight")
+        if retriever.reranker is not None and weight is not None:  # fitted for this reranker, or KB_RERANK_WEIGHT
+            retriever.reranker = retriever.reranker.with_weight(weight)
+        answerer = Answerer(retriever, AnswerParams.from_settings(settings, calibration))
         writer = DocumentWriter(settings, index)
         keys = None
         try:  # the stores opened so far give their connections back if a later one fails
@@ -70,6 +78,7 @@ class KnowledgeBase:
             raise
         questions = Questions.from_settings(settings, index)
         kb = cls(index, retriever, answerer, writer, keys, review, questions, generator)
+        kb.calibration = calibration
         try:
             marks = index.backend.rapprochement_store()
         except BaseException:  # the stores opened so far give their connections back
@@ -81,7 +90,14 @@ class KnowledgeBase:
         kb.rapprochements = Rapprochements(settings, index, marks, writer.audit, kb.known_values)
         return kb
 
+    def rerank_state(self, query: Query) -> dict | None:
+        """What reranking did for a request's searches (None without a reranker): whether it
+        reordered the results, or fell back to the fused order and why (in French)."""
+        return query.rerank.payload() if self.retriever.reranker is not None else None
+
     def close(self) -> None:
+        if self.retriever.reranker is not None:
+            self.retriever.reranker.close()
         self.rapprochements.close()
         self.review.close()
         self.questions.close()
@@ -107,7 +123,12 @@ class KnowledgeBase:
         backends = self.index.check_backends()
         healthy = all(state == "ok" for state in backends.values())
         documents = self.index.counts()[0] if backends["registre"] == "ok" else None
-        return {"status": "ok" if healthy else "dégradé", "documents": documents, "backends": backends}
+        return {
+            "status": "ok" if healthy else "dégradé",
+            "documents": documents,
+            "backends": backends,
+            "calibration": self.calibration.summary() if self.calibration else None,
+        }
 
     def submit(self, submission: Submission, actor: str, **options) -> dict:
         return self.writer.submit(submission, actor, **options)
@@ -131,6 +152,7 @@ class KnowledgeBase:
             **search_documents(self.retriever, listing.query, k, filters, hits=listing.hits),
             "confident": listing.confident,
             "corrected_query": listing.query.corrected,
+            "rerank": self.rerank_state(listing.query),
             "facets": area_facets(hit.metadata for hit in listing.hits),
         }
 
@@ -167,9 +189,12 @@ class KnowledgeBase:
         """The extractive answer alone (what the site renders at once and ``ask_events`` starts
         from); ``query``: the question as the caller's listing searched it, with ``hits``."""
         _check_text(question)
+        if query is None:  # built here: its record of the reranking is read below
+            query = self.retriever.query(question, spelling=spelling)
         answer = self.answerer.answer(
             question, filters, hits=hits, spelling=spelling, from_sector=from_sector, query=query
         )
+        answer["rerank"] = self.rerank_state(query)
         # the départements and régions of the documents the answer lists (its sources, else the nearest)
         listed = [item["doc_id"] for item in answer.get("sources") or answer.get("nearest") or []]
         found = (self.index.find(doc_id) for doc_id in listed)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ingest.pipeline import Ingestor, IngestReport, chunking_params
-from kb.core.errors import ServiceUnavailable
+from kb.core.errors import IngestInterrupted, ServiceUnavailable
 from kb.core.settings import Settings
 from kb.index.embeddings import Embedder, create_embedder
 from kb.index.knowledge_index import KnowledgeIndex
@@ -182,9 +182,15 @@ def reindex(settings: Settings, embedder: Embedder | None = None, **callbacks) -
         index = KnowledgeIndex(settings, embedder, chunking, location=new, backend=backend)
         try:
             report = _rebuild(Ingestor(index, settings), sources, callbacks)
-        except BaseException:
+        except BaseException as exc:
             index.close()
             backend.discard_generation(new)
+            if isinstance(exc, IngestInterrupted):  # its wording is an ingestion's
+                raise IngestInterrupted(
+                    f"Reconstruction abandonnée : {exc.__cause__ or exc} L'index actuel reste en service, "
+                    "inchangé ; relancez `kb reindex` quand le service répond.",
+                    exc.report,
+                ) from exc
             raise
         index.close()
         backend.switch_current(new)

@@ -185,7 +185,9 @@ class Site:
                 answer = self.kb.extractive_answer(q, filters, hits=ranked, spelling=spelling, query=query)
                 weak = confident and bool(rows) and not answer["found"]
             else:
-                weak = confident and bool(rows) and evidence < self.kb.answerer.params.min_score
+                # without a threshold for the index's model, no answer is sure
+                threshold = self.kb.answerer.params.min_score
+                weak = confident and bool(rows) and (threshold is None or evidence < threshold)
         else:
             listed = sorted(
                 (

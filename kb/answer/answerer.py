@@ -22,6 +22,7 @@ from kb.answer.summary import short_answer
 from kb.core.models import DocumentMetadata, page_url
 from kb.core.settings import Settings
 from kb.core.vocabulary import ANNUAIRE, MINUTES, OTHER_SECTOR
+from kb.search.calibration import Calibration
 from kb.search.evidence import Evidence, EvidenceParams
 from kb.search.filters import Filters
 from kb.search.hits import DocumentHit
@@ -37,8 +38,9 @@ UNSURE = "Je ne suis pas sûr que la base réponde à cette question ; voici les
 @dataclass(frozen=True)
 class AnswerParams:
     # The answer's threshold on the evidence (kb/search/evidence.py), calibrated on the
-    # unanswerable questions (docs/answers.md). Their home is ``Settings``.
-    min_score: float
+    # unanswerable questions for the index's model (kb/search/calibration.py, docs/calibration.md).
+    # None: no calibration for this model, every answer is the grey zone's.
+    min_score: float | None
     evidence: EvidenceParams
     grey_margin: float = 0.01  # below min_score by less than this: "not sure", not "nothing"
     results_margin: float = 0.08  # blocks only for documents the search page lists
@@ -57,10 +59,12 @@ class AnswerParams:
     other: OtherSectorParams = OtherSectorParams()
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> AnswerParams:
+    def from_settings(cls, settings: Settings, calibration: Calibration | None = None) -> AnswerParams:
+        """The threshold from ``calibration`` (kb/search/calibration.py); without one, the
+        settings' as they stand (the evaluation scripts measure them)."""
         return cls(
-            min_score=settings.answer_min_score,
-            evidence=EvidenceParams.from_settings(settings),
+            min_score=settings.answer_min_score if calibration is None else calibration.get("answer_min_score"),
+            evidence=EvidenceParams.from_settings(settings, calibration),
             grey_margin=settings.answer_grey_margin,
             results_margin=settings.results_margin,
         )
@@ -115,6 +119,10 @@ class Answerer:
         # question the asker's sector does not
         told = from_sector in OTHER_SECTOR and known
         other = self.other.told(query, from_sector) if told and from_sector else []
+        if self.params.min_score is None:  # no threshold fitted for this model: never sure either way
+            if not content:
+                return self._not_found(content, NOTHING, uncertain=False, other=other)
+            return self._not_found(content, UNSURE, uncertain=True, other=other)
         evidence = self.evidence.of(query, filters, hits)
         if evidence < self.params.min_score - self.params.grey_margin:
             return self._not_found(content, NOTHING + _nearest_titles(content), uncertain=False, other=other)

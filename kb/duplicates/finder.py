@@ -17,6 +17,7 @@ meaning in common just below the threshold. Thresholds: ``Settings`` (calibrated
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from functools import cached_property
@@ -30,6 +31,7 @@ from kb.core.text import fold
 from kb.duplicates.candidates import NamedDocuments, jaccard, name_match, title_words
 from kb.index.embeddings import Vectors
 from kb.index.knowledge_index import KnowledgeIndex
+from kb.search.calibration import Calibration
 from kb.search.snippets import clean_markdown
 
 # the new passages compared (a long document's first ones say what it is about)
@@ -50,7 +52,9 @@ class DuplicateParams:
 
     text_jaccard: float
     title_jaccard: float
-    semantic: float
+    # the meaning threshold, calibrated for the index's model; None (no calibration for it):
+    # the meaning rule is skipped, the text and title rules stay
+    semantic: float | None
     semantic_margin: float
     shared_figures: float
     min_figures: int
@@ -58,16 +62,23 @@ class DuplicateParams:
     limit: int = 5
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> DuplicateParams:
+    def from_settings(cls, settings: Settings, calibration: Calibration | None = None) -> DuplicateParams:
+        """The meaning threshold from ``calibration`` (kb/search/calibration.py); without one,
+        the setting's as it stands (the evaluation scripts measure it)."""
         return cls(
             text_jaccard=settings.duplicate_text_jaccard,
             title_jaccard=settings.duplicate_title_jaccard,
-            semantic=settings.duplicate_semantic,
+            semantic=settings.duplicate_semantic if calibration is None else calibration.get("duplicate_semantic"),
             semantic_margin=settings.duplicate_semantic_margin,
             shared_figures=settings.duplicate_shared_figures,
             min_figures=settings.duplicate_min_figures,
             porteur_match=settings.duplicate_porteur_match,
         )
+
+    @property
+    def semantic_floor(self) -> float:
+        """The meaning threshold compared with (never reached without a calibration)."""
+        return math.inf if self.semantic is None else self.semantic
 
 
 def shingles(text: str, size: int = 5) -> set[str]:
@@ -238,7 +249,9 @@ class DuplicateFinder:
         """The warning of one candidate, or None when nothing is worth saying."""
         p = self.params
         rewritten = (
-            s.semantic >= p.semantic and s.shared_figures >= p.shared_figures and s.common_figures >= p.min_figures
+            s.semantic >= p.semantic_floor
+            and s.shared_figures >= p.shared_figures
+            and s.common_figures >= p.min_figures
         )
         same_project = s.porteur >= p.porteur_match and s.territory >= p.porteur_match
         strong = True
@@ -259,7 +272,7 @@ class DuplicateFinder:
             if s.title_similarity >= p.title_jaccard:
                 similarity = s.title_similarity
                 explanation = f"Titre très proche ({percent(s.title_similarity)} de mots communs)."
-            elif s.semantic >= p.semantic - p.semantic_margin:
+            elif s.semantic >= p.semantic_floor - p.semantic_margin:
                 similarity = s.semantic
                 explanation = (
                     f"Contenu proche ({percent(s.semantic)} de sens commun, "
@@ -294,7 +307,7 @@ class DuplicateFinder:
             reasons.append(f"titre très proche ({percent(s.title_similarity)} de mots communs)")
         if s.text >= p.text_jaccard:
             reasons.append(f"texte quasi identique ({percent(s.text)} de passages communs)")
-        if s.semantic >= p.semantic - p.semantic_margin:
+        if s.semantic >= p.semantic_floor - p.semantic_margin:
             reasons.append(f"sens très proche ({percent(s.semantic)})")
         if s.shared_figures >= p.shared_figures and s.common_figures >= p.min_figures:
             reasons.append(f"mêmes chiffres ({percent(s.shared_figures)} en commun)")

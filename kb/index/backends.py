@@ -46,6 +46,13 @@ def check_description(recorded: dict[str, Any], expected: dict[str, Any]) -> Non
         for key in {**recorded, **expected}
         if recorded.get(key) != expected.get(key)
     ]
+    if differences and _only_dimension_differs(recorded, expected):
+        raise IndexMismatchError(
+            f"Le modèle d'embeddings « {expected.get('embedding_model')} » donne maintenant des vecteurs de "
+            f"dimension {expected.get('dimension')}, alors que l'index a été construit avec des vecteurs de "
+            f"dimension {recorded.get('dimension')} : un autre modèle est servi sous ce nom. Revenez au "
+            "précédent, ou lancez `kb reindex` pour reconstruire l'index avec celui-ci."
+        )
     if differences:
         raise IndexMismatchError(
             "L'index a été construit avec un autre modèle d'embeddings, un autre découpage ou "
@@ -53,3 +60,11 @@ def check_description(recorded: dict[str, Any], expected: dict[str, Any]) -> Non
             f"({'; '.join(differences)}). Lancez `kb reindex` pour le reconstruire avec la "
             "configuration actuelle."
         )
+
+
+def _only_dimension_differs(recorded: dict[str, Any], expected: dict[str, Any]) -> bool:
+    """The same model name whose vectors changed size: a server now serving another model."""
+    keys = {**recorded, **expected}
+    return recorded.get("dimension") != expected.get("dimension") and all(
+        recorded.get(key) == expected.get(key) for key in keys if key != "dimension"
+    )

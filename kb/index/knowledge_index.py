@@ -282,8 +282,10 @@ class KnowledgeIndex:
         on_progress: Callable[[int], None] | None = None,
     ) -> Vectors:
         """Passage vectors, computed ``batch_size`` texts per model call; ``on_progress(done)``
-        is called after each call with the number of texts embedded so far."""
-        batch = batch_size or self.settings.embedding_batch_size
+        is called after each call with the number of texts embedded so far. An embedder that
+        sends several batches at once (an embeddings server) says how many texts it takes per
+        call (``texts_per_call``)."""
+        batch = batch_size or getattr(self.embedder, "texts_per_call", None) or self.settings.embedding_batch_size
         parts = []
         for start in range(0, len(texts), batch):
             chunk = texts[start : start + batch]
@@ -441,6 +443,9 @@ class KnowledgeIndex:
         except Exception:
             checks["vecteurs"] = "injoignables"
         checks["écriture"] = self.backend.write_problem(self.location) or "ok"
+        check_model = getattr(self.embedder, "check", None)  # a model behind a server
+        if check_model is not None:
+            checks["embeddings"] = check_model()
         return checks
 
     def status(self) -> dict[str, Any]:

@@ -399,6 +399,12 @@ class LexicalIndex:
                 best = (key, max(sorted(forms.items()), key=lambda item: item[1])[0])
         return None if best is None else best[1]
 
+    def spellings(self) -> tuple[dict[str, dict[str, int]], dict[str, dict[str, int]]]:
+        """How the main and the delta write each folded word, with counts (read, never
+        modified: kb/search/word_neighbours.py keys its cache on the main's, which a fold replaces)."""
+        view = self._current()
+        return view.main.spellings.counts, view.delta.spellings.counts
+
     def knows_any(self, terms: Iterable[str]) -> bool:
         """Whether some passage holds one of these analysed terms."""
         view = self._current()

@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kb.core.settings import Settings
+from kb.search.calibration import Calibration
 from kb.search.filters import Filters
 from kb.search.hits import DocumentHit
 from kb.search.query import Query
@@ -31,15 +32,34 @@ class EvidenceParams:
     gap_background: float = 0.8582  # the gap_rank-th score of a base too small to have one
     documents: int = 3  # the top documents whose terms count in the coverage
     depth: int = 20  # documents ranked to judge a query on the whole base
+    # the floor of /search (KB_SEARCH_MIN_EVIDENCE as calibrated for the index's model); None:
+    # no calibration for this model, the lists have no floor (kb/search/calibration.py)
+    search_floor: float | None = None
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> EvidenceParams:
+    def from_settings(cls, settings: Settings, calibration: Calibration | None = None) -> EvidenceParams:
+        """The model-dependent values from ``calibration`` (kb/search/calibration.py); without
+        one, the settings' values as they stand (the evaluation scripts measure them)."""
+        if calibration is None:
+            return cls(
+                coverage_weight=settings.answer_coverage_weight,
+                gap_weight=settings.answer_gap_weight,
+                gap_rank=settings.answer_gap_rank,
+                gap_background=settings.answer_gap_background,
+                unknown_weight=settings.answer_unknown_weight,
+                search_floor=settings.search_min_evidence,
+            )
+        # a weight without calibration keeps the setting's value: with no threshold to
+        # compare the evidence with, it changes no decision
+        unknown = calibration.get("answer_unknown_weight")
+        background = calibration.get("answer_gap_background")
         return cls(
             coverage_weight=settings.answer_coverage_weight,
             gap_weight=settings.answer_gap_weight,
             gap_rank=settings.answer_gap_rank,
-            gap_background=settings.answer_gap_background,
-            unknown_weight=settings.answer_unknown_weight,
+            gap_background=settings.answer_gap_background if background is None else background,
+            unknown_weight=settings.answer_unknown_weight if unknown is None else unknown,
+            search_floor=calibration.get("search_min_evidence"),
         )
 
 
@@ -135,11 +155,15 @@ class Evidence:
         answers (``confident``; otherwise the nearest documents are listed, to check,
         kb/search/listing.py): the evidence reaches the floor ``KB_SEARCH_MIN_EVIDENCE`` (lower
         than the answer's threshold), or the best document holds every word of the query.
-        ``evidence``: the query's, when the caller has computed it already."""
+        Without a floor calibrated for the index's model, every query one of whose words the
+        base writes. ``evidence``: the query's, when the caller has computed it already."""
         if not hits:
             return False
+        floor = self.params.search_floor
+        if floor is None:
+            return self.index.lexical.knows_any(query.terms)
         if evidence is None:
             evidence = self.of(query, filters, hits=hits)
-        if evidence >= self.index.settings.search_min_evidence:
+        if evidence >= floor:
             return True
         return self.names_every_term(query, hits)

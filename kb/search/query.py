@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from kb.index.lexical_index import LexicalIndex
+from kb.search.rerank import RerankOutcome
 
 
 @dataclass(frozen=True)
@@ -19,19 +20,32 @@ class Query:
     # the text searched instead of ``text``, its misspelt words replaced by the base's nearest
     # ("tranport solidaire" -> "transport solidaire"); None when nothing was corrected
     corrected: str | None = None
+    # what reranking did for the searches of this request (kb/search/reranking.py): each
+    # request builds its own Query, so this mutable record never crosses requests
+    rerank: RerankOutcome = field(default_factory=RerankOutcome, repr=False, compare=False)
+    # the base's nearest written words of its words the base never writes, searched by the
+    # lexical side only (kb/search/word_neighbours.py): "voiture" also searches "véhicule"
+    neighbours: tuple[str, ...] = ()
 
     @property
     def searched(self) -> str:
         """The text searched: the corrected one, else as typed."""
         return self.corrected or self.text
 
+    @property
+    def lexical_text(self) -> str:
+        """What the lexical side searches: the expansion and the word neighbours."""
+        return f"{self.expanded} {' '.join(self.neighbours)}" if self.neighbours else self.expanded
+
     @cached_property
     def terms(self) -> frozenset[str]:
         """Its analysed terms, misspelt words matched to the base's nearest ones (highlights,
-        evidence); computed when first read: a ranking alone does not need them."""
-        return frozenset(self.lexical.query_terms(self.expanded))
+        evidence, with the word neighbours); computed when first read: a ranking alone does not
+        need them."""
+        return frozenset(self.lexical.query_terms(self.lexical_text))
 
     @cached_property
     def exact_terms(self) -> frozenset[str]:
-        """Its analysed terms as typed (whether a document holds every one of them)."""
-        return frozenset(self.lexical.analyzer.tokens(self.expanded))
+        """Its analysed terms as typed (whether a document holds every one of them), with the
+        word neighbours (written words: they lower the share of unwritten words, as measured)."""
+        return frozenset(self.lexical.analyzer.tokens(self.lexical_text))

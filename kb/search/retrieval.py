@@ -8,7 +8,7 @@ documents before searching, so a filter never empties a page that has matches fu
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from kb.core.models import Passage, Scope
 from kb.core.settings import Settings
@@ -18,6 +18,10 @@ from kb.search.glossary import Glossary
 from kb.search.hits import DocumentHit
 from kb.search.query import Query
 from kb.search.versions import one_per_family, versions_of
+from kb.search.word_neighbours import neighbours_of
+
+if TYPE_CHECKING:
+    from kb.search.reranking import Reranking
 
 Mode = Literal["dense", "bm25", "hybrid"]
 MODES: tuple[Mode, ...] = ("bm25", "dense", "hybrid")
@@ -50,10 +54,13 @@ class Retriever:
         index: KnowledgeIndex,
         glossary: Glossary | None = None,
         fusion: FusionParams | None = None,
+        reranker: Reranking | None = None,
     ) -> None:
         self.index = index
         self.glossary = glossary or Glossary({})
         self.fusion = fusion or FusionParams.from_settings(index.settings)
+        # reorders the top of every hybrid ranking (kb/search/reranking.py); None: the fusion's order
+        self.reranker = reranker
 
     def scope(self, filters: Filters | None) -> Scope | None:
         """Type and sector become conditions of both searches; theme, territory and dates
@@ -71,13 +78,18 @@ class Retriever:
         """``text`` corrected, expanded, spelled and analysed once, for every step of its
         search. Its words the base never writes are replaced by the base's nearest ones
         (``LexicalIndex.correct``; acronyms and the glossary's forms kept) before both the
-        dense and the lexical sides read it; ``spelling=False`` searches the text as typed."""
+        dense and the lexical sides read it; ``spelling=False`` searches the text as typed.
+        The words still unwritten after the correction add the base's nearest written word to
+        the lexical side only (``KB_WORD_NEIGHBOURS``, kb/search/word_neighbours.py)."""
         lexical = self.index.lexical
         corrected = lexical.correct(text, keep=self.glossary.knows) if spelling else text
         expanded = self.glossary.expand(corrected)
         # the dense model reads "creche" as a different word from "crèche"; the lexical side folds
         spelled = lexical.restore_accents(expanded)
-        return Query(text, expanded, spelled, lexical, corrected if corrected != text else None)
+        neighbours: tuple[str, ...] = ()
+        if spelling and self.index.settings.word_neighbours:
+            neighbours = tuple(neighbours_of(lexical).expansion(corrected, keep=self.glossary.knows))
+        return Query(text, expanded, spelled, lexical, corrected if corrected != text else None, neighbours=neighbours)
 
     def query_terms(self, query: str | Query) -> frozenset[str]:
         """The analysed terms of a query and of its glossary expansions (misspelt words
@@ -107,8 +119,13 @@ class Retriever:
         if scope is not None and scope.is_empty():
             return []
         versions = versions_of(self.index)
+        reranker = self.reranker if mode == "hybrid" else None
+        # the reranked top is the same whatever k: every search of a question sees one order
+        depth = max(k, reranker.top_n) if reranker else k
         # collapsing a family of versions takes its other members out: rank that many more
-        hits = self._ranked(query, k, scope, mode, passages_per_document, spare=versions.redundant)
+        hits = self._ranked(query, depth, scope, mode, passages_per_document, spare=versions.redundant)
+        if reranker:
+            hits = reranker.apply(query, hits)
         return one_per_family(
             hits, versions, k, lambda doc_id: self._document_hit(query, doc_id, scope, mode, passages_per_document)
         )
@@ -132,7 +149,7 @@ class Retriever:
         if mode == "dense":
             found = self.index.dense_hits(query.spelled, candidates, scope)
         elif mode == "bm25":
-            found = self.index.lexical_hits(query.expanded, candidates, scope)
+            found = self.index.lexical_hits(query.lexical_text, candidates, scope)
         else:
             return self._hybrid(query, candidates, scope, k + spare, passages_per_document)
         return _group([(p, p.score) for p in self.index.read_passages(found)], k + spare, passages_per_document)
@@ -145,7 +162,7 @@ class Retriever:
         (normalised by the query's best). A document one search did not find takes that
         search's lowest score. Measured better than passage-level fusion and RRF (docs/decisions/0001-document-level-fusion.md)."""
         dense = self.index.dense_hits(query.spelled, candidates, scope)
-        lexical = self.index.lexical_hits(query.expanded, candidates, scope)
+        lexical = self.index.lexical_hits(query.lexical_text, candidates, scope)
         share = self.fusion.sentence_share if self.index.sentences is not None else 0.0
         sentences = self.index.sentence_hits(query.spelled, self.fusion.sentence_candidates, scope) if share else []
         best_lexical = max((h.score for h in lexical), default=0.0) or 1.0

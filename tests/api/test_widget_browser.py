@@ -410,8 +410,8 @@ def test_a_misspelt_question_says_what_was_asked_and_can_be_asked_as_typed(page,
 
 
 def test_below_the_floor_the_nearest_documents_are_listed_under_their_heading(page, sites, monkeypatch):
-    index = sites["app"].state.holder.kb.index
-    monkeypatch.setattr(index, "settings", index.settings.model_copy(update={"search_min_evidence": 9.0}))
+    evidence = sites["app"].state.holder.kb.evidence  # the floor as resolved for the index's model
+    monkeypatch.setattr(evidence, "params", replace(evidence.params, search_floor=9.0))
     page.goto(sites["host"] + "/index.html")
     _combobox(page).fill("fibre optique dans les villages")
     near = page.locator("#passerelles .near")

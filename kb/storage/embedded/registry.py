@@ -46,8 +46,9 @@ CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
 CREATE INDEX IF NOT EXISTS documents_source ON documents(source_path);
 CREATE TABLE IF NOT EXISTS deletions (doc_id TEXT PRIMARY KEY, revision INTEGER NOT NULL);
 """
-# Keys of index_info that are bookkeeping, not the index's description.
-_BOOKKEEPING = ("revision", "tracked_since")
+# Keys of index_info that are bookkeeping, not the index's description (the calibration is
+# refitted for the same index: kb/search/calibration.py).
+_BOOKKEEPING = ("revision", "tracked_since", "calibration")
 
 
 class Registry(RegistrySnapshots, SqliteStore):
@@ -91,6 +92,17 @@ class Registry(RegistrySnapshots, SqliteStore):
             self._db.executemany(
                 "INSERT OR REPLACE INTO index_info(key, value) VALUES (?, ?)",
                 [(key, json.dumps(value)) for key, value in values.items()],
+            )
+
+    def calibration(self) -> Any:
+        """The thresholds `kb calibrate` stored (None before it ran)."""
+        row = self._db.execute("SELECT value FROM index_info WHERE key = 'calibration'").fetchone()
+        return json.loads(row[0]) if row else None
+
+    def set_calibration(self, value: Any) -> None:
+        with storage_errors(), self._db:
+            self._db.execute(
+                "INSERT OR REPLACE INTO index_info(key, value) VALUES ('calibration', ?)", (json.dumps(value),)
             )
 
     # -- documents -----------------------------------------------------------------------

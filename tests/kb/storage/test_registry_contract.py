@@ -229,6 +229,21 @@ def test_the_description_is_recorded_apart_from_the_bookkeeping(generation):
     assert generation.reopen().registry.info() == {**description, "dimension": 16}
 
 
+def test_the_calibration_is_stored_as_bookkeeping_beside_the_description(generation):
+    """`kb calibrate` stores its records in the index: an index so calibrated still opens (its
+    description, compared at open, is unchanged), and a reopened registry reads them back."""
+    registry = generation.registry
+    description = {"embedding_model": "contrat/modele-8", "dimension": 8}
+    registry.set_info(description)
+    assert registry.calibration() is None
+    records = [{"model": "contrat/modele-8", "reranker": None, "values": {"answer_min_score": 0.91, "x": "é"}}]
+    registry.set_calibration(records)
+    assert registry.calibration() == records and registry.info() == description
+    assert generation.reopen().registry.calibration() == records
+    registry.set_calibration([])
+    assert registry.calibration() == []
+
+
 def test_the_journal_names_the_documents_whose_write_is_unsettled(generation):
     registry = generation.registry
     registry.mark_settled([EVERY_DOCUMENT])
