@@ -23,7 +23,11 @@ DISTINCT = {"duplicate_reason": "fiches de test"}
 
 
 def _settings(tmp_path, name: str, url: str) -> Settings:
-    return Settings(data_dir=tmp_path / name, database_url=url, database_timeout_s=1, backend_retry_s=0.01)
+    # no background warm-up: its queries would race the administrator's actions below (a
+    # connection it opens while the base turns read-only keeps writing)
+    return Settings(
+        data_dir=tmp_path / name, database_url=url, database_timeout_s=1, backend_retry_s=0.01, warm_up=False
+    )
 
 
 def _client(settings: Settings) -> TestClient:
