@@ -39,13 +39,25 @@ class Query:
 
     @cached_property
     def terms(self) -> frozenset[str]:
-        """Its analysed terms, misspelt words matched to the base's nearest ones (highlights,
-        evidence, with the word neighbours); computed when first read: a ranking alone does not
-        need them."""
+        """Its analysed terms, misspelt words matched to the base's nearest ones (evidence,
+        the answer's sentences), without the word neighbours: they search for the question's
+        words, they do not say the base covers them; computed when first read: a ranking
+        alone does not need them."""
+        return frozenset(self.lexical.query_terms(self.expanded))
+
+    @cached_property
+    def highlighted_terms(self) -> frozenset[str]:
+        """``terms`` and the word neighbours': what a snippet marks (a fiche found through
+        "épicerie" for "supérette" shows why)."""
+        if not self.neighbours:
+            return self.terms
         return frozenset(self.lexical.query_terms(self.lexical_text))
 
     @cached_property
     def exact_terms(self) -> frozenset[str]:
-        """Its analysed terms as typed (whether a document holds every one of them), with the
-        word neighbours (written words: they lower the share of unwritten words, as measured)."""
-        return frozenset(self.lexical.analyzer.tokens(self.lexical_text))
+        """Its analysed terms as typed (whether a document holds every one of them, and the
+        share of its words no document writes), without the word neighbours: a neighbour
+        searches for an unwritten word, it does not make the base write it ("organiser un
+        festival de musique" in a base that never says "musique" still names an unknown
+        subject)."""
+        return frozenset(self.lexical.analyzer.tokens(self.expanded))

@@ -93,8 +93,8 @@ class Retriever:
 
     def query_terms(self, query: str | Query) -> frozenset[str]:
         """The analysed terms of a query and of its glossary expansions (misspelt words
-        matched to the base's nearest words)."""
-        return self._query(query).terms
+        matched to the base's nearest words) and its word neighbours: what snippets mark."""
+        return self._query(query).highlighted_terms
 
     def _query(self, query: str | Query) -> Query:
         return query if isinstance(query, Query) else self.query(query)

@@ -115,7 +115,9 @@ def test_the_base_follows_the_writes(rows, neighbours):
 
 @pytest.fixture(scope="module")
 def retriever(tmp_path_factory, toy_mini_index):
-    settings = copy_index(toy_mini_index, Settings(data_dir=tmp_path_factory.mktemp("neighbours") / "data"))
+    settings = copy_index(
+        toy_mini_index, Settings(data_dir=tmp_path_factory.mktemp("neighbours") / "data", word_neighbours=True)
+    )
     index = open_index(settings, embedder=ToyEmbedder())
     yield Retriever(index, Glossary.load(settings.glossary_file))
     index.close()
@@ -126,7 +128,9 @@ def test_an_unwritten_word_reaches_its_document_lexically(retriever):
     assert query.neighbours == ("épicerie",)
     assert query.spelled == "une supérette"  # the dense side reads the question as typed
     assert query.lexical_text == "une supérette épicerie"
-    assert "epicer" in "".join(query.terms)  # highlights and evidence see it
+    assert "epicer" in "".join(query.highlighted_terms)  # snippets mark it
+    # the evidence does not: the base still never writes the question's word
+    assert query.terms == query.exact_terms == frozenset({"superet"})
     hits = retriever.search(query, k=3, mode="bm25")
     assert [hit.metadata.doc_id for hit in hits][:1] == ["exp-epicerie-village"]
 
