@@ -29,7 +29,7 @@ class EvidenceParams:
     gap_weight: float = 2.0
     gap_rank: int = 10
     unknown_weight: float = 0.0
-    gap_background: float = 0.8587  # the gap_rank-th score of a base too small to have one
+    gap_background: float = 0.8582  # the gap_rank-th score of a base too small to have one
     documents: int = 3  # the top documents whose terms count in the coverage
     depth: int = 20  # documents ranked to judge a query on the whole base
     # the floor of /search (KB_SEARCH_MIN_EVIDENCE as calibrated for the index's model); None:
