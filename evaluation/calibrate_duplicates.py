@@ -22,11 +22,10 @@ from typing import TypedDict
 from evaluation import duplicates_fit
 from evaluation.datasets import PROJECT_ROOT, Dataset
 from evaluation.retrieval import dataset_index
-from ingest.chunking import chunk_document, embedding_text
-from ingest.pipeline import chunking_params, load_document
 from kb.core.settings import Settings
 from kb.duplicates.finder import DuplicateFinder, DuplicateParams, NewDocument, Signals
 from kb.index.knowledge_index import KnowledgeIndex
+from services.calibration_duplicates import new_document
 from services.runtime import open_index
 
 PAIRS_DIR = PROJECT_ROOT / "evaluation" / "duplicates"
@@ -55,18 +54,6 @@ class PairResult:
 def load_pairs(path: Path = PAIRS_DIR / "pairs.jsonl") -> list[Pair]:
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     return [Pair(r["a"], r["b"], r["duplicate"], r["kind"]) for r in rows]
-
-
-def new_document(index: KnowledgeIndex, settings: Settings, name: str) -> NewDocument:
-    """The pair's first member as the writer would see it being added."""
-    if not name.endswith(".md"):
-        stored = index.get(name)
-        return NewDocument(stored.metadata, index.document_text(name) or "", index.document_vectors(name))
-    path = PAIRS_DIR / name
-    loaded = load_document(path, path.read_bytes())
-    chunks = chunk_document(loaded.metadata.doc_id, loaded.parsed, chunking_params(settings))
-    vectors = index.embed_passages([embedding_text(loaded.metadata.title, c) for c in chunks])
-    return NewDocument(loaded.metadata, loaded.parsed.text, vectors)
 
 
 def new_documents(index: KnowledgeIndex, settings: Settings, pairs: list[Pair]) -> dict[str, NewDocument]:

@@ -40,7 +40,9 @@ def load_pairs(directory: Path = PAIRS_DIR) -> list[Pair]:
     return [Pair(r["a"], r["b"], bool(r["duplicate"])) for r in rows]
 
 
-def _new_document(index: KnowledgeIndex, settings: Settings, name: str, directory: Path) -> NewDocument:
+def new_document(index: KnowledgeIndex, settings: Settings, name: str, directory: Path = PAIRS_DIR) -> NewDocument:
+    """A pair's first member as the writer would see it being added: a stored document, or a
+    Markdown file of ``directory`` read, cut and embedded."""
     if not name.endswith(".md"):
         stored = index.get(name)
         return NewDocument(stored.metadata, index.document_text(name) or "", index.document_vectors(name))
@@ -60,7 +62,7 @@ def fit_duplicates(index: KnowledgeIndex, settings: Settings, directory: Path = 
         return None
     params = DuplicateParams.from_settings(settings)  # the other reasons as configured
     finder = DuplicateFinder(index, params)
-    documents = {name: _new_document(index, settings, name, directory) for name in sorted({p.new for p in pairs})}
+    documents = {name: new_document(index, settings, name, directory) for name in sorted({p.new for p in pairs})}
     signals: dict[tuple[str, str], Signals] = {}
     for pair in pairs:
         found = finder.compare(documents[pair.new], pair.existing)
