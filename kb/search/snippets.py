@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from collections.abc import Set as AbstractSet
+from dataclasses import dataclass
+
+from kb.core.bounded_cache import BoundedCache
 
 # The analysed term of a word ('' for a stop word): how the lexical index sees it.
 TermOf = Callable[[str], str]
@@ -33,18 +36,36 @@ def split_sentences(text: str) -> list[str]:
     return [re.sub(r"\s+", " ", part) for part in parts if part]
 
 
-def highlight_spans(text: str, terms: AbstractSet[str], term_of: TermOf) -> list[tuple[int, int]]:
-    spans = []
-    for match in _WORD.finditer(text):
-        if term_of(match.group().lower()) in terms:
-            spans.append((match.start(), match.end()))
-    return spans
+@dataclass(frozen=True)
+class AnalysedPassage:
+    """What a passage's snippets read whatever the query: its flattened text and where each
+    analysed term is in it."""
+
+    flat: str
+    spans: Mapping[str, tuple[tuple[int, int], ...]]  # term -> (start, end) in ``flat``, in order
+
+    def spans_of(self, terms: AbstractSet[str]) -> list[tuple[int, int]]:
+        found = [span for term in terms & self.spans.keys() for span in self.spans[term]]
+        return sorted(found)
+
+
+def analyse_passage(text: str, term_of: TermOf) -> AnalysedPassage:
+    flat = re.sub(r"\s+", " ", clean_markdown(text)).strip()
+    spans: dict[str, list[tuple[int, int]]] = {}
+    for match in _WORD.finditer(flat):
+        if term := term_of(match.group().lower()):
+            spans.setdefault(term, []).append((match.start(), match.end()))
+    return AnalysedPassage(flat, {term: tuple(found) for term, found in spans.items()})
 
 
 def make_snippet(text: str, terms: AbstractSet[str], term_of: TermOf, width: int = 260) -> tuple[str, list[list[int]]]:
     """The window of ``width`` characters with the most matched terms, and their offsets."""
-    flat = re.sub(r"\s+", " ", clean_markdown(text)).strip()
-    spans = highlight_spans(flat, terms, term_of)
+    return snippet_of(analyse_passage(text, term_of), terms, width)
+
+
+def snippet_of(passage: AnalysedPassage, terms: AbstractSet[str], width: int = 260) -> tuple[str, list[list[int]]]:
+    flat = passage.flat
+    spans = passage.spans_of(terms)
     if len(flat) <= width:
         start, end = 0, len(flat)
     else:
@@ -66,3 +87,18 @@ def make_snippet(text: str, terms: AbstractSet[str], term_of: TermOf, width: int
     shift = len(prefix) - start - (len(flat[start:end]) - len(flat[start:end].lstrip()))
     highlights = [[s + shift, e + shift] for s, e in spans if start <= s and e <= end]
     return snippet, highlights
+
+
+class Snippets:
+    """Snippets of passages, each passage analysed once (per text, so per document version:
+    a new version's passages are new keys, the old ones age out) rather than at every request
+    that shows it: a search shows some thirty passages, mostly the same from one question to
+    the next."""
+
+    def __init__(self, term_of: TermOf, size: int = 4096) -> None:
+        self._term_of = term_of
+        self._analysed: BoundedCache[str, AnalysedPassage] = BoundedCache(size)
+
+    def make(self, text: str, terms: AbstractSet[str], width: int = 260) -> tuple[str, list[list[int]]]:
+        analysed = self._analysed.get_or_compute(text, lambda: analyse_passage(text, self._term_of))
+        return snippet_of(analysed, terms, width)

