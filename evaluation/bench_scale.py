@@ -143,6 +143,8 @@ class BuildReport:
     fiches: dict[str, Any] = dataclasses.field(default_factory=dict)  # evaluation.vdd's WriteReport
     runs: int = 1  # ingestion runs that built it (an interrupted build is completed by the next)
     interrupted_s: float = 0.0  # of ingest_s, in runs that did not finish
+    alone_s: float = 0.0  # of ingest_s, in windows when nothing else ran (bench_scale_real.alone)
+    alone_passages: int = 0  # embedded in those windows
 
 
 def registry_counts(settings: Settings) -> tuple[int, int]:

@@ -116,6 +116,21 @@ class Marker:
         return self.data.setdefault("runs", [])
 
 
+def alone(runs: list[dict[str, Any]], cores: int | None = None) -> tuple[float, int]:
+    """Seconds and passages of the 30-second windows in which the build had the machine to
+    itself (the load average at both ends at most the cores plus one half): the rate an idle
+    machine would give, other work having shared the cores during the rest."""
+    limit = (cores or os.cpu_count() or 1) + 0.5
+    seconds, passages = 0.0, 0
+    for run in runs:
+        ticks = run.get("ticks") or []
+        for (t0, done0, load0), (t1, done1, load1) in zip(ticks, ticks[1:], strict=False):
+            if load0 <= limit and load1 <= limit and done1 >= done0:
+                seconds += t1 - t0
+                passages += done1 - done0
+    return seconds, passages
+
+
 def prepare_sources(folder: Path, cache: Path, limit: int | None, report: BuildReport) -> dict[str, Path]:
     """Every source as files under ``folder`` (written once; unchanged files left alone)."""
     sources = {"sample corpus": CORPUS}
@@ -188,6 +203,8 @@ def build_real_index(
 
     def tick(elapsed_s: float, done: int) -> None:
         run.update(ingest_s=round(elapsed_s, 1), passages_embedded=done)
+        # the load average at each tick tells the windows when the build ran alone
+        run.setdefault("ticks", []).append([round(elapsed_s, 1), done, round(os.getloadavg()[0], 2)])
         marker.save()
 
     embedder = create_embedder(settings)
@@ -215,6 +232,7 @@ def build_real_index(
     report.runs = len(runs)
     report.interrupted_s = sum(r["ingest_s"] for r in runs if not r.get("complete"))
     report.ingest_peak_rss_mb = max(r.get("peak_rss_mb") or 0.0 for r in runs)
+    report.alone_s, report.alone_passages = alone(runs)
     index = open_index(settings, embedder)
     try:
         count_real(index, embedder, sources, report)
@@ -264,5 +282,12 @@ def print_real_rows(build: BuildReport, row) -> None:
         row(
             "time inside the model (complete runs)",
             f"{build.embed_s:.0f} s ({100 * build.embed_s / complete_s:.1f} % of their {complete_s:.0f} s)",
+        )
+    if build.alone_s:
+        rate = build.alone_passages / build.alone_s
+        row(
+            "ingestion rate when the build had the machine to itself",
+            f"{rate:.1f} passages/s over {build.alone_s / 60:.0f} min of windows "
+            f"(so about {build.base_passages / rate / 3600:.1f} h for the whole base on an idle machine)",
         )
     row("ingestion process, peak RSS", f"{build.ingest_peak_rss_mb:,.0f} MB")

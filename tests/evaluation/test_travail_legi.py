@@ -197,3 +197,12 @@ def test_the_progress_callback_reports_elapsed_time_and_passages(monkeypatch, ca
         progress(done, 100, "")
     assert ticks == [(31.0, 31), (62.0, 62)]
     assert "31 / 100 passages (1.0 passages/s)" in capsys.readouterr().out
+
+
+def test_the_rate_alone_reads_only_the_windows_of_a_quiet_machine() -> None:
+    runs = [
+        {"ticks": [[30, 300, 2.1], [60, 600, 2.2], [90, 700, 5.0], [120, 800, 2.0]]},
+        {"ticks": [[30, 250, 1.9], [60, 520, 2.4]]},
+        {"ingest_s": 100.0},  # a run recorded before the ticks
+    ]
+    assert bench_scale_real.alone(runs, cores=2) == (60.0, 570)  # 30 s + 30 s; the loaded windows left out
