@@ -28,16 +28,14 @@ the model's) and ``after`` (the mode applies once that many more requests were a
 
 from __future__ import annotations
 
-import argparse
 import hashlib
-import json
 import re
-import threading
 import time
 import unicodedata
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import numpy as np
+
+from tests import stub_http
 
 _WORD = re.compile(r"[a-z0-9]+")
 
@@ -56,36 +54,24 @@ def vector(text: str, dimension: int) -> list[float]:
     return [round(float(v), 6) for v in values / np.linalg.norm(values)]
 
 
-class Handler(BaseHTTPRequestHandler):
+class Handler(stub_http.StubHandler):
     server: StubServer
 
-    def log_message(self, format, *args):  # quiet
-        pass
-
-    def do_GET(self):
-        if self.path == "/_requests":
-            with self.server.lock:
-                self._json(200, list(self.server.requests))
-        else:
-            self._json(404, {"error": {"message": "not found"}})
-
-    def do_POST(self):
-        length = int(self.headers.get("Content-Length") or 0)
-        body = json.loads(self.rfile.read(length) or b"{}")
+    def post(self, body: dict) -> None:
         if self.path == "/_config":
             with self.server.lock:
                 self.server.dimension = int(body.get("dimension", self.server.dimension))
                 if "mode" in body:
                     self.server.forced = body["mode"]
                     self.server.forced_after = len(self.server.requests) + int(body.get("after", 0))
-            self._json(200, {"dimension": self.server.dimension})
+            self.send_json(200, {"dimension": self.server.dimension})
             return
         if self.path == "/_reset":
             with self.server.lock:
                 self.server.requests.clear()
                 self.server.seen.clear()
                 self.server.forced, self.server.forced_after = None, 0
-            self._json(200, {})
+            self.send_json(200, {})
             return
         with self.server.lock:
             mode = str(body.get("model", "ok"))
@@ -104,29 +90,29 @@ class Handler(BaseHTTPRequestHandler):
                 self.server.in_flight[mode] -= 1
 
     def _answer(self, body: dict, mode: str, seen: int, dimension: int) -> None:
-        if not self.path.rstrip("/").endswith("/embeddings"):
-            self._json(404, {"error": {"message": "not found"}})
+        if not self.path_ends_with("/embeddings"):
+            self.send_json(404, self.not_found)
             return
         limit = re.fullmatch(r"429-(\d+)", mode)
         if limit and seen <= int(limit.group(1)):
-            self._json(429, {"error": {"message": "trop de requêtes"}}, {"Retry-After": "0"})
+            self.send_json(429, {"error": {"message": "trop de requêtes"}}, {"Retry-After": "0"})
             return
         if mode == "erreur":
-            self._json(500, {"error": {"message": "le modèle a planté", "type": "server_error"}})
+            self.send_json(500, {"error": {"message": "le modèle a planté", "type": "server_error"}})
             return
         if mode == "muet":
             time.sleep(self.server.hang)
         if mode == "lent":
             time.sleep(0.2)
         if mode == "casse":
-            self._raw(200, b"<html>pas du JSON</html>", "application/json")
+            self.send_raw(200, b"<html>pas du JSON</html>")
             return
         if mode == "dimension-changeante" and seen > 1:
             dimension += 8
         texts = body.get("input", [])
         texts = [texts] if isinstance(texts, str) else texts
         data = [{"object": "embedding", "index": i, "embedding": vector(t, dimension)} for i, t in enumerate(texts)]
-        self._json(
+        self.send_json(
             200,
             {
                 "object": "list",
@@ -136,66 +122,34 @@ class Handler(BaseHTTPRequestHandler):
             },
         )
 
-    def _json(self, status: int, payload, headers: dict[str, str] | None = None) -> None:
-        self._raw(status, json.dumps(payload, ensure_ascii=False).encode(), "application/json", headers)
 
-    def _raw(self, status: int, data: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
-        try:
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(data)))
-            for name, value in (headers or {}).items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(data)
-        except (BrokenPipeError, ConnectionResetError):  # a client that gave up waiting
-            pass
-
-
-class StubServer(ThreadingHTTPServer):
-    daemon_threads = True
+class StubServer(stub_http.StubServer):
+    handler = Handler
 
     def __init__(self, port: int, dimension: int, hang: float) -> None:
-        super().__init__(("127.0.0.1", port), Handler)
+        super().__init__(port, hang)
         self.dimension = dimension
-        self.hang = hang
-        self.requests: list[dict] = []
         self.seen: dict[str, int] = {}
         self.in_flight: dict[str, int] = {}
         self.forced: str | None = None  # POST /_config {"mode": …}
         self.forced_after = 0
-        self.lock = threading.Lock()
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--port", type=int, required=True)
+    parser = stub_http.arguments(__doc__, hang_mode="muet")
     parser.add_argument("--dimension", type=int, default=128)
-    parser.add_argument("--hang", type=float, default=30.0, help="seconds the `muet` mode says nothing")
     args = parser.parse_args()
     StubServer(args.port, args.dimension, args.hang).serve_forever()
 
 
-if __name__ == "__main__":
-    main()
-
-
-class StubHandle:
+class StubHandle(stub_http.StubClient):
     """The tests' side of a running stub: its base URL (``…/v1``) and its bookkeeping."""
 
     def __init__(self, port: int) -> None:
-        self.root = f"http://127.0.0.1:{port}"
-        self.url = f"{self.root}/v1"
-
-    def requests(self) -> list[dict]:
-        import httpx
-
-        return httpx.get(f"{self.root}/_requests", timeout=5).json()
+        super().__init__(port, "/v1")
 
     def reset(self, dimension: int = 128) -> None:
-        import httpx
-
-        httpx.post(f"{self.root}/_reset", json={}, timeout=5).raise_for_status()
+        self.admin("/_reset", {})
         self.set_dimension(dimension)
 
     def set_dimension(self, dimension: int) -> None:
@@ -206,6 +160,8 @@ class StubHandle:
         self.configure(mode=mode, after=after)
 
     def configure(self, **config) -> None:
-        import httpx
+        self.admin("/_config", config)
 
-        httpx.post(f"{self.root}/_config", json=config, timeout=5).raise_for_status()
+
+if __name__ == "__main__":
+    main()

@@ -19,12 +19,11 @@ word per chunk, then ``data: [DONE]``). ``GET /_requests`` lists the bodies rece
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from tests import stub_http
 
 GOOD = (
     "D'après les fiches, des chauffeurs bénévoles assurent les trajets [{first}].",
@@ -48,42 +47,27 @@ def reply(mode: str, user: str) -> str:
     return good
 
 
-class Handler(BaseHTTPRequestHandler):
-    server: StubServer
-
-    def log_message(self, format, *args):  # quiet
-        pass
-
-    def do_GET(self):
-        if self.path == "/_requests":
-            with self.server.lock:
-                self._json(200, list(self.server.requests))
-        else:
-            self._json(404, {"error": {"message": "not found"}})
-
-    def do_POST(self):
-        length = int(self.headers.get("Content-Length") or 0)
-        body = json.loads(self.rfile.read(length) or b"{}")
-        with self.server.lock:
-            self.server.requests.append(body)
-        if not self.path.rstrip("/").endswith("/chat/completions"):
-            self._json(404, {"error": {"message": "not found"}})
+class Handler(stub_http.StubHandler):
+    def post(self, body: dict) -> None:
+        self.server.record(body)
+        if not self.path_ends_with("/chat/completions"):
+            self.send_json(404, self.not_found)
             return
         mode = str(body.get("model", "bon"))
         user = next((m.get("content") or "" for m in reversed(body.get("messages", [])) if m.get("role") == "user"), "")
         if mode == "muet":
             time.sleep(self.server.hang)
         if mode == "erreur":
-            self._json(500, {"error": {"message": "le modèle a planté", "type": "server_error"}})
+            self.send_json(500, {"error": {"message": "le modèle a planté", "type": "server_error"}})
             return
         text = reply(mode, user)
         if body.get("stream"):
-            self._stream(mode, text, body)
+            self._stream(mode, text)
             return
         if mode == "casse":
-            self._raw(200, b"<html>pas du JSON</html>", "application/json")
+            self.send_raw(200, b"<html>pas du JSON</html>")
             return
-        self._json(
+        self.send_json(
             200,
             {
                 "id": "chatcmpl-stub",
@@ -99,7 +83,7 @@ class Handler(BaseHTTPRequestHandler):
             },
         )
 
-    def _stream(self, mode: str, text: str, body: dict) -> None:
+    def _stream(self, mode: str, text: str) -> None:
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-cache")
@@ -128,32 +112,13 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(b"data: [DONE]\n\n")
         self.wfile.flush()
 
-    def _json(self, status: int, payload) -> None:
-        self._raw(status, json.dumps(payload, ensure_ascii=False).encode(), "application/json")
 
-    def _raw(self, status: int, data: bytes, content_type: str) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-
-class StubServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, port: int, hang: float) -> None:
-        super().__init__(("127.0.0.1", port), Handler)
-        self.hang = hang
-        self.requests: list[dict] = []
-        self.lock = threading.Lock()
+class StubServer(stub_http.StubServer):
+    handler = Handler
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--hang", type=float, default=30.0, help="seconds the `muet` mode says nothing")
-    args = parser.parse_args()
+    args = stub_http.arguments(__doc__, hang_mode="muet").parse_args()
     StubServer(args.port, args.hang).serve_forever()
 
 

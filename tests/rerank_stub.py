@@ -19,13 +19,11 @@ what was received: ``{path, authorization, body}``.
 
 from __future__ import annotations
 
-import argparse
-import json
 import re
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+from tests import stub_http
 
 
 def words(text: str) -> set[str]:
@@ -39,85 +37,49 @@ def score_texts(mode: str, query: str, texts: list[str]) -> list[float]:
     return [len(asked & words(text)) / len(asked) for text in texts]
 
 
-class Handler(BaseHTTPRequestHandler):
-    server: StubServer
+class Handler(stub_http.StubHandler):
+    not_found = {"error": "not found"}
 
-    def log_message(self, format, *args):  # quiet
-        pass
-
-    def do_GET(self):
-        if self.path == "/_requests":
-            with self.server.lock:
-                self._json(200, list(self.server.requests))
-        else:
-            self._json(404, {"error": "not found"})
-
-    def do_POST(self):
-        length = int(self.headers.get("Content-Length") or 0)
-        body = json.loads(self.rfile.read(length) or b"{}")
-        with self.server.lock:
-            self.server.requests.append(
-                {"path": self.path, "authorization": self.headers.get("Authorization"), "body": body}
-            )
+    def post(self, body: dict) -> None:
+        self.server.record({"path": self.path, "authorization": self.headers.get("Authorization"), "body": body})
         if self.path.rstrip("/") not in ("/rerank", "/v1/rerank"):
-            self._json(404, {"error": "not found"})
+            self.send_json(404, self.not_found)
             return
         mode, _, shape = str(body.get("model") or "overlap").partition("/")
         shape = shape or "cohere"
         if mode == "hang":
             time.sleep(self.server.hang)
         if mode == "error":
-            self._json(500, {"error": "le modèle a planté"})
+            self.send_json(500, {"error": "le modèle a planté"})
             return
         if mode == "garbage":
-            self._raw(200, b"<html>pas du JSON</html>")
+            self.send_raw(200, b"<html>pas du JSON</html>")
             return
         field = {"cohere": "documents", "tei": "texts"}.get(shape, "input")
         query = body.get("prompt" if shape == "albert-legacy" else "query")
         texts = body.get(field)
         if shape == "albert-legacy" and "query" in body:
-            self._json(422, {"detail": "Extra inputs are not permitted: query"})
+            self.send_json(422, {"detail": "Extra inputs are not permitted: query"})
             return
         if not isinstance(query, str) or not isinstance(texts, list):
-            self._json(422, {"detail": f"missing field `{field}`"})
+            self.send_json(422, {"detail": f"missing field `{field}`"})
             return
         scores = score_texts(mode, query, texts)
         ranked = sorted(range(len(texts)), key=lambda i: -scores[i])
         if shape == "tei":
-            self._json(200, [{"index": i, "score": scores[i]} for i in ranked])
+            self.send_json(200, [{"index": i, "score": scores[i]} for i in ranked])
         elif shape == "albert-legacy":
-            self._json(
+            self.send_json(
                 200, {"object": "list", "data": [{"object": "rerank", "index": i, "score": scores[i]} for i in ranked]}
             )
         else:
             top_n = body.get("top_n") or len(texts)
             results = [{"index": i, "relevance_score": scores[i]} for i in ranked[:top_n]]
-            self._json(200, {"id": "rerank-stub", "model": mode, "results": results})
-
-    def _json(self, status: int, payload) -> None:
-        self.send_response(status)
-        data = json.dumps(payload, ensure_ascii=False).encode()
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def _raw(self, status: int, data: bytes) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+            self.send_json(200, {"id": "rerank-stub", "model": mode, "results": results})
 
 
-class StubServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, port: int, hang: float) -> None:
-        super().__init__(("127.0.0.1", port), Handler)
-        self.hang = hang
-        self.requests: list[dict] = []
-        self.lock = threading.Lock()
+class StubServer(stub_http.StubServer):
+    handler = Handler
 
 
 def tiny_cross_encoder(folder: Path, words: list[str]) -> Path:
@@ -144,10 +106,7 @@ def tiny_cross_encoder(folder: Path, words: list[str]) -> Path:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--hang", type=float, default=30.0, help="seconds the `hang` mode says nothing")
-    args = parser.parse_args()
+    args = stub_http.arguments(__doc__, hang_mode="hang").parse_args()
     StubServer(args.port, args.hang).serve_forever()
 
 
