@@ -29,6 +29,7 @@ from kb.core.errors import ArchiveError, KBError
 from kb.core.settings import Settings
 from kb.index.embeddings import Embedder
 from kb.records.audit import audit_entry, entry_line
+from kb.search.calibration import valid_records
 from kb.storage.backend import open_backend
 from kb.storage.embedded.audit import AuditLog
 from kb.storage.embedded.backend import REGISTRY_FILE
@@ -113,6 +114,7 @@ def export_base(settings: Settings, archive_path: Path, questions: bool = False)
         try:
             stored = list(registry.documents())
             index_info = registry.info()
+            calibration = valid_records(registry.calibration())
         finally:
             registry.close()
         try:
@@ -127,6 +129,8 @@ def export_base(settings: Settings, archive_path: Path, questions: bool = False)
                     "created_at": timestamp(),
                     "counts": report.counts,
                     "index": index_info,
+                    # `kb calibrate`'s records (per model): the import keeps those of its model
+                    "calibration": calibration,
                     "settings": {
                         "embedding_backend": settings.embedding_backend,
                         **{f"chunk_{k}": v for k, v in chunking_params(settings).as_record().items()},
@@ -251,6 +255,7 @@ def import_base(settings: Settings, archive_path: Path, embedder: Embedder | Non
         except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError) as exc:
             raise ArchiveError("fichier zip illisible") from exc
         archived = archive_vectors.load(staging / "archive")
+        calibration = valid_records(manifest.get("calibration"))
         catalogue = _catalogue(staging / "archive")
         counts = _assemble(staging / "archive", staging / "data")
         if existed:
@@ -264,12 +269,22 @@ def import_base(settings: Settings, archive_path: Path, embedder: Embedder | Non
         try:
             report.indexing = archive_vectors.ingest(settings, documents, embedder, archived, report, callbacks)
             report.dates_carried = _carry_dates(settings, catalogue)
+            if calibration:
+                _restore_calibration(settings, calibration)
         except BaseException:
             shutil.rmtree(data_dir, ignore_errors=True)  # back to the empty directory it was
             if existed:
                 data_dir.mkdir()
             raise
     return report
+
+
+def _restore_calibration(settings: Settings, records: list[dict]) -> None:
+    registry = Registry(open_backend(settings).current_location().directory / REGISTRY_FILE)
+    try:
+        registry.set_calibration(records)
+    finally:
+        registry.close()
 
 
 def _catalogue(unpacked: Path) -> dict[str, str]:

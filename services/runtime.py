@@ -16,6 +16,7 @@ from kb.core.errors import IngestInterrupted, ServiceUnavailable
 from kb.core.settings import Settings
 from kb.index.embeddings import Embedder, create_embedder
 from kb.index.knowledge_index import KnowledgeIndex
+from kb.search.calibration import valid_records
 from kb.storage.backend import open_backend
 from kb.storage.protocols import Backend
 
@@ -176,6 +177,8 @@ def reindex(settings: Settings, embedder: Embedder | None = None, **callbacks) -
     with backend.writer_lock(callbacks.pop("on_wait", None)):
         old = backend.current_location()
         sources = [Path(path) for path in backend.source_paths(old)]
+        # records per model and reranker: the new generation's model picks its own, if any
+        calibration = valid_records(backend.stored_calibration(old))
         new = backend.next_location()
         backend.discard_generation(new)  # leftovers of an interrupted rebuild
         chunking = chunking_params(settings).as_record()
@@ -192,6 +195,8 @@ def reindex(settings: Settings, embedder: Embedder | None = None, **callbacks) -
                     exc.report,
                 ) from exc
             raise
+        if calibration:
+            index.registry.set_calibration(calibration)
         index.close()
         backend.switch_current(new)
         if old.generation != new.generation:

@@ -19,6 +19,7 @@ threshold compares passage vectors only, so any record of the same model serves 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -160,6 +161,32 @@ def stored_records(registry: Any) -> list[Mapping[str, Any]]:
     """The records `kb calibrate` stored in an index's registry (none on an older registry)."""
     value = registry.calibration()
     return list(value) if isinstance(value, list) else []
+
+
+def valid_records(value: Any) -> list[dict[str, Any]]:
+    """The well-formed records of a stored or archived calibration: a model id, a reranker id
+    or none, known values as finite numbers within [-1, 2] (cosines, weights, shares). Anything
+    else is dropped: an archive's calibration never sets a threshold it could not have fitted."""
+    records = []
+    for record in value if isinstance(value, list) else []:
+        if not isinstance(record, Mapping) or not isinstance(record.get("model"), str):
+            continue
+        if not (record.get("reranker") is None or isinstance(record.get("reranker"), str)):
+            continue
+        values = record.get("values")
+        if not isinstance(values, Mapping) or not values:
+            continue
+        if not all(
+            name in VALUES
+            and isinstance(number, int | float)
+            and not isinstance(number, bool)
+            and math.isfinite(number)
+            and -1.0 <= number <= 2.0
+            for name, number in values.items()
+        ):
+            continue
+        records.append(dict(record))
+    return records
 
 
 def with_record(records: list[Mapping[str, Any]], record: Mapping[str, Any]) -> list[Mapping[str, Any]]:

@@ -98,6 +98,12 @@ class GenerationRecords:
         with self._registry_of(location) as registry:
             return registry.info() if registry is not None else {}
 
+    def stored_calibration(self, location: IndexLocation) -> Any:
+        """The calibration records `kb calibrate` stored in a generation (None without any):
+        ``kb reindex`` carries them to the generation it builds."""
+        with self._registry_of(location) as registry:
+            return registry.calibration() if registry is not None else None
+
     def source_paths(self, location: IndexLocation) -> list[str]:
         """The source files of a generation's documents (what ``kb reindex`` reads again)."""
         with self._registry_of(location) as registry:

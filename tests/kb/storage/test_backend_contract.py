@@ -70,6 +70,15 @@ def test_a_generation_records_its_description_and_its_documents_source_files(gen
     assert backend.recorded_description(never_opened) == {} and backend.source_paths(never_opened) == []
 
 
+def test_a_generation_gives_its_calibration_records_without_being_opened(generation):
+    backend, location, registry = generation.backend, generation.location, generation.registry
+    assert backend.stored_calibration(location) is None
+    records = [{"model": "m", "reranker": None, "values": {"answer_min_score": 0.9}}]
+    registry.set_calibration(records)
+    assert backend.stored_calibration(location) == records
+    assert backend.stored_calibration(location.following()) is None
+
+
 def test_a_discarded_generation_leaves_nothing_and_the_current_one_untouched(generation):
     backend, current = generation.backend, generation.location
     _write(generation.registry, "a", "documents/a.md")
