@@ -147,7 +147,9 @@ class Site:
         """A query's documents (or the catalogue without one), facets, one page, and the cited
         answer when asked for. ``FiltersInvalid`` for unknown filter values. The query's
         misspelt words are corrected unless ``spelling`` is false (``corrected``: what was
-        searched); ``confident`` false: the documents listed are the nearest ones, to check."""
+        searched); ``confident`` false: the documents listed are the nearest ones, to check.
+        ``rerank``: what reranking did for the list (``KnowledgeBase.rerank_state``); the answer
+        carries its own, from the same query."""
         filters = self.kb.parse_filters(
             selected.get("type"),
             selected.get("secteur"),
@@ -164,6 +166,7 @@ class Site:
         weak = False
         confident = True
         corrected = None
+        rerank = None
         hits: list = []
         if q:
             # the documents that answer, cut where their scores fall away from the best one,
@@ -171,6 +174,8 @@ class Site:
             listing = self.kb.listing(q, PER_PAGE, filters, spelling)
             query, ranked, evidence = listing.query, listing.ranked, listing.evidence
             hits, confident, corrected = listing.hits, listing.confident, listing.query.corrected
+            # what reranking did for the list, as GET /search says it (None without a reranker)
+            rerank = self.kb.rerank_state(query)
             listed = [hit.metadata for hit in hits]
             rows = [
                 {
@@ -217,6 +222,8 @@ class Site:
             "weak": weak,
             "confident": confident,
             "corrected": corrected,
+            # the page notes a reranker's failure (``fallback``): the list keeps the fused order
+            "rerank": rerank,
             "answer": answer,
             # the page's synthesis script asks /ask/stream with the same question and filters
             "llm": bool(self.index.settings.llm_url),

@@ -18,15 +18,13 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from kb.core.bounded_cache import BoundedCache
 from kb.core.models import Scope
 from kb.core.text import fold
-from kb.index.bm25 import CorpusStats, Postings, Rows, best_of
+from kb.index.bm25 import Postings, Rows, best_of
 from kb.index.lexical import (
     _ELISION,
     _WORD,
@@ -41,116 +39,13 @@ from kb.index.lexical import (
     typo_distance,
     typo_like,
 )
+from kb.index.lexical_tiers import Tier, View, view_of
 from kb.storage.protocols import Registry
 
 logger = logging.getLogger("passerelles.lexical")
 FORMAT = 2  # of the saved main; another format is rebuilt
 SPELLING_DISTANCE = 1  # edits a corrected query word may be from the base's word (docs/search.md)
 SYNCHRONOUS_FACTOR = 4  # a delta this many times over the limit is rebuilt before searching
-QUERIES_SCORED = 8  # queries whose unscoped scores a view keeps (a page searches one in several scopes)
-
-
-@dataclass(frozen=True)
-class _Tier:
-    """Passages analysed together: their postings, rows and spellings."""
-
-    postings: Postings
-    rows: Rows
-    spellings: _Spellings
-    accents: dict[str, str]
-    words: frozenset[str]
-
-    @classmethod
-    def build(cls, analyzer: FrenchAnalyzer, registry_rows, cache: dict | None = None) -> _Tier:
-        ids, types, sectors, corpus = [], [], [], []
-        spellings = _Spellings()
-        for chunk_id, title, section, text, doc_type, sector in registry_rows:
-            ids.append(chunk_id)
-            types.append(doc_type)
-            sectors.append(sector)
-            if cache is None:  # the main: analysed once, in one go
-                corpus.append(analyzer.tokens(f"{title}\n{section}\n{text}"))
-                spellings.add(text)
-                continue
-            analysed = cache.get(chunk_id)
-            if analysed is None:
-                own = _Spellings()
-                own.add(text)
-                analysed = cache[chunk_id] = (analyzer.tokens(f"{title}\n{section}\n{text}"), own)
-            corpus.append(analysed[0])
-            spellings.merge(analysed[1])
-        return cls(
-            Postings.build(corpus),
-            Rows(ids, types, sectors),
-            spellings,
-            spellings.accented(),
-            frozenset(spellings.words()),
-        )
-
-
-@dataclass(frozen=True)
-class _View:
-    """What searches read, swapped as one: the main, its mask, the delta and their union's
-    statistics and spellings."""
-
-    revision: int
-    main: _Tier
-    main_revision: int
-    masked: np.ndarray  # over the main's rows
-    delta: _Tier
-    stats: CorpusStats
-    accents: dict[str, str]
-    words: list[str]  # sorted, for typo matching
-    known: frozenset[str]
-    main_frequencies: np.ndarray  # document frequency of each main term, masked rows left out
-    delta_frequencies: np.ndarray
-    pending: int  # rows the delta and the mask hold: what a fold of the main would absorb
-    # a query's scores over each tier before any scope (``LexicalIndex.search``): one page
-    # searches one query in several scopes; they go with the view they were computed on
-    scored: BoundedCache[str, list[np.ndarray]] = field(
-        default_factory=lambda: BoundedCache(QUERIES_SCORED), compare=False, repr=False
-    )
-
-    def document_frequency(self, term: str) -> int:
-        return self.main.postings.document_frequency(
-            term, self.main_frequencies
-        ) + self.delta.postings.document_frequency(term, self.delta_frequencies)
-
-
-def _view(revision: int, main: _Tier, main_revision: int, changed: set[str], delta: _Tier) -> _View:
-    masked = main.rows.doc.allows(changed) if changed else np.zeros(len(main.rows.ids), dtype=bool)
-    lengths = main.postings.lengths
-    stats = CorpusStats(
-        len(lengths) - int(masked.sum()) + len(delta.postings),
-        float(lengths.sum() - lengths[masked].sum() + delta.postings.lengths.sum()),
-    )
-    # Adding the delta's spellings is exact; the masked chunks' spellings stay until the next
-    # fold (their text is gone from the registry), so a removed word may still be offered.
-    accents, words = main.accents, main.words
-    if delta.rows.ids:
-        touched: dict[str, dict[str, int]] = {}
-        for folded, forms in delta.spellings.counts.items():
-            merged = dict(main.spellings.counts.get(folded, {}))
-            for form, count in forms.items():
-                merged[form] = merged.get(form, 0) + count
-            touched[folded] = merged
-        accents = {folded: form for folded, form in main.accents.items() if folded not in touched}
-        accents.update(_Spellings(touched).accented())
-        words = main.words | delta.words
-    return _View(
-        revision,
-        main,
-        main_revision,
-        masked,
-        delta,
-        stats,
-        accents,
-        sorted(words),
-        words,
-        main.postings.document_frequencies(masked),
-        delta.postings.document_frequencies(),
-        len(delta.rows.ids) + int(masked.sum()),
-    )
 
 
 class LexicalIndex:
@@ -171,8 +66,8 @@ class LexicalIndex:
         self.analyzer = analyzer or FrenchAnalyzer()
         self.delta_max_chunks = delta_max_chunks
         self._lock = threading.Lock()  # one refresh at a time
-        self._view: _View | None = None
-        self._main: tuple[_Tier, int] | None = None  # (main, the revision it was built at)
+        self._view: View | None = None
+        self._main: tuple[Tier, int] | None = None  # (main, the revision it was built at)
         self._saved_revision: int | None = None
         self._analysed: dict[str, tuple] = {}  # the delta's chunks, analysed once
         self._fold: threading.Thread | None = None
@@ -189,7 +84,7 @@ class LexicalIndex:
             with np.load(self._directory / meta["file"]) as arrays:
                 postings = Postings.from_arrays(meta["terms"], {k: arrays[k] for k in arrays.files})
             spellings = _Spellings(meta["spellings"])
-            main = _Tier(
+            main = Tier(
                 postings,
                 Rows(meta["ids"], meta["types"], meta["sectors"]),
                 spellings,
@@ -204,7 +99,7 @@ class LexicalIndex:
         self._saved_revision = meta["revision"]
         return True
 
-    def _save(self, main: _Tier, revision: int) -> None:
+    def _save(self, main: Tier, revision: int) -> None:
         """Write beside, then swap the stamp: a reader sees the old or the new main, whole."""
         self._directory.mkdir(parents=True, exist_ok=True)
         name = f"main-{revision}-{os.getpid()}.npz"
@@ -266,14 +161,14 @@ class LexicalIndex:
             changed = (set(), 0)
         main, main_revision = self._main
         rows = self._registry.lexical_rows(changed[0]) if changed[0] else iter(())
-        delta = _Tier.build(self.analyzer, rows, self._analysed)
+        delta = Tier.build(self.analyzer, rows, self._analysed)
         live = set(delta.rows.ids)
         for chunk in [c for c in self._analysed if c not in live]:
             del self._analysed[chunk]
-        self._view = _view(revision, main, main_revision, changed[0], delta)
+        self._view = view_of(revision, main, main_revision, changed[0], delta)
 
-    def _build_main(self) -> _Tier:
-        return _Tier.build(self.analyzer, self._registry.lexical_rows())
+    def _build_main(self) -> Tier:
+        return Tier.build(self.analyzer, self._registry.lexical_rows())
 
     def _fold_main(self, save: bool) -> None:
         """Rebuild the main from the whole registry (no lock held: searches go on with main +
@@ -287,7 +182,7 @@ class LexicalIndex:
         if save:
             self._save_quietly(main, revision)
 
-    def _save_quietly(self, main: _Tier, revision: int) -> None:
+    def _save_quietly(self, main: Tier, revision: int) -> None:
         try:
             self._save(main, revision)
             self._saved_revision = revision
@@ -332,7 +227,7 @@ class LexicalIndex:
 
     # -- reads -------------------------------------------------------------------------------
 
-    def _current(self) -> _View:
+    def _current(self) -> View:
         self.refresh(wait=False)
         view = self._view
         assert view is not None  # the first refresh waits
@@ -377,7 +272,7 @@ class LexicalIndex:
         out.append(text[position:])
         return "".join(out)
 
-    def _nearest_word(self, view: _View, folded: str) -> str | None:
+    def _nearest_word(self, view: View, folded: str) -> str | None:
         """The base's word nearest to a word it never writes, in its most frequent spelling:
         one edit away and typo-like (``kb.index.lexical.typo_like``), the most frequent first."""
         from rapidfuzz import process
@@ -429,7 +324,7 @@ class LexicalIndex:
         letters; at most TYPO_FAN_OUT of them)."""
         return self._query_terms(self._current(), query)
 
-    def _query_terms(self, view: _View, query: str) -> list[str]:
+    def _query_terms(self, view: View, query: str) -> list[str]:
         terms = self.analyzer.tokens(query)
         if view.stats.count == 0 or not view.words:
             return terms
@@ -469,7 +364,7 @@ class LexicalIndex:
             tiers.append((tier.rows.ids, scores))
         return best_of(tiers, limit)
 
-    def _scores(self, view: _View, query: str) -> list[np.ndarray]:
+    def _scores(self, view: View, query: str) -> list[np.ndarray]:
         """The BM25 score of every row of the main and the delta (masked rows at 0); none
         when the query has no analysed term."""
         terms = self._query_terms(view, query)

@@ -1,5 +1,6 @@
 """Reranking through the API: /search and /ask over the mini corpus with a real reranking stub
-process (tests/rerank_stub.py): the top reordered, the fallback flagged, and a local cross-encoder."""
+process (tests/rerank_stub.py): the top reordered, the fallback flagged (and noted on the site's
+search page), and a local cross-encoder."""
 
 from __future__ import annotations
 
@@ -106,6 +107,40 @@ def test_ask_says_what_reranking_did(client, use):
     assert answer["rerank"] == {"applied": True, "fallback": False, "message": None}
     use(None)
     assert client.post("/ask", json={"question": QUESTION}).json()["rerank"] is None
+
+
+SEARCH_NOTE = "Classement affiné indisponible pour cette recherche : résultats dans l'ordre habituel."
+ANSWER_NOTE = "Classement affiné indisponible pour cette question"
+
+
+def site_page(client: TestClient, query: str = QUERY, **params: str) -> str:
+    response = client.get("/recherche", params={"q": query, **params})
+    assert response.status_code == 200, response.text
+    return response.text
+
+
+def test_the_search_page_notes_a_failing_reranker_above_the_results(client, use):
+    use("error")
+    html = site_page(client)
+    assert html.count(SEARCH_NOTE) == 1 and ANSWER_NOTE not in html
+    assert html.index(SEARCH_NOTE) < html.index('<ol class="hits"')
+    # the reason, from our code, autoescaped like any text of the page
+    assert "Le reclassement a échoué (le serveur a répondu 500) : les résultats gardent l&#39;ordre" in html
+    assert '<p class="meta rerank-note">' in html
+    for model in ("reverse", None):  # applied, or no reranker: nothing said
+        use(model)
+        assert "rerank-note" not in site_page(client) and "Classement affiné" not in site_page(client)
+
+
+def test_the_answer_on_the_search_page_notes_a_failing_reranker(client, use):
+    use("error")
+    html = site_page(client, QUESTION, question="1")
+    assert 'id="reponse"' in html and html.count(ANSWER_NOTE) == 1 and html.count(SEARCH_NOTE) == 1
+    assert html.index(ANSWER_NOTE) < html.index(SEARCH_NOTE)
+    for model in ("reverse", None):
+        use(model)
+        html = site_page(client, QUESTION, question="1")
+        assert 'id="reponse"' in html and "rerank-note" not in html
 
 
 def test_the_openapi_schema_documents_the_flag(client):

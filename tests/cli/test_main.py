@@ -215,11 +215,11 @@ def test_progress_goes_to_a_log_as_plain_french_lines(run, folder):
 def test_the_progress_line_tells_files_ocr_pages_passages_and_time_left(monkeypatch):
     from pathlib import Path
 
-    from cli import main
+    from cli import progress as shown
 
     now = [100.0]
-    monkeypatch.setattr(main.time, "monotonic", lambda: now[0])
-    progress = main._IngestProgress("Indexation", 5.0)
+    monkeypatch.setattr(shown.time, "monotonic", lambda: now[0])
+    progress = shown._IngestProgress("Indexation", 5.0)
     assert progress.line() == "Indexation : ouverture de l'index et du modèle ; écoulé 0 s"
     progress.on_start(12)
     for name in ("a.md", "b.pdf"):
