@@ -132,7 +132,7 @@ class Candidate:
 
     position: int  # among the document's units
     unit: Unit
-    terms: frozenset[str]  # its analysed terms
+    terms: tuple[str, ...]  # its analysed terms, each once (a tuple: a tenth of a frozenset's memory)
     summary: bool  # in a summary section ("En bref", "Résumé"…)
     digits: bool
 
@@ -157,7 +157,7 @@ def candidates(parsed: Parsed, tokens) -> tuple[Candidate, ...]:
             Candidate(
                 position,
                 unit,
-                frozenset(tokens(unit.text)),
+                tuple(dict.fromkeys(tokens(unit.text))),
                 section.startswith(_SUMMARY_SECTIONS),
                 any(ch.isdigit() for ch in unit.text),
             )
@@ -199,7 +199,7 @@ class Digester:
         scored: list[tuple[float, Unit, frozenset[str]]] = []
         for candidate in document.candidates:
             unit = candidate.unit
-            coverage = sum(weights.get(t, 0.0) for t in candidate.terms & terms) / total
+            coverage = sum(weights.get(t, 0.0) for t in candidate.terms if t in terms) / total
             rank = passage_rank.get(unit.chunk.index)
             prior = 0.15 / (rank + 1) if rank is not None else 0.0
             if candidate.summary:
@@ -209,7 +209,7 @@ class Digester:
             if coverage == 0 and (rank is None or matched_only):
                 continue
             match = max(match, coverage)
-            scored.append((coverage + prior - 0.0005 * candidate.position, unit, candidate.terms))
+            scored.append((coverage + prior - 0.0005 * candidate.position, unit, frozenset(candidate.terms)))
         if not scored:
             return None
         scored.sort(key=lambda entry: entry[0], reverse=True)
