@@ -26,7 +26,7 @@ from unittest.mock import patch
 from evaluation.bench_scale import CACHE_DIR, load_base
 from evaluation.datasets import CNIL_PATH, PROJECT_ROOT, load_dataset
 from evaluation.retrieval import evaluate_retrieval
-from ingest.pipeline import chunking_params
+from ingest.loading import chunking_params
 from kb.core.models import Chunk, ChunkHit, DocumentMetadata, Passage, Scope
 from kb.core.settings import Settings
 from kb.index.embeddings import create_embedder

@@ -34,7 +34,7 @@ from ingest.inference import (
     infer_sector,
     infer_territory,
 )
-from ingest.pipeline import load_document, read_sidecar
+from ingest.loading import load_document, read_sidecar
 from ingest.sector_model import SectorModel
 from kb.core.models import DocumentMetadata
 from kb.core.territories import resolve

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ingest.discover import SIDECAR_SUFFIXES
-from ingest.pipeline import document_version, read_sidecar
+from ingest.loading import document_version, read_sidecar
 from kb.core.errors import DocumentError
 from kb.core.files import atomic_write, write_errors
 from kb.core.models import StoredFile

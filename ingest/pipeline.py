@@ -1,28 +1,27 @@
 """The ingestion pipeline, built in one place: load -> chunk -> embed -> store.
 
-Each step is a plain function or method that can be tested alone; ``Ingestor`` strings them
-together, skips unchanged files (same version hash: nothing embedded, nothing written) and
-reports what happened to every file.
+Each step is a plain function or method that can be tested alone (loading: ``ingest/loading.py``);
+``Ingestor`` strings them together, skips unchanged files (same version hash: nothing embedded,
+nothing written) and reports what happened to every file (``ingest/report.py``).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.batch_texts import BatchTexts
-from ingest.chunking import ChunkingParams, chunk_document
-from ingest.discover import discover, sidecar_for
+from ingest.chunking import chunk_document
+from ingest.discover import discover
 from ingest.inference import complete, missing
-from ingest.metadata import build_metadata, merge_metadata
+from ingest.loading import LoadedDocument, chunking_params, document_version, load_document, parse_sidecar, read_sidecar
 from ingest.progress import OnFile, OnOcr, OnPassages, OnStart, PassageProgress
-from ingest.readers import DEFAULT_OPTIONS, ReaderOptions, parse_bytes
+from ingest.readers import ReaderOptions
+from ingest.report import IngestReport
 from ingest.sector_model import SectorModel, is_labelled
-from ingest.yaml_metadata import load_metadata_yaml
 from kb.core.errors import (
     DocumentError,
     DocumentTooLarge,
@@ -31,23 +30,11 @@ from kb.core.errors import (
     KBError,
     ServiceUnavailable,
 )
-from kb.core.models import Chunk, DocumentMetadata, ParsedDocument, StoredFile
+from kb.core.models import Chunk, StoredFile
 from kb.core.settings import Settings
 from kb.index.embeddings import Vectors
 from kb.index.knowledge_index import KnowledgeIndex
 from kb.storage.protocols import Alongside
-
-# Bump when a reader's output changes, so that re-ingesting picks up the new extraction.
-# 2: pages of a PDF without text layer are OCRed.
-# 3: ``publics`` read; the sector, territory and publics the metadata lacks inferred (ingest/inference.py).
-READER_VERSION = "3"
-
-
-@dataclass(frozen=True)
-class LoadedDocument:
-    metadata: DocumentMetadata
-    version: str
-    parsed: ParsedDocument
 
 
 @dataclass
@@ -57,79 +44,6 @@ class _Pending:
     is_new: bool
     path_label: str = ""
     file: StoredFile | None = None  # its bytes, kept in the database on PostgreSQL
-
-
-@dataclass
-class IngestReport:
-    added: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
-    failed: list[tuple[str, str]] = field(default_factory=list)
-    chunks_written: int = 0
-    embed_seconds: float = 0.0
-    total_seconds: float = 0.0
-
-    @property
-    def ok(self) -> bool:
-        return not self.failed
-
-    def absorb(self, other: IngestReport) -> None:
-        """Add another run's outcome to this one (one rebuild made of two runs)."""
-        self.added += other.added
-        self.updated += other.updated
-        self.unchanged += other.unchanged
-        self.removed += other.removed
-        self.failed += other.failed
-        self.chunks_written += other.chunks_written
-        self.embed_seconds += other.embed_seconds
-        self.total_seconds += other.total_seconds
-
-
-def chunking_params(settings: Settings) -> ChunkingParams:
-    return ChunkingParams(
-        max_chars=settings.chunk_max_chars,
-        overlap_chars=settings.chunk_overlap_chars,
-        min_chars=settings.chunk_min_chars,
-    )
-
-
-def read_sidecar(path: Path) -> tuple[dict, bytes]:
-    sidecar = sidecar_for(path)
-    if sidecar is None:
-        return {}, b""
-    raw = sidecar.read_bytes()
-    return parse_sidecar(raw, sidecar.name), raw
-
-
-def parse_sidecar(raw: bytes, name: str) -> dict:
-    """The metadata of a sidecar's bytes (``{}`` for none)."""
-    if not raw:
-        return {}
-    return load_metadata_yaml(raw.decode("utf-8", errors="replace"), f"métadonnées de {name}")
-
-
-def document_version(data: bytes, sidecar_bytes: bytes = b"") -> str:
-    """What decides whether a file must be read again: its bytes, its sidecar's, the readers'."""
-    return hashlib.sha256(READER_VERSION.encode() + b"\0" + data + b"\0" + sidecar_bytes).hexdigest()[:16]
-
-
-def load_document(
-    path: Path,
-    data: bytes,
-    sidecar: dict | None = None,
-    sidecar_bytes: bytes = b"",
-    options: ReaderOptions = DEFAULT_OPTIONS,
-    parsed: ParsedDocument | None = None,
-) -> LoadedDocument:
-    """Step 1, load: bytes -> text, structure and normalised metadata (``parsed``: the same
-    bytes already read, e.g. OCRed, under another name)."""
-    parsed = parsed or parse_bytes(path, data, options)
-    raw = merge_metadata(parsed.raw_metadata, sidecar or {})
-    metadata = build_metadata(
-        raw, path=path, detected_title=parsed.detected_title, content_hash=hashlib.sha256(data).hexdigest()
-    )
-    return LoadedDocument(metadata, document_version(data, sidecar_bytes), parsed)
 
 
 class Ingestor:

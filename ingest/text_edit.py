@@ -17,9 +17,9 @@ from typing import Any
 import yaml
 
 from ingest.fiche import SECTION_TITLES
+from ingest.loading import parse_sidecar
 from ingest.metadata import merge_metadata
 from ingest.metadata_edit import MARKDOWN_SUFFIXES
-from ingest.pipeline import parse_sidecar
 from ingest.readers import decode_text, split_front_matter
 from ingest.writer import Submission
 from kb.core.errors import InvalidRequest, Problem

@@ -25,9 +25,11 @@ import yaml
 from ingest.chunking import embedding_text
 from ingest.fiche import Fiche, check_upload_metadata, validate_fiche
 from ingest.file_store import open_file_store
+from ingest.loading import LoadedDocument, document_version, load_document, parse_sidecar
 from ingest.metadata import merge_metadata
-from ingest.pipeline import Ingestor, IngestReport, LoadedDocument, document_version, load_document, parse_sidecar
+from ingest.pipeline import Ingestor
 from ingest.readers import parse_bytes
+from ingest.report import IngestReport
 from kb.core.errors import ConflictError, DocumentError, NotFoundError, UploadTooLarge, VersionConflict
 from kb.core.models import DocumentMetadata, ParsedDocument, StoredFile
 from kb.core.settings import Settings

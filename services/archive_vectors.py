@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from ingest.chunking import embedding_text
-from ingest.pipeline import IngestReport
+from ingest.report import IngestReport
 from kb.core.errors import ArchiveError
 from kb.core.settings import Settings
 from kb.index.embeddings import Embedder, create_embedder

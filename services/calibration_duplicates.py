@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ingest.chunking import chunk_document, embedding_text
-from ingest.pipeline import chunking_params, load_document
+from ingest.loading import chunking_params, load_document
 from kb.core.settings import Settings
 from kb.duplicates.finder import DuplicateFinder, DuplicateParams, NewDocument, Signals
 from kb.duplicates.fitting import CALIBRATION, HELD_OUT, fit_semantic, halves, rewritten_rule, score

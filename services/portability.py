@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingest.discover import SIDECAR_SUFFIXES, sidecar_for
-from ingest.pipeline import IngestReport, chunking_params
+from ingest.loading import chunking_params
+from ingest.report import IngestReport
 from kb.core.clock import timestamp
 from kb.core.errors import ArchiveError, KBError
 from kb.core.settings import Settings

@@ -11,7 +11,9 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ingest.pipeline import Ingestor, IngestReport, chunking_params
+from ingest.loading import chunking_params
+from ingest.pipeline import Ingestor
+from ingest.report import IngestReport
 from kb.core.errors import IngestInterrupted, ServiceUnavailable
 from kb.core.settings import Settings
 from kb.index.embeddings import Embedder, create_embedder

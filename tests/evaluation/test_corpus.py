@@ -10,7 +10,7 @@ import pytest
 
 from evaluation.datasets import corpus_build, scanned_sources
 from ingest.discover import discover
-from ingest.pipeline import load_document, read_sidecar
+from ingest.loading import load_document, read_sidecar
 from kb.core.vocabulary import DOC_TYPES, SECTORS
 
 ROOT = Path(__file__).parents[2]

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from evaluation import bench_scale_real, travail_legi, vdd
-from ingest.pipeline import load_document
+from ingest.loading import load_document
 from ingest.readers import markdown_sections
 from services.runtime import ingest, open_index
 from tests.evaluation.test_vdd import add_file

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from evaluation import vdd
-from ingest.pipeline import load_document
+from ingest.loading import load_document
 from ingest.readers import markdown_sections
 from services.runtime import ingest, open_index
 

@@ -226,7 +226,7 @@ def test_unchanged_files_are_not_even_read_again(settings, corpus, monkeypatch):
     def no_reading(*args, **kwargs):
         raise AssertionError("an unchanged file was read again")
 
-    monkeypatch.setattr("ingest.pipeline.parse_bytes", no_reading)
+    monkeypatch.setattr("ingest.loading.parse_bytes", no_reading)
     report = ingestor.ingest_paths([corpus])
     assert report.failed == [] and len(report.unchanged) == 5
 

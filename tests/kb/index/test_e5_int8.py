@@ -128,7 +128,7 @@ def corpus_passages() -> list[str]:
     """What ingestion embeds for the sample corpus: the project's own loading and chunking."""
     from ingest.chunking import chunk_document, embedding_text
     from ingest.discover import discover
-    from ingest.pipeline import chunking_params, load_document, read_sidecar
+    from ingest.loading import chunking_params, load_document, read_sidecar
     from kb.core.errors import KBError
     from kb.core.settings import Settings
 
