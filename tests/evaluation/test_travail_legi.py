@@ -158,6 +158,66 @@ def test_a_code_becomes_one_document_per_section_with_articles_in_force(written)
     )
 
 
+def kali_article(num: str, html: str, etat: str = "VIGUEUR") -> dict[str, Any]:
+    return {"type": "article", "data": {"num": num, "etat": etat, "content": html, "cid": "KALIARTI1"}}
+
+
+CONVENTION = {
+    "type": "convention collective",
+    "data": {
+        "id": "KALICONT000044594539",
+        "num": "2941",
+        "title": "Convention collective nationale de la branche de l'aide, de l'accompagnement…",
+        "shortTitle": "Aide, accompagnement, soins et services à domicile (BAD)",
+    },
+    "children": [
+        section(
+            "KALITEXT000044594540",
+            "Texte de base",
+            kali_article("", "<p>Préambule sans numéro.</p>"),
+            section(
+                "KALISCTA000044594541",
+                "Titre III : Temps de travail",
+                kali_article("3.1", "<p>Les heures de <em>déplacement</em> entre deux interventions…</p>"),
+                kali_article("3.2", "<p>Ancien texte.</p>", etat="MODIFIE"),
+            ),
+        ),
+        {"type": "section", "data": {"title": "Textes Attachés"}, "children": [kali_article("1", "<p>x</p>")]},
+    ],
+}
+OTHER_CONVENTION = {**CONVENTION, "data": {**CONVENTION["data"], "id": "KALICONT2", "num": "1090"}}
+
+
+def test_the_chosen_collective_agreements_become_one_document_per_section(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(subprocess, "run", lambda *a, **k: pytest.fail(f"npm called: {a}"))
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    fake_tarball(
+        cache / vdd.tarball_name("0.0.0-test", travail_legi.KALI[0]),
+        {
+            "package/package.json": {"license": "Apache-2.0"},
+            "package/data/index.json": [
+                {"id": "KALICONT000044594539", "num": "2941"},
+                {"id": "KALICONT2", "num": "1090"},  # not among the chosen agreements
+            ],
+            "package/data/KALICONT000044594539.json": CONVENTION,
+            "package/data/KALICONT2.json": OTHER_CONVENTION,
+        },
+    )
+    folder = tmp_path / "conventions"
+    report = travail_legi.prepare_conventions(cache, folder, version="0.0.0-test")
+    # the base text's own article, the chapter's article in force; the section without id is skipped
+    names = sorted(p.name for p in folder.glob("*.md"))
+    assert names == ["kali-kaliscta000044594541.md", "kali-kalitext000044594540.md"]
+    assert report.documents == 2
+    path = folder / "kali-kaliscta000044594541.md"
+    metadata = load_document(path, path.read_bytes()).metadata
+    assert metadata.title == "Titre III : Temps de travail (Aide, accompagnement, soins et services à domicile (BAD))"
+    assert metadata.source_url == "https://www.legifrance.gouv.fr/conv_coll/id/KALISCTA000044594541/"
+    body = load_document(path, path.read_bytes()).parsed.text.lstrip()
+    assert body == "## Article 3.1\n\nLes heures de déplacement entre deux interventions…\n"
+
+
 def test_the_pipeline_ingests_them_and_a_rerun_removes_what_is_gone(written, settings, toy_embedder) -> None:
     travail, _, codes, _ = written
     result = ingest(settings, [travail, codes], embedder=toy_embedder)
