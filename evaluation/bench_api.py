@@ -91,7 +91,7 @@ def kb_server(data_dir: Path, **env: str) -> Iterator[tuple[str, subprocess.Pope
         yield base, server
     finally:
         server.terminate()
-        server.wait(timeout=30)
+        server.wait(timeout=180)  # it finishes its background warm-up first (most of a minute at 100k)
 
 
 def percentile(values: list[float], share: float) -> float:
