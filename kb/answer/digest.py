@@ -212,16 +212,7 @@ class Digester:
             scored.append((coverage + prior - 0.0005 * candidate.position, unit, candidate.terms))
         if not scored:
             return None
-        scored.sort(key=lambda entry: entry[0], reverse=True)
-        best = scored[0][0]
-        chosen: list[tuple[Unit, frozenset[str]]] = []
-        for score, unit, terms_of_unit in scored:
-            if len(chosen) >= self.max_sentences or score < self.keep_ratio * best:
-                break
-            unit_terms = frozenset(terms_of_unit)  # only the sentences that may be chosen are compared
-            if any(_overlaps(unit, other) or _near_duplicate(unit_terms, other_terms) for other, other_terms in chosen):
-                continue
-            chosen.append((unit, unit_terms))
+        chosen = choose(scored, self.max_sentences, self.keep_ratio)
         lead = _quoted(chosen[0][0])
         chosen.sort(key=lambda entry: entry[0].start)
         sentences = [_quoted(u) for u, _ in chosen]
@@ -275,6 +266,27 @@ def _figure_rank(text: str, section: str, asks: tuple[str, ...]) -> int | None:
 
 def _quoted(unit: Unit) -> Quoted:
     return Quoted(unit.text, unit.chunk, unit.start, unit.end)
+
+
+def choose(
+    scored: list[tuple[float, Unit, tuple[str, ...]]], most: int, keep_ratio: float
+) -> list[tuple[Unit, frozenset[str]]]:
+    """The sentences to quote, best first: at most ``most``, none scoring under ``keep_ratio`` of
+    the best (measured from the best down, so that it holds when the position penalty of a long
+    document's late sentences takes every score below zero), no two overlapping or saying nearly
+    the same. The best is always chosen (``scored``: not empty)."""
+    scored = sorted(scored, key=lambda entry: entry[0], reverse=True)
+    best = scored[0][0]
+    floor = best - (1.0 - keep_ratio) * abs(best)
+    chosen: list[tuple[Unit, frozenset[str]]] = []
+    for score, unit, terms_of_unit in scored:
+        if len(chosen) >= most or score < floor:
+            break
+        unit_terms = frozenset(terms_of_unit)  # only the sentences that may be chosen are compared
+        if any(_overlaps(unit, other) or _near_duplicate(unit_terms, other_terms) for other, other_terms in chosen):
+            continue
+        chosen.append((unit, unit_terms))
+    return chosen
 
 
 def _overlaps(a: Unit, b: Unit) -> bool:
